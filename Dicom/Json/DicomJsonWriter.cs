@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using Pacs.Dicom.Text;
 
 namespace Pacs.Dicom.Json;
 
@@ -44,7 +47,7 @@ public static class DicomJsonWriter
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(dataset);
         var path = new List<DicomPathStep>();
-        WriteDataset(writer, dataset, options ?? DicomJsonOptions.Default, path);
+        WriteDataset(writer, dataset, dataset.CharacterSet, options ?? DicomJsonOptions.Default, path);
     }
 
     /// <summary>Writes data sets as a JSON array: a QIDO-RS response or a metadata resource (PS3.18 F.2.1).</summary>
@@ -55,15 +58,19 @@ public static class DicomJsonWriter
         options ??= DicomJsonOptions.Default;
         var path = new List<DicomPathStep>();
         writer.WriteStartArray();
-        foreach (var ds in datasets) WriteDataset(writer, ds, options, path);
+        foreach (var ds in datasets) WriteDataset(writer, ds, ds.CharacterSet, options, path);
         writer.WriteEndArray();
     }
 
-    /// <summary>One data set as UTF-8 JSON bytes (compact).</summary>
+    /// <summary>
+    /// One data set as UTF-8 JSON bytes. Without an encoder in <paramref name="writerOptions"/>, only what JSON
+    /// requires is escaped (non-ASCII text stays UTF-8, '+' in base64 stays '+'): application/dicom+json is not
+    /// embedded in HTML.
+    /// </summary>
     public static byte[] ToUtf8Bytes(DicomDataset dataset, DicomJsonOptions? options = null, JsonWriterOptions writerOptions = default)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, writerOptions)) Write(w, dataset, options);
+        using (var w = new Utf8JsonWriter(buffer, Relaxed(writerOptions))) Write(w, dataset, options);
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -71,22 +78,28 @@ public static class DicomJsonWriter
     public static byte[] ToUtf8Bytes(IEnumerable<DicomDataset> datasets, DicomJsonOptions? options = null, JsonWriterOptions writerOptions = default)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, writerOptions)) WriteArray(w, datasets, options);
+        using (var w = new Utf8JsonWriter(buffer, Relaxed(writerOptions))) WriteArray(w, datasets, options);
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteDataset(Utf8JsonWriter w, DicomDataset ds, DicomJsonOptions o, List<DicomPathStep> path)
+    private static JsonWriterOptions Relaxed(JsonWriterOptions o)
+    {
+        o.Encoder ??= JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        return o;
+    }
+
+    private static void WriteDataset(Utf8JsonWriter w, DicomDataset ds, DicomCharacterSet charset, DicomJsonOptions o, List<DicomPathStep> path)
     {
         w.WriteStartObject();
         foreach (var e in ds)
         {
             if (e.Tag.IsGroupLength) continue;
-            WriteElement(w, ds, e, o, path);
+            WriteElement(w, ds, e, charset, o, path);
         }
         w.WriteEndObject();
     }
 
-    private static void WriteElement(Utf8JsonWriter w, DicomDataset ds, in DicomElement e, DicomJsonOptions o, List<DicomPathStep> path)
+    private static void WriteElement(Utf8JsonWriter w, DicomDataset ds, in DicomElement e, DicomCharacterSet charset, DicomJsonOptions o, List<DicomPathStep> path)
     {
         Span<byte> key = stackalloc byte[8];
         e.Tag.Value.TryFormat(key, out _, "X8", CultureInfo.InvariantCulture);
@@ -101,7 +114,7 @@ public static class DicomJsonWriter
         switch (e.Payload)
         {
             case DicomSequence sq:
-                WriteSequence(w, e.Tag, sq, o, path);
+                WriteSequence(w, e.Tag, sq, charset, o, path);
                 break;
             case BulkDataUri uri:
                 w.WriteString(BulkDataUriName, uri.Uri);
@@ -111,13 +124,13 @@ public static class DicomJsonWriter
                 WriteBulkUri(w, ds, e, o, path);
                 break;
             default:
-                WriteValue(w, ds, e, vr, o, path);
+                WriteValue(w, ds, e, vr, charset, o, path);
                 break;
         }
         w.WriteEndObject();
     }
 
-    private static void WriteSequence(Utf8JsonWriter w, DicomTag tag, DicomSequence sq, DicomJsonOptions o, List<DicomPathStep> path)
+    private static void WriteSequence(Utf8JsonWriter w, DicomTag tag, DicomSequence sq, DicomCharacterSet charset, DicomJsonOptions o, List<DicomPathStep> path)
     {
         if (sq.Items.Count == 0) return; // PS3.18 F.2.5: empty attribute has no "Value"
         w.WritePropertyName(ValueName);
@@ -125,7 +138,11 @@ public static class DicomJsonWriter
         for (var i = 0; i < sq.Items.Count; i++)
         {
             path.Add(new DicomPathStep(tag, i));
-            WriteDataset(w, sq.Items[i], o, path);
+            // PS3.5 6.1.2.3 note: an item without its own (0008,0005) uses the enclosing data set's. Passed down
+            // here rather than trusting InheritedCharacterSet, which is only as fresh as the order items were added.
+            var item = sq.Items[i];
+            var itemCharset = item.TryGetElement(DicomTag.SpecificCharacterSet, out var cs) && cs.Value.Length > 0 ? item.CharacterSet : charset;
+            WriteDataset(w, item, itemCharset, o, path);
             path.RemoveAt(path.Count - 1);
         }
         w.WriteEndArray();
@@ -141,7 +158,7 @@ public static class DicomJsonWriter
         if (uri is not null) w.WriteString(BulkDataUriName, uri);
     }
 
-    private static void WriteValue(Utf8JsonWriter w, DicomDataset ds, in DicomElement e, DicomVR vr, DicomJsonOptions o, List<DicomPathStep> path)
+    private static void WriteValue(Utf8JsonWriter w, DicomDataset ds, in DicomElement e, DicomVR vr, DicomCharacterSet charset, DicomJsonOptions o, List<DicomPathStep> path)
     {
         var bytes = e.Value.Span;
         if (bytes.IsEmpty) return; // PS3.18 F.2.5
@@ -158,7 +175,7 @@ public static class DicomJsonWriter
 
         if (vr.IsString)
         {
-            WriteStrings(w, ds, e, vr);
+            WriteStrings(w, e, vr, charset);
             return;
         }
 
@@ -217,9 +234,10 @@ public static class DicomJsonWriter
 
     private static string NonFinite(double v) => double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
 
-    private static void WriteStrings(Utf8JsonWriter w, DicomDataset ds, in DicomElement e, DicomVR vr)
+    private static void WriteStrings(Utf8JsonWriter w, in DicomElement e, DicomVR vr, DicomCharacterSet charset)
     {
-        var text = ds.DecodeString(e);
+        var span = e.Value.Span;
+        var text = DicomDataset.TrimValue(vr.UsesSpecificCharacterSet ? charset.Decode(span, vr) : Encoding.Latin1.GetString(span), vr);
         if (text.Length == 0) return; // PS3.18 F.2.5: zero length (or only padding) has no "Value"
 
         w.WritePropertyName(ValueName);
