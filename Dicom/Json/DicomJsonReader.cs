@@ -246,7 +246,8 @@ public static class DicomJsonReader
         byte[] bytes;
         try { bytes = r.GetBytesFromBase64(); }
         catch (FormatException) { throw Error(ref r, "InlineBinary is not valid base64", tag); }
-        return new DicomElement(tag, vr, DicomDataset.Pad(bytes, vr));
+        // Kept exactly (odd length too): DicomWriter pads on the way out, and JSON -> data set -> JSON stays identical.
+        return new DicomElement(tag, vr, bytes);
     }
 
     private static DicomElement ReadBulkDataUri(ref Utf8JsonReader r, DicomTag tag, DicomVR vr)
@@ -371,7 +372,8 @@ public static class DicomJsonReader
 
     private static DicomElement ReadNumbers(ref Utf8JsonReader r, DicomTag tag, DicomVR vr)
     {
-        var unit = vr.UnitSize;
+        // Size of one value (not vr.UnitSize: that is the byte-swap unit, 2 for AT).
+        var unit = vr == DicomVR.AT ? 4 : vr.UnitSize;
         var buffer = new ArrayBufferWriter<byte>(unit * 4);
         while (Next(ref r) != JsonTokenType.EndArray)
         {

@@ -108,6 +108,7 @@ public static class DicomJsonWriter
 
         var vr = e.VR;
         if (!vr.IsKnown || (vr == DicomVR.SQ && e.Sequence is null && e.Payload is null)) vr = DicomVR.UN;
+        else if (e.Payload is DicomFragments) vr = DicomVR.OB; // PS3.5 A.4: encapsulated values are OB, whatever an implicit VR reader guessed
         Span<byte> vrText = [vr.First, vr.Second];
         w.WriteString(VrName, vrText);
 

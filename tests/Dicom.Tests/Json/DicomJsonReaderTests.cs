@@ -107,10 +107,10 @@ public class DicomJsonReaderTests
     }
 
     [Fact]
-    public void Read_InlineBinaryOddLength_PaddedToEven()
+    public void Read_InlineBinaryOddLength_KeptExactly()
     {
         var ds = Read("""{"00420011":{"vr":"OB","InlineBinary":"AQID"}}""");
-        Assert.Equal(new byte[] { 1, 2, 3, 0 }, ds.GetElementBytes(0x00420011));
+        Assert.Equal(new byte[] { 1, 2, 3 }, ds.GetElementBytes(0x00420011));
     }
 
     [Fact]
