@@ -337,8 +337,10 @@ internal sealed class DicomParser
             }
             if (vr == DicomVR.OB || vr == DicomVR.OW || vr == DicomVR.UN || tag == DicomTag.PixelData)
             {
+                // PS3.5 A.4: encapsulated Pixel Data has VR OB whatever the file says.
+                if (vr != DicomVR.OB) Warn(pos, tag, $"Encapsulated pixel data with VR {vr}, read as OB");
                 var fragments = new DicomFragments(default, []);
-                AddElement(dataset, new DicomElement(tag, vr == DicomVR.UN ? DicomVR.OB : vr, fragments), pos);
+                AddElement(dataset, new DicomElement(tag, DicomVR.OB, fragments), pos);
                 Push(new Frame { Kind = FrameKind.Fragments, End = -1, Fragments = fragments, Tag = tag, Explicit = top.Explicit, BigEndian = top.BigEndian }, pos);
                 return null;
             }
