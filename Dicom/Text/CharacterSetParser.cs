@@ -78,6 +78,7 @@ internal static class CharacterSetParser
         {
             if (terms.Length == 1)
             {
+                warnings.Clear();
                 warnings.Add($"Unknown Specific Character Set '{terms[0]}'; values are decoded as ISO_IR 100 (Latin-1).");
                 return DicomCharacterSet.Create(terms, warnings, isKnown, SingleByteCodec.Latin1Fallback);
             }
