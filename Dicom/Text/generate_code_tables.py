@@ -35,6 +35,11 @@ DOUBLE = [
 ]
 
 
+# CPython's euc_kr treats 0xA4D4 as the start of an 8-byte composed-Hangul sequence and so refuses it alone;
+# in KS X 1001 itself 0x2454 is HANGUL FILLER (iso2022_kr agrees).
+OVERRIDES = {("KsX1001", 0x24, 0x54): "\u3164"}
+
+
 def decode_one(codec: str, data: bytes) -> str:
     try:
         s = data.decode(codec)
@@ -49,7 +54,7 @@ def literal(chars: str) -> str:
         cat = unicodedata.category(c)
         # Escape what an editor would render badly: controls, marks, separators, right-to-left letters.
         rtl = unicodedata.bidirectional(c) in ("R", "AL", "AN")
-        if c in '"\\\ufffd' or (cat[0] in "CMZ" and c != " ") or rtl:
+        if c in '"\\\ufffd\u3164\u115f\u1160\uffa0' or (cat[0] in "CMZ" and c != " ") or rtl:
             out.append("\\u%04X" % ord(c))
         else:
             out.append(c)
@@ -79,7 +84,8 @@ def main() -> None:
         lines.append(f"    /// <summary>{desc}: 94 rows of 94 cells, row-major from 0x2121.</summary>")
         lines.append(f"    public const string {name} =")
         for row in range(0x21, 0x7F):
-            chars = "".join(decode_one(codec, prefix + bytes([row | 0x80, cell | 0x80])) for cell in range(0x21, 0x7F))
+            chars = "".join(OVERRIDES.get((name, row, cell)) or decode_one(codec, prefix + bytes([row | 0x80, cell | 0x80]))
+                            for cell in range(0x21, 0x7F))
             assert len(chars) == 94
             end = ";" if row == 0x7E else " +"
             lines.append(f"        {literal(chars)}{end}")

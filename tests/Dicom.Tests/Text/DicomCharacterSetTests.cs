@@ -213,6 +213,16 @@ public sealed class DicomCharacterSetTests
     }
 
     [Fact]
+    public void DecodeEncode_KsX1001HangulFiller_MapsToU3164()
+    {
+        // 0x2454 is HANGUL FILLER in KS X 1001; EUC-KR decoders that treat it as a composition prefix drop it.
+        var cs = Cs("\\ISO 2022 IR 149");
+        var bytes = B("\\e$)C", 0xA4, 0xD4);
+        Assert.Equal("\u3164", cs.Decode(bytes, DicomVR.LO));
+        Assert.Equal(bytes, cs.Encode("\u3164", DicomVR.LO));
+    }
+
+    [Fact]
     public void Decode_KoreanWithoutAnyEscape_UsesDeclaredG1()
     {
         var cs = Cs("\\ISO 2022 IR 149");
