@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace Pacs.Dicom.Query;
@@ -9,22 +8,47 @@ namespace Pacs.Dicom.Query;
 /// </summary>
 internal static class PersonNameMatch
 {
-    /// <summary>Upper case with diacritics removed ("Müller" and "MULLER" fold alike).</summary>
+    /// <summary>
+    /// Upper case with diacritics removed ("Müller" and "MULLER" fold alike). The build runs with invariant
+    /// globalization, where Unicode normalization is unavailable, so Latin letters are folded from a table
+    /// (Latin-1 Supplement and Latin Extended-A) and stray combining marks (U+0300-U+036F) are dropped.
+    /// </summary>
     public static string Fold(string s)
     {
-        var ascii = true;
-        foreach (var c in s)
+        var upper = s.ToUpperInvariant();
+        var plain = true;
+        foreach (var c in upper)
         {
-            if (c > 0x7F) { ascii = false; break; }
+            if (c >= 0xC0) { plain = false; break; }
         }
-        if (ascii) return s.ToUpperInvariant();
-        var decomposed = s.Normalize(NormalizationForm.FormD);
-        var sb = new StringBuilder(decomposed.Length);
-        foreach (var c in decomposed)
+        if (plain) return upper;
+        var sb = new StringBuilder(upper.Length);
+        foreach (var c in upper)
         {
-            if (CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.NonSpacingMark) sb.Append(c);
+            if (c is >= '\u0300' and <= '\u036F') continue;
+            if (LatinFolds.TryGetValue(c, out var folded)) sb.Append(folded);
+            else sb.Append(c);
         }
-        return sb.ToString().Normalize(NormalizationForm.FormC).ToUpperInvariant();
+        return sb.ToString();
+    }
+
+    private static readonly System.Collections.Frozen.FrozenDictionary<char, string> LatinFolds = BuildFolds();
+
+    private static System.Collections.Frozen.FrozenDictionary<char, string> BuildFolds()
+    {
+        (string From, string To)[] groups =
+        [
+            ("ÀÁÂÃÄÅàáâãäåĀāĂăĄą", "A"), ("Ææ", "AE"), ("ÇçĆćĈĉĊċČč", "C"), ("ĎďĐđÐð", "D"),
+            ("ÈÉÊËèéêëĒēĔĕĖėĘęĚě", "E"), ("ĜĝĞğĠġĢģ", "G"), ("ĤĥĦħ", "H"), ("ÌÍÎÏìíîïĨĩĪīĬĭĮįİı", "I"),
+            ("Ĳĳ", "IJ"), ("Ĵĵ", "J"), ("Ķķĸ", "K"), ("ĹĺĻļĽľĿŀŁł", "L"), ("ÑñŃńŅņŇňŉŊŋ", "N"),
+            ("ÒÓÔÕÖØòóôõöøŌōŎŏŐő", "O"), ("Œœ", "OE"), ("ŔŕŖŗŘř", "R"), ("ŚśŜŝŞşŠšſ", "S"), ("ß", "SS"),
+            ("ŢţŤťŦŧ", "T"), ("Þþ", "TH"), ("ÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲų", "U"), ("Ŵŵ", "W"), ("ÝýÿŶŷŸ", "Y"),
+            ("ŹźŻżŽž", "Z"),
+        ];
+        var map = new Dictionary<char, string>();
+        foreach (var (from, to) in groups)
+            foreach (var c in from) map[c] = to;
+        return System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(map);
     }
 
     /// <summary>The words of a fuzzy query, folded: split on component, group and space delimiters; "*" dropped.</summary>
