@@ -130,6 +130,21 @@ public sealed class IdentifierParsingTests
     }
 
     [Fact]
+    public void Identifier_ReadFromImplicitVrBytes_ParsesAsSent()
+    {
+        // What a C-FIND SCP receives: the identifier in Implicit VR Little Endian, VRs unknown to the reader.
+        var sent = Identifier("STUDY", (PatientName, "PN", "DOE*"), (StudyDate, "DA", "20200101-"), (StudyInstanceUID, "UI", ""));
+        var bytes = Pacs.Dicom.IO.DicomWriter.ToBytes(sent, DicomTransferSyntax.ImplicitVRLittleEndian);
+        var received = Pacs.Dicom.IO.DicomReader.ReadDataset(bytes, DicomTransferSyntax.ImplicitVRLittleEndian).Dataset;
+        var q = Find(received);
+        Assert.Equal(QueryLevel.Study, q.Level);
+        Assert.Equal(new WildcardMatching("DOE*"), q.FindKey(new DicomTag(PatientName))!.Matching);
+        Assert.Equal(new DateRangeMatching(new DateOnly(2020, 1, 1), null), q.FindKey(new DicomTag(StudyDate))!.Matching);
+        Assert.Equal(3, q.ReturnKeys.Count);
+        Assert.True(InMemoryMatcher.Matches(q, Dataset((PatientName, "PN", "DOE^JANE"), (StudyDate, "DA", "20210101"))));
+    }
+
+    [Fact]
     public void Identifier_BinaryKey_IsMatchedAsNumber()
     {
         var id = Identifier("IMAGE", (StudyInstanceUID, "UI", "1.2"), (SeriesInstanceUID, "UI", "1.2.3"));
