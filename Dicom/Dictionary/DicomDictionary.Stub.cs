@@ -22,3 +22,8 @@ public static partial class DicomDictionary
         };
     }
 }
+
+public static partial class DicomDictionary
+{
+    public static string? GetKeyword(DicomTag tag) => null;
+}

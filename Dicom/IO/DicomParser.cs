@@ -34,7 +34,7 @@ internal sealed class DicomParser
     private readonly bool _stableSource;
     private readonly Func<DicomTag, bool>? _stopBefore;
     private readonly ValueArena? _arena;
-    private readonly Frame[] _stack;
+    private Frame[] _stack;
     private int _depth;
     private long _skipRemaining;
     private long _skipTotal;
@@ -51,7 +51,7 @@ internal sealed class DicomParser
         _stableSource = stableSource;
         _stopBefore = stopBefore;
         _arena = stableSource ? null : new ValueArena();
-        _stack = new Frame[options.MaxSequenceDepth * 2 + 2];
+        _stack = new Frame[8];
         _stack[0] = new Frame { Kind = FrameKind.Dataset, End = rootEnd, Dataset = root, Explicit = explicitVR, BigEndian = bigEndian };
         _depth = 1;
     }
@@ -337,8 +337,10 @@ internal sealed class DicomParser
             }
             if (vr == DicomVR.OB || vr == DicomVR.OW || vr == DicomVR.UN || tag == DicomTag.PixelData)
             {
+                // PS3.5 A.4: encapsulated Pixel Data has VR OB whatever the file says.
+                if (vr != DicomVR.OB) Warn(pos, tag, $"Encapsulated pixel data with VR {vr}, read as OB");
                 var fragments = new DicomFragments(default, []);
-                AddElement(dataset, new DicomElement(tag, vr == DicomVR.UN ? DicomVR.OB : vr, fragments), pos);
+                AddElement(dataset, new DicomElement(tag, DicomVR.OB, fragments), pos);
                 Push(new Frame { Kind = FrameKind.Fragments, End = -1, Fragments = fragments, Tag = tag, Explicit = top.Explicit, BigEndian = top.BigEndian }, pos);
                 return null;
             }
@@ -394,8 +396,10 @@ internal sealed class DicomParser
 
     private void Push(in Frame frame, long pos)
     {
-        if (_depth >= _stack.Length)
+        // Each nesting level is a sequence frame plus an item frame.
+        if (_depth >= _options.MaxSequenceDepth * 2 + 1)
             throw new DicomFormatException("Sequences nested deeper than the allowed bound", pos, frame.Tag);
+        if (_depth == _stack.Length) Array.Resize(ref _stack, _stack.Length * 2);
         if (frame.Kind == FrameKind.Dataset && frame.Dataset is not null)
         {
             // An item inherits the character set of the data set that holds its sequence (PS3.5 7.5.3).

@@ -131,6 +131,10 @@ public static class DicomReader
             var status = await RunAsync(parser, pipe, cancellationToken).ConfigureAwait(false);
             return new DicomReadResult(dataset, meta, syntax, warnings, status == DicomParser.ParseStatus.Stopped, parser.Position, position);
         }
+        catch (InvalidDataException e)
+        {
+            throw new DicomFormatException("Corrupt deflate stream", 0, default, e);
+        }
         finally
         {
             await pipe.CompleteAsync().ConfigureAwait(false);
@@ -152,6 +156,10 @@ public static class DicomReader
                 stopBefore: options.StopAtPixelData ? IsPixelDataTag : null);
             var status = await RunAsync(parser, pipe, cancellationToken).ConfigureAwait(false);
             return new DicomReadResult(dataset, null, syntax, warnings, status == DicomParser.ParseStatus.Stopped, parser.Position, 0);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DicomFormatException("Corrupt deflate stream", 0, default, e);
         }
         finally
         {
