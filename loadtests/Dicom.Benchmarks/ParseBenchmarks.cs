@@ -1,6 +1,8 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
+using System.Text.Json;
 using Pacs.Dicom.IO;
+using Pacs.Dicom.Json;
 
 namespace Pacs.Dicom.Benchmarks;
 
@@ -15,6 +17,10 @@ public class ParseBenchmarks
     private DicomFile _parsed = null!;
     private readonly ArrayBufferWriter<byte> _output = new(600 * 1024);
     private string _path = "";
+    private DicomDataset _header = null!;
+    private byte[] _json = [];
+    private readonly ArrayBufferWriter<byte> _jsonOutput = new(64 * 1024);
+    private static readonly DicomJsonOptions JsonOptions = new() { BulkDataUriBuilder = c => "bulk/" + c.FormatPath() };
 
     [GlobalSetup]
     public void Setup()
@@ -22,6 +28,8 @@ public class ParseBenchmarks
         _file = SyntheticCt.Create().ToBytes();
         _parsed = DicomFile.Open(_file);
         _path = Path.Combine(Path.GetTempPath(), $"pacs-bench-{Environment.ProcessId}.dcm");
+        _header = DicomReader.ReadFile(_file, DicomReadOptions.HeaderOnly).Dataset;
+        _json = DicomJsonWriter.ToUtf8Bytes(_header, JsonOptions);
     }
 
     [GlobalCleanup]
@@ -47,6 +55,20 @@ public class ParseBenchmarks
         DicomWriter.WriteFile(_output, _parsed);
         return _output.WrittenCount;
     }
+
+    /// <summary>Header to DICOM JSON (what the index stores and the metadata endpoint serves).</summary>
+    [Benchmark]
+    public int HeaderToJson()
+    {
+        _jsonOutput.ResetWrittenCount();
+        using var writer = new Utf8JsonWriter(_jsonOutput);
+        DicomJsonWriter.Write(writer, _header, JsonOptions);
+        writer.Flush();
+        return _jsonOutput.WrittenCount;
+    }
+
+    [Benchmark]
+    public int JsonToDataset() => DicomJsonReader.Read(_json).Count;
 
     [Benchmark(Baseline = true)]
     public long WriteFileWithFsync()
