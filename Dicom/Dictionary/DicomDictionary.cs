@@ -28,12 +28,12 @@ public static partial class DicomDictionary
         new(new DicomTag(0x00090010u), 0x0001FF00u, "PrivateCreator", "Private Creator", [DicomVR.LO], "1", false);
 
     /// <summary>All exact entries in tag order, then the masked ones (repeating groups, element ranges).</summary>
-    public static IReadOnlyList<DicomDictionaryEntry> Entries => Store.All;
+    public static IReadOnlyList<DicomDictionaryEntry> Entries => Store.AllReadOnly;
 
     /// <summary>Finds the dictionary entry of <paramref name="tag"/>.</summary>
     public static bool TryGetEntry(DicomTag tag, [MaybeNullWhen(false)] out DicomDictionaryEntry entry)
     {
-        var index = ExactTags.BinarySearch(tag.Value);
+        var index = FindExact(tag.Value);
         if (index >= 0)
         {
             entry = Store.Exact[index];
@@ -76,12 +76,12 @@ public static partial class DicomDictionary
     /// </summary>
     public static DicomVR GetDefaultVR(DicomTag tag)
     {
-        var index = ExactTags.BinarySearch(tag.Value);
-        if (index >= 0) return new DicomVR(ExactDefaultVRs[index]);
+        var index = FindExact(tag.Value);
+        if (index >= 0) return new DicomVR(_exactDefaultVRs[index]);
         if (tag.IsGroupLength) return DicomVR.UL;
         if (tag.IsPrivate) return tag.IsPrivateCreator ? DicomVR.LO : DicomVR.UN;
         index = FindMasked(tag.Value);
-        return index >= 0 ? new DicomVR(MaskedDefaultVRs[index]) : DicomVR.UN;
+        return index >= 0 ? new DicomVR(_maskedDefaultVRs[index]) : DicomVR.UN;
     }
 
     /// <summary>The PS3.6 keyword of <paramref name="tag"/>, or null when the tag is not in the dictionary.</summary>
@@ -90,12 +90,28 @@ public static partial class DicomDictionary
     /// <summary>The PS3.6 name of <paramref name="tag"/>, or null when the tag is not in the dictionary.</summary>
     public static string? GetName(DicomTag tag) => TryGetEntry(tag, out var entry) ? entry.Name : null;
 
+    // Hand-written: MemoryExtensions.BinarySearch(span, value) takes an IComparable<T> and would box the uint.
+    private static int FindExact(uint tag)
+    {
+        var tags = _exactTags;
+        int lo = 0, hi = tags.Length - 1;
+        while (lo <= hi)
+        {
+            var mid = lo + ((hi - lo) >> 1);
+            var value = tags[mid];
+            if (value == tag) return mid;
+            if (value < tag) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return -1;
+    }
+
     private static int FindMasked(uint tag)
     {
         // Masks are ordered most specific first by the generator; fewer than a hundred entries, all retired or
         // overlay/curve groups, so a linear scan is cheaper than anything cleverer.
-        var tags = MaskedTags;
-        var masks = MaskedMasks;
+        var tags = _maskedTags;
+        var masks = _maskedMasks;
         for (var i = 0; i < tags.Length; i++)
         {
             if ((tag & masks[i]) == (tags[i] & masks[i])) return i;
@@ -109,6 +125,7 @@ public static partial class DicomDictionary
         internal static readonly DicomDictionaryEntry[] Exact = Generated.CreateExact();
         internal static readonly DicomDictionaryEntry[] Masked = Generated.CreateMasked();
         internal static readonly DicomDictionaryEntry[] All = [.. Exact, .. Masked];
+        internal static readonly IReadOnlyList<DicomDictionaryEntry> AllReadOnly = Array.AsReadOnly(All);
     }
 
     private static class KeywordIndex

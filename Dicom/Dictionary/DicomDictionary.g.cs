@@ -8,11 +8,10 @@ namespace Pacs.Dicom.Dictionary;
 
 public static partial class DicomDictionary
 {
-    // Sorted tags of the exact (unmasked) entries, searched by GetDefaultVR and TryGetEntry. Constant data:
-    // ReadOnlySpan over a literal is read straight from the assembly image, nothing is allocated.
-    private const int ExactCount = 4903;
-
-    private static ReadOnlySpan<uint> ExactTags =>
+    // Sorted tags of the exact (unmasked) entries, searched by GetDefaultVR and TryGetEntry. Plain arrays, filled
+    // from the assembly image by one memory copy at type initialisation: a ReadOnlySpan<uint> property over a
+    // literal would go through RuntimeHelpers.CreateSpan, which allocates on every call in unoptimised (Debug) code.
+    private static readonly uint[] _exactTags =
     [
         0x00000000, 0x00000001, 0x00000002, 0x00000003, 0x00000010, 0x00000100, 0x00000110, 0x00000120,
         0x00000200, 0x00000300, 0x00000400, 0x00000600, 0x00000700, 0x00000800, 0x00000850, 0x00000860,
@@ -629,8 +628,8 @@ public static partial class DicomDictionary
         0x7FE00030, 0x7FE00040, 0xFFFAFFFA, 0xFFFCFFFC, 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD,
     ];
 
-    // Default VR (implicit VR little endian) of each exact entry, as DicomVR.Code, same order as ExactTags.
-    private static ReadOnlySpan<ushort> ExactDefaultVRs =>
+    // Default VR (implicit VR little endian) of each exact entry, as DicomVR.Code, same order as _exactTags.
+    private static readonly ushort[] _exactDefaultVRs =
     [
         0x554C, 0x554C, 0x5549, 0x5549, 0x5348, 0x5553, 0x5553, 0x5553, 0x4145, 0x4145, 0x4145, 0x4145,
         0x5553, 0x5553, 0x5553, 0x5553, 0x5553, 0x4154, 0x4C4F, 0x5553, 0x5549, 0x5549, 0x5553, 0x4154,
@@ -1044,9 +1043,7 @@ public static partial class DicomDictionary
     ];
 
     // Masked entries (repeating groups, element ranges), most specific mask first.
-    private const int MaskedCount = 88;
-
-    private static ReadOnlySpan<uint> MaskedTags =>
+    private static readonly uint[] _maskedTags =
     [
         0x00280410, 0x00280411, 0x00280412, 0x00280413, 0x00280800, 0x00280802, 0x00280803, 0x00280804,
         0x00280808, 0x00203100, 0x50000005, 0x50000010, 0x50000020, 0x50000022, 0x50000030, 0x50000040,
@@ -1061,7 +1058,7 @@ public static partial class DicomDictionary
         0x7F000040, 0x10000010, 0x10000011, 0x10000012, 0x10000013, 0x10000014, 0x10000015, 0x10100004,
     ];
 
-    private static ReadOnlySpan<uint> MaskedMasks =>
+    private static readonly uint[] _maskedMasks =
     [
         0xFFFFFF0F, 0xFFFFFF0F, 0xFFFFFF0F, 0xFFFFFF0F, 0xFFFFFF0F, 0xFFFFFF0F, 0xFFFFFF0F, 0xFFFFFF0F,
         0xFFFFFF0F, 0xFFFFFF00, 0xFF00FFFF, 0xFF00FFFF, 0xFF00FFFF, 0xFF00FFFF, 0xFF00FFFF, 0xFF00FFFF,
@@ -1076,7 +1073,7 @@ public static partial class DicomDictionary
         0xFF00FFFF, 0xFFFF000F, 0xFFFF000F, 0xFFFF000F, 0xFFFF000F, 0xFFFF000F, 0xFFFF000F, 0xFFFF0000,
     ];
 
-    private static ReadOnlySpan<ushort> MaskedDefaultVRs =>
+    private static readonly ushort[] _maskedDefaultVRs =
     [
         0x5553, 0x5553, 0x4C4F, 0x4154, 0x4353, 0x5553, 0x4154, 0x5553, 0x4154, 0x4353, 0x5553, 0x5553,
         0x4353, 0x4C4F, 0x5348, 0x5348, 0x5553, 0x5553, 0x5553, 0x5348, 0x5553, 0x5553, 0x5553, 0x4353,

@@ -49,7 +49,7 @@ public static partial class DicomUids
     private static DicomUidInfo Ts(string uid, string name, string keyword) => new(uid, name, keyword, "Transfer Syntax", false);
 
     /// <summary>Every registered UID: the 2022 registry in UID order, then the newer ones above.</summary>
-    public static IReadOnlyList<DicomUidInfo> All => Registry.All;
+    public static IReadOnlyList<DicomUidInfo> All => Registry.AllReadOnly;
 
     /// <summary>
     /// The Storage SOP Classes (PS3.4 Annex B): every registry SOP Class whose name contains "Storage"
@@ -57,7 +57,7 @@ public static partial class DicomUids
     /// Storage Commitment and Media Storage Directory Storage (see is_storage_sop_class in generate.py).
     /// Retired ones are included: an archive still receives them.
     /// </summary>
-    public static IReadOnlyList<string> StorageSopClasses => s_generatedStorageSopClasses;
+    public static IReadOnlyList<string> StorageSopClasses => Registry.StorageReadOnly;
 
     /// <summary>True when <paramref name="sopClassUid"/> is one of <see cref="StorageSopClasses"/>.</summary>
     public static bool IsStorageSopClass(string sopClassUid) => Registry.Storage.Contains(Trim(sopClassUid));
@@ -82,7 +82,11 @@ public static partial class DicomUids
         internal static readonly FrozenDictionary<string, DicomUidInfo> ByUid =
             All.ToFrozenDictionary(u => u.Uid, StringComparer.Ordinal);
 
+        internal static readonly IReadOnlyList<DicomUidInfo> AllReadOnly = Array.AsReadOnly(All);
+
+        internal static readonly IReadOnlyList<string> StorageReadOnly = Array.AsReadOnly(_generatedStorageSopClasses);
+
         internal static readonly FrozenSet<string> Storage =
-            s_generatedStorageSopClasses.ToFrozenSet(StringComparer.Ordinal);
+            _generatedStorageSopClasses.ToFrozenSet(StringComparer.Ordinal);
     }
 }

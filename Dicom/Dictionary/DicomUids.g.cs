@@ -1374,7 +1374,7 @@ public static partial class DicomUids
 
     // Storage SOP classes chosen by generate.py is_storage_sop_class: name contains "Storage", type SOP Class,
     // not Storage Commitment, not Media Storage Directory Storage. Retired classes included: archives meet them.
-    private static readonly string[] s_generatedStorageSopClasses =
+    private static readonly string[] _generatedStorageSopClasses =
     [
         StoredPrintStorage, // Stored Print Storage SOP Class (retired)
         HardcopyGrayscaleImageStorage, // Hardcopy Grayscale Image Storage SOP Class (retired)

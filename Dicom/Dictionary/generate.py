@@ -239,21 +239,20 @@ def write_dictionary(exact, masked, out):
     lines = [HEADER.format(inputs="dcmtk dicom.dic (PS3.6 2022b) and pydicom _dicom_dict.py"),
              "namespace Pacs.Dicom.Dictionary;", "",
              "public static partial class DicomDictionary", "{",
-             "    // Sorted tags of the exact (unmasked) entries, searched by GetDefaultVR and TryGetEntry. Constant data:",
-             "    // ReadOnlySpan over a literal is read straight from the assembly image, nothing is allocated.",
-             f"    private const int ExactCount = {len(exact)};", "",
-             "    private static ReadOnlySpan<uint> ExactTags =>", "    [",
+             "    // Sorted tags of the exact (unmasked) entries, searched by GetDefaultVR and TryGetEntry. Plain arrays, filled",
+             "    // from the assembly image by one memory copy at type initialisation: a ReadOnlySpan<uint> property over a",
+             "    // literal would go through RuntimeHelpers.CreateSpan, which allocates on every call in unoptimised (Debug) code.",
+             "    private static readonly uint[] _exactTags =", "    [",
              hex_list([e["tag"] for e in exact], 8), "    ];", "",
-             "    // Default VR (implicit VR little endian) of each exact entry, as DicomVR.Code, same order as ExactTags.",
-             "    private static ReadOnlySpan<ushort> ExactDefaultVRs =>", "    [",
+             "    // Default VR (implicit VR little endian) of each exact entry, as DicomVR.Code, same order as _exactTags.",
+             "    private static readonly ushort[] _exactDefaultVRs =", "    [",
              hex_list([vr_code(default_vr(e["vrs"])) for e in exact], 4, 12), "    ];", "",
              "    // Masked entries (repeating groups, element ranges), most specific mask first.",
-             f"    private const int MaskedCount = {len(masked)};", "",
-             "    private static ReadOnlySpan<uint> MaskedTags =>", "    [",
+             "    private static readonly uint[] _maskedTags =", "    [",
              hex_list([e["tag"] for e in masked], 8), "    ];", "",
-             "    private static ReadOnlySpan<uint> MaskedMasks =>", "    [",
+             "    private static readonly uint[] _maskedMasks =", "    [",
              hex_list([e["mask"] for e in masked], 8), "    ];", "",
-             "    private static ReadOnlySpan<ushort> MaskedDefaultVRs =>", "    [",
+             "    private static readonly ushort[] _maskedDefaultVRs =", "    [",
              hex_list([vr_code(default_vr(e["vrs"])) for e in masked], 4, 12), "    ];", "",
              "    /// <summary>The entry objects, built once on first use in chunks (keeps each method small for the JIT).</summary>",
              "    private static class Generated",
@@ -326,7 +325,7 @@ def write_uids(uids, out):
     lines.append("")
     lines.append("    // Storage SOP classes chosen by generate.py is_storage_sop_class: name contains \"Storage\", type SOP Class,")
     lines.append("    // not Storage Commitment, not Media Storage Directory Storage. Retired classes included: archives meet them.")
-    lines.append("    private static readonly string[] s_generatedStorageSopClasses =")
+    lines.append("    private static readonly string[] _generatedStorageSopClasses =")
     lines.append("    [")
     for u in uids:
         if is_storage_sop_class(u["name"], u["type"]):
