@@ -122,10 +122,37 @@ public static partial class DicomDictionary
     // Built on first use of an entry lookup; GetDefaultVR never touches it.
     private static class Store
     {
-        internal static readonly DicomDictionaryEntry[] Exact = Generated.CreateExact();
-        internal static readonly DicomDictionaryEntry[] Masked = Generated.CreateMasked();
-        internal static readonly DicomDictionaryEntry[] All = [.. Exact, .. Masked];
+        internal static readonly DicomDictionaryEntry[] All = Build();
+        internal static readonly ArraySegment<DicomDictionaryEntry> Exact = new(All, 0, _exactTags.Length);
+        internal static readonly ArraySegment<DicomDictionaryEntry> Masked = new(All, _exactTags.Length, _maskedTags.Length);
         internal static readonly IReadOnlyList<DicomDictionaryEntry> AllReadOnly = Array.AsReadOnly(All);
+
+        private static DicomDictionaryEntry[] Build()
+        {
+            // TrimEntries also drops a '\r' should a checkout turn the literal's line ends into CRLF.
+            var keywords = GeneratedData.Keywords.Split('\n', StringSplitOptions.TrimEntries);
+            var names = GeneratedData.Names.Split('\n', StringSplitOptions.TrimEntries);
+            var count = _exactTags.Length + _maskedTags.Length;
+            if (keywords.Length != count || names.Length != count)
+                throw new InvalidOperationException("DicomDictionary.g.cs is inconsistent: regenerate it with generate.py.");
+
+            var entries = new DicomDictionaryEntry[count];
+            for (var i = 0; i < count; i++)
+            {
+                var exact = i < _exactTags.Length;
+                var tag = exact ? _exactTags[i] : _maskedTags[i - _exactTags.Length];
+                var mask = exact ? 0xFFFFFFFFu : _maskedMasks[i - _exactTags.Length];
+                entries[i] = new DicomDictionaryEntry(
+                    new DicomTag(tag),
+                    mask,
+                    keywords[i],
+                    names[i],
+                    GeneratedData.VRLists[GeneratedData.VRListIndex[i]],
+                    GeneratedData.VMs[GeneratedData.VMIndex[i]],
+                    GeneratedData.IsRetired[i]);
+            }
+            return entries;
+        }
     }
 
     private static class KeywordIndex

@@ -61,9 +61,6 @@ DICOMTAG_MEMBERS = {
 DICOMUIDS_MEMBERS = {"Find", "All", "StorageSopClasses", "IsStorageSopClass", "Equals", "ReferenceEquals", "DicomUids"}
 KEYWORD_SUFFIX = "Tag"
 
-CHUNK = 500
-
-
 def fail(message):
     sys.exit(f"generate.py: {message}")
 
@@ -178,10 +175,6 @@ def vr_code(vr):
     return (ord(vr[0]) << 8) | ord(vr[1])
 
 
-def vr_field(vrs):
-    return "VR_" + ("_".join(vrs) if vrs else "None")
-
-
 def hex_list(values, digits, per_line=8, indent="        "):
     lines = []
     for i in range(0, len(values), per_line):
@@ -206,7 +199,9 @@ def tag_text(tag, mask):
 def write_tags(entries, out):
     lines = [HEADER.format(inputs="dcmtk dicom.dic (PS3.6 2022b) and pydicom _dicom_dict.py"),
              "namespace Pacs.Dicom;", "",
-             "// One field per public keyword of PS3.6 (DICOM, DICOS and DICONDE attributes, retired ones included).",
+             "// One property per public keyword of PS3.6 (DICOM, DICOS and DICONDE attributes, retired ones included).",
+             "// Expression-bodied properties rather than static readonly fields: five thousand struct fields made the",
+             "// type initialiser of DicomTag take ~100 ms on first use; a property is inlined and costs nothing.",
              f"// A keyword equal to a member of DicomTag gets the suffix \"{KEYWORD_SUFFIX}\" (see DICOMTAG_MEMBERS in",
              "// generate.py). Repeating groups and element ranges (60xx, 50xx, 7Fxx, (0028,04x0)...) get one",
              "// representative tag; DicomDictionary matches the whole range through the entry's mask.",
@@ -220,22 +215,30 @@ def write_tags(entries, out):
         if e["source"]:
             parts.append(f"Defined by {e['source']}")
         if e["mask"] != 0xFFFFFFFF:
-            parts.append(f"Repeating: this field is the representative ({e['tag'] >> 16:04X},{e['tag'] & 0xFFFF:04X})")
+            parts.append(f"Repeating: this property is the representative ({e['tag'] >> 16:04X},{e['tag'] & 0xFFFF:04X})")
         if field != e["keyword"]:
             parts.append(f"Keyword {e['keyword']} (suffixed: it clashes with a member of DicomTag)")
         lines.append(f"    /// <summary>{'. '.join(parts)}.</summary>")
-        lines.append(f"    public static readonly DicomTag {field} = new(0x{e['tag']:08X}u);")
+        lines.append(f"    public static DicomTag {field} => new(0x{e['tag']:08X}u);")
     lines.append("}")
     (out / "DicomTag.g.cs").write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
 
 
-def entry_ctor(e):
-    return (f"new(new DicomTag(0x{e['tag']:08X}u), 0x{e['mask']:08X}u, {cs_string(e['keyword'])}, "
-            f"{cs_string(e['name'])}, {vr_field(e['vrs'])}, {cs_string(e['vm'])}, {'true' if e['retired'] else 'false'})")
+def raw_lines(values, indent="        "):
+    """A C# raw string literal with one value per line (one literal for the whole column: interning ten thousand
+    separate literals costs more first-use time than everything else in the table)."""
+    for v in values:
+        if '"""' in v or "\n" in v or v != v.strip() or not v:
+            fail(f"value {v!r} cannot be a raw string line")
+    return [indent + '"""'] + [indent + v for v in values] + [indent + '""";']
 
 
 def write_dictionary(exact, masked, out):
-    all_vr_lists = sorted({tuple(e["vrs"]) for e in exact + masked})
+    entries = exact + masked
+    vr_lists = sorted({tuple(e["vrs"]) for e in entries})
+    vms = sorted({e["vm"] for e in entries}, key=lambda vm: (len(vm), vm))
+    if len(vr_lists) > 255 or len(vms) > 255:
+        fail("too many VR lists or VMs for a byte index")
     lines = [HEADER.format(inputs="dcmtk dicom.dic (PS3.6 2022b) and pydicom _dicom_dict.py"),
              "namespace Pacs.Dicom.Dictionary;", "",
              "public static partial class DicomDictionary", "{",
@@ -254,37 +257,35 @@ def write_dictionary(exact, masked, out):
              hex_list([e["mask"] for e in masked], 8), "    ];", "",
              "    private static readonly ushort[] _maskedDefaultVRs =", "    [",
              hex_list([vr_code(default_vr(e["vrs"])) for e in masked], 4, 12), "    ];", "",
-             "    /// <summary>The entry objects, built once on first use in chunks (keeps each method small for the JIT).</summary>",
-             "    private static class Generated",
-             "    {"]
-    for vrs in all_vr_lists:
-        items = ", ".join(f"DicomVR.{v}" for v in vrs)
-        lines.append(f"        private static readonly DicomVR[] {vr_field(list(vrs))} = [{items}];")
-    lines.append("")
-
-    def emit_table(name, items):
-        chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)] or [[]]
-        lines.append(f"        internal static DicomDictionaryEntry[] Create{name}()")
-        lines.append("        {")
-        lines.append(f"            var entries = new DicomDictionaryEntry[{len(items)}];")
-        for i in range(len(chunks)):
-            lines.append(f"            Fill{name}{i}(entries);")
-        lines.append("            return entries;")
-        lines.append("        }")
-        for i, chunk in enumerate(chunks):
-            lines.append("")
-            lines.append(f"        private static void Fill{name}{i}(DicomDictionaryEntry[] entries)")
-            lines.append("        {")
-            for j, e in enumerate(chunk):
-                comment = f" // {e['source']}" if e["source"] else ""
-                lines.append(f"            entries[{i * CHUNK + j}] = {entry_ctor(e)};{comment}")
-            lines.append("        }")
-
-    emit_table("Exact", exact)
-    lines.append("")
-    emit_table("Masked", masked)
-    lines.append("    }")
-    lines.append("}")
+             "    /// <summary>",
+             "    /// The rest of each entry, exact entries first then masked ones (same order as the arrays above), as",
+             "    /// columns: numbers in arrays, strings one per line in a single literal. DicomDictionary builds the entry",
+             "    /// objects from these on first use; a method with one constructor call per entry took ~300 ms to JIT.",
+             "    /// </summary>",
+             "    private static class GeneratedData",
+             "    {",
+             "        internal static readonly DicomVR[][] VRLists =",
+             "        ["]
+    for vrs in vr_lists:
+        lines.append("            [" + ", ".join(f"DicomVR.{v}" for v in vrs) + "],")
+    lines += ["        ];", "",
+              "        internal static readonly string[] VMs = [" + ", ".join(cs_string(v) for v in vms) + "];", "",
+              "        internal static readonly byte[] VRListIndex =", "        ["]
+    lines.append(hex_list([vr_lists.index(tuple(e["vrs"])) for e in entries], 2, 16, "            "))
+    lines += ["        ];", "",
+              "        internal static readonly byte[] VMIndex =", "        ["]
+    lines.append(hex_list([vms.index(e["vm"]) for e in entries], 2, 16, "            "))
+    lines += ["        ];", "",
+              "        internal static readonly bool[] IsRetired =", "        ["]
+    flags = ["true" if e["retired"] else "false" for e in entries]
+    for i in range(0, len(flags), 16):
+        lines.append("            " + ", ".join(flags[i:i + 16]) + ",")
+    lines += ["        ];", "",
+              "        internal const string Keywords ="]
+    lines += raw_lines([e["keyword"] for e in entries])
+    lines += ["", "        internal const string Names ="]
+    lines += raw_lines([e["name"] for e in entries])
+    lines += ["    }", "}"]
     (out / "DicomDictionary.g.cs").write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
 
 

@@ -173,10 +173,10 @@ public sealed class DicomDictionaryTests
     }
 
     [Fact]
-    public void DicomTagFields_EveryKeyword_RoundTripsThroughDictionary()
+    public void DicomTagProperties_EveryKeyword_RoundTripsThroughDictionary()
     {
-        var fields = typeof(DicomTag).GetFields(BindingFlags.Public | BindingFlags.Static)
-            .Where(f => f.FieldType == typeof(DicomTag))
+        var fields = typeof(DicomTag).GetProperties(BindingFlags.Public | BindingFlags.Static)
+            .Where(p => p.PropertyType == typeof(DicomTag))
             .ToList();
         Assert.Equal(DicomDictionary.Entries.Count, fields.Count);
         foreach (var field in fields)
