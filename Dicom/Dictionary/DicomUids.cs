@@ -9,7 +9,7 @@ namespace Pacs.Dicom;
 public static partial class DicomUids
 {
     // Transfer syntaxes newer than the 2022 inputs, from PS3.6 2023/2024 Table A-1:
-    // fragmentable MPEG-2/MPEG-4 (2023), High-Throughput JPEG 2000 and JPIP HTJ2K (Sup 235, 2023c),
+    // fragmentable MPEG-2/MPEG-4 (added after 2022b), High-Throughput JPEG 2000 and JPIP HTJ2K (Sup 235, 2023c),
     // JPEG XL (Sup 232, 2024a). Names and keywords as the standard spells them.
     public const string MPEG2MPMLF = "1.2.840.10008.1.2.4.100.1";
     public const string MPEG2MPHLF = "1.2.840.10008.1.2.4.101.1";
