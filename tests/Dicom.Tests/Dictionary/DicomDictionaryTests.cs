@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Reflection;
 using Pacs.Dicom.Dictionary;
-using Xunit;
 
 namespace Pacs.Dicom.Tests.Dictionary;
 
