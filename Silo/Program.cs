@@ -64,7 +64,8 @@ var app = builder.Build();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 
-// The schema must be in place before Orleans reads its queries from OrleansQuery at silo start.
+// Fail on bad settings before touching the database; then put the schema in place, because Orleans
+// reads its queries from OrleansQuery as the silo starts.
 _ = app.Services.GetRequiredService<IOptions<SiloHostOptions>>().Value;
 using (var migrationTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
 {

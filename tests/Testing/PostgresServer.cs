@@ -188,6 +188,9 @@ public sealed partial class PostgresServer : IAsyncDisposable
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None).WaitAsync(StopTimeout, CancellationToken.None).ConfigureAwait(false);
         }
+
+        // Pooled connections to the old server are dead; drop them so the next open gets a fresh one.
+        NpgsqlConnection.ClearAllPools();
     }
 
     /// <summary>Throws with the server's log tail if the private server is not running (e.g. it crashed).</summary>
