@@ -309,6 +309,9 @@ internal sealed class DicomParser
         {
             length = ReadUInt32(ref reader, top.BigEndian);
             vr = DicomDictionary.GetDefaultVR(tag);
+            if (vr == DicomVR.US && IsSignedPixelContext(top.Dataset!) && DicomDictionary.TryGetEntry(tag, out var entry)
+                && Array.IndexOf(entry.VRs, DicomVR.SS) >= 0)
+                vr = DicomVR.SS; // "US or SS" follows Pixel Representation (PS3.5 A.1 note; PS3.3 C.7.6.3.1)
             headerLength = 8;
         }
 
@@ -381,6 +384,10 @@ internal sealed class DicomParser
         AddElement(dataset, new DicomElement(tag, vr, value), pos);
         return null;
     }
+
+    /// <summary>Pixel Representation (0028,0103) is 1 in this data set or, failing that, in the top-level one.</summary>
+    private bool IsSignedPixelContext(DicomDataset dataset) =>
+        (dataset.GetUInt16(DicomTag.PixelRepresentation) ?? _stack[0].Dataset!.GetUInt16(DicomTag.PixelRepresentation)) == 1;
 
     private void AddElement(DicomDataset dataset, in DicomElement element, long pos)
     {
