@@ -25,9 +25,14 @@ public sealed class FileBlobStore : IBlobStore
 
     public string Root => _root;
 
-    public ValueTask<IBlobWrite> BeginWriteAsync(string key, CancellationToken cancellationToken)
+    public ValueTask<IBlobWrite> BeginWriteAsync(string key, CancellationToken cancellationToken) =>
+        BeginWriteAsync(key, PathFor(key), cancellationToken);
+
+    public ValueTask<IBlobWrite> BeginWriteAsync(CancellationToken cancellationToken) =>
+        BeginWriteAsync(null, null, cancellationToken);
+
+    private ValueTask<IBlobWrite> BeginWriteAsync(string? key, string? path, CancellationToken cancellationToken)
     {
-        var path = PathFor(key);
         cancellationToken.ThrowIfCancellationRequested();
         var temp = Path.Combine(_staging, Guid.NewGuid().ToString("N") + ".tmp");
         var stream = new FileStream(temp, new FileStreamOptions
@@ -38,7 +43,7 @@ public sealed class FileBlobStore : IBlobStore
             Options = FileOptions.Asynchronous,
             BufferSize = 64 * 1024,
         });
-        return ValueTask.FromResult<IBlobWrite>(new FileBlobWrite(key, path, temp, stream));
+        return ValueTask.FromResult<IBlobWrite>(new FileBlobWrite(this, key, path, temp, stream));
     }
 
     public ValueTask<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken cancellationToken = default)
@@ -149,24 +154,42 @@ public sealed class FileBlobStore : IBlobStore
         }
     }
 
-    private sealed class FileBlobWrite(string key, string path, string temp, FileStream stream) : IBlobWrite
+    private sealed class FileBlobWrite(FileBlobStore store, string? key, string? path, string temp, FileStream stream) : IBlobWrite
     {
         private bool _committed;
+        private string? _key = key;
 
-        public string Key => key;
+        public string Key => _key ?? "";
 
         public Stream Stream => stream;
 
-        public async ValueTask CommitAsync(CancellationToken cancellationToken)
+        public ValueTask CommitAsync(CancellationToken cancellationToken) =>
+            _key is null || path is null
+                ? throw new InvalidOperationException("This write was begun without a key: commit it with one.")
+                : CommitToAsync(path, cancellationToken);
+
+        public ValueTask CommitAsync(string key, CancellationToken cancellationToken)
+        {
+            if (_key is not null && !string.Equals(_key, key, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"This write was begun for key '{_key}'.");
+            }
+
+            var target = store.PathFor(key);
+            _key = key;
+            return CommitToAsync(target, cancellationToken);
+        }
+
+        private async ValueTask CommitToAsync(string target, CancellationToken cancellationToken)
         {
             ObjectDisposedException.ThrowIf(_committed, this);
             await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             // fsync: the bytes are on disk before the name points at them.
             stream.Flush(flushToDisk: true);
             await stream.DisposeAsync().ConfigureAwait(false);
-            var directory = Path.GetDirectoryName(path)!;
+            var directory = Path.GetDirectoryName(target)!;
             Directory.CreateDirectory(directory);
-            File.Move(temp, path, overwrite: true);
+            File.Move(temp, target, overwrite: true);
             _committed = true;
             DirectorySync.Fsync(directory);
         }
