@@ -760,6 +760,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
 
     private async Task FailAsync(Exception ex)
     {
+        Console.Error.WriteLine("DEBUGFAIL " + ex);
         switch (ex)
         {
             case DicomFormatException f:

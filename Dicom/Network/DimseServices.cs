@@ -15,7 +15,7 @@ internal static class DimseServices
             {
                 await foreach (var match in provider.OnCFindAsync(request, association.Info, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
                 {
-                    await association.SendAsync(pc.Id, new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match), null, cancellationToken).ConfigureAwait(false);
+                    await association.SendAsync(pc.Id, new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match), match, cancellationToken).ConfigureAwait(false);
                 }
                 if (cancellationToken.IsCancellationRequested) final = DimseStatus.Cancel;
             }

@@ -22,9 +22,10 @@ internal static class TemporaryCommandCodec
         while (r.Remaining > 0)
         {
             var offset = r.Consumed;
-            if (!r.TryReadLittleEndian(out int tagValue) || !r.TryReadLittleEndian(out int length))
+            // Group then element, each 16-bit little endian (PS3.5 7.1.3).
+            if (!r.TryReadLittleEndian(out short group) || !r.TryReadLittleEndian(out short element) || !r.TryReadLittleEndian(out int length))
                 throw new DicomFormatException("truncated command element header", offset);
-            var tag = new DicomTag((uint)tagValue);
+            var tag = new DicomTag((ushort)group, (ushort)element);
             if (tag.Group != 0x0000) throw new DicomFormatException("command set holds an element outside group 0000", offset, tag);
             if (tag.Value <= previous) throw new DicomFormatException("command elements out of order", offset, tag);
             previous = tag.Value;
@@ -51,7 +52,8 @@ internal static class TemporaryCommandCodec
         foreach (var e in command)
         {
             if (e.Tag == CommandTags.CommandGroupLength) continue;
-            BinaryPrimitives.WriteUInt32LittleEndian(span[at..], e.Tag.Value);
+            BinaryPrimitives.WriteUInt16LittleEndian(span[at..], e.Tag.Group);
+            BinaryPrimitives.WriteUInt16LittleEndian(span[(at + 2)..], e.Tag.Element);
             BinaryPrimitives.WriteUInt32LittleEndian(span[(at + 4)..], (uint)e.Value.Length);
             e.Value.Span.CopyTo(span[(at + 8)..]);
             at += 8 + e.Value.Length;
