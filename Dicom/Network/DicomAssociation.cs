@@ -760,7 +760,6 @@ internal sealed class DicomAssociation : IAsyncDisposable
 
     private async Task FailAsync(Exception ex)
     {
-        Console.Error.WriteLine("DEBUGFAIL " + ex);
         switch (ex)
         {
             case DicomFormatException f:
@@ -802,13 +801,21 @@ internal sealed class DicomAssociation : IAsyncDisposable
 
     private async Task CloseTransportAsync(Exception? error)
     {
-        if (Interlocked.Exchange(ref _transportClosed, 1) == 1) return;
+        if (Interlocked.Exchange(ref _transportClosed, 1) == 1)
+        {
+            await _closed.Task.ConfigureAwait(false);
+            return;
+        }
         if (error is not null) _terminalError ??= error;
         var aborted = Aborted();
         foreach (var channel in _pending.Values) channel.Writer.TryComplete(aborted);
         if (_store is { } store) await store.Pipe.Writer.CompleteAsync(new IOException("association ended mid-instance", aborted)).ConfigureAwait(false);
         try { await _lifetime.CancelAsync().ConfigureAwait(false); } catch (ObjectDisposedException) { }
+        // A PipeWriter is not thread-safe: complete it under the write lock, after unblocking any stalled flush.
+        _output.CancelPendingFlush();
+        var locked = await _writeLock.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         try { await _output.CompleteAsync().ConfigureAwait(false); } catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException) { }
+        finally { if (locked) _writeLock.Release(); }
         try { await _input.CompleteAsync().ConfigureAwait(false); } catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException) { }
         if (_store is { } s)
         {
