@@ -15,6 +15,12 @@ public sealed record DicomServerOptions
     /// <summary>Concurrent associations; beyond, A-ASSOCIATE-RJ transient "local limit exceeded" (PS3.8 Table 9-21).</summary>
     public int MaxAssociations { get; init; } = 64;
 
+    /// <summary>
+    /// Connections past the bound being answered with A-ASSOCIATE-RJ at the same time (each costs a read of the
+    /// request, bounded by a short ARTIM); past this too, connections are closed at once.
+    /// </summary>
+    public int MaxConcurrentRejections { get; init; } = 64;
+
     public DicomAssociationOptions Association { get; init; } = new();
 }
 
@@ -79,7 +85,7 @@ public sealed class DicomServer : IAsyncDisposable
             {
                 Interlocked.Decrement(ref _active);
                 // Rejecting costs a read of the A-ASSOCIATE-RQ; bound that too, and beyond it just close.
-                if (Interlocked.Increment(ref _rejecting) <= _options.MaxAssociations) task = RefuseAsync(socket, cancellationToken);
+                if (Interlocked.Increment(ref _rejecting) <= _options.MaxConcurrentRejections) task = RefuseAsync(socket, cancellationToken);
                 else
                 {
                     Interlocked.Decrement(ref _rejecting);
