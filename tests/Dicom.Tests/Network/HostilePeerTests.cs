@@ -168,7 +168,7 @@ public sealed class HostilePeerTests
         var reply = await ReadUntilClosedAsync(s, 5);
         Assert.InRange((DateTime.UtcNow - started).TotalSeconds, 0.5, 4);
         Assert.Equal((byte)PduType.Abort, reply[0]);
-        Assert.Equal(0, server.ActiveAssociations);
+        await DicomClientTests.WaitUntil(() => server.ActiveAssociations == 0);
     }
 
     [Fact]
