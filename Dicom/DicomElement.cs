@@ -42,6 +42,15 @@ public readonly struct DicomElement
         _payload = bulk;
     }
 
+    /// <summary>A value held elsewhere and known only by its URI (a DICOM JSON "BulkDataURI", PS3.18 F.2.6).</summary>
+    public DicomElement(DicomTag tag, DicomVR vr, BulkDataUri uri)
+    {
+        Tag = tag;
+        VR = vr;
+        Value = default;
+        _payload = uri;
+    }
+
     public DicomTag Tag { get; }
     public DicomVR VR { get; }
 
@@ -52,6 +61,7 @@ public readonly struct DicomElement
     public DicomSequence? Sequence => _payload as DicomSequence;
     public DicomFragments? Fragments => _payload as DicomFragments;
     public BulkDataReference? Bulk => _payload as BulkDataReference;
+    public BulkDataUri? BulkUri => _payload as BulkDataUri;
 
     /// <summary>Length of the value as it would be encoded with defined length (bulk: the source length).</summary>
     public long Length => _payload switch
@@ -66,6 +76,9 @@ public readonly struct DicomElement
 
 /// <summary>A value that the reader did not load: where it lies in the source stream (PS3.18 calls it bulk data).</summary>
 public sealed record BulkDataReference(long Offset, long Length);
+
+/// <summary>A value to be fetched from a URI (DICOM JSON / XML "BulkDataURI", PS3.18 F.2.6); length unknown.</summary>
+public sealed record BulkDataUri(string Uri);
 
 /// <summary>The items of a sequence (PS3.5 7.5).</summary>
 public sealed class DicomSequence

@@ -67,7 +67,7 @@ public readonly record struct DicomVR(ushort Code)
     /// <summary>Text VRs that hold a single value: backslash is not a delimiter (LT, ST, UT, UR).</summary>
     public bool IsSingleValueText => Info.Kind == VRKind.TextSingle || Code == UR.Code;
 
-    /// <summary>Size of one binary number (AT counts 4), or 1 for strings and byte streams. Drives byte swapping.</summary>
+    /// <summary>Size of the unit swapped between endiannesses: the binary number size (AT: its two 16-bit halves), 1 for text and bytes.</summary>
     public int UnitSize => Info.Unit;
 
     /// <summary>Byte used to pad values to even length (PS3.5 6.2): NUL for UI and binary, space for strings.</summary>
@@ -96,7 +96,7 @@ public readonly record struct DicomVR(ushort Code)
     {
         0x4145 => new(VRKind.TextNoCharset, false, 1, 16),   // AE
         0x4153 => new(VRKind.TextNoCharset, false, 1, 4),    // AS
-        0x4154 => new(VRKind.Number, false, 4, 4),           // AT (two 16-bit halves swapped separately)
+        0x4154 => new(VRKind.Number, false, 2, 4),           // AT: a pair of 16-bit numbers, each swapped on its own
         0x4353 => new(VRKind.TextNoCharset, false, 1, 16),   // CS
         0x4441 => new(VRKind.TextNoCharset, false, 1, 8),    // DA
         0x4453 => new(VRKind.TextNoCharset, false, 1, 16),   // DS

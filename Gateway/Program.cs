@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Pacs.Gateway;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddOptions<GatewayHostOptions>().BindConfiguration(GatewayHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+// Orleans is configured before the container exists, so read the same section directly here.
+var pacs = builder.Configuration.GetSection(GatewayHostOptions.Section).Get<GatewayHostOptions>() ?? new GatewayHostOptions();
+if (string.IsNullOrWhiteSpace(pacs.Database))
+{
+    Console.Error.WriteLine("Pacs:Database must hold the archive's PostgreSQL connection string.");
+    return 2;
+}
+
+builder.Logging.AddSimpleConsole(console =>
+{
+    console.SingleLine = true;
+    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+    console.UseUtcTimestamp = true;
+});
+
+builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(pacs.Database));
+builder.UseOrleansClient(client =>
+{
+    client.Configure<ClusterOptions>(cluster =>
+    {
+        cluster.ClusterId = pacs.ClusterId;
+        cluster.ServiceId = pacs.ServiceId;
+    });
+    client.UseAdoNetClustering(o =>
+    {
+        o.Invariant = "Npgsql";
+        o.ConnectionString = pacs.Database;
+    });
+});
+
+// Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
+
+builder.Services.AddHealthChecks()
+    .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
+    .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+
+var app = builder.Build();
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+
+_ = app.Services.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
+await app.RunAsync();
+return 0;

@@ -1,0 +1,36 @@
+namespace Pacs.Grains;
+
+/// <summary>
+/// The one place where a study's instances are accepted (key: "study:" + Study Instance UID). It deduplicates by
+/// SOP Instance UID, keeps series and study summaries, and writes the index. Concurrent commits from many gateways
+/// are group-committed: one PostgreSQL transaction per batch, each caller answered after its batch commits.
+/// Image bytes never pass through it: the caller has already written them to the blob store.
+/// </summary>
+[Alias("pacs.IStudyGrain")]
+public interface IStudyGrain : IGrainWithStringKey
+{
+    [Alias("Commit")]
+    Task<CommitResult> CommitAsync(InstanceRecord instance);
+
+    /// <summary>Removes the study, a series of it or one instance from the index; returns the blob keys to delete.</summary>
+    [Alias("Delete")]
+    Task<IReadOnlyList<string>> DeleteAsync(string? seriesInstanceUid, string? sopInstanceUid);
+
+    public static string KeyFor(string studyInstanceUid) => "study:" + studyInstanceUid;
+}
+
+/// <summary>
+/// A patient (key: "patient:" + Issuer of Patient ID + "|" + Patient ID). Keeps the demographics seen per study and
+/// records conflicts instead of silently overwriting.
+/// </summary>
+[Alias("pacs.IPatientGrain")]
+public interface IPatientGrain : IGrainWithStringKey
+{
+    [Alias("RecordStudy")]
+    Task RecordStudyAsync(string studyInstanceUid, PatientDemographics demographics);
+
+    [Alias("GetSummary")]
+    Task<PatientSummary> GetSummaryAsync();
+
+    public static string KeyFor(string issuerOfPatientId, string patientId) => "patient:" + issuerOfPatientId + "|" + patientId;
+}

@@ -1,0 +1,107 @@
+namespace Pacs.Grains;
+
+/// <summary>
+/// What the ingest funnel hands to the study grain once the bytes are durable in the blob store: identity, the
+/// flat attributes the index columns need, and the header as DICOM JSON (no bulk data). Never pixel data.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("pacs.InstanceRecord")]
+public sealed record InstanceRecord
+{
+    [Id(0)] public required string StudyInstanceUid { get; init; }
+    [Id(1)] public required string SeriesInstanceUid { get; init; }
+    [Id(2)] public required string SopInstanceUid { get; init; }
+    [Id(3)] public required string SopClassUid { get; init; }
+    [Id(4)] public required string TransferSyntaxUid { get; init; }
+    [Id(5)] public required string BlobKey { get; init; }
+    [Id(6)] public required long BlobSize { get; init; }
+    [Id(7)] public required byte[] ContentSha256 { get; init; }
+    [Id(8)] public required PatientDemographics Patient { get; init; }
+    [Id(9)] public required StudyAttributes Study { get; init; }
+    [Id(10)] public required SeriesAttributes Series { get; init; }
+    [Id(11)] public int? InstanceNumber { get; init; }
+    [Id(12)] public int? NumberOfFrames { get; init; }
+    [Id(13)] public int? Rows { get; init; }
+    [Id(14)] public int? Columns { get; init; }
+    /// <summary>The full header as DICOM JSON (UTF-8), bulk data replaced by nothing: what metadata requests serve.</summary>
+    [Id(15)] public required byte[] HeaderJson { get; init; }
+    /// <summary>Who sent it (calling AE or user), for the audit trail.</summary>
+    [Id(16)] public string Source { get; init; } = "";
+}
+
+[GenerateSerializer, Immutable]
+[Alias("pacs.PatientDemographics")]
+public sealed record PatientDemographics
+{
+    [Id(0)] public string PatientId { get; init; } = "";
+    [Id(1)] public string IssuerOfPatientId { get; init; } = "";
+    [Id(2)] public string PatientName { get; init; } = "";
+    [Id(3)] public string PatientBirthDate { get; init; } = "";
+    [Id(4)] public string PatientSex { get; init; } = "";
+    /// <summary>Patient-level attributes as DICOM JSON (UTF-8).</summary>
+    [Id(5)] public byte[] AttributesJson { get; init; } = [];
+}
+
+[GenerateSerializer, Immutable]
+[Alias("pacs.StudyAttributes")]
+public sealed record StudyAttributes
+{
+    [Id(0)] public string StudyDate { get; init; } = "";
+    [Id(1)] public string StudyTime { get; init; } = "";
+    [Id(2)] public string AccessionNumber { get; init; } = "";
+    [Id(3)] public string StudyId { get; init; } = "";
+    [Id(4)] public string StudyDescription { get; init; } = "";
+    [Id(5)] public string ReferringPhysicianName { get; init; } = "";
+    /// <summary>Study-level attributes as DICOM JSON (UTF-8).</summary>
+    [Id(6)] public byte[] AttributesJson { get; init; } = [];
+}
+
+[GenerateSerializer, Immutable]
+[Alias("pacs.SeriesAttributes")]
+public sealed record SeriesAttributes
+{
+    [Id(0)] public string Modality { get; init; } = "";
+    [Id(1)] public int? SeriesNumber { get; init; }
+    [Id(2)] public string SeriesDescription { get; init; } = "";
+    [Id(3)] public string SeriesDate { get; init; } = "";
+    [Id(4)] public string SeriesTime { get; init; } = "";
+    [Id(5)] public string BodyPartExamined { get; init; } = "";
+    /// <summary>Series-level attributes as DICOM JSON (UTF-8).</summary>
+    [Id(6)] public byte[] AttributesJson { get; init; } = [];
+}
+
+/// <summary>What happened to a committed instance.</summary>
+[GenerateSerializer]
+[Alias("pacs.CommitOutcome")]
+public enum CommitOutcome
+{
+    /// <summary>New instance, now in the index.</summary>
+    Stored = 0,
+    /// <summary>Same SOP Instance UID with the same bytes: nothing changed; the caller deletes its new blob.</summary>
+    Duplicate = 1,
+    /// <summary>Same SOP Instance UID, different bytes: replaced (default policy) and audited; the old blob is returned.</summary>
+    Replaced = 2,
+    /// <summary>Same SOP Instance UID, different bytes, policy "reject": nothing changed; the caller deletes its new blob.</summary>
+    Rejected = 3,
+}
+
+[GenerateSerializer, Immutable]
+[Alias("pacs.CommitResult")]
+public sealed record CommitResult([property: Id(0)] CommitOutcome Outcome, [property: Id(1)] string? ObsoleteBlobKey = null);
+
+[GenerateSerializer, Immutable]
+[Alias("pacs.PatientSummary")]
+public sealed record PatientSummary(
+    [property: Id(0)] PatientDemographics Current,
+    [property: Id(1)] IReadOnlyList<string> StudyInstanceUids,
+    [property: Id(2)] IReadOnlyList<DemographicsConflict> Conflicts);
+
+/// <summary>A study that arrived with demographics differing from what the patient already had.</summary>
+[GenerateSerializer, Immutable]
+[Alias("pacs.DemographicsConflict")]
+public sealed record DemographicsConflict(
+    [property: Id(0)] string StudyInstanceUid,
+    [property: Id(1)] string Attribute,
+    [property: Id(2)] string Existing,
+    [property: Id(3)] string Incoming,
+    [property: Id(4)] DateTimeOffset DetectedAt);

@@ -1,0 +1,76 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Pacs.Grains.Persistence;
+using Pacs.Silo;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
+{
+    ["--database"] = "Pacs:Database",
+    ["--cluster-id"] = "Pacs:ClusterId",
+    ["--service-id"] = "Pacs:ServiceId",
+    ["--silo-name"] = "Pacs:SiloName",
+    ["--silo-port"] = "Pacs:SiloPort",
+    ["--gateway-port"] = "Pacs:GatewayPort",
+    ["--http-port"] = "Pacs:HttpPort",
+});
+builder.Services.AddOptions<SiloHostOptions>().BindConfiguration(SiloHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+// Orleans is configured before the container exists, so read the same section directly here.
+var pacs = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new SiloHostOptions();
+if (string.IsNullOrWhiteSpace(pacs.Database))
+{
+    Console.Error.WriteLine("Pacs:Database (or --database) must hold the archive's PostgreSQL connection string.");
+    return 2;
+}
+
+if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+{
+    builder.WebHost.UseUrls($"http://127.0.0.1:{pacs.HttpPort}");
+}
+
+builder.Logging.AddSimpleConsole(console =>
+{
+    console.SingleLine = true;
+    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+    console.UseUtcTimestamp = true;
+});
+// Leave the cluster cleanly (membership status Dead, grains deactivated) before being killed.
+builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(pacs.Database));
+builder.Services.AddSingleton(services => new SchemaMigrator(pacs.Database, services.GetRequiredService<ILogger<SchemaMigrator>>()));
+builder.UseOrleans(silo =>
+{
+    silo.Configure<ClusterOptions>(cluster =>
+    {
+        cluster.ClusterId = pacs.ClusterId;
+        cluster.ServiceId = pacs.ServiceId;
+    });
+    silo.Configure<SiloOptions>(options => options.SiloName = pacs.SiloName ?? $"silo-{pacs.SiloPort}");
+    silo.ConfigureEndpoints(IPAddress.Parse(pacs.AdvertisedAddress), pacs.SiloPort, pacs.GatewayPort, listenOnAnyHostAddress: false);
+    silo.UseArchiveStorage(pacs.Database);
+});
+
+// Telemetry: OpenTelemetry (Orleans, Npgsql and ASP.NET Core traces and metrics, OTLP export) is wired here.
+
+builder.Services.AddHealthChecks()
+    .AddCheck<SiloActiveHealthCheck>("silo", tags: ["ready"])
+    .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+
+var app = builder.Build();
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+
+// Fail on bad settings before touching the database; then put the schema in place, because Orleans
+// reads its queries from OrleansQuery as the silo starts.
+_ = app.Services.GetRequiredService<IOptions<SiloHostOptions>>().Value;
+using (var migrationTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
+{
+    await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(migrationTimeout.Token);
+}
+
+await app.RunAsync();
+return 0;

@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+using Pacs.Grains.Persistence;
+using Pacs.Testing;
+
+namespace Pacs.Grains.Tests;
+
+/// <summary>
+/// A two-silo in-process Orleans cluster whose membership, grain state and reminders live in a real
+/// PostgreSQL database migrated by <see cref="SchemaMigrator"/>.
+/// </summary>
+public sealed class ArchiveClusterFixture : IAsyncLifetime
+{
+    private const string DatabaseKey = "PacsTest:Database";
+
+    private PostgresServer? _server;
+
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public string ServiceId { get; } = "pacs-test-" + Guid.NewGuid().ToString("N")[..8];
+
+    public async Task InitializeAsync()
+    {
+        _server = await PostgresServer.StartNewAsync();
+        ConnectionString = await _server.CreateDatabaseAsync("orleans_cluster");
+        // A session time zone far from UTC, to show the providers' timestamps do not depend on it
+        // (Npgsql sends UTC DateTimes as timestamptz; the membership test checks IAmAliveTime).
+        await using (var connection = new NpgsqlConnection(ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("ALTER DATABASE orleans_cluster SET timezone TO 'Pacific/Kiritimati'", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await new SchemaMigrator(ConnectionString).MigrateAsync();
+
+        var builder = new TestClusterBuilder(2);
+        builder.Options.UseTestClusterMembership = false;
+        builder.Options.ConfigureFileLogging = false;
+        builder.Options.ServiceId = ServiceId;
+        builder.ConfigureHostConfiguration(configuration => configuration.AddInMemoryCollection(
+            new Dictionary<string, string?> { [DatabaseKey] = ConnectionString }));
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
+        Cluster = builder.Build();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(45));
+        await Cluster.DeployAsync().WaitAsync(timeout.Token);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Cluster is not null)
+        {
+            await Cluster.DisposeAsync();
+        }
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder.UseArchiveStorage(siloBuilder.Configuration[DatabaseKey]!);
+            // Orleans' floor is one minute; the reminder test needs to see a tick within seconds.
+            siloBuilder.Services.Configure<ReminderOptions>(options => options.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
+            clientBuilder.UseArchiveClustering(configuration[DatabaseKey]!);
+    }
+}
