@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Channels;
+using Pacs.Dicom.IO;
 using Pacs.Dicom.Network.Dimse;
 using Pacs.Dicom.Network.Pdus;
 
@@ -402,11 +403,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
         if (pdv.IsCommand)
         {
             if (_command is not null) throw new DicomFormatException("command fragment while a data set was expected", 0);
-            if (_commandBytes.WrittenCount + pdv.Data.Length > TemporaryCommandCodec.MaxCommandLength)
+            if (_commandBytes.WrittenCount + pdv.Data.Length > DimseCommandCodec.MaxCommandLength)
                 throw new DicomFormatException("command set too long", 0);
             foreach (var segment in pdv.Data) _commandBytes.Write(segment.Span);
             if (!pdv.IsLastFragment) return;
-            var command = TemporaryCommandCodec.Decode(new ReadOnlySequence<byte>(_commandBytes.WrittenMemory));
+            var command = DimseCommandCodec.Decode(_commandBytes.WrittenMemory);
             _commandBytes.ResetWrittenCount();
             _messageContextId = pdv.PresentationContextId;
             if (!DimseCommand.HasDataSet(command))
@@ -449,7 +450,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
         DicomDataset identifier;
         try
         {
-            identifier = TemporaryDatasetCodec.Read(data.WrittenSpan, pc.TransferSyntax!);
+            identifier = DicomReader.ReadDataset(data.WrittenMemory, pc.TransferSyntax!).Dataset;
         }
         catch (DicomFormatException ex) when (DimseCommand.GetCommandField(cmd) is CommandField.CFindRequest or CommandField.CMoveRequest or CommandField.CGetRequest)
         {
@@ -607,8 +608,8 @@ internal sealed class DicomAssociation : IAsyncDisposable
     /// <summary>Sends a message, its command and data set each fragmented to the peer's maximum PDU length.</summary>
     internal async ValueTask SendAsync(byte contextId, IDimseMessage message, DicomDataset? dataSet, CancellationToken cancellationToken)
     {
-        var command = TemporaryCommandCodec.Encode(message.ToCommand());
-        var data = dataSet is null ? null : TemporaryDatasetCodec.Write(dataSet, _contexts[contextId].TransferSyntax!);
+        var command = DimseCommandCodec.Encode(message.ToCommand());
+        var data = dataSet is null ? null : DicomWriter.ToBytes(dataSet, _contexts[contextId].TransferSyntax!);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -642,7 +643,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
     /// </summary>
     internal async ValueTask SendStoreAsync(byte contextId, CStoreRequest request, Stream dataSet, CancellationToken cancellationToken)
     {
-        var command = TemporaryCommandCodec.Encode(((IDimseMessage)request).ToCommand());
+        var command = DimseCommandCodec.Encode(((IDimseMessage)request).ToCommand());
         var max = MaxPdvDataLength;
         var a = ArrayPool<byte>.Shared.Rent(max);
         var b = ArrayPool<byte>.Shared.Rent(max);

@@ -202,7 +202,7 @@ internal static class DimseServices
             if (FailedUids.Count > 0 || (cancelled && Remaining > 0))
             {
                 identifier = new DicomDataset();
-                identifier.SetStrings(CommandTags.FailedSopInstanceUidList, DicomVR.UI, FailedUids);
+                identifier.SetStrings(DicomTag.FailedSOPInstanceUIDList, DicomVR.UI, FailedUids);
             }
             if (cancelled) return (DimseStatus.Cancel, identifier);
             if (Failed > 0 && Completed == 0 && Warning == 0) return (DimseStatus.UnableToPerformSubOperations, identifier);

@@ -39,8 +39,8 @@ public sealed class DicomClientTests
         await using var client = await DicomClient.ConnectAsync(Options(storescp.Port,
             new PresentationContextRequest(CTImageStorage, [DicomTransferSyntax.ExplicitVRLittleEndian.Uid]),
             new PresentationContextRequest(MRImageStorage, [DicomTransferSyntax.ImplicitVRLittleEndian.Uid])));
-        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(Corpus("CT_small.dcm")));
-        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(Corpus("MR_small_implicit.dcm")));
+        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(CorpusFile("CT_small.dcm")));
+        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(CorpusFile("MR_small_implicit.dcm")));
         await client.ReleaseAsync();
         await WaitUntil(() => storescp.Files().Length == 2);
         var dump = await RunAsync("dcmdump", [storescp.Files().Single(f => Path.GetFileName(f).StartsWith("CT", StringComparison.Ordinal))]);
@@ -48,14 +48,38 @@ public sealed class DicomClientTests
     }
 
     [Fact]
-    public async Task StoreFile_NoMatchingContext_Throws()
+    public async Task StoreFile_PeerAcceptsOnlyImplicit_ConvertsExplicitToImplicit()
     {
         using var storescp = new StoreScp("ARCHIVE", "+xi"); // storescp accepting implicit VR LE only
         await using var client = await DicomClient.ConnectAsync(Options(storescp.Port,
-            new PresentationContextRequest(CTImageStorage, [DicomTransferSyntax.ExplicitVRLittleEndian.Uid])));
-        Assert.False(client.Association.PresentationContexts.Single().IsAccepted);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => client.StoreFileAsync(Corpus("CT_small.dcm")));
+            new PresentationContextRequest(CTImageStorage, DicomClientOptions.NativeTransferSyntaxes)));
+        Assert.Equal(DicomTransferSyntax.ImplicitVRLittleEndian.Uid, client.Association.PresentationContexts.Single().TransferSyntax!.Uid);
+        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(CorpusFile("CT_small.dcm")));
         await client.ReleaseAsync();
+        await WaitUntil(() => storescp.Files().Length == 1);
+        var dump = await RunAsync("dcmdump", [storescp.Files()[0]]);
+        Assert.Contains("LittleEndianImplicit", dump.Output);
+        Assert.Contains("1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322", dump.Output);
+    }
+
+    [Fact]
+    public async Task StoreFile_BigEndianToImplicitOnlyPeer_PixelDataSwapped()
+    {
+        var store = new CollectingStoreProvider();
+        var policy = new DefaultAssociationPolicy { AbstractSyntaxes = new Dictionary<string, IReadOnlyList<string>> { [MRImageStorage] = [DicomTransferSyntax.ImplicitVRLittleEndian.Uid] } };
+        await using var server = StartServer(new DicomServiceProviders { Store = store }, policy: policy);
+        await using var client = await DicomClient.ConnectAsync(Options(server.Port,
+            new PresentationContextRequest(MRImageStorage, [DicomTransferSyntax.ExplicitVRBigEndian.Uid, DicomTransferSyntax.ImplicitVRLittleEndian.Uid])));
+        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(CorpusFile("MR_small_bigendian.dcm")));
+        await client.ReleaseAsync();
+        var received = Assert.Single(store.Instances);
+        Assert.Equal(DicomTransferSyntax.ImplicitVRLittleEndian, received.TransferSyntax);
+        var got = Pacs.Dicom.IO.DicomReader.ReadDataset(received.Bytes, DicomTransferSyntax.ImplicitVRLittleEndian).Dataset;
+        var expected = Pacs.Dicom.IO.DicomReader.ReadDataset(await DataSetBytesAsync(CorpusFile("MR_small_implicit.dcm")), DicomTransferSyntax.ImplicitVRLittleEndian).Dataset;
+        Assert.True(got.TryGetElement(DicomTag.PixelData, out var gotPixels));
+        Assert.True(expected.TryGetElement(DicomTag.PixelData, out var expectedPixels));
+        Assert.Equal(expectedPixels.Value.ToArray(), gotPixels.Value.ToArray());
+        Assert.Equal(expected.GetString(DicomTag.PatientName), got.GetString(DicomTag.PatientName));
     }
 
     [Fact]
@@ -67,10 +91,10 @@ public sealed class DicomClientTests
         await using var client = await DicomClient.ConnectAsync(Options(server.Port,
             new PresentationContextRequest(CTImageStorage, [DicomTransferSyntax.ExplicitVRLittleEndian.Uid])) with
         { Association = new DicomAssociationOptions { MaxSendPduLength = 4096 } });
-        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(Corpus("CT_small.dcm")));
+        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(CorpusFile("CT_small.dcm")));
         await client.ReleaseAsync();
         var received = Assert.Single(store.Instances);
-        Assert.Equal(await DataSetBytesAsync(Corpus("CT_small.dcm")), received.Bytes);
+        Assert.Equal(await DataSetBytesAsync(CorpusFile("CT_small.dcm")), received.Bytes);
         Assert.Equal("TESTSCU", received.CallingAe);
     }
 
@@ -135,7 +159,7 @@ public sealed class DicomClientTests
     {
         using var storescp = new StoreScp("DEST");
         var broken = new InstanceToSend(CTImageStorage, "9.9.9", DicomTransferSyntax.ExplicitVRLittleEndian, _ => throw new IOException("blob missing"));
-        var instances = new[] { await InstanceFromFileAsync(Corpus("CT_small.dcm")), broken, await InstanceFromFileAsync(Corpus("MR_small.dcm")) };
+        var instances = new[] { await InstanceFromFileAsync(CorpusFile("CT_small.dcm")), broken, await InstanceFromFileAsync(CorpusFile("MR_small.dcm")) };
         var retrieve = new FixedRetrieveProvider(instances, new Dictionary<string, DicomPeer> { ["DEST"] = new("DEST", "127.0.0.1", storescp.Port) });
         await using var server = StartServer(new DicomServiceProviders { Move = retrieve });
         await using var client = await DicomClient.ConnectAsync(Options(server.Port, new PresentationContextRequest(StudyRootMove, DicomClientOptions.NativeTransferSyntaxes)));
@@ -153,7 +177,7 @@ public sealed class DicomClientTests
     [Fact]
     public async Task Get_AgainstOwnServer_InstancesArriveOnSameAssociation()
     {
-        var instances = new[] { await InstanceFromFileAsync(Corpus("CT_small.dcm")), await InstanceFromFileAsync(Corpus("MR_small.dcm")) };
+        var instances = new[] { await InstanceFromFileAsync(CorpusFile("CT_small.dcm")), await InstanceFromFileAsync(CorpusFile("MR_small.dcm")) };
         await using var server = StartServer(new DicomServiceProviders { Get = new FixedRetrieveProvider(instances, new Dictionary<string, DicomPeer>()) });
         var store = new CollectingStoreProvider();
         await using var client = await DicomClient.ConnectAsync(Options(server.Port,
@@ -166,7 +190,7 @@ public sealed class DicomClientTests
         Assert.Equal(DimseStatus.Success, final.Status);
         Assert.Equal((ushort)2, final.Counts!.Value.Completed);
         Assert.Equal(2, store.Instances.Count);
-        Assert.Equal(await DataSetBytesAsync(Corpus("MR_small.dcm")), store.Instances.Single(i => i.Request.AffectedSopClassUid == MRImageStorage).Bytes);
+        Assert.Equal(await DataSetBytesAsync(CorpusFile("MR_small.dcm")), store.Instances.Single(i => i.Request.AffectedSopClassUid == MRImageStorage).Bytes);
     }
 
     [Fact]

@@ -188,7 +188,7 @@ public sealed class HostilePeerTests
         await using var server = Server(new DicomServiceProviders { Store = store });
         using var s = await ConnectRawAsync(server.Port);
         await AssociateAsync(s, CTImageStorage);
-        var command = TemporaryCommandCodec.Encode(((IDimseMessage)new CStoreRequest(1, CTImageStorage, "1.2.3.4")).ToCommand());
+        var command = DimseCommandCodec.Encode(((IDimseMessage)new CStoreRequest(1, CTImageStorage, "1.2.3.4")).ToCommand());
         var w = new ArrayBufferWriter<byte>();
         PDataTfPdu.WriteSingle(w, 1, command: true, last: true, command);
         PDataTfPdu.WriteSingle(w, 1, command: false, last: false, new byte[8000]);
