@@ -69,15 +69,17 @@ internal sealed class DicomAssociation : IAsyncDisposable
     /// RJ, then serves DIMSE until release, abort, timeout or transport close. Never throws for protocol errors.
     /// </summary>
     public static async Task RunAcceptorAsync(IDuplexPipe transport, EndPoint? remote, DicomAssociationOptions options,
-        IAssociationPolicy policy, DicomServiceProviders providers, CancellationToken cancellationToken)
+        IAssociationPolicy policy, DicomServiceProviders providers, Action<DicomAssociationHandle>? onEstablished, CancellationToken cancellationToken)
     {
-        var association = new DicomAssociation(transport, options, providers, remote);
+        var association = new DicomAssociation(transport, options, providers, remote) { _onEstablished = onEstablished };
         await using (association.ConfigureAwait(false))
         {
             using var link = cancellationToken.Register(static s => ((DicomAssociation)s!)._lifetime.Cancel(), association);
             await association.AcceptAsync(policy).ConfigureAwait(false);
         }
     }
+
+    private Action<DicomAssociationHandle>? _onEstablished;
 
     /// <summary>Reads the A-ASSOCIATE-RQ only to refuse it (for the server's concurrency bound), then closes.</summary>
     public static async Task RejectAsync(IDuplexPipe transport, DicomAssociationOptions options, AssociateRejectPdu reject, CancellationToken cancellationToken)
@@ -142,6 +144,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
                 });
             Establish(request, accept);
             await WritePduAsync(accept.Write, _lifetime.Token).ConfigureAwait(false);
+            _onEstablished?.Invoke(new DicomAssociationHandle(this));
             await ReadLoopAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -307,8 +310,10 @@ internal sealed class DicomAssociation : IAsyncDisposable
         {
             var midMessage = _command is not null || _commandBytes.WrittenCount > 0 || buffered > 0;
             var idle = !midMessage && _operations.IsEmpty && _pending.IsEmpty && !_releaseRequested;
-            // A peer stalling mid-PDU or mid-message meets the DIMSE timeout; a quiet one the idle timeout.
-            var result = await ReadWithTimeoutAsync(idle ? _options.IdleTimeout : _options.DimseTimeout,
+            // A peer stalling mid-PDU or mid-message meets the DIMSE timeout; a quiet one the idle timeout. A
+            // requestor decides itself when its association is idle too long, so it waits without limit.
+            var idleTimeout = _isRequestor ? Timeout.InfiniteTimeSpan : _options.IdleTimeout;
+            var result = await ReadWithTimeoutAsync(idle ? idleTimeout : _options.DimseTimeout,
                 idle ? "idle timeout" : "DIMSE timeout: peer stalled").ConfigureAwait(false);
             var buffer = result.Buffer;
             var stop = false;
@@ -596,6 +601,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ThrowIfClosed();
             write(_output);
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -613,6 +619,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ThrowIfClosed();
             await WriteFragmentsAsync(contextId, command, true, cancellationToken).ConfigureAwait(false);
             if (data is not null) await WriteFragmentsAsync(contextId, data, false, cancellationToken).ConfigureAwait(false);
         }
@@ -650,6 +657,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ThrowIfClosed();
             await WriteFragmentsAsync(contextId, command, true, cancellationToken).ConfigureAwait(false);
             var na = await dataSet.ReadAtLeastAsync(a.AsMemory(0, max), max, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             while (true)
@@ -711,6 +719,12 @@ internal sealed class DicomAssociation : IAsyncDisposable
         public void Dispose() => association._pending.TryRemove(messageId, out _);
     }
 
+    /// <summary>Called under the write lock: the writer may already be completed by a close.</summary>
+    private void ThrowIfClosed()
+    {
+        if (Volatile.Read(ref _transportClosed) != 0) throw Aborted();
+    }
+
     private DicomAssociationAbortedException Aborted() =>
         _terminalError as DicomAssociationAbortedException ?? new DicomAssociationAbortedException("association closed", inner: _terminalError);
 
@@ -721,7 +735,14 @@ internal sealed class DicomAssociation : IAsyncDisposable
     {
         if (_closed.Task.IsCompleted) return;
         _releaseRequested = true;
-        await WritePduAsync(new ReleaseRequestPdu().Write, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await WritePduAsync(new ReleaseRequestPdu().Write, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DicomAssociationAbortedException)
+        {
+            return; // closed meanwhile (peer abort or close): nothing left to release
+        }
         var done = await Task.WhenAny(_releaseResponse.Task, _closed.Task, Task.Delay(_options.ArtimTimeout, cancellationToken)).ConfigureAwait(false);
         if (!_releaseResponse.Task.IsCompleted)
             await AbortAsync(AbortSource.ServiceProvider, AbortReason.NotSpecified, "ARTIM expired waiting for A-RELEASE-RP").ConfigureAwait(false);

@@ -262,3 +262,75 @@ public sealed class DicomClientTests
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
+
+/// <summary>The acceptor ending the association itself, through <see cref="DicomAcceptor"/> on a socket.</summary>
+public sealed class DicomAcceptorTests
+{
+    private static async Task<(DicomClient Client, DicomAssociationHandle Handle, Task Run)> ConnectAsync(System.Net.Sockets.TcpListener listener)
+    {
+        var acceptor = new DicomAcceptor(new DicomAssociationOptions { ArtimTimeout = TimeSpan.FromSeconds(5) }, Policy(),
+            new DicomServiceProviders { Echo = DicomServiceProviders.AlwaysSuccessEcho });
+        var established = new TaskCompletionSource<DicomAssociationHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var accept = Task.Run(async () =>
+        {
+            var socket = await listener.AcceptSocketAsync();
+            await acceptor.RunAsync(SocketTransport.Create(socket), socket.RemoteEndPoint, CancellationToken.None, established.SetResult);
+        });
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var client = await DicomClient.ConnectAsync(new DicomClientOptions
+        {
+            Port = port,
+            CalledAeTitle = "ARCHIVE",
+            PresentationContexts = [new PresentationContextRequest(CEchoRequest.VerificationSopClassUid, [DicomTransferSyntax.ImplicitVRLittleEndian.Uid])],
+        });
+        var handle = await established.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        return (client, handle, accept);
+    }
+
+    [Fact]
+    public async Task Release_FromAcceptor_BothSidesClose()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var (client, handle, run) = await ConnectAsync(listener);
+            await using (client)
+            {
+                Assert.Equal(DimseStatus.Success, await client.EchoAsync());
+                Assert.Equal("ARCHIVE", handle.Info.CalledAeTitle);
+                await handle.ReleaseAsync().WaitAsync(TimeSpan.FromSeconds(5));
+                await client.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+                await run.WaitAsync(TimeSpan.FromSeconds(5));
+                await Assert.ThrowsAsync<DicomAssociationAbortedException>(() => client.EchoAsync());
+            }
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task Abort_FromAcceptor_ClientSeesAbort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var (client, handle, run) = await ConnectAsync(listener);
+            await using (client)
+            {
+                await handle.AbortAsync();
+                await client.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+                await run.WaitAsync(TimeSpan.FromSeconds(5));
+                var ex = await Assert.ThrowsAsync<DicomAssociationAbortedException>(() => client.EchoAsync());
+                Assert.Equal(AbortSource.ServiceUser, ex.Abort?.Source);
+            }
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+}
