@@ -309,12 +309,15 @@ internal sealed class DicomAssociation : IAsyncDisposable
         while (true)
         {
             var midMessage = _command is not null || _commandBytes.WrittenCount > 0 || buffered > 0;
-            var idle = !midMessage && _operations.IsEmpty && _pending.IsEmpty && !_releaseRequested;
-            // A peer stalling mid-PDU or mid-message meets the DIMSE timeout; a quiet one the idle timeout. A
-            // requestor decides itself when its association is idle too long, so it waits without limit.
-            var idleTimeout = _isRequestor ? Timeout.InfiniteTimeSpan : _options.IdleTimeout;
-            var result = await ReadWithTimeoutAsync(idle ? idleTimeout : _options.DimseTimeout,
-                idle ? "idle timeout" : "DIMSE timeout: peer stalled").ConfigureAwait(false);
+            // A peer stalling mid-PDU or mid-message meets the DIMSE timeout. While an operation runs or a response
+            // is awaited, whoever waits times itself (DIMSE timeout per response, ARTIM for release). Otherwise an
+            // acceptor applies the idle timeout; a requestor decides itself when its association has idled enough.
+            TimeSpan timeout;
+            string what;
+            if (midMessage) (timeout, what) = (_options.DimseTimeout, "DIMSE timeout: peer stalled mid-message");
+            else if (!_operations.IsEmpty || !_pending.IsEmpty || _releaseRequested) (timeout, what) = (Timeout.InfiniteTimeSpan, "");
+            else (timeout, what) = (_isRequestor ? Timeout.InfiniteTimeSpan : _options.IdleTimeout, "idle timeout");
+            var result = await ReadWithTimeoutAsync(timeout, what).ConfigureAwait(false);
             var buffer = result.Buffer;
             var stop = false;
             while (!stop && TryGetPdu(buffer, out var type, out var pdu))
@@ -341,6 +344,13 @@ internal sealed class DicomAssociation : IAsyncDisposable
         }
         if (end == LoopEnd.Released) await WaitForPeerCloseAsync().ConfigureAwait(false);
         await CloseTransportAsync(null).ConfigureAwait(false);
+    }
+
+    /// <summary>Wakes the read loop so it picks the timeout that now applies (e.g. idle after an operation ends).</summary>
+    private void RearmReadTimeout()
+    {
+        if (Volatile.Read(ref _transportClosed) != 0) return;
+        try { _input.CancelPendingRead(); } catch (InvalidOperationException) { }
     }
 
     private bool TryGetPdu(ReadOnlySequence<byte> buffer, out PduType type, out ReadOnlySequence<byte> pdu)
@@ -548,8 +558,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
     private void StartOperation(ushort messageId, Func<CancellationToken, Task> run)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
+        // Registered before it runs, so that a fast operation cannot remove itself before being added.
+        var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var task = Task.Run(async () =>
         {
+            await registered.Task.ConfigureAwait(false);
             try
             {
                 await run(cts.Token).ConfigureAwait(false);
@@ -563,9 +576,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
             {
                 _operations.TryRemove(messageId, out _);
                 cts.Dispose();
+                RearmReadTimeout();
             }
         });
         _operations[messageId] = (cts, task);
+        registered.SetResult();
     }
 
     private async Task CancelOperationsAsync()
@@ -716,7 +731,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
             }
         }
 
-        public void Dispose() => association._pending.TryRemove(messageId, out _);
+        public void Dispose()
+        {
+            association._pending.TryRemove(messageId, out _);
+            association.RearmReadTimeout();
+        }
     }
 
     /// <summary>Called under the write lock: the writer may already be completed by a close.</summary>
@@ -743,11 +762,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
         {
             return; // closed meanwhile (peer abort or close): nothing left to release
         }
-        var done = await Task.WhenAny(_releaseResponse.Task, _closed.Task, Task.Delay(_options.ArtimTimeout, cancellationToken)).ConfigureAwait(false);
-        if (!_releaseResponse.Task.IsCompleted)
+        // PS3.8 9.2 AR-1..AR-3: ARTIM bounds the wait for A-RELEASE-RP; then the initiator closes.
+        await Task.WhenAny(_releaseResponse.Task, _closed.Task, Task.Delay(_options.ArtimTimeout, cancellationToken)).ConfigureAwait(false);
+        if (!_releaseResponse.Task.IsCompleted && !_closed.Task.IsCompleted)
             await AbortAsync(AbortSource.ServiceProvider, AbortReason.NotSpecified, "ARTIM expired waiting for A-RELEASE-RP").ConfigureAwait(false);
         await CloseTransportAsync(null).ConfigureAwait(false);
-        _ = done;
     }
 
     /// <summary>A-ABORT (PS3.8 7.3): best effort to send it, then close at once.</summary>
