@@ -1,0 +1,32 @@
+namespace Pacs.Gateway.Storage;
+
+/// <summary>
+/// Where image bytes live: a filesystem shared by every gateway now, an S3-compatible store later. Keys are
+/// relative paths chosen by the ingest funnel. A blob becomes visible only when its write is committed, which
+/// makes it durable first (PS: an acknowledged image must survive power loss).
+/// </summary>
+public interface IBlobStore
+{
+    /// <summary>Starts writing a new blob under <paramref name="key"/>; nothing is visible until <see cref="IBlobWrite.CommitAsync"/>.</summary>
+    ValueTask<IBlobWrite> BeginWriteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Opens a committed blob for reading, optionally a byte range (frames, bulk data).</summary>
+    ValueTask<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken cancellationToken = default);
+
+    ValueTask<bool> ExistsAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a blob; a missing blob is not an error.</summary>
+    ValueTask DeleteAsync(string key, CancellationToken cancellationToken);
+}
+
+/// <summary>A blob being written. Dispose without commit discards it.</summary>
+public interface IBlobWrite : IAsyncDisposable
+{
+    string Key { get; }
+
+    /// <summary>The stream to write the bytes to.</summary>
+    Stream Stream { get; }
+
+    /// <summary>Makes the bytes durable (fsync), then visible under the key (atomic rename, directory fsync).</summary>
+    ValueTask CommitAsync(CancellationToken cancellationToken);
+}
