@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Pacs.Dicom.IO;
 using Pacs.Dicom.Network.Dimse;
 using Pacs.Dicom.Network.Pdus;
 
@@ -103,28 +102,9 @@ public sealed class DicomClient : IAsyncDisposable
     /// </summary>
     public async Task<DimseStatus> StoreAsync(InstanceToSend instance, string? moveOriginatorAeTitle = null, ushort? moveOriginatorMessageId = null, CancellationToken cancellationToken = default)
     {
-        var exact = _association.FindContext(c => c.AbstractSyntax == instance.SopClassUid && c.TransferSyntax!.Uid == instance.TransferSyntax.Uid);
-        if (exact is not null)
-            return await DimseServices.StoreSubOperationAsync(_association, exact, instance, moveOriginatorAeTitle, moveOriginatorMessageId, cancellationToken).ConfigureAwait(false);
-        var target = instance.TransferSyntax.IsNative
-            ? _association.FindContext(c => c.AbstractSyntax == instance.SopClassUid && c.TransferSyntax!.IsNative && !c.TransferSyntax.IsDeflated)
-            : null;
-        if (target is null)
-            throw new InvalidOperationException($"no accepted presentation context for {instance.SopClassUid} in {instance.TransferSyntax.Name}");
-        var converted = instance with
-        {
-            TransferSyntax = target.TransferSyntax!,
-            OpenDataSetAsync = async ct =>
-            {
-                var source = await instance.OpenDataSetAsync(ct).ConfigureAwait(false);
-                await using (source.ConfigureAwait(false))
-                {
-                    var read = await DicomReader.ReadDatasetAsync(source, instance.TransferSyntax, null, ct).ConfigureAwait(false);
-                    return new MemoryStream(DicomWriter.ToBytes(read.Dataset, target.TransferSyntax!), writable: false);
-                }
-            },
-        };
-        return await DimseServices.StoreSubOperationAsync(_association, target, converted, moveOriginatorAeTitle, moveOriginatorMessageId, cancellationToken).ConfigureAwait(false);
+        var (pc, toSend) = DimseServices.ChooseStoreContext(_association, instance, requireScpRole: false)
+            ?? throw new InvalidOperationException($"no accepted presentation context for {instance.SopClassUid} in {instance.TransferSyntax.Name}");
+        return await DimseServices.StoreSubOperationAsync(_association, pc, toSend, moveOriginatorAeTitle, moveOriginatorMessageId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>C-STORE of a Part 10 file: its meta header gives SOP class, instance and transfer syntax.</summary>

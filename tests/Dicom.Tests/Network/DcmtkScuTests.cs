@@ -146,9 +146,9 @@ public sealed class DcmtkScuTests
     }
 
     [Fact]
-    public async Task GetScu_InstancesArriveOnSameAssociation()
+    public async Task GetScu_InstancesArriveOnSameAssociation_ImplicitOneConverted()
     {
-        var instances = new[] { await InstanceFromFileAsync(CorpusFile("CT_small.dcm")), await InstanceFromFileAsync(CorpusFile("MR_small.dcm")) };
+        var instances = new[] { await InstanceFromFileAsync(CorpusFile("CT_small.dcm")), await InstanceFromFileAsync(CorpusFile("MR_small_implicit.dcm")) };
         var retrieve = new FixedRetrieveProvider(instances, new Dictionary<string, DicomPeer>());
         await using var server = StartServer(new DicomServiceProviders { Get = retrieve });
         var dir = TempDir();
@@ -156,7 +156,11 @@ public sealed class DcmtkScuTests
         {
             var r = await RunAsync("getscu", ["-S", "-v", "-od", dir, "-aec", "ARCHIVE", "127.0.0.1", P(server), "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=1.2.3"]);
             Assert.True(r.ExitCode == 0, r.Output);
-            Assert.Equal(2, Directory.GetFiles(dir).Length);
+            var files = Directory.GetFiles(dir);
+            Assert.Equal(2, files.Length);
+            // getscu proposed explicit VR first and we accepted it: the implicit VR instance arrived converted.
+            var mr = await RunAsync("dcmdump", ["-M", files.Single(f => Path.GetFileName(f).StartsWith("MR", StringComparison.Ordinal))]);
+            Assert.Contains("LittleEndianExplicit", mr.Output);
         }
         finally
         {
