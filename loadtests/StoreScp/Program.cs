@@ -23,7 +23,11 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 Directory.CreateDirectory(outDir);
-var policy = new DefaultAssociationPolicy { AcceptAnyStorage = true };
+var policy = new DefaultAssociationPolicy
+{
+    AcceptAnyStorage = true,
+    AbstractSyntaxes = new Dictionary<string, IReadOnlyList<string>> { [DicomUids.Verification] = DefaultAssociationPolicy.UncompressedPreference },
+};
 var providers = new DicomServiceProviders { Echo = new Echo(), Store = new FileStore(outDir, fsync) };
 await using var server = new DicomServer(new DicomServerOptions { Address = IPAddress.Loopback, Port = port, MaxAssociations = 64 }, policy, providers);
 server.Start();
