@@ -53,11 +53,19 @@ internal sealed class FileStore(string outDir, bool fsync) : ICStoreProvider
         meta.SetString(DicomTag.MediaStorageSOPClassUID, DicomVR.UI, request.AffectedSopClassUid);
         meta.SetString(DicomTag.MediaStorageSOPInstanceUID, DicomVR.UI, request.AffectedSopInstanceUid);
         var path = Path.Combine(outDir, request.AffectedSopInstanceUid + ".dcm");
-        await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        // Network reads are awaited; file writes are synchronous (on Linux an "async" file write is a thread-pool hop).
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 18);
+        try
         {
-            await file.WriteAsync(MetaBytes(meta, transferSyntax), cancellationToken);
-            await dataSet.CopyToAsync(file, 1 << 16, cancellationToken);
+            using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+            file.Write(MetaBytes(meta, transferSyntax));
+            int n;
+            while ((n = await dataSet.ReadAsync(buffer, cancellationToken)) > 0) file.Write(buffer, 0, n);
             if (fsync) file.Flush(flushToDisk: true);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
         return DimseStatus.Success;
     }
