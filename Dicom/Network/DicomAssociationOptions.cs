@@ -1,0 +1,79 @@
+using Pacs.Dicom.Network.Dimse;
+using Pacs.Dicom.Network.Pdus;
+
+namespace Pacs.Dicom.Network;
+
+/// <summary>Limits and timers of one association, for either role (PS3.8 9.1.5 ARTIM, and local policy).</summary>
+public sealed record DicomAssociationOptions
+{
+    /// <summary>Our implementation class UID (PS3.7 D.3.3.2), sent in every A-ASSOCIATE-RQ/AC.</summary>
+    public string ImplementationClassUid { get; init; } = "1.2.826.0.1.3680043.10.1562.1";
+    public string ImplementationVersionName { get; init; } = "CLINTON_PACS_1";
+
+    /// <summary>Maximum P-DATA-TF PDU length we announce (51h); peers must not send longer PDUs.</summary>
+    public uint MaxReceivePduLength { get; init; } = 256 * 1024;
+
+    /// <summary>Cap on P-DATA-TF PDUs we send, even if the peer announces more or no limit.</summary>
+    public uint MaxSendPduLength { get; init; } = 256 * 1024;
+
+    /// <summary>Hard limits on declared PDU lengths, checked before anything is buffered.</summary>
+    public PduLimits Limits { get; init; } = PduLimits.Default;
+
+    /// <summary>Largest C-FIND/C-MOVE/C-GET identifier buffered in memory.</summary>
+    public int MaxIdentifierLength { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>ARTIM (PS3.8 9.1.5): waiting for A-ASSOCIATE-RQ/AC/RJ, A-RELEASE-RP, or the peer's close.</summary>
+    public TimeSpan ArtimTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>No PDU from the peer for this long while no operation runs: the association is aborted.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Waiting for the rest of a PDU or message, or for a DIMSE response: beyond this, A-ABORT.</summary>
+    public TimeSpan DimseTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Pipe pause threshold feeding a C-STORE data set to the provider: the memory bound per instance.</summary>
+    public long StoreStreamBufferBytes { get; init; } = 1024 * 1024;
+}
+
+/// <summary>A presentation context as negotiated (PS3.8 9.3.3.2), with the SCP/SCU roles agreed (PS3.7 D.3.3.4).</summary>
+public sealed record NegotiatedPresentationContext(
+    byte Id,
+    string AbstractSyntax,
+    PresentationContextResultReason Result,
+    DicomTransferSyntax? TransferSyntax,
+    bool RequestorIsScu = true,
+    bool RequestorIsScp = false)
+{
+    public bool IsAccepted => Result == PresentationContextResultReason.Acceptance && TransferSyntax is not null;
+}
+
+/// <summary>What the application may know of an established association.</summary>
+public sealed record AssociationInfo(
+    string CalledAeTitle,
+    string CallingAeTitle,
+    System.Net.EndPoint? RemoteEndPoint,
+    UserIdentityRequest? UserIdentity,
+    IReadOnlyList<NegotiatedPresentationContext> PresentationContexts,
+    uint PeerMaxPduLength,
+    string? PeerImplementationClassUid,
+    string? PeerImplementationVersionName);
+
+/// <summary>The peer refused the association (A-ASSOCIATE-RJ, PS3.8 7.1.1.7).</summary>
+public sealed class DicomAssociationRejectedException(AssociateRejectPdu reject)
+    : Exception($"association rejected: {reject}")
+{
+    public AssociateRejectPdu Reject { get; } = reject;
+}
+
+/// <summary>The association ended abnormally: A-ABORT from the peer or us, transport closed, or a timer expired.</summary>
+public sealed class DicomAssociationAbortedException(string reason, AbortPdu? abort = null, Exception? inner = null)
+    : Exception(reason, inner)
+{
+    public AbortPdu? Abort { get; } = abort;
+}
+
+/// <summary>Thrown by a provider to answer with a specific DIMSE status instead of the generic failure.</summary>
+public sealed class DimseStatusException(DimseStatus status) : Exception(status.ToString())
+{
+    public DimseStatus Status { get; } = status;
+}

@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Pacs.Dicom.Network.Pdus;
+
+namespace Pacs.Dicom.Network;
+
+public sealed record DicomServerOptions
+{
+    public IPAddress Address { get; init; } = IPAddress.Loopback;
+
+    /// <summary>0 picks a free port (see <see cref="DicomServer.Port"/>).</summary>
+    public int Port { get; init; } = 104;
+
+    /// <summary>Concurrent associations; beyond, A-ASSOCIATE-RJ transient "local limit exceeded" (PS3.8 Table 9-21).</summary>
+    public int MaxAssociations { get; init; } = 64;
+
+    /// <summary>
+    /// Connections past the bound being answered with A-ASSOCIATE-RJ at the same time (each costs a read of the
+    /// request, bounded by a short ARTIM); past this too, connections are closed at once.
+    /// </summary>
+    public int MaxConcurrentRejections { get; init; } = 64;
+
+    public DicomAssociationOptions Association { get; init; } = new();
+}
+
+/// <summary>
+/// A standalone acceptor: a socket accept loop with a bound on concurrent associations. Connections past the
+/// bound get a transient rejection and are closed, so a flood is refused rather than collapsing the server.
+/// </summary>
+public sealed class DicomServer : IAsyncDisposable
+{
+    private static readonly AssociateRejectPdu LocalLimitExceeded =
+        new(AssociateRejectResult.Transient, AssociateRejectSource.ServiceProviderPresentation, AssociateRejectReason.LocalLimitExceeded);
+
+    private readonly DicomServerOptions _options;
+    private readonly DicomAcceptor _acceptor;
+    private readonly Socket _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<Task, byte> _connections = new();
+    private Task _acceptLoop = Task.CompletedTask;
+    private int _active;
+    private int _rejecting;
+
+    public DicomServer(DicomServerOptions options, IAssociationPolicy policy, DicomServiceProviders providers)
+    {
+        _options = options;
+        _acceptor = new DicomAcceptor(options.Association, policy, providers);
+        _listener = new Socket(options.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+    }
+
+    /// <summary>The port actually listened on.</summary>
+    public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
+
+    public int ActiveAssociations => Volatile.Read(ref _active);
+
+    public void Start()
+    {
+        _listener.Bind(new IPEndPoint(_options.Address, _options.Port));
+        _listener.Listen(512);
+        _acceptLoop = AcceptLoopAsync(_stop.Token);
+    }
+
+    private async Task AcceptLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (cancellationToken.IsCancellationRequested) return;
+                continue;
+            }
+            socket.NoDelay = true;
+            Task task;
+            if (Interlocked.Increment(ref _active) <= _options.MaxAssociations)
+            {
+                task = ServeAsync(socket, cancellationToken);
+            }
+            else
+            {
+                Interlocked.Decrement(ref _active);
+                // Rejecting costs a read of the A-ASSOCIATE-RQ; bound that too, and beyond it just close.
+                if (Interlocked.Increment(ref _rejecting) <= _options.MaxConcurrentRejections) task = RefuseAsync(socket, cancellationToken);
+                else
+                {
+                    Interlocked.Decrement(ref _rejecting);
+                    socket.Dispose();
+                    continue;
+                }
+            }
+            _connections.TryAdd(task, 0);
+            _ = task.ContinueWith(t => _connections.TryRemove(t, out _), TaskScheduler.Default);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Yield();
+            await _acceptor.RunAsync(SocketTransport.Create(socket), socket.RemoteEndPoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            socket.Dispose(); // RunAsync handles protocol errors; this guards the loop against the unexpected
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    private async Task RefuseAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Yield();
+            await _acceptor.RejectAsync(SocketTransport.Create(socket), LocalLimitExceeded, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            socket.Dispose();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _rejecting);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        try { await _acceptLoop.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        try { await Task.WhenAll(_connections.Keys).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException) { }
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,213 @@
+using Pacs.Dicom.Network.Dimse;
+
+namespace Pacs.Dicom.Network;
+
+/// <summary>The SCP side of C-FIND, C-MOVE and C-GET (PS3.4 C.4), run as one background operation per request.</summary>
+internal static class DimseServices
+{
+    public static async Task RunFindAsync(DicomAssociation association, NegotiatedPresentationContext pc, CFindRequest request, CancellationToken cancellationToken)
+    {
+        var final = DimseStatus.Success;
+        if (association.Providers.Find is not { } provider) final = DimseStatus.SopClassNotSupported;
+        else
+        {
+            try
+            {
+                await foreach (var match in provider.OnCFindAsync(request, association.Info, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+                {
+                    await association.SendAsync(pc.Id, new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match), match, cancellationToken).ConfigureAwait(false);
+                }
+                if (cancellationToken.IsCancellationRequested) final = DimseStatus.Cancel;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                final = DimseStatus.Cancel; // PS3.4 C.4.1.2.3: C-CANCEL ends with status Cancel
+            }
+            catch (DimseStatusException ex)
+            {
+                final = ex.Status;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException and not DicomAssociationAbortedException)
+            {
+                final = DimseStatus.UnableToProcess.WithComment(ex.Message);
+            }
+        }
+        await association.SendAsync(pc.Id, new CFindResponse(request.MessageId, final, request.AffectedSopClassUid, null), null, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    public static async Task RunGetAsync(DicomAssociation association, NegotiatedPresentationContext pc, CGetRequest request, CancellationToken cancellationToken)
+    {
+        if (association.Providers.Get is not { } provider)
+        {
+            await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, DimseStatus.SopClassNotSupported, request.AffectedSopClassUid, null), null, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+        var progress = new Progress();
+        IReadOnlyList<InstanceToSend> instances;
+        try
+        {
+            instances = await provider.GetInstancesAsync(request, association.Info, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not DicomAssociationAbortedException)
+        {
+            var status = ex is DimseStatusException d ? d.Status : DimseStatus.UnableToProcess.WithComment(ex.Message);
+            await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, status, request.AffectedSopClassUid, null), null, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+        progress.Remaining = instances.Count;
+        foreach (var instance in instances)
+        {
+            if (cancellationToken.IsCancellationRequested) break;
+            // PS3.4 C.4.3.1: sub-operations go on a context of the instance's SOP class where the requestor is SCP.
+            var storeContext = association.FindContext(c => c.AbstractSyntax == instance.SopClassUid && c.RequestorIsScp
+                && c.TransferSyntax!.Uid == instance.TransferSyntax.Uid);
+            DimseStatus status;
+            if (storeContext is null) status = DimseStatus.SopClassNotSupported;
+            else status = await StoreSubOperationAsync(association, storeContext, instance, null, null, cancellationToken).ConfigureAwait(false);
+            progress.Count(instance, status);
+            if (progress.Remaining > 0 && !cancellationToken.IsCancellationRequested)
+                await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, progress.Counts(true)), null, cancellationToken).ConfigureAwait(false);
+        }
+        var (final, identifier) = progress.Final(cancellationToken.IsCancellationRequested);
+        await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, final, request.AffectedSopClassUid, progress.Counts(cancellationToken.IsCancellationRequested), identifier), identifier, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    public static async Task RunMoveAsync(DicomAssociation association, NegotiatedPresentationContext pc, CMoveRequest request, CancellationToken cancellationToken)
+    {
+        async ValueTask Respond(DimseStatus status, SubOperationCounts? counts = null, DicomDataset? identifier = null) =>
+            await association.SendAsync(pc.Id, new CMoveResponse(request.MessageId, status, request.AffectedSopClassUid, counts, identifier), identifier, CancellationToken.None).ConfigureAwait(false);
+
+        if (association.Providers.Move is not { } provider)
+        {
+            await Respond(DimseStatus.SopClassNotSupported).ConfigureAwait(false);
+            return;
+        }
+        DicomPeer? destination;
+        IReadOnlyList<InstanceToSend> instances;
+        try
+        {
+            destination = await provider.ResolveDestinationAsync(request.MoveDestination, association.Info, cancellationToken).ConfigureAwait(false);
+            if (destination is null)
+            {
+                await Respond(DimseStatus.MoveDestinationUnknown).ConfigureAwait(false);
+                return;
+            }
+            instances = await provider.GetInstancesAsync(request, association.Info, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not DicomAssociationAbortedException)
+        {
+            await Respond(ex is DimseStatusException d ? d.Status : DimseStatus.UnableToProcess.WithComment(ex.Message)).ConfigureAwait(false);
+            return;
+        }
+        var progress = new Progress { Remaining = instances.Count };
+        if (instances.Count > 0)
+        {
+            DicomClient client;
+            try
+            {
+                // PS3.4 C.4.2.2.2: sub-operations on a new association, we being the requestor and storage SCU.
+                var contexts = instances.Select(i => (i.SopClassUid, i.TransferSyntax.Uid)).Distinct()
+                    .Select(p => new PresentationContextRequest(p.SopClassUid, [p.Uid])).ToList();
+                client = await DicomClient.ConnectAsync(new DicomClientOptions
+                {
+                    Host = destination.Host,
+                    Port = destination.Port,
+                    CalledAeTitle = destination.AeTitle,
+                    CallingAeTitle = association.Info.CalledAeTitle,
+                    PresentationContexts = contexts,
+                    Association = association.Options,
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                await Respond(DimseStatus.UnableToPerformSubOperations.WithComment(ex.Message)).ConfigureAwait(false);
+                return;
+            }
+            await using (client.ConfigureAwait(false))
+            {
+                foreach (var instance in instances)
+                {
+                    if (cancellationToken.IsCancellationRequested) break;
+                    DimseStatus status;
+                    try
+                    {
+                        status = await client.StoreAsync(instance, association.Info.CallingAeTitle, request.MessageId, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
+                    {
+                        status = DimseStatus.ProcessingFailure.WithComment(ex.Message);
+                    }
+                    progress.Count(instance, status);
+                    if (progress.Remaining > 0 && !cancellationToken.IsCancellationRequested)
+                        await Respond(DimseStatus.Pending, progress.Counts(true)).ConfigureAwait(false);
+                }
+                try { await client.ReleaseAsync(CancellationToken.None).ConfigureAwait(false); }
+                catch (Exception ex) when (ex is not OutOfMemoryException) { /* the sub-operations are already counted */ }
+            }
+        }
+        var (final, identifier) = progress.Final(cancellationToken.IsCancellationRequested);
+        await Respond(final, progress.Counts(cancellationToken.IsCancellationRequested), identifier).ConfigureAwait(false);
+    }
+
+    /// <summary>One C-STORE sub-operation on <paramref name="association"/>: request, streamed data set, response.</summary>
+    internal static async Task<DimseStatus> StoreSubOperationAsync(DicomAssociation association, NegotiatedPresentationContext pc,
+        InstanceToSend instance, string? moveOriginatorAe, ushort? moveOriginatorMessageId, CancellationToken cancellationToken)
+    {
+        var messageId = association.NextMessageId();
+        using var registration = association.ExpectResponses(messageId);
+        var stream = await instance.OpenDataSetAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            await association.SendStoreAsync(pc.Id, new CStoreRequest(messageId, instance.SopClassUid, instance.SopInstanceUid,
+                DimsePriority.Medium, moveOriginatorAe, moveOriginatorMessageId), stream, cancellationToken).ConfigureAwait(false);
+        }
+        while (true)
+        {
+            if (await registration.NextAsync(cancellationToken).ConfigureAwait(false) is CStoreResponse response) return response.Status;
+        }
+    }
+
+    private sealed class Progress
+    {
+        public int Remaining;
+        public int Completed;
+        public int Failed;
+        public int Warning;
+        public List<string> FailedUids { get; } = [];
+
+        public void Count(InstanceToSend instance, DimseStatus status)
+        {
+            Remaining--;
+            switch (status.Category)
+            {
+                case DimseStatusCategory.Success: Completed++; break;
+                case DimseStatusCategory.Warning: Warning++; break;
+                default:
+                    Failed++;
+                    FailedUids.Add(instance.SopInstanceUid);
+                    break;
+            }
+        }
+
+        private static ushort Clamp(int v) => (ushort)Math.Clamp(v, 0, ushort.MaxValue);
+
+        /// <summary>Remaining is sent in pending responses and after a cancel (PS3.4 C.4.2.3.1), not in a normal final one.</summary>
+        public SubOperationCounts Counts(bool withRemaining) =>
+            new(withRemaining ? Clamp(Remaining) : null, Clamp(Completed), Clamp(Failed), Clamp(Warning));
+
+        /// <summary>Final status per PS3.4 C.4.2.1.5 / C.4.3.1.4, with (0008,0058) listing failed instances.</summary>
+        public (DimseStatus Status, DicomDataset? Identifier) Final(bool cancelled)
+        {
+            DicomDataset? identifier = null;
+            if (FailedUids.Count > 0 || (cancelled && Remaining > 0))
+            {
+                identifier = new DicomDataset();
+                identifier.SetStrings(CommandTags.FailedSopInstanceUidList, DicomVR.UI, FailedUids);
+            }
+            if (cancelled) return (DimseStatus.Cancel, identifier);
+            if (Failed > 0 && Completed == 0 && Warning == 0) return (DimseStatus.UnableToPerformSubOperations, identifier);
+            if (Failed > 0 || Warning > 0) return (DimseStatus.SubOperationsCompleteWithFailures, identifier);
+            return (DimseStatus.Success, identifier);
+        }
+    }
+}

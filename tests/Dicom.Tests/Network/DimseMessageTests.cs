@@ -1,0 +1,87 @@
+using System.Buffers;
+using Pacs.Dicom.Network;
+using Pacs.Dicom.Network.Dimse;
+using Xunit;
+
+namespace Pacs.Dicom.Tests.Network;
+
+public sealed class DimseMessageTests
+{
+    private static IDimseMessage RoundTrip(IDimseMessage message, DicomDataset? dataSet = null)
+    {
+        var bytes = TemporaryCommandCodec.Encode(message.ToCommand());
+        // PS3.7 E.1: Command Group Length first, equal to the bytes that follow it.
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 4, 0, 0, 0 }, bytes[..8]);
+        Assert.Equal(bytes.Length - 12, BitConverter.ToInt32(bytes, 8));
+        var command = TemporaryCommandCodec.Decode(new ReadOnlySequence<byte>(bytes));
+        Assert.Equal(message.HasDataSet, DimseCommand.HasDataSet(command));
+        return DimseMessages.FromCommand(command, dataSet);
+    }
+
+    [Fact]
+    public void Echo_RoundTrips()
+    {
+        Assert.Equal(new CEchoRequest(7), RoundTrip(new CEchoRequest(7)));
+        Assert.Equal(new CEchoResponse(7, DimseStatus.Success), RoundTrip(new CEchoResponse(7, DimseStatus.Success)));
+    }
+
+    [Fact]
+    public void Store_RoundTripsWithMoveOriginator()
+    {
+        var rq = new CStoreRequest(3, "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4.5", DimsePriority.High, "MOVER", 12);
+        Assert.Equal(rq, RoundTrip(rq));
+        var rsp = new CStoreResponse(3, new DimseStatus(0xA700, "disk full", new DicomTag(0x7FE00010)), "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4.5");
+        Assert.Equal(rsp, RoundTrip(rsp));
+    }
+
+    [Fact]
+    public void MoveAndGetResponses_CarryCounts()
+    {
+        var move = (CMoveRequest)RoundTrip(new CMoveRequest(9, "1.2.840.10008.5.1.4.1.2.2.2", "DEST", new DicomDataset()));
+        Assert.Equal("DEST", move.MoveDestination);
+        Assert.Equal((ushort)9, move.MessageId);
+        var rsp = (CGetResponse)RoundTrip(new CGetResponse(9, DimseStatus.Pending, "1.2", new SubOperationCounts(3, 1, 2, 0)));
+        Assert.Equal(new SubOperationCounts(3, 1, 2, 0), rsp.Counts);
+        var cancel = (CCancelRequest)RoundTrip(new CCancelRequest(9));
+        Assert.Equal((ushort)9, cancel.MessageIdBeingRespondedTo);
+    }
+
+    [Theory]
+    [InlineData(0x0000, DimseStatusCategory.Success)]
+    [InlineData(0xFF00, DimseStatusCategory.Pending)]
+    [InlineData(0xFF01, DimseStatusCategory.Pending)]
+    [InlineData(0xFE00, DimseStatusCategory.Cancel)]
+    [InlineData(0xB000, DimseStatusCategory.Warning)]
+    [InlineData(0x0107, DimseStatusCategory.Warning)]
+    [InlineData(0xA700, DimseStatusCategory.Failure)]
+    [InlineData(0xC000, DimseStatusCategory.Failure)]
+    [InlineData(0x0122, DimseStatusCategory.Failure)]
+    public void DimseStatus_Category_FollowsPs37AnnexC(ushort code, DimseStatusCategory category) =>
+        Assert.Equal(category, new DimseStatus(code).Category);
+
+    [Fact]
+    public void CommandCodec_ElementOutsideGroup0000_Throws()
+    {
+        var bytes = new byte[] { 0x08, 0x00, 0x18, 0x00, 2, 0, 0, 0, 0x31, 0 };
+        Assert.Throws<DicomFormatException>(() => TemporaryCommandCodec.Decode(new ReadOnlySequence<byte>(bytes)));
+    }
+
+    [Fact]
+    public void IdentifierCodec_NestedSequences_RoundTripInBothLittleEndianSyntaxes()
+    {
+        var item = new DicomDataset();
+        item.SetString(new DicomTag(0x00081150), DicomVR.UI, "1.2.3");
+        var ds = new DicomDataset();
+        ds.SetString(new DicomTag(0x00080052), DicomVR.CS, "IMAGE");
+        ds.Set(new DicomTag(0x00081199), new DicomSequence([item]));
+        ds.SetString(DicomTag.PatientName, DicomVR.PN, "DOE^JOHN");
+        foreach (var ts in new[] { DicomTransferSyntax.ExplicitVRLittleEndian, DicomTransferSyntax.ImplicitVRLittleEndian })
+        {
+            var back = TemporaryDatasetCodec.Read(TemporaryDatasetCodec.Write(ds, ts), ts);
+            Assert.Equal("DOE^JOHN", back.GetString(DicomTag.PatientName));
+            var seq = back.GetSequence(new DicomTag(0x00081199));
+            Assert.NotNull(seq);
+            Assert.Equal("1.2.3", Assert.Single(seq.Items).GetString(new DicomTag(0x00081150)));
+        }
+    }
+}
