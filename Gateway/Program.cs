@@ -2,6 +2,9 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Pacs.Gateway;
+using Pacs.Gateway.Admin;
+using Pacs.Gateway.Dimse;
+using Pacs.Gateway.Ingest;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddOptions<GatewayHostOptions>().BindConfiguration(GatewayHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -36,6 +39,11 @@ builder.UseOrleansClient(client =>
     });
 });
 
+builder.Services.AddArchiveIngest();
+builder.Services.AddDimseServices();
+builder.WebHost.ListenDicom(pacs, builder.Configuration);
+builder.Services.AddArchiveAdmin();
+
 // Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
 
 builder.Services.AddHealthChecks()
@@ -45,6 +53,7 @@ builder.Services.AddHealthChecks()
 var app = builder.Build();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+app.MapArchiveAdmin();
 
 _ = app.Services.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
 await app.RunAsync();
