@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
+using Pacs.Grains;
 using Pacs.Grains.Persistence;
 using Pacs.Silo;
 
@@ -52,6 +53,7 @@ builder.UseOrleans(silo =>
     silo.Configure<SiloOptions>(options => options.SiloName = pacs.SiloName ?? $"silo-{pacs.SiloPort}");
     silo.ConfigureEndpoints(IPAddress.Parse(pacs.AdvertisedAddress), pacs.SiloPort, pacs.GatewayPort, listenOnAnyHostAddress: false);
     silo.UseArchiveStorage(pacs.Database);
+    silo.AddArchiveGrains();
 });
 
 // Telemetry: OpenTelemetry (Orleans, Npgsql and ASP.NET Core traces and metrics, OTLP export) is wired here.

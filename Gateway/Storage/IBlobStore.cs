@@ -10,6 +10,12 @@ public interface IBlobStore
     /// <summary>Starts writing a new blob under <paramref name="key"/>; nothing is visible until <see cref="IBlobWrite.CommitAsync"/>.</summary>
     ValueTask<IBlobWrite> BeginWriteAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Starts writing a blob whose key is chosen only at <see cref="IBlobWrite.CommitAsync(string, CancellationToken)"/>,
+    /// once the content is known (the ingest funnel's keys carry the content hash).
+    /// </summary>
+    ValueTask<IBlobWrite> BeginWriteAsync(CancellationToken cancellationToken);
+
     /// <summary>Opens a committed blob for reading, optionally a byte range (frames, bulk data).</summary>
     ValueTask<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken cancellationToken = default);
 
@@ -29,4 +35,7 @@ public interface IBlobWrite : IAsyncDisposable
 
     /// <summary>Makes the bytes durable (fsync), then visible under the key (atomic rename, directory fsync).</summary>
     ValueTask CommitAsync(CancellationToken cancellationToken);
+
+    /// <summary>As <see cref="CommitAsync(CancellationToken)"/>, under <paramref name="key"/> (for writes begun without a key).</summary>
+    ValueTask CommitAsync(string key, CancellationToken cancellationToken);
 }

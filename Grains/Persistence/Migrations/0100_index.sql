@@ -82,6 +82,8 @@ create table pacs_instances (
 );
 create index pacs_instances_series on pacs_instances (series_key);
 create index pacs_instances_study on pacs_instances (study_key);
+-- The blob reconciler asks "is this blob indexed?" for every orphan candidate.
+create index pacs_instances_blob on pacs_instances (blob_key);
 
 -- C-MOVE destinations (PS3.4 C.4.2.2.1): managed by configuration and the admin API.
 create table pacs_nodes (

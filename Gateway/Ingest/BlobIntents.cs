@@ -1,0 +1,83 @@
+using Npgsql;
+using Pacs.Gateway.Storage;
+
+namespace Pacs.Gateway.Ingest;
+
+/// <summary>
+/// pacs_blob_intents: a blob key is recorded before its blob becomes visible, and removed by the study grain in the
+/// transaction that indexes it. A key that is neither indexed nor claimed is an orphan. Reclaiming holds the intent
+/// row's lock while it deletes the file, so that a writer re-using the key (its upsert waits on that lock) and the
+/// grain (which claims intents first and fails instances whose intent is gone) can never lose a blob the index uses.
+/// </summary>
+internal sealed class BlobIntents(NpgsqlDataSource dataSource, IBlobStore blobs)
+{
+    /// <summary>Records (or refreshes) the intent to make <paramref name="key"/> visible.</summary>
+    public async Task RecordAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO pacs_blob_intents (blob_key) VALUES ($1) ON CONFLICT (blob_key) DO UPDATE SET created_at = now()");
+        command.Parameters.Add(new NpgsqlParameter { Value = key });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes the blobs of the given intents that the index does not use, and the intents themselves (also those
+    /// of blobs the index does use: they are done). Returns the keys whose blobs were deleted.
+    /// </summary>
+    public Task<IReadOnlyList<string>> ReclaimAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken) =>
+        ReclaimCoreAsync(keys.ToArray(), olderThan: null, limit: keys.Count, cancellationToken);
+
+    /// <summary>The reconciler's pass: orphan intents older than <paramref name="olderThan"/>, at most <paramref name="limit"/>.</summary>
+    public Task<IReadOnlyList<string>> ReclaimOrphansAsync(DateTimeOffset olderThan, int limit, CancellationToken cancellationToken) =>
+        ReclaimCoreAsync(null, olderThan, limit, cancellationToken);
+
+    private async Task<IReadOnlyList<string>> ReclaimCoreAsync(string[]? keys, DateTimeOffset? olderThan, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var orphans = new List<string>();
+        var done = new List<string>();
+        await using (var select = new NpgsqlCommand("""
+            SELECT b.blob_key, EXISTS (SELECT 1 FROM pacs_instances i WHERE i.blob_key = b.blob_key) AS indexed
+            FROM pacs_blob_intents b
+            WHERE ($1::text[] IS NULL OR b.blob_key = ANY($1)) AND ($2::timestamptz IS NULL OR b.created_at < $2)
+            ORDER BY b.created_at
+            LIMIT $3
+            FOR UPDATE SKIP LOCKED
+            """, connection, transaction))
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = (object?)keys ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            select.Parameters.Add(new NpgsqlParameter { Value = (object?)olderThan ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+            select.Parameters.Add(new NpgsqlParameter { Value = limit });
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                (reader.GetBoolean(1) ? done : orphans).Add(reader.GetString(0));
+            }
+        }
+
+        var deleted = new List<string>();
+        foreach (var key in orphans)
+        {
+            try
+            {
+                await blobs.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+                deleted.Add(key);
+            }
+            catch (IOException)
+            {
+                // Keep the intent: the next pass tries again.
+            }
+        }
+
+        done.AddRange(deleted);
+        await using (var delete = new NpgsqlCommand("DELETE FROM pacs_blob_intents WHERE blob_key = ANY($1)", connection, transaction))
+        {
+            delete.Parameters.Add(new NpgsqlParameter { Value = done.ToArray() });
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+}

@@ -1,0 +1,349 @@
+using System.Security.Cryptography;
+using Npgsql;
+using Pacs.Dicom;
+using Pacs.Dicom.IO;
+using Pacs.Dicom.Json;
+using Pacs.Dicom.Query;
+using Pacs.Gateway.Storage;
+using Pacs.Grains;
+
+namespace Pacs.Gateway.Ingest;
+
+/// <summary>
+/// The one ingest funnel (C-STORE now, STOW-RS later). Discipline (Orthanc, dicom-server): the bytes go to the blob
+/// store while the header is parsed, the blob is made durable, the study grain indexes it, and only then is the
+/// sender answered. The blob holds the bare data set in its transfer syntax (a Part 10 file's meta header is not
+/// kept; it is rebuilt when Part 10 is served). Any failure: a failure status, nothing visible in the index, and our
+/// blob deleted at once or, failing that, by the reconciler through its intent row.
+/// </summary>
+internal sealed partial class IngestService(
+    IBlobStore blobs,
+    BlobIntents intents,
+    IGrainFactory grains,
+    ILogger<IngestService> logger)
+{
+    // The header is parsed; large values (and everything from Pixel Data on) are streamed to the blob unread,
+    // so memory stays bounded whatever the instance's size.
+    private static readonly DicomReadOptions HeaderOptions = DicomReadOptions.HeaderOnly with
+    {
+        BulkDataThreshold = 64 * 1024,
+        MaxBufferedValueLength = 1024 * 1024,
+    };
+
+    public async Task<IngestResult> StoreAsync(IngestRequest request, Stream source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(source);
+
+        IBlobWrite write;
+        try
+        {
+            write = await blobs.BeginWriteAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogStorageFailed(logger, e);
+            await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
+            return new IngestResult(IngestStatus.OutOfResources, ErrorComment: "Storage unavailable");
+        }
+
+        await using (write.ConfigureAwait(false))
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            TeeStream? tee = null;
+            DicomReadResult header;
+            DicomTransferSyntax syntax;
+            try
+            {
+                var dataSource = source;
+                if (request.TransferSyntax is { } given)
+                {
+                    syntax = given;
+                }
+                else
+                {
+                    var part10 = await Part10Header.ReadAsync(source, cancellationToken).ConfigureAwait(false);
+                    syntax = part10.TransferSyntax;
+                    dataSource = new PrefixedStream(part10.DatasetPrefix, source);
+                }
+
+                tee = new TeeStream(dataSource, write.Stream, hash);
+                header = await DicomReader.ReadDatasetAsync(tee, syntax, HeaderOptions, cancellationToken).ConfigureAwait(false);
+                await tee.DrainAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (DicomFormatException e) when (tee is not { SourceFailed: true } && tee is not { SinkFailed: true })
+            {
+                await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
+                return new IngestResult(IngestStatus.CannotUnderstand, SopInstanceUid: request.ExpectedSopInstanceUid,
+                    SopClassUid: request.ExpectedSopClassUid, ErrorComment: Truncate(e.Message));
+            }
+            catch (Exception e) when (tee is { SinkFailed: true })
+            {
+                LogStorageFailed(logger, e);
+                await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
+                return new IngestResult(IngestStatus.OutOfResources, ErrorComment: "Storage write failed");
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException || tee is { SourceFailed: true })
+            {
+                LogAborted(logger, e, request.Source);
+                return new IngestResult(IngestStatus.Aborted, SopInstanceUid: request.ExpectedSopInstanceUid);
+            }
+
+            var dataset = header.Dataset;
+            var identity = Validate(request, dataset, out var failure);
+            if (failure is not null)
+            {
+                return failure;
+            }
+
+            var digest = hash.GetHashAndReset();
+            var key = $"{identity.Study}/{identity.Series}/{identity.Sop}.{Convert.ToHexStringLower(digest, 0, 8)}.dcm";
+            var record = BuildRecord(dataset, identity, syntax, key, tee!.BytesRead, digest, request.Source);
+            var warnings = header.Warnings.Count == 0 ? null : header.Warnings.Select(w => w.ToString()).ToList();
+
+            // Intent first: from here on a crash leaves a row the reconciler follows to our blob.
+            try
+            {
+                await intents.RecordAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                LogDatabaseFailed(logger, e, identity.Study);
+                return Result(IngestStatus.OutOfResources, identity, "Database unavailable", warnings);
+            }
+
+            try
+            {
+                await write.CommitAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogStorageFailed(logger, e);
+                await ReclaimQuietlyAsync(key).ConfigureAwait(false);
+                return Result(IngestStatus.OutOfResources, identity, "Storage commit failed", warnings);
+            }
+
+            CommitResult commit;
+            try
+            {
+                commit = await grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(identity.Study)).CommitAsync(record).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                LogIndexFailed(logger, e, identity.Study);
+                // Deleted only if the index does not use it (the commit may have landed after all).
+                await ReclaimQuietlyAsync(key).ConfigureAwait(false);
+                return Result(IngestStatus.OutOfResources, identity, "Index unavailable", warnings);
+            }
+
+            switch (commit.Outcome)
+            {
+                case CommitOutcome.Stored:
+                    return Result(IngestStatus.Stored, identity, null, warnings);
+                case CommitOutcome.Duplicate:
+                    // Same bytes, so the same key: the blob just rewritten is the indexed one; only the intent goes.
+                    await ReclaimQuietlyAsync(key).ConfigureAwait(false);
+                    return Result(IngestStatus.Duplicate, identity, null, warnings);
+                case CommitOutcome.Replaced:
+                    if (commit.ObsoleteBlobKey is { } obsolete)
+                    {
+                        await ReclaimQuietlyAsync(obsolete).ConfigureAwait(false);
+                    }
+
+                    return Result(IngestStatus.Replaced, identity, null, warnings);
+                default:
+                    await ReclaimQuietlyAsync(key).ConfigureAwait(false);
+                    return Result(IngestStatus.RejectedDuplicate, identity, "A different instance with this SOP Instance UID is stored", warnings);
+            }
+        }
+    }
+
+    private readonly record struct Identity(string Study, string Series, string Sop, string SopClass);
+
+    /// <summary>Strict on the identifying UIDs (PS3.5 9.1 syntax, the command's values), lenient on everything else.</summary>
+    private static Identity Validate(IngestRequest request, DicomDataset dataset, out IngestResult? failure)
+    {
+        var identity = new Identity(
+            dataset.GetString(DicomTag.StudyInstanceUID) ?? "",
+            dataset.GetString(DicomTag.SeriesInstanceUID) ?? "",
+            dataset.GetString(DicomTag.SOPInstanceUID) ?? "",
+            dataset.GetString(DicomTag.SOPClassUID) ?? "");
+        failure = null;
+        foreach (var (name, value) in new[]
+        {
+            ("Study Instance UID", identity.Study), ("Series Instance UID", identity.Series),
+            ("SOP Instance UID", identity.Sop), ("SOP Class UID", identity.SopClass),
+        })
+        {
+            if (!IsValidUid(value))
+            {
+                failure = Result(IngestStatus.DataSetDoesNotMatch, identity, value.Length == 0 ? $"{name} missing" : $"{name} is not a valid UID", null);
+                return identity;
+            }
+        }
+
+        // PS3.7 9.1.1.1: the data set's SOP Class/Instance UIDs are the command's Affected SOP Class/Instance UIDs.
+        if (request.ExpectedSopInstanceUid is { } sop && !string.Equals(sop, identity.Sop, StringComparison.Ordinal))
+        {
+            failure = Result(IngestStatus.DataSetDoesNotMatch, identity, "SOP Instance UID differs from the command's", null);
+        }
+        else if (request.ExpectedSopClassUid is { } sopClass && !string.Equals(sopClass, identity.SopClass, StringComparison.Ordinal))
+        {
+            failure = Result(IngestStatus.DataSetDoesNotMatch, identity, "SOP Class UID differs from the command's", null);
+        }
+        else if (request.ExpectedStudyInstanceUid is { } study && !string.Equals(study, identity.Study, StringComparison.Ordinal))
+        {
+            failure = Result(IngestStatus.StudyUidMismatch, identity, "Study Instance UID differs from the request's", null);
+        }
+
+        return identity;
+    }
+
+    /// <summary>PS3.5 9.1: 1 to 64 characters, digits and dots, no empty component.</summary>
+    internal static bool IsValidUid(string uid)
+    {
+        if (uid.Length is 0 or > 64 || uid[0] == '.' || uid[^1] == '.' || uid.Contains("..", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var c in uid)
+        {
+            if (c != '.' && !char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The flat summary the index needs, and the header split by information-model level (PS3.4 C.6.1.1).</summary>
+    internal static InstanceRecord BuildRecord(DicomDataset dataset, string study, string series, string sop, string sopClass,
+        DicomTransferSyntax syntax, string key, long size, byte[] sha256, string source) =>
+        BuildRecord(dataset, new Identity(study, series, sop, sopClass), syntax, key, size, sha256, source);
+
+    private static InstanceRecord BuildRecord(DicomDataset dataset, Identity identity, DicomTransferSyntax syntax, string key, long size, byte[] sha256, string source)
+    {
+        var patient = new DicomDataset();
+        var studyLevel = new DicomDataset();
+        var seriesLevel = new DicomDataset();
+        foreach (var element in dataset)
+        {
+            switch (QueryAttributes.LevelOf(element.Tag))
+            {
+                case QueryLevel.Patient:
+                    patient.Set(element);
+                    break;
+                case QueryLevel.Study:
+                    studyLevel.Set(element);
+                    break;
+                case QueryLevel.Series:
+                    seriesLevel.Set(element);
+                    break;
+            }
+        }
+
+        foreach (var level in new[] { patient, studyLevel, seriesLevel })
+        {
+            // Decoded with the data set's character set, wherever the element went.
+            level.InheritedCharacterSet = dataset.CharacterSet;
+        }
+
+        string Text(DicomTag tag) => dataset.GetString(tag) ?? "";
+        return new InstanceRecord
+        {
+            StudyInstanceUid = identity.Study,
+            SeriesInstanceUid = identity.Series,
+            SopInstanceUid = identity.Sop,
+            SopClassUid = identity.SopClass,
+            TransferSyntaxUid = syntax.Uid,
+            BlobKey = key,
+            BlobSize = size,
+            ContentSha256 = sha256,
+            Patient = new PatientDemographics
+            {
+                PatientId = Text(DicomTag.PatientID),
+                IssuerOfPatientId = Text(DicomTag.IssuerOfPatientID),
+                PatientName = Text(DicomTag.PatientName),
+                PatientBirthDate = Text(DicomTag.PatientBirthDate),
+                PatientSex = Text(DicomTag.PatientSex),
+                AttributesJson = DicomJsonWriter.ToUtf8Bytes(patient),
+            },
+            Study = new StudyAttributes
+            {
+                StudyDate = Text(DicomTag.StudyDate),
+                StudyTime = Text(DicomTag.StudyTime),
+                AccessionNumber = Text(DicomTag.AccessionNumber),
+                StudyId = Text(DicomTag.StudyID),
+                StudyDescription = Text(DicomTag.StudyDescription),
+                ReferringPhysicianName = Text(DicomTag.ReferringPhysicianName),
+                AttributesJson = DicomJsonWriter.ToUtf8Bytes(studyLevel),
+            },
+            Series = new SeriesAttributes
+            {
+                Modality = Text(DicomTag.Modality),
+                SeriesNumber = dataset.GetInt32(DicomTag.SeriesNumber),
+                SeriesDescription = Text(DicomTag.SeriesDescription),
+                SeriesDate = Text(DicomTag.SeriesDate),
+                SeriesTime = Text(DicomTag.SeriesTime),
+                BodyPartExamined = Text(DicomTag.BodyPartExamined),
+                AttributesJson = DicomJsonWriter.ToUtf8Bytes(seriesLevel),
+            },
+            InstanceNumber = dataset.GetInt32(DicomTag.InstanceNumber),
+            NumberOfFrames = dataset.GetInt32(DicomTag.NumberOfFrames),
+            Rows = dataset.GetInt32(DicomTag.Rows),
+            Columns = dataset.GetInt32(DicomTag.Columns),
+            HeaderJson = DicomJsonWriter.ToUtf8Bytes(dataset),
+            Source = source,
+        };
+    }
+
+    private static IngestResult Result(IngestStatus status, Identity identity, string? comment, IReadOnlyList<string>? warnings) =>
+        new(status, NullIfEmpty(identity.Study), NullIfEmpty(identity.Series), NullIfEmpty(identity.Sop), NullIfEmpty(identity.SopClass), comment, warnings);
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
+    // DIMSE Error Comment (0000,0902) is LO: 64 characters (PS3.7 C.4).
+    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64];
+
+    private async Task ReclaimQuietlyAsync(string key)
+    {
+        try
+        {
+            await intents.ReclaimAsync([key], CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidOperationException)
+        {
+            // The intent stays; the reconciler finishes the job.
+            LogReclaimDeferred(logger, e);
+        }
+    }
+
+    /// <summary>A refused instance's remaining bytes are still read, so the sender's stream ends where it should.</summary>
+    private static async Task DrainQuietlyAsync(Stream source, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await source.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or NotSupportedException)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Ingest: blob storage failed")]
+    private static partial void LogStorageFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Ingest: database unavailable for study {StudyInstanceUid}")]
+    private static partial void LogDatabaseFailed(ILogger logger, Exception exception, string studyInstanceUid);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Ingest: index commit failed for study {StudyInstanceUid}")]
+    private static partial void LogIndexFailed(ILogger logger, Exception exception, string studyInstanceUid);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Ingest: {Source} went away mid-instance")]
+    private static partial void LogAborted(ILogger logger, Exception exception, string source);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Ingest: blob reclaim deferred to the reconciler")]
+    private static partial void LogReclaimDeferred(ILogger logger, Exception exception);
+}

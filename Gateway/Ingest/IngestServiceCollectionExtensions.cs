@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Options;
+using Pacs.Gateway.Ingest;
+using Pacs.Gateway.Storage;
+
+// In the host's root namespace so that Program.cs registers ingest with one line and no using.
+namespace Pacs.Gateway;
+
+public static class IngestServiceCollectionExtensions
+{
+    /// <summary>
+    /// The ingest funnel and what it stands on: the filesystem blob store under Pacs:StorageRoot, the blob intents,
+    /// the orphan reconciler. Needs the host's NpgsqlDataSource and Orleans client.
+    /// </summary>
+    public static IServiceCollection AddArchiveIngest(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<BlobReconcilerOptions>().BindConfiguration(BlobReconcilerOptions.Section);
+        services.AddSingleton(sp => new FileBlobStore(sp.GetRequiredService<IOptions<GatewayHostOptions>>().Value.StorageRoot));
+        services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<FileBlobStore>());
+        services.AddSingleton<BlobIntents>();
+        services.AddSingleton<IngestService>();
+        services.AddHostedService<BlobReconciler>();
+        return services;
+    }
+}

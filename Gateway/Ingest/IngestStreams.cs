@@ -1,0 +1,228 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Pacs.Dicom;
+using Pacs.Dicom.IO;
+
+namespace Pacs.Gateway.Ingest;
+
+/// <summary>
+/// A read-only stream that copies everything read through it to the blob being written and to a SHA-256, so the
+/// header parser and the blob see the same bytes in one pass. It tells a failing source (the sender went away)
+/// from a failing sink (storage), which map to different outcomes.
+/// </summary>
+internal sealed class TeeStream(Stream source, Stream sink, IncrementalHash hash) : Stream
+{
+    public long BytesRead { get; private set; }
+
+    public bool SourceFailed { get; private set; }
+
+    public bool SinkFailed { get; private set; }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Asynchronous reads only.");
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        int n;
+        try
+        {
+            n = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            SourceFailed = true;
+            throw;
+        }
+
+        if (n > 0)
+        {
+            try
+            {
+                await sink.WriteAsync(buffer[..n], cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                SinkFailed = true;
+                throw;
+            }
+
+            hash.AppendData(buffer.Span[..n]);
+            BytesRead += n;
+        }
+
+        return n;
+    }
+
+    /// <summary>Reads the rest of the source through the tee (the bulk data after the parsed header).</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(128 * 1024);
+        try
+        {
+            while (await ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>Bytes already read from a stream, then the rest of that stream.</summary>
+internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) : Stream
+{
+    private ReadOnlyMemory<byte> _prefix = prefix;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Asynchronous reads only.");
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_prefix.IsEmpty)
+        {
+            return rest.ReadAsync(buffer, cancellationToken);
+        }
+
+        var n = Math.Min(buffer.Length, _prefix.Length);
+        _prefix[..n].CopyTo(buffer);
+        _prefix = _prefix[n..];
+        return ValueTask.FromResult(n);
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// The Part 10 preamble and File Meta Information (PS3.10 7.1), read element by element from the front of a stream
+/// so that what follows, the data set, can be stored alone (the meta header is rebuilt when serving Part 10).
+/// </summary>
+internal static class Part10Header
+{
+    private const int PreambleLength = 128;
+    private const int MaxMetaLength = 64 * 1024;
+
+    public sealed record Result(DicomDataset Meta, DicomTransferSyntax TransferSyntax, ReadOnlyMemory<byte> DatasetPrefix, long DatasetOffset);
+
+    public static async Task<Result> ReadAsync(Stream source, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxMetaLength + PreambleLength + 4 + 16];
+        var filled = await source.ReadAtLeastAsync(buffer.AsMemory(0, PreambleLength + 4 + 8), PreambleLength + 4 + 8, throwOnEndOfStream: false, cancellationToken)
+            .ConfigureAwait(false);
+        int start;
+        if (filled >= PreambleLength + 4 && buffer.AsSpan(PreambleLength, 4).SequenceEqual("DICM"u8))
+        {
+            start = PreambleLength + 4;
+        }
+        else if (filled >= 4 && buffer.AsSpan(0, 4).SequenceEqual("DICM"u8))
+        {
+            start = 4; // no preamble, seen in the wild
+        }
+        else if (filled >= 2 && buffer[0] == 0x02 && buffer[1] == 0x00)
+        {
+            start = 0; // meta group with neither preamble nor magic
+        }
+        else
+        {
+            throw new DicomFormatException("Not a DICOM Part 10 file (no DICM prefix, PS3.10 7.1)", 0);
+        }
+
+        var position = start;
+        while (true)
+        {
+            filled = await EnsureAsync(source, buffer, filled, position + 8, cancellationToken).ConfigureAwait(false);
+            if (filled < position + 8)
+            {
+                break; // nothing after the meta header; the data set parser reports it
+            }
+
+            // The meta group is always Explicit VR Little Endian (PS3.10 7.1).
+            var group = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(position));
+            if (group != 0x0002)
+            {
+                break;
+            }
+
+            var vr = (char)buffer[position + 4] + "" + (char)buffer[position + 5];
+            int header;
+            long length;
+            if (vr is "OB" or "OW" or "OF" or "OD" or "OL" or "OV" or "SQ" or "UT" or "UN" or "UC" or "UR" or "SV" or "UV")
+            {
+                header = 12;
+                filled = await EnsureAsync(source, buffer, filled, position + 12, cancellationToken).ConfigureAwait(false);
+                if (filled < position + 12)
+                {
+                    throw new DicomFormatException("Truncated file meta information", position);
+                }
+
+                length = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(position + 8));
+            }
+            else
+            {
+                header = 8;
+                length = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(position + 6));
+            }
+
+            var end = position + header + length;
+            if (end > MaxMetaLength + start)
+            {
+                throw new DicomFormatException("File meta information longer than 64 KiB", position);
+            }
+
+            filled = await EnsureAsync(source, buffer, filled, (int)end, cancellationToken).ConfigureAwait(false);
+            if (filled < end)
+            {
+                throw new DicomFormatException("Truncated file meta information", position);
+            }
+
+            position = (int)end;
+        }
+
+        var meta = DicomReader.ReadDataset(buffer.AsMemory(start, position - start), DicomTransferSyntax.ExplicitVRLittleEndian).Dataset;
+        var uid = meta.GetString(DicomTag.TransferSyntaxUID);
+        if (string.IsNullOrEmpty(uid))
+        {
+            throw new DicomFormatException("File meta information without Transfer Syntax UID (0002,0010)", start);
+        }
+
+        var syntax = DicomTransferSyntax.Find(uid)
+            ?? throw new DicomFormatException($"Unknown transfer syntax {uid}", start, DicomTag.TransferSyntaxUID);
+        return new Result(meta, syntax, buffer.AsMemory(position, filled - position), position);
+    }
+
+    private static async Task<int> EnsureAsync(Stream source, byte[] buffer, int filled, int needed, CancellationToken cancellationToken)
+    {
+        if (filled >= needed || needed > buffer.Length)
+        {
+            return filled;
+        }
+
+        return filled + await source.ReadAtLeastAsync(buffer.AsMemory(filled, buffer.Length - filled), needed - filled, throwOnEndOfStream: false, cancellationToken)
+            .ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,320 @@
+using System.Runtime.InteropServices;
+
+namespace Pacs.Gateway.Storage;
+
+/// <summary>
+/// Blobs as files under one root folder shared by every gateway. A write goes to a temporary file in the root's
+/// staging folder (same filesystem, so the final rename is atomic), is fsynced, renamed to the key's path, and the
+/// destination directory is fsynced so that the rename itself survives a power cut (POSIX: the name lives in the
+/// directory, not in the file).
+/// </summary>
+public sealed class FileBlobStore : IBlobStore
+{
+    internal const string StagingFolder = ".staging";
+
+    private readonly string _root;
+    private readonly string _staging;
+
+    public FileBlobStore(string root)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        _root = Path.GetFullPath(root);
+        _staging = Path.Combine(_root, StagingFolder);
+        Directory.CreateDirectory(_staging);
+    }
+
+    public string Root => _root;
+
+    public ValueTask<IBlobWrite> BeginWriteAsync(string key, CancellationToken cancellationToken) =>
+        BeginWriteAsync(key, PathFor(key), cancellationToken);
+
+    public ValueTask<IBlobWrite> BeginWriteAsync(CancellationToken cancellationToken) =>
+        BeginWriteAsync(null, null, cancellationToken);
+
+    private ValueTask<IBlobWrite> BeginWriteAsync(string? key, string? path, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var temp = Path.Combine(_staging, Guid.NewGuid().ToString("N") + ".tmp");
+        var stream = new FileStream(temp, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            Options = FileOptions.Asynchronous,
+            BufferSize = 64 * 1024,
+        });
+        return ValueTask.FromResult<IBlobWrite>(new FileBlobWrite(this, key, path, temp, stream));
+    }
+
+    public ValueTask<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (length is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var stream = new FileStream(PathFor(key), new FileStreamOptions
+        {
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.Read | FileShare.Delete,
+            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+            BufferSize = 64 * 1024,
+        });
+        if (offset == 0 && length is null)
+        {
+            return ValueTask.FromResult<Stream>(stream);
+        }
+
+        var available = Math.Max(0, stream.Length - offset);
+        var count = length is null ? available : Math.Min(length.Value, available);
+        stream.Position = Math.Min(offset, stream.Length);
+        return ValueTask.FromResult<Stream>(new RangeStream(stream, count));
+    }
+
+    public ValueTask<bool> ExistsAsync(string key, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(File.Exists(PathFor(key)));
+
+    public ValueTask DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        // File.Delete ignores a missing file; a missing directory is not an error either.
+        var path = PathFor(key);
+        if (Directory.Exists(Path.GetDirectoryName(path)))
+        {
+            File.Delete(path);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Temporary files older than <paramref name="age"/> (writers that died mid-write); the reconciler removes them.</summary>
+    internal int DeleteStaleStagingFiles(TimeSpan age)
+    {
+        var deleted = 0;
+        var cutoff = DateTime.UtcNow - age;
+        foreach (var file in Directory.EnumerateFiles(_staging, "*.tmp"))
+        {
+            try
+            {
+                if (File.GetLastWriteTimeUtc(file) < cutoff)
+                {
+                    File.Delete(file);
+                    deleted++;
+                }
+            }
+            catch (IOException)
+            {
+                // Another gateway removed it first.
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>
+    /// The absolute path of a key. Keys are relative paths of '/'-separated segments of safe characters; anything
+    /// that could leave the root ("..", absolute paths, backslashes, empty segments) or hit the staging folder is refused.
+    /// </summary>
+    internal string PathFor(string key)
+    {
+        ValidateKey(key);
+        var full = Path.GetFullPath(Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar)));
+        if (!full.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Blob key '{key}' leaves the storage root.", nameof(key));
+        }
+
+        return full;
+    }
+
+    internal static void ValidateKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (key.Length is 0 or > 1024 || key[0] == '/' || key[^1] == '/')
+        {
+            throw new ArgumentException($"Invalid blob key '{key}'.", nameof(key));
+        }
+
+        foreach (var segment in key.Split('/'))
+        {
+            if (segment.Length == 0 || segment is "." or ".." || segment == StagingFolder || segment.Length > 255)
+            {
+                throw new ArgumentException($"Invalid blob key '{key}'.", nameof(key));
+            }
+
+            foreach (var c in segment)
+            {
+                if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
+                {
+                    throw new ArgumentException($"Invalid blob key '{key}': character '{c}' is not allowed.", nameof(key));
+                }
+            }
+        }
+    }
+
+    private sealed class FileBlobWrite(FileBlobStore store, string? key, string? path, string temp, FileStream stream) : IBlobWrite
+    {
+        private bool _committed;
+        private string? _key = key;
+
+        public string Key => _key ?? "";
+
+        public Stream Stream => stream;
+
+        public ValueTask CommitAsync(CancellationToken cancellationToken) =>
+            _key is null || path is null
+                ? throw new InvalidOperationException("This write was begun without a key: commit it with one.")
+                : CommitToAsync(path, cancellationToken);
+
+        public ValueTask CommitAsync(string key, CancellationToken cancellationToken)
+        {
+            if (_key is not null && !string.Equals(_key, key, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"This write was begun for key '{_key}'.");
+            }
+
+            var target = store.PathFor(key);
+            _key = key;
+            return CommitToAsync(target, cancellationToken);
+        }
+
+        private async ValueTask CommitToAsync(string target, CancellationToken cancellationToken)
+        {
+            ObjectDisposedException.ThrowIf(_committed, this);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            // fsync: the bytes are on disk before the name points at them.
+            stream.Flush(flushToDisk: true);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            var directory = Path.GetDirectoryName(target)!;
+            Directory.CreateDirectory(directory);
+            File.Move(temp, target, overwrite: true);
+            _committed = true;
+            DirectorySync.Fsync(directory);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_committed)
+            {
+                return;
+            }
+
+            await stream.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (IOException)
+            {
+                // Left for the reconciler's staging sweep.
+            }
+        }
+    }
+
+    /// <summary>A read-only window of <c>count</c> bytes from the inner stream's current position.</summary>
+    private sealed class RangeStream(Stream inner, long count) : Stream
+    {
+        private readonly long _length = count;
+        private long _remaining = count;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => _length;
+        public override long Position { get => _length - _remaining; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int size) => Read(buffer.AsSpan(offset, size));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_remaining <= 0)
+            {
+                return 0;
+            }
+
+            var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
+            _remaining -= n;
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int size, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, size), cancellationToken).AsTask();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_remaining <= 0)
+            {
+                return 0;
+            }
+
+            var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
+            _remaining -= n;
+            return n;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int size) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// fsync of a directory, which .NET does not offer: on Linux open(O_RDONLY|O_DIRECTORY) + fsync + close through libc.
+/// Elsewhere a no-op (Windows has no such notion; NTFS journals the rename).
+/// </summary>
+internal static class DirectorySync
+{
+    private const int ORdOnly = 0;
+    private const int ODirectory = 0x10000; // Linux x86-64 and arm64
+    private const int OCloexec = 0x80000;
+
+    public static void Fsync(string directory)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var fd = Open(directory, ORdOnly | ODirectory | OCloexec);
+        if (fd < 0)
+        {
+            throw new IOException($"open({directory}) for fsync failed: errno {Marshal.GetLastPInvokeError()}.");
+        }
+
+        try
+        {
+            if (FsyncNative(fd) != 0)
+            {
+                throw new IOException($"fsync({directory}) failed: errno {Marshal.GetLastPInvokeError()}.");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static extern int FsyncNative(int fd);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.DependencyInjection;
+using Pacs.Grains.Persistence;
+
+namespace Pacs.Grains;
+
+public static class ArchiveGrainsSiloBuilderExtensions
+{
+    /// <summary>
+    /// What the study and patient grains need besides the archive storage: the index writer (over the
+    /// <see cref="Npgsql.NpgsqlDataSource"/> the host registers) and their options (section "Pacs").
+    /// </summary>
+    public static ISiloBuilder AddArchiveGrains(this ISiloBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<ArchiveGrainOptions>().BindConfiguration(ArchiveGrainOptions.Section);
+        builder.Services.AddSingleton<StudyIndex>();
+        return builder;
+    }
+}

@@ -1,0 +1,394 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using Pacs.Dicom.Query;
+
+namespace Pacs.Grains.Persistence;
+
+/// <summary>One indexed instance as the study grain keeps it in memory.</summary>
+internal readonly record struct IndexedInstance(string SeriesInstanceUid, string SopClassUid, byte[] ContentSha256, string BlobKey);
+
+/// <summary>What the index holds for a study when its grain activates.</summary>
+internal sealed record StudySnapshot(
+    bool Exists,
+    IReadOnlyDictionary<string, IndexedInstance> Instances,
+    IReadOnlyDictionary<string, string> SeriesModalities,
+    PatientDemographics? Patient);
+
+/// <summary>A new instance, or one replacing <see cref="ObsoleteBlobKey"/>.</summary>
+internal sealed record IndexedWrite(InstanceRecord Record, string? ObsoleteBlobKey);
+
+/// <summary>One group-committed batch of a study: instances plus the recomputed study and series summaries.</summary>
+internal sealed record StudyBatch(
+    string StudyInstanceUid,
+    PatientDemographics Patient,
+    StudyAttributes Study,
+    IReadOnlyList<string> ModalitiesInStudy,
+    IReadOnlyList<string> SopClassesInStudy,
+    int NumberOfSeries,
+    int NumberOfInstances,
+    IReadOnlyList<SeriesSummary> Series,
+    IReadOnlyList<IndexedWrite> Writes);
+
+internal sealed record SeriesSummary(string SeriesInstanceUid, SeriesAttributes Attributes, int NumberOfInstances);
+
+/// <summary>
+/// Instances of a batch the index refused: their blob intent had expired (the reconciler may have deleted the
+/// blob), or their SOP Instance UID is stored under another study.
+/// </summary>
+internal sealed class IndexRefusedException(IReadOnlyDictionary<string, string> refusedSopInstanceUids)
+    : Exception($"{refusedSopInstanceUids.Count} instance(s) refused by the index.")
+{
+    public IReadOnlyDictionary<string, string> Refused { get; } = refusedSopInstanceUids;
+}
+
+/// <summary>
+/// The study grains' access to the index (0100_index.sql). Every write of a study happens in one transaction
+/// sent as one <see cref="NpgsqlBatch"/>; the grain, not the database, decides what a batch contains.
+/// </summary>
+internal sealed class StudyIndex(NpgsqlDataSource dataSource)
+{
+    public async Task<StudySnapshot> LoadAsync(string studyInstanceUid, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                Command("""
+                    SELECT p.patient_id, p.issuer_of_patient_id, p.patient_name, p.patient_birth_date, p.patient_sex
+                    FROM pacs_studies st JOIN pacs_patients p ON p.patient_key = st.patient_key
+                    WHERE st.study_instance_uid = $1
+                    """, studyInstanceUid),
+                Command("""
+                    SELECT s.series_instance_uid, s.modality, i.sop_instance_uid, i.sop_class_uid, i.content_sha256, i.blob_key
+                    FROM pacs_studies st
+                    JOIN pacs_series s ON s.study_key = st.study_key
+                    LEFT JOIN pacs_instances i ON i.series_key = s.series_key
+                    WHERE st.study_instance_uid = $1
+                    """, studyInstanceUid),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        PatientDemographics? patient = null;
+        if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            patient = new PatientDemographics
+            {
+                PatientId = reader.GetString(0),
+                IssuerOfPatientId = reader.GetString(1),
+                PatientName = reader.GetString(2),
+                PatientBirthDate = reader.GetString(3),
+                PatientSex = reader.GetString(4),
+            };
+        }
+
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        var instances = new Dictionary<string, IndexedInstance>(StringComparer.Ordinal);
+        var series = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var seriesUid = reader.GetString(0);
+            series[seriesUid] = reader.GetString(1);
+            if (!reader.IsDBNull(2))
+            {
+                instances[reader.GetString(2)] = new IndexedInstance(seriesUid, reader.GetString(3), reader.GetFieldValue<byte[]>(4), reader.GetString(5));
+            }
+        }
+
+        return new StudySnapshot(patient is not null, instances, series, patient);
+    }
+
+    /// <summary>Writes one batch in one transaction. Throws <see cref="IndexRefusedException"/> (nothing written) when some instances cannot be accepted.</summary>
+    public async Task WriteBatchAsync(StudyBatch batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        // Claim the blob intents first: a row the reconciler already removed means the blob may be gone, and the
+        // row lock keeps the reconciler from removing it while this transaction runs.
+        var keys = batch.Writes.Select(w => w.Record.BlobKey).ToArray();
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        await using (var claim = new NpgsqlCommand("DELETE FROM pacs_blob_intents WHERE blob_key = ANY($1) RETURNING blob_key", connection, transaction))
+        {
+            claim.Parameters.Add(new NpgsqlParameter { Value = keys });
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                claimed.Add(reader.GetString(0));
+            }
+        }
+
+        var refused = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var write in batch.Writes.Where(w => !claimed.Contains(w.Record.BlobKey)))
+        {
+            refused[write.Record.SopInstanceUid] = "The blob intent expired before the commit; send the instance again.";
+        }
+
+        if (refused.Count > 0)
+        {
+            throw new IndexRefusedException(refused);
+        }
+
+        await using var commands = new NpgsqlBatch(connection, transaction);
+        commands.BatchCommands.Add(PatientUpsert(batch.Patient));
+        commands.BatchCommands.Add(StudyUpsert(batch));
+        foreach (var series in batch.Series)
+        {
+            commands.BatchCommands.Add(SeriesUpsert(batch.StudyInstanceUid, series));
+        }
+
+        var firstInstance = commands.BatchCommands.Count;
+        foreach (var write in batch.Writes)
+        {
+            commands.BatchCommands.Add(InstanceUpsert(write.Record));
+        }
+
+        foreach (var write in batch.Writes.Where(w => w.ObsoleteBlobKey is not null))
+        {
+            // The replaced blob becomes an intent: reclaimed by the caller at once, or by the reconciler if it dies.
+            commands.BatchCommands.Add(Command(
+                "INSERT INTO pacs_blob_intents (blob_key) VALUES ($1) ON CONFLICT (blob_key) DO UPDATE SET created_at = now()",
+                write.ObsoleteBlobKey!));
+            commands.BatchCommands.Add(Audit("instance.replaced", write.Record.StudyInstanceUid, write.Record.SopInstanceUid, new Dictionary<string, string>
+            {
+                ["obsoleteBlobKey"] = write.ObsoleteBlobKey!,
+                ["blobKey"] = write.Record.BlobKey,
+                ["source"] = write.Record.Source,
+            }));
+        }
+
+        await commands.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < batch.Writes.Count; i++)
+        {
+            if (commands.BatchCommands[firstInstance + i].RecordsAffected != 1)
+            {
+                // ON CONFLICT ... WHERE same study: a SOP Instance UID stored under another study is left alone.
+                refused[batch.Writes[i].Record.SopInstanceUid] = "The SOP Instance UID is already stored in another study.";
+            }
+        }
+
+        if (refused.Count > 0)
+        {
+            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+            throw new IndexRefusedException(refused);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Removes a study, one of its series or one instance, and recomputes the study's and series' derived
+    /// attributes in the same transaction. The removed blob keys become intents (reclaimed by the caller or the
+    /// reconciler) and are returned.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> DeleteAsync(string studyInstanceUid, string? seriesInstanceUid, string? sopInstanceUid, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var keys = new List<string>();
+        string deleteSql = (seriesInstanceUid, sopInstanceUid) switch
+        {
+            (_, not null) => """
+                DELETE FROM pacs_instances i USING pacs_studies st
+                WHERE i.study_key = st.study_key AND st.study_instance_uid = $1 AND i.sop_instance_uid = $3
+                  AND ($2::text IS NULL OR i.series_key = (SELECT series_key FROM pacs_series WHERE series_instance_uid = $2))
+                RETURNING i.blob_key
+                """,
+            (not null, null) => """
+                DELETE FROM pacs_instances i USING pacs_series s, pacs_studies st
+                WHERE i.series_key = s.series_key AND s.study_key = st.study_key AND st.study_instance_uid = $1 AND s.series_instance_uid = $2
+                RETURNING i.blob_key
+                """,
+            _ => """
+                DELETE FROM pacs_instances i USING pacs_studies st
+                WHERE i.study_key = st.study_key AND st.study_instance_uid = $1
+                RETURNING i.blob_key
+                """,
+        };
+        await using (var delete = new NpgsqlCommand(deleteSql, connection, transaction))
+        {
+            delete.Parameters.Add(new NpgsqlParameter { Value = studyInstanceUid });
+            delete.Parameters.Add(new NpgsqlParameter { Value = (object?)seriesInstanceUid ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            delete.Parameters.Add(new NpgsqlParameter { Value = (object?)sopInstanceUid ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            await using var reader = await delete.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                keys.Add(reader.GetString(0));
+            }
+        }
+
+        await using var commands = new NpgsqlBatch(connection, transaction);
+        commands.BatchCommands.Add(Command("""
+            INSERT INTO pacs_blob_intents (blob_key) SELECT unnest($1::text[])
+            ON CONFLICT (blob_key) DO UPDATE SET created_at = now()
+            """, keys.ToArray()));
+        // Series without instances go; the study's derived attributes are recomputed from what is left (PS3.4 C.6.1.1.3).
+        commands.BatchCommands.Add(Command("""
+            UPDATE pacs_series s SET number_of_instances = (SELECT count(*) FROM pacs_instances i WHERE i.series_key = s.series_key), updated_at = now()
+            FROM pacs_studies st WHERE s.study_key = st.study_key AND st.study_instance_uid = $1
+            """, studyInstanceUid));
+        commands.BatchCommands.Add(Command("""
+            DELETE FROM pacs_series s USING pacs_studies st
+            WHERE s.study_key = st.study_key AND st.study_instance_uid = $1 AND s.number_of_instances = 0
+            """, studyInstanceUid));
+        commands.BatchCommands.Add(Command("""
+            UPDATE pacs_studies st SET
+                number_of_series = (SELECT count(*) FROM pacs_series s WHERE s.study_key = st.study_key),
+                number_of_instances = (SELECT count(*) FROM pacs_instances i WHERE i.study_key = st.study_key),
+                modalities_in_study = ARRAY(SELECT DISTINCT s.modality FROM pacs_series s WHERE s.study_key = st.study_key AND s.modality <> '' ORDER BY 1),
+                sop_classes_in_study = ARRAY(SELECT DISTINCT i.sop_class_uid FROM pacs_instances i WHERE i.study_key = st.study_key AND i.sop_class_uid <> '' ORDER BY 1),
+                updated_at = now()
+            WHERE st.study_instance_uid = $1
+            """, studyInstanceUid));
+        commands.BatchCommands.Add(Command("""
+            DELETE FROM pacs_studies st WHERE st.study_instance_uid = $1 AND st.number_of_instances = 0
+            """, studyInstanceUid));
+        commands.BatchCommands.Add(Audit("instances.deleted", studyInstanceUid, sopInstanceUid, new Dictionary<string, string>
+        {
+            ["seriesInstanceUid"] = seriesInstanceUid ?? "",
+            ["count"] = keys.Count.ToString(CultureInfo.InvariantCulture),
+        }));
+        await commands.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return keys;
+    }
+
+    public async Task AuditAsync(string kind, string? studyInstanceUid, string? sopInstanceUid, IReadOnlyDictionary<string, string> detail, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { Audit(kind, studyInstanceUid, sopInstanceUid, detail) } };
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static NpgsqlBatchCommand PatientUpsert(PatientDemographics p)
+    {
+        // First seen wins: a later study with other demographics does not overwrite them (the patient grain records
+        // the conflict); empty values are filled in.
+        var command = Command("""
+            INSERT INTO pacs_patients (patient_id, issuer_of_patient_id, patient_name, patient_name_search, patient_birth_date, patient_sex, attributes)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (patient_id, issuer_of_patient_id) DO UPDATE SET
+                patient_name = CASE WHEN pacs_patients.patient_name = '' THEN excluded.patient_name ELSE pacs_patients.patient_name END,
+                patient_name_search = CASE WHEN pacs_patients.patient_name = '' THEN excluded.patient_name_search ELSE pacs_patients.patient_name_search END,
+                patient_birth_date = CASE WHEN pacs_patients.patient_birth_date = '' THEN excluded.patient_birth_date ELSE pacs_patients.patient_birth_date END,
+                patient_sex = CASE WHEN pacs_patients.patient_sex = '' THEN excluded.patient_sex ELSE pacs_patients.patient_sex END,
+                attributes = CASE WHEN pacs_patients.attributes = '{}'::jsonb THEN excluded.attributes ELSE pacs_patients.attributes END,
+                updated_at = now()
+            """, p.PatientId, p.IssuerOfPatientId, p.PatientName, PersonNameSearch.Normalize(p.PatientName), p.PatientBirthDate, p.PatientSex);
+        command.Parameters.Add(Json(p.AttributesJson));
+        return command;
+    }
+
+    private static NpgsqlBatchCommand StudyUpsert(StudyBatch b)
+    {
+        var s = b.Study;
+        var command = Command("""
+            INSERT INTO pacs_studies (study_instance_uid, patient_key, study_date, study_time, accession_number, study_id, study_description,
+                referring_physician_name, referring_physician_search, modalities_in_study, sop_classes_in_study, number_of_series, number_of_instances, attributes)
+            VALUES ($1, (SELECT patient_key FROM pacs_patients WHERE patient_id = $2 AND issuer_of_patient_id = $3), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            ON CONFLICT (study_instance_uid) DO UPDATE SET
+                patient_key = excluded.patient_key, study_date = excluded.study_date, study_time = excluded.study_time,
+                accession_number = excluded.accession_number, study_id = excluded.study_id, study_description = excluded.study_description,
+                referring_physician_name = excluded.referring_physician_name, referring_physician_search = excluded.referring_physician_search,
+                modalities_in_study = excluded.modalities_in_study, sop_classes_in_study = excluded.sop_classes_in_study,
+                number_of_series = excluded.number_of_series, number_of_instances = excluded.number_of_instances,
+                attributes = excluded.attributes, updated_at = now()
+            """, b.StudyInstanceUid, b.Patient.PatientId, b.Patient.IssuerOfPatientId);
+        command.Parameters.Add(Date(s.StudyDate));
+        foreach (var value in new[] { s.StudyTime, s.AccessionNumber, s.StudyId, s.StudyDescription, s.ReferringPhysicianName, PersonNameSearch.Normalize(s.ReferringPhysicianName) })
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        command.Parameters.Add(new NpgsqlParameter { Value = b.ModalitiesInStudy.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = b.SopClassesInStudy.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = b.NumberOfSeries });
+        command.Parameters.Add(new NpgsqlParameter { Value = b.NumberOfInstances });
+        command.Parameters.Add(Json(s.AttributesJson));
+        return command;
+    }
+
+    private static NpgsqlBatchCommand SeriesUpsert(string studyInstanceUid, SeriesSummary series)
+    {
+        var a = series.Attributes;
+        var command = Command("""
+            INSERT INTO pacs_series (series_instance_uid, study_key, modality, series_number, series_description, series_date, series_time,
+                body_part_examined, number_of_instances, attributes)
+            VALUES ($1, (SELECT study_key FROM pacs_studies WHERE study_instance_uid = $2), $3, $4, $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (series_instance_uid) DO UPDATE SET
+                modality = excluded.modality, series_number = excluded.series_number, series_description = excluded.series_description,
+                series_date = excluded.series_date, series_time = excluded.series_time, body_part_examined = excluded.body_part_examined,
+                number_of_instances = excluded.number_of_instances, attributes = excluded.attributes, updated_at = now()
+            WHERE pacs_series.study_key = excluded.study_key
+            """, series.SeriesInstanceUid, studyInstanceUid, a.Modality);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)a.SeriesNumber ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter { Value = a.SeriesDescription });
+        command.Parameters.Add(Date(a.SeriesDate));
+        command.Parameters.Add(new NpgsqlParameter { Value = a.SeriesTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = a.BodyPartExamined });
+        command.Parameters.Add(new NpgsqlParameter { Value = series.NumberOfInstances });
+        command.Parameters.Add(Json(a.AttributesJson));
+        return command;
+    }
+
+    private static NpgsqlBatchCommand InstanceUpsert(InstanceRecord r)
+    {
+        var command = Command("""
+            INSERT INTO pacs_instances (sop_instance_uid, series_key, study_key, sop_class_uid, instance_number, transfer_syntax_uid,
+                number_of_frames, rows, columns, blob_key, blob_size, content_sha256, header)
+            VALUES ($1, (SELECT series_key FROM pacs_series WHERE series_instance_uid = $2), (SELECT study_key FROM pacs_studies WHERE study_instance_uid = $3),
+                $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            ON CONFLICT (sop_instance_uid) DO UPDATE SET
+                series_key = excluded.series_key, sop_class_uid = excluded.sop_class_uid, instance_number = excluded.instance_number,
+                transfer_syntax_uid = excluded.transfer_syntax_uid, number_of_frames = excluded.number_of_frames, rows = excluded.rows,
+                columns = excluded.columns, blob_key = excluded.blob_key, blob_size = excluded.blob_size,
+                content_sha256 = excluded.content_sha256, header = excluded.header, created_at = now()
+            WHERE pacs_instances.study_key = excluded.study_key
+            """, r.SopInstanceUid, r.SeriesInstanceUid, r.StudyInstanceUid, r.SopClassUid);
+        command.Parameters.Add(Int(r.InstanceNumber));
+        command.Parameters.Add(new NpgsqlParameter { Value = r.TransferSyntaxUid });
+        command.Parameters.Add(Int(r.NumberOfFrames));
+        command.Parameters.Add(Int(r.Rows));
+        command.Parameters.Add(Int(r.Columns));
+        command.Parameters.Add(new NpgsqlParameter { Value = r.BlobKey });
+        command.Parameters.Add(new NpgsqlParameter { Value = r.BlobSize });
+        command.Parameters.Add(new NpgsqlParameter { Value = r.ContentSha256, NpgsqlDbType = NpgsqlDbType.Bytea });
+        command.Parameters.Add(Json(r.HeaderJson));
+        return command;
+    }
+
+    private static NpgsqlBatchCommand Audit(string kind, string? studyInstanceUid, string? sopInstanceUid, IReadOnlyDictionary<string, string> detail)
+    {
+        var command = Command("INSERT INTO pacs_audit_events (kind, study_instance_uid, sop_instance_uid, detail) VALUES ($1, $2, $3, $4)");
+        command.Parameters.Add(new NpgsqlParameter { Value = kind });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)studyInstanceUid ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)sopInstanceUid ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = System.Text.Json.JsonSerializer.Serialize(detail), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        return command;
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return command;
+    }
+
+    private static NpgsqlParameter Int(int? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer };
+
+    private static NpgsqlParameter Json(byte[] utf8) =>
+        new() { Value = utf8.Length == 0 ? "{}" : Encoding.UTF8.GetString(utf8), NpgsqlDbType = NpgsqlDbType.Jsonb };
+
+    /// <summary>DA (PS3.5 6.2: YYYYMMDD) as a date; null when absent or unparseable (lenient: the text stays in the JSON).</summary>
+    private static NpgsqlParameter Date(string da) => new()
+    {
+        Value = DateOnly.TryParseExact(da.Trim(), "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : DBNull.Value,
+        NpgsqlDbType = NpgsqlDbType.Date,
+    };
+}

@@ -1,0 +1,340 @@
+using Orleans.Concurrency;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pacs.Grains.Persistence;
+
+namespace Pacs.Grains;
+
+/// <summary>
+/// The one place where a study's instances are accepted. While active it holds the study's instance list (SOP
+/// Instance UID -> hash, blob key, series) loaded from the index in one query, so that deduplication and the derived
+/// attributes never read the database. The index IS the study's durable state: nothing here is grain state, and a
+/// batch writes only its own instances' rows plus the study and touched series rows, so an n-instance study costs
+/// O(n) bytes in total.
+/// Group commit: calls interleave ([Reentrant]); each new instance is queued, one flush loop writes everything
+/// queued so far in one transaction, then answers every caller of that batch.
+/// </summary>
+[GrainType("study")]
+[Reentrant]
+internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrainOptions> options, ILogger<StudyGrain> logger)
+    : Grain, IStudyGrain
+{
+    private readonly Dictionary<string, IndexedInstance> _instances = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SeriesState> _series = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _sopClassCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PendingCommit> _pending = new(StringComparer.Ordinal);
+    private readonly List<PendingCommit> _queue = [];
+    private Task? _flushLoop;
+    private PatientDemographics? _recordedPatient;
+    private string _studyInstanceUid = "";
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var key = this.GetPrimaryKeyString();
+        _studyInstanceUid = key.StartsWith("study:", StringComparison.Ordinal) ? key["study:".Length..] : key;
+        var snapshot = await index.LoadAsync(_studyInstanceUid, cancellationToken);
+        foreach (var (seriesUid, modality) in snapshot.SeriesModalities)
+        {
+            _series[seriesUid] = new SeriesState(modality);
+        }
+
+        foreach (var (sop, instance) in snapshot.Instances)
+        {
+            Add(sop, instance);
+        }
+
+        _recordedPatient = snapshot.Patient;
+    }
+
+    public async Task<CommitResult> CommitAsync(InstanceRecord instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        if (!string.Equals(instance.StudyInstanceUid, _studyInstanceUid, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Instance of study {instance.StudyInstanceUid} sent to the grain of {_studyInstanceUid}.", nameof(instance));
+        }
+
+        var sop = instance.SopInstanceUid;
+        // One SOP Instance UID at a time: a second copy waits for the first to be decided, then is compared with it.
+        while (_pending.TryGetValue(sop, out var earlier))
+        {
+            try
+            {
+                await earlier.Completion.Task;
+            }
+            catch (Exception)
+            {
+                // The earlier copy failed; this one is judged on its own.
+            }
+        }
+
+        string? obsolete = null;
+        if (_instances.TryGetValue(sop, out var existing))
+        {
+            if (existing.ContentSha256.AsSpan().SequenceEqual(instance.ContentSha256))
+            {
+                return new CommitResult(CommitOutcome.Duplicate);
+            }
+
+            if (options.Value.DuplicatePolicy == DuplicatePolicy.Reject)
+            {
+                LogRejected(logger, _studyInstanceUid, sop);
+                return new CommitResult(CommitOutcome.Rejected);
+            }
+
+            obsolete = existing.BlobKey;
+        }
+
+        var pending = new PendingCommit(instance, obsolete);
+        _pending[sop] = pending;
+        _queue.Add(pending);
+        _flushLoop ??= FlushLoopAsync();
+        return await pending.Completion.Task;
+    }
+
+    public async Task<IReadOnlyList<string>> DeleteAsync(string? seriesInstanceUid, string? sopInstanceUid)
+    {
+        // Let queued commits land first, so that a delete after a store sees the store.
+        while (_flushLoop is { } loop)
+        {
+            await loop;
+        }
+
+        var keys = await index.DeleteAsync(_studyInstanceUid, seriesInstanceUid, sopInstanceUid, CancellationToken.None);
+        foreach (var sop in _instances
+            .Where(i => (sopInstanceUid is null || i.Key == sopInstanceUid) && (seriesInstanceUid is null || i.Value.SeriesInstanceUid == seriesInstanceUid))
+            .Select(i => i.Key).ToList())
+        {
+            Remove(sop);
+        }
+
+        foreach (var empty in _series.Where(s => s.Value.Instances.Count == 0).Select(s => s.Key).ToList())
+        {
+            _series.Remove(empty);
+        }
+
+        return keys;
+    }
+
+    /// <summary>
+    /// The SOP Instance UIDs of a series as held in memory: the hook for series metadata (the DICOMweb issue reads
+    /// headers for these from pacs_instances, or caches them here, per series).
+    /// </summary>
+    internal IReadOnlyCollection<string> InstancesOfSeries(string seriesInstanceUid) =>
+        _series.TryGetValue(seriesInstanceUid, out var series) ? series.Instances : [];
+
+    private async Task FlushLoopAsync()
+    {
+        // Yield once so that calls already waiting in the activation's queue join the first batch.
+        await Task.Yield();
+        try
+        {
+            while (_queue.Count > 0)
+            {
+                var take = Math.Min(_queue.Count, Math.Max(1, options.Value.MaxBatchSize));
+                var batch = _queue.GetRange(0, take);
+                _queue.RemoveRange(0, take);
+                await FlushAsync(batch);
+            }
+        }
+        finally
+        {
+            _flushLoop = null;
+        }
+    }
+
+    private async Task FlushAsync(List<PendingCommit> batch)
+    {
+        try
+        {
+            await index.WriteBatchAsync(BuildBatch(batch), CancellationToken.None);
+        }
+        catch (IndexRefusedException refused)
+        {
+            // Fail only the refused instances; the others go back to the front of the queue.
+            var retry = new List<PendingCommit>();
+            foreach (var pending in batch)
+            {
+                if (refused.Refused.TryGetValue(pending.Record.SopInstanceUid, out var reason))
+                {
+                    Fail(pending, new InvalidOperationException(reason));
+                }
+                else
+                {
+                    retry.Add(pending);
+                }
+            }
+
+            _queue.InsertRange(0, retry);
+            return;
+        }
+        catch (Exception e)
+        {
+            LogBatchFailed(logger, e, _studyInstanceUid, batch.Count);
+            // The transaction may have committed after all (connection lost during COMMIT): reload from the index
+            // on the next call rather than trust what is in memory.
+            DeactivateOnIdle();
+            foreach (var pending in batch)
+            {
+                Fail(pending, e);
+            }
+
+            return;
+        }
+
+        ArchiveMetrics.CommitBatches.Add(1);
+        ArchiveMetrics.CommittedInstances.Add(batch.Count);
+        foreach (var pending in batch)
+        {
+            var r = pending.Record;
+            if (pending.ObsoleteBlobKey is not null)
+            {
+                Remove(r.SopInstanceUid);
+            }
+
+            if (!_series.ContainsKey(r.SeriesInstanceUid))
+            {
+                _series[r.SeriesInstanceUid] = new SeriesState(r.Series.Modality);
+            }
+
+            _series[r.SeriesInstanceUid].Modality = r.Series.Modality;
+            Add(r.SopInstanceUid, new IndexedInstance(r.SeriesInstanceUid, r.SopClassUid, r.ContentSha256, r.BlobKey));
+        }
+
+        var patient = batch[^1].Record.Patient;
+        if (_recordedPatient is null || !SameDemographics(_recordedPatient, patient))
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IPatientGrain>(IPatientGrain.KeyFor(patient.IssuerOfPatientId, patient.PatientId))
+                    .RecordStudyAsync(_studyInstanceUid, patient);
+                _recordedPatient = patient;
+            }
+            catch (Exception e)
+            {
+                // The instances are committed; the patient grain is told again with the next batch.
+                LogPatientFailed(logger, e, _studyInstanceUid);
+            }
+        }
+
+        foreach (var pending in batch)
+        {
+            _pending.Remove(pending.Record.SopInstanceUid);
+            pending.Completion.TrySetResult(pending.ObsoleteBlobKey is null
+                ? new CommitResult(CommitOutcome.Stored)
+                : new CommitResult(CommitOutcome.Replaced, pending.ObsoleteBlobKey));
+        }
+    }
+
+    private void Fail(PendingCommit pending, Exception error)
+    {
+        _pending.Remove(pending.Record.SopInstanceUid);
+        pending.Completion.TrySetException(error);
+    }
+
+    /// <summary>The batch with the study and series summaries as they will be once it commits (PS3.4 C.6.1.1.3 derived attributes).</summary>
+    private StudyBatch BuildBatch(List<PendingCommit> batch)
+    {
+        var seriesCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var classCounts = new Dictionary<string, int>(_sopClassCounts, StringComparer.Ordinal);
+        var modalities = _series.Where(s => s.Value.Instances.Count > 0).ToDictionary(s => s.Key, s => s.Value.Modality, StringComparer.Ordinal);
+        var latestSeries = new Dictionary<string, SeriesAttributes>(StringComparer.Ordinal);
+        var instanceCount = _instances.Count;
+        int SeriesCount(string uid) => seriesCounts.TryGetValue(uid, out var n) ? n : _series.TryGetValue(uid, out var s) ? s.Instances.Count : 0;
+
+        foreach (var pending in batch)
+        {
+            var r = pending.Record;
+            if (pending.ObsoleteBlobKey is not null && _instances.TryGetValue(r.SopInstanceUid, out var old))
+            {
+                seriesCounts[old.SeriesInstanceUid] = SeriesCount(old.SeriesInstanceUid) - 1;
+                classCounts[old.SopClassUid]--;
+                if (seriesCounts[old.SeriesInstanceUid] == 0)
+                {
+                    modalities.Remove(old.SeriesInstanceUid);
+                }
+            }
+            else
+            {
+                instanceCount++;
+            }
+
+            seriesCounts[r.SeriesInstanceUid] = SeriesCount(r.SeriesInstanceUid) + 1;
+            classCounts[r.SopClassUid] = classCounts.GetValueOrDefault(r.SopClassUid) + 1;
+            modalities[r.SeriesInstanceUid] = r.Series.Modality;
+            latestSeries[r.SeriesInstanceUid] = r.Series;
+        }
+
+        var last = batch[^1].Record;
+        return new StudyBatch(
+            _studyInstanceUid,
+            last.Patient,
+            last.Study,
+            modalities.Values.Where(m => m.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+            classCounts.Where(c => c.Value > 0 && c.Key.Length > 0).Select(c => c.Key).Order(StringComparer.Ordinal).ToList(),
+            modalities.Count,
+            instanceCount,
+            latestSeries.Select(s => new SeriesSummary(s.Key, s.Value, seriesCounts[s.Key])).ToList(),
+            batch.Select(p => new IndexedWrite(p.Record, p.ObsoleteBlobKey)).ToList());
+    }
+
+    private void Add(string sop, IndexedInstance instance)
+    {
+        _instances[sop] = instance;
+        if (!_series.TryGetValue(instance.SeriesInstanceUid, out var series))
+        {
+            series = new SeriesState("");
+            _series[instance.SeriesInstanceUid] = series;
+        }
+
+        series.Instances.Add(sop);
+        _sopClassCounts[instance.SopClassUid] = _sopClassCounts.GetValueOrDefault(instance.SopClassUid) + 1;
+    }
+
+    private void Remove(string sop)
+    {
+        if (!_instances.Remove(sop, out var instance))
+        {
+            return;
+        }
+
+        if (_series.TryGetValue(instance.SeriesInstanceUid, out var series))
+        {
+            series.Instances.Remove(sop);
+        }
+
+        if (--_sopClassCounts[instance.SopClassUid] == 0)
+        {
+            _sopClassCounts.Remove(instance.SopClassUid);
+        }
+    }
+
+    private static bool SameDemographics(PatientDemographics a, PatientDemographics b) =>
+        a.PatientId == b.PatientId && a.IssuerOfPatientId == b.IssuerOfPatientId && a.PatientName == b.PatientName
+        && a.PatientBirthDate == b.PatientBirthDate && a.PatientSex == b.PatientSex;
+
+    private sealed class SeriesState(string modality)
+    {
+        public string Modality { get; set; } = modality;
+
+        public HashSet<string> Instances { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed class PendingCommit(InstanceRecord record, string? obsoleteBlobKey)
+    {
+        public InstanceRecord Record { get; } = record;
+
+        public string? ObsoleteBlobKey { get; } = obsoleteBlobKey;
+
+        public TaskCompletionSource<CommitResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Study {StudyInstanceUid}: different bytes for {SopInstanceUid} rejected by policy")]
+    private static partial void LogRejected(ILogger logger, string studyInstanceUid, string sopInstanceUid);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Study {StudyInstanceUid}: index batch of {Count} instance(s) failed")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, string studyInstanceUid, int count);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Study {StudyInstanceUid}: the patient grain could not be told")]
+    private static partial void LogPatientFailed(ILogger logger, Exception exception, string studyInstanceUid);
+}
