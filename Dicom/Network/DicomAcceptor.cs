@@ -13,10 +13,28 @@ public sealed class DicomAcceptor(DicomAssociationOptions options, IAssociationP
     public DicomAssociationOptions Options => options;
 
     /// <summary>Runs one association to its end; protocol errors end in A-ABORT, never in an exception.</summary>
-    public Task RunAsync(IDuplexPipe transport, EndPoint? remoteEndPoint, CancellationToken cancellationToken) =>
-        DicomAssociation.RunAcceptorAsync(transport, remoteEndPoint, options, policy, providers, cancellationToken);
+    /// <param name="onEstablished">Called once the A-ASSOCIATE-AC is sent, with a handle to release or abort from our side.</param>
+    public Task RunAsync(IDuplexPipe transport, EndPoint? remoteEndPoint, CancellationToken cancellationToken, Action<DicomAssociationHandle>? onEstablished = null) =>
+        DicomAssociation.RunAcceptorAsync(transport, remoteEndPoint, options, policy, providers, onEstablished, cancellationToken);
 
     /// <summary>Reads the A-ASSOCIATE-RQ and answers <paramref name="reject"/> (e.g. when over the association bound).</summary>
     public Task RejectAsync(IDuplexPipe transport, AssociateRejectPdu reject, CancellationToken cancellationToken) =>
         DicomAssociation.RejectAsync(transport, options with { ArtimTimeout = TimeSpan.FromSeconds(Math.Min(options.ArtimTimeout.TotalSeconds, 5)) }, reject, cancellationToken);
+}
+
+/// <summary>Lets the acceptor's host end an established association itself: orderly release or abort.</summary>
+public sealed class DicomAssociationHandle
+{
+    private readonly DicomAssociation _association;
+
+    internal DicomAssociationHandle(DicomAssociation association) => _association = association;
+
+    public AssociationInfo Info => _association.Info;
+
+    public Task Closed => _association.Closed;
+
+    /// <summary>A-RELEASE-RQ from the acceptor (PS3.8 7.2: either side may release), waits for A-RELEASE-RP.</summary>
+    public Task ReleaseAsync(CancellationToken cancellationToken = default) => _association.ReleaseAsync(cancellationToken);
+
+    public Task AbortAsync() => _association.AbortAsync(AbortSource.ServiceUser, AbortReason.NotSpecified, "aborted by the acceptor");
 }

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Channels;
+using Pacs.Dicom.IO;
 using Pacs.Dicom.Network.Dimse;
 using Pacs.Dicom.Network.Pdus;
 
@@ -68,15 +69,17 @@ internal sealed class DicomAssociation : IAsyncDisposable
     /// RJ, then serves DIMSE until release, abort, timeout or transport close. Never throws for protocol errors.
     /// </summary>
     public static async Task RunAcceptorAsync(IDuplexPipe transport, EndPoint? remote, DicomAssociationOptions options,
-        IAssociationPolicy policy, DicomServiceProviders providers, CancellationToken cancellationToken)
+        IAssociationPolicy policy, DicomServiceProviders providers, Action<DicomAssociationHandle>? onEstablished, CancellationToken cancellationToken)
     {
-        var association = new DicomAssociation(transport, options, providers, remote);
+        var association = new DicomAssociation(transport, options, providers, remote) { _onEstablished = onEstablished };
         await using (association.ConfigureAwait(false))
         {
             using var link = cancellationToken.Register(static s => ((DicomAssociation)s!)._lifetime.Cancel(), association);
             await association.AcceptAsync(policy).ConfigureAwait(false);
         }
     }
+
+    private Action<DicomAssociationHandle>? _onEstablished;
 
     /// <summary>Reads the A-ASSOCIATE-RQ only to refuse it (for the server's concurrency bound), then closes.</summary>
     public static async Task RejectAsync(IDuplexPipe transport, DicomAssociationOptions options, AssociateRejectPdu reject, CancellationToken cancellationToken)
@@ -141,6 +144,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
                 });
             Establish(request, accept);
             await WritePduAsync(accept.Write, _lifetime.Token).ConfigureAwait(false);
+            _onEstablished?.Invoke(new DicomAssociationHandle(this));
             await ReadLoopAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -305,10 +309,15 @@ internal sealed class DicomAssociation : IAsyncDisposable
         while (true)
         {
             var midMessage = _command is not null || _commandBytes.WrittenCount > 0 || buffered > 0;
-            var idle = !midMessage && _operations.IsEmpty && _pending.IsEmpty && !_releaseRequested;
-            // A peer stalling mid-PDU or mid-message meets the DIMSE timeout; a quiet one the idle timeout.
-            var result = await ReadWithTimeoutAsync(idle ? _options.IdleTimeout : _options.DimseTimeout,
-                idle ? "idle timeout" : "DIMSE timeout: peer stalled").ConfigureAwait(false);
+            // A peer stalling mid-PDU or mid-message meets the DIMSE timeout. While an operation runs or a response
+            // is awaited, whoever waits times itself (DIMSE timeout per response, ARTIM for release). Otherwise an
+            // acceptor applies the idle timeout; a requestor decides itself when its association has idled enough.
+            TimeSpan timeout;
+            string what;
+            if (midMessage) (timeout, what) = (_options.DimseTimeout, "DIMSE timeout: peer stalled mid-message");
+            else if (!_operations.IsEmpty || !_pending.IsEmpty || _releaseRequested) (timeout, what) = (Timeout.InfiniteTimeSpan, "");
+            else (timeout, what) = (_isRequestor ? Timeout.InfiniteTimeSpan : _options.IdleTimeout, "idle timeout");
+            var result = await ReadWithTimeoutAsync(timeout, what).ConfigureAwait(false);
             var buffer = result.Buffer;
             var stop = false;
             while (!stop && TryGetPdu(buffer, out var type, out var pdu))
@@ -335,6 +344,13 @@ internal sealed class DicomAssociation : IAsyncDisposable
         }
         if (end == LoopEnd.Released) await WaitForPeerCloseAsync().ConfigureAwait(false);
         await CloseTransportAsync(null).ConfigureAwait(false);
+    }
+
+    /// <summary>Wakes the read loop so it picks the timeout that now applies (e.g. idle after an operation ends).</summary>
+    private void RearmReadTimeout()
+    {
+        if (Volatile.Read(ref _transportClosed) != 0) return;
+        try { _input.CancelPendingRead(); } catch (InvalidOperationException) { }
     }
 
     private bool TryGetPdu(ReadOnlySequence<byte> buffer, out PduType type, out ReadOnlySequence<byte> pdu)
@@ -402,11 +418,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
         if (pdv.IsCommand)
         {
             if (_command is not null) throw new DicomFormatException("command fragment while a data set was expected", 0);
-            if (_commandBytes.WrittenCount + pdv.Data.Length > TemporaryCommandCodec.MaxCommandLength)
+            if (_commandBytes.WrittenCount + pdv.Data.Length > DimseCommandCodec.MaxCommandLength)
                 throw new DicomFormatException("command set too long", 0);
             foreach (var segment in pdv.Data) _commandBytes.Write(segment.Span);
             if (!pdv.IsLastFragment) return;
-            var command = TemporaryCommandCodec.Decode(new ReadOnlySequence<byte>(_commandBytes.WrittenMemory));
+            var command = DimseCommandCodec.Decode(_commandBytes.WrittenMemory);
             _commandBytes.ResetWrittenCount();
             _messageContextId = pdv.PresentationContextId;
             if (!DimseCommand.HasDataSet(command))
@@ -449,7 +465,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
         DicomDataset identifier;
         try
         {
-            identifier = TemporaryDatasetCodec.Read(data.WrittenSpan, pc.TransferSyntax!);
+            identifier = DicomReader.ReadDataset(data.WrittenMemory, pc.TransferSyntax!).Dataset;
         }
         catch (DicomFormatException ex) when (DimseCommand.GetCommandField(cmd) is CommandField.CFindRequest or CommandField.CMoveRequest or CommandField.CGetRequest)
         {
@@ -542,8 +558,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
     private void StartOperation(ushort messageId, Func<CancellationToken, Task> run)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
+        // Registered before it runs, so that a fast operation cannot remove itself before being added.
+        var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var task = Task.Run(async () =>
         {
+            await registered.Task.ConfigureAwait(false);
             try
             {
                 await run(cts.Token).ConfigureAwait(false);
@@ -557,9 +576,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
             {
                 _operations.TryRemove(messageId, out _);
                 cts.Dispose();
+                RearmReadTimeout();
             }
         });
         _operations[messageId] = (cts, task);
+        registered.SetResult();
     }
 
     private async Task CancelOperationsAsync()
@@ -595,6 +616,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ThrowIfClosed();
             write(_output);
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -607,11 +629,12 @@ internal sealed class DicomAssociation : IAsyncDisposable
     /// <summary>Sends a message, its command and data set each fragmented to the peer's maximum PDU length.</summary>
     internal async ValueTask SendAsync(byte contextId, IDimseMessage message, DicomDataset? dataSet, CancellationToken cancellationToken)
     {
-        var command = TemporaryCommandCodec.Encode(message.ToCommand());
-        var data = dataSet is null ? null : TemporaryDatasetCodec.Write(dataSet, _contexts[contextId].TransferSyntax!);
+        var command = DimseCommandCodec.Encode(message.ToCommand());
+        var data = dataSet is null ? null : DicomWriter.ToBytes(dataSet, _contexts[contextId].TransferSyntax!);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ThrowIfClosed();
             await WriteFragmentsAsync(contextId, command, true, cancellationToken).ConfigureAwait(false);
             if (data is not null) await WriteFragmentsAsync(contextId, data, false, cancellationToken).ConfigureAwait(false);
         }
@@ -642,13 +665,14 @@ internal sealed class DicomAssociation : IAsyncDisposable
     /// </summary>
     internal async ValueTask SendStoreAsync(byte contextId, CStoreRequest request, Stream dataSet, CancellationToken cancellationToken)
     {
-        var command = TemporaryCommandCodec.Encode(((IDimseMessage)request).ToCommand());
+        var command = DimseCommandCodec.Encode(((IDimseMessage)request).ToCommand());
         var max = MaxPdvDataLength;
         var a = ArrayPool<byte>.Shared.Rent(max);
         var b = ArrayPool<byte>.Shared.Rent(max);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ThrowIfClosed();
             await WriteFragmentsAsync(contextId, command, true, cancellationToken).ConfigureAwait(false);
             var na = await dataSet.ReadAtLeastAsync(a.AsMemory(0, max), max, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             while (true)
@@ -707,7 +731,17 @@ internal sealed class DicomAssociation : IAsyncDisposable
             }
         }
 
-        public void Dispose() => association._pending.TryRemove(messageId, out _);
+        public void Dispose()
+        {
+            association._pending.TryRemove(messageId, out _);
+            association.RearmReadTimeout();
+        }
+    }
+
+    /// <summary>Called under the write lock: the writer may already be completed by a close.</summary>
+    private void ThrowIfClosed()
+    {
+        if (Volatile.Read(ref _transportClosed) != 0) throw Aborted();
     }
 
     private DicomAssociationAbortedException Aborted() =>
@@ -720,12 +754,19 @@ internal sealed class DicomAssociation : IAsyncDisposable
     {
         if (_closed.Task.IsCompleted) return;
         _releaseRequested = true;
-        await WritePduAsync(new ReleaseRequestPdu().Write, cancellationToken).ConfigureAwait(false);
-        var done = await Task.WhenAny(_releaseResponse.Task, _closed.Task, Task.Delay(_options.ArtimTimeout, cancellationToken)).ConfigureAwait(false);
-        if (!_releaseResponse.Task.IsCompleted)
+        try
+        {
+            await WritePduAsync(new ReleaseRequestPdu().Write, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DicomAssociationAbortedException)
+        {
+            return; // closed meanwhile (peer abort or close): nothing left to release
+        }
+        // PS3.8 9.2 AR-1..AR-3: ARTIM bounds the wait for A-RELEASE-RP; then the initiator closes.
+        await Task.WhenAny(_releaseResponse.Task, _closed.Task, Task.Delay(_options.ArtimTimeout, cancellationToken)).ConfigureAwait(false);
+        if (!_releaseResponse.Task.IsCompleted && !_closed.Task.IsCompleted)
             await AbortAsync(AbortSource.ServiceProvider, AbortReason.NotSpecified, "ARTIM expired waiting for A-RELEASE-RP").ConfigureAwait(false);
         await CloseTransportAsync(null).ConfigureAwait(false);
-        _ = done;
     }
 
     /// <summary>A-ABORT (PS3.8 7.3): best effort to send it, then close at once.</summary>

@@ -7,8 +7,8 @@ namespace Pacs.Dicom.Network;
 public sealed record DicomAssociationOptions
 {
     /// <summary>Our implementation class UID (PS3.7 D.3.3.2), sent in every A-ASSOCIATE-RQ/AC.</summary>
-    public string ImplementationClassUid { get; init; } = "1.2.826.0.1.3680043.10.1562.1";
-    public string ImplementationVersionName { get; init; } = "CLINTON_PACS_1";
+    public string ImplementationClassUid { get; init; } = DicomUidGenerator.ImplementationClassUid;
+    public string ImplementationVersionName { get; init; } = DicomUidGenerator.ImplementationVersionName;
 
     /// <summary>Maximum P-DATA-TF PDU length we announce (51h); peers must not send longer PDUs.</summary>
     public uint MaxReceivePduLength { get; init; } = 256 * 1024;

@@ -95,29 +95,21 @@ public sealed class DicomClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// C-STORE of one instance, its data set streamed from storage. The presentation context must match the
-    /// instance's SOP class and transfer syntax (conversion between native syntaxes comes with the lead's writer).
+    /// C-STORE of one instance, its data set streamed from storage when a presentation context accepted the
+    /// instance's own transfer syntax. Otherwise a native (uncompressed) instance is converted to a native syntax
+    /// the peer accepted (Implicit/Explicit VR LE, Explicit VR BE), PS3.5 A.1-A.3; conversion holds that one
+    /// instance in memory. Encapsulated instances are never transcoded: no matching context throws.
     /// </summary>
     public async Task<DimseStatus> StoreAsync(InstanceToSend instance, string? moveOriginatorAeTitle = null, ushort? moveOriginatorMessageId = null, CancellationToken cancellationToken = default)
     {
-        var pc = _association.FindContext(c => c.AbstractSyntax == instance.SopClassUid && c.TransferSyntax!.Uid == instance.TransferSyntax.Uid)
+        var (pc, toSend) = DimseServices.ChooseStoreContext(_association, instance, requireScpRole: false)
             ?? throw new InvalidOperationException($"no accepted presentation context for {instance.SopClassUid} in {instance.TransferSyntax.Name}");
-        return await DimseServices.StoreSubOperationAsync(_association, pc, instance, moveOriginatorAeTitle, moveOriginatorMessageId, cancellationToken).ConfigureAwait(false);
+        return await DimseServices.StoreSubOperationAsync(_association, pc, toSend, moveOriginatorAeTitle, moveOriginatorMessageId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>C-STORE of a Part 10 file: its meta header gives SOP class, instance and transfer syntax.</summary>
-    public async Task<DimseStatus> StoreFileAsync(string path, CancellationToken cancellationToken = default)
-    {
-        TemporaryPart10.Header header;
-        var probe = File.OpenRead(path);
-        await using (probe.ConfigureAwait(false)) header = await TemporaryPart10.ReadHeaderAsync(probe, cancellationToken).ConfigureAwait(false);
-        return await StoreAsync(new InstanceToSend(header.SopClassUid, header.SopInstanceUid, header.TransferSyntax, _ =>
-        {
-            var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
-            s.Position = header.DataSetOffset;
-            return ValueTask.FromResult<Stream>(s);
-        }), cancellationToken: cancellationToken).ConfigureAwait(false);
-    }
+    public async Task<DimseStatus> StoreFileAsync(string path, CancellationToken cancellationToken = default) =>
+        await StoreAsync(await InstanceToSend.FromFileAsync(path, cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// C-FIND: yields each match as its pending response arrives. Stopping the enumeration or cancelling the token

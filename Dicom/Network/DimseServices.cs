@@ -1,3 +1,4 @@
+using Pacs.Dicom.IO;
 using Pacs.Dicom.Network.Dimse;
 
 namespace Pacs.Dicom.Network;
@@ -59,11 +60,19 @@ internal static class DimseServices
         {
             if (cancellationToken.IsCancellationRequested) break;
             // PS3.4 C.4.3.1: sub-operations go on a context of the instance's SOP class where the requestor is SCP.
-            var storeContext = association.FindContext(c => c.AbstractSyntax == instance.SopClassUid && c.RequestorIsScp
-                && c.TransferSyntax!.Uid == instance.TransferSyntax.Uid);
             DimseStatus status;
-            if (storeContext is null) status = DimseStatus.SopClassNotSupported;
-            else status = await StoreSubOperationAsync(association, storeContext, instance, null, null, cancellationToken).ConfigureAwait(false);
+            if (ChooseStoreContext(association, instance, requireScpRole: true) is not { } choice) status = DimseStatus.SopClassNotSupported;
+            else
+            {
+                try
+                {
+                    status = await StoreSubOperationAsync(association, choice.Context, choice.Instance, null, null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException and not DicomAssociationAbortedException)
+                {
+                    status = DimseStatus.ProcessingFailure.WithComment(ex.Message); // e.g. the blob could not be opened
+                }
+            }
             progress.Count(instance, status);
             if (progress.Remaining > 0 && !cancellationToken.IsCancellationRequested)
                 await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, progress.Counts(true)), null, cancellationToken).ConfigureAwait(false);
@@ -106,8 +115,11 @@ internal static class DimseServices
             try
             {
                 // PS3.4 C.4.2.2.2: sub-operations on a new association, we being the requestor and storage SCU.
-                var contexts = instances.Select(i => (i.SopClassUid, i.TransferSyntax.Uid)).Distinct()
-                    .Select(p => new PresentationContextRequest(p.SopClassUid, [p.Uid])).ToList();
+                // Each instance's own syntax first; native ones may fall back to the other native syntaxes (converted).
+                var contexts = instances.Select(i => (i.SopClassUid, i.TransferSyntax)).Distinct()
+                    .Select(p => new PresentationContextRequest(p.SopClassUid, p.TransferSyntax.IsNative
+                        ? new[] { p.TransferSyntax.Uid }.Concat(DicomClientOptions.NativeTransferSyntaxes).Distinct().ToList()
+                        : [p.TransferSyntax.Uid])).ToList();
                 client = await DicomClient.ConnectAsync(new DicomClientOptions
                 {
                     Host = destination.Host,
@@ -147,6 +159,36 @@ internal static class DimseServices
         }
         var (final, identifier) = progress.Final(cancellationToken.IsCancellationRequested);
         await Respond(final, progress.Counts(cancellationToken.IsCancellationRequested), identifier).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The presentation context to send <paramref name="instance"/> on: one that accepted its own transfer syntax,
+    /// else, for a native instance, one with another native syntax, the instance then converted on the fly
+    /// (PS3.5 A.1-A.3; the conversion holds that one instance in memory). Encapsulated data is never transcoded.
+    /// </summary>
+    internal static (NegotiatedPresentationContext Context, InstanceToSend Instance)? ChooseStoreContext(DicomAssociation association, InstanceToSend instance, bool requireScpRole)
+    {
+        var exact = association.FindContext(c => c.AbstractSyntax == instance.SopClassUid && (!requireScpRole || c.RequestorIsScp)
+            && c.TransferSyntax!.Uid == instance.TransferSyntax.Uid);
+        if (exact is not null) return (exact, instance);
+        if (!instance.TransferSyntax.IsNative) return null;
+        var target = association.FindContext(c => c.AbstractSyntax == instance.SopClassUid && (!requireScpRole || c.RequestorIsScp)
+            && c.TransferSyntax!.IsNative && !c.TransferSyntax.IsDeflated);
+        if (target is null) return null;
+        var syntax = target.TransferSyntax!;
+        return (target, instance with
+        {
+            TransferSyntax = syntax,
+            OpenDataSetAsync = async ct =>
+            {
+                var source = await instance.OpenDataSetAsync(ct).ConfigureAwait(false);
+                await using (source.ConfigureAwait(false))
+                {
+                    var read = await DicomReader.ReadDatasetAsync(source, instance.TransferSyntax, null, ct).ConfigureAwait(false);
+                    return new MemoryStream(DicomWriter.ToBytes(read.Dataset, syntax), writable: false);
+                }
+            },
+        });
     }
 
     /// <summary>One C-STORE sub-operation on <paramref name="association"/>: request, streamed data set, response.</summary>
@@ -202,7 +244,7 @@ internal static class DimseServices
             if (FailedUids.Count > 0 || (cancelled && Remaining > 0))
             {
                 identifier = new DicomDataset();
-                identifier.SetStrings(CommandTags.FailedSopInstanceUidList, DicomVR.UI, FailedUids);
+                identifier.SetStrings(DicomTag.FailedSOPInstanceUIDList, DicomVR.UI, FailedUids);
             }
             if (cancelled) return (DimseStatus.Cancel, identifier);
             if (Failed > 0 && Completed == 0 && Warning == 0) return (DimseStatus.UnableToPerformSubOperations, identifier);

@@ -20,7 +20,7 @@ public sealed record CGetResponse(ushort MessageIdBeingRespondedTo, DimseStatus 
     }
 
     /// <summary>The UIDs of (0008,0058) in the identifier, empty when absent.</summary>
-    public string[] FailedSopInstanceUids => Identifier?.GetStrings(CommandTags.FailedSopInstanceUidList) ?? [];
+    public string[] FailedSopInstanceUids => Identifier?.GetStrings(DicomTag.FailedSOPInstanceUIDList) ?? [];
 
     internal static CGetResponse FromCommand(DicomDataset c, DicomDataset? identifier) => new(
         DimseCommand.RequireUInt16(c, CommandTags.MessageIdBeingRespondedTo), DimseCommand.GetStatus(c),

@@ -25,9 +25,6 @@ internal static class CommandTags
     public static readonly DicomTag MoveOriginatorApplicationEntityTitle = new(0x00001030);
     public static readonly DicomTag MoveOriginatorMessageId = new(0x00001031);
 
-    /// <summary>Failed SOP Instance UID List (0008,0058), returned in C-MOVE/C-GET final responses (PS3.4 C.4.2.1.4).</summary>
-    public static readonly DicomTag FailedSopInstanceUidList = new(0x00080058);
-    public static readonly DicomTag QueryRetrieveLevel = new(0x00080052);
 
     /// <summary>PS3.7 Table E.1-1: every command element has one fixed VR.</summary>
     public static DicomVR VROf(DicomTag tag) => tag.Element switch

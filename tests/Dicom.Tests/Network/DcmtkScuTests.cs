@@ -42,17 +42,17 @@ public sealed class DcmtkScuTests
             ? new DefaultAssociationPolicy { AbstractSyntaxes = new Dictionary<string, IReadOnlyList<string>> { [MRImageStorage] = ["1.2.840.10008.1.2.2"] } }
             : Policy();
         await using var server = StartServer(new DicomServiceProviders { Store = store }, policy: policy);
-        var r = await RunAsync("storescu", [option, "-aec", "ARCHIVE", "127.0.0.1", P(server), Corpus(file)]);
+        var r = await RunAsync("storescu", [option, "-aec", "ARCHIVE", "127.0.0.1", P(server), CorpusFile(file)]);
         Assert.True(r.ExitCode == 0, r.Output);
         var received = Assert.Single(store.Instances);
         Assert.Equal(expectedSyntax, received.TransferSyntax.Uid);
         Assert.True(received.Bytes.Length > 1000);
-        var instance = await InstanceFromFileAsync(Corpus(file));
+        var instance = await InstanceFromFileAsync(CorpusFile(file));
         Assert.Equal(instance.SopInstanceUid, received.Request.AffectedSopInstanceUid);
         if (instance.TransferSyntax.Uid == expectedSyntax)
         {
             // Unchanged bytes when no conversion (storescu only drops trailing padding, FFFC,FFFC).
-            var original = await DataSetBytesAsync(Corpus(file));
+            var original = await DataSetBytesAsync(CorpusFile(file));
             Assert.Equal(original.AsSpan(0, received.Bytes.Length).ToArray(), received.Bytes);
         }
     }
@@ -65,7 +65,7 @@ public sealed class DcmtkScuTests
         var dir = TempDir();
         try
         {
-            foreach (var f in new[] { "CT_small.dcm", "MR_small.dcm", "MR_small_implicit.dcm" }) File.Copy(Corpus(f), Path.Combine(dir, f));
+            foreach (var f in new[] { "CT_small.dcm", "MR_small.dcm", "MR_small_implicit.dcm" }) File.Copy(CorpusFile(f), Path.Combine(dir, f));
             var r = await RunAsync("storescu", ["+sd", "-aec", "ARCHIVE", "127.0.0.1", P(server), dir]);
             Assert.True(r.ExitCode == 0, r.Output);
             Assert.Equal(3, store.Instances.Count);
@@ -81,7 +81,7 @@ public sealed class DcmtkScuTests
     {
         var store = new CollectingStoreProvider();
         await using var server = StartServer(new DicomServiceProviders { Store = store });
-        var runs = Enumerable.Range(0, 6).Select(_ => RunAsync("storescu", ["-aec", "ARCHIVE", "127.0.0.1", P(server), Corpus("CT_small.dcm"), Corpus("MR_small.dcm")])).ToArray();
+        var runs = Enumerable.Range(0, 6).Select(_ => RunAsync("storescu", ["-aec", "ARCHIVE", "127.0.0.1", P(server), CorpusFile("CT_small.dcm"), CorpusFile("MR_small.dcm")])).ToArray();
         var results = await Task.WhenAll(runs);
         Assert.All(results, r => Assert.True(r.ExitCode == 0, r.Output));
         Assert.Equal(12, store.Instances.Count);
@@ -126,7 +126,7 @@ public sealed class DcmtkScuTests
     public async Task MoveScu_ToStoreScp_InstancesArriveWithCounts()
     {
         using var storescp = new StoreScp("DEST");
-        var instances = new[] { await InstanceFromFileAsync(Corpus("CT_small.dcm")), await InstanceFromFileAsync(Corpus("MR_small.dcm")) };
+        var instances = new[] { await InstanceFromFileAsync(CorpusFile("CT_small.dcm")), await InstanceFromFileAsync(CorpusFile("MR_small.dcm")) };
         var retrieve = new FixedRetrieveProvider(instances, new Dictionary<string, DicomPeer> { ["DEST"] = new("DEST", "127.0.0.1", storescp.Port) });
         await using var server = StartServer(new DicomServiceProviders { Move = retrieve });
         var r = await RunAsync("movescu", ["-S", "-v", "-aec", "ARCHIVE", "-aem", "DEST", "127.0.0.1", P(server), "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=1.2.3"]);
@@ -146,9 +146,9 @@ public sealed class DcmtkScuTests
     }
 
     [Fact]
-    public async Task GetScu_InstancesArriveOnSameAssociation()
+    public async Task GetScu_InstancesArriveOnSameAssociation_ImplicitOneConverted()
     {
-        var instances = new[] { await InstanceFromFileAsync(Corpus("CT_small.dcm")), await InstanceFromFileAsync(Corpus("MR_small.dcm")) };
+        var instances = new[] { await InstanceFromFileAsync(CorpusFile("CT_small.dcm")), await InstanceFromFileAsync(CorpusFile("MR_small_implicit.dcm")) };
         var retrieve = new FixedRetrieveProvider(instances, new Dictionary<string, DicomPeer>());
         await using var server = StartServer(new DicomServiceProviders { Get = retrieve });
         var dir = TempDir();
@@ -156,7 +156,11 @@ public sealed class DcmtkScuTests
         {
             var r = await RunAsync("getscu", ["-S", "-v", "-od", dir, "-aec", "ARCHIVE", "127.0.0.1", P(server), "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=1.2.3"]);
             Assert.True(r.ExitCode == 0, r.Output);
-            Assert.Equal(2, Directory.GetFiles(dir).Length);
+            var files = Directory.GetFiles(dir);
+            Assert.Equal(2, files.Length);
+            // getscu proposed explicit VR first and we accepted it: the implicit VR instance arrived converted.
+            var mr = await RunAsync("dcmdump", ["-M", files.Single(f => Path.GetFileName(f).StartsWith("MR", StringComparison.Ordinal))]);
+            Assert.Contains("LittleEndianExplicit", mr.Output);
         }
         finally
         {

@@ -39,8 +39,8 @@ public sealed class DicomClientTests
         await using var client = await DicomClient.ConnectAsync(Options(storescp.Port,
             new PresentationContextRequest(CTImageStorage, [DicomTransferSyntax.ExplicitVRLittleEndian.Uid]),
             new PresentationContextRequest(MRImageStorage, [DicomTransferSyntax.ImplicitVRLittleEndian.Uid])));
-        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(Corpus("CT_small.dcm")));
-        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(Corpus("MR_small_implicit.dcm")));
+        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(CorpusFile("CT_small.dcm")));
+        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(CorpusFile("MR_small_implicit.dcm")));
         await client.ReleaseAsync();
         await WaitUntil(() => storescp.Files().Length == 2);
         var dump = await RunAsync("dcmdump", [storescp.Files().Single(f => Path.GetFileName(f).StartsWith("CT", StringComparison.Ordinal))]);
@@ -48,14 +48,38 @@ public sealed class DicomClientTests
     }
 
     [Fact]
-    public async Task StoreFile_NoMatchingContext_Throws()
+    public async Task StoreFile_PeerAcceptsOnlyImplicit_ConvertsExplicitToImplicit()
     {
         using var storescp = new StoreScp("ARCHIVE", "+xi"); // storescp accepting implicit VR LE only
         await using var client = await DicomClient.ConnectAsync(Options(storescp.Port,
-            new PresentationContextRequest(CTImageStorage, [DicomTransferSyntax.ExplicitVRLittleEndian.Uid])));
-        Assert.False(client.Association.PresentationContexts.Single().IsAccepted);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => client.StoreFileAsync(Corpus("CT_small.dcm")));
+            new PresentationContextRequest(CTImageStorage, DicomClientOptions.NativeTransferSyntaxes)));
+        Assert.Equal(DicomTransferSyntax.ImplicitVRLittleEndian.Uid, client.Association.PresentationContexts.Single().TransferSyntax!.Uid);
+        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(CorpusFile("CT_small.dcm")));
         await client.ReleaseAsync();
+        await WaitUntil(() => storescp.Files().Length == 1);
+        var dump = await RunAsync("dcmdump", [storescp.Files()[0]]);
+        Assert.Contains("LittleEndianImplicit", dump.Output);
+        Assert.Contains("1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322", dump.Output);
+    }
+
+    [Fact]
+    public async Task StoreFile_BigEndianToImplicitOnlyPeer_PixelDataSwapped()
+    {
+        var store = new CollectingStoreProvider();
+        var policy = new DefaultAssociationPolicy { AbstractSyntaxes = new Dictionary<string, IReadOnlyList<string>> { [MRImageStorage] = [DicomTransferSyntax.ImplicitVRLittleEndian.Uid] } };
+        await using var server = StartServer(new DicomServiceProviders { Store = store }, policy: policy);
+        await using var client = await DicomClient.ConnectAsync(Options(server.Port,
+            new PresentationContextRequest(MRImageStorage, [DicomTransferSyntax.ExplicitVRBigEndian.Uid, DicomTransferSyntax.ImplicitVRLittleEndian.Uid])));
+        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(CorpusFile("MR_small_bigendian.dcm")));
+        await client.ReleaseAsync();
+        var received = Assert.Single(store.Instances);
+        Assert.Equal(DicomTransferSyntax.ImplicitVRLittleEndian, received.TransferSyntax);
+        var got = Pacs.Dicom.IO.DicomReader.ReadDataset(received.Bytes, DicomTransferSyntax.ImplicitVRLittleEndian).Dataset;
+        var expected = Pacs.Dicom.IO.DicomReader.ReadDataset(await DataSetBytesAsync(CorpusFile("MR_small_implicit.dcm")), DicomTransferSyntax.ImplicitVRLittleEndian).Dataset;
+        Assert.True(got.TryGetElement(DicomTag.PixelData, out var gotPixels));
+        Assert.True(expected.TryGetElement(DicomTag.PixelData, out var expectedPixels));
+        Assert.Equal(expectedPixels.Value.ToArray(), gotPixels.Value.ToArray());
+        Assert.Equal(expected.GetString(DicomTag.PatientName), got.GetString(DicomTag.PatientName));
     }
 
     [Fact]
@@ -67,10 +91,10 @@ public sealed class DicomClientTests
         await using var client = await DicomClient.ConnectAsync(Options(server.Port,
             new PresentationContextRequest(CTImageStorage, [DicomTransferSyntax.ExplicitVRLittleEndian.Uid])) with
         { Association = new DicomAssociationOptions { MaxSendPduLength = 4096 } });
-        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(Corpus("CT_small.dcm")));
+        Assert.Equal(DimseStatus.Success, await client.StoreFileAsync(CorpusFile("CT_small.dcm")));
         await client.ReleaseAsync();
         var received = Assert.Single(store.Instances);
-        Assert.Equal(await DataSetBytesAsync(Corpus("CT_small.dcm")), received.Bytes);
+        Assert.Equal(await DataSetBytesAsync(CorpusFile("CT_small.dcm")), received.Bytes);
         Assert.Equal("TESTSCU", received.CallingAe);
     }
 
@@ -135,7 +159,7 @@ public sealed class DicomClientTests
     {
         using var storescp = new StoreScp("DEST");
         var broken = new InstanceToSend(CTImageStorage, "9.9.9", DicomTransferSyntax.ExplicitVRLittleEndian, _ => throw new IOException("blob missing"));
-        var instances = new[] { await InstanceFromFileAsync(Corpus("CT_small.dcm")), broken, await InstanceFromFileAsync(Corpus("MR_small.dcm")) };
+        var instances = new[] { await InstanceFromFileAsync(CorpusFile("CT_small.dcm")), broken, await InstanceFromFileAsync(CorpusFile("MR_small.dcm")) };
         var retrieve = new FixedRetrieveProvider(instances, new Dictionary<string, DicomPeer> { ["DEST"] = new("DEST", "127.0.0.1", storescp.Port) });
         await using var server = StartServer(new DicomServiceProviders { Move = retrieve });
         await using var client = await DicomClient.ConnectAsync(Options(server.Port, new PresentationContextRequest(StudyRootMove, DicomClientOptions.NativeTransferSyntaxes)));
@@ -153,7 +177,7 @@ public sealed class DicomClientTests
     [Fact]
     public async Task Get_AgainstOwnServer_InstancesArriveOnSameAssociation()
     {
-        var instances = new[] { await InstanceFromFileAsync(Corpus("CT_small.dcm")), await InstanceFromFileAsync(Corpus("MR_small.dcm")) };
+        var instances = new[] { await InstanceFromFileAsync(CorpusFile("CT_small.dcm")), await InstanceFromFileAsync(CorpusFile("MR_small.dcm")) };
         await using var server = StartServer(new DicomServiceProviders { Get = new FixedRetrieveProvider(instances, new Dictionary<string, DicomPeer>()) });
         var store = new CollectingStoreProvider();
         await using var client = await DicomClient.ConnectAsync(Options(server.Port,
@@ -166,7 +190,7 @@ public sealed class DicomClientTests
         Assert.Equal(DimseStatus.Success, final.Status);
         Assert.Equal((ushort)2, final.Counts!.Value.Completed);
         Assert.Equal(2, store.Instances.Count);
-        Assert.Equal(await DataSetBytesAsync(Corpus("MR_small.dcm")), store.Instances.Single(i => i.Request.AffectedSopClassUid == MRImageStorage).Bytes);
+        Assert.Equal(await DataSetBytesAsync(CorpusFile("MR_small.dcm")), store.Instances.Single(i => i.Request.AffectedSopClassUid == MRImageStorage).Bytes);
     }
 
     [Fact]
@@ -236,5 +260,77 @@ public sealed class DicomClientTests
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
+
+/// <summary>The acceptor ending the association itself, through <see cref="DicomAcceptor"/> on a socket.</summary>
+public sealed class DicomAcceptorTests
+{
+    private static async Task<(DicomClient Client, DicomAssociationHandle Handle, Task Run)> ConnectAsync(System.Net.Sockets.TcpListener listener)
+    {
+        var acceptor = new DicomAcceptor(new DicomAssociationOptions { ArtimTimeout = TimeSpan.FromSeconds(5) }, Policy(),
+            new DicomServiceProviders { Echo = DicomServiceProviders.AlwaysSuccessEcho });
+        var established = new TaskCompletionSource<DicomAssociationHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var accept = Task.Run(async () =>
+        {
+            var socket = await listener.AcceptSocketAsync();
+            await acceptor.RunAsync(SocketTransport.Create(socket), socket.RemoteEndPoint, CancellationToken.None, established.SetResult);
+        });
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var client = await DicomClient.ConnectAsync(new DicomClientOptions
+        {
+            Port = port,
+            CalledAeTitle = "ARCHIVE",
+            PresentationContexts = [new PresentationContextRequest(CEchoRequest.VerificationSopClassUid, [DicomTransferSyntax.ImplicitVRLittleEndian.Uid])],
+        });
+        var handle = await established.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        return (client, handle, accept);
+    }
+
+    [Fact]
+    public async Task Release_FromAcceptor_BothSidesClose()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var (client, handle, run) = await ConnectAsync(listener);
+            await using (client)
+            {
+                Assert.Equal(DimseStatus.Success, await client.EchoAsync());
+                Assert.Equal("ARCHIVE", handle.Info.CalledAeTitle);
+                await handle.ReleaseAsync().WaitAsync(TimeSpan.FromSeconds(5));
+                await client.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+                await run.WaitAsync(TimeSpan.FromSeconds(5));
+                await Assert.ThrowsAsync<DicomAssociationAbortedException>(() => client.EchoAsync());
+            }
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task Abort_FromAcceptor_ClientSeesAbort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var (client, handle, run) = await ConnectAsync(listener);
+            await using (client)
+            {
+                await handle.AbortAsync();
+                await client.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+                await run.WaitAsync(TimeSpan.FromSeconds(5));
+                var ex = await Assert.ThrowsAsync<DicomAssociationAbortedException>(() => client.EchoAsync());
+                Assert.Equal(AbortSource.ServiceUser, ex.Abort?.Source);
+            }
+        }
+        finally
+        {
+            listener.Stop();
+        }
     }
 }

@@ -182,13 +182,37 @@ public sealed class HostilePeerTests
     }
 
     [Fact]
+    public async Task QuietPeriodAfterFind_LongerThanDimseTimeout_AssociationSurvives()
+    {
+        // DIMSE timeout 1 s, idle timeout 2 s: after a finished C-FIND the idle timeout applies, not the DIMSE one.
+        var find = new FixedFindProvider([FixedFindProvider.Study("A", "1.1")]);
+        await using var server = Server(new DicomServiceProviders { Echo = DicomServiceProviders.AlwaysSuccessEcho, Find = find });
+        await using var client = await DicomClient.ConnectAsync(new DicomClientOptions
+        {
+            Port = server.Port,
+            CalledAeTitle = "ARCHIVE",
+            PresentationContexts =
+            [
+                new PresentationContextRequest(CEchoRequest.VerificationSopClassUid, [DicomTransferSyntax.ImplicitVRLittleEndian.Uid]),
+                new PresentationContextRequest(StudyRootFind, DicomClientOptions.NativeTransferSyntaxes),
+            ],
+        });
+        var n = 0;
+        await foreach (var _ in client.FindAsync(StudyRootFind, new DicomDataset())) n++;
+        Assert.Equal(1, n);
+        await Task.Delay(1500);
+        Assert.Equal(DimseStatus.Success, await client.EchoAsync());
+        await client.ReleaseAsync();
+    }
+
+    [Fact]
     public async Task AbortMidInstance_ProviderStreamThrowsAndNoSuccess()
     {
         var store = new CollectingStoreProvider();
         await using var server = Server(new DicomServiceProviders { Store = store });
         using var s = await ConnectRawAsync(server.Port);
         await AssociateAsync(s, CTImageStorage);
-        var command = TemporaryCommandCodec.Encode(((IDimseMessage)new CStoreRequest(1, CTImageStorage, "1.2.3.4")).ToCommand());
+        var command = DimseCommandCodec.Encode(((IDimseMessage)new CStoreRequest(1, CTImageStorage, "1.2.3.4")).ToCommand());
         var w = new ArrayBufferWriter<byte>();
         PDataTfPdu.WriteSingle(w, 1, command: true, last: true, command);
         PDataTfPdu.WriteSingle(w, 1, command: false, last: false, new byte[8000]);

@@ -19,7 +19,8 @@ internal static class NetworkTestKit
     public const string CTImageStorage = "1.2.840.10008.5.1.4.1.1.2";
     public const string MRImageStorage = "1.2.840.10008.5.1.4.1.1.4";
 
-    public static string Corpus(string name) => Path.Combine(AppContext.BaseDirectory, "Corpus", "Network", name);
+    /// <summary>The pydicom corpus the lead copied (see Corpus/README.md); CT_small, MR_small(_implicit,_bigendian) are used here.</summary>
+    public static string CorpusFile(string name) => Path.Combine(AppContext.BaseDirectory, "Corpus", "test_files", name);
 
     public static int FreePort()
     {
@@ -141,17 +142,7 @@ internal static class NetworkTestKit
         }
     }
 
-    public static async Task<InstanceToSend> InstanceFromFileAsync(string path)
-    {
-        await using var s = File.OpenRead(path);
-        var h = await TemporaryPart10.ReadHeaderAsync(s, CancellationToken.None);
-        return new InstanceToSend(h.SopClassUid, h.SopInstanceUid, h.TransferSyntax, _ =>
-        {
-            var f = File.OpenRead(path);
-            f.Position = h.DataSetOffset;
-            return ValueTask.FromResult<Stream>(f);
-        });
-    }
+    public static Task<InstanceToSend> InstanceFromFileAsync(string path) => InstanceToSend.FromFileAsync(path);
 
     public static async Task<byte[]> DataSetBytesAsync(string path)
     {
