@@ -46,8 +46,6 @@ builder.Services.AddArchiveAdmin();
 
 // Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
 
-builder.Services.AddArchiveIngest();
-
 builder.Services.AddHealthChecks()
     .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
     .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
