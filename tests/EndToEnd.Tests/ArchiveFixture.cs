@@ -37,7 +37,7 @@ public sealed class ArchiveFixture : IAsyncLifetime
         _postgres = await PostgresServer.StartNewAsync();
         Database = await _postgres.CreateDatabaseAsync("e2e");
 
-        _storescp = new ChildProcess("storescp", ["-aet", DestinationAe, "+xa", "-od", MoveDestinationDirectory, DestinationPort.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        _storescp = new ChildProcess("storescp", ["-aet", DestinationAe, "+xa", "+B", "-od", MoveDestinationDirectory, DestinationPort.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
         var configuration = ConfigurationName();
         var siloHttp = ChildProcess.FreePort();
