@@ -105,3 +105,26 @@ public sealed record DemographicsConflict(
     [property: Id(2)] string Existing,
     [property: Id(3)] string Incoming,
     [property: Id(4)] DateTimeOffset DetectedAt);
+
+/// <summary>
+/// The index (PostgreSQL) could not do what a grain asked: unavailable, or it refused. Carries the message only:
+/// database driver exceptions do not cross the wire. The ingest funnel answers "out of resources".
+/// </summary>
+[GenerateSerializer]
+[Alias("pacs.ArchiveIndexException")]
+public sealed class ArchiveIndexException : Exception
+{
+    public ArchiveIndexException()
+    {
+    }
+
+    public ArchiveIndexException(string message)
+        : base(message)
+    {
+    }
+
+    public ArchiveIndexException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -72,13 +72,25 @@ internal sealed class PatientGrain(
 
         foreach (var conflict in newConflicts)
         {
-            await index.AuditAsync("patient.demographics-conflict", studyInstanceUid, null, new Dictionary<string, string>
+            await AuditAsync("patient.demographics-conflict", studyInstanceUid, null, new Dictionary<string, string>
             {
                 ["patient"] = this.GetPrimaryKeyString(),
                 ["attribute"] = conflict.Attribute,
                 ["existing"] = conflict.Existing,
                 ["incoming"] = conflict.Incoming,
             }, CancellationToken.None);
+        }
+    }
+
+    private async Task AuditAsync(string kind, string studyInstanceUid, string? sopInstanceUid, Dictionary<string, string> detail, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await index.AuditAsync(kind, studyInstanceUid, sopInstanceUid, detail, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new ArchiveIndexException($"Audit write failed: {e.Message}");
         }
     }
 

@@ -32,7 +32,16 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
     {
         var key = this.GetPrimaryKeyString();
         _studyInstanceUid = key.StartsWith("study:", StringComparison.Ordinal) ? key["study:".Length..] : key;
-        var snapshot = await index.LoadAsync(_studyInstanceUid, cancellationToken);
+        StudySnapshot snapshot;
+        try
+        {
+            snapshot = await index.LoadAsync(_studyInstanceUid, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new ArchiveIndexException($"Index unavailable: {e.Message}");
+        }
+
         foreach (var (seriesUid, modality) in snapshot.SeriesModalities)
         {
             _series[seriesUid] = new SeriesState(modality);
@@ -100,7 +109,17 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
             await loop;
         }
 
-        var keys = await index.DeleteAsync(_studyInstanceUid, seriesInstanceUid, sopInstanceUid, CancellationToken.None);
+        IReadOnlyList<string> keys;
+        try
+        {
+            keys = await index.DeleteAsync(_studyInstanceUid, seriesInstanceUid, sopInstanceUid, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not ArchiveIndexException)
+        {
+            DeactivateOnIdle();
+            throw new ArchiveIndexException($"Index delete failed: {e.Message}");
+        }
+
         foreach (var sop in _instances
             .Where(i => (sopInstanceUid is null || i.Key == sopInstanceUid) && (seriesInstanceUid is null || i.Value.SeriesInstanceUid == seriesInstanceUid))
             .Select(i => i.Key).ToList())
@@ -157,7 +176,7 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
             {
                 if (refused.Refused.TryGetValue(pending.Record.SopInstanceUid, out var reason))
                 {
-                    Fail(pending, new InvalidOperationException(reason));
+                    Fail(pending, new ArchiveIndexException(reason));
                 }
                 else
                 {
@@ -174,9 +193,10 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
             // The transaction may have committed after all (connection lost during COMMIT): reload from the index
             // on the next call rather than trust what is in memory.
             DeactivateOnIdle();
+            var error = new ArchiveIndexException($"Index write failed: {e.Message}");
             foreach (var pending in batch)
             {
-                Fail(pending, e);
+                Fail(pending, error);
             }
 
             return;

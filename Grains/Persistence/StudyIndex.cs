@@ -223,7 +223,7 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
         commands.BatchCommands.Add(Command("""
             INSERT INTO pacs_blob_intents (blob_key) SELECT unnest($1::text[])
             ON CONFLICT (blob_key) DO UPDATE SET created_at = now()
-            """, keys.ToArray()));
+            """, new object[] { keys.ToArray() }));
         // Series without instances go; the study's derived attributes are recomputed from what is left (PS3.4 C.6.1.1.3).
         commands.BatchCommands.Add(Command("""
             UPDATE pacs_series s SET number_of_instances = (SELECT count(*) FROM pacs_instances i WHERE i.series_key = s.series_key), updated_at = now()

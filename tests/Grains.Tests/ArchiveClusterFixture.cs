@@ -12,11 +12,22 @@ namespace Pacs.Grains.Tests;
 /// A two-silo in-process Orleans cluster whose membership, grain state and reminders live in a real
 /// PostgreSQL database migrated by <see cref="SchemaMigrator"/>.
 /// </summary>
-public sealed class ArchiveClusterFixture : IAsyncLifetime
+public class ArchiveClusterFixture : IAsyncLifetime
 {
     private const string DatabaseKey = "PacsTest:Database";
 
+    private readonly DuplicatePolicy _policy;
     private PostgresServer? _server;
+
+    public ArchiveClusterFixture()
+        : this(DuplicatePolicy.Replace)
+    {
+    }
+
+    protected ArchiveClusterFixture(DuplicatePolicy policy) => _policy = policy;
+
+    /// <summary>The private PostgreSQL server (tests stop and restart it).</summary>
+    public PostgresServer Server => _server ?? throw new InvalidOperationException("The fixture did not start.");
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -24,7 +35,7 @@ public sealed class ArchiveClusterFixture : IAsyncLifetime
 
     public string ServiceId { get; } = "pacs-test-" + Guid.NewGuid().ToString("N")[..8];
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         _server = await PostgresServer.StartNewAsync();
         ConnectionString = await _server.CreateDatabaseAsync("orleans_cluster");
@@ -44,7 +55,11 @@ public sealed class ArchiveClusterFixture : IAsyncLifetime
         builder.Options.ConfigureFileLogging = false;
         builder.Options.ServiceId = ServiceId;
         builder.ConfigureHostConfiguration(configuration => configuration.AddInMemoryCollection(
-            new Dictionary<string, string?> { [DatabaseKey] = ConnectionString }));
+            new Dictionary<string, string?>
+            {
+                [DatabaseKey] = ConnectionString,
+                [ArchiveGrainOptions.Section + ":" + nameof(ArchiveGrainOptions.DuplicatePolicy)] = _policy.ToString(),
+            }));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
@@ -52,7 +67,7 @@ public sealed class ArchiveClusterFixture : IAsyncLifetime
         await Cluster.DeployAsync().WaitAsync(timeout.Token);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Cluster is not null)
         {
@@ -69,7 +84,10 @@ public sealed class ArchiveClusterFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder siloBuilder)
         {
-            siloBuilder.UseArchiveStorage(siloBuilder.Configuration[DatabaseKey]!);
+            var database = siloBuilder.Configuration[DatabaseKey]!;
+            siloBuilder.UseArchiveStorage(database);
+            siloBuilder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database));
+            siloBuilder.AddArchiveGrains();
             // Orleans' floor is one minute; the reminder test needs to see a tick within seconds.
             siloBuilder.Services.Configure<ReminderOptions>(options => options.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
         }

@@ -1,0 +1,107 @@
+using Pacs.Gateway.Storage;
+
+namespace Pacs.Gateway.Tests;
+
+public sealed class FileBlobStoreTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "pacs-blobs-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly FileBlobStore _store;
+
+    public FileBlobStoreTests() => _store = new FileBlobStore(_root);
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task Commit_WrittenBlob_BecomesVisibleWithItsBytes()
+    {
+        var bytes = Enumerable.Range(0, 300_000).Select(i => (byte)i).ToArray();
+        await using (var write = await _store.BeginWriteAsync("1.2/3.4/5.6.abc.dcm", CancellationToken.None))
+        {
+            await write.Stream.WriteAsync(bytes);
+            Assert.False(await _store.ExistsAsync("1.2/3.4/5.6.abc.dcm", CancellationToken.None));
+            await write.CommitAsync(CancellationToken.None);
+        }
+
+        Assert.True(await _store.ExistsAsync("1.2/3.4/5.6.abc.dcm", CancellationToken.None));
+        await using var read = await _store.OpenReadAsync("1.2/3.4/5.6.abc.dcm");
+        using var copy = new MemoryStream();
+        await read.CopyToAsync(copy);
+        Assert.Equal(bytes, copy.ToArray());
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, FileBlobStore.StagingFolder)));
+    }
+
+    [Fact]
+    public async Task Dispose_WithoutCommit_LeavesNothing()
+    {
+        await using (var write = await _store.BeginWriteAsync("a/b.dcm", CancellationToken.None))
+        {
+            await write.Stream.WriteAsync(new byte[1000]);
+        }
+
+        await using (var keyless = await _store.BeginWriteAsync(CancellationToken.None))
+        {
+            await keyless.Stream.WriteAsync(new byte[1000]);
+        }
+
+        Assert.False(await _store.ExistsAsync("a/b.dcm", CancellationToken.None));
+        Assert.Empty(Directory.GetFiles(_root, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task CommitWithKey_KeylessWrite_IsVisibleUnderTheKeyChosenAtCommit()
+    {
+        await using (var write = await _store.BeginWriteAsync(CancellationToken.None))
+        {
+            await write.Stream.WriteAsync("hello"u8.ToArray());
+            await write.CommitAsync("x/y/z.dcm", CancellationToken.None);
+            Assert.Equal("x/y/z.dcm", write.Key);
+        }
+
+        Assert.Equal("hello"u8.ToArray(), await File.ReadAllBytesAsync(Path.Combine(_root, "x", "y", "z.dcm")));
+    }
+
+    [Theory]
+    [InlineData(0, 10, 0, 10)]
+    [InlineData(100, 50, 100, 50)]
+    [InlineData(990, 50, 990, 10)]
+    [InlineData(2000, 5, 0, 0)]
+    public async Task OpenRead_Range_ReturnsThatWindow(long offset, long length, int expectedStart, int expectedLength)
+    {
+        var bytes = Enumerable.Range(0, 1000).Select(i => (byte)(i * 7)).ToArray();
+        await using (var write = await _store.BeginWriteAsync("r.dcm", CancellationToken.None))
+        {
+            await write.Stream.WriteAsync(bytes);
+            await write.CommitAsync(CancellationToken.None);
+        }
+
+        await using var read = await _store.OpenReadAsync("r.dcm", offset, length);
+        using var copy = new MemoryStream();
+        await read.CopyToAsync(copy);
+
+        Assert.Equal(bytes.AsSpan(expectedStart, expectedLength).ToArray(), copy.ToArray());
+    }
+
+    [Theory]
+    [InlineData("../escape.dcm")]
+    [InlineData("a/../../escape.dcm")]
+    [InlineData("/etc/passwd")]
+    [InlineData("a\\b.dcm")]
+    [InlineData("a//b.dcm")]
+    [InlineData(".staging/x.tmp")]
+    [InlineData("a/./b.dcm")]
+    [InlineData("")]
+    public async Task Keys_LeavingTheRootOrMalformed_AreRejected(string key)
+    {
+        await Assert.ThrowsAsync<ArgumentException>(async () => await _store.BeginWriteAsync(key, CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await _store.OpenReadAsync(key));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await _store.DeleteAsync(key, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Delete_MissingBlob_IsNotAnError()
+    {
+        await _store.DeleteAsync("never/written.dcm", CancellationToken.None);
+
+        Assert.False(await _store.ExistsAsync("never/written.dcm", CancellationToken.None));
+    }
+}

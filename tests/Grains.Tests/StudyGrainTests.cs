@@ -1,0 +1,206 @@
+using System.Diagnostics.Metrics;
+using static Pacs.Grains.Tests.IndexTestData;
+
+namespace Pacs.Grains.Tests;
+
+public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixture<ArchiveClusterFixture>
+{
+    private IGrainFactory Grains => fixture.Cluster.GrainFactory;
+
+    private string Db => fixture.ConnectionString;
+
+    [Fact]
+    public async Task Commit_NewInstance_IsIndexedAndItsIntentClaimed()
+    {
+        var record = Record(Uid(), Uid());
+
+        var result = await CommitAsync(Grains, Db, record);
+
+        Assert.Equal(CommitOutcome.Stored, result.Outcome);
+        Assert.Equal(record.BlobKey, await ScalarAsync<string>(Db, "SELECT blob_key FROM pacs_instances WHERE sop_instance_uid = $1", record.SopInstanceUid));
+        Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_blob_intents WHERE blob_key = $1", record.BlobKey));
+        Assert.Equal("DOE^JOHN", await ScalarAsync<string>(Db,
+            "SELECT p.patient_name_search FROM pacs_patients p JOIN pacs_studies s ON s.patient_key = p.patient_key WHERE s.study_instance_uid = $1", record.StudyInstanceUid));
+        Assert.Equal("MULLER^HANS", await ScalarAsync<string>(Db,
+            "SELECT referring_physician_search FROM pacs_studies WHERE study_instance_uid = $1", record.StudyInstanceUid));
+        Assert.Equal(new DateTime(2024, 1, 31), await ScalarAsync<DateTime>(Db,
+            "SELECT study_date::timestamp FROM pacs_studies WHERE study_instance_uid = $1", record.StudyInstanceUid));
+    }
+
+    [Fact]
+    public async Task Commit_SameBytesAgain_IsDuplicateAndChangesNothing()
+    {
+        var record = Record(Uid(), Uid());
+        await CommitAsync(Grains, Db, record);
+
+        var again = await CommitAsync(Grains, Db, record);
+
+        Assert.Equal(CommitOutcome.Duplicate, again.Outcome);
+        Assert.Equal(1L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_instances WHERE sop_instance_uid = $1", record.SopInstanceUid));
+        Assert.Equal(1, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_studies WHERE study_instance_uid = $1", record.StudyInstanceUid));
+    }
+
+    [Fact]
+    public async Task Commit_DifferentBytesSameSop_ReplacesAuditsAndReturnsObsoleteBlob()
+    {
+        var first = Record(Uid(), Uid());
+        await CommitAsync(Grains, Db, first);
+        var second = Record(first.StudyInstanceUid, first.SeriesInstanceUid, first.SopInstanceUid, content: "other bytes");
+
+        var result = await CommitAsync(Grains, Db, second);
+
+        Assert.Equal(CommitOutcome.Replaced, result.Outcome);
+        Assert.Equal(first.BlobKey, result.ObsoleteBlobKey);
+        Assert.Equal(second.BlobKey, await ScalarAsync<string>(Db, "SELECT blob_key FROM pacs_instances WHERE sop_instance_uid = $1", first.SopInstanceUid));
+        Assert.Equal(1, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_studies WHERE study_instance_uid = $1", first.StudyInstanceUid));
+        Assert.Equal(first.BlobKey, await ScalarAsync<string>(Db,
+            "SELECT detail->>'obsoleteBlobKey' FROM pacs_audit_events WHERE kind = 'instance.replaced' AND sop_instance_uid = $1", first.SopInstanceUid));
+        // The obsolete blob is an intent now: reclaimed by the caller, or by the reconciler if the caller dies.
+        Assert.Equal(1L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_blob_intents WHERE blob_key = $1", first.BlobKey));
+    }
+
+    [Fact]
+    public async Task Commit_WithoutBlobIntent_FailsAndIndexesNothing()
+    {
+        var record = Record(Uid(), Uid());
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(record.StudyInstanceUid)).CommitAsync(record));
+
+        Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_instances WHERE sop_instance_uid = $1", record.SopInstanceUid));
+    }
+
+    [Fact]
+    public async Task Commit_TwoSeriesTwoClasses_DerivedAttributesAreRight()
+    {
+        var study = Uid();
+        var ct = Uid();
+        var mr = Uid();
+        await CommitAsync(Grains, Db, Record(study, ct));
+        await CommitAsync(Grains, Db, Record(study, ct));
+        await CommitAsync(Grains, Db, Record(study, mr, modality: "MR", sopClass: MrImageStorage));
+
+        Assert.Equal(["CT", "MR"], await ScalarAsync<string[]>(Db, "SELECT modalities_in_study FROM pacs_studies WHERE study_instance_uid = $1", study));
+        Assert.Equal([CtImageStorage, MrImageStorage], await ScalarAsync<string[]>(Db, "SELECT sop_classes_in_study FROM pacs_studies WHERE study_instance_uid = $1", study));
+        Assert.Equal(2, await ScalarAsync<int>(Db, "SELECT number_of_series FROM pacs_studies WHERE study_instance_uid = $1", study));
+        Assert.Equal(3, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_studies WHERE study_instance_uid = $1", study));
+        Assert.Equal(2, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_series WHERE series_instance_uid = $1", ct));
+        Assert.Equal(1, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_series WHERE series_instance_uid = $1", mr));
+    }
+
+    [Fact]
+    public async Task Commit_200ConcurrentForOneStudy_AllAcknowledgedOnceInFewerTransactions()
+    {
+        var study = Uid();
+        var series = Enumerable.Range(0, 4).Select(_ => Uid()).ToArray();
+        var records = Enumerable.Range(0, 200).Select(i => Record(study, series[i % 4])).ToList();
+        foreach (var record in records)
+        {
+            await ExecuteAsync(Db, "INSERT INTO pacs_blob_intents (blob_key) VALUES ($1)", record.BlobKey);
+        }
+
+        long batches = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ArchiveMetrics.MeterName && instrument.Name == "pacs.study.commit.batches")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref batches, value));
+        listener.Start();
+
+        var results = await Task.WhenAll(records.Select(r => Task.Run(() =>
+            Grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study)).CommitAsync(r))));
+
+        Assert.All(results, r => Assert.Equal(CommitOutcome.Stored, r.Outcome));
+        Assert.Equal(200L, await ScalarAsync<long>(Db,
+            "SELECT count(DISTINCT i.sop_instance_uid) FROM pacs_instances i JOIN pacs_studies s ON s.study_key = i.study_key WHERE s.study_instance_uid = $1", study));
+        Assert.Equal(200, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_studies WHERE study_instance_uid = $1", study));
+        Assert.Equal(50, await ScalarAsync<int>(Db,
+            "SELECT min(number_of_instances) FROM pacs_series WHERE series_instance_uid = ANY($1)", new object[] { series }));
+        var transactions = Interlocked.Read(ref batches);
+        Assert.InRange(transactions, 1, 199);
+    }
+
+    [Fact]
+    public async Task Delete_InstanceThenSeriesThenStudy_RemovesRowsAndRecomputes()
+    {
+        var study = Uid();
+        var ct = Uid();
+        var mr = Uid();
+        var a = Record(study, ct);
+        var b = Record(study, ct);
+        var c = Record(study, mr, modality: "MR", sopClass: MrImageStorage);
+        foreach (var r in new[] { a, b, c })
+        {
+            await CommitAsync(Grains, Db, r);
+        }
+
+        var grain = Grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study));
+
+        Assert.Equal([a.BlobKey], await grain.DeleteAsync(null, a.SopInstanceUid));
+        Assert.Equal(2, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_studies WHERE study_instance_uid = $1", study));
+        Assert.Equal(1, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_series WHERE series_instance_uid = $1", ct));
+
+        Assert.Equal([c.BlobKey], await grain.DeleteAsync(mr, null));
+        Assert.Equal(["CT"], await ScalarAsync<string[]>(Db, "SELECT modalities_in_study FROM pacs_studies WHERE study_instance_uid = $1", study));
+        Assert.Equal(1, await ScalarAsync<int>(Db, "SELECT number_of_series FROM pacs_studies WHERE study_instance_uid = $1", study));
+        Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_series WHERE series_instance_uid = $1", mr));
+
+        Assert.Equal([b.BlobKey], await grain.DeleteAsync(null, null));
+        Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_studies WHERE study_instance_uid = $1", study));
+        Assert.Equal(3L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_blob_intents WHERE blob_key = ANY($1)", new object[] { new[] { a.BlobKey, b.BlobKey, c.BlobKey } }));
+
+        // Storing again after a delete is a new instance, not a duplicate of what memory once held.
+        Assert.Equal(CommitOutcome.Stored, (await CommitAsync(Grains, Db, a)).Outcome);
+    }
+
+    [Fact]
+    public async Task PatientGrain_SecondStudyWithOtherDemographics_RecordsConflictKeepsFirst()
+    {
+        var patientId = "PAT-" + Uid()[^8..];
+        var first = new PatientDemographics { PatientId = patientId, PatientName = "Smith^Anna", PatientBirthDate = "19800101", PatientSex = "F" };
+        var second = first with { PatientName = "Smyth^Anna" };
+        var studyA = Uid();
+        var studyB = Uid();
+        await CommitAsync(Grains, Db, Record(studyA, Uid(), patient: first));
+        await CommitAsync(Grains, Db, Record(studyB, Uid(), patient: second));
+
+        var summary = await Grains.GetGrain<IPatientGrain>(IPatientGrain.KeyFor("", patientId)).GetSummaryAsync();
+
+        Assert.Equal("Smith^Anna", summary.Current.PatientName);
+        Assert.Equal([studyA, studyB], summary.StudyInstanceUids);
+        var conflict = Assert.Single(summary.Conflicts);
+        Assert.Equal(("PatientName", "Smith^Anna", "Smyth^Anna", studyB), (conflict.Attribute, conflict.Existing, conflict.Incoming, conflict.StudyInstanceUid));
+        Assert.Equal("Smith^Anna", await ScalarAsync<string>(Db, "SELECT patient_name FROM pacs_patients WHERE patient_id = $1", patientId));
+        Assert.Equal(1L, await ScalarAsync<long>(Db,
+            "SELECT count(*) FROM pacs_audit_events WHERE kind = 'patient.demographics-conflict' AND study_instance_uid = $1", studyB));
+    }
+}
+
+public sealed class RejectPolicyClusterFixture : ArchiveClusterFixture
+{
+    public RejectPolicyClusterFixture()
+        : base(DuplicatePolicy.Reject)
+    {
+    }
+}
+
+public sealed class StudyGrainRejectPolicyTests(RejectPolicyClusterFixture fixture) : IClassFixture<RejectPolicyClusterFixture>
+{
+    [Fact]
+    public async Task Commit_DifferentBytesUnderRejectPolicy_IsRejectedAndKeepsTheFirst()
+    {
+        var first = Record(Uid(), Uid());
+        await CommitAsync(fixture.Cluster.GrainFactory, fixture.ConnectionString, first);
+        var second = Record(first.StudyInstanceUid, first.SeriesInstanceUid, first.SopInstanceUid, content: "other bytes");
+
+        var result = await CommitAsync(fixture.Cluster.GrainFactory, fixture.ConnectionString, second);
+
+        Assert.Equal(CommitOutcome.Rejected, result.Outcome);
+        Assert.Equal(first.BlobKey, await ScalarAsync<string>(fixture.ConnectionString,
+            "SELECT blob_key FROM pacs_instances WHERE sop_instance_uid = $1", first.SopInstanceUid));
+        Assert.Equal(0L, await ScalarAsync<long>(fixture.ConnectionString, "SELECT count(*) FROM pacs_audit_events WHERE kind = 'instance.replaced'"));
+    }
+}
