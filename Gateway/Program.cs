@@ -2,6 +2,9 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Pacs.Gateway;
+using Pacs.Gateway.Admin;
+using Pacs.Gateway.Dimse;
+using Pacs.Gateway.Ingest;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddOptions<GatewayHostOptions>().BindConfiguration(GatewayHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -36,9 +39,12 @@ builder.UseOrleansClient(client =>
     });
 });
 
-// Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
-
 builder.Services.AddArchiveIngest();
+builder.Services.AddDimseServices();
+builder.WebHost.ListenDicom(pacs, builder.Configuration);
+builder.Services.AddArchiveAdmin();
+
+// Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
 
 builder.Services.AddHealthChecks()
     .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
@@ -47,6 +53,7 @@ builder.Services.AddHealthChecks()
 var app = builder.Build();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+app.MapArchiveAdmin();
 
 _ = app.Services.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
 await app.RunAsync();

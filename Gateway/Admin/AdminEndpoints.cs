@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Pacs.Gateway.Admin;
+
+/// <summary>
+/// The admin API under /api/admin, one route group so that the authorisation policy of the authentication issue can
+/// replace the interim bearer-token filter in one place. Every error is a problem details body (RFC 9457).
+/// </summary>
+internal static class AdminEndpoints
+{
+    public static IServiceCollection AddArchiveAdmin(this IServiceCollection services)
+    {
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        services.AddProblemDetails();
+        services.AddSingleton<NodeRegistry>();
+        services.AddHostedService<NodeSeeding>();
+        return services;
+    }
+
+    public static RouteGroupBuilder MapArchiveAdmin(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/admin").AddEndpointFilter(RequireAdminToken);
+        var nodes = admin.MapGroup("/nodes");
+        nodes.MapGet("/", ListNodes);
+        nodes.MapGet("/{ae}", GetNode);
+        nodes.MapPut("/{ae}", PutNode);
+        nodes.MapDelete("/{ae}", DeleteNode);
+        return admin;
+    }
+
+    /// <summary>Interim authorisation: "Authorization: Bearer &lt;Pacs:AdminToken&gt;"; no token configured disables the API.</summary>
+    private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var token = http.RequestServices.GetRequiredService<IOptionsMonitor<AdminOptions>>().CurrentValue.AdminToken;
+        if (string.IsNullOrEmpty(token))
+            return TypedResults.Problem(title: "admin API disabled", detail: "Pacs:AdminToken is not configured on this gateway.", statusCode: StatusCodes.Status503ServiceUnavailable);
+        var header = http.Request.Headers.Authorization.ToString();
+        const string Scheme = "Bearer ";
+        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)
+            || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim()), Encoding.UTF8.GetBytes(token)))
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return TypedResults.Problem(title: "unauthorized", detail: "A valid admin bearer token is required.", statusCode: StatusCodes.Status401Unauthorized);
+        }
+        return await next(context).ConfigureAwait(false);
+    }
+
+    private static async Task<Ok<IReadOnlyList<DicomNode>>> ListNodes(NodeRegistry registry, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await registry.ListAsync(cancellationToken).ConfigureAwait(false));
+
+    private static async Task<Results<Ok<DicomNode>, ProblemHttpResult>> GetNode(string ae, NodeRegistry registry, CancellationToken cancellationToken) =>
+        await registry.FindAsync(ae, cancellationToken).ConfigureAwait(false) is { } node
+            ? TypedResults.Ok(node)
+            : NotFound(ae);
+
+    /// <summary>The body of PUT /api/admin/nodes/{ae}: the AE title is the URL's.</summary>
+    internal sealed record NodeBody(string? Host, int? Port, string? Description);
+
+    private static async Task<Results<Created<DicomNode>, Ok<DicomNode>, ProblemHttpResult>> PutNode(string ae, HttpRequest request, NodeRegistry registry, CancellationToken cancellationToken)
+    {
+        NodeBody? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<NodeBody>(JsonOptions, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
+        {
+            return TypedResults.Problem(title: "invalid node", detail: "The body must be a JSON object {\"host\": ..., \"port\": ..., \"description\": ...}.", statusCode: StatusCodes.Status400BadRequest);
+        }
+        var node = new DicomNode(ae, body?.Host?.Trim() ?? "", body?.Port ?? 0, body?.Description ?? "");
+        if (NodeRegistry.Validate(node) is { } error)
+            return TypedResults.Problem(title: "invalid node", detail: error, statusCode: StatusCodes.Status400BadRequest);
+        var created = await registry.UpsertAsync(node, cancellationToken).ConfigureAwait(false);
+        return created
+            ? TypedResults.Created($"/api/admin/nodes/{Uri.EscapeDataString(ae)}", node)
+            : TypedResults.Ok(node);
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteNode(string ae, NodeRegistry registry, CancellationToken cancellationToken) =>
+        await registry.DeleteAsync(ae, cancellationToken).ConfigureAwait(false)
+            ? TypedResults.NoContent()
+            : NotFound(ae);
+
+    private static ProblemHttpResult NotFound(string ae) =>
+        TypedResults.Problem(title: "node not found", detail: $"No node with AE title '{ae}'.", statusCode: StatusCodes.Status404NotFound);
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+}

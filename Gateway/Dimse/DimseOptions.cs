@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Pacs.Gateway.Dimse;
+
+/// <summary>DICOM upper layer settings of a gateway (section "Pacs:Dimse"); the port and AE title are in <see cref="GatewayHostOptions"/>.</summary>
+public sealed class DimseOptions
+{
+    public const string Section = "Pacs:Dimse";
+
+    /// <summary>Concurrent associations on this node; beyond, A-ASSOCIATE-RJ transient "local limit exceeded" (PS3.8 Table 9-21).</summary>
+    [Range(1, 10_000)]
+    public int MaxAssociations { get; set; } = 128;
+
+    /// <summary>Calling AE titles allowed to associate; empty: any (PS3.8 7.1.1.7 calling-AE-not-recognised otherwise).</summary>
+    public List<string> CallingAeTitles { get; set; } = [];
+
+    /// <summary>Maximum P-DATA-TF PDU length we announce and send.</summary>
+    [Range(4096, 16 * 1024 * 1024)]
+    public int MaxPduLength { get; set; } = 256 * 1024;
+
+    [Range(1, 3600)]
+    public int ArtimTimeoutSeconds { get; set; } = 30;
+
+    [Range(1, 86_400)]
+    public int IdleTimeoutSeconds { get; set; } = 300;
+
+    [Range(1, 3600)]
+    public int DimseTimeoutSeconds { get; set; } = 60;
+}

@@ -1,0 +1,69 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using Pacs.Dicom;
+using Pacs.Dicom.Network;
+using Pacs.Dicom.Network.Dimse;
+using Pacs.Dicom.Query;
+using Pacs.Gateway.Index;
+
+namespace Pacs.Gateway.Dimse;
+
+/// <summary>
+/// Query SCP (PS3.4 C.4.1) for Patient Root and Study Root at every level: the identifier becomes a typed query, the
+/// index answers it in SQL (<see cref="IndexQuery"/>), and each match is projected to the requested keys and streamed
+/// back as a pending response. C-CANCEL cancels the token, which ends the database read.
+/// </summary>
+internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> host) : ICFindProvider
+{
+    public async IAsyncEnumerable<DicomDataset> OnCFindAsync(CFindRequest request, AssociationInfo association, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var query = QueryFromIdentifier(request.Identifier, request.AffectedSopClassUid);
+        await foreach (var match in index.FindAsync(query, cancellationToken).ConfigureAwait(false))
+            yield return Response(query, match.Candidate, host.Value.AeTitle);
+    }
+
+    /// <summary>The typed query, or the DIMSE failure the parser chose (A900, C000, 0122) with its offending element.</summary>
+    public static DicomQuery QueryFromIdentifier(DicomDataset identifier, string sopClassUid)
+    {
+        // Relational queries are not offered: extended negotiation is not answered, so it is never agreed (PS3.4 C.4.1.2.2).
+        var parsed = DicomQuery.FromIdentifier(identifier, sopClassUid, relational: false);
+        if (!parsed.IsSuccess)
+            throw new DimseStatusException(new DimseStatus(parsed.Error.DimseStatus, Truncate(parsed.Error.Message), parsed.Error.OffendingElement));
+        if (parsed.Query.Model == QueryModel.PatientStudyOnly)
+            throw new DimseStatusException(DimseStatus.SopClassNotSupported);
+        return parsed.Query;
+    }
+
+    /// <summary>
+    /// The response identifier (PS3.4 C.4.1.1.3.2): the requested keys from the candidate, Query/Retrieve Level,
+    /// Retrieve AE Title (where the match can be retrieved from: this archive), and Specific Character Set
+    /// "ISO_IR 192" when any value is not ASCII (the index keeps every value in Unicode).
+    /// </summary>
+    public static DicomDataset Response(DicomQuery query, DicomDataset candidate, string aeTitle)
+    {
+        var response = InMemoryMatcher.Project(query, candidate);
+        response.SetString(DicomTag.QueryRetrieveLevel, DicomVR.CS, query.Level.ToCode());
+        response.SetString(DicomTag.RetrieveAETitle, DicomVR.AE, aeTitle);
+        if (HasNonAscii(response)) response.SetString(DicomTag.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
+        return response;
+    }
+
+    private static bool HasNonAscii(DicomDataset ds)
+    {
+        foreach (var e in ds)
+        {
+            if (e.Sequence is { } sq)
+            {
+                foreach (var item in sq.Items)
+                    if (HasNonAscii(item)) return true;
+                continue;
+            }
+            if (!e.VR.UsesSpecificCharacterSet) continue;
+            foreach (var b in e.Value.Span)
+                if (b >= 0x80) return true;
+        }
+        return false;
+    }
+
+    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64];
+}

@@ -1,0 +1,62 @@
+using System.Buffers.Binary;
+using Pacs.Dicom;
+using Pacs.Dicom.Network;
+using Pacs.Dicom.Query;
+using Pacs.Gateway.Index;
+using Pacs.Gateway.Storage;
+
+namespace Pacs.Gateway.Dimse;
+
+/// <summary>
+/// What C-MOVE and C-GET share: the identifier's unique keys (PS3.4 C.4.2.2.1) select instances from the index, and
+/// each is opened from the blob store only when its sub-operation starts.
+/// </summary>
+internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs)
+{
+    public async ValueTask<IReadOnlyList<InstanceToSend>> SelectAsync(DicomDataset identifier, string sopClassUid, CancellationToken cancellationToken)
+    {
+        var query = FindScp.QueryFromIdentifier(identifier, sopClassUid);
+        var rows = await index.GetInstancesAsync(query, cancellationToken).ConfigureAwait(false);
+        var list = new List<InstanceToSend>(rows.Count);
+        foreach (var row in rows)
+        {
+            var ts = DicomTransferSyntax.Find(row.TransferSyntaxUid) ?? DicomTransferSyntax.Resolve(row.TransferSyntaxUid);
+            var key = row.BlobKey;
+            list.Add(new InstanceToSend(row.SopClassUid, row.SopInstanceUid, ts, ct => OpenDataSetAsync(blobs, key, ct)));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// The blob positioned at its data set: a bare data set as C-STORE received it, or a Part 10 file (STOW-RS) whose
+    /// preamble and File Meta Information (PS3.10 7.1) are skipped, since a C-STORE carries the data set only.
+    /// </summary>
+    public static async ValueTask<Stream> OpenDataSetAsync(IBlobStore blobs, string key, CancellationToken cancellationToken)
+    {
+        var stream = await blobs.OpenReadAsync(key, 0, null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var head = new byte[144];
+            var n = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            long offset = 0;
+            if (n == head.Length && head[128] == 'D' && head[129] == 'I' && head[130] == 'C' && head[131] == 'M'
+                && BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(132)) == 0x00000002u)
+            {
+                // (0002,0000) UL group length: the meta group ends that many bytes after its own element.
+                offset = 144 + BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(140));
+            }
+            if (stream.CanSeek)
+            {
+                stream.Position = offset;
+                return stream;
+            }
+            await stream.DisposeAsync().ConfigureAwait(false);
+            return await blobs.OpenReadAsync(key, offset, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using Pacs.Dicom;
+using Pacs.Dicom.Network;
+using Pacs.Dicom.Network.Dimse;
+using Pacs.Gateway.Ingest;
+
+namespace Pacs.Gateway.Dimse;
+
+/// <summary>
+/// Storage SCP (PS3.4 B): hands the data set stream to the one ingest funnel and answers with the DIMSE status of the
+/// outcome. The C-STORE response is sent only after <see cref="IngestService.StoreAsync"/> returns, i.e. after the
+/// blob is durable and the index committed: an acknowledged image is never lost.
+/// </summary>
+internal sealed partial class StoreScp(IngestService ingest, ILogger<StoreScp> logger) : ICStoreProvider
+{
+    /// <summary>Duplicate SOP Instance (PS3.7 C.5.8): the "reject" policy's answer to different bytes for a stored instance.</summary>
+    public static readonly DimseStatus DuplicateSopInstance = new(0x0111);
+
+    public async ValueTask<DimseStatus> OnCStoreAsync(CStoreRequest request, Stream dataSet, DicomTransferSyntax transferSyntax, AssociationInfo association, CancellationToken cancellationToken)
+    {
+        var ingestRequest = new IngestRequest
+        {
+            TransferSyntax = transferSyntax,
+            Source = "dimse:" + association.CallingAeTitle,
+            ExpectedSopClassUid = request.AffectedSopClassUid,
+            ExpectedSopInstanceUid = request.AffectedSopInstanceUid,
+        };
+        IngestResult result;
+        try
+        {
+            result = await ingest.StoreAsync(ingestRequest, dataSet, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw; // the association is going away; nobody to answer
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogUnexpected(logger, association.CallingAeTitle, ex);
+            return DimseStatus.ProcessingFailure.WithComment("internal error");
+        }
+        var status = ToDimseStatus(result);
+        if (!status.IsSuccess) LogRefused(logger, association.CallingAeTitle, result.Status, status.Code);
+        return status;
+    }
+
+    /// <summary>
+    /// PS3.4 B.2.3 statuses. Stored, Duplicate (same bytes again) and Replaced (policy) are Success: the instance the
+    /// SCU sent is what the archive holds. Warnings of the funnel (values it noted but kept) are not coercions, so
+    /// they stay 0000; B000 would tell the SCU that stored values differ from the ones sent, which they do not.
+    /// </summary>
+    public static DimseStatus ToDimseStatus(IngestResult result)
+    {
+        DimseStatus Commented(DimseStatus s) => result.ErrorComment is { Length: > 0 } c ? s.WithComment(Truncate(c)) : s;
+        return result.Status switch
+        {
+            IngestStatus.Stored or IngestStatus.Duplicate or IngestStatus.Replaced => DimseStatus.Success,
+            IngestStatus.CannotUnderstand => Commented(DimseStatus.CannotUnderstand),
+            // A900 "Data Set does not match SOP Class": also used for identifying UIDs missing or differing from the command.
+            IngestStatus.DataSetDoesNotMatch or IngestStatus.StudyUidMismatch => Commented(new DimseStatus(0xA900)),
+            IngestStatus.OutOfResources => Commented(DimseStatus.OutOfResources),
+            IngestStatus.RejectedDuplicate => Commented(DuplicateSopInstance),
+            _ => Commented(DimseStatus.ProcessingFailure),
+        };
+    }
+
+    // Error Comment (0000,0902) is LO: at most 64 characters (PS3.7 Table E.1-1).
+    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64];
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "C-STORE from {CallingAe} refused: {Outcome} (status 0x{Status:X4})")]
+    private static partial void LogRefused(ILogger logger, string callingAe, IngestStatus outcome, ushort status);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "C-STORE from {CallingAe} failed unexpectedly")]
+    private static partial void LogUnexpected(ILogger logger, string callingAe, Exception exception);
+}

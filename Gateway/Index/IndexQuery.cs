@@ -1,0 +1,491 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using Pacs.Dicom;
+using Pacs.Dicom.Query;
+
+namespace Pacs.Gateway.Index;
+
+/// <summary>What a query over the index reads back per row.</summary>
+public enum IndexQueryShape
+{
+    /// <summary>The merged DICOM JSON of the entity and its parents plus derived counts: C-FIND and QIDO responses.</summary>
+    Candidates,
+
+    /// <summary>Instance locations (SOP class, SOP instance, transfer syntax, blob key): C-MOVE, C-GET and WADO.</summary>
+    Instances,
+}
+
+/// <summary>
+/// Translates a <see cref="DicomQuery"/> (C-FIND or QIDO) into one SQL statement over the index tables of
+/// 0100_index.sql. Keys with an index column are matched in SQL exactly as <see cref="InMemoryMatcher"/> matches
+/// them; keys that SQL cannot express the same way are left in <see cref="PostFilterKeys"/> for the caller to
+/// check with <see cref="InMemoryMatcher"/> on the candidate (some of them after an SQL pre-filter that only ever
+/// widens). Paging (QIDO limit/offset) is done in SQL only when nothing is post-filtered.
+/// </summary>
+public sealed class IndexQuery
+{
+    private IndexQuery(DicomQuery query, IndexQueryShape shape, string sql, IReadOnlyList<NpgsqlParameter> parameters,
+        IReadOnlyList<QueryKey> postFilterKeys, IReadOnlyList<QueryKey> ignoredKeys, bool pagedInSql)
+    {
+        Query = query;
+        Shape = shape;
+        Sql = sql;
+        Parameters = parameters;
+        PostFilterKeys = postFilterKeys;
+        IgnoredKeys = ignoredKeys;
+        PagedInSql = pagedInSql;
+    }
+
+    public DicomQuery Query { get; }
+    public IndexQueryShape Shape { get; }
+    public string Sql { get; }
+    public IReadOnlyList<NpgsqlParameter> Parameters { get; }
+
+    /// <summary>Keys the caller must still check with <see cref="InMemoryMatcher"/> on each row's candidate.</summary>
+    public IReadOnlyList<QueryKey> PostFilterKeys { get; }
+
+    /// <summary>
+    /// Relational keys below the queried level that have no index column: a row's candidate does not hold them, so
+    /// they cannot be checked at all and constrain nothing (stated in the conformance statement).
+    /// </summary>
+    public IReadOnlyList<QueryKey> IgnoredKeys { get; }
+
+    /// <summary>True when limit/offset were applied in SQL; otherwise the caller pages after post-filtering.</summary>
+    public bool PagedInSql { get; }
+
+    /// <summary>A query with only <see cref="PostFilterKeys"/>, for <see cref="InMemoryMatcher.Matches"/>.</summary>
+    public DicomQuery? PostFilter => PostFilterKeys.Count == 0 ? null : new DicomQuery
+    {
+        Level = Query.Level,
+        Model = Query.Model,
+        Keys = PostFilterKeys,
+        ReturnKeys = Query.ReturnKeys,
+        TimezoneOffset = Query.TimezoneOffset,
+    };
+
+    // Column order of every Candidates row: key, json, then the level's derived values.
+    internal const int KeyOrdinal = 0;
+    internal const int JsonOrdinal = 1;
+
+    public static IndexQuery Build(DicomQuery query, IndexQueryShape shape = IndexQueryShape.Candidates)
+    {
+        var builder = new Builder(query.Level);
+        var post = new List<QueryKey>();
+        var ignored = new List<QueryKey>();
+        foreach (var key in query.Keys)
+        {
+            if (key.Matching is UniversalMatching) continue;
+            var column = IndexColumns.Find(key.Tag);
+            if (column is null)
+            {
+                // Attributes without a column are matched on the candidate, which holds only this level and above.
+                if (TableLevel(key, query) > query.Level) ignored.Add(key);
+                else post.Add(key);
+                continue;
+            }
+            var c = column.Value;
+            if (c.Level > query.Level)
+            {
+                // Relational key below the queried level (PS3.4 C.4.1.2.2): some entity below must match.
+                var condition = builder.Condition(c, key.Matching, out var exact);
+                if (condition is not null) builder.Where.Add(builder.Below(c.Level, condition));
+                if (!exact) ignored.Add(key);
+                continue;
+            }
+            var cond = builder.Condition(c, key.Matching, out var isExact);
+            if (cond is not null) builder.Where.Add(cond);
+            if (!isExact) post.Add(key);
+        }
+
+        var pagedInSql = post.Count == 0;
+        var sql = builder.Compose(shape, pagedInSql ? query.Limit : null, pagedInSql ? query.Offset : 0, withJson: shape == IndexQueryShape.Candidates || post.Count > 0);
+        return new IndexQuery(query, shape, sql, builder.Parameters, post, ignored, pagedInSql);
+    }
+
+    private static QueryLevel TableLevel(QueryKey key, DicomQuery query) =>
+        // Study Root puts patient attributes at study level; the tables keep them with the patient.
+        QueryAttributes.LevelOf(key.Tag) is QueryLevel.Patient ? QueryLevel.Patient : key.Level;
+
+    private sealed class Builder(QueryLevel level)
+    {
+        public List<string> Where { get; } = [];
+        public List<NpgsqlParameter> Parameters { get; } = [];
+
+        private string Param(object value, NpgsqlDbType? type = null)
+        {
+            var name = "p" + Parameters.Count.ToString(CultureInfo.InvariantCulture);
+            var p = new NpgsqlParameter(name, value);
+            if (type is { } t) p.NpgsqlDbType = t;
+            Parameters.Add(p);
+            return "@" + name;
+        }
+
+        /// <summary>EXISTS over the entities of <paramref name="below"/> under the queried entity.</summary>
+        public string Below(QueryLevel below, string condition)
+        {
+            var sb = new StringBuilder("exists (select 1 from ");
+            switch (level, below)
+            {
+                case (QueryLevel.Patient, QueryLevel.Study):
+                    sb.Append("pacs_studies s where s.patient_key = p.patient_key");
+                    break;
+                case (QueryLevel.Patient, QueryLevel.Series):
+                    sb.Append("pacs_studies s join pacs_series se on se.study_key = s.study_key where s.patient_key = p.patient_key");
+                    break;
+                case (QueryLevel.Patient, _):
+                    sb.Append("pacs_studies s join pacs_instances i on i.study_key = s.study_key join pacs_series se on se.series_key = i.series_key where s.patient_key = p.patient_key");
+                    break;
+                case (QueryLevel.Study, QueryLevel.Series):
+                    sb.Append("pacs_series se where se.study_key = s.study_key");
+                    break;
+                case (QueryLevel.Study, _):
+                    sb.Append("pacs_instances i where i.study_key = s.study_key");
+                    break;
+                default:
+                    sb.Append("pacs_instances i where i.series_key = se.series_key");
+                    break;
+            }
+            return sb.Append(" and ").Append(condition).Append(')').ToString();
+        }
+
+        /// <summary>The SQL for one key; <paramref name="exact"/> false when the SQL only narrows (or is null).</summary>
+        public string? Condition(IndexColumn c, Matching matching, out bool exact)
+        {
+            var e = new Exactness();
+            var sql = ConditionCore(c, matching, e);
+            exact = e.Value && sql is not null;
+            return sql;
+        }
+
+        private string? ConditionCore(IndexColumn c, Matching matching, Exactness exact)
+        {
+            switch (c.Kind)
+            {
+                case ColumnKind.Text:
+                    return TextCondition(c.Sql, matching, exact);
+                case ColumnKind.PersonName:
+                    return PersonNameCondition(c.Sql, matching, exact);
+                case ColumnKind.Date:
+                    return DateCondition(c.Sql, matching, exact);
+                case ColumnKind.DateText:
+                    return DateTextCondition(c.Sql, matching, exact);
+                case ColumnKind.Integer:
+                    return IntegerCondition(c.Sql, matching, exact);
+                case ColumnKind.TextArray:
+                    return ArrayCondition(c.Sql, matching, exact);
+                default:
+                    return null;
+            }
+        }
+
+        private string? TextCondition(string col, Matching matching, Exactness exact)
+        {
+            switch (matching)
+            {
+                case SingleValueMatching s:
+                    return $"{col} = {Param(s.Value)}";
+                case WildcardMatching w:
+                    return $"{col} like {Param(w.ToSqlLikePattern())}";
+                case ListOfUidMatching l:
+                    return $"{col} = any({Param(l.Uids.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)})";
+                case EmptyValueMatching:
+                    return $"{col} = ''";
+                case MultipleValueMatching m:
+                    return Any(m, alternative => TextCondition(col, alternative, exact), exact);
+                default:
+                    exact.Value = false;
+                    return null;
+            }
+        }
+
+        private static string? Any(MultipleValueMatching m, Func<Matching, string?> each, Exactness exact)
+        {
+            var parts = new List<string>(m.Alternatives.Count);
+            foreach (var alternative in m.Alternatives)
+            {
+                if (each(alternative) is not { } part)
+                {
+                    // One alternative not expressible: the disjunction cannot be narrowed safely in SQL.
+                    exact.Value = false;
+                    return null;
+                }
+                parts.Add(part);
+            }
+            return parts.Count == 0 ? null : "(" + string.Join(" or ", parts) + ")";
+        }
+
+        // Search columns hold PersonNameSearch.Normalize(name): groups folded, trailing '^' and spaces removed.
+        private static string Component(string col, int group, int component) =>
+            $"btrim(split_part(split_part({col}, '=', {group + 1}), '^', {component + 1}), ' ')";
+
+        private string? PersonNameCondition(string col, Matching matching, Exactness exact)
+        {
+            switch (matching)
+            {
+                case SingleValueMatching s:
+                    return PerComponent(col, s.Value, q => Param(PersonNameSearch.Normalize(q)), "=");
+                case WildcardMatching w when w.Pattern.IndexOfAny(['^', '=']) >= 0:
+                    return PerComponent(col, w.Pattern, q => Param(new WildcardMatching(PersonNameSearch.Normalize(q)).ToSqlLikePattern()), "like");
+                case WildcardMatching w:
+                    {
+                        // Without component delimiters the pattern is matched against each whole group.
+                        var p = Param(new WildcardMatching(PersonNameSearch.Normalize(w.Pattern)).ToSqlLikePattern());
+                        return $"({col} like {p} or split_part({col}, '=', 2) like {p} or split_part({col}, '=', 3) like {p})";
+                    }
+                case FuzzyPersonNameMatching f:
+                    {
+                        var parts = new List<string>();
+                        foreach (var word in f.Words)
+                            parts.Add($"exists (select 1 from regexp_split_to_table({col}, '[=^ ]') w where w <> '' and starts_with(w, {Param(word)}))");
+                        return parts.Count == 0 ? "true" : "(" + string.Join(" and ", parts) + ")";
+                    }
+                case EmptyValueMatching:
+                    return $"{col} = ''";
+                case MultipleValueMatching m:
+                    return Any(m, alternative => PersonNameCondition(col, alternative, exact), exact);
+                default:
+                    exact.Value = false;
+                    return null;
+            }
+        }
+
+        private static string PerComponent(string col, string value, Func<string, string> param, string op)
+        {
+            var parts = new List<string>();
+            var groups = value.Split('=');
+            for (var g = 0; g < groups.Length; g++)
+            {
+                var components = groups[g].Split('^');
+                for (var i = 0; i < components.Length; i++)
+                {
+                    var q = components[i].Trim(' ');
+                    if (q.Length == 0) continue; // an empty query component constrains nothing
+                    parts.Add($"{Component(col, g, i)} {op} {param(q)}");
+                }
+            }
+            return parts.Count == 0 ? "true" : "(" + string.Join(" and ", parts) + ")";
+        }
+
+        private string? DateCondition(string col, Matching matching, Exactness exact)
+        {
+            switch (matching)
+            {
+                case DateRangeMatching d:
+                    return Range(col, d.Lower, d.Upper);
+                case CombinedDateTimeRangeMatching c:
+                    // The date narrows; the time of day is checked on the candidate.
+                    exact.Value = false;
+                    return Range(col, c.Lower is { } lo ? DateOnly.FromDateTime(lo) : null, c.Upper is { } hi ? DateOnly.FromDateTime(hi) : null);
+                case EmptyValueMatching:
+                    // The column is null both for an absent and for an unparseable date; the candidate decides.
+                    exact.Value = false;
+                    return $"{col} is null";
+                case MultipleValueMatching m:
+                    return Any(m, alternative => DateCondition(col, alternative, exact), exact);
+                default:
+                    exact.Value = false;
+                    return null;
+            }
+        }
+
+        private string Range(string col, DateOnly? lower, DateOnly? upper)
+        {
+            var parts = new List<string> { $"{col} is not null" };
+            if (lower is { } lo) parts.Add($"{col} >= {Param(lo, NpgsqlDbType.Date)}");
+            if (upper is { } hi) parts.Add($"{col} <= {Param(hi, NpgsqlDbType.Date)}");
+            return "(" + string.Join(" and ", parts) + ")";
+        }
+
+        private string? DateTextCondition(string col, Matching matching, Exactness exact)
+        {
+            // A DA kept as text ("19700101"): plain YYYYMMDD compares in date order; anything else is left to the
+            // candidate, so the SQL only pre-filters and never excludes a legacy spelling it cannot order.
+            switch (matching)
+            {
+                case DateRangeMatching d:
+                    {
+                        exact.Value = false;
+                        var parts = new List<string>();
+                        if (d.Lower is { } lo) parts.Add($"{col} >= {Param(lo.ToString("yyyyMMdd", CultureInfo.InvariantCulture))}");
+                        if (d.Upper is { } hi) parts.Add($"{col} <= {Param(hi.ToString("yyyyMMdd", CultureInfo.InvariantCulture))}");
+                        return parts.Count == 0 ? null : $"({col} !~ '^[0-9]{{8}}$' or ({string.Join(" and ", parts)}))";
+                    }
+                case EmptyValueMatching:
+                    return $"{col} = ''";
+                default:
+                    exact.Value = false;
+                    return null;
+            }
+        }
+
+        private string? IntegerCondition(string col, Matching matching, Exactness exact)
+        {
+            switch (matching)
+            {
+                case SingleValueMatching s when int.TryParse(s.Value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v):
+                    return $"{col} = {Param(v, NpgsqlDbType.Integer)}";
+                case EmptyValueMatching:
+                    exact.Value = false; // null is also an unparseable value; the candidate decides
+                    return $"{col} is null";
+                case MultipleValueMatching m:
+                    return Any(m, alternative => IntegerCondition(col, alternative, exact), exact);
+                default:
+                    exact.Value = false;
+                    return null;
+            }
+        }
+
+        private string? ArrayCondition(string col, Matching matching, Exactness exact)
+        {
+            switch (matching)
+            {
+                case SingleValueMatching s:
+                    return $"{Param(s.Value)} = any({col})";
+                case ListOfUidMatching l:
+                    return $"{col} && {Param(l.Uids.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)}";
+                case MultipleValueMatching m when m.Alternatives.All(a => a is SingleValueMatching):
+                    // ModalitiesInStudy "CT\MR": any one of the study's modalities (array overlap, GIN-indexed).
+                    return $"{col} && {Param(m.Alternatives.Cast<SingleValueMatching>().Select(a => a.Value).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)}";
+                case WildcardMatching w:
+                    return $"exists (select 1 from unnest({col}) v where v like {Param(w.ToSqlLikePattern())})";
+                case EmptyValueMatching:
+                    return $"cardinality({col}) = 0";
+                case MultipleValueMatching m:
+                    return Any(m, alternative => ArrayCondition(col, alternative, exact), exact);
+                default:
+                    exact.Value = false;
+                    return null;
+            }
+        }
+
+        public string Compose(IndexQueryShape shape, int? limit, int offset, bool withJson)
+        {
+            // Character sets: every level's JSON is Unicode; dropping the declared (0008,0005) makes the reader keep
+            // the merged values in UTF-8 (ISO_IR 192), whatever sets the instances were received in.
+            const string P = "(p.attributes - '00080005')";
+            const string S = "(s.attributes - '00080005')";
+            const string Se = "(se.attributes - '00080005')";
+            const string I = "(i.header - '00080005')";
+            var sb = new StringBuilder("select ");
+            if (shape == IndexQueryShape.Instances)
+            {
+                // The headers are read only when a key must be checked on them.
+                sb.Append("i.instance_key, ");
+                if (withJson) sb.Append(P).Append(" || ").Append(S).Append(" || ").Append(Se).Append(" || ").Append(I);
+                else sb.Append("null::jsonb");
+                sb.Append(", i.sop_class_uid, i.sop_instance_uid, i.transfer_syntax_uid, i.blob_key, s.study_instance_uid, se.series_instance_uid")
+                    .Append(" from pacs_instances i join pacs_series se on se.series_key = i.series_key join pacs_studies s on s.study_key = i.study_key join pacs_patients p on p.patient_key = s.patient_key");
+                AppendWhere(sb);
+                sb.Append(" order by s.study_key, se.series_number nulls last, se.series_key, i.instance_number nulls last, i.instance_key");
+            }
+            else
+            {
+                switch (level)
+                {
+                    case QueryLevel.Patient:
+                        sb.Append("p.patient_key, ").Append(P)
+                            .Append(", (select count(*) from pacs_studies s2 where s2.patient_key = p.patient_key)")
+                            .Append(", (select count(*) from pacs_studies s2 join pacs_series se2 on se2.study_key = s2.study_key where s2.patient_key = p.patient_key)")
+                            .Append(", (select coalesce(sum(s2.number_of_instances), 0) from pacs_studies s2 where s2.patient_key = p.patient_key)")
+                            .Append(" from pacs_patients p");
+                        AppendWhere(sb);
+                        sb.Append(" order by p.patient_key");
+                        break;
+                    case QueryLevel.Study:
+                        sb.Append("s.study_key, ").Append(P).Append(" || ").Append(S)
+                            .Append(", s.modalities_in_study, s.sop_classes_in_study, s.number_of_series, s.number_of_instances, s.study_instance_uid")
+                            .Append(" from pacs_studies s join pacs_patients p on p.patient_key = s.patient_key");
+                        AppendWhere(sb);
+                        sb.Append(" order by s.study_key");
+                        break;
+                    case QueryLevel.Series:
+                        sb.Append("se.series_key, ").Append(P).Append(" || ").Append(S).Append(" || ").Append(Se)
+                            .Append(", se.number_of_instances, s.study_instance_uid, se.series_instance_uid")
+                            .Append(" from pacs_series se join pacs_studies s on s.study_key = se.study_key join pacs_patients p on p.patient_key = s.patient_key");
+                        AppendWhere(sb);
+                        sb.Append(" order by s.study_key, se.series_number nulls last, se.series_key");
+                        break;
+                    default:
+                        sb.Append("i.instance_key, ").Append(P).Append(" || ").Append(S).Append(" || ").Append(Se).Append(" || ").Append(I)
+                            .Append(", i.sop_class_uid, i.sop_instance_uid, i.transfer_syntax_uid, i.blob_key, s.study_instance_uid, se.series_instance_uid")
+                            .Append(" from pacs_instances i join pacs_series se on se.series_key = i.series_key join pacs_studies s on s.study_key = i.study_key join pacs_patients p on p.patient_key = s.patient_key");
+                        AppendWhere(sb);
+                        sb.Append(" order by s.study_key, se.series_key, i.instance_number nulls last, i.instance_key");
+                        break;
+                }
+            }
+            if (limit is { } l) sb.Append(" limit ").Append(l.ToString(CultureInfo.InvariantCulture));
+            if (offset > 0) sb.Append(" offset ").Append(offset.ToString(CultureInfo.InvariantCulture));
+            return sb.ToString();
+        }
+
+        private void AppendWhere(StringBuilder sb)
+        {
+            if (Where.Count == 0) return;
+            sb.Append(" where ").Append(string.Join(" and ", Where));
+        }
+    }
+}
+
+/// <summary>Whether the SQL of a key says all (true) or only narrows and leaves the rest to the candidate.</summary>
+internal sealed class Exactness
+{
+    public bool Value = true;
+}
+
+internal enum ColumnKind
+{
+    /// <summary>Trimmed text (CS, LO, SH, UI...): equality, LIKE, lists.</summary>
+    Text,
+    /// <summary>A *_search column holding <see cref="PersonNameSearch.Normalize"/>.</summary>
+    PersonName,
+    /// <summary>A date column (DA parsed; null when absent or unparseable).</summary>
+    Date,
+    /// <summary>A DA kept as text.</summary>
+    DateText,
+    Integer,
+    /// <summary>text[] of derived multi-valued attributes (ModalitiesInStudy, SOPClassesInStudy).</summary>
+    TextArray,
+}
+
+internal readonly record struct IndexColumn(QueryLevel Level, string Sql, ColumnKind Kind);
+
+/// <summary>The index columns of 0100_index.sql by attribute, with the table alias used by <see cref="IndexQuery"/>.</summary>
+internal static class IndexColumns
+{
+    private static readonly Dictionary<uint, IndexColumn> Columns = new()
+    {
+        [DicomTag.PatientID.Value] = new(QueryLevel.Patient, "p.patient_id", ColumnKind.Text),
+        [DicomTag.IssuerOfPatientID.Value] = new(QueryLevel.Patient, "p.issuer_of_patient_id", ColumnKind.Text),
+        [DicomTag.PatientName.Value] = new(QueryLevel.Patient, "p.patient_name_search", ColumnKind.PersonName),
+        [DicomTag.PatientBirthDate.Value] = new(QueryLevel.Patient, "p.patient_birth_date", ColumnKind.DateText),
+        [DicomTag.PatientSex.Value] = new(QueryLevel.Patient, "p.patient_sex", ColumnKind.Text),
+
+        [DicomTag.StudyInstanceUID.Value] = new(QueryLevel.Study, "s.study_instance_uid", ColumnKind.Text),
+        [DicomTag.StudyDate.Value] = new(QueryLevel.Study, "s.study_date", ColumnKind.Date),
+        [DicomTag.AccessionNumber.Value] = new(QueryLevel.Study, "s.accession_number", ColumnKind.Text),
+        [DicomTag.StudyID.Value] = new(QueryLevel.Study, "s.study_id", ColumnKind.Text),
+        [DicomTag.StudyDescription.Value] = new(QueryLevel.Study, "s.study_description", ColumnKind.Text),
+        [DicomTag.ReferringPhysicianName.Value] = new(QueryLevel.Study, "s.referring_physician_search", ColumnKind.PersonName),
+        [DicomTag.ModalitiesInStudy.Value] = new(QueryLevel.Study, "s.modalities_in_study", ColumnKind.TextArray),
+        [DicomTag.SOPClassesInStudy.Value] = new(QueryLevel.Study, "s.sop_classes_in_study", ColumnKind.TextArray),
+
+        [DicomTag.SeriesInstanceUID.Value] = new(QueryLevel.Series, "se.series_instance_uid", ColumnKind.Text),
+        [DicomTag.Modality.Value] = new(QueryLevel.Series, "se.modality", ColumnKind.Text),
+        [DicomTag.SeriesNumber.Value] = new(QueryLevel.Series, "se.series_number", ColumnKind.Integer),
+        [DicomTag.SeriesDescription.Value] = new(QueryLevel.Series, "se.series_description", ColumnKind.Text),
+        [DicomTag.SeriesDate.Value] = new(QueryLevel.Series, "se.series_date", ColumnKind.Date),
+        [DicomTag.BodyPartExamined.Value] = new(QueryLevel.Series, "se.body_part_examined", ColumnKind.Text),
+
+        [DicomTag.SOPInstanceUID.Value] = new(QueryLevel.Image, "i.sop_instance_uid", ColumnKind.Text),
+        [DicomTag.SOPClassUID.Value] = new(QueryLevel.Image, "i.sop_class_uid", ColumnKind.Text),
+        [DicomTag.InstanceNumber.Value] = new(QueryLevel.Image, "i.instance_number", ColumnKind.Integer),
+        [DicomTag.NumberOfFrames.Value] = new(QueryLevel.Image, "i.number_of_frames", ColumnKind.Integer),
+        [DicomTag.Rows.Value] = new(QueryLevel.Image, "i.rows", ColumnKind.Integer),
+        [DicomTag.Columns.Value] = new(QueryLevel.Image, "i.columns", ColumnKind.Integer),
+    };
+
+    public static IndexColumn? Find(DicomTag tag) => Columns.TryGetValue(tag.Value, out var c) ? c : null;
+}

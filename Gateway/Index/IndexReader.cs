@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Npgsql;
+using Pacs.Dicom;
+using Pacs.Dicom.Json;
+using Pacs.Dicom.Query;
+
+namespace Pacs.Gateway.Index;
+
+/// <summary>
+/// One entity that matched a query: its attributes and those of its parents as one flat data set (what
+/// <see cref="InMemoryMatcher"/> calls the candidate), with the index's derived attributes filled in.
+/// </summary>
+public sealed record IndexMatch(QueryLevel Level, DicomDataset Candidate, string? StudyInstanceUid, string? SeriesInstanceUid, string? SopInstanceUid);
+
+/// <summary>Where an instance's bytes are: what C-MOVE, C-GET (and WADO) need to send it.</summary>
+public sealed record IndexedInstance(string StudyInstanceUid, string SeriesInstanceUid, string SopInstanceUid, string SopClassUid, string TransferSyntaxUid, string BlobKey);
+
+/// <summary>Runs <see cref="IndexQuery"/> statements against the index and reads their rows.</summary>
+public sealed class IndexReader(NpgsqlDataSource dataSource)
+{
+    /// <summary>Matches streamed in index order; the connection is held while the caller consumes them.</summary>
+    public async IAsyncEnumerable<IndexMatch> FindAsync(DicomQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var plan = IndexQuery.Build(query);
+        var postFilter = plan.PostFilter;
+        var skip = plan.PagedInSql ? 0 : query.Offset;
+        var remaining = plan.PagedInSql ? int.MaxValue : query.Limit ?? int.MaxValue;
+        if (remaining <= 0) yield break;
+
+        await using var command = dataSource.CreateCommand(plan.Sql);
+        foreach (var p in plan.Parameters) command.Parameters.Add(p);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var match = ReadMatch(query.Level, reader);
+            if (postFilter is not null && !InMemoryMatcher.Matches(postFilter, match.Candidate)) continue;
+            if (skip > 0)
+            {
+                skip--;
+                continue;
+            }
+            yield return match;
+            if (--remaining == 0) yield break;
+        }
+    }
+
+    /// <summary>Every instance at or under the entities the query selects (C-MOVE/C-GET identifiers, PS3.4 C.4.2.2.1).</summary>
+    public async Task<IReadOnlyList<IndexedInstance>> GetInstancesAsync(DicomQuery query, CancellationToken cancellationToken)
+    {
+        var plan = IndexQuery.Build(query, IndexQueryShape.Instances);
+        var postFilter = plan.PostFilter;
+        var list = new List<IndexedInstance>();
+        await using var command = dataSource.CreateCommand(plan.Sql);
+        foreach (var p in plan.Parameters) command.Parameters.Add(p);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (postFilter is not null && !InMemoryMatcher.Matches(postFilter, ReadJson(reader, IndexQuery.JsonOrdinal))) continue;
+            list.Add(new IndexedInstance(
+                StudyInstanceUid: reader.GetString(6), SeriesInstanceUid: reader.GetString(7),
+                SopInstanceUid: reader.GetString(3), SopClassUid: reader.GetString(2),
+                TransferSyntaxUid: reader.GetString(4), BlobKey: reader.GetString(5)));
+        }
+        return list;
+    }
+
+    private static DicomDataset ReadJson(NpgsqlDataReader reader, int ordinal)
+    {
+        if (reader.IsDBNull(ordinal)) return new DicomDataset();
+        var json = reader.GetString(ordinal);
+        return DicomJsonReader.Read(Encoding.UTF8.GetBytes(json));
+    }
+
+    private static IndexMatch ReadMatch(QueryLevel level, NpgsqlDataReader reader)
+    {
+        var candidate = ReadJson(reader, IndexQuery.JsonOrdinal);
+        switch (level)
+        {
+            case QueryLevel.Patient:
+                // PS3.4 C.6.1.1.2 optional derived keys.
+                SetCount(candidate, DicomTag.NumberOfPatientRelatedStudies, reader.GetInt64(2));
+                SetCount(candidate, DicomTag.NumberOfPatientRelatedSeries, reader.GetInt64(3));
+                SetCount(candidate, DicomTag.NumberOfPatientRelatedInstances, Convert.ToInt64(reader.GetValue(4), CultureInfo.InvariantCulture));
+                return new IndexMatch(level, candidate, null, null, null);
+            case QueryLevel.Study:
+                // PS3.4 C.6.2.1.2 (and C.6.1.1.3): derived study attributes, kept current by the index writer.
+                var modalities = reader.GetFieldValue<string[]>(2);
+                var sopClasses = reader.GetFieldValue<string[]>(3);
+                if (modalities.Length > 0) candidate.SetStrings(DicomTag.ModalitiesInStudy, DicomVR.CS, modalities);
+                if (sopClasses.Length > 0) candidate.SetStrings(DicomTag.SOPClassesInStudy, DicomVR.UI, sopClasses);
+                SetCount(candidate, DicomTag.NumberOfStudyRelatedSeries, reader.GetInt32(4));
+                SetCount(candidate, DicomTag.NumberOfStudyRelatedInstances, reader.GetInt32(5));
+                var studyUid = reader.GetString(6);
+                EnsureUid(candidate, DicomTag.StudyInstanceUID, studyUid);
+                return new IndexMatch(level, candidate, studyUid, null, null);
+            case QueryLevel.Series:
+                SetCount(candidate, DicomTag.NumberOfSeriesRelatedInstances, reader.GetInt32(2));
+                var sUid = reader.GetString(3);
+                var seUid = reader.GetString(4);
+                EnsureUid(candidate, DicomTag.StudyInstanceUID, sUid);
+                EnsureUid(candidate, DicomTag.SeriesInstanceUID, seUid);
+                return new IndexMatch(level, candidate, sUid, seUid, null);
+            default:
+                var sop = reader.GetString(3);
+                var st = reader.GetString(6);
+                var se = reader.GetString(7);
+                EnsureUid(candidate, DicomTag.StudyInstanceUID, st);
+                EnsureUid(candidate, DicomTag.SeriesInstanceUID, se);
+                EnsureUid(candidate, DicomTag.SOPInstanceUID, sop);
+                EnsureUid(candidate, DicomTag.SOPClassUID, reader.GetString(2));
+                return new IndexMatch(level, candidate, st, se, sop);
+        }
+    }
+
+    private static void SetCount(DicomDataset ds, DicomTag tag, long value) =>
+        ds.SetString(tag, DicomVR.IS, value.ToString(CultureInfo.InvariantCulture));
+
+    // The unique keys come from the index columns, so a response carries them even if the JSON lacks them.
+    private static void EnsureUid(DicomDataset ds, DicomTag tag, string uid)
+    {
+        if (!ds.TryGetElement(tag, out var e) || e.Length == 0) ds.SetString(tag, DicomVR.UI, uid);
+    }
+}

@@ -1,0 +1,173 @@
+using Pacs.Dicom;
+using Pacs.Dicom.Query;
+using Pacs.Gateway.Index;
+
+namespace Pacs.Gateway.Tests;
+
+/// <summary>
+/// <see cref="IndexQuery"/> against a real PostgreSQL holding known rows: for each C-FIND identifier the SQL answer
+/// (plus post-filtering) must be exactly what <see cref="InMemoryMatcher"/> selects from the same entities.
+/// </summary>
+[Collection(IndexDatabaseCollection.Name)]
+public sealed class IndexQueryTests(IndexDatabaseFixture fixture)
+{
+    private const string PatientRoot = QueryRetrieveSopClass.PatientRootFind;
+    private const string StudyRoot = QueryRetrieveSopClass.StudyRootFind;
+
+    private static readonly DicomTag[] UniqueKeys = [DicomTag.PatientID, DicomTag.StudyInstanceUID, DicomTag.SeriesInstanceUID, DicomTag.SOPInstanceUID];
+
+    public static DicomDataset Identifier(string level, params (DicomTag Tag, DicomVR VR, string Value)[] keys)
+    {
+        var ds = IndexTestData.Ds(keys);
+        ds.SetString(DicomTag.QueryRetrieveLevel, DicomVR.CS, level);
+        QueryLevels.TryParse(level, out var l);
+        var unique = UniqueKeys[(int)l];
+        if (!ds.Contains(unique)) ds.SetString(unique, unique == DicomTag.PatientID ? DicomVR.LO : DicomVR.UI, "");
+        return ds;
+    }
+
+    private static DicomQuery Parse(DicomDataset identifier, string sopClass)
+    {
+        var parsed = DicomQuery.FromIdentifier(identifier, sopClass, relational: false);
+        Assert.True(parsed.IsSuccess, parsed.Error?.ToString());
+        return parsed.Query;
+    }
+
+    private async Task<(List<string> Sql, List<string> Expected)> RunAsync(DicomDataset identifier, string sopClass)
+    {
+        var query = Parse(identifier, sopClass);
+        var unique = QueryAttributes.UniqueKey(query.Level);
+        var sql = new List<string>();
+        await foreach (var match in new IndexReader(fixture.DataSource).FindAsync(query, CancellationToken.None))
+            sql.Add(match.Candidate.GetString(unique)!);
+        var expected = fixture.Data.Candidates(query.Level).Where(c => InMemoryMatcher.Matches(query, c.Candidate)).Select(c => c.Key).ToList();
+        return (sql.Order(StringComparer.Ordinal).ToList(), expected.Order(StringComparer.Ordinal).ToList());
+    }
+
+    public static TheoryData<string, string, (DicomTag, DicomVR, string)[], string[]> Cases => new()
+    {
+        // name, SOP class, keys, expected unique keys (also checked against the in-memory matcher)
+        { "patient name wildcard, case-insensitive", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "doe*")], ["P1", "P3"] },
+        { "patient name single value, accent-insensitive", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "MULLER^HANS")], ["P2"] },
+        { "patient name given name only", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "^jane")], ["P3"] },
+        { "patient name ideographic group", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "山田*")], ["P4"] },
+        { "patient name component wildcard", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "D?E^J*")], ["P1", "P3"] },
+        { "patient id single", PatientRoot, [(DicomTag.PatientID, DicomVR.LO, "P2")], ["P2"] },
+        { "issuer of patient id", PatientRoot, [(DicomTag.IssuerOfPatientID, DicomVR.LO, "HOSP")], ["P3"] },
+        { "birth date range (legacy spelling post-filtered)", PatientRoot, [(DicomTag.PatientBirthDate, DicomVR.DA, "19800101-19991231")], ["P2", "P4"] },
+        { "patient sex", PatientRoot, [(DicomTag.PatientSex, DicomVR.CS, "F")], ["P3"] },
+
+        { "study date range", StudyRoot, [(DicomTag.StudyDate, DicomVR.DA, "20200101-20201231")], ["1.2.3.1", "1.2.3.3", "1.2.3.5"] },
+        { "study date open upper", StudyRoot, [(DicomTag.StudyDate, DicomVR.DA, "20201231-")], ["1.2.3.2", "1.2.3.3"] },
+        { "study date single", StudyRoot, [(DicomTag.StudyDate, DicomVR.DA, "20200115")], ["1.2.3.1"] },
+        { "study time range (post-filter)", StudyRoot, [(DicomTag.StudyTime, DicomVR.TM, "1000-1300")], ["1.2.3.1", "1.2.3.5"] },
+        { "combined date and time on a date", StudyRoot, [(DicomTag.StudyDate, DicomVR.DA, "20200115"), (DicomTag.StudyTime, DicomVR.TM, "1000-1100")], ["1.2.3.1"] },
+        { "accession wildcard ?", StudyRoot, [(DicomTag.AccessionNumber, DicomVR.SH, "A10?")], ["1.2.3.1", "1.2.3.2"] },
+        { "accession empty value", StudyRoot, [(DicomTag.AccessionNumber, DicomVR.SH, "\"\"")], ["1.2.3.3"] },
+        { "description is case-sensitive", StudyRoot, [(DicomTag.StudyDescription, DicomVR.LO, "*brain*")], ["1.2.3.4"] },
+        { "percent in value is literal", StudyRoot, [(DicomTag.StudyDescription, DicomVR.LO, "*100%")], ["1.2.3.1"] },
+        { "underscore in value is literal", StudyRoot, [(DicomTag.StudyDescription, DicomVR.LO, "Chest_*")], ["1.2.3.2"] },
+        { "underscore does not match any character", StudyRoot, [(DicomTag.StudyDescription, DicomVR.LO, "Brain_MRI*")], [] },
+        { "study uid list", StudyRoot, [(DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.2\\1.2.3.4\\9.9")], ["1.2.3.2", "1.2.3.4"] },
+        { "modalities in study, one", StudyRoot, [(DicomTag.ModalitiesInStudy, DicomVR.CS, "CT")], ["1.2.3.2", "1.2.3.4"] },
+        { "modalities in study, several", StudyRoot, [(DicomTag.ModalitiesInStudy, DicomVR.CS, "SR\\US")], ["1.2.3.2", "1.2.3.5"] },
+        { "referring physician family name", StudyRoot, [(DicomTag.ReferringPhysicianName, DicomVR.PN, "smith")], ["1.2.3.1", "1.2.3.4"] },
+        { "referring physician wildcard given name", StudyRoot, [(DicomTag.ReferringPhysicianName, DicomVR.PN, "SMITH^JO?N")], ["1.2.3.1", "1.2.3.4"] },
+        { "patient id at study level (study root)", StudyRoot, [(DicomTag.PatientID, DicomVR.LO, "P1")], ["1.2.3.1", "1.2.3.2"] },
+        { "patient id as higher key (patient root)", PatientRoot, [(DicomTag.PatientID, DicomVR.LO, "P1"), (DicomTag.StudyDate, DicomVR.DA, "20210101-20211231")], ["1.2.3.2"] },
+        { "study id single", StudyRoot, [(DicomTag.StudyID, DicomVR.SH, "S3")], ["1.2.3.3"] },
+
+        { "series of a study by modality", StudyRoot, [(DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.2"), (DicomTag.Modality, DicomVR.CS, "CT")], ["1.2.3.2.1"] },
+        { "series number", StudyRoot, [(DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.1"), (DicomTag.SeriesNumber, DicomVR.IS, "2")], ["1.2.3.1.2"] },
+        { "series attribute without column (post-filter)", StudyRoot, [(DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.2"), (DicomTag.InstitutionName, DicomVR.LO, "General*")], ["1.2.3.2.1", "1.2.3.2.2"] },
+        { "all series of a study", StudyRoot, [(DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.1")], ["1.2.3.1.1", "1.2.3.1.2"] },
+
+        { "instances of a series", StudyRoot, [(DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.2"), (DicomTag.SeriesInstanceUID, DicomVR.UI, "1.2.3.2.1")], ["1.2.3.2.1.1", "1.2.3.2.1.2", "1.2.3.2.1.3"] },
+        { "instance number", StudyRoot, [(DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.2"), (DicomTag.SeriesInstanceUID, DicomVR.UI, "1.2.3.2.1"), (DicomTag.InstanceNumber, DicomVR.IS, "2")], ["1.2.3.2.1.2"] },
+        { "sop instance uid list", StudyRoot, [(DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.1"), (DicomTag.SeriesInstanceUID, DicomVR.UI, "1.2.3.1.1"), (DicomTag.SOPInstanceUID, DicomVR.UI, "1.2.3.1.1.2\\1.2.3.2.1.1")], ["1.2.3.1.1.2"] },
+        { "sop class", StudyRoot, [(DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.2"), (DicomTag.SeriesInstanceUID, DicomVR.UI, "1.2.3.2.2"), (DicomTag.SOPClassUID, DicomVR.UI, IndexTestData.SR)], ["1.2.3.2.2.1"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Find_Identifier_MatchesInMemoryMatcher(string name, string sopClass, (DicomTag, DicomVR, string)[] keys, string[] expected)
+    {
+        var level = keys.Any(k => k.Item1 == DicomTag.SOPInstanceUID || k.Item1 == DicomTag.InstanceNumber || k.Item1 == DicomTag.SOPClassUID)
+                || (keys.Any(k => k.Item1 == DicomTag.SeriesInstanceUID) && !keys.Any(k => k.Item1 == DicomTag.InstitutionName)) ? "IMAGE"
+            : keys.Any(k => k.Item1 == DicomTag.Modality || k.Item1 == DicomTag.SeriesNumber || k.Item1 == DicomTag.InstitutionName) || name.StartsWith("all series", StringComparison.Ordinal) ? "SERIES"
+            : keys.Any(k => QueryAttributes.LevelOf(k.Item1) is QueryLevel.Study) || sopClass == StudyRoot ? "STUDY"
+            : "PATIENT";
+        var (sql, reference) = await RunAsync(Identifier(level, keys), sopClass);
+        Assert.Equal(expected.Order(StringComparer.Ordinal), reference);
+        Assert.Equal(reference, sql);
+    }
+
+    [Fact]
+    public async Task Find_StudyLevel_ReturnsDerivedCountsAndModalities()
+    {
+        var query = Parse(Identifier("STUDY", (DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.2"), (DicomTag.ModalitiesInStudy, DicomVR.CS, ""),
+            (DicomTag.NumberOfStudyRelatedSeries, DicomVR.IS, ""), (DicomTag.NumberOfStudyRelatedInstances, DicomVR.IS, "")), StudyRoot);
+        var matches = await ToListAsync(new IndexReader(fixture.DataSource).FindAsync(query, CancellationToken.None));
+        var c = Assert.Single(matches).Candidate;
+        Assert.Equal(["CT", "SR"], c.GetStrings(DicomTag.ModalitiesInStudy));
+        Assert.Equal("2", c.GetString(DicomTag.NumberOfStudyRelatedSeries));
+        Assert.Equal("4", c.GetString(DicomTag.NumberOfStudyRelatedInstances));
+        Assert.Equal("Chest_CT", c.GetString(DicomTag.StudyDescription));
+        Assert.Equal("Doe^John", c.GetString(DicomTag.PatientName));
+    }
+
+    [Fact]
+    public async Task Find_PatientLevel_CountsRelatedStudiesSeriesInstances()
+    {
+        var query = Parse(Identifier("PATIENT", (DicomTag.PatientID, DicomVR.LO, "P1")), PatientRoot);
+        var c = Assert.Single(await ToListAsync(new IndexReader(fixture.DataSource).FindAsync(query, CancellationToken.None))).Candidate;
+        Assert.Equal("2", c.GetString(DicomTag.NumberOfPatientRelatedStudies));
+        Assert.Equal("4", c.GetString(DicomTag.NumberOfPatientRelatedSeries));
+        Assert.Equal("7", c.GetString(DicomTag.NumberOfPatientRelatedInstances));
+    }
+
+    [Fact]
+    public void Build_OnlyColumnKeys_PagesInSqlWithoutPostFilter()
+    {
+        var query = Parse(Identifier("STUDY", (DicomTag.StudyDate, DicomVR.DA, "20200101-"), (DicomTag.PatientName, DicomVR.PN, "DOE*")), StudyRoot);
+        var plan = IndexQuery.Build(query);
+        Assert.Empty(plan.PostFilterKeys);
+        Assert.True(plan.PagedInSql);
+        Assert.Contains("s.study_date >=", plan.Sql, StringComparison.Ordinal);
+        Assert.Contains("like", plan.Sql, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_WildcardValue_EscapesLikeMetacharacters()
+    {
+        var query = Parse(Identifier("STUDY", (DicomTag.StudyDescription, DicomVR.LO, "50%_off*")), StudyRoot);
+        var plan = IndexQuery.Build(query);
+        var p = Assert.Single(plan.Parameters);
+        Assert.Equal("50\\%\\_off%", p.Value);
+    }
+
+    [Fact]
+    public async Task GetInstances_StudyLevelRetrieve_ReturnsEveryInstanceOfTheStudy()
+    {
+        var query = Parse(Identifier("STUDY", (DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.2")), QueryRetrieveSopClass.StudyRootMove);
+        var instances = await new IndexReader(fixture.DataSource).GetInstancesAsync(query, CancellationToken.None);
+        Assert.Equal(["1.2.3.2.1.1", "1.2.3.2.1.2", "1.2.3.2.1.3", "1.2.3.2.2.1"], instances.Select(i => i.SopInstanceUid).Order(StringComparer.Ordinal));
+        Assert.All(instances, i => Assert.Equal("blobs/" + i.SopInstanceUid, i.BlobKey));
+    }
+
+    [Fact]
+    public async Task GetInstances_PatientLevelRetrieve_ReturnsEveryInstanceOfThePatient()
+    {
+        var query = Parse(Identifier("PATIENT", (DicomTag.PatientID, DicomVR.LO, "P1")), QueryRetrieveSopClass.PatientRootGet);
+        var instances = await new IndexReader(fixture.DataSource).GetInstancesAsync(query, CancellationToken.None);
+        Assert.Equal(7, instances.Count);
+        Assert.Equal(["1.2.3.1", "1.2.3.2"], instances.Select(i => i.StudyInstanceUid).Distinct().Order(StringComparer.Ordinal));
+    }
+
+    private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> source)
+    {
+        var list = new List<T>();
+        await foreach (var x in source) list.Add(x);
+        return list;
+    }
+}
