@@ -115,11 +115,17 @@ internal static class DimseServices
             try
             {
                 // PS3.4 C.4.2.2.2: sub-operations on a new association, we being the requestor and storage SCU.
-                // Each instance's own syntax first; native ones may fall back to the other native syntaxes (converted).
+                // Each instance's own syntax in a context of its own, so that a peer accepting it is never pushed to
+                // another one (the SCP picks one syntax per context, PS3.8 9.3.3.2); native instances also get a
+                // second context with the other native syntaxes as a fallback (converted on the fly).
                 var contexts = instances.Select(i => (i.SopClassUid, i.TransferSyntax)).Distinct()
-                    .Select(p => new PresentationContextRequest(p.SopClassUid, p.TransferSyntax.IsNative
-                        ? new[] { p.TransferSyntax.Uid }.Concat(DicomClientOptions.NativeTransferSyntaxes).Distinct().ToList()
-                        : [p.TransferSyntax.Uid])).ToList();
+                    .SelectMany(p => p.TransferSyntax.IsNative
+                        ? new[]
+                        {
+                            new PresentationContextRequest(p.SopClassUid, [p.TransferSyntax.Uid]),
+                            new PresentationContextRequest(p.SopClassUid, DicomClientOptions.NativeTransferSyntaxes.Where(t => t != p.TransferSyntax.Uid).ToList()),
+                        }
+                        : [new PresentationContextRequest(p.SopClassUid, [p.TransferSyntax.Uid])]).ToList();
                 client = await DicomClient.ConnectAsync(new DicomClientOptions
                 {
                     Host = destination.Host,
