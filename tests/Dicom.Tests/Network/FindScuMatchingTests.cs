@@ -116,9 +116,12 @@ public sealed class FindScuMatchingTests
             foreach (var k in keys.Split('|')) args.AddRange(["-k", k]);
             var r = await RunAsync("findscu", args);
             Assert.Empty(Directory.GetFiles(dir, "rsp*.dcm"));
-            // findscu -d dumps the final response's command set, status code included.
-            Assert.True(r.Output.Contains("0x" + status, StringComparison.OrdinalIgnoreCase), r.Output);
-            Assert.Contains("Received Final Find Response (Error", r.Output, StringComparison.Ordinal);
+            // findscu -d dumps the final response's command set: status, Error Comment and, where a key is at fault,
+            // Offending Element (PS3.7 C.4.1.1.4).
+            Assert.True(r.Output.Contains($"DIMSE Status                  : 0x{status}: ", StringComparison.Ordinal), r.Output);
+            Assert.Contains("ErrorComment", r.Output, StringComparison.Ordinal);
+            if (keys.Contains('=', StringComparison.Ordinal) && !keys.EndsWith("Modality=CT", StringComparison.Ordinal))
+                Assert.Contains("OffendingElement", r.Output, StringComparison.Ordinal);
             Assert.Single(find.Errors);
         }
         finally
