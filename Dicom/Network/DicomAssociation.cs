@@ -555,6 +555,9 @@ internal sealed class DicomAssociation : IAsyncDisposable
 
     internal DicomServiceProviders Providers => _providers;
 
+    /// <summary>Cancelled when the association ends; not by C-CANCEL, which only stops an operation between messages.</summary>
+    internal CancellationToken Lifetime => _lifetime.Token;
+
     private void StartOperation(ushort messageId, Func<CancellationToken, Task> run)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);

@@ -16,7 +16,9 @@ internal static class DimseServices
             {
                 await foreach (var match in provider.OnCFindAsync(request, association.Info, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
                 {
-                    await association.SendAsync(pc.Id, new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match), match, cancellationToken).ConfigureAwait(false);
+                    if (cancellationToken.IsCancellationRequested) break;
+                    // C-CANCEL stops the stream between responses, never inside one (a half-sent message would end the association).
+                    await association.SendAsync(pc.Id, new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match), match, association.Lifetime).ConfigureAwait(false);
                 }
                 if (cancellationToken.IsCancellationRequested) final = DimseStatus.Cancel;
             }
@@ -51,7 +53,9 @@ internal static class DimseServices
         }
         catch (Exception ex) when (ex is not OutOfMemoryException and not DicomAssociationAbortedException)
         {
-            var status = ex is DimseStatusException d ? d.Status : DimseStatus.UnableToProcess.WithComment(ex.Message);
+            var status = ex is DimseStatusException d ? d.Status
+                : cancellationToken.IsCancellationRequested ? DimseStatus.Cancel
+                : DimseStatus.UnableToProcess.WithComment(ex.Message);
             await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, status, request.AffectedSopClassUid, null), null, CancellationToken.None).ConfigureAwait(false);
             return;
         }
@@ -66,7 +70,8 @@ internal static class DimseServices
             {
                 try
                 {
-                    status = await StoreSubOperationAsync(association, choice.Context, choice.Instance, null, null, cancellationToken).ConfigureAwait(false);
+                    // A sub-operation under way when C-CANCEL arrives is finished (PS3.4 C.4.3.3.1 stops the ones not started).
+                    status = await StoreSubOperationAsync(association, choice.Context, choice.Instance, null, null, association.Lifetime).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException and not DicomAssociationAbortedException)
                 {
@@ -75,7 +80,7 @@ internal static class DimseServices
             }
             progress.Count(instance, status);
             if (progress.Remaining > 0 && !cancellationToken.IsCancellationRequested)
-                await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, progress.Counts(true)), null, cancellationToken).ConfigureAwait(false);
+                await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, progress.Counts(true)), null, association.Lifetime).ConfigureAwait(false);
         }
         var (final, identifier) = progress.Final(cancellationToken.IsCancellationRequested);
         await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, final, request.AffectedSopClassUid, progress.Counts(cancellationToken.IsCancellationRequested), identifier), identifier, CancellationToken.None).ConfigureAwait(false);
@@ -105,7 +110,9 @@ internal static class DimseServices
         }
         catch (Exception ex) when (ex is not OutOfMemoryException and not DicomAssociationAbortedException)
         {
-            await Respond(ex is DimseStatusException d ? d.Status : DimseStatus.UnableToProcess.WithComment(ex.Message)).ConfigureAwait(false);
+            await Respond(ex is DimseStatusException d ? d.Status
+                : cancellationToken.IsCancellationRequested ? DimseStatus.Cancel
+                : DimseStatus.UnableToProcess.WithComment(ex.Message)).ConfigureAwait(false);
             return;
         }
         var progress = new Progress { Remaining = instances.Count };
@@ -138,7 +145,10 @@ internal static class DimseServices
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                await Respond(DimseStatus.UnableToPerformSubOperations.WithComment(ex.Message)).ConfigureAwait(false);
+                if (cancellationToken.IsCancellationRequested)
+                    await Respond(DimseStatus.Cancel, progress.Counts(true)).ConfigureAwait(false); // none started
+                else
+                    await Respond(DimseStatus.UnableToPerformSubOperations.WithComment(ex.Message)).ConfigureAwait(false);
                 return;
             }
             await using (client.ConfigureAwait(false))
@@ -149,7 +159,8 @@ internal static class DimseServices
                     DimseStatus status;
                     try
                     {
-                        status = await client.StoreAsync(instance, association.Info.CallingAeTitle, request.MessageId, cancellationToken).ConfigureAwait(false);
+                        // A sub-operation under way when C-CANCEL arrives is finished (PS3.4 C.4.2.3.1 stops the ones not started).
+                        status = await client.StoreAsync(instance, association.Info.CallingAeTitle, request.MessageId, association.Lifetime).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
                     {
