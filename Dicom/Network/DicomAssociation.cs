@@ -490,6 +490,8 @@ internal sealed class DicomAssociation : IAsyncDisposable
         var pipe = new Pipe(new PipeOptions(
             pauseWriterThreshold: _options.StoreStreamBufferBytes,
             resumeWriterThreshold: _options.StoreStreamBufferBytes / 2,
+            // Large segments: a 1 MiB window in 4 KiB segments outruns the shared array pool and allocates per PDU.
+            minimumSegmentSize: 64 * 1024,
             useSynchronizationContext: false));
         var provider = RunStoreProviderAsync(pc, request, pipe);
         return new IncomingStore(pipe, provider, request);
