@@ -6,6 +6,7 @@ using Pacs.Gateway.Auth;
 using Pacs.Gateway.Admin;
 using Pacs.Gateway.Dimse;
 using Pacs.Gateway.Ingest;
+using Pacs.Gateway.Viewer;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddOptions<GatewayHostOptions>().BindConfiguration(GatewayHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -44,6 +45,7 @@ builder.Services.AddArchiveIngest();
 builder.Services.AddDimseServices();
 builder.WebHost.ListenDicom(pacs, builder.Configuration);
 builder.Services.AddArchiveAdmin();
+builder.Services.AddViewer();
 
 // Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
 
@@ -57,6 +59,7 @@ app.UseAuthorization();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 app.MapArchiveAdmin();
+app.MapViewer(); // catch-all GET for the OHIF viewer: keep it after every API route
 
 _ = app.Services.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
 await app.RunAsync();
