@@ -1,0 +1,252 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Playwright;
+using Pacs.Dicom;
+
+namespace Pacs.EndToEnd.Tests;
+
+/// <summary>
+/// The OHIF viewer served by the live gateway, in Debian's chromium driven by Playwright (the system executable, no
+/// browser download): the study list at /, a CT and an MR study opened, the image rendered (pixels measured on a
+/// screenshot of the viewport, not the DOM), thumbnails, further frames loaded by scrolling, and a network log
+/// without one failed request. Screenshots land in viewer-screenshots/ of the test output.
+/// </summary>
+[Collection(ArchiveCollection.Name)]
+public sealed class ViewerBrowserTests(ArchiveFixture archive)
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private static readonly SemaphoreSlim StoreLock = new(1, 1);
+    private static (SyntheticStudy Ct, SyntheticStudy Mr)? _stored;
+
+    public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "viewer-screenshots");
+
+    /// <summary>A CT series of 20 slices and an MR series of 12, stored once through C-STORE (storescu).</summary>
+    private async Task<(SyntheticStudy Ct, SyntheticStudy Mr)> StoredAsync()
+    {
+        await StoreLock.WaitAsync();
+        try
+        {
+            if (_stored is { } done) return done;
+            var ct = SyntheticStudy.Create("CT", "VIEWER^CT PHANTOM", slices: 20);
+            var mr = SyntheticStudy.Create("MR", "VIEWER^MR PHANTOM", slices: 12);
+            var dir = Path.Combine(archive.WorkDirectory, "viewer-studies");
+            Directory.CreateDirectory(dir);
+            var files = new List<string>();
+            foreach (var instance in ct.Instances.Concat(mr.Instances))
+            {
+                var path = Path.Combine(dir, instance.Dataset.GetString(DicomTag.SOPInstanceUID) + ".dcm");
+                await File.WriteAllBytesAsync(path, instance.ToBytes());
+                files.Add(path);
+            }
+            var (code, output) = await ChildProcess.RunAsync("storescu",
+                ["-nh", "-aec", ArchiveFixture.AeTitle, "127.0.0.1", archive.DicomPort.ToString(CultureInfo.InvariantCulture), .. files], 120);
+            Assert.True(code == 0, "storescu failed:\n" + output);
+            _stored = (ct, mr);
+            return _stored.Value;
+        }
+        finally
+        {
+            StoreLock.Release();
+        }
+    }
+
+    [Fact]
+    public async Task StudyList_Root_ShowsStoredStudiesWithModalityAndInstanceCount()
+    {
+        var (ct, mr) = await StoredAsync();
+        await using var session = await BrowserSession.StartAsync(archive.HttpPort);
+        var page = session.Page;
+        await page.GotoAsync("/");
+
+        foreach (var (study, count) in new[] { (ct, 20), (mr, 12) })
+        {
+            var row = page.Locator("tr", new() { HasText = study.PatientId });
+            await row.First.WaitForAsync(new() { Timeout = 30_000 });
+            var cells = (await row.First.Locator("td").AllInnerTextsAsync()).Select(t => t.Trim()).ToList();
+            Assert.Contains(study.Modality, cells);
+            Assert.Contains(count.ToString(CultureInfo.InvariantCulture), cells);
+        }
+        Assert.True(await page.EvaluateAsync<bool>("() => window.crossOriginIsolated"), "the document is not cross-origin isolated (COOP/COEP)");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "study-list.png"), FullPage = true });
+        session.AssertNoFailedRequests();
+    }
+
+    [Fact]
+    public async Task Viewer_CtStudy_RendersThumbnailsAndScrollingLoadsFurtherFrames()
+    {
+        var (ct, _) = await StoredAsync();
+        await using var session = await BrowserSession.StartAsync(archive.HttpPort);
+        var page = session.Page;
+        await page.GotoAsync($"/viewer?StudyInstanceUIDs={ct.StudyInstanceUid}");
+
+        var share = await session.WaitForRenderedImageAsync();
+        Assert.True(share > 0.8, $"viewport not rendered: share of pixels brighter than 40 in its central half is {share:0.00}");
+        await session.WaitForThumbnailAsync();
+        await session.SettleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "ct-first-slice.png") });
+
+        var before = session.FrameRequests;
+        await session.ScrollViewportAsync(ticks: 12);
+        await session.SettleAsync();
+        var after = session.FrameRequests;
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "ct-scrolled.png") });
+        Assert.True(after > before, $"scrolling loaded no further frames ({before} frame requests before, {after} after)");
+        Assert.True(await session.ViewportShareAsync() > 0.8, "viewport went dark after scrolling");
+        session.AssertNoFailedRequests();
+    }
+
+    [Fact]
+    public async Task Viewer_MrStudy_RendersWithThumbnails()
+    {
+        var (_, mr) = await StoredAsync();
+        await using var session = await BrowserSession.StartAsync(archive.HttpPort);
+        var page = session.Page;
+        await page.GotoAsync($"/viewer?StudyInstanceUIDs={mr.StudyInstanceUid}");
+
+        var share = await session.WaitForRenderedImageAsync();
+        Assert.True(share > 0.8, $"viewport not rendered: share of pixels brighter than 40 in its central half is {share:0.00}");
+        await session.WaitForThumbnailAsync();
+        await session.SettleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "mr.png") });
+        Assert.True(session.FrameRequests > 0, "no frame was requested");
+        session.AssertNoFailedRequests();
+    }
+
+    /// <summary>One browser with one page on the gateway, and the network log of that page.</summary>
+    private sealed class BrowserSession : IAsyncDisposable
+    {
+        private readonly IPlaywright _playwright;
+        private readonly IBrowser _browser;
+        private readonly ConcurrentQueue<string> _failures = new();
+        private readonly ConcurrentQueue<string> _log = new();
+        private int _frameRequests;
+
+        private BrowserSession(IPlaywright playwright, IBrowser browser, IPage page)
+        {
+            _playwright = playwright;
+            _browser = browser;
+            Page = page;
+            page.Request += (_, r) =>
+            {
+                _log.Enqueue($"-> {r.Method} {r.Url}");
+                if (r.Url.Contains("/frames/", StringComparison.Ordinal)) Interlocked.Increment(ref _frameRequests);
+            };
+            page.Response += (_, r) =>
+            {
+                _log.Enqueue($"<- {r.Status} {r.Url}");
+                if (r.Status >= 400) _failures.Enqueue($"{r.Status} {r.Request.Method} {r.Url}");
+            };
+            page.RequestFailed += (_, r) => _failures.Enqueue($"failed ({r.Failure}) {r.Method} {r.Url}");
+            page.Console += (_, m) => { if (m.Type == "error") _log.Enqueue("console error: " + m.Text); };
+        }
+
+        public IPage Page { get; }
+        public int FrameRequests => Volatile.Read(ref _frameRequests);
+
+        public static async Task<BrowserSession> StartAsync(int port)
+        {
+            Directory.CreateDirectory(ScreenshotDirectory);
+            Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs Debian's chromium");
+            var playwright = await Playwright.CreateAsync();
+            var browser = await playwright.Chromium.LaunchAsync(new()
+            {
+                ExecutablePath = Chromium,
+                Headless = true,
+                Timeout = 60_000,
+                // What works on these machines (shared/notes/ohif-in-headless-chromium.md); WebGL2 comes from SwiftShader.
+                Args = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            });
+            var context = await browser.NewContextAsync(new()
+            {
+                BaseURL = $"http://127.0.0.1:{port}",
+                ViewportSize = new() { Width = 1280, Height = 800 },
+            });
+            context.SetDefaultTimeout(60_000);
+            return new BrowserSession(playwright, browser, await context.NewPageAsync());
+        }
+
+        /// <summary>Waits (bounded) until the viewport's central half is lit, and returns the share measured last.</summary>
+        public async Task<double> WaitForRenderedImageAsync()
+        {
+            await Page.Locator(".viewport-element canvas").First.WaitForAsync(new() { Timeout = 60_000 });
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+            double share;
+            do
+            {
+                share = await ViewportShareAsync();
+                if (share > 0.8) return share;
+                await Task.Delay(500);
+            }
+            while (DateTime.UtcNow < deadline);
+            return share;
+        }
+
+        public async Task WaitForThumbnailAsync()
+        {
+            // A thumbnail is an <img> in the study browser whose bytes came from our /thumbnail and decoded.
+            await Page.WaitForFunctionAsync("""
+                () => [...document.querySelectorAll('[data-cy="study-browser-thumbnail"] img, [data-cy="thumbnail-list"] img')]
+                        .some(img => img.complete && img.naturalWidth > 0)
+                """, null, new() { Timeout = 30_000, PollingInterval = 250 });
+        }
+
+        /// <summary>Share of pixels with gray above 40 in the central half of a screenshot of the first viewport.</summary>
+        public async Task<double> ViewportShareAsync()
+        {
+            var canvas = Page.Locator(".viewport-element canvas").First;
+            var png = await canvas.ScreenshotAsync(new() { Timeout = 10_000 });
+            return await Page.EvaluateAsync<double>("""
+                async (b64) => {
+                  const img = new Image();
+                  img.src = 'data:image/png;base64,' + b64;
+                  await img.decode();
+                  const c = document.createElement('canvas');
+                  c.width = img.naturalWidth; c.height = img.naturalHeight;
+                  const g = c.getContext('2d');
+                  g.drawImage(img, 0, 0);
+                  const x0 = Math.floor(c.width / 4), y0 = Math.floor(c.height / 4);
+                  const w = Math.max(1, Math.floor(c.width / 2)), h = Math.max(1, Math.floor(c.height / 2));
+                  const d = g.getImageData(x0, y0, w, h).data;
+                  let lit = 0;
+                  for (let i = 0; i < d.length; i += 4) if ((d[i] + d[i + 1] + d[i + 2]) / 3 > 40) lit++;
+                  return lit / (d.length / 4);
+                }
+                """, Convert.ToBase64String(png));
+        }
+
+        public async Task ScrollViewportAsync(int ticks)
+        {
+            var box = await Page.Locator(".viewport-element").First.BoundingBoxAsync();
+            Assert.NotNull(box);
+            await Page.Mouse.MoveAsync(box.X + box.Width / 2, box.Y + box.Height / 2);
+            for (var i = 0; i < ticks; i++)
+            {
+                await Page.Mouse.WheelAsync(0, 120);
+                await Task.Delay(150);
+            }
+        }
+
+        /// <summary>Network idle (bounded), then a short pause for the last paint.</summary>
+        public async Task SettleAsync()
+        {
+            try
+            {
+                await Page.WaitForLoadStateAsync(LoadState.NetworkIdle, new() { Timeout = 15_000 });
+            }
+            catch (TimeoutException)
+            {
+                // Still busy after 15 s: the assertions that follow say what was missing.
+            }
+            await Task.Delay(500);
+        }
+
+        public void AssertNoFailedRequests() =>
+            Assert.True(_failures.IsEmpty, "failed requests:\n" + string.Join('\n', _failures) + "\n--- network log ---\n" + string.Join('\n', _log.TakeLast(200)));
+
+        public async ValueTask DisposeAsync()
+        {
+            await _browser.CloseAsync();
+            _playwright.Dispose();
+        }
+    }
+}
