@@ -45,6 +45,7 @@ builder.Services.AddArchiveIngest();
 builder.Services.AddDimseServices();
 builder.WebHost.ListenDicom(pacs, builder.Configuration);
 builder.Services.AddArchiveAdmin();
+builder.Services.AddDicomWeb();
 builder.Services.AddViewer();
 
 // Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
@@ -59,6 +60,7 @@ app.UseAuthorization();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 app.MapArchiveAdmin();
+app.MapDicomWeb();
 app.MapViewer(); // catch-all GET for the OHIF viewer: keep it after every API route
 
 _ = app.Services.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
