@@ -57,6 +57,7 @@ app.UseAuthorization();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 app.MapArchiveAdmin();
+app.MapDicomWebStow();
 
 _ = app.Services.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
 await app.RunAsync();
