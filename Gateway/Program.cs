@@ -46,6 +46,7 @@ builder.Services.AddDimseServices();
 builder.WebHost.ListenDicom(pacs, builder.Configuration);
 builder.Services.AddArchiveAdmin();
 builder.Services.AddDicomWeb();
+builder.Services.AddDicomWebRendering();
 builder.Services.AddViewer();
 
 // Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
@@ -61,6 +62,9 @@ app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 app.MapArchiveAdmin();
 app.MapDicomWeb();
+app.MapDicomWebStow();
+app.MapDicomWebRendering();
+app.MapWadoUri();
 app.MapViewer(); // catch-all GET for the OHIF viewer: keep it after every API route
 
 _ = app.Services.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
