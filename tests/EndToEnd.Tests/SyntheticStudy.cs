@@ -13,6 +13,11 @@ internal sealed record SyntheticStudy(string StudyInstanceUid, string SeriesInst
 {
     public const int Size = 128;
 
+    /// <summary>Unique per study, so a test finds its own row in a study list shared with other tests.</summary>
+    public string StudyDescription => StudyDescriptionOf(Modality, PatientId);
+
+    private static string StudyDescriptionOf(string modality, string patientId) => $"E2E {modality} phantom {patientId[4..]}";
+
     public static SyntheticStudy Create(string modality, string patientName, int slices)
     {
         var study = DicomUidGenerator.Generate();
@@ -33,7 +38,7 @@ internal sealed record SyntheticStudy(string StudyInstanceUid, string SeriesInst
             ds.SetString(DicomTag.AccessionNumber, DicomVR.SH, patientId[4..]);
             ds.SetString(DicomTag.Modality, DicomVR.CS, modality);
             ds.SetString(DicomTag.ReferringPhysicianName, DicomVR.PN, "");
-            ds.SetString(DicomTag.StudyDescription, DicomVR.LO, $"E2E {modality} phantom");
+            ds.SetString(DicomTag.StudyDescription, DicomVR.LO, StudyDescriptionOf(modality, patientId));
             ds.SetString(DicomTag.SeriesDescription, DicomVR.LO, $"{modality} axial {slices} slices");
             ds.SetString(DicomTag.PatientName, DicomVR.PN, patientName);
             ds.SetString(DicomTag.PatientID, DicomVR.LO, patientId);

@@ -60,19 +60,19 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
 
         foreach (var (study, count) in new[] { (ct, 20), (mr, 12) })
         {
-            var row = page.Locator("tr", new() { HasText = study.PatientId });
+            var row = page.Locator("tr, [role=row]", new() { HasText = study.StudyDescription });
             await row.First.WaitForAsync(new() { Timeout = 30_000 });
             var cells = (await row.First.Locator("td").AllInnerTextsAsync()).Select(t => t.Trim()).ToList();
             Assert.Contains(study.Modality, cells);
             Assert.Contains(count.ToString(CultureInfo.InvariantCulture), cells);
         }
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "study-list.png") });
         Assert.True(await page.EvaluateAsync<bool>("() => window.crossOriginIsolated"), "the document is not cross-origin isolated (COOP/COEP)");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "study-list.png"), FullPage = true });
         session.AssertNoFailedRequests();
     }
 
     [Fact]
-    public async Task Viewer_CtStudy_RendersThumbnailsAndScrollingLoadsFurtherFrames()
+    public async Task Viewer_CtStudy_RendersThumbnailsAndWheelShowsFurtherServedFrames()
     {
         var (ct, _) = await StoredAsync();
         await using var session = await BrowserSession.StartAsync(archive.HttpPort);
@@ -85,13 +85,25 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
         await session.SettleAsync();
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "ct-first-slice.png") });
 
-        var before = session.FrameRequests;
+        // OHIF 3.13 requests the frames of the whole stack once the first image is up, so the wheel is checked by what
+        // it shows: a later slice, different pixels, and that slice's frame served by our WADO-RS frames endpoint.
+        var (firstIndex, total, _) = await session.ImageIndexAsync();
+        Assert.Equal((1, 20), (firstIndex, total));
+        var firstPixels = await session.ViewportPngAsync();
         await session.ScrollViewportAsync(ticks: 12);
         await session.SettleAsync();
-        var after = session.FrameRequests;
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "ct-scrolled.png") });
-        Assert.True(after > before, $"scrolling loaded no further frames ({before} frame requests before, {after} after)");
+        var (index, _, instanceNumber) = await session.ImageIndexAsync();
+        Assert.True(index >= 8, $"the wheel moved the stack from slice 1 to {index} only");
+        var scrolledPixels = await session.ViewportPngAsync();
+        Assert.False(firstPixels.SequenceEqual(scrolledPixels), "the viewport shows the same pixels after scrolling");
         Assert.True(await session.ViewportShareAsync() > 0.8, "viewport went dark after scrolling");
+        var shown = ct.Instances.Single(i => i.Dataset.GetString(DicomTag.InstanceNumber) == instanceNumber.ToString(CultureInfo.InvariantCulture));
+        var shownSop = shown.Dataset.GetString(DicomTag.SOPInstanceUID)!;
+        Assert.Contains(session.FramesServed, url => url.Contains($"/instances/{shownSop}/frames/1", StringComparison.Ordinal));
+        // Every slice of the series came through the frames endpoint, each once.
+        var sops = ct.Instances.Select(i => i.Dataset.GetString(DicomTag.SOPInstanceUID)!).ToHashSet();
+        Assert.Equal(sops.Count, session.FramesServed.Count(url => sops.Any(sop => url.Contains($"/instances/{sop}/frames/", StringComparison.Ordinal))));
         session.AssertNoFailedRequests();
     }
 
@@ -119,6 +131,7 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
         private readonly IBrowser _browser;
         private readonly ConcurrentQueue<string> _failures = new();
         private readonly ConcurrentQueue<string> _log = new();
+        private readonly ConcurrentQueue<string> _framesServed = new();
         private int _frameRequests;
 
         private BrowserSession(IPlaywright playwright, IBrowser browser, IPage page)
@@ -135,13 +148,28 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
             {
                 _log.Enqueue($"<- {r.Status} {r.Url}");
                 if (r.Status >= 400) _failures.Enqueue($"{r.Status} {r.Request.Method} {r.Url}");
+                if (r.Status == 200 && r.Url.Contains("/frames/", StringComparison.Ordinal)) _framesServed.Enqueue(r.Url);
             };
             page.RequestFailed += (_, r) => _failures.Enqueue($"failed ({r.Failure}) {r.Method} {r.Url}");
-            page.Console += (_, m) => { if (m.Type == "error") _log.Enqueue("console error: " + m.Text); };
+            page.Console += (_, m) => { if (m.Type is "error" or "warning") _log.Enqueue($"console {m.Type}: {m.Text}"); };
+            page.PageError += (_, e) => _log.Enqueue("page error: " + e);
         }
 
         public IPage Page { get; }
         public int FrameRequests => Volatile.Read(ref _frameRequests);
+        public IReadOnlyCollection<string> FramesServed => _framesServed;
+
+        /// <summary>The viewport overlay's "I: n (k/N)": stack position k of N, showing instance number n.</summary>
+        public async Task<(int Index, int Total, int InstanceNumber)> ImageIndexAsync()
+        {
+            var text = await Page.Locator("[data-cy=\"viewport-overlay-bottom-right\"]").First.InnerTextAsync();
+            var m = System.Text.RegularExpressions.Regex.Match(text, @"I:\s*(\d+)\s*\((\d+)/(\d+)\)");
+            Assert.True(m.Success, $"no image index in the viewport overlay: '{text}'");
+            int N(int g) => int.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
+            return (N(2), N(3), N(1));
+        }
+
+        public Task<byte[]> ViewportPngAsync() => Page.Locator(".viewport-element canvas").First.ScreenshotAsync(new() { Timeout = 10_000 });
 
         public static async Task<BrowserSession> StartAsync(int port)
         {
@@ -193,8 +221,7 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
         /// <summary>Share of pixels with gray above 40 in the central half of a screenshot of the first viewport.</summary>
         public async Task<double> ViewportShareAsync()
         {
-            var canvas = Page.Locator(".viewport-element canvas").First;
-            var png = await canvas.ScreenshotAsync(new() { Timeout = 10_000 });
+            var png = await ViewportPngAsync();
             return await Page.EvaluateAsync<double>("""
                 async (b64) => {
                   const img = new Image();
@@ -245,6 +272,9 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
 
         public async ValueTask DisposeAsync()
         {
+            var stamp = DateTime.UtcNow.ToString("HHmmssfff", CultureInfo.InvariantCulture);
+            await File.WriteAllLinesAsync(Path.Combine(ScreenshotDirectory, $"network-{stamp}.log"), _log);
+            await Page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"last-{stamp}.png") });
             await _browser.CloseAsync();
             _playwright.Dispose();
         }
