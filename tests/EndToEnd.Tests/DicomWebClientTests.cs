@@ -7,7 +7,7 @@ namespace Pacs.EndToEnd.Tests;
 /// The real client: dicomweb-client 0.11.3 (the library OHIF uses) under node, run by js/dicomweb-client.mjs against
 /// the live gateway: STOW a synthetic series, then search studies and series, retrieve series metadata and a frame.
 /// </summary>
-[Collection(ArchiveCollection.Name)]
+[Collection(ViewerArchiveCollection.Name)]
 public sealed class DicomWebClientTests(ArchiveFixture archive)
 {
     private static string Tag(JsonElement json, string tag) =>

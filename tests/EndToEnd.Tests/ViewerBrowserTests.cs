@@ -11,7 +11,7 @@ namespace Pacs.EndToEnd.Tests;
 /// screenshot of the viewport, not the DOM), thumbnails, further frames loaded by scrolling, and a network log
 /// without one failed request. Screenshots land in viewer-screenshots/ of the test output.
 /// </summary>
-[Collection(ArchiveCollection.Name)]
+[Collection(ViewerArchiveCollection.Name)]
 public sealed class ViewerBrowserTests(ArchiveFixture archive)
 {
     private const string Chromium = "/usr/bin/chromium";
@@ -279,4 +279,14 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
             _playwright.Dispose();
         }
     }
+}
+
+/// <summary>
+/// An archive of its own for the viewer and dicomweb-client tests: they store studies of their own, which the exact
+/// corpus listings of the DIMSE tests must not see.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ViewerArchiveCollection : ICollectionFixture<ArchiveFixture>
+{
+    public const string Name = "viewer archive";
 }
