@@ -30,6 +30,9 @@ public sealed class ArchiveFixture : IAsyncLifetime
 
     public string GatewayLog => _gateway?.Output ?? "";
 
+    /// <summary>The gateway's process id (its memory is read from /proc).</summary>
+    public int GatewayProcessId => _gateway?.Id ?? 0;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(StorageRoot);

@@ -34,6 +34,7 @@ public sealed class ChildProcess : IDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
+    public int Id => _process.Id;
     public int ExitCode => _process.ExitCode;
 
     public async Task<int> WaitAsync(TimeSpan timeout)
