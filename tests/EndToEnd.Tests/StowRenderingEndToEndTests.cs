@@ -7,6 +7,7 @@ using Pacs.Dicom;
 using Pacs.Dicom.IO;
 using Pacs.Dicom.Json;
 using Pacs.Gateway.Tests.DicomWeb;
+using Xunit.Abstractions;
 
 namespace Pacs.EndToEnd.Tests;
 
@@ -23,7 +24,7 @@ public sealed class StowArchiveCollection : ICollectionFixture<ArchiveFixture>
 /// 300 MB instance streams through in bounded memory; rendered images decode (PIL) and follow the windowed source.
 /// </summary>
 [Collection(StowArchiveCollection.Name)]
-public sealed class StowRenderingEndToEndTests(ArchiveFixture archive)
+public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutputHelper output)
 {
     /// <summary>Corpus files with Part 10 meta headers and distinct SOP Instance UIDs, native and compressed.</summary>
     private static readonly string[] CorpusFiles =
@@ -121,16 +122,17 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive)
         return (syntax, await File.ReadAllBytesAsync(Path.Combine(archive.StorageRoot, key)));
     }
 
-    private async Task<List<DicomDataset>> FindImageAsync(string study, string sop)
+    private async Task<List<DicomDataset>> FindImageAsync(string study, string series, string sop)
     {
         var dir = Directory.CreateTempSubdirectory("pacs-find-").FullName;
         try
         {
             var (code, output) = await ChildProcess.RunAsync("findscu", ["-S", "-X", "-od", dir, "-aec", ArchiveFixture.AeTitle, "127.0.0.1",
                 archive.DicomPort.ToString(CultureInfo.InvariantCulture), "-k", "QueryRetrieveLevel=IMAGE", "-k", $"StudyInstanceUID={study}",
-                "-k", $"SOPInstanceUID={sop}", "-k", "SOPClassUID"]);
+                "-k", $"SeriesInstanceUID={series}", "-k", $"SOPInstanceUID={sop}", "-k", "SOPClassUID"]);
             Assert.True(code == 0, output);
             var list = new List<DicomDataset>();
+            Assert.DoesNotContain("Failed", output, StringComparison.OrdinalIgnoreCase);
             foreach (var f in Directory.GetFiles(dir)) list.Add(DicomFile.Open(await File.ReadAllBytesAsync(f)).Dataset);
             return list;
         }
@@ -171,8 +173,9 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive)
             var (syntax, blob) = await StoredBlobAsync(sop);
             Assert.Equal(read.TransferSyntax.Uid, syntax);
             Assert.True(bytes.AsSpan((int)read.DatasetOffset).SequenceEqual(blob), $"{f}: blob differs from the part's data set");
-            var found = await FindImageAsync(read.Dataset.GetString(DicomTag.StudyInstanceUID)!, sop);
-            Assert.Equal(read.Dataset.GetString(DicomTag.SOPClassUID), Assert.Single(found).GetString(DicomTag.SOPClassUID));
+            var found = await FindImageAsync(read.Dataset.GetString(DicomTag.StudyInstanceUID)!, read.Dataset.GetString(DicomTag.SeriesInstanceUID)!, sop);
+            Assert.True(found.Count == 1, $"{f}: findscu found {found.Count}");
+            Assert.Equal(read.Dataset.GetString(DicomTag.SOPClassUID), found[0].GetString(DicomTag.SOPClassUID));
         }
     }
 
@@ -238,7 +241,7 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive)
         Assert.Equal(otherDs.GetString(DicomTag.SOPInstanceUID), response.GetSequence(DicomTag.FailedSOPSequence)!.Items[0].GetString(DicomTag.ReferencedSOPInstanceUID));
         Assert.Equal(matchingDs.GetString(DicomTag.SOPInstanceUID), response.GetSequence(DicomTag.ReferencedSOPSequence)!.Items[0].GetString(DicomTag.ReferencedSOPInstanceUID));
         Assert.Equal($"{Base}/dicom-web/studies/{urlStudy}", response.GetString(DicomTag.RetrieveURL));
-        Assert.Empty(await FindImageAsync(otherDs.GetString(DicomTag.StudyInstanceUID)!, otherDs.GetString(DicomTag.SOPInstanceUID)!));
+        Assert.Empty(await FindImageAsync(otherDs.GetString(DicomTag.StudyInstanceUID)!, otherDs.GetString(DicomTag.SeriesInstanceUID)!, otherDs.GetString(DicomTag.SOPInstanceUID)!));
     }
 
     [Fact]
@@ -258,6 +261,7 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive)
         var sop = Assert.Single(response.GetSequence(DicomTag.ReferencedSOPSequence)!.Items).GetString(DicomTag.ReferencedSOPInstanceUID)!;
         Assert.Equal(content.Sop, sop);
         var growthMiB = (after - before) / 1024.0;
+        output.WriteLine($"gateway peak RSS {before / 1024} -> {after / 1024} MiB (+{growthMiB:F0}) for a 300 MiB STOW");
         Assert.True(growthMiB < 150, $"gateway peak RSS grew by {growthMiB:F0} MiB ({before / 1024} -> {after / 1024} MiB) for a 300 MiB instance");
 
         await using var data = NpgsqlDataSource.Create(archive.Database);
