@@ -199,6 +199,16 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
     }
 
     [Fact]
+    public async Task Stow_LoneApplicationDicomBody_IsStored()
+    {
+        var (file, ds) = NewInstance();
+        var (status, response, _) = await StowAsync(Part(file));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(ds.GetString(DicomTag.SOPInstanceUID),
+            Assert.Single(response.GetSequence(DicomTag.ReferencedSOPSequence)!.Items).GetString(DicomTag.ReferencedSOPInstanceUID));
+    }
+
+    [Fact]
     public async Task Stow_AllPartsBad_409()
     {
         var (status, response, type) = await StowAsync(Multipart([Part("garbage"u8.ToArray()), Part(new byte[300])]));
