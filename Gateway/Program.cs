@@ -44,6 +44,7 @@ builder.Services.AddArchiveIngest();
 builder.Services.AddDimseServices();
 builder.WebHost.ListenDicom(pacs, builder.Configuration);
 builder.Services.AddArchiveAdmin();
+builder.Services.AddDicomWeb();
 
 // Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
 
@@ -57,6 +58,7 @@ app.UseAuthorization();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 app.MapArchiveAdmin();
+app.MapDicomWeb();
 
 _ = app.Services.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
 await app.RunAsync();
