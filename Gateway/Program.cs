@@ -44,6 +44,7 @@ builder.Services.AddArchiveIngest();
 builder.Services.AddDimseServices();
 builder.WebHost.ListenDicom(pacs, builder.Configuration);
 builder.Services.AddArchiveAdmin();
+builder.Services.AddDicomWeb();
 builder.Services.AddDicomWebRendering();
 
 // Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
@@ -58,6 +59,7 @@ app.UseAuthorization();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 app.MapArchiveAdmin();
+app.MapDicomWeb();
 app.MapDicomWebStow();
 app.MapDicomWebRendering();
 app.MapWadoUri();

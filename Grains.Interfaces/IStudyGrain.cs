@@ -16,6 +16,20 @@ public interface IStudyGrain : IGrainWithStringKey
     [Alias("Delete")]
     Task<IReadOnlyList<string>> DeleteAsync(string? seriesInstanceUid, string? sopInstanceUid);
 
+    // --- DICOMweb metadata (WADO-RS, PS3.18 10.4): built from the index once, kept while the grain is active. ---
+
+    /// <summary>
+    /// The series' metadata as a DICOM JSON array, built on first request and dropped when the series changes.
+    /// When <paramref name="knownVersion"/> is the current version only the version comes back (no bytes).
+    /// Null when the study has no such series.
+    /// </summary>
+    [Alias("GetSeriesMetadata")]
+    Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion);
+
+    /// <summary>The Series Instance UIDs of the study that hold instances (empty when the study is unknown).</summary>
+    [Alias("GetSeriesInstanceUids")]
+    Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync();
+
     public static string KeyFor(string studyInstanceUid) => "study:" + studyInstanceUid;
 }
 

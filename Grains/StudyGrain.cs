@@ -308,6 +308,7 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
         }
 
         series.Instances.Add(sop);
+        InvalidateSeriesMetadata(instance.SeriesInstanceUid); // StudyGrain.Metadata.cs
         _sopClassCounts[instance.SopClassUid] = _sopClassCounts.GetValueOrDefault(instance.SopClassUid) + 1;
     }
 
@@ -322,6 +323,8 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
         {
             series.Instances.Remove(sop);
         }
+
+        InvalidateSeriesMetadata(instance.SeriesInstanceUid); // StudyGrain.Metadata.cs
 
         if (--_sopClassCounts[instance.SopClassUid] == 0)
         {

@@ -54,7 +54,7 @@ internal static partial class StowEndpoints
         }
 
         var request = http.Request;
-        var response = new StowResponse($"{request.Scheme}://{request.Host}{request.PathBase}", study);
+        var response = new StowResponse(DicomWebUris.BaseUrl(request), study);
         var source = "user:" + (http.User.Identity?.Name is { Length: > 0 } name ? name : "anonymous");
         var ingestRequest = new IngestRequest { Source = source, ExpectedStudyInstanceUid = study };
 

@@ -1,0 +1,225 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Pacs.Grains;
+
+namespace Pacs.Gateway.DicomWeb;
+
+/// <summary>
+/// WADO-RS metadata (PS3.18 10.4.1.1.2) of a study, series or instance: DICOM JSON from the index headers, never a
+/// blob read. Every level is served from the series metadata the study grain keeps in memory
+/// (<see cref="IStudyGrain.GetSeriesMetadataAsync"/>); this gateway keeps the rendered bytes of each series (BulkDataURI
+/// base filled in, gzip made once) keyed by the grain's version, so a warm request is one small grain call that
+/// answers "unchanged" and a copy of cached bytes. ETags are strong and derived from the content (the grain's
+/// content hash and the base URL), byte-stable; If-None-Match answers 304.
+/// </summary>
+internal static class MetadataResource
+{
+    public static async Task<IResult> StudyMetadataAsync(string study, HttpContext http, IGrainFactory grains, SeriesMetadataCache cache, CancellationToken cancellationToken)
+    {
+        var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study));
+        var seriesUids = await grain.GetSeriesInstanceUidsAsync().ConfigureAwait(false);
+        if (seriesUids.Count == 0) throw DicomWebException.NotFound($"Study {study} not found.");
+        var baseUrl = DicomWebUris.BaseUrl(http.Request);
+        var rendered = new List<RenderedSeries>(seriesUids.Count);
+        foreach (var series in seriesUids)
+            if (await cache.GetAsync(grain, study, series, baseUrl).ConfigureAwait(false) is { } r) rendered.Add(r);
+        if (rendered.Count == 0) throw DicomWebException.NotFound($"Study {study} not found.");
+        if (rendered.Count == 1) return Serve(http, rendered[0].Json, rendered[0].ETag, rendered[0].GetGzip);
+
+        var etag = Hash(string.Join(",", rendered.Select(r => r.ETag)));
+        return Serve(http, Concatenate(rendered), etag, null);
+    }
+
+    public static async Task<IResult> SeriesMetadataAsync(string study, string series, HttpContext http, IGrainFactory grains, SeriesMetadataCache cache, CancellationToken cancellationToken)
+    {
+        var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study));
+        var rendered = await cache.GetAsync(grain, study, series, DicomWebUris.BaseUrl(http.Request)).ConfigureAwait(false)
+            ?? throw DicomWebException.NotFound($"Series {series} not found in study {study}.");
+        return Serve(http, rendered.Json, rendered.ETag, rendered.GetGzip);
+    }
+
+    public static async Task<IResult> InstanceMetadataAsync(string study, string series, string instance, HttpContext http, IGrainFactory grains, SeriesMetadataCache cache, CancellationToken cancellationToken)
+    {
+        var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study));
+        var rendered = await cache.GetAsync(grain, study, series, DicomWebUris.BaseUrl(http.Request)).ConfigureAwait(false)
+            ?? throw DicomWebException.NotFound($"Series {series} not found in study {study}.");
+        var i = rendered.IndexOf(instance);
+        if (i < 0) throw DicomWebException.NotFound($"Instance {instance} not found in series {series}.");
+        var json = new byte[rendered.Lengths[i] + 2];
+        json[0] = (byte)'[';
+        rendered.Json.AsSpan(rendered.Offsets[i], rendered.Lengths[i]).CopyTo(json.AsSpan(1));
+        json[^1] = (byte)']';
+        return Serve(http, json, Hash(rendered.ETag + "/" + instance), null);
+    }
+
+    private static byte[] Concatenate(List<RenderedSeries> series)
+    {
+        var buffer = new ArrayBufferWriter<byte>(series.Sum(s => s.Json.Length));
+        buffer.Write("["u8);
+        var first = true;
+        foreach (var s in series)
+        {
+            if (s.Json.Length <= 2) continue;
+            if (!first) buffer.Write(","u8);
+            buffer.Write(s.Json.AsSpan(1, s.Json.Length - 2));
+            first = false;
+        }
+        buffer.Write("]"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>200 with the JSON (gzip when accepted), or 304 when the client holds this ETag.</summary>
+    private static IResult Serve(HttpContext http, byte[] json, string etag, Func<byte[]>? gzip)
+    {
+        var request = http.Request;
+        var response = http.Response;
+        var acceptsGzip = AcceptsGzip(request);
+        // The gzip representation is a different byte sequence, so it has its own strong ETag (RFC 9110 8.8.3).
+        var tag = acceptsGzip ? $"\"{etag}-gzip\"" : $"\"{etag}\"";
+        response.Headers.ETag = tag;
+        response.Headers.Vary = "Accept-Encoding";
+        response.Headers.CacheControl = "no-cache";
+        if (request.Headers.IfNoneMatch.Count > 0)
+        {
+            foreach (var value in request.Headers.IfNoneMatch)
+            {
+                if (value is null) continue;
+                foreach (var candidate in value.Split(',', StringSplitOptions.TrimEntries))
+                    if (candidate == "*" || candidate == tag || candidate == "W/" + tag) return Results.StatusCode(StatusCodes.Status304NotModified);
+            }
+        }
+        if (acceptsGzip)
+        {
+            response.Headers.ContentEncoding = "gzip";
+            return Results.Bytes(gzip is not null ? gzip() : SeriesMetadataCache.Gzip(json), PixelMediaTypes.DicomJson);
+        }
+        return Results.Bytes(json, PixelMediaTypes.DicomJson);
+    }
+
+    private static bool AcceptsGzip(HttpRequest request)
+    {
+        foreach (var value in request.Headers.AcceptEncoding)
+        {
+            if (value is null) continue;
+            foreach (var part in value.Split(','))
+            {
+                var p = part.Split(';', StringSplitOptions.TrimEntries);
+                if (!p[0].Equals("gzip", StringComparison.OrdinalIgnoreCase)) continue;
+                if (p.Length > 1 && p[1].Replace(" ", "", StringComparison.Ordinal) is "q=0" or "q=0.0" or "q=0.00" or "q=0.000") return false;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    internal static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)).AsSpan(0, 16));
+}
+
+/// <summary>A series' metadata rendered for one base URL, with the offsets of each instance's object.</summary>
+internal sealed class RenderedSeries(string version, string baseUrl, byte[] json, string[] sopInstanceUids, int[] offsets, int[] lengths)
+{
+    private byte[]? _gzip;
+    private Dictionary<string, int>? _index;
+
+    public string Version { get; } = version;
+    public string BaseUrl { get; } = baseUrl;
+    public byte[] Json { get; } = json;
+    public IReadOnlyList<int> Offsets { get; } = offsets;
+    public IReadOnlyList<int> Lengths { get; } = lengths;
+    public string ETag { get; } = MetadataResource.Hash(version + " " + baseUrl);
+
+    public byte[] GetGzip() => _gzip ??= SeriesMetadataCache.Gzip(Json);
+
+    public int IndexOf(string sopInstanceUid)
+    {
+        _index ??= sopInstanceUids.Select((uid, i) => (uid, i)).ToDictionary(x => x.uid, x => x.i, StringComparer.Ordinal);
+        return _index.TryGetValue(sopInstanceUid, out var i) ? i : -1;
+    }
+}
+
+/// <summary>
+/// This gateway's copy of the series metadata the study grains hold, validated against the grain on every request
+/// (the grain answers "unchanged" without bytes), so a series changed through another gateway is never served stale.
+/// </summary>
+internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
+{
+    private static readonly byte[] Marker = Encoding.UTF8.GetBytes("\"BulkDataURI\":\"" + SeriesMetadata.BaseUriMarker);
+    private readonly ConcurrentDictionary<(string Study, string Series), RenderedSeries> _entries = new();
+
+    public async Task<RenderedSeries?> GetAsync(IStudyGrain grain, string study, string series, string baseUrl)
+    {
+        _entries.TryGetValue((study, series), out var cached);
+        var known = cached is not null && cached.BaseUrl == baseUrl ? cached.Version : null;
+        var metadata = await grain.GetSeriesMetadataAsync(series, known).ConfigureAwait(false);
+        if (metadata is null)
+        {
+            _entries.TryRemove((study, series), out _);
+            return null;
+        }
+        if (metadata.Json is null && cached is not null && cached.Version == metadata.Version) return cached;
+        if (metadata.Json is null)
+        {
+            // Raced with an eviction: ask for the bytes.
+            metadata = await grain.GetSeriesMetadataAsync(series, null).ConfigureAwait(false);
+            if (metadata?.Json is null) return null;
+        }
+        var rendered = Render(metadata, baseUrl);
+        if (options.Value.MetadataCacheEntries > 0)
+        {
+            if (_entries.Count >= options.Value.MetadataCacheEntries) _entries.Clear();
+            _entries[(study, series)] = rendered;
+        }
+        return rendered;
+    }
+
+    /// <summary>Replaces the base marker at the start of every BulkDataURI value with <paramref name="baseUrl"/>.</summary>
+    internal static RenderedSeries Render(SeriesMetadata metadata, string baseUrl)
+    {
+        var source = metadata.Json!;
+        var replacement = Encoding.UTF8.GetBytes(baseUrl);
+        var markerTail = Encoding.UTF8.GetByteCount(SeriesMetadata.BaseUriMarker);
+        var output = new ArrayBufferWriter<byte>(source.Length + source.Length / 8);
+        var count = metadata.SopInstanceUids.Count;
+        var offsets = new int[count];
+        var lengths = new int[count];
+        var position = 0;
+        void CopyUpTo(int end)
+        {
+            while (position < end)
+            {
+                var window = source.AsSpan(position, end - position);
+                var hit = window.IndexOf(Marker);
+                if (hit < 0)
+                {
+                    output.Write(window);
+                    position = end;
+                    return;
+                }
+                var keep = hit + Marker.Length - markerTail;
+                output.Write(window[..keep]);
+                output.Write(replacement);
+                position += hit + Marker.Length;
+            }
+        }
+        for (var i = 0; i < count; i++)
+        {
+            CopyUpTo(metadata.Offsets[i]);
+            offsets[i] = output.WrittenCount;
+            CopyUpTo(metadata.Offsets[i] + metadata.Lengths[i]);
+            lengths[i] = output.WrittenCount - offsets[i];
+        }
+        CopyUpTo(source.Length);
+        return new RenderedSeries(metadata.Version, baseUrl, output.WrittenSpan.ToArray(), metadata.SopInstanceUids.ToArray(), offsets, lengths);
+    }
+
+    internal static byte[] Gzip(byte[] json)
+    {
+        using var buffer = new MemoryStream(json.Length / 4 + 64);
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(json);
+        return buffer.ToArray();
+    }
+}

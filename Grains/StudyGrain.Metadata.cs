@@ -1,0 +1,49 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Pacs.Grains;
+
+/// <summary>
+/// DICOMweb series metadata kept in the study grain's memory (the DICOMweb issue): built from the index on first
+/// request, dropped whenever an instance of the series is added, replaced or deleted (<see cref="Add"/> and
+/// <see cref="Remove"/> call <see cref="InvalidateSeriesMetadata"/>). A build that overlaps a change is not kept:
+/// each series has a generation, bumped on every invalidation, and a build stores its result only if the
+/// generation it started with is still current.
+/// </summary>
+internal sealed partial class StudyGrain
+{
+    private readonly Dictionary<string, SeriesMetadata> _seriesMetadata = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _seriesMetadataGenerations = new(StringComparer.Ordinal);
+
+    public async Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion)
+    {
+        if (!_series.TryGetValue(seriesInstanceUid, out var series) || series.Instances.Count == 0) return null;
+        if (!_seriesMetadata.TryGetValue(seriesInstanceUid, out var metadata))
+        {
+            var generation = _seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid);
+            var dataSource = ServiceProvider.GetRequiredService<NpgsqlDataSource>();
+            try
+            {
+                metadata = await SeriesMetadataBuilder.BuildAsync(dataSource, _studyInstanceUid, seriesInstanceUid, CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                throw new ArchiveIndexException($"Index unavailable: {e.Message}");
+            }
+            if (metadata is null) return null;
+            if (_seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid) == generation) _seriesMetadata[seriesInstanceUid] = metadata;
+        }
+        return string.Equals(knownVersion, metadata.Version, StringComparison.Ordinal)
+            ? new SeriesMetadata { Version = metadata.Version }
+            : metadata;
+    }
+
+    public Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync() =>
+        Task.FromResult<IReadOnlyList<string>>(_series.Where(s => s.Value.Instances.Count > 0).Select(s => s.Key).Order(StringComparer.Ordinal).ToList());
+
+    private void InvalidateSeriesMetadata(string seriesInstanceUid)
+    {
+        _seriesMetadata.Remove(seriesInstanceUid);
+        _seriesMetadataGenerations[seriesInstanceUid] = _seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid) + 1;
+    }
+}
