@@ -59,6 +59,7 @@ builder.UseOrleans(silo =>
         membership.ProbeTimeout = TimeSpan.FromSeconds(2);
         membership.NumMissedProbesLimit = 3;
         membership.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+        membership.NumMissedTableIAmAliveLimit = 3;
         membership.TableRefreshTimeout = TimeSpan.FromSeconds(10);
         membership.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(30);
         membership.DefunctSiloExpiration = TimeSpan.FromDays(1);

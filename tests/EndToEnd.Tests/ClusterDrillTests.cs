@@ -196,9 +196,14 @@ public sealed class ClusterDrillTests(ClusterFixture cluster, ITestOutputHelper 
     private void Report(ClusterIngestRun run, Stopwatch clock, string what)
     {
         output.WriteLine($"{what}; finished at {clock.Elapsed.TotalSeconds:0.0} s. {run.Summary()}");
+        // Log lines start with a sortable UTC timestamp: keep this drill's.
+        var since = (DateTime.UtcNow - clock.Elapsed).ToString("yyyy-MM-ddTHH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
         foreach (var node in cluster.Silos.Concat(cluster.Gateways))
         {
-            var warnings = node.Output.Split('\n').Where(l => l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal) || l.Contains(" crit: ", StringComparison.Ordinal)).ToList();
+            var lines = node.Output.Split('\n').Where(l => string.CompareOrdinal(l, since) >= 0).ToList();
+            var landed = lines.Count(l => l.Contains("commit had landed", StringComparison.Ordinal));
+            if (landed > 0) output.WriteLine($"{node.Name}: {landed} failed grain call(s) settled as stored by the index");
+            var warnings = lines.Where(l => l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal) || l.Contains(" crit: ", StringComparison.Ordinal)).ToList();
             output.WriteLine($"{node.Name}: {warnings.Count} warning/error lines");
             foreach (var line in warnings.Take(8)) output.WriteLine("  " + (line.Length > 300 ? line[..300] : line));
         }
