@@ -38,11 +38,23 @@ public sealed class ClusterFixture : IAsyncLifetime
 
         public string Name { get; }
         public bool IsSilo { get; }
-        public int HttpPort { get; } = ChildProcess.FreePort();
-        public int SiloPort { get; } = ChildProcess.FreePort();
-        public int GatewayPort { get; } = ChildProcess.FreePort();
-        public int DicomPort { get; } = ChildProcess.FreePort();
+        public int HttpPort { get; private set; }
+        public int SiloPort { get; private set; }
+        public int GatewayPort { get; private set; }
+        public int DicomPort { get; private set; }
         public ChildProcess? Process { get; set; }
+
+        /// <summary>
+        /// Fresh ports for each incarnation: a dead node's ports go back to the ephemeral pool, and any outgoing
+        /// connection on the machine may take one before the node restarts (EADDRINUSE).
+        /// </summary>
+        public void ChoosePorts()
+        {
+            HttpPort = ChildProcess.FreePort();
+            SiloPort = ChildProcess.FreePort();
+            GatewayPort = ChildProcess.FreePort();
+            DicomPort = ChildProcess.FreePort();
+        }
 
         /// <summary>Output of every incarnation of this node (a restart keeps what the killed one wrote).</summary>
         public System.Text.StringBuilder History { get; } = new();
@@ -68,8 +80,24 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>Starts every node that is not running and waits until all are ready.</summary>
     public async Task EnsureRunningAsync()
     {
-        foreach (var node in Silos.Concat(Gateways).Where(n => !n.IsRunning)) Start(node);
-        foreach (var node in Silos.Concat(Gateways)) await WaitReadyAsync(node);
+        var started = Silos.Concat(Gateways).Where(n => !n.IsRunning).ToList();
+        foreach (var node in started) Start(node);
+        foreach (var node in Silos.Concat(Gateways))
+        {
+            // A port taken between choosing and binding is the machine's doing, not the node's: try other ports.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await WaitReadyAsync(node);
+                    break;
+                }
+                catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+                {
+                    Start(node);
+                }
+            }
+        }
     }
 
     /// <summary>SIGKILL: the node gets no chance to leave the cluster or finish what it was doing.</summary>
@@ -83,6 +111,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             old.Dispose();
         }
 
+        node.ChoosePorts();
         string Port(int p) => p.ToString(CultureInfo.InvariantCulture);
         node.Process = node.IsSilo
             ? new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Silo", "bin", _configuration, "net10.0", "Pacs.Silo.dll"),
@@ -104,7 +133,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         while (DateTime.UtcNow < deadline)
         {
             if (node.Process is not { } process || process.HasExited)
-                throw new InvalidOperationException($"{node.Name} exited with {node.Process?.ExitCode}:\n{Tail(node.Output)}");
+            {
+                // Let the output readers drain before quoting what the node said.
+                var code = node.Process is null ? (int?)null : await node.Process.WaitAsync(TimeSpan.FromSeconds(10));
+                throw new InvalidOperationException($"{node.Name} exited with {code}:\n{Tail(node.Output, 150)}");
+            }
             try
             {
                 using var response = await Http.GetAsync($"http://127.0.0.1:{node.HttpPort}/health/ready");
