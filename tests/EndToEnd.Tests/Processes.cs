@@ -53,6 +53,16 @@ public sealed class ChildProcess : IDisposable
         return _process.ExitCode;
     }
 
+    public int Id => _process.Id;
+
+    /// <summary>SIGKILL, no goodbye: what a crashed node or an OOM kill looks like to the rest of the cluster.</summary>
+    public void KillHard()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit(10_000);
+    }
+
     public void Dispose()
     {
         try
