@@ -53,8 +53,6 @@ public sealed class ChildProcess : IDisposable
         return _process.ExitCode;
     }
 
-    public int Id => _process.Id;
-
     /// <summary>SIGKILL, no goodbye: what a crashed node or an OOM kill looks like to the rest of the cluster.</summary>
     public void KillHard()
     {
