@@ -39,6 +39,12 @@ builder.UseOrleansClient(client =>
         o.Invariant = "Npgsql";
         o.ConnectionString = pacs.Database;
     });
+    // docs/operations.md, "Cluster membership": new silos are found within seconds, and a grain call whose answer
+    // died with its silo fails well inside a modality's DIMSE timeout (the ingest funnel then asks the index).
+    client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = TimeSpan.FromSeconds(10));
+    client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = TimeSpan.FromSeconds(15));
+    client.Services.Configure<GatewayOptions>(builder.Configuration.GetSection("Orleans:Gateway"));
+    client.Services.Configure<ClientMessagingOptions>(builder.Configuration.GetSection("Orleans:Messaging"));
 });
 
 builder.Services.AddArchiveIngest();

@@ -53,6 +53,7 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
         }
 
         _recordedPatient = snapshot.Patient;
+        LogActivated(logger, _studyInstanceUid, snapshot.Instances.Count);
     }
 
     public async Task<CommitResult> CommitAsync(InstanceRecord instance)
@@ -351,6 +352,9 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
 
         public TaskCompletionSource<CommitResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Debug, Message = "Study {StudyInstanceUid}: activated with {Count} indexed instance(s)")]
+    private static partial void LogActivated(ILogger logger, string studyInstanceUid, int count);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Study {StudyInstanceUid}: different bytes for {SopInstanceUid} rejected by policy")]
     private static partial void LogRejected(ILogger logger, string studyInstanceUid, string sopInstanceUid);

@@ -52,6 +52,21 @@ builder.UseOrleans(silo =>
     });
     silo.Configure<SiloOptions>(options => options.SiloName = pacs.SiloName ?? $"silo-{pacs.SiloPort}");
     silo.ConfigureEndpoints(IPAddress.Parse(pacs.AdvertisedAddress), pacs.SiloPort, pacs.GatewayPort, listenOnAnyHostAddress: false);
+    // Failure detection in seconds, not minutes (docs/operations.md, "Cluster membership"): a dead silo's grains are
+    // unreachable until it is declared dead, and every C-STORE for its studies waits or fails meanwhile.
+    silo.Configure<ClusterMembershipOptions>(membership =>
+    {
+        membership.ProbeTimeout = TimeSpan.FromSeconds(2);
+        membership.NumMissedProbesLimit = 3;
+        membership.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+        membership.NumMissedTableIAmAliveLimit = 3;
+        membership.TableRefreshTimeout = TimeSpan.FromSeconds(10);
+        membership.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(30);
+        membership.DefunctSiloExpiration = TimeSpan.FromDays(1);
+        membership.DefunctSiloCleanupPeriod = TimeSpan.FromHours(1);
+    });
+    // Operators may override any of them (Orleans:ClusterMembership:ProbeTimeout=00:00:05, ...).
+    silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:ClusterMembership"));
     silo.UseArchiveStorage(pacs.Database);
     silo.AddArchiveGrains();
 });

@@ -100,7 +100,7 @@ internal static class RetrieveResource
 
     /// <summary>
     /// Re-encodes a native data set in <paramref name="target"/>: the header through the writer, the pixel data value
-    /// streamed. Elements after Pixel Data (only Data Set Trailing Padding in practice) are not sent.
+    /// streamed, then the (short) elements after it re-encoded; a tail over 1 MiB is not sent.
     /// </summary>
     private static async Task ConvertAsync(Stream output, string blobKey, DicomTransferSyntax stored, DicomTransferSyntax target,
         IBlobStore blobs, PixelDataLocator locator, CancellationToken cancellationToken)
@@ -130,7 +130,18 @@ internal static class RetrieveResource
             await output.WriteAsync(element.AsMemory(0, 8), cancellationToken).ConfigureAwait(false);
         }
         await BlobCopy.CopyRangeAsync(blobs, blobKey, layout.Value, layout.SwapUnit, output, cancellationToken).ConfigureAwait(false);
+
+        // Elements after Pixel Data (Data Set Trailing Padding, in practice) are short: re-encoded like the header.
+        var tailOffset = layout.Value.Offset + layout.Value.Length;
+        await using var tail = await blobs.OpenReadAsync(blobKey, tailOffset, MaxTail + 1, cancellationToken).ConfigureAwait(false);
+        using var tailBytes = new MemoryStream();
+        await tail.CopyToAsync(tailBytes, cancellationToken).ConfigureAwait(false);
+        if (tailBytes.Length is 0 or > MaxTail) return;
+        var trailing = DicomReader.ReadDataset(tailBytes.ToArray(), stored).Dataset;
+        await output.WriteAsync(DicomWriter.ToBytes(trailing, target), cancellationToken).ConfigureAwait(false);
     }
+
+    private const int MaxTail = 1024 * 1024;
 
     /// <summary>Values the header read left in the blob (64 KiB or more) are read now, so the writer can encode them.</summary>
     private static async Task LoadBulkValuesAsync(DicomDataset dataset, string blobKey, DicomTransferSyntax stored, IBlobStore blobs, CancellationToken cancellationToken)

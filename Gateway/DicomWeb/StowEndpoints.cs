@@ -54,7 +54,7 @@ internal static partial class StowEndpoints
         }
 
         var request = http.Request;
-        var response = new StowResponse($"{request.Scheme}://{request.Host}{request.PathBase}", study);
+        var response = new StowResponse(DicomWebUris.BaseUrl(request), study);
         var source = "user:" + (http.User.Identity?.Name is { Length: > 0 } name ? name : "anonymous");
         var ingestRequest = new IngestRequest { Source = source, ExpectedStudyInstanceUid = study };
 
@@ -70,13 +70,7 @@ internal static partial class StowEndpoints
             return Respond(response);
         }
 
-        var reader = new MultipartReader(boundary, request.Body, ReadBufferSize)
-        {
-            // Bounded part headers (hostile input guard); the bodies themselves are streamed, never limited here.
-            HeadersCountLimit = 32,
-            HeadersLengthLimit = 16 * 1024,
-            BodyLengthLimit = null,
-        };
+        var reader = CreateReader(boundary, request.Body);
 
         var parts = 0;
         while (true)
@@ -137,6 +131,17 @@ internal static partial class StowEndpoints
         LogStored(logger, response.StoredCount, response.FailedCount);
         return Respond(response);
     }
+
+    /// <summary>
+    /// The multipart/related reader (RFC 2046 5.1): bounded part headers (hostile input guard), bodies streamed
+    /// through a fixed buffer and never limited here.
+    /// </summary>
+    internal static MultipartReader CreateReader(string boundary, Stream body) => new(boundary, body, ReadBufferSize)
+    {
+        HeadersCountLimit = 32,
+        HeadersLengthLimit = 16 * 1024,
+        BodyLengthLimit = null,
+    };
 
     private static IResult Respond(StowResponse response) => new DicomJsonResult(DicomJsonWriter.ToUtf8Bytes(response.ToDataset()), response.StatusCode);
 

@@ -7,6 +7,7 @@ namespace Pacs.Gateway.DicomWeb;
 /// The Store Instances response (PS3.18 10.5.3): one ReferencedSOPSequence item per stored instance, one
 /// FailedSOPSequence item per refused part, and the HTTP status the mix calls for.
 /// </summary>
+/// <param name="baseUrl">The DICOMweb root as the client reached it (<see cref="DicomWebUris.BaseUrl"/>).</param>
 internal sealed class StowResponse(string baseUrl, string? requestStudyUid)
 {
     // PS3.18 Table 10.5.3-1 failure reasons (values from PS3.4 / PS3.7 status codes).
@@ -83,7 +84,7 @@ internal sealed class StowResponse(string baseUrl, string? requestStudyUid)
         var study = requestStudyUid ?? (_studies.Count == 1 ? _studies.First() : null);
         if (study is not null && _referenced.Count > 0)
         {
-            ds.SetString(DicomTag.RetrieveURL, DicomVR.UR, $"{baseUrl}/dicom-web/studies/{study}");
+            ds.SetString(DicomTag.RetrieveURL, DicomVR.UR, DicomWebUris.Study(baseUrl, study));
         }
 
         if (_failed.Count > 0)
@@ -99,8 +100,7 @@ internal sealed class StowResponse(string baseUrl, string? requestStudyUid)
         return ds;
     }
 
-    private string InstanceUrl(IngestResult r) =>
-        $"{baseUrl}/dicom-web/studies/{r.StudyInstanceUid}/series/{r.SeriesInstanceUid}/instances/{r.SopInstanceUid}";
+    private string InstanceUrl(IngestResult r) => DicomWebUris.Instance(baseUrl, r.StudyInstanceUid!, r.SeriesInstanceUid!, r.SopInstanceUid!);
 
     private static DicomDataset Item(string? sopClassUid, string? sopInstanceUid)
     {

@@ -27,6 +27,59 @@ internal sealed class BlobIntents(NpgsqlDataSource dataSource, IBlobStore blobs)
     public Task<IReadOnlyList<string>> ReclaimAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken) =>
         ReclaimCoreAsync(keys.ToArray(), olderThan: null, limit: keys.Count, cancellationToken);
 
+    /// <summary>
+    /// Decides a commit whose grain call failed without a definite answer (the silo died after COMMIT, the answer was
+    /// lost, the call timed out): true when the index holds <paramref name="sopInstanceUid"/> with OUR blob and hash,
+    /// false when it does not, in which case our blob and intent are gone when this returns. Waiting for the intent
+    /// row's lock (no SKIP LOCKED) lets a commit still in flight on PostgreSQL finish or roll back first; once it is
+    /// released and the row deleted, a late commit of the same key is refused by the grain (its intent claim finds
+    /// nothing), so the answer given here stays true. Throws when the database cannot decide (the caller then reports
+    /// a failure and leaves the intent to the reconciler).
+    /// </summary>
+    public async Task<bool> SettleAsync(string key, string sopInstanceUid, byte[] contentSha256, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var bound = new NpgsqlCommand("SET LOCAL lock_timeout = '10s'", connection, transaction))
+        {
+            // A commit wedged on a half-open connection must not hold this sender for ever.
+            await bound.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        bool intentHeld;
+        await using (var lockIntent = new NpgsqlCommand("SELECT 1 FROM pacs_blob_intents WHERE blob_key = $1 FOR UPDATE", connection, transaction))
+        {
+            lockIntent.Parameters.Add(new NpgsqlParameter { Value = key });
+            intentHeld = await lockIntent.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+        }
+
+        bool indexed;
+        await using (var check = new NpgsqlCommand(
+            "SELECT EXISTS (SELECT 1 FROM pacs_instances WHERE sop_instance_uid = $1 AND blob_key = $2 AND content_sha256 = $3)", connection, transaction))
+        {
+            check.Parameters.Add(new NpgsqlParameter { Value = sopInstanceUid });
+            check.Parameters.Add(new NpgsqlParameter { Value = key });
+            check.Parameters.Add(new NpgsqlParameter { Value = contentSha256 });
+            indexed = (bool)(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        if (!indexed && intentHeld)
+        {
+            // Under the lock: no commit can claim this key any more once the row is gone.
+            await blobs.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (intentHeld)
+        {
+            await using var delete = new NpgsqlCommand("DELETE FROM pacs_blob_intents WHERE blob_key = $1", connection, transaction);
+            delete.Parameters.Add(new NpgsqlParameter { Value = key });
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return indexed;
+    }
+
     /// <summary>The reconciler's pass: orphan intents older than <paramref name="olderThan"/>, at most <paramref name="limit"/>.</summary>
     public Task<IReadOnlyList<string>> ReclaimOrphansAsync(DateTimeOffset olderThan, int limit, CancellationToken cancellationToken) =>
         ReclaimCoreAsync(null, olderThan, limit, cancellationToken);

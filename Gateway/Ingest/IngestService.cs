@@ -131,8 +131,14 @@ internal sealed partial class IngestService(
             catch (Exception e)
             {
                 LogIndexFailed(logger, e, identity.Study);
-                // Deleted only if the index does not use it (the commit may have landed after all).
-                await ReclaimQuietlyAsync(key).ConfigureAwait(false);
+                // A failed call is not a failed commit: the silo may have died after COMMIT, or the answer was lost.
+                // The index decides; answering "failure" for a row that exists would be a lie the sender acts on.
+                if (await SettleQuietlyAsync(key, identity.Sop, digest).ConfigureAwait(false))
+                {
+                    LogCommitLanded(logger, identity.Study);
+                    return Result(IngestStatus.Stored, identity, null, warnings);
+                }
+
                 return Result(IngestStatus.OutOfResources, identity, "Index unavailable", warnings);
             }
 
@@ -320,6 +326,20 @@ internal sealed partial class IngestService(
         }
     }
 
+    /// <summary>True only when the index holds our instance; false also when the database cannot tell (the intent stays).</summary>
+    private async Task<bool> SettleQuietlyAsync(string key, string sopInstanceUid, byte[] sha256)
+    {
+        try
+        {
+            return await intents.SettleAsync(key, sopInstanceUid, sha256, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidOperationException)
+        {
+            LogReclaimDeferred(logger, e);
+            return false;
+        }
+    }
+
     /// <summary>A refused instance's remaining bytes are still read, so the sender's stream ends where it should.</summary>
     private static async Task DrainQuietlyAsync(Stream source, CancellationToken cancellationToken)
     {
@@ -343,6 +363,9 @@ internal sealed partial class IngestService(
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Ingest: {Source} went away mid-instance")]
     private static partial void LogAborted(ILogger logger, Exception exception, string source);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Ingest: the index call for study {StudyInstanceUid} failed but its commit had landed; acknowledged")]
+    private static partial void LogCommitLanded(ILogger logger, string studyInstanceUid);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Ingest: blob reclaim deferred to the reconciler")]
     private static partial void LogReclaimDeferred(ILogger logger, Exception exception);

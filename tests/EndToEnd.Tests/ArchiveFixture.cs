@@ -12,6 +12,7 @@ public sealed class ArchiveFixture : IAsyncLifetime
     public const string AeTitle = "CLINTON";
     public const string DestinationAe = "DEST";
     public const string AdminToken = "e2e-admin-token";
+    public const int MaxQidoResults = 50;
 
     private PostgresServer? _postgres;
     private ChildProcess? _silo;
@@ -29,6 +30,9 @@ public sealed class ArchiveFixture : IAsyncLifetime
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     public string GatewayLog => _gateway?.Output ?? "";
+
+    /// <summary>The gateway's process id (its memory is read from /proc).</summary>
+    public int GatewayProcessId => _gateway?.Id ?? 0;
 
     public async Task InitializeAsync()
     {
@@ -55,7 +59,9 @@ public sealed class ArchiveFixture : IAsyncLifetime
             "--Pacs:Nodes:0:AeTitle", DestinationAe,
             "--Pacs:Nodes:0:Host", "127.0.0.1",
             "--Pacs:Nodes:0:Port", DestinationPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--Pacs:AdminToken", AdminToken]);
+            "--Pacs:AdminToken", AdminToken,
+            // Small enough that the DICOMweb tests see QIDO truncation and its Warning header.
+            "--Pacs:DicomWeb:MaxQidoResults", MaxQidoResults.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         await WaitReadyAsync(_gateway, $"http://127.0.0.1:{HttpPort}/health/ready", "gateway");
     }
 
@@ -103,6 +109,13 @@ public sealed class ArchiveFixture : IAsyncLifetime
 
     // tests/EndToEnd.Tests/bin/<Configuration>/net10.0/: the silo and gateway were built in the same configuration.
     private static string ConfigurationName() => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+}
+
+/// <summary>The DICOMweb tests get an archive of their own: they store and delete data the DIMSE tests would count.</summary>
+[CollectionDefinition(Name)]
+public sealed class DicomWebArchiveCollection : ICollectionFixture<ArchiveFixture>
+{
+    public const string Name = "dicomweb-archive";
 }
 
 [CollectionDefinition(Name)]

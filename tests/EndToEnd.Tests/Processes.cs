@@ -34,6 +34,7 @@ public sealed class ChildProcess : IDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
+    public int Id => _process.Id;
     public int ExitCode => _process.ExitCode;
 
     public async Task<int> WaitAsync(TimeSpan timeout)
@@ -50,6 +51,14 @@ public sealed class ChildProcess : IDisposable
         }
         _process.WaitForExit();
         return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL, no goodbye: what a crashed node or an OOM kill looks like to the rest of the cluster.</summary>
+    public void KillHard()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit(10_000);
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -253,6 +254,136 @@ public sealed class IngestServiceTests : IClassFixture<ArchiveClusterFixture>, I
         Assert.True(await _blobs.ExistsAsync(indexedKey, CancellationToken.None));
         Assert.Equal(["young/1.dcm"], await ListAsync("SELECT blob_key FROM pacs_blob_intents"));
         await ExecuteAsync("DELETE FROM pacs_blob_intents");
+    }
+
+    [Fact]
+    public async Task Store_GrainAnswerLostAfterCommit_SettledByTheIndexAsStored()
+    {
+        var (file, sop) = await FreshFileAsync("CT_small.dcm");
+        var ingest = WithStudyGrainCalls(LostAnswer.AfterCommit, out _);
+
+        var result = await ingest.StoreAsync(Part10, new MemoryStream(file), CancellationToken.None);
+
+        // The row exists, so the only true answer is success; its blob is kept and the intent is done.
+        Assert.Equal(IngestStatus.Stored, result.Status);
+        Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM pacs_instances WHERE sop_instance_uid = $1", sop));
+        var key = await ScalarAsync<string>("SELECT blob_key FROM pacs_instances WHERE sop_instance_uid = $1", sop);
+        Assert.Equal(file.AsSpan((int)DicomReader.ReadFile(file).DatasetOffset).ToArray(), await ReadBlobAsync(key));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM pacs_blob_intents"));
+    }
+
+    [Fact]
+    public async Task Store_GrainCallFailsBeforeCommit_OutOfResourcesNoRowNoBlobNoIntent()
+    {
+        var (file, sop) = await FreshFileAsync("CT_small.dcm");
+        var ingest = WithStudyGrainCalls(LostAnswer.BeforeCommit, out _);
+
+        var result = await ingest.StoreAsync(Part10, new MemoryStream(file), CancellationToken.None);
+
+        Assert.Equal(IngestStatus.OutOfResources, result.Status);
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM pacs_instances WHERE sop_instance_uid = $1", sop));
+        AssertNoBlobs();
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM pacs_blob_intents"));
+    }
+
+    [Fact]
+    public async Task Store_CommitArrivesAfterTheFailureWasReported_GrainRefusesIt()
+    {
+        // The call failed and the sender was told so; a commit of that record still on its way (a slow silo) must not
+        // create a row whose blob the settlement already deleted.
+        var (file, sop) = await FreshFileAsync("CT_small.dcm");
+        var ingest = WithStudyGrainCalls(LostAnswer.BeforeCommit, out var seen);
+        var result = await ingest.StoreAsync(Part10, new MemoryStream(file), CancellationToken.None);
+        Assert.Equal(IngestStatus.OutOfResources, result.Status);
+        var record = Assert.Single(seen);
+
+        var late = _fixture.Cluster.Client.GetGrain<Grains.IStudyGrain>(Grains.IStudyGrain.KeyFor(record.StudyInstanceUid)).CommitAsync(record);
+
+        await Assert.ThrowsAsync<Grains.ArchiveIndexException>(() => late);
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM pacs_instances WHERE sop_instance_uid = $1", sop));
+        AssertNoBlobs();
+    }
+
+    private async Task<(byte[] File, string Sop)> FreshFileAsync(string name)
+    {
+        var file = await File.ReadAllBytesAsync(Path.Combine("Corpus", name));
+        var dataset = DicomReader.ReadFile(file).Dataset;
+        await DeleteIfIndexedAsync(dataset.GetString(DicomTag.StudyInstanceUID)!);
+        foreach (var blob in Directory.GetFiles(_root, "*.dcm", SearchOption.AllDirectories))
+        {
+            File.Delete(blob);
+        }
+
+        return (file, dataset.GetString(DicomTag.SOPInstanceUID)!);
+    }
+
+    /// <summary>The same funnel, but every study grain call loses its answer (a silo killed mid-call).</summary>
+    private IngestService WithStudyGrainCalls(LostAnswer when, out List<Grains.InstanceRecord> seen)
+    {
+        seen = [];
+        var factory = DispatchProxy.Create<IGrainFactory, LosingGrainFactory>();
+        ((LosingGrainFactory)(object)factory).Configure(_fixture.Cluster.Client, when, seen);
+        return new IngestService(_blobs, _intents, factory, NullLogger<IngestService>.Instance);
+    }
+
+    internal enum LostAnswer
+    {
+        BeforeCommit,
+        AfterCommit,
+    }
+
+    /// <summary>An IGrainFactory whose study grains lose their answers; proxies, so Orleans never sees a grain class here.</summary>
+    public class LosingGrainFactory : DispatchProxy
+    {
+        private IGrainFactory _inner = null!;
+        private LostAnswer _when;
+        private List<Grains.InstanceRecord> _seen = null!;
+
+        internal void Configure(IGrainFactory inner, LostAnswer when, List<Grains.InstanceRecord> seen) => (_inner, _when, _seen) = (inner, when, seen);
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            var result = targetMethod!.Invoke(_inner, args);
+            if (result is Grains.IStudyGrain grain)
+            {
+                var proxy = Create<Grains.IStudyGrain, LosingStudyGrain>();
+                ((LosingStudyGrain)(object)proxy).Configure(grain, _when, _seen);
+                return proxy;
+            }
+
+            return result;
+        }
+    }
+
+    public class LosingStudyGrain : DispatchProxy
+    {
+        private Grains.IStudyGrain _inner = null!;
+        private LostAnswer _when;
+        private List<Grains.InstanceRecord> _seen = null!;
+
+        internal void Configure(Grains.IStudyGrain inner, LostAnswer when, List<Grains.InstanceRecord> seen) => (_inner, _when, _seen) = (inner, when, seen);
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name != nameof(Grains.IStudyGrain.CommitAsync))
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+
+            var record = (Grains.InstanceRecord)args![0]!;
+            _seen.Add(record);
+            return CommitAndLoseAnswerAsync(record);
+        }
+
+        private async Task<Grains.CommitResult> CommitAndLoseAnswerAsync(Grains.InstanceRecord record)
+        {
+            if (_when == LostAnswer.AfterCommit)
+            {
+                await _inner.CommitAsync(record);
+            }
+
+            throw new SiloUnavailableException("test: the silo died before answering");
+        }
     }
 
     private void AssertNoBlobs() =>

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The archive (1 silo + 1 gateway, an fsync before every acknowledgement) on the shared harness
+# (../shared/bench/run.sh), with CPU-seconds of silo and gateway per 1,000 stored instances.
+# Run the references in the same session: ../shared/bench/start-orthanc.sh sqlite|pgindex + run.sh, and
+# ../shared/bench/physical.sh for dcmtk storescp. Everything on 127.0.0.1, bounded in time.
+#   loadtests/archive-bench.sh            # RUNS=3, store workloads then echo/find/move
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BENCH="${BENCH:-$ROOT/../shared/bench}"
+DATA="${PACS_BENCH_DATA:-/tmp/pacs-bench-archive}"
+RESULTS="${RESULTS_DIR:-/tmp/pacs-bench-results}"
+export RUNS="${RUNS:-3}" DATA_DIR="${DATA_DIR:-/tmp/bench-data}" RESULTS_DIR="$RESULTS"
+HTTP=18080 DICOM=14112 TOKEN="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+mkdir -p "$RESULTS"
+
+"$ROOT/pacs" down --data "$DATA" >/dev/null 2>&1 || true
+rm -rf "$DATA"
+Pacs__AdminToken="$TOKEN" "$ROOT/pacs" up --detach --data "$DATA" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port 55442 --ae CLINTON
+trap '"$ROOT/pacs" down --data "$DATA" >/dev/null 2>&1 || true' EXIT
+curl -fsS -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"host":"127.0.0.1","port":14243,"description":"bench move destination"}' \
+  "http://127.0.0.1:$HTTP/api/admin/nodes/BENCHSCP" >/dev/null
+
+ENV="$RESULTS/clinton.env"
+cat >"$ENV" <<ENVF
+TARGET_NAME=clinton-pacs
+TARGET_INFO=Clinton PACS $(git -C "$ROOT" rev-parse --short HEAD): 1 silo, 1 gateway, PostgreSQL index, filesystem blobs, fsync per instance
+DICOM_HOST=127.0.0.1
+DICOM_PORT=$DICOM
+CALLED_AET=CLINTON
+CALLING_AET=BENCHSCU
+DICOMWEB_BASE=http://127.0.0.1:$HTTP/dicom-web
+MOVE_DEST_AET=BENCHSCP
+MOVE_DEST_PORT=14243
+TARGET_DISK_CMD=du -sb $DATA/blobs $DATA/pg/data
+ENVF
+
+cpu() {  # cpu NAME -> utime+stime in seconds of the process named in DATA/run/NAME.pid
+  local pid; pid=$(cat "$DATA/run/$1.pid")
+  awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$pid/stat"
+}
+count() { runuser -u postgres -- psql -h "$DATA/pg/sock" -p 55442 -d pacs -Atc "select count(*) from pacs_instances"; }
+
+s0=$(cpu silo-0); g0=$(cpu gateway-0); n0=$(count)
+WORKLOADS="store-1 store-4" "$BENCH/run.sh" "$ENV"
+s1=$(cpu silo-0); g1=$(cpu gateway-0); n1=$(count)
+awk -v s="$(echo "$s1 - $s0" | bc)" -v g="$(echo "$g1 - $g0" | bc)" -v n="$((n1 - n0))" \
+  'BEGIN { printf "CPU per 1000 instances stored (%d instances): silo %.2f s, gateway %.2f s\n", n, s * 1000 / n, g * 1000 / n }' \
+  | tee "$RESULTS/clinton-cpu.txt"
+WORKLOADS="${WORKLOADS_AFTER:-echo find move}" "$BENCH/run.sh" "$ENV"
