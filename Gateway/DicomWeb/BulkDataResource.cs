@@ -33,11 +33,7 @@ internal static class BulkDataResource
             {
                 mediaType = PixelMediaTypes.ForFrames(stored).MediaType;
                 length = layout.Fragments.Sum(f => f.Length);
-                write = async output =>
-                {
-                    foreach (var f in layout.Fragments)
-                        await BlobCopy.CopyRangeAsync(blobs, found.BlobKey, f, 1, output, cancellationToken).ConfigureAwait(false);
-                };
+                write = output => BlobCopy.CopyFragmentsAsync(blobs, found.BlobKey, layout.Fragments, output, cancellationToken);
             }
             else
             {

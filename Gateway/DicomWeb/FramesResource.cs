@@ -83,7 +83,6 @@ internal static class FramesResource
             await BlobCopy.CopyRangeAsync(blobs, blobKey, layout.NativeFrame(frame)!.Value, layout.SwapUnit, output, cancellationToken).ConfigureAwait(false);
             return;
         }
-        foreach (var i in fragmentsOfFrames[frame])
-            await BlobCopy.CopyRangeAsync(blobs, blobKey, layout.Fragments[i], 1, output, cancellationToken).ConfigureAwait(false);
+        await BlobCopy.CopyFragmentsAsync(blobs, blobKey, fragmentsOfFrames[frame].Select(i => layout.Fragments[i]), output, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -29,19 +29,29 @@ public sealed class PixelDataLocator(IBlobStore blobs)
     public async ValueTask<PixelDataLayout?> LocateAsync(string blobKey, DicomTransferSyntax syntax, CancellationToken cancellationToken)
     {
         if (_cache.TryGetValue(blobKey, out var cached)) return cached;
+        return (await ReadAsync(blobKey, syntax, cancellationToken).ConfigureAwait(false)).Layout;
+    }
+
+    /// <summary>
+    /// The header (up to Pixel Data; values of 4 MiB or more left as <see cref="BulkDataReference"/>s) and the layout of
+    /// the Pixel Data (null when there is none): what rendering needs, with one header read.
+    /// </summary>
+    public async ValueTask<(DicomDataset Header, PixelDataLayout? Layout)> ReadAsync(string blobKey, DicomTransferSyntax syntax, CancellationToken cancellationToken)
+    {
         if (syntax.IsDeflated) throw DicomWebException.NotAcceptable("Frames and pixel bulk data of deflated instances are not offered.");
 
         DicomReadResult header;
         await using (var stream = await blobs.OpenReadAsync(blobKey, cancellationToken: cancellationToken).ConfigureAwait(false))
             header = await DicomReader.ReadDatasetAsync(stream, syntax, HeaderOptions, cancellationToken).ConfigureAwait(false);
-        if (!header.StoppedAtPixelData) return null;
-
         var ds = header.Dataset;
+        if (!header.StoppedAtPixelData) return (ds, null);
+        if (_cache.TryGetValue(blobKey, out var cached)) return (ds, cached);
+
         var layout = await ReadElementAsync(blobKey, syntax, header.EndOffset, ds, cancellationToken).ConfigureAwait(false);
-        if (layout is null) return null;
+        if (layout is null) return (ds, null);
         if (_cache.Count >= MaxCachedLayouts) _cache.Clear();
         _cache[blobKey] = layout;
-        return layout;
+        return (ds, layout);
     }
 
     private async Task<PixelDataLayout?> ReadElementAsync(string blobKey, DicomTransferSyntax syntax, long elementOffset, DicomDataset ds, CancellationToken cancellationToken)

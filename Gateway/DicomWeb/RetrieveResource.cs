@@ -85,7 +85,11 @@ internal static class RetrieveResource
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static async Task WritePart10Async(Stream output, IndexedInstance instance, DicomTransferSyntax stored, DicomTransferSyntax target,
+    /// <summary>
+    /// One instance as a Part 10 stream in <paramref name="target"/> (WADO-RS parts, WADO-URI application/dicom): the
+    /// blob copied as it is read when the syntax is unchanged, else a native-to-native conversion.
+    /// </summary>
+    internal static async Task WritePart10Async(Stream output, IndexedInstance instance, DicomTransferSyntax stored, DicomTransferSyntax target,
         IBlobStore blobs, PixelDataLocator locator, CancellationToken cancellationToken)
     {
         await output.WriteAsync(Part10Prefix(instance.SopClassUid, instance.SopInstanceUid, target), cancellationToken).ConfigureAwait(false);
@@ -93,6 +97,14 @@ internal static class RetrieveResource
         {
             await using var blob = await blobs.OpenReadAsync(instance.BlobKey, cancellationToken: cancellationToken).ConfigureAwait(false);
             await blob.CopyToAsync(output, 128 * 1024, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (stored.IsDeflated || !NativeTargets.Any(t => t.Uid == target.Uid))
+        {
+            // Conversions WADO-RS does not offer (from deflated, whose bytes cannot be addressed by range (PS3.5 A.5), or
+            // to big endian or deflated), asked for by WADO-URI's transferSyntax: the data set is read whole and rewritten.
+            var dataset = DicomReader.ReadDataset(await BlobCopy.ReadAllAsync(blobs, instance.BlobKey, cancellationToken).ConfigureAwait(false), stored).Dataset;
+            await output.WriteAsync(DicomWriter.ToBytes(dataset, target), cancellationToken).ConfigureAwait(false);
             return;
         }
         await ConvertAsync(output, instance.BlobKey, stored, target, blobs, locator, cancellationToken).ConfigureAwait(false);
@@ -197,6 +209,22 @@ internal static class BlobCopy
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The fragments of encapsulated Pixel Data one after the other (PS3.5 A.4): a frame, or a video's stream.</summary>
+    public static async Task CopyFragmentsAsync(IBlobStore blobs, string blobKey, IEnumerable<BlobRange> fragments, Stream output, CancellationToken cancellationToken)
+    {
+        foreach (var fragment in fragments)
+            await CopyRangeAsync(blobs, blobKey, fragment, 1, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A whole blob in memory: only for deflated data sets, of which no range can be read (PS3.5 A.5).</summary>
+    public static async Task<byte[]> ReadAllAsync(IBlobStore blobs, string blobKey, CancellationToken cancellationToken)
+    {
+        await using var source = await blobs.OpenReadAsync(blobKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var copy = new MemoryStream();
+        await source.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+        return copy.ToArray();
     }
 
     public static async Task<byte[]> ReadRangeAsync(IBlobStore blobs, string blobKey, BlobRange range, int swapUnit, CancellationToken cancellationToken)

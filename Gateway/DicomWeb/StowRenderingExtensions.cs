@@ -6,10 +6,9 @@ namespace Pacs.Gateway;
 
 public static class StowRenderingExtensions
 {
-    /// <summary>What rendering and WADO-URI need: the instance locator over the index (needs the NpgsqlDataSource).</summary>
+    /// <summary>What rendering and WADO-URI need: the index reader, blob store and pixel data locator, bundled.</summary>
     public static IServiceCollection AddDicomWebRendering(this IServiceCollection services)
     {
-        services.AddSingleton<InstanceLocator>();
         services.AddSingleton<RenderingServices>();
         return services;
     }

@@ -69,6 +69,36 @@ public sealed class IndexQuery
     internal const int KeyOrdinal = 0;
     internal const int JsonOrdinal = 1;
 
+    // Columns 2 to 7 of every instance row, in both shapes: what IndexReader reads as an IndexedInstance.
+    private const string InstanceColumns = ", i.sop_class_uid, i.sop_instance_uid, i.transfer_syntax_uid, i.blob_key, s.study_instance_uid, se.series_instance_uid";
+    private const string InstanceFrom = " from pacs_instances i join pacs_series se on se.series_key = i.series_key join pacs_studies s on s.study_key = i.study_key join pacs_patients p on p.patient_key = s.patient_key";
+
+    /// <summary>
+    /// The instance a series or study thumbnail shows (PS3.18 10.4.1.1.4 leaves the choice to the origin server), in
+    /// the columns of the Instances shape: the middle instance by Instance Number, images first; for a study, that of
+    /// its first series (by Series Number) with images.
+    /// </summary>
+    public static (string Sql, NpgsqlParameter[] Parameters) Representative(string study, string? series)
+    {
+        var scope = series is null
+            ? """
+              i.series_key = (select se.series_key from pacs_series se join pacs_studies s on s.study_key = se.study_key
+                  where s.study_instance_uid = @study
+                  order by not exists (select 1 from pacs_instances i where i.series_key = se.series_key and i.rows is not null),
+                           se.series_number nulls last, se.series_instance_uid
+                  limit 1)
+              """
+            : "s.study_instance_uid = @study and se.series_instance_uid = @series";
+        var sql = $"""
+            select * from (
+                select i.instance_key, null::jsonb{InstanceColumns},
+                       row_number() over (order by i.rows is null, i.instance_number nulls last, i.sop_instance_uid) as n, count(*) over () as total
+                {InstanceFrom} where {scope}) x
+            where n = (total + 1) / 2
+            """;
+        return (sql, series is null ? [new("study", study)] : [new("study", study), new("series", series)]);
+    }
+
     public static IndexQuery Build(DicomQuery query, IndexQueryShape shape = IndexQueryShape.Candidates)
     {
         var builder = new Builder(query.Level);
@@ -375,8 +405,7 @@ public sealed class IndexQuery
                 sb.Append("i.instance_key, ");
                 if (withJson) sb.Append(P).Append(" || ").Append(S).Append(" || ").Append(Se).Append(" || ").Append(I);
                 else sb.Append("null::jsonb");
-                sb.Append(", i.sop_class_uid, i.sop_instance_uid, i.transfer_syntax_uid, i.blob_key, s.study_instance_uid, se.series_instance_uid")
-                    .Append(" from pacs_instances i join pacs_series se on se.series_key = i.series_key join pacs_studies s on s.study_key = i.study_key join pacs_patients p on p.patient_key = s.patient_key");
+                sb.Append(InstanceColumns).Append(InstanceFrom);
                 AppendWhere(sb);
                 sb.Append(" order by s.study_key, se.series_number nulls last, se.series_key, i.instance_number nulls last, i.instance_key");
             }
@@ -409,8 +438,7 @@ public sealed class IndexQuery
                         break;
                     default:
                         sb.Append("i.instance_key, ").Append(P).Append(" || ").Append(S).Append(" || ").Append(Se).Append(" || ").Append(I)
-                            .Append(", i.sop_class_uid, i.sop_instance_uid, i.transfer_syntax_uid, i.blob_key, s.study_instance_uid, se.series_instance_uid")
-                            .Append(" from pacs_instances i join pacs_series se on se.series_key = i.series_key join pacs_studies s on s.study_key = i.study_key join pacs_patients p on p.patient_key = s.patient_key");
+                            .Append(InstanceColumns).Append(InstanceFrom);
                         AppendWhere(sb);
                         sb.Append(" order by s.study_key, se.series_key, i.instance_number nulls last, i.instance_key");
                         break;

@@ -5,6 +5,7 @@ using Npgsql;
 using Pacs.Dicom;
 using Pacs.Dicom.Json;
 using Pacs.Dicom.Query;
+using Pacs.Grains;
 
 namespace Pacs.Gateway.Index;
 
@@ -17,7 +18,10 @@ public sealed record IndexMatch(QueryLevel Level, DicomDataset Candidate, string
 /// <summary>Where an instance's bytes are: what C-MOVE, C-GET (and WADO) need to send it.</summary>
 public sealed record IndexedInstance(string StudyInstanceUid, string SeriesInstanceUid, string SopInstanceUid, string SopClassUid, string TransferSyntaxUid, string BlobKey);
 
-/// <summary>Runs <see cref="IndexQuery"/> statements against the index and reads their rows.</summary>
+/// <summary>
+/// Runs <see cref="IndexQuery"/> statements against the index and reads their rows. A database that cannot answer is
+/// reported as <see cref="ArchiveIndexException"/>, as the grains report it (DICOMweb answers 503).
+/// </summary>
 public sealed class IndexReader(NpgsqlDataSource dataSource)
 {
     /// <summary>Matches streamed in index order; the connection is held while the caller consumes them.</summary>
@@ -29,10 +33,9 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
         var remaining = plan.PagedInSql ? int.MaxValue : query.Limit ?? int.MaxValue;
         if (remaining <= 0) yield break;
 
-        await using var command = dataSource.CreateCommand(plan.Sql);
-        foreach (var p in plan.Parameters) command.Parameters.Add(p);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using var command = Command(plan.Sql, plan.Parameters);
+        await using var reader = await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
+        while (await ReadAsync(reader, cancellationToken).ConfigureAwait(false))
         {
             var match = ReadMatch(query.Level, reader);
             if (postFilter is not null && !InMemoryMatcher.Matches(postFilter, match.Candidate)) continue;
@@ -52,18 +55,53 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
         var plan = IndexQuery.Build(query, IndexQueryShape.Instances);
         var postFilter = plan.PostFilter;
         var list = new List<IndexedInstance>();
-        await using var command = dataSource.CreateCommand(plan.Sql);
-        foreach (var p in plan.Parameters) command.Parameters.Add(p);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using var command = Command(plan.Sql, plan.Parameters);
+        await using var reader = await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
+        while (await ReadAsync(reader, cancellationToken).ConfigureAwait(false))
         {
             if (postFilter is not null && !InMemoryMatcher.Matches(postFilter, ReadJson(reader, IndexQuery.JsonOrdinal))) continue;
-            list.Add(new IndexedInstance(
-                StudyInstanceUid: reader.GetString(6), SeriesInstanceUid: reader.GetString(7),
-                SopInstanceUid: reader.GetString(3), SopClassUid: reader.GetString(2),
-                TransferSyntaxUid: reader.GetString(4), BlobKey: reader.GetString(5)));
+            list.Add(ReadInstance(reader));
         }
         return list;
+    }
+
+    /// <summary>The instance a series (or, without <paramref name="series"/>, a study) thumbnail shows; null when there is none.</summary>
+    public async Task<IndexedInstance?> GetRepresentativeAsync(string study, string? series, CancellationToken cancellationToken)
+    {
+        var (sql, parameters) = IndexQuery.Representative(study, series);
+        await using var command = Command(sql, parameters);
+        await using var reader = await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(reader, cancellationToken).ConfigureAwait(false) ? ReadInstance(reader) : null;
+    }
+
+    // Columns 2 to 7 of the Instances shape.
+    private static IndexedInstance ReadInstance(NpgsqlDataReader reader) => new(
+        StudyInstanceUid: reader.GetString(6), SeriesInstanceUid: reader.GetString(7),
+        SopInstanceUid: reader.GetString(3), SopClassUid: reader.GetString(2),
+        TransferSyntaxUid: reader.GetString(4), BlobKey: reader.GetString(5));
+
+    private NpgsqlCommand Command(string sql, IEnumerable<NpgsqlParameter> parameters)
+    {
+        var command = dataSource.CreateCommand(sql);
+        foreach (var p in parameters) command.Parameters.Add(p);
+        return command;
+    }
+
+    private static Task<NpgsqlDataReader> ExecuteAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        Guarded(command.ExecuteReaderAsync(cancellationToken));
+
+    private static Task<bool> ReadAsync(NpgsqlDataReader reader, CancellationToken cancellationToken) => Guarded(reader.ReadAsync(cancellationToken));
+
+    private static async Task<T> Guarded<T>(Task<T> operation)
+    {
+        try
+        {
+            return await operation.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw new ArchiveIndexException($"Index unavailable: {e.Message}", e);
+        }
     }
 
     private static DicomDataset ReadJson(NpgsqlDataReader reader, int ordinal)

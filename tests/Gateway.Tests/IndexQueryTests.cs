@@ -1,6 +1,8 @@
+using Npgsql;
 using Pacs.Dicom;
 using Pacs.Dicom.Query;
 using Pacs.Gateway.Index;
+using Pacs.Grains;
 
 namespace Pacs.Gateway.Tests;
 
@@ -162,6 +164,32 @@ public sealed class IndexQueryTests(IndexDatabaseFixture fixture)
         var instances = await new IndexReader(fixture.DataSource).GetInstancesAsync(query, CancellationToken.None);
         Assert.Equal(7, instances.Count);
         Assert.Equal(["1.2.3.1", "1.2.3.2"], instances.Select(i => i.StudyInstanceUid).Distinct().Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("1.2.3.2", "1.2.3.2.1", "1.2.3.2.1.2")] // the middle of three by Instance Number
+    [InlineData("1.2.3.2", null, "1.2.3.2.1.2")] // the study's first series by Series Number (1, not the SR's 99)
+    [InlineData("1.2.3.1", null, "1.2.3.1.1.1")] // two instances: the first of them
+    public async Task GetRepresentative_SeriesOrStudy_IsTheMiddleInstance(string study, string? series, string expected)
+    {
+        var found = await new IndexReader(fixture.DataSource).GetRepresentativeAsync(study, series, CancellationToken.None);
+        Assert.Equal(expected, found?.SopInstanceUid);
+        Assert.Equal("blobs/" + expected, found?.BlobKey);
+    }
+
+    [Fact]
+    public async Task GetRepresentative_UnknownSeries_IsNull() =>
+        Assert.Null(await new IndexReader(fixture.DataSource).GetRepresentativeAsync("1.2.3.2", "9.9.9", CancellationToken.None));
+
+    [Fact]
+    public async Task IndexReader_DatabaseUnreachable_ThrowsArchiveIndexException()
+    {
+        // Nothing listens on port 1 of the loopback: the connection is refused at once.
+        await using var down = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=5");
+        var query = Parse(Identifier("STUDY", (DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.2")), QueryRetrieveSopClass.StudyRootMove);
+        var e = await Assert.ThrowsAsync<ArchiveIndexException>(() => new IndexReader(down).GetInstancesAsync(query, CancellationToken.None));
+        Assert.IsAssignableFrom<NpgsqlException>(e.InnerException);
+        await Assert.ThrowsAsync<ArchiveIndexException>(() => ToListAsync(new IndexReader(down).FindAsync(query, CancellationToken.None)));
     }
 
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> source)

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Pacs.Dicom;
+using Pacs.Dicom.IO;
 using Pacs.Gateway.Auth;
+using Pacs.Gateway.Index;
 using Pacs.Gateway.Storage;
 
 namespace Pacs.Gateway.DicomWeb.Rendering;
@@ -21,7 +23,7 @@ internal static partial class RenderedEndpoints
 
     public static IEndpointRouteBuilder MapRendered(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/dicom-web/studies/{study}").RequireAuthorization(Policies.Read);
+        var group = app.MapGroup("/dicom-web/studies/{study}").RequireAuthorization(Policies.Read).AddEndpointFilter<DicomWebProblemFilter>();
         group.MapGet("/series/{series}/instances/{instance}/rendered", (HttpContext http, string study, string series, string instance, RenderingServices s, CancellationToken ct) =>
             InstanceAsync(http, s, study, series, instance, null, thumbnail: false, ct));
         group.MapGet("/series/{series}/instances/{instance}/frames/{frame}/rendered", (HttpContext http, string study, string series, string instance, string frame, RenderingServices s, CancellationToken ct) =>
@@ -30,28 +32,30 @@ internal static partial class RenderedEndpoints
             InstanceAsync(http, s, study, series, instance, null, thumbnail: true, ct));
         group.MapGet("/series/{series}/instances/{instance}/frames/{frame}/thumbnail", (HttpContext http, string study, string series, string instance, string frame, RenderingServices s, CancellationToken ct) =>
             InstanceAsync(http, s, study, series, instance, frame, thumbnail: true, ct));
-        group.MapGet("/series/{series}/thumbnail", async (HttpContext http, string study, string series, RenderingServices s, CancellationToken ct) =>
-            await RespondAsync(http, s, await s.Locator.FindSeriesRepresentativeAsync(study, series, ct).ConfigureAwait(false), null, thumbnail: true, ct).ConfigureAwait(false));
-        group.MapGet("/thumbnail", async (HttpContext http, string study, RenderingServices s, CancellationToken ct) =>
-            await RespondAsync(http, s, await s.Locator.FindStudyRepresentativeAsync(study, ct).ConfigureAwait(false), null, thumbnail: true, ct).ConfigureAwait(false));
+        group.MapGet("/series/{series}/thumbnail", (HttpContext http, string study, string series, RenderingServices s, CancellationToken ct) =>
+            RepresentativeAsync(http, s, study, series, ct));
+        group.MapGet("/thumbnail", (HttpContext http, string study, RenderingServices s, CancellationToken ct) =>
+            RepresentativeAsync(http, s, study, null, ct));
         return app;
     }
 
     private static async Task<IResult> InstanceAsync(HttpContext http, RenderingServices services, string study, string series, string instance, string? frame,
         bool thumbnail, CancellationToken cancellationToken)
     {
-        var located = await services.Locator.FindInstanceAsync(study, series, instance, cancellationToken).ConfigureAwait(false);
-        return await RespondAsync(http, services, located, frame, thumbnail, cancellationToken).ConfigureAwait(false);
+        var found = (await DicomWebUris.InstancesAsync(services.Index, study, series, instance, cancellationToken).ConfigureAwait(false))[0];
+        return await RespondAsync(http, services, found, frame, thumbnail, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> RespondAsync(HttpContext http, RenderingServices services, LocatedInstance? located, string? frameText, bool thumbnail,
+    private static async Task<IResult> RepresentativeAsync(HttpContext http, RenderingServices services, string study, string? series, CancellationToken cancellationToken)
+    {
+        var found = await services.Index.GetRepresentativeAsync(study, series, cancellationToken).ConfigureAwait(false)
+            ?? throw DicomWebException.NotFound(series is not null ? $"Series {series} not found." : $"Study {study} not found.");
+        return await RespondAsync(http, services, found, null, thumbnail: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> RespondAsync(HttpContext http, RenderingServices services, IndexedInstance instance, string? frameText, bool thumbnail,
         CancellationToken cancellationToken)
     {
-        if (located is null)
-        {
-            return Problem(StatusCodes.Status404NotFound, "not found", "No such instance in the archive.");
-        }
-
         var query = http.Request.Query;
         if (!RenderedMediaType.TryChoose(query["accept"], http.Request.Headers.Accept, out var format))
         {
@@ -77,13 +81,13 @@ internal static partial class RenderedEndpoints
         }
 
         var options = new RenderOptions(frame, window, vw, vh, quality, format, thumbnail);
-        return await RenderAsync(services.Blobs, located, options, cancellationToken).ConfigureAwait(false);
+        return await RenderAsync(services, instance, options, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Renders one located instance; shared by DICOMweb and WADO-URI.</summary>
-    internal static async Task<IResult> RenderAsync(IBlobStore blobs, LocatedInstance located, RenderOptions options, CancellationToken cancellationToken)
+    /// <summary>Renders one instance; shared by DICOMweb and WADO-URI.</summary>
+    internal static async Task<IResult> RenderAsync(RenderingServices services, IndexedInstance instance, RenderOptions options, CancellationToken cancellationToken)
     {
-        var stored = await StoredInstance.OpenAsync(blobs, located, cancellationToken).ConfigureAwait(false);
+        var stored = await StoredPixels.OpenAsync(services, instance, cancellationToken).ConfigureAwait(false);
         var header = stored.Header;
 
         // Encapsulated documents (PS3.3 C.24.2): PDF, CDA, STL, ... returned in their own media type.
@@ -101,9 +105,9 @@ internal static partial class RenderedEndpoints
             return options.Thumbnail ? Icon(options) : Problem(StatusCodes.Status406NotAcceptable, "not renderable", "The instance has no pixel data.");
         }
 
-        if (stored.TransferSyntax.IsEncapsulated)
+        if (stored.Syntax.IsEncapsulated)
         {
-            if (VideoMediaType(stored.TransferSyntax.Uid) is { } video)
+            if (VideoMediaType(stored.Syntax.Uid) is { } video)
             {
                 // Video (PS3.5 8.2.5 ff.): the fragments are one MPEG stream.
                 return options.Thumbnail ? Icon(options) : new StreamedResult(video, stored.CopyFragmentsAsync);
@@ -116,7 +120,7 @@ internal static partial class RenderedEndpoints
             }
 
             return options.Thumbnail ? Icon(options)
-                : Problem(StatusCodes.Status406NotAcceptable, "not renderable", $"Pixel data in {stored.TransferSyntax.Name} cannot be rendered yet.");
+                : Problem(StatusCodes.Status406NotAcceptable, "not renderable", $"Pixel data in {stored.Syntax.Name} cannot be rendered yet.");
         }
 
         PixelDescription pixels;
@@ -130,7 +134,7 @@ internal static partial class RenderedEndpoints
             }
 
             frameBytes = await stored.ReadNativeFrameAsync(pixels, options.Frame, cancellationToken).ConfigureAwait(false);
-            var image = PixelRenderer.Render(pixels, frameBytes, options.Window, stored.TransferSyntax.IsBigEndian);
+            var image = PixelRenderer.Render(pixels, frameBytes, options.Window, stored.Syntax.IsBigEndian);
             var (w, h) = ImageScaler.Fit(image.Width, image.Height, options.ViewportWidth, options.ViewportHeight);
             if (options.Thumbnail)
             {
@@ -171,8 +175,8 @@ internal static partial class RenderedEndpoints
         return Encoded(new RenderedImage(size, size, 1, pixels), options);
     }
 
-    private static bool IsPassThroughJpeg(StoredInstance stored, RenderOptions options) =>
-        stored.TransferSyntax.Uid == DicomTransferSyntax.JPEGBaseline8Bit.Uid
+    private static bool IsPassThroughJpeg(StoredPixels stored, RenderOptions options) =>
+        stored.Syntax.Uid == DicomTransferSyntax.JPEGBaseline8Bit.Uid
         && (stored.Header.GetInt32(DicomTag.NumberOfFrames) ?? 1) == 1
         && options.Window is null && options.ViewportWidth == 0 && options.ViewportHeight == 0;
 
@@ -233,8 +237,64 @@ internal static partial class RenderedEndpoints
 }
 
 /// <summary>What the rendering endpoints need, resolved once.</summary>
-internal sealed class RenderingServices(InstanceLocator locator, IBlobStore blobs)
+internal sealed class RenderingServices(IndexReader index, IBlobStore blobs, PixelDataLocator locator)
 {
-    public InstanceLocator Locator => locator;
+    public IndexReader Index => index;
     public IBlobStore Blobs => blobs;
+    public PixelDataLocator Locator => locator;
+}
+
+/// <summary>
+/// A stored instance opened for rendering: its header and where its Pixel Data lies (<see cref="PixelDataLocator"/>),
+/// so that one frame is read by range. Deflated data sets, of which no range can be read (PS3.5 A.5), are read whole
+/// and keep their Pixel Data in memory.
+/// </summary>
+internal sealed record StoredPixels(IBlobStore Blobs, string BlobKey, DicomTransferSyntax Syntax, DicomDataset Header, PixelDataLayout? Layout)
+{
+    public bool HasPixelData => Layout is not null || Header.Contains(DicomTag.PixelData);
+
+    public static async Task<StoredPixels> OpenAsync(RenderingServices services, IndexedInstance instance, CancellationToken cancellationToken)
+    {
+        var syntax = DicomTransferSyntax.Resolve(instance.TransferSyntaxUid);
+        if (syntax.IsDeflated)
+        {
+            var bytes = await BlobCopy.ReadAllAsync(services.Blobs, instance.BlobKey, cancellationToken).ConfigureAwait(false);
+            return new StoredPixels(services.Blobs, instance.BlobKey, syntax, DicomReader.ReadDataset(bytes, syntax).Dataset, null);
+        }
+
+        var (header, layout) = await services.Locator.ReadAsync(instance.BlobKey, syntax, cancellationToken).ConfigureAwait(false);
+        return new StoredPixels(services.Blobs, instance.BlobKey, syntax, header, layout);
+    }
+
+    /// <summary>One native frame's bytes (1-based), as stored: by range, or from memory when deflated.</summary>
+    public async Task<byte[]> ReadNativeFrameAsync(PixelDescription pixels, int frame, CancellationToken cancellationToken)
+    {
+        var length = pixels.FrameLength;
+        var start = (frame - 1) * length;
+        if (Layout is null)
+        {
+            var value = Header.TryGetElement(DicomTag.PixelData, out var e) ? e.Value : default;
+            if (start + length > value.Length) throw new RenderingException("Pixel Data shorter than its frames");
+            return value.Slice((int)start, (int)length).ToArray();
+        }
+
+        if (start + length > Layout.Value.Length) throw new RenderingException("Pixel Data shorter than its frames");
+        return await BlobCopy.ReadRangeAsync(Blobs, BlobKey, new BlobRange(Layout.Value.Offset + start, length), 1, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The fragments of encapsulated Pixel Data, Basic Offset Table excluded: video, and single-frame JPEG.</summary>
+    public Task CopyFragmentsAsync(Stream output, CancellationToken cancellationToken) =>
+        BlobCopy.CopyFragmentsAsync(Blobs, BlobKey, Layout?.Fragments ?? [], output, cancellationToken);
+
+    /// <summary>A value the header read left in the blob (an Encapsulated Document), or one in memory; at most <paramref name="length"/> bytes.</summary>
+    public async Task CopyValueAsync(DicomElement element, long length, Stream output, CancellationToken cancellationToken)
+    {
+        if (element.Bulk is { } bulk)
+        {
+            await BlobCopy.CopyRangeAsync(Blobs, BlobKey, new BlobRange(bulk.Offset, Math.Min(length, bulk.Length)), 1, output, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await output.WriteAsync(element.Value[..(int)Math.Min(length, element.Value.Length)], cancellationToken).ConfigureAwait(false);
+    }
 }

@@ -146,6 +146,12 @@ public sealed class PixelRendererTests
         Assert.False(RenderedMediaType.TryChoose(null, [header], out _));
 
     [Theory]
+    [InlineData("image/jpeg;q=0")]
+    [InlineData("multipart/related; type=\"image/png\"")]
+    public void MediaType_OnlyRefusedOrMultipartRanges_IsRefused(string header) =>
+        Assert.False(RenderedMediaType.TryChoose(null, [header], out _));
+
+    [Theory]
     [InlineData("40,400", true)]
     [InlineData("40.5,400,linear", true)]
     [InlineData("40", false)]
@@ -156,8 +162,7 @@ public sealed class PixelRendererTests
     [Fact]
     public void Part10Prefix_ReadsBackAsAMetaHeader()
     {
-        var located = new LocatedInstance("1.2", "1.2.3", "1.2.3.4", "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.1.2", "k", null);
-        var prefix = WadoUriEndpoints.Part10Prefix(located, DicomTransferSyntax.ImplicitVRLittleEndian);
+        var prefix = RetrieveResource.Part10Prefix("1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", DicomTransferSyntax.ImplicitVRLittleEndian);
         var data = new DicomDataset();
         data.SetString(DicomTag.PatientID, DicomVR.LO, "P1");
         var file = DicomFile.Open(prefix.Concat(Pacs.Dicom.IO.DicomWriter.ToBytes(data, DicomTransferSyntax.ImplicitVRLittleEndian)).ToArray());
