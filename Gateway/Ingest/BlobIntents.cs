@@ -14,10 +14,31 @@ internal sealed class BlobIntents(NpgsqlDataSource dataSource, IBlobStore blobs)
     /// <summary>Records (or refreshes) the intent to make <paramref name="key"/> visible.</summary>
     public async Task RecordAsync(string key, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "INSERT INTO pacs_blob_intents (blob_key) VALUES ($1) ON CONFLICT (blob_key) DO UPDATE SET created_at = now()");
-        command.Parameters.Add(new NpgsqlParameter { Value = key });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        // Asynchronous commit: the row is visible at once (the grain's claim finds it), and it becomes durable no
+        // later than the grain's synchronous COMMIT, which flushes the WAL past it. Waiting for a WAL flush of its
+        // own would add a disk round trip to every instance; the only thing a database crash in between can lose is
+        // the intent of a blob whose instance was never acknowledged (a storage leak, never a lost image).
+        try
+        {
+            await InsertIntentAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e) when (e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" }
+            || (e is not PostgresException && e.InnerException is IOException or System.Net.Sockets.SocketException or EndOfStreamException))
+        {
+            // A pooled connection from before a PostgreSQL restart: nothing ran; clear the pool and insert again.
+            dataSource.Clear();
+            await InsertIntentAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task InsertIntentAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO OFF"));
+        var insert = new NpgsqlBatchCommand("INSERT INTO pacs_blob_intents (blob_key) VALUES ($1) ON CONFLICT (blob_key) DO UPDATE SET created_at = now()");
+        insert.Parameters.Add(new NpgsqlParameter { Value = key });
+        batch.BatchCommands.Add(insert);
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -49,7 +49,20 @@ internal sealed class IndexRefusedException(IReadOnlyDictionary<string, string> 
 /// </summary>
 internal sealed class StudyIndex(NpgsqlDataSource dataSource)
 {
-    public async Task<StudySnapshot> LoadAsync(string studyInstanceUid, CancellationToken cancellationToken)
+    public Task<StudySnapshot> LoadAsync(string studyInstanceUid, CancellationToken cancellationToken) =>
+        StaleConnectionRetry.RunAsync(dataSource, () => LoadCoreAsync(studyInstanceUid, cancellationToken));
+
+    public Task WriteBatchAsync(StudyBatch batch, CancellationToken cancellationToken) =>
+        StaleConnectionRetry.RunAsync(dataSource, async () =>
+        {
+            await WriteBatchCoreAsync(batch, cancellationToken).ConfigureAwait(false);
+            return true;
+        });
+
+    public Task<IReadOnlyList<string>> DeleteAsync(string studyInstanceUid, string? seriesInstanceUid, string? sopInstanceUid, CancellationToken cancellationToken) =>
+        StaleConnectionRetry.RunAsync(dataSource, () => DeleteCoreAsync(studyInstanceUid, seriesInstanceUid, sopInstanceUid, cancellationToken));
+
+    private async Task<StudySnapshot> LoadCoreAsync(string studyInstanceUid, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(connection)
@@ -101,7 +114,7 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Writes one batch in one transaction. Throws <see cref="IndexRefusedException"/> (nothing written) when some instances cannot be accepted.</summary>
-    public async Task WriteBatchAsync(StudyBatch batch, CancellationToken cancellationToken)
+    private async Task WriteBatchCoreAsync(StudyBatch batch, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -183,7 +196,7 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
     /// attributes in the same transaction. The removed blob keys become intents (reclaimed by the caller or the
     /// reconciler) and are returned.
     /// </summary>
-    public async Task<IReadOnlyList<string>> DeleteAsync(string studyInstanceUid, string? seriesInstanceUid, string? sopInstanceUid, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> DeleteCoreAsync(string studyInstanceUid, string? seriesInstanceUid, string? sopInstanceUid, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -391,4 +404,30 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
         Value = DateOnly.TryParseExact(da.Trim(), "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : DBNull.Value,
         NpgsqlDbType = NpgsqlDbType.Date,
     };
+}
+
+/// <summary>
+/// After a PostgreSQL restart every idle pooled connection is dead and fails on first use (57P01, or a broken
+/// socket). Such a failure happens before anything ran, so the operation is retried once on a fresh connection after
+/// the pool is cleared; every write here is an idempotent upsert under the blob-intent claim, so a retry after an
+/// ambiguous failure at COMMIT is refused or settled, never doubled.
+/// </summary>
+internal static class StaleConnectionRetry
+{
+    public static async Task<T> RunAsync<T>(NpgsqlDataSource dataSource, Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation().ConfigureAwait(false);
+        }
+        catch (NpgsqlException e) when (IsStaleConnection(e))
+        {
+            dataSource.Clear();
+            return await operation().ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsStaleConnection(NpgsqlException e) =>
+        e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" }
+        || (e is not PostgresException && e.InnerException is IOException or System.Net.Sockets.SocketException or EndOfStreamException);
 }
