@@ -90,11 +90,19 @@ public sealed record DicomTransferSyntax(
 
     private static List<DicomTransferSyntax> BuildAll()
     {
-        var list = typeof(DicomTransferSyntax)
-            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
-            .Where(f => f.FieldType == typeof(DicomTransferSyntax))
-            .Select(f => (DicomTransferSyntax)f.GetValue(null)!)
-            .ToList();
+        // Listed explicitly (no reflection at type initialisation); a test checks every field is here.
+        List<DicomTransferSyntax> list =
+        [
+            ImplicitVRLittleEndian, ExplicitVRLittleEndian, EncapsulatedUncompressedExplicitVRLittleEndian,
+            DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless,
+            JPEGLosslessSV1, JPEGLSLossless, JPEGLSNearLossless, JPEG2000Lossless, JPEG2000, JPEG2000MCLossless,
+            JPEG2000MC, JPIPReferenced, JPIPReferencedDeflate, MPEG2MPML, MPEG2MPMLF, MPEG2MPHL, MPEG2MPHLF,
+            MPEG4HP41, MPEG4HP41F, MPEG4HP41BD, MPEG4HP41BDF, MPEG4HP422D, MPEG4HP422DF, MPEG4HP423D, MPEG4HP423DF,
+            MPEG4HP42ST, MPEG4HP42STF, HEVCMP51, HEVCM10P51, JPEGXLLossless, JPEGXLJPEGRecompression, JPEGXL,
+            HTJ2KLossless, HTJ2KLosslessRPCL, HTJ2K, JPIPHTJ2KReferenced, JPIPHTJ2KReferencedDeflate, RLELossless,
+            SMPTEST211020UncompressedProgressiveActiveVideo, SMPTEST211020UncompressedInterlacedActiveVideo,
+            SMPTEST211030PCMDigitalAudio,
+        ];
         foreach (var p in RetiredJpeg)
             list.Add(Encap("1.2.840.10008.1.2.4." + p, "JPEG (retired process " + p + ")", lossy: true, retired: true));
         return list;
