@@ -26,7 +26,11 @@ builder.Logging.AddSimpleConsole(console =>
     console.UseUtcTimestamp = true;
 });
 
-builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(pacs.Database));
+// The index's statements recur with every instance: Npgsql prepares them per connection (parsed and planned once),
+// unless the connection string says otherwise. PgBouncer in transaction mode needs 1.21+ for this.
+var database = new NpgsqlConnectionStringBuilder(pacs.Database);
+database.MaxAutoPrepare = database.MaxAutoPrepare == 0 ? 64 : database.MaxAutoPrepare;
+builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database));
 builder.UseOrleansClient(client =>
 {
     client.Configure<ClusterOptions>(cluster =>
@@ -48,6 +52,8 @@ builder.UseOrleansClient(client =>
 });
 
 builder.Services.AddArchiveIngest();
+// Kestrel's sockets receive into blocks of this pool (LargeBlockMemoryPool.cs: fewer, larger receives per instance).
+builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
 builder.Services.AddDimseServices();
 builder.WebHost.ListenDicom(pacs, builder.Configuration);
 builder.Services.AddArchiveAdmin();

@@ -296,7 +296,8 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
             modalities.Count,
             instanceCount,
             latestSeries.Select(s => new SeriesSummary(s.Key, s.Value, seriesCounts[s.Key])).ToList(),
-            batch.Select(p => new IndexedWrite(p.Record, p.ObsoleteBlobKey)).ToList());
+            batch.Select(p => new IndexedWrite(p.Record, p.ObsoleteBlobKey)).ToList(),
+            PatientRowCurrent: _recordedPatient is not null && SameDemographics(_recordedPatient, last.Patient));
     }
 
     private void Add(string sop, IndexedInstance instance)

@@ -34,7 +34,8 @@ internal sealed class BlobIntents(NpgsqlDataSource dataSource, IBlobStore blobs)
     private async Task InsertIntentAsync(string key, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO OFF"));
+        // set_config(..., true) is SET LOCAL in a form PostgreSQL can prepare (a SET statement is parsed every time).
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)"));
         var insert = new NpgsqlBatchCommand("INSERT INTO pacs_blob_intents (blob_key) VALUES ($1) ON CONFLICT (blob_key) DO UPDATE SET created_at = now()");
         insert.Parameters.Add(new NpgsqlParameter { Value = key });
         batch.BatchCommands.Add(insert);

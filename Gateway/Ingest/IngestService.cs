@@ -53,6 +53,9 @@ internal sealed partial class IngestService(
             TeeStream? tee = null;
             DicomReadResult header;
             DicomTransferSyntax syntax;
+            Identity identity = default;
+            string? key = null;
+            Task? intent = null;
             try
             {
                 var dataSource = source;
@@ -69,10 +72,22 @@ internal sealed partial class IngestService(
 
                 tee = new TeeStream(dataSource, write.Stream, hash);
                 header = await DicomReader.ReadDatasetAsync(tee, syntax, HeaderOptions, cancellationToken).ConfigureAwait(false);
+                identity = Validate(request, header.Dataset, out var failure);
+                if (failure is not null)
+                {
+                    await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
+                    return failure;
+                }
+
+                // The key is unique per write (not derived from the content), so it is known as soon as the header
+                // is: the intent row is recorded while the bulk data is still arriving, off the sender's critical path.
+                key = $"{identity.Study}/{identity.Series}/{identity.Sop}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.dcm";
+                intent = intents.RecordAsync(key, CancellationToken.None);
                 await tee.DrainAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (DicomFormatException e) when (tee is not { SourceFailed: true } && tee is not { SinkFailed: true })
             {
+                await AbandonIntentAsync(intent, key).ConfigureAwait(false);
                 await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
                 return new IngestResult(IngestStatus.CannotUnderstand, SopInstanceUid: request.ExpectedSopInstanceUid,
                     SopClassUid: request.ExpectedSopClassUid, ErrorComment: Truncate(e.Message));
@@ -80,31 +95,28 @@ internal sealed partial class IngestService(
             catch (Exception e) when (tee is { SinkFailed: true })
             {
                 LogStorageFailed(logger, e);
+                await AbandonIntentAsync(intent, key).ConfigureAwait(false);
                 await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
                 return new IngestResult(IngestStatus.OutOfResources, ErrorComment: "Storage write failed");
             }
             catch (Exception e) when (e is IOException or OperationCanceledException || tee is { SourceFailed: true })
             {
                 LogAborted(logger, e, request.Source);
+                await AbandonIntentAsync(intent, key).ConfigureAwait(false);
                 return new IngestResult(IngestStatus.Aborted, SopInstanceUid: request.ExpectedSopInstanceUid);
             }
 
             var dataset = header.Dataset;
-            var identity = Validate(request, dataset, out var failure);
-            if (failure is not null)
-            {
-                return failure;
-            }
-
             var digest = hash.GetHashAndReset();
-            var key = $"{identity.Study}/{identity.Series}/{identity.Sop}.{Convert.ToHexStringLower(digest, 0, 8)}.dcm";
-            var record = BuildRecord(dataset, identity, syntax, key, tee!.BytesRead, digest, request.Source);
+            var blobKey = key!;
+            var record = BuildRecord(dataset, identity, syntax, blobKey, tee!.BytesRead, digest, request.Source);
             var warnings = header.Warnings.Count == 0 ? null : header.Warnings.Select(w => w.ToString()).ToList();
 
-            // Intent first: from here on a crash leaves a row the reconciler follows to our blob.
+            // The intent is in before the blob becomes visible: from here on a crash leaves a row the reconciler
+            // follows to our blob.
             try
             {
-                await intents.RecordAsync(key, cancellationToken).ConfigureAwait(false);
+                await intent!.ConfigureAwait(false);
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
             {
@@ -114,12 +126,12 @@ internal sealed partial class IngestService(
 
             try
             {
-                await write.CommitAsync(key, cancellationToken).ConfigureAwait(false);
+                await write.CommitAsync(blobKey, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 LogStorageFailed(logger, e);
-                await ReclaimQuietlyAsync(key).ConfigureAwait(false);
+                await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
                 return Result(IngestStatus.OutOfResources, identity, "Storage commit failed", warnings);
             }
 
@@ -133,7 +145,7 @@ internal sealed partial class IngestService(
                 LogIndexFailed(logger, e, identity.Study);
                 // A failed call is not a failed commit: the silo may have died after COMMIT, or the answer was lost.
                 // The index decides; answering "failure" for a row that exists would be a lie the sender acts on.
-                if (await SettleQuietlyAsync(key, identity.Sop, digest).ConfigureAwait(false))
+                if (await SettleQuietlyAsync(blobKey, identity.Sop, digest).ConfigureAwait(false))
                 {
                     LogCommitLanded(logger, identity.Study);
                     return Result(IngestStatus.Stored, identity, null, warnings);
@@ -147,8 +159,8 @@ internal sealed partial class IngestService(
                 case CommitOutcome.Stored:
                     return Result(IngestStatus.Stored, identity, null, warnings);
                 case CommitOutcome.Duplicate:
-                    // Same bytes, so the same key: the blob just rewritten is the indexed one; only the intent goes.
-                    await ReclaimQuietlyAsync(key).ConfigureAwait(false);
+                    // Same bytes already indexed under another key: our copy and its intent go.
+                    await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
                     return Result(IngestStatus.Duplicate, identity, null, warnings);
                 case CommitOutcome.Replaced:
                     if (commit.ObsoleteBlobKey is { } obsolete)
@@ -158,7 +170,7 @@ internal sealed partial class IngestService(
 
                     return Result(IngestStatus.Replaced, identity, null, warnings);
                 default:
-                    await ReclaimQuietlyAsync(key).ConfigureAwait(false);
+                    await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
                     return Result(IngestStatus.RejectedDuplicate, identity, "A different instance with this SOP Instance UID is stored", warnings);
             }
         }
@@ -326,6 +338,27 @@ internal sealed partial class IngestService(
         }
     }
 
+    /// <summary>A write that failed after its intent was started: the intent (and nothing else) goes.</summary>
+    private async Task AbandonIntentAsync(Task? intent, string? key)
+    {
+        if (intent is null || key is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await intent.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            // Never recorded: nothing to undo.
+            return;
+        }
+
+        await ReclaimQuietlyAsync(key).ConfigureAwait(false);
+    }
+
     /// <summary>True only when the index holds our instance; false also when the database cannot tell (the intent stays).</summary>
     private async Task<bool> SettleQuietlyAsync(string key, string sopInstanceUid, byte[] sha256)
     {
@@ -370,3 +403,4 @@ internal sealed partial class IngestService(
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Ingest: blob reclaim deferred to the reconciler")]
     private static partial void LogReclaimDeferred(ILogger logger, Exception exception);
 }
+

@@ -46,7 +46,9 @@ internal sealed class TeeStream(Stream source, Stream sink, IncrementalHash hash
         {
             try
             {
-                await sink.WriteAsync(buffer[..n], cancellationToken).ConfigureAwait(false);
+                // A synchronous write into the file's buffer (page cache): an asynchronous one costs a thread-pool
+                // hop per chunk on Linux, which is most of its time for these sizes.
+                sink.Write(buffer.Span[..n]);
             }
             catch (Exception)
             {

@@ -40,10 +40,12 @@ public sealed class FileBlobStore : IBlobStore
             Mode = FileMode.CreateNew,
             Access = FileAccess.Write,
             Share = FileShare.None,
-            Options = FileOptions.Asynchronous,
+            // Synchronous: writes land in the page cache (the ingest funnel writes inline, see TeeStream) and the
+            // fsync at commit is synchronous anyway.
+            Options = FileOptions.None,
             BufferSize = 64 * 1024,
         });
-        return ValueTask.FromResult<IBlobWrite>(new FileBlobWrite(this, key, path, temp, stream));
+        return ValueTask.FromResult<IBlobWrite>(new FileBlobWrite(this, key, path, temp, new WritebackStream(stream)));
     }
 
     public ValueTask<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken cancellationToken = default)
@@ -154,7 +156,7 @@ public sealed class FileBlobStore : IBlobStore
         }
     }
 
-    private sealed class FileBlobWrite(FileBlobStore store, string? key, string? path, string temp, FileStream stream) : IBlobWrite
+    private sealed class FileBlobWrite(FileBlobStore store, string? key, string? path, string temp, WritebackStream stream) : IBlobWrite
     {
         private bool _committed;
         private string? _key = key;
@@ -180,18 +182,19 @@ public sealed class FileBlobStore : IBlobStore
             return CommitToAsync(target, cancellationToken);
         }
 
-        private async ValueTask CommitToAsync(string target, CancellationToken cancellationToken)
+        private ValueTask CommitToAsync(string target, CancellationToken cancellationToken)
         {
             ObjectDisposedException.ThrowIf(_committed, this);
-            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
             // fsync: the bytes are on disk before the name points at them.
-            stream.Flush(flushToDisk: true);
-            await stream.DisposeAsync().ConfigureAwait(false);
+            stream.FlushToDisk();
+            stream.Dispose();
             var directory = Path.GetDirectoryName(target)!;
             Directory.CreateDirectory(directory);
             File.Move(temp, target, overwrite: true);
             _committed = true;
             DirectorySync.Fsync(directory);
+            return ValueTask.CompletedTask;
         }
 
         public async ValueTask DisposeAsync()
@@ -211,6 +214,71 @@ public sealed class FileBlobStore : IBlobStore
                 // Left for the reconciler's staging sweep.
             }
         }
+    }
+
+    /// <summary>
+    /// The staging file, asking the kernel to start writing back every few hundred KiB as they arrive (Linux
+    /// sync_file_range, SYNC_FILE_RANGE_WRITE: initiate, don't wait), so that the fsync at commit finds most of the
+    /// data already on its way to disk and the sender's wait for the acknowledgement shrinks by most of a disk write.
+    /// Durability is still the fsync's alone.
+    /// </summary>
+    private sealed class WritebackStream(FileStream file) : Stream
+    {
+        private const long Step = 256 * 1024;
+        private long _written;
+        private long _started;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _written;
+        public override long Position { get => _written; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            file.Write(buffer);
+            _written += buffer.Length;
+            if (_written - _started >= Step && OperatingSystem.IsLinux())
+            {
+                file.Flush();
+                WritebackSync.Start(file.SafeFileHandle, _started, _written - _started);
+                _started = _written;
+            }
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Write(buffer.AsSpan(offset, count));
+            return Task.CompletedTask;
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        /// <summary>Pushes the buffer to the file and fsyncs it.</summary>
+        public void FlushToDisk() => file.Flush(flushToDisk: true);
+
+        public override void Flush() => file.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                file.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override ValueTask DisposeAsync() => file.DisposeAsync();
     }
 
     /// <summary>A read-only window of <c>count</c> bytes from the inner stream's current position.</summary>
@@ -317,4 +385,31 @@ internal static class DirectorySync
 
     [DllImport("libc", EntryPoint = "close", SetLastError = true)]
     private static extern int Close(int fd);
+}
+
+/// <summary>Linux sync_file_range(2) with SYNC_FILE_RANGE_WRITE: start writeback of a range without waiting for it.</summary>
+internal static class WritebackSync
+{
+    private const uint SyncFileRangeWrite = 2;
+
+    public static void Start(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, long count)
+    {
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            // A hint: failure (an old kernel, a filesystem without support) changes nothing but speed.
+            _ = SyncFileRange((int)handle.DangerousGetHandle(), offset, count, SyncFileRangeWrite);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    private static extern int SyncFileRange(int fd, long offset, long count, uint flags);
 }

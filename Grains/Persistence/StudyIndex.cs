@@ -19,7 +19,10 @@ internal sealed record StudySnapshot(
 /// <summary>A new instance, or one replacing <see cref="ObsoleteBlobKey"/>.</summary>
 internal sealed record IndexedWrite(InstanceRecord Record, string? ObsoleteBlobKey);
 
-/// <summary>One group-committed batch of a study: instances plus the recomputed study and series summaries.</summary>
+/// <summary>
+/// One group-committed batch of a study: instances plus the recomputed study and series summaries.
+/// <see cref="PatientRowCurrent"/>: the patient row already holds these demographics (its upsert is skipped).
+/// </summary>
 internal sealed record StudyBatch(
     string StudyInstanceUid,
     PatientDemographics Patient,
@@ -29,7 +32,8 @@ internal sealed record StudyBatch(
     int NumberOfSeries,
     int NumberOfInstances,
     IReadOnlyList<SeriesSummary> Series,
-    IReadOnlyList<IndexedWrite> Writes);
+    IReadOnlyList<IndexedWrite> Writes,
+    bool PatientRowCurrent = false);
 
 internal sealed record SeriesSummary(string SeriesInstanceUid, SeriesAttributes Attributes, int NumberOfInstances);
 
@@ -113,46 +117,38 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
         return new StudySnapshot(patient is not null, instances, series, patient);
     }
 
-    /// <summary>Writes one batch in one transaction. Throws <see cref="IndexRefusedException"/> (nothing written) when some instances cannot be accepted.</summary>
+    /// <summary>
+    /// Writes one batch in one transaction and one round trip (0101_batch_checks.sql). Throws
+    /// <see cref="IndexRefusedException"/> (nothing written) when some instances cannot be accepted.
+    /// </summary>
     private async Task WriteBatchCoreAsync(StudyBatch batch, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        // No NpgsqlTransaction: the batch is one implicit transaction, committed (WAL flushed) before PostgreSQL
+        // answers, and rolled back entirely when any statement fails.
+        await using var commands = new NpgsqlBatch(connection);
 
         // Claim the blob intents first: a row the reconciler already removed means the blob may be gone, and the
         // row lock keeps the reconciler from removing it while this transaction runs.
         var keys = batch.Writes.Select(w => w.Record.BlobKey).ToArray();
-        var claimed = new HashSet<string>(StringComparer.Ordinal);
-        await using (var claim = new NpgsqlCommand("DELETE FROM pacs_blob_intents WHERE blob_key = ANY($1) RETURNING blob_key", connection, transaction))
+        var claim = Command("""
+            WITH claimed AS (DELETE FROM pacs_blob_intents WHERE blob_key = ANY($1) RETURNING 1)
+            SELECT pacs_require((SELECT count(*) FROM claimed) = $2, 'PC001', 'blob intent missing')
+            """, new object[] { keys });
+        claim.Parameters.Add(new NpgsqlParameter { Value = (long)keys.Length });
+        commands.BatchCommands.Add(claim);
+        if (!batch.PatientRowCurrent)
         {
-            claim.Parameters.Add(new NpgsqlParameter { Value = keys });
-            await using var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                claimed.Add(reader.GetString(0));
-            }
+            commands.BatchCommands.Add(PatientUpsert(batch.Patient));
         }
 
-        var refused = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var write in batch.Writes.Where(w => !claimed.Contains(w.Record.BlobKey)))
-        {
-            refused[write.Record.SopInstanceUid] = "The blob intent expired before the commit; send the instance again.";
-        }
-
-        if (refused.Count > 0)
-        {
-            throw new IndexRefusedException(refused);
-        }
-
-        await using var commands = new NpgsqlBatch(connection, transaction);
-        commands.BatchCommands.Add(PatientUpsert(batch.Patient));
         commands.BatchCommands.Add(StudyUpsert(batch));
         foreach (var series in batch.Series)
         {
             commands.BatchCommands.Add(SeriesUpsert(batch.StudyInstanceUid, series));
         }
 
-        var firstInstance = commands.BatchCommands.Count;
         foreach (var write in batch.Writes)
         {
             commands.BatchCommands.Add(InstanceUpsert(write.Record));
@@ -172,23 +168,45 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
             }));
         }
 
-        await commands.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < batch.Writes.Count; i++)
+        try
         {
-            if (commands.BatchCommands[firstInstance + i].RecordsAffected != 1)
+            await commands.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == "PC001")
+        {
+            // Rare (an intent outlived its grace period): find out which, on the same connection, outside the batch.
+            throw new IndexRefusedException(await MissingIntentsAsync(connection, batch, cancellationToken).ConfigureAwait(false));
+        }
+        catch (PostgresException e) when (e.SqlState == "PC002")
+        {
+            // One at a time: the grain retries the rest of the batch, which finds the next one if there is one.
+            throw new IndexRefusedException(new Dictionary<string, string>(StringComparer.Ordinal)
             {
-                // ON CONFLICT ... WHERE same study: a SOP Instance UID stored under another study is left alone.
-                refused[batch.Writes[i].Record.SopInstanceUid] = "The SOP Instance UID is already stored in another study.";
+                [e.MessageText] = "The SOP Instance UID is already stored in another study.",
+            });
+        }
+    }
+
+    private static async Task<IReadOnlyDictionary<string, string>> MissingIntentsAsync(NpgsqlConnection connection, StudyBatch batch, CancellationToken cancellationToken)
+    {
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        await using (var query = new NpgsqlCommand("SELECT blob_key FROM pacs_blob_intents WHERE blob_key = ANY($1)", connection))
+        {
+            query.Parameters.Add(new NpgsqlParameter { Value = batch.Writes.Select(w => w.Record.BlobKey).ToArray() });
+            await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                present.Add(reader.GetString(0));
             }
         }
 
-        if (refused.Count > 0)
+        var refused = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var write in batch.Writes.Where(w => !present.Contains(w.Record.BlobKey)))
         {
-            await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-            throw new IndexRefusedException(refused);
+            refused[write.Record.SopInstanceUid] = "The blob intent expired before the commit; send the instance again.";
         }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return refused;
     }
 
     /// <summary>
@@ -348,7 +366,10 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
 
     private static NpgsqlBatchCommand InstanceUpsert(InstanceRecord r)
     {
+        // ON CONFLICT ... WHERE same study: a SOP Instance UID stored under another study is left alone, and the
+        // check fails the batch (PC002).
         var command = Command("""
+            WITH landed AS (
             INSERT INTO pacs_instances (sop_instance_uid, series_key, study_key, sop_class_uid, instance_number, transfer_syntax_uid,
                 number_of_frames, rows, columns, blob_key, blob_size, content_sha256, header)
             VALUES ($1, (SELECT series_key FROM pacs_series WHERE series_instance_uid = $2), (SELECT study_key FROM pacs_studies WHERE study_instance_uid = $3),
@@ -359,6 +380,8 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
                 columns = excluded.columns, blob_key = excluded.blob_key, blob_size = excluded.blob_size,
                 content_sha256 = excluded.content_sha256, header = excluded.header, created_at = now()
             WHERE pacs_instances.study_key = excluded.study_key
+            RETURNING 1)
+            SELECT pacs_require(EXISTS (SELECT 1 FROM landed), 'PC002', $1)
             """, r.SopInstanceUid, r.SeriesInstanceUid, r.StudyInstanceUid, r.SopClassUid);
         command.Parameters.Add(Int(r.InstanceNumber));
         command.Parameters.Add(new NpgsqlParameter { Value = r.TransferSyntaxUid });

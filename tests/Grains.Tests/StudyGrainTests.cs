@@ -70,6 +70,61 @@ public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Commit_BatchWithOneMissingIntent_FailsOnlyThatOneAndIndexesTheRest()
+    {
+        var study = Uid();
+        var series = Uid();
+        var records = Enumerable.Range(0, 20).Select(_ => Record(study, series)).ToList();
+        var orphan = records[7];
+        foreach (var record in records.Where(r => r != orphan))
+        {
+            await ExecuteAsync(Db, "INSERT INTO pacs_blob_intents (blob_key) VALUES ($1)", record.BlobKey);
+        }
+
+        var grain = Grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study));
+        var calls = records.Select(r => (Record: r, Call: Task.Run(() => grain.CommitAsync(r)))).ToList();
+
+        foreach (var (record, call) in calls)
+        {
+            if (record == orphan)
+            {
+                var error = await Assert.ThrowsAnyAsync<Exception>(() => call);
+                Assert.Contains("intent expired", error.Message, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Equal(CommitOutcome.Stored, (await call).Outcome);
+            }
+        }
+
+        Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_instances WHERE sop_instance_uid = $1", orphan.SopInstanceUid));
+        Assert.Equal(19, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_studies WHERE study_instance_uid = $1", study));
+        Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_blob_intents WHERE blob_key = ANY($1)", new object[] { records.Select(r => r.BlobKey).ToArray() }));
+    }
+
+    [Fact]
+    public async Task Commit_SopInstanceUidOfAnotherStudy_IsRefusedAndLeavesThatStudyAlone()
+    {
+        var elsewhere = Record(Uid(), Uid());
+        await CommitAsync(Grains, Db, elsewhere);
+        var study = Uid();
+        var series = Uid();
+        var clash = Record(study, series, elsewhere.SopInstanceUid, content: "other bytes");
+        var fine = Record(study, series);
+        await ExecuteAsync(Db, "INSERT INTO pacs_blob_intents (blob_key) VALUES ($1), ($2)", clash.BlobKey, fine.BlobKey);
+        var grain = Grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study));
+
+        var clashCall = Task.Run(() => grain.CommitAsync(clash));
+        var fineCall = Task.Run(() => grain.CommitAsync(fine));
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => clashCall);
+        Assert.Contains("another study", error.Message, StringComparison.Ordinal);
+        Assert.Equal(CommitOutcome.Stored, (await fineCall).Outcome);
+        Assert.Equal(elsewhere.BlobKey, await ScalarAsync<string>(Db, "SELECT blob_key FROM pacs_instances WHERE sop_instance_uid = $1", elsewhere.SopInstanceUid));
+        Assert.Equal(1, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_studies WHERE study_instance_uid = $1", study));
+    }
+
+    [Fact]
     public async Task Commit_TwoSeriesTwoClasses_DerivedAttributesAreRight()
     {
         var study = Uid();
