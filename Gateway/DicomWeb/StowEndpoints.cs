@@ -72,6 +72,9 @@ internal static partial class StowEndpoints
 
         var reader = CreateReader(boundary, request.Body);
 
+        // Part n+1 is read while part n is made durable and committed (the study grain batches what overlaps);
+        // the outcomes are reported in the order of the parts.
+        var pending = new Queue<Task<IngestResult>>();
         var parts = 0;
         while (true)
         {
@@ -90,6 +93,7 @@ internal static partial class StowEndpoints
                 }
 
                 // What came before stands; the broken rest is one failed item.
+                await DrainAsync(pending, response).ConfigureAwait(false);
                 response.AddFailure(null, null, StowResponse.CannotUnderstand);
                 break;
             }
@@ -103,25 +107,32 @@ internal static partial class StowEndpoints
             if (!StowContentType.IsDicomPart(section.ContentType))
             {
                 // Drained by the next ReadNextSectionAsync.
-                response.AddFailure(null, null, StowResponse.CannotUnderstand);
+                pending.Enqueue(Task.FromResult(new IngestResult(IngestStatus.CannotUnderstand)));
                 continue;
             }
 
-            var result = await ingest.StoreAsync(ingestRequest, section.Body, cancellationToken).ConfigureAwait(false);
-            if (result.Status == IngestStatus.Aborted)
+            var received = await ingest.ReceiveAsync(ingestRequest, section.Body, cancellationToken).ConfigureAwait(false);
+            if (received.Result is { Status: IngestStatus.Aborted } aborted)
             {
+                await DrainAsync(pending, response).ConfigureAwait(false);
                 if (cancellationToken.IsCancellationRequested)
                 {
                     return Aborted(cancellationToken);
                 }
 
                 // The part ended without its closing boundary: the body is truncated.
-                response.AddFailure(result.SopClassUid, result.SopInstanceUid, StowResponse.CannotUnderstand);
+                response.AddFailure(aborted.SopClassUid, aborted.SopInstanceUid, StowResponse.CannotUnderstand);
                 break;
             }
 
-            response.Add(result);
+            pending.Enqueue(ingest.CommitAsync(received));
+            while (pending.Count > MaxCommitsInFlight || (pending.Count > 0 && pending.Peek().IsCompleted))
+            {
+                response.Add(await pending.Dequeue().ConfigureAwait(false));
+            }
         }
+
+        await DrainAsync(pending, response).ConfigureAwait(false);
 
         if (parts == 0)
         {
@@ -130,6 +141,18 @@ internal static partial class StowEndpoints
 
         LogStored(logger, response.StoredCount, response.FailedCount);
         return Respond(response);
+    }
+
+    // Instances of one request being committed while the next is read: bounded, so a fast client's request holds
+    // a handful of staging files and thread-pool threads, not hundreds.
+    private const int MaxCommitsInFlight = 8;
+
+    private static async Task DrainAsync(Queue<Task<IngestResult>> pending, StowResponse response)
+    {
+        while (pending.Count > 0)
+        {
+            response.Add(await pending.Dequeue().ConfigureAwait(false));
+        }
     }
 
     /// <summary>

@@ -30,7 +30,19 @@ internal sealed partial class IngestService(
         MaxBufferedValueLength = 1024 * 1024,
     };
 
+    /// <summary>Receives one instance from <paramref name="source"/> and commits it: the whole funnel, for one caller.</summary>
     public async Task<IngestResult> StoreAsync(IngestRequest request, Stream source, CancellationToken cancellationToken)
+    {
+        var received = await ReceiveAsync(request, source, cancellationToken).ConfigureAwait(false);
+        return await CommitAsync(received).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The first half of the funnel: the bytes are read to the end of the instance, into a staging blob, with the
+    /// header parsed and the blob intent recorded. Nothing is durable or visible yet. A caller with more instances
+    /// on the same stream (STOW-RS) reads the next one while <see cref="CommitAsync"/> finishes this one.
+    /// </summary>
+    public async Task<ReceivedInstance> ReceiveAsync(IngestRequest request, Stream source, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(source);
@@ -44,10 +56,11 @@ internal sealed partial class IngestService(
         {
             LogStorageFailed(logger, e);
             await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
-            return new IngestResult(IngestStatus.OutOfResources, ErrorComment: "Storage unavailable");
+            return ReceivedInstance.Failed(new IngestResult(IngestStatus.OutOfResources, ErrorComment: "Storage unavailable"));
         }
 
-        await using (write.ConfigureAwait(false))
+        var handedOver = false;
+        try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             TeeStream? tee = null;
@@ -76,7 +89,7 @@ internal sealed partial class IngestService(
                 if (failure is not null)
                 {
                     await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
-                    return failure;
+                    return ReceivedInstance.Failed(failure);
                 }
 
                 // The key is unique per write (not derived from the content), so it is known as soon as the header
@@ -89,90 +102,116 @@ internal sealed partial class IngestService(
             {
                 await AbandonIntentAsync(intent, key).ConfigureAwait(false);
                 await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
-                return new IngestResult(IngestStatus.CannotUnderstand, SopInstanceUid: request.ExpectedSopInstanceUid,
-                    SopClassUid: request.ExpectedSopClassUid, ErrorComment: Truncate(e.Message));
+                return ReceivedInstance.Failed(new IngestResult(IngestStatus.CannotUnderstand, SopInstanceUid: request.ExpectedSopInstanceUid,
+                    SopClassUid: request.ExpectedSopClassUid, ErrorComment: Truncate(e.Message)));
             }
             catch (Exception e) when (tee is { SinkFailed: true })
             {
                 LogStorageFailed(logger, e);
                 await AbandonIntentAsync(intent, key).ConfigureAwait(false);
                 await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
-                return new IngestResult(IngestStatus.OutOfResources, ErrorComment: "Storage write failed");
+                return ReceivedInstance.Failed(new IngestResult(IngestStatus.OutOfResources, ErrorComment: "Storage write failed"));
             }
             catch (Exception e) when (e is IOException or OperationCanceledException || tee is { SourceFailed: true })
             {
                 LogAborted(logger, e, request.Source);
                 await AbandonIntentAsync(intent, key).ConfigureAwait(false);
-                return new IngestResult(IngestStatus.Aborted, SopInstanceUid: request.ExpectedSopInstanceUid);
+                return ReceivedInstance.Failed(new IngestResult(IngestStatus.Aborted, SopInstanceUid: request.ExpectedSopInstanceUid));
             }
 
-            var dataset = header.Dataset;
             var digest = hash.GetHashAndReset();
-            var blobKey = key!;
-            var record = BuildRecord(dataset, identity, syntax, blobKey, tee!.BytesRead, digest, request.Source);
+            var record = BuildRecord(header.Dataset, identity, syntax, key!, tee!.BytesRead, digest, request.Source);
             var warnings = header.Warnings.Count == 0 ? null : header.Warnings.Select(w => w.ToString()).ToList();
+            handedOver = true;
+            return new ReceivedInstance(null, write, intent!, record, warnings);
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                await write.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
 
-            // The intent is in before the blob becomes visible: from here on a crash leaves a row the reconciler
-            // follows to our blob.
-            try
+    /// <summary>
+    /// The second half of the funnel: the blob made durable and visible, the study grain's commit, the outcome. Runs
+    /// to the end whatever happens to the caller (the bytes are all here; finishing is the safe choice).
+    /// </summary>
+    public async Task<IngestResult> CommitAsync(ReceivedInstance received)
+    {
+        ArgumentNullException.ThrowIfNull(received);
+        if (received.Result is { } final)
+        {
+            return final;
+        }
+
+        await using var write = received.Write!;
+        var record = received.Record!;
+        var identity = new Identity(record.StudyInstanceUid, record.SeriesInstanceUid, record.SopInstanceUid, record.SopClassUid);
+        var warnings = received.Warnings;
+        var blobKey = record.BlobKey;
+
+        // The intent is in before the blob becomes visible: from here on a crash leaves a row the reconciler
+        // follows to our blob.
+        try
+        {
+            await received.Intent!.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            LogDatabaseFailed(logger, e, identity.Study);
+            return Result(IngestStatus.OutOfResources, identity, "Database unavailable", warnings);
+        }
+
+        try
+        {
+            await write.CommitAsync(blobKey, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogStorageFailed(logger, e);
+            await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
+            return Result(IngestStatus.OutOfResources, identity, "Storage commit failed", warnings);
+        }
+
+        CommitResult commit;
+        try
+        {
+            commit = await grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(identity.Study)).CommitAsync(record).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogIndexFailed(logger, e, identity.Study);
+            // A failed call is not a failed commit: the silo may have died after COMMIT, or the answer was lost.
+            // The index decides; answering "failure" for a row that exists would be a lie the sender acts on.
+            if (await SettleQuietlyAsync(blobKey, identity.Sop, record.ContentSha256).ConfigureAwait(false))
             {
-                await intent!.ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                LogDatabaseFailed(logger, e, identity.Study);
-                return Result(IngestStatus.OutOfResources, identity, "Database unavailable", warnings);
+                LogCommitLanded(logger, identity.Study);
+                return Result(IngestStatus.Stored, identity, null, warnings);
             }
 
-            try
-            {
-                await write.CommitAsync(blobKey, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                LogStorageFailed(logger, e);
+            return Result(IngestStatus.OutOfResources, identity, "Index unavailable", warnings);
+        }
+
+        switch (commit.Outcome)
+        {
+            case CommitOutcome.Stored:
+                return Result(IngestStatus.Stored, identity, null, warnings);
+            case CommitOutcome.Duplicate:
+                // Same bytes already indexed under another key: our copy and its intent go.
                 await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
-                return Result(IngestStatus.OutOfResources, identity, "Storage commit failed", warnings);
-            }
-
-            CommitResult commit;
-            try
-            {
-                commit = await grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(identity.Study)).CommitAsync(record).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                LogIndexFailed(logger, e, identity.Study);
-                // A failed call is not a failed commit: the silo may have died after COMMIT, or the answer was lost.
-                // The index decides; answering "failure" for a row that exists would be a lie the sender acts on.
-                if (await SettleQuietlyAsync(blobKey, identity.Sop, digest).ConfigureAwait(false))
+                return Result(IngestStatus.Duplicate, identity, null, warnings);
+            case CommitOutcome.Replaced:
+                if (commit.ObsoleteBlobKey is { } obsolete)
                 {
-                    LogCommitLanded(logger, identity.Study);
-                    return Result(IngestStatus.Stored, identity, null, warnings);
+                    await ReclaimQuietlyAsync(obsolete).ConfigureAwait(false);
                 }
 
-                return Result(IngestStatus.OutOfResources, identity, "Index unavailable", warnings);
-            }
-
-            switch (commit.Outcome)
-            {
-                case CommitOutcome.Stored:
-                    return Result(IngestStatus.Stored, identity, null, warnings);
-                case CommitOutcome.Duplicate:
-                    // Same bytes already indexed under another key: our copy and its intent go.
-                    await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
-                    return Result(IngestStatus.Duplicate, identity, null, warnings);
-                case CommitOutcome.Replaced:
-                    if (commit.ObsoleteBlobKey is { } obsolete)
-                    {
-                        await ReclaimQuietlyAsync(obsolete).ConfigureAwait(false);
-                    }
-
-                    return Result(IngestStatus.Replaced, identity, null, warnings);
-                default:
-                    await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
-                    return Result(IngestStatus.RejectedDuplicate, identity, "A different instance with this SOP Instance UID is stored", warnings);
-            }
+                return Result(IngestStatus.Replaced, identity, null, warnings);
+            default:
+                await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
+                return Result(IngestStatus.RejectedDuplicate, identity, "A different instance with this SOP Instance UID is stored", warnings);
         }
     }
 
