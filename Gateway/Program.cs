@@ -43,6 +43,7 @@ builder.UseOrleansClient(client =>
         o.Invariant = "Npgsql";
         o.ConnectionString = pacs.Database;
     });
+    client.UseConnectionRetryFilter<ClusterConnectionRetry>();
     // docs/operations.md, "Cluster membership": new silos are found within seconds, and a grain call whose answer
     // died with its silo fails well inside a modality's DIMSE timeout (the ingest funnel then asks the index).
     client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = TimeSpan.FromSeconds(10));

@@ -20,6 +20,15 @@ public sealed class ClusterDrillTests(ClusterFixture cluster, ITestOutputHelper 
     private static readonly TimeSpan FinishTimeout = TimeSpan.FromSeconds(120);
 
     [Fact]
+    public async Task GatewayStartedBeforeAnySilo_WaitsForTheClusterAndServes()
+    {
+        Assert.True(cluster.GatewayWaitedForCluster, "the gateway started first did not keep retrying:\n" + ClusterFixture.Tail(cluster.Gateways[0].Output, 40));
+        await cluster.EnsureRunningAsync();
+        using var ready = await cluster.Http.GetAsync($"http://127.0.0.1:{cluster.Gateways[0].HttpPort}/health/ready");
+        Assert.True(ready.IsSuccessStatusCode);
+    }
+
+    [Fact]
     public async Task SiloKilledMidIngest_AcknowledgedInstancesStoredOnceIntactAndGrainsMoveToTheSurvivor()
     {
         await cluster.EnsureRunningAsync();

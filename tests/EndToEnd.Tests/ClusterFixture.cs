@@ -71,11 +71,25 @@ public sealed class ClusterFixture : IAsyncLifetime
         Directory.CreateDirectory(StorageRoot);
         Postgres = await PostgresServer.StartNewAsync();
         Database = await Postgres.CreateDatabaseAsync("cluster");
+        // A gateway first, on a database without a schema and a cluster without a silo (Kubernetes starts pods in
+        // no particular order): it must keep trying, not exit.
+        Start(Gateways[0]);
+        var deadline = DateTime.UtcNow + ReadyTimeout;
+        while (!Gateways[0].Output.Contains("Cluster not reachable yet", StringComparison.Ordinal) && Gateways[0].IsRunning && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        await Task.Delay(1000);
+        GatewayWaitedForCluster = Gateways[0].IsRunning && Gateways[0].Output.Contains("Cluster not reachable yet", StringComparison.Ordinal);
         // The first silo applies the schema; the others start once it is in place.
         Start(Silos[0]);
         await WaitReadyAsync(Silos[0]);
         await EnsureRunningAsync();
     }
+
+    /// <summary>The gateway started before any silo was still running, retrying, a second after it first failed to connect.</summary>
+    public bool GatewayWaitedForCluster { get; private set; }
 
     /// <summary>Starts every node that is not running and waits until all are ready.</summary>
     public async Task EnsureRunningAsync()
