@@ -222,6 +222,16 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
             Add(r.SopInstanceUid, new IndexedInstance(r.SeriesInstanceUid, r.SopClassUid, r.ContentSha256, r.BlobKey));
         }
 
+        foreach (var pending in batch)
+        {
+            _pending.Remove(pending.Record.SopInstanceUid);
+            pending.Completion.TrySetResult(pending.ObsoleteBlobKey is null
+                ? new CommitResult(CommitOutcome.Stored)
+                : new CommitResult(CommitOutcome.Replaced, pending.ObsoleteBlobKey));
+        }
+
+        // The callers are answered first: their instances are committed, and the patient grain's record of the study
+        // (derived, repaired by the next batch of this study if the call fails) is no reason to keep a modality waiting.
         var patient = batch[^1].Record.Patient;
         if (_recordedPatient is null || !SameDemographics(_recordedPatient, patient))
         {
@@ -236,14 +246,6 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
                 // The instances are committed; the patient grain is told again with the next batch.
                 LogPatientFailed(logger, e, _studyInstanceUid);
             }
-        }
-
-        foreach (var pending in batch)
-        {
-            _pending.Remove(pending.Record.SopInstanceUid);
-            pending.Completion.TrySetResult(pending.ObsoleteBlobKey is null
-                ? new CommitResult(CommitOutcome.Stored)
-                : new CommitResult(CommitOutcome.Replaced, pending.ObsoleteBlobKey));
         }
     }
 

@@ -222,7 +222,14 @@ public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixtu
         await CommitAsync(Grains, Db, Record(studyA, Uid(), patient: first));
         await CommitAsync(Grains, Db, Record(studyB, Uid(), patient: second));
 
-        var summary = await Grains.GetGrain<IPatientGrain>(IPatientGrain.KeyFor("", patientId)).GetSummaryAsync();
+        // The patient grain is told after the stores are acknowledged (StudyGrain.FlushAsync): wait for it.
+        var patientGrain = Grains.GetGrain<IPatientGrain>(IPatientGrain.KeyFor("", patientId));
+        var summary = await patientGrain.GetSummaryAsync();
+        for (var i = 0; i < 100 && (summary.StudyInstanceUids.Count < 2 || summary.Conflicts.Count == 0); i++)
+        {
+            await Task.Delay(50);
+            summary = await patientGrain.GetSummaryAsync();
+        }
 
         Assert.Equal("Smith^Anna", summary.Current.PatientName);
         Assert.Equal([studyA, studyB], summary.StudyInstanceUids);
