@@ -7,9 +7,10 @@ namespace Pacs.EndToEnd.Tests;
 
 /// <summary>
 /// The OHIF viewer served by the live gateway, in Debian's chromium driven by Playwright (the system executable, no
-/// browser download): the study list at /, a CT and an MR study opened, the image rendered (pixels measured on a
-/// screenshot of the viewport, not the DOM), thumbnails, further frames loaded by scrolling, and a network log
-/// without one failed request. Screenshots land in viewer-screenshots/ of the test output.
+/// browser download): the study list at /, a CT and an MR study opened from it the way a reader does (row clicked,
+/// series previewed, "Basic Viewer" clicked), the image rendered (pixels measured on a screenshot of the viewport, not
+/// the DOM), thumbnails, further frames loaded by scrolling, and a network log without one failed request.
+/// Screenshots land in viewer-screenshots/ of the test output.
 /// </summary>
 [Collection(ViewerArchiveCollection.Name)]
 public sealed class ViewerBrowserTests(ArchiveFixture archive)
@@ -56,7 +57,7 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
         var (ct, mr) = await StoredAsync();
         await using var session = await BrowserSession.StartAsync(archive.HttpPort);
         var page = session.Page;
-        await page.GotoAsync("/");
+        await session.GotoAsync("/");
 
         foreach (var (study, count) in new[] { (ct, 20), (mr, 12) })
         {
@@ -77,7 +78,7 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
         var (ct, _) = await StoredAsync();
         await using var session = await BrowserSession.StartAsync(archive.HttpPort);
         var page = session.Page;
-        await page.GotoAsync($"/viewer?StudyInstanceUIDs={ct.StudyInstanceUid}");
+        await OpenFromStudyListAsync(session, ct, seriesInstances: 20);
 
         var share = await session.WaitForRenderedImageAsync();
         Assert.True(share > 0.8, $"viewport not rendered: share of pixels brighter than 40 in its central half is {share:0.00}");
@@ -113,7 +114,7 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
         var (_, mr) = await StoredAsync();
         await using var session = await BrowserSession.StartAsync(archive.HttpPort);
         var page = session.Page;
-        await page.GotoAsync($"/viewer?StudyInstanceUIDs={mr.StudyInstanceUid}");
+        await OpenFromStudyListAsync(session, mr, seriesInstances: 12);
 
         var share = await session.WaitForRenderedImageAsync();
         Assert.True(share > 0.8, $"viewport not rendered: share of pixels brighter than 40 in its central half is {share:0.00}");
@@ -122,6 +123,38 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "mr.png") });
         Assert.True(session.FrameRequests > 0, "no frame was requested");
         session.AssertNoFailedRequests();
+    }
+
+    /// <summary>
+    /// Opens the study as a reader does: the study list at /, the study's row found by its description and clicked
+    /// (OHIF 3.13 selects it and shows a preview beside the list: the study's series as thumbnails and the workflows
+    /// that fit it), then the "Basic Viewer" workflow button.
+    /// </summary>
+    private static async Task OpenFromStudyListAsync(BrowserSession session, SyntheticStudy study, int seriesInstances)
+    {
+        var page = session.Page;
+        await session.GotoAsync("/");
+
+        var row = page.Locator("tr", new() { HasText = study.StudyDescription });
+        await row.ClickAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(row).ToHaveAttributeAsync("aria-selected", "true");
+
+        // The preview lists the study's series from QIDO-RS (PS3.18 10.6), each with its modality, its instance count
+        // and a thumbnail from our /thumbnail (PS3.18 10.4.1.1.4).
+        var seriesDescription = study.Instances[0].Dataset.GetString(DicomTag.SeriesDescription)!;
+        var thumbnail = page.Locator("[data-cy=\"study-browser-thumbnail\"]", new() { HasText = seriesDescription });
+        await thumbnail.WaitForAsync(new() { Timeout = 30_000 });
+        var lines = (await thumbnail.InnerTextAsync()).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(study.Modality, lines);
+        Assert.Contains(seriesInstances.ToString(CultureInfo.InvariantCulture), lines);
+        await session.WaitForThumbnailAsync();
+
+        var workflow = page.GetByRole(AriaRole.Button, new() { Name = "Basic Viewer", Exact = true });
+        await Assertions.Expect(workflow).ToBeEnabledAsync(new() { Timeout = 10_000 });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"study-list-{study.Modality.ToLowerInvariant()}-preview.png") });
+        await workflow.ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains("/viewer?", StringComparison.Ordinal), new() { Timeout = 30_000 });
+        Assert.Contains($"StudyInstanceUIDs={study.StudyInstanceUid}", page.Url, StringComparison.Ordinal);
     }
 
     /// <summary>One browser with one page on the gateway, and the network log of that page.</summary>
@@ -167,6 +200,14 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
             Assert.True(m.Success, $"no image index in the viewport overlay: '{text}'");
             int N(int g) => int.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
             return (N(2), N(3), N(1));
+        }
+
+        /// <summary>Navigates and fails at once, with the gateway's answer, when the page itself is not served.</summary>
+        public async Task GotoAsync(string url)
+        {
+            var response = await Page.GotoAsync(url);
+            Assert.NotNull(response);
+            Assert.True(response.Ok, $"GET {url}: {response.Status}\n{await response.TextAsync()}");
         }
 
         public Task<byte[]> ViewportPngAsync() => Page.Locator(".viewport-element canvas").First.ScreenshotAsync(new() { Timeout = 10_000 });
