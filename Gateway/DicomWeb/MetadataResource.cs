@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
@@ -36,10 +38,11 @@ internal static class MetadataResource
 
     public static async Task<IResult> SeriesMetadataAsync(string study, string series, HttpContext http, IGrainFactory grains, SeriesMetadataCache cache, CancellationToken cancellationToken)
     {
+        var timing = new MetadataTiming();
         var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study));
-        var rendered = await cache.GetAsync(grain, study, series, DicomWebUris.BaseUrl(http.Request)).ConfigureAwait(false)
+        var rendered = await cache.GetAsync(grain, study, series, DicomWebUris.BaseUrl(http.Request), timing).ConfigureAwait(false)
             ?? throw DicomWebException.NotFound($"Series {series} not found in study {study}.");
-        return Serve(http, rendered.Json, rendered.ETag, rendered.GetGzip);
+        return Serve(http, rendered.Json, rendered.ETag, rendered.GetGzip, timing);
     }
 
     public static async Task<IResult> InstanceMetadataAsync(string study, string series, string instance, HttpContext http, IGrainFactory grains, SeriesMetadataCache cache, CancellationToken cancellationToken)
@@ -73,7 +76,7 @@ internal static class MetadataResource
     }
 
     /// <summary>200 with the JSON (gzip when accepted), or 304 when the client holds this ETag.</summary>
-    private static IResult Serve(HttpContext http, byte[] json, string etag, Func<byte[]>? gzip)
+    private static IResult Serve(HttpContext http, byte[] json, string etag, Func<byte[]>? gzip, MetadataTiming? timing = null)
     {
         var request = http.Request;
         var response = http.Response;
@@ -89,15 +92,24 @@ internal static class MetadataResource
             {
                 if (value is null) continue;
                 foreach (var candidate in value.Split(',', StringSplitOptions.TrimEntries))
-                    if (candidate == "*" || candidate == tag || candidate == "W/" + tag) return Results.StatusCode(StatusCodes.Status304NotModified);
+                    if (candidate == "*" || candidate == tag || candidate == "W/" + tag)
+                    {
+                        timing?.WriteTo(response);
+                        return Results.StatusCode(StatusCodes.Status304NotModified);
+                    }
             }
         }
+        var body = json;
         if (acceptsGzip)
         {
             response.Headers.ContentEncoding = "gzip";
-            return Results.Bytes(gzip is not null ? gzip() : SeriesMetadataCache.Gzip(json), PixelMediaTypes.DicomJson);
+            var started = Stopwatch.GetTimestamp();
+            body = gzip is not null ? gzip() : SeriesMetadataCache.Gzip(json);
+            if (timing is not null) timing.Gzip = Stopwatch.GetElapsedTime(started);
         }
-        return Results.Bytes(json, PixelMediaTypes.DicomJson);
+        timing?.WriteTo(response);
+        // One write of the cached bytes with a Content-Length; Kestrel copies them to the socket as they are.
+        return Results.Bytes(body, PixelMediaTypes.DicomJson);
     }
 
     private static bool AcceptsGzip(HttpRequest request)
@@ -150,11 +162,13 @@ internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
     private static readonly byte[] Marker = Encoding.UTF8.GetBytes("\"BulkDataURI\":\"" + SeriesMetadata.BaseUriMarker);
     private readonly ConcurrentDictionary<(string Study, string Series), RenderedSeries> _entries = new();
 
-    public async Task<RenderedSeries?> GetAsync(IStudyGrain grain, string study, string series, string baseUrl)
+    public async Task<RenderedSeries?> GetAsync(IStudyGrain grain, string study, string series, string baseUrl, MetadataTiming? timing = null)
     {
         _entries.TryGetValue((study, series), out var cached);
         var known = cached is not null && cached.BaseUrl == baseUrl ? cached.Version : null;
+        var started = Stopwatch.GetTimestamp();
         var metadata = await grain.GetSeriesMetadataAsync(series, known).ConfigureAwait(false);
+        if (timing is not null) timing.Grain = Stopwatch.GetElapsedTime(started);
         if (metadata is null)
         {
             _entries.TryRemove((study, series), out _);
@@ -167,7 +181,9 @@ internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
             metadata = await grain.GetSeriesMetadataAsync(series, null).ConfigureAwait(false);
             if (metadata?.Json is null) return null;
         }
+        started = Stopwatch.GetTimestamp();
         var rendered = Render(metadata, baseUrl);
+        if (timing is not null) timing.Render = Stopwatch.GetElapsedTime(started);
         if (options.Value.MetadataCacheEntries > 0)
         {
             if (_entries.Count >= options.Value.MetadataCacheEntries) _entries.Clear();
@@ -221,5 +237,38 @@ internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
         using var buffer = new MemoryStream(json.Length / 4 + 64);
         using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(json);
         return buffer.ToArray();
+    }
+}
+
+/// <summary>
+/// Where a metadata request spent its time in this gateway, sent as a Server-Timing header (W3C Server Timing) so that
+/// a benchmark or a browser's developer tools see the gateway's share: the study grain call (a build from the index
+/// when the series is cold), the rendering of BulkDataURIs, the gzip, and the total up to the first body byte.
+/// </summary>
+internal sealed class MetadataTiming
+{
+    private readonly long _started = Stopwatch.GetTimestamp();
+
+    public TimeSpan Grain { get; set; }
+
+    public TimeSpan? Render { get; set; }
+
+    public TimeSpan? Gzip { get; set; }
+
+    public void WriteTo(HttpResponse response)
+    {
+        var total = Stopwatch.GetElapsedTime(_started);
+        var text = new StringBuilder(96);
+        Append(text, "grain", Grain);
+        if (Render is { } render) Append(text, "render", render);
+        if (Gzip is { } gzip) Append(text, "gzip", gzip);
+        Append(text, "total", total);
+        response.Headers["Server-Timing"] = text.ToString();
+    }
+
+    private static void Append(StringBuilder text, string name, TimeSpan duration)
+    {
+        if (text.Length > 0) text.Append(", ");
+        text.Append(name).Append(";dur=").Append(duration.TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture));
     }
 }
