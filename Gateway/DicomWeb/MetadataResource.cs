@@ -198,38 +198,45 @@ internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
         var source = metadata.Json!;
         var replacement = Encoding.UTF8.GetBytes(baseUrl);
         var markerTail = Encoding.UTF8.GetByteCount(SeriesMetadata.BaseUriMarker);
-        var output = new ArrayBufferWriter<byte>(source.Length + source.Length / 8);
+
+        // First where the markers are, then one copy into an array of the exact size (a series is megabytes).
+        var hits = new List<int>();
+        for (var from = 0; ;)
+        {
+            var hit = source.AsSpan(from).IndexOf(Marker);
+            if (hit < 0) break;
+            hits.Add(from + hit + Marker.Length - markerTail);
+            from += hit + Marker.Length;
+        }
+        var output = new byte[source.Length + hits.Count * (replacement.Length - markerTail)];
         var count = metadata.SopInstanceUids.Count;
         var offsets = new int[count];
         var lengths = new int[count];
-        var position = 0;
+        int read = 0, written = 0, next = 0;
         void CopyUpTo(int end)
         {
-            while (position < end)
+            while (true)
             {
-                var window = source.AsSpan(position, end - position);
-                var hit = window.IndexOf(Marker);
-                if (hit < 0)
-                {
-                    output.Write(window);
-                    position = end;
-                    return;
-                }
-                var keep = hit + Marker.Length - markerTail;
-                output.Write(window[..keep]);
-                output.Write(replacement);
-                position += hit + Marker.Length;
+                var stop = next < hits.Count && hits[next] < end ? hits[next] : end;
+                source.AsSpan(read, stop - read).CopyTo(output.AsSpan(written));
+                written += stop - read;
+                read = stop;
+                if (stop == end) return;
+                replacement.CopyTo(output.AsSpan(written));
+                written += replacement.Length;
+                read += markerTail;
+                next++;
             }
         }
         for (var i = 0; i < count; i++)
         {
             CopyUpTo(metadata.Offsets[i]);
-            offsets[i] = output.WrittenCount;
+            offsets[i] = written;
             CopyUpTo(metadata.Offsets[i] + metadata.Lengths[i]);
-            lengths[i] = output.WrittenCount - offsets[i];
+            lengths[i] = written - offsets[i];
         }
         CopyUpTo(source.Length);
-        return new RenderedSeries(metadata.Version, baseUrl, output.WrittenSpan.ToArray(), metadata.SopInstanceUids.ToArray(), offsets, lengths);
+        return new RenderedSeries(metadata.Version, baseUrl, output, metadata.SopInstanceUids.ToArray(), offsets, lengths);
     }
 
     internal static byte[] Gzip(byte[] json)
