@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -23,7 +24,9 @@ namespace Pacs.Grains;
 /// into text (about 70 µs each) and the rewrite into metadata, so the headers are read in parts over several
 /// connections, each part rewritten as its rows arrive, and the rewrite is a token-by-token copy of the stored JSON
 /// (the stored header already is DICOM JSON as this archive writes it) that only touches what changes: binary values
-/// without a value or over the threshold become BulkDataURIs, Pixel Data is added, group lengths are left out.
+/// without a value or over the threshold become BulkDataURIs, Pixel Data is added, group lengths are left out. The
+/// scanning methods are compiled optimised from the first call: a build runs them a few hundred thousand times, but
+/// only once per series, so tiered compilation would leave the first builds of a process on unoptimised code.
 /// </remarks>
 public static class SeriesMetadataBuilder
 {
@@ -158,6 +161,7 @@ public static class SeriesMetadataBuilder
         output.Write(sink.Written);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteInstance(Sink output, string study, string series, string sop, string transferSyntaxUid, ReadOnlySpan<byte> headerJson)
     {
         var prefix = $"{SeriesMetadata.BaseUriMarker}/studies/{study}/series/{series}/instances/{sop}/bulkdata/";
@@ -199,6 +203,7 @@ public static class SeriesMetadataBuilder
     }
 
     /// <summary>Copies a data set object starting at <paramref name="position"/>, leaving it after the object.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteDataset(Sink output, ReadOnlySpan<byte> json, ref int position, InstanceContext context, bool topLevel)
     {
         Expect(json, ref position, (byte)'{');
@@ -253,6 +258,7 @@ public static class SeriesMetadataBuilder
     }
 
     /// <summary>Reads an element object: "vr", and which of "Value", "InlineBinary", "BulkDataURI" it has (any order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static StoredElement ReadElement(ReadOnlySpan<byte> json, scoped ref int position)
     {
         var element = default(StoredElement);
@@ -296,6 +302,7 @@ public static class SeriesMetadataBuilder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteElement(Sink output, ReadOnlySpan<byte> key, ref StoredElement element, InstanceContext context)
     {
         output.Write("\""u8);
@@ -340,6 +347,7 @@ public static class SeriesMetadataBuilder
     }
 
     /// <summary>The items of a sequence, each a data set; an empty sequence has no "Value" (PS3.18 F.2.5).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteItems(Sink output, ReadOnlySpan<byte> json, ReadOnlySpan<byte> key, InstanceContext context)
     {
         var position = 0;
@@ -399,6 +407,7 @@ public static class SeriesMetadataBuilder
     /// Writes a JSON value as it is but without whitespace between tokens (PostgreSQL writes jsonb with ", " and
     /// ": "). Strings and numbers keep their text, escapes included: the same value, in fewer bytes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteCompact(Sink output, ReadOnlySpan<byte> json)
     {
         var target = output.GetSpan(json.Length);
@@ -430,6 +439,7 @@ public static class SeriesMetadataBuilder
     }
 
     /// <summary>The index just after the string that starts with the quote at <paramref name="quote"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int StringEnd(ReadOnlySpan<byte> json, int quote)
     {
         var i = quote + 1;
@@ -451,6 +461,7 @@ public static class SeriesMetadataBuilder
     }
 
     /// <summary>A string's content between its quotes, escapes kept; <paramref name="position"/> moves past it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ReadOnlySpan<byte> ReadString(ReadOnlySpan<byte> json, scoped ref int position)
     {
         if (json[position] != (byte)'"') throw new JsonException("Expected a string in a stored header.");
@@ -461,6 +472,7 @@ public static class SeriesMetadataBuilder
     }
 
     /// <summary>Moves past one JSON value of any kind.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SkipValue(ReadOnlySpan<byte> json, ref int position)
     {
         var b = json[position];
@@ -508,6 +520,7 @@ public static class SeriesMetadataBuilder
         return Utf8Parser.TryParse(value[position..], out ushort number, out var consumed) && consumed > 0 ? number : null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SkipWhitespace(ReadOnlySpan<byte> json, ref int position)
     {
         while (position < json.Length && json[position] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') position++;
@@ -538,6 +551,7 @@ public static class SeriesMetadataBuilder
 
         public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, WrittenCount);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Write(ReadOnlySpan<byte> bytes)
         {
             if (_buffer.Length - WrittenCount < bytes.Length) Grow(bytes.Length);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
@@ -193,6 +194,9 @@ internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
     }
 
     /// <summary>Replaces the base marker at the start of every BulkDataURI value with <paramref name="baseUrl"/>.</summary>
+    /// <remarks>Runs once per series, so it would run unoptimised code for the first series of a process: compiled
+    /// optimised from the start.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static RenderedSeries Render(SeriesMetadata metadata, string baseUrl)
     {
         var source = metadata.Json!;
