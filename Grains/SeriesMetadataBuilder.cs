@@ -22,8 +22,8 @@ namespace Pacs.Grains;
 /// A cold build is the latency a viewer waits for when it opens a series nobody opened since the study grain was
 /// activated (the DICOMweb issue: under 100 ms for 500 instances). Its cost is PostgreSQL turning 500 jsonb headers
 /// into text (about 70 µs each) and the rewrite into metadata, so the headers are read in parts over several
-/// connections, each part rewritten as its rows arrive, and the rewrite is a token-by-token copy of the stored JSON
-/// (the stored header already is DICOM JSON as this archive writes it) that only touches what changes: binary values
+/// connections, each part rewritten as its rows arrive, and the rewrite is a copy of the stored JSON, scanned rather
+/// than parsed (the stored header already is DICOM JSON as this archive writes it), that only touches what changes: binary values
 /// without a value or over the threshold become BulkDataURIs, Pixel Data is added, group lengths are left out. The
 /// scanning methods are compiled optimised from the first call: a build runs them a few hundred thousand times, but
 /// only once per series, so tiered compilation would leave the first builds of a process on unoptimised code.
