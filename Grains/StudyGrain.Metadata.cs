@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Pacs.Grains;
@@ -22,6 +24,7 @@ internal sealed partial class StudyGrain
         {
             var generation = _seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid);
             var dataSource = ServiceProvider.GetRequiredService<NpgsqlDataSource>();
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 metadata = await SeriesMetadataBuilder.BuildAsync(dataSource, _studyInstanceUid, seriesInstanceUid, CancellationToken.None);
@@ -31,6 +34,7 @@ internal sealed partial class StudyGrain
                 throw new ArchiveIndexException($"Index unavailable: {e.Message}");
             }
             if (metadata is null) return null;
+            LogSeriesMetadataBuilt(logger, _studyInstanceUid, seriesInstanceUid, metadata.SopInstanceUids.Count, metadata.Json!.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (_seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid) == generation) _seriesMetadata[seriesInstanceUid] = metadata;
         }
         return string.Equals(knownVersion, metadata.Version, StringComparison.Ordinal)
@@ -40,6 +44,9 @@ internal sealed partial class StudyGrain
 
     public Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync() =>
         Task.FromResult<IReadOnlyList<string>>(_series.Where(s => s.Value.Instances.Count > 0).Select(s => s.Key).Order(StringComparer.Ordinal).ToList());
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Debug, Message = "Study {StudyInstanceUid}: metadata of series {SeriesInstanceUid} built from the index, {Count} instance(s), {Bytes} bytes, {Milliseconds:F1} ms")]
+    private static partial void LogSeriesMetadataBuilt(ILogger logger, string studyInstanceUid, string seriesInstanceUid, int count, int bytes, double milliseconds);
 
     private void InvalidateSeriesMetadata(string seriesInstanceUid)
     {
