@@ -14,7 +14,10 @@ public sealed class DicomWebOptions
     [Range(1, 100_000)]
     public int MaxQidoResults { get; set; } = 1000;
 
-    /// <summary>Gateway-side cache of rendered series metadata (entries, one per series).</summary>
+    /// <summary>
+    /// Gateway-side cache of rendered series metadata, in MiB (JSON and its gzip form); the least recently used series
+    /// go first. A 500-instance CT series is about 5 MiB. 0 turns the cache off.
+    /// </summary>
     [Range(0, 1_000_000)]
-    public int MetadataCacheEntries { get; set; } = 2000;
+    public int MetadataCacheMegabytes { get; set; } = 256;
 }

@@ -147,6 +147,12 @@ internal sealed class RenderedSeries(string version, string baseUrl, byte[] json
 
     public byte[] GetGzip() => _gzip ??= SeriesMetadataCache.Gzip(Json);
 
+    /// <summary>What this entry holds in memory (the gzip form counted as a tenth of the JSON before it exists).</summary>
+    public long Bytes => Json.Length + (_gzip?.Length ?? Json.Length / 10);
+
+    /// <summary>Stopwatch timestamp of the last request served from this entry (least recently used goes first).</summary>
+    public long LastUsed { get; set; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     public int IndexOf(string sopInstanceUid)
     {
         _index ??= sopInstanceUids.Select((uid, i) => (uid, i)).ToDictionary(x => x.uid, x => x.i, StringComparer.Ordinal);
@@ -162,6 +168,7 @@ internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
 {
     private static readonly byte[] Marker = Encoding.UTF8.GetBytes("\"BulkDataURI\":\"" + SeriesMetadata.BaseUriMarker);
     private readonly ConcurrentDictionary<(string Study, string Series), RenderedSeries> _entries = new();
+    private readonly Lock _trimLock = new();
 
     public async Task<RenderedSeries?> GetAsync(IStudyGrain grain, string study, string series, string baseUrl, MetadataTiming? timing = null)
     {
@@ -175,7 +182,12 @@ internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
             _entries.TryRemove((study, series), out _);
             return null;
         }
-        if (metadata.Json is null && cached is not null && cached.Version == metadata.Version) return cached;
+        if (metadata.Json is null && cached is not null && cached.Version == metadata.Version)
+        {
+            cached.LastUsed = Stopwatch.GetTimestamp();
+            return cached;
+        }
+
         if (metadata.Json is null)
         {
             // Raced with an eviction: ask for the bytes.
@@ -185,12 +197,37 @@ internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
         started = Stopwatch.GetTimestamp();
         var rendered = Render(metadata, baseUrl);
         if (timing is not null) timing.Render = Stopwatch.GetElapsedTime(started);
-        if (options.Value.MetadataCacheEntries > 0)
+        var budget = options.Value.MetadataCacheMegabytes * 1024L * 1024;
+        if (budget > 0 && rendered.Bytes <= budget / 4)
         {
-            if (_entries.Count >= options.Value.MetadataCacheEntries) _entries.Clear();
             _entries[(study, series)] = rendered;
+            Trim(budget);
         }
         return rendered;
+    }
+
+    /// <summary>Total bytes held (approximate: gzip forms are counted once made).</summary>
+    internal long Bytes => _entries.Values.Sum(e => e.Bytes);
+
+    internal int Count => _entries.Count;
+
+    /// <summary>Drops the least recently used series until the cache is within its budget (one trimmer at a time).</summary>
+    private void Trim(long budget)
+    {
+        if (Bytes <= budget || !_trimLock.TryEnter()) return;
+        try
+        {
+            var total = Bytes;
+            foreach (var (key, entry) in _entries.OrderBy(e => e.Value.LastUsed).ToList())
+            {
+                if (total <= budget * 3 / 4) break;
+                if (_entries.TryRemove(new KeyValuePair<(string, string), RenderedSeries>(key, entry))) total -= entry.Bytes;
+            }
+        }
+        finally
+        {
+            _trimLock.Exit();
+        }
     }
 
     /// <summary>Replaces the base marker at the start of every BulkDataURI value with <paramref name="baseUrl"/>.</summary>
