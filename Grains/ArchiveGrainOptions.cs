@@ -19,4 +19,10 @@ public sealed class ArchiveGrainOptions
 
     /// <summary>Most instances one group-committed transaction carries.</summary>
     public int MaxBatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// Memory the study grains of one silo may keep for DICOMweb series metadata, in MiB (least recently used let go
+    /// first; a 500-instance CT series is about 5 MiB).
+    /// </summary>
+    public int SeriesMetadataMegabytes { get; set; } = 1024;
 }

@@ -14,6 +14,8 @@ public static class ArchiveGrainsSiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<ArchiveGrainOptions>().BindConfiguration(ArchiveGrainOptions.Section);
         builder.Services.AddSingleton<StudyIndex>();
+        builder.Services.AddSingleton(services => new SeriesMetadataBudget(
+            Math.Max(1, services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ArchiveGrainOptions>>().Value.SeriesMetadataMegabytes) * 1024L * 1024));
         return builder;
     }
 }

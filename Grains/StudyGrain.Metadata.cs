@@ -6,21 +6,36 @@ using Npgsql;
 namespace Pacs.Grains;
 
 /// <summary>
-/// DICOMweb series metadata kept in the study grain's memory (the DICOMweb issue): built from the index on first
-/// request, dropped whenever an instance of the series is added, replaced or deleted (<see cref="Add"/> and
+/// DICOMweb series metadata kept in the study grain's memory (the DICOMweb issue), within the silo's
+/// <see cref="SeriesMetadataBudget"/>: built from the index on first request, dropped whenever an instance of the series is added, replaced or deleted (<see cref="Add"/> and
 /// <see cref="Remove"/> call <see cref="InvalidateSeriesMetadata"/>). A build that overlaps a change is not kept:
 /// each series has a generation, bumped on every invalidation, and a build stores its result only if the
 /// generation it started with is still current.
 /// </summary>
 internal sealed partial class StudyGrain
 {
-    private readonly Dictionary<string, SeriesMetadata> _seriesMetadata = new(StringComparer.Ordinal);
+    // Version and a weak reference per built series: the bytes belong to the silo's SeriesMetadataBudget.
+    private readonly Dictionary<string, (string Version, WeakReference<SeriesMetadata> Metadata)> _seriesMetadata = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _seriesMetadataGenerations = new(StringComparer.Ordinal);
+    private SeriesMetadataBudget? _metadataBudget;
+
+    private SeriesMetadataBudget MetadataBudget => _metadataBudget ??= ServiceProvider.GetRequiredService<SeriesMetadataBudget>();
+
+    private string BudgetKey(string seriesInstanceUid) => _studyInstanceUid + "/" + seriesInstanceUid;
 
     public async Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion)
     {
         if (!_series.TryGetValue(seriesInstanceUid, out var series) || series.Instances.Count == 0) return null;
-        if (!_seriesMetadata.TryGetValue(seriesInstanceUid, out var metadata))
+        SeriesMetadata? metadata = null;
+        if (_seriesMetadata.TryGetValue(seriesInstanceUid, out var kept))
+        {
+            MetadataBudget.Touch(BudgetKey(seriesInstanceUid));
+            // The caller holds the current version: no bytes needed, whether or not they are still in memory here.
+            if (string.Equals(knownVersion, kept.Version, StringComparison.Ordinal)) return new SeriesMetadata { Version = kept.Version };
+            kept.Metadata.TryGetTarget(out metadata);
+        }
+
+        if (metadata is null)
         {
             var generation = _seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid);
             var dataSource = ServiceProvider.GetRequiredService<NpgsqlDataSource>();
@@ -35,11 +50,22 @@ internal sealed partial class StudyGrain
             }
             if (metadata is null) return null;
             LogSeriesMetadataBuilt(logger, _studyInstanceUid, seriesInstanceUid, metadata.SopInstanceUids.Count, metadata.Json!.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            if (_seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid) == generation) _seriesMetadata[seriesInstanceUid] = metadata;
+            if (_seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid) == generation)
+            {
+                _seriesMetadata[seriesInstanceUid] = (metadata.Version, new WeakReference<SeriesMetadata>(metadata));
+                MetadataBudget.Keep(BudgetKey(seriesInstanceUid), metadata);
+            }
         }
         return string.Equals(knownVersion, metadata.Version, StringComparison.Ordinal)
             ? new SeriesMetadata { Version = metadata.Version }
             : metadata;
+    }
+
+    /// <summary>A deactivating grain's series leave the budget with it.</summary>
+    private void ForgetSeriesMetadata()
+    {
+        foreach (var series in _seriesMetadata.Keys) MetadataBudget.Forget(BudgetKey(series));
+        _seriesMetadata.Clear();
     }
 
     public Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync() =>
@@ -50,7 +76,7 @@ internal sealed partial class StudyGrain
 
     private void InvalidateSeriesMetadata(string seriesInstanceUid)
     {
-        _seriesMetadata.Remove(seriesInstanceUid);
+        if (_seriesMetadata.Remove(seriesInstanceUid)) MetadataBudget.Forget(BudgetKey(seriesInstanceUid));
         _seriesMetadataGenerations[seriesInstanceUid] = _seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid) + 1;
     }
 }

@@ -56,6 +56,12 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
         LogActivated(logger, _studyInstanceUid, snapshot.Instances.Count);
     }
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        ForgetSeriesMetadata(); // StudyGrain.Metadata.cs
+        return Task.CompletedTask;
+    }
+
     public async Task<CommitResult> CommitAsync(InstanceRecord instance)
     {
         ArgumentNullException.ThrowIfNull(instance);
