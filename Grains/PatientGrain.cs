@@ -21,35 +21,35 @@ internal sealed class PatientGrain(
         var newConflicts = new List<DemographicsConflict>();
         if (s.Current is null)
         {
-            s.Current = demographics with { AttributesJson = [] };
+            // The index's patient row is the authority on which demographics came first (its upsert keeps the first
+            // committed; study grains tell this grain after acknowledging, so calls may arrive out of order).
+            s.Current = await LoadIndexedAsync(demographics) ?? demographics with { AttributesJson = [] };
             changed = true;
         }
-        else
+
+        var current = s.Current;
+        foreach (var (attribute, existing, incoming) in new[]
         {
-            var current = s.Current;
-            foreach (var (attribute, existing, incoming) in new[]
+            ("PatientName", current.PatientName, demographics.PatientName),
+            ("PatientBirthDate", current.PatientBirthDate, demographics.PatientBirthDate),
+            ("PatientSex", current.PatientSex, demographics.PatientSex),
+        })
+        {
+            if (existing.Length == 0 && incoming.Length > 0)
             {
-                ("PatientName", current.PatientName, demographics.PatientName),
-                ("PatientBirthDate", current.PatientBirthDate, demographics.PatientBirthDate),
-                ("PatientSex", current.PatientSex, demographics.PatientSex),
-            })
+                // A value that was missing is filled in, not a conflict.
+                s.Current = attribute switch
+                {
+                    "PatientName" => s.Current with { PatientName = incoming },
+                    "PatientBirthDate" => s.Current with { PatientBirthDate = incoming },
+                    _ => s.Current with { PatientSex = incoming },
+                };
+                changed = true;
+            }
+            else if (incoming.Length > 0 && !string.Equals(existing, incoming, StringComparison.Ordinal)
+                && !s.Conflicts.Any(c => c.StudyInstanceUid == studyInstanceUid && c.Attribute == attribute && c.Incoming == incoming))
             {
-                if (existing.Length == 0 && incoming.Length > 0)
-                {
-                    // A value that was missing is filled in, not a conflict.
-                    s.Current = attribute switch
-                    {
-                        "PatientName" => s.Current with { PatientName = incoming },
-                        "PatientBirthDate" => s.Current with { PatientBirthDate = incoming },
-                        _ => s.Current with { PatientSex = incoming },
-                    };
-                    changed = true;
-                }
-                else if (incoming.Length > 0 && !string.Equals(existing, incoming, StringComparison.Ordinal)
-                    && !s.Conflicts.Any(c => c.StudyInstanceUid == studyInstanceUid && c.Attribute == attribute && c.Incoming == incoming))
-                {
-                    newConflicts.Add(new DemographicsConflict(studyInstanceUid, attribute, existing, incoming, DateTimeOffset.UtcNow));
-                }
+                newConflicts.Add(new DemographicsConflict(studyInstanceUid, attribute, existing, incoming, DateTimeOffset.UtcNow));
             }
         }
 
@@ -79,6 +79,18 @@ internal sealed class PatientGrain(
                 ["existing"] = conflict.Existing,
                 ["incoming"] = conflict.Incoming,
             }, CancellationToken.None);
+        }
+    }
+
+    private async Task<PatientDemographics?> LoadIndexedAsync(PatientDemographics demographics)
+    {
+        try
+        {
+            return await index.LoadPatientAsync(demographics.PatientId, demographics.IssuerOfPatientId, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new ArchiveIndexException($"Index unavailable: {e.Message}");
         }
     }
 

@@ -286,6 +286,29 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
         return keys;
     }
 
+    /// <summary>The patient row's demographics (first committed wins, empty values filled), or null when there is none.</summary>
+    public Task<PatientDemographics?> LoadPatientAsync(string patientId, string issuerOfPatientId, CancellationToken cancellationToken) =>
+        StaleConnectionRetry.RunAsync(dataSource, async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var query = new NpgsqlCommand("""
+                SELECT patient_name, patient_birth_date, patient_sex FROM pacs_patients WHERE patient_id = $1 AND issuer_of_patient_id = $2
+                """, connection);
+            query.Parameters.Add(new NpgsqlParameter { Value = patientId });
+            query.Parameters.Add(new NpgsqlParameter { Value = issuerOfPatientId });
+            await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? new PatientDemographics
+                {
+                    PatientId = patientId,
+                    IssuerOfPatientId = issuerOfPatientId,
+                    PatientName = reader.GetString(0),
+                    PatientBirthDate = reader.GetString(1),
+                    PatientSex = reader.GetString(2),
+                }
+                : (PatientDemographics?)null;
+        });
+
     public async Task AuditAsync(string kind, string? studyInstanceUid, string? sopInstanceUid, IReadOnlyDictionary<string, string> detail, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

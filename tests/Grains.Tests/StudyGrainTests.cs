@@ -239,6 +239,28 @@ public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixtu
         Assert.Equal(1L, await ScalarAsync<long>(Db,
             "SELECT count(*) FROM pacs_audit_events WHERE kind = 'patient.demographics-conflict' AND study_instance_uid = $1", studyB));
     }
+
+    [Fact]
+    public async Task PatientGrain_CallsArriveOutOfCommitOrder_IndexRowDecidesWhatCameFirst()
+    {
+        var patientId = "PAT-" + Uid()[^8..];
+        var first = new PatientDemographics { PatientId = patientId, PatientName = "Berg^Ola", PatientBirthDate = "19700101", PatientSex = "M" };
+        var second = first with { PatientName = "Borg^Ola" };
+        // The index committed the first study's demographics; the second study's grain happens to call first.
+        await ExecuteAsync(Db, "INSERT INTO pacs_patients (patient_id, issuer_of_patient_id, patient_name, patient_birth_date, patient_sex) VALUES ($1, '', $2, $3, $4)",
+            patientId, first.PatientName, first.PatientBirthDate, first.PatientSex);
+        var grain = Grains.GetGrain<IPatientGrain>(IPatientGrain.KeyFor("", patientId));
+        var studyA = Uid();
+        var studyB = Uid();
+
+        await grain.RecordStudyAsync(studyB, second);
+        await grain.RecordStudyAsync(studyA, first);
+
+        var summary = await grain.GetSummaryAsync();
+        Assert.Equal("Berg^Ola", summary.Current.PatientName);
+        var conflict = Assert.Single(summary.Conflicts);
+        Assert.Equal(("PatientName", "Berg^Ola", "Borg^Ola", studyB), (conflict.Attribute, conflict.Existing, conflict.Incoming, conflict.StudyInstanceUid));
+    }
 }
 
 public sealed class RejectPolicyClusterFixture : ArchiveClusterFixture
