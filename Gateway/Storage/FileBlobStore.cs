@@ -6,7 +6,7 @@ namespace Pacs.Gateway.Storage;
 /// Blobs as files under one root folder shared by every gateway. A write goes to a temporary file in the root's
 /// staging folder (same filesystem, so the final rename is atomic), is fsynced, renamed to the key's path, and the
 /// destination directory is fsynced so that the rename itself survives a power cut (POSIX: the name lives in the
-/// directory, not in the file).
+/// directory, not in the file), as is the parent of every directory the commit had to create.
 /// </summary>
 public sealed class FileBlobStore : IBlobStore
 {
@@ -89,6 +89,19 @@ public sealed class FileBlobStore : IBlobStore
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Creates <paramref name="directory"/> and any missing parent below the root; returns those it created, deepest first.</summary>
+    internal List<string> CreateDirectories(string directory)
+    {
+        var missing = new List<string>();
+        for (var d = directory; !Directory.Exists(d) && d.Length > _root.Length; d = Path.GetDirectoryName(d)!)
+        {
+            missing.Add(d);
+        }
+
+        Directory.CreateDirectory(directory);
+        return missing;
     }
 
     /// <summary>Temporary files older than <paramref name="age"/> (writers that died mid-write); the reconciler removes them.</summary>
@@ -190,10 +203,18 @@ public sealed class FileBlobStore : IBlobStore
             stream.FlushToDisk();
             stream.Dispose();
             var directory = Path.GetDirectoryName(target)!;
-            Directory.CreateDirectory(directory);
+            var created = store.CreateDirectories(directory);
             File.Move(temp, target, overwrite: true);
             _committed = true;
             DirectorySync.Fsync(directory);
+            // A directory made for this blob (a new study or series) is itself a name in its parent: without the
+            // parent's fsync a power cut can lose the directory, and the acknowledged blob in it, on filesystems
+            // that do not journal metadata in order. Deepest first, so each fsync covers a name already durable below.
+            foreach (var made in created)
+            {
+                DirectorySync.Fsync(Path.GetDirectoryName(made)!);
+            }
+
             return ValueTask.CompletedTask;
         }
 

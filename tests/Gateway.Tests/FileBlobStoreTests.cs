@@ -12,6 +12,21 @@ public sealed class FileBlobStoreTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
+    public void CreateDirectories_NewStudyAndSeries_ReturnsWhatItMadeDeepestFirst()
+    {
+        var series = Path.Combine(_root, "1.2", "3.4");
+
+        var made = _store.CreateDirectories(series);
+        var again = _store.CreateDirectories(series);
+        var sibling = _store.CreateDirectories(Path.Combine(_root, "1.2", "3.5"));
+
+        Assert.Equal([series, Path.Combine(_root, "1.2")], made);
+        Assert.Empty(again);
+        Assert.Equal([Path.Combine(_root, "1.2", "3.5")], sibling);
+        Assert.True(Directory.Exists(series));
+    }
+
+    [Fact]
     public async Task Commit_WrittenBlob_BecomesVisibleWithItsBytes()
     {
         var bytes = Enumerable.Range(0, 300_000).Select(i => (byte)i).ToArray();
