@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Orleans.Configuration;
 using Pacs.Gateway;
 using Pacs.Gateway.Auth;
@@ -7,6 +6,7 @@ using Pacs.Gateway.Admin;
 using Pacs.Gateway.Dimse;
 using Pacs.Gateway.Ingest;
 using Pacs.Gateway.Viewer;
+using Pacs.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddOptions<GatewayHostOptions>().BindConfiguration(GatewayHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -26,11 +26,7 @@ builder.Logging.AddSimpleConsole(console =>
     console.UseUtcTimestamp = true;
 });
 
-// The index's statements recur with every instance: Npgsql prepares them per connection (parsed and planned once),
-// unless the connection string says otherwise. PgBouncer in transaction mode needs 1.21+ for this.
-var database = new NpgsqlConnectionStringBuilder(pacs.Database);
-database.MaxAutoPrepare = database.MaxAutoPrepare == 0 ? 64 : database.MaxAutoPrepare;
-builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database));
+builder.Services.AddArchiveDatabase(pacs.Database);
 builder.UseOrleansClient(client =>
 {
     client.Configure<ClusterOptions>(cluster =>

@@ -1,10 +1,10 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Orleans.Configuration;
 using Pacs.Grains;
 using Pacs.Grains.Persistence;
 using Pacs.Silo;
+using Pacs.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
@@ -41,11 +41,7 @@ builder.Logging.AddSimpleConsole(console =>
 // Leave the cluster cleanly (membership status Dead, grains deactivated) before being killed.
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
-// The index's statements recur with every instance: Npgsql prepares them per connection (parsed and planned once),
-// unless the connection string says otherwise. PgBouncer in transaction mode needs 1.21+ for this.
-var database = new NpgsqlConnectionStringBuilder(pacs.Database);
-database.MaxAutoPrepare = database.MaxAutoPrepare == 0 ? 64 : database.MaxAutoPrepare;
-builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database));
+builder.Services.AddArchiveDatabase(pacs.Database);
 builder.Services.AddSingleton(services => new SchemaMigrator(pacs.Database, services.GetRequiredService<ILogger<SchemaMigrator>>()));
 builder.UseOrleans(silo =>
 {

@@ -100,7 +100,11 @@ public sealed class FileBlobStore : IBlobStore
             missing.Add(d);
         }
 
-        Directory.CreateDirectory(directory);
+        if (missing.Count > 0)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
         return missing;
     }
 

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace Pacs.Hosting;
+
+/// <summary>
+/// How both hosts (silo and gateway) reach the archive's PostgreSQL: one source file compiled into each
+/// (`Gateway.csproj` links it), because the gateway does not reference the silo's assemblies.
+/// </summary>
+internal static class ArchiveDatabase
+{
+    /// <summary>
+    /// The data source for the index. Its statements recur with every instance, so Npgsql prepares them per
+    /// connection (parsed and planned once) unless the connection string sets Max Auto Prepare itself. PgBouncer in
+    /// transaction mode needs 1.21+ for this (docs/operations.md).
+    /// </summary>
+    public static IServiceCollection AddArchiveDatabase(this IServiceCollection services, string connectionString)
+    {
+        var database = new NpgsqlConnectionStringBuilder(connectionString);
+        database.MaxAutoPrepare = database.MaxAutoPrepare == 0 ? 64 : database.MaxAutoPrepare;
+        return services.AddSingleton(_ => NpgsqlDataSource.Create(database));
+    }
+}
+
+/// <summary>Ready when the archive database answers a trivial query within a few seconds.</summary>
+internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Timeout);
+        try
+        {
+            await using var command = dataSource.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy("database did not answer", ex);
+        }
+    }
+}
