@@ -28,4 +28,10 @@ public sealed class GatewayHostOptions
     /// <summary>Root folder of the filesystem blob store, shared by every gateway (ReadWriteMany in Kubernetes).</summary>
     [Required]
     public string StorageRoot { get; set; } = "";
+
+    /// <summary>
+    /// Write incoming blobs with O_DIRECT (bypassing the page cache) where the filesystem supports it; false forces
+    /// buffered writes. Either way every blob is fsynced before it is acknowledged.
+    /// </summary>
+    public bool StorageDirectIo { get; set; } = true;
 }

@@ -9,6 +9,7 @@ using Pacs.Gateway.Viewer;
 using Pacs.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddLogLevelDefaults();
 builder.Services.AddOptions<GatewayHostOptions>().BindConfiguration(GatewayHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
 // Orleans is configured before the container exists, so read the same section directly here.
@@ -37,7 +38,7 @@ builder.UseOrleansClient(client =>
     client.UseAdoNetClustering(o =>
     {
         o.Invariant = "Npgsql";
-        o.ConnectionString = pacs.Database;
+        o.ConnectionString = ArchiveDatabase.Tune(pacs.Database);
     });
     client.UseConnectionRetryFilter<ClusterConnectionRetry>();
     // docs/operations.md, "Cluster membership": new silos are found within seconds, and a grain call whose answer

@@ -7,6 +7,7 @@ using Pacs.Silo;
 using Pacs.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddLogLevelDefaults();
 builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
 {
     ["--database"] = "Pacs:Database",
@@ -67,7 +68,7 @@ builder.UseOrleans(silo =>
     });
     // Operators may override any of them (Orleans:ClusterMembership:ProbeTimeout=00:00:05, ...).
     silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:ClusterMembership"));
-    silo.UseArchiveStorage(pacs.Database);
+    silo.UseArchiveStorage(ArchiveDatabase.Tune(pacs.Database));
     silo.AddArchiveGrains();
 });
 

@@ -15,7 +15,11 @@ public static class IngestServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<BlobReconcilerOptions>().BindConfiguration(BlobReconcilerOptions.Section);
-        services.AddSingleton(sp => new FileBlobStore(sp.GetRequiredService<IOptions<GatewayHostOptions>>().Value.StorageRoot));
+        services.AddSingleton(sp =>
+        {
+            var host = sp.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
+            return new FileBlobStore(host.StorageRoot, host.StorageDirectIo);
+        });
         services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<FileBlobStore>());
         services.AddSingleton<BlobIntents>();
         services.AddSingleton<IngestService>();

@@ -4,9 +4,10 @@ namespace Pacs.Gateway.Storage;
 
 /// <summary>
 /// Blobs as files under one root folder shared by every gateway. A write goes to a temporary file in the root's
-/// staging folder (same filesystem, so the final rename is atomic), is fsynced, renamed to the key's path, and the
-/// destination directory is fsynced so that the rename itself survives a power cut (POSIX: the name lives in the
-/// directory, not in the file), as is the parent of every directory the commit had to create.
+/// staging folder (same filesystem, so the final rename is atomic; O_DIRECT where the filesystem allows it, see
+/// <see cref="DirectWriteStream"/>), is renamed to the key's path, and is made durable with one fsync of the file and
+/// one of every directory that gained a name (the destination, and the parent of each directory the commit had to
+/// create): POSIX keeps a name in its directory, not in the file. Commit returns only when all are on disk.
 /// </summary>
 public sealed class FileBlobStore : IBlobStore
 {
@@ -14,10 +15,17 @@ public sealed class FileBlobStore : IBlobStore
 
     private readonly string _root;
     private readonly string _staging;
+    private readonly bool _directIo;
 
-    public FileBlobStore(string root)
+    /// <param name="root">The folder every gateway shares.</param>
+    /// <param name="directIo">
+    /// Write staging files with O_DIRECT where the filesystem allows it (<see cref="DirectWriteStream"/>); false
+    /// writes through the page cache.
+    /// </param>
+    public FileBlobStore(string root, bool directIo = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        _directIo = directIo;
         _root = Path.GetFullPath(root);
         _staging = Path.Combine(_root, StagingFolder);
         Directory.CreateDirectory(_staging);
@@ -35,7 +43,8 @@ public sealed class FileBlobStore : IBlobStore
     {
         cancellationToken.ThrowIfCancellationRequested();
         var temp = Path.Combine(_staging, Guid.NewGuid().ToString("N") + ".tmp");
-        var stream = new FileStream(temp, new FileStreamOptions
+        StagingStream? stream = _directIo ? DirectWriteStream.TryCreate(temp) : null;
+        stream ??= new WritebackStream(new FileStream(temp, new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
             Access = FileAccess.Write,
@@ -44,8 +53,8 @@ public sealed class FileBlobStore : IBlobStore
             // fsync at commit is synchronous anyway.
             Options = FileOptions.None,
             BufferSize = 64 * 1024,
-        });
-        return ValueTask.FromResult<IBlobWrite>(new FileBlobWrite(this, key, path, temp, new WritebackStream(stream)));
+        }));
+        return ValueTask.FromResult<IBlobWrite>(new FileBlobWrite(this, key, path, temp, stream));
     }
 
     public ValueTask<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken cancellationToken = default)
@@ -173,7 +182,7 @@ public sealed class FileBlobStore : IBlobStore
         }
     }
 
-    private sealed class FileBlobWrite(FileBlobStore store, string? key, string? path, string temp, WritebackStream stream) : IBlobWrite
+    private sealed class FileBlobWrite(FileBlobStore store, string? key, string? path, string temp, StagingStream stream) : IBlobWrite
     {
         private bool _committed;
         private string? _key = key;
@@ -199,27 +208,64 @@ public sealed class FileBlobStore : IBlobStore
             return CommitToAsync(target, cancellationToken);
         }
 
-        private ValueTask CommitToAsync(string target, CancellationToken cancellationToken)
+        private async ValueTask CommitToAsync(string target, CancellationToken cancellationToken)
         {
             ObjectDisposedException.ThrowIf(_committed, this);
             cancellationToken.ThrowIfCancellationRequested();
-            // fsync: the bytes are on disk before the name points at them.
-            stream.FlushToDisk();
-            stream.Dispose();
+            stream.FinishWriting();
             var directory = Path.GetDirectoryName(target)!;
             var created = store.CreateDirectories(directory);
-            File.Move(temp, target, overwrite: true);
-            _committed = true;
-            DirectorySync.Fsync(directory);
-            // A directory made for this blob (a new study or series) is itself a name in its parent: without the
-            // parent's fsync a power cut can lose the directory, and the acknowledged blob in it, on filesystems
-            // that do not journal metadata in order. Deepest first, so each fsync covers a name already durable below.
-            foreach (var made in created)
+            if (File.Exists(target))
             {
-                DirectorySync.Fsync(Path.GetDirectoryName(made)!);
+                // Replacing a blob: the old bytes stay under the name until the new ones are on disk.
+                stream.FlushToDisk();
+                stream.Dispose();
+                File.Move(temp, target, overwrite: true);
+                _committed = true;
+                await SyncDirectoriesAsync(directory, created).ConfigureAwait(false);
+                return;
             }
 
-            return ValueTask.CompletedTask;
+            // A new name: it is renamed first and everything is fsynced at once, the data and every directory that
+            // holds a new name. Nothing refers to the key before this returns (the index row commits after it, and a
+            // crash in between leaves a blob intent the reconciler follows), so the order among the fsyncs is free
+            // and their waits overlap instead of adding up.
+            File.Move(temp, target, overwrite: false);
+            _committed = true;
+            var data = Task.Run(stream.FlushToDisk, CancellationToken.None);
+            try
+            {
+                await SyncDirectoriesAsync(directory, created).ConfigureAwait(false);
+            }
+            finally
+            {
+                try
+                {
+                    await data.ConfigureAwait(false);
+                }
+                finally
+                {
+                    stream.Dispose();
+                }
+            }
+        }
+
+        /// <summary>
+        /// fsync of the blob's directory and, for each directory made for it (a new study or series), of that
+        /// directory's parent: a new directory is itself a name, and without its parent's fsync a power cut can lose
+        /// it and the acknowledged blob in it on filesystems that do not journal metadata in order.
+        /// </summary>
+        private static async Task SyncDirectoriesAsync(string directory, List<string> created)
+        {
+            if (created.Count == 0)
+            {
+                DirectorySync.Fsync(directory);
+                return;
+            }
+
+            var parents = created.Select(made => Task.Run(() => DirectorySync.Fsync(Path.GetDirectoryName(made)!))).ToList();
+            DirectorySync.Fsync(directory);
+            await Task.WhenAll(parents).ConfigureAwait(false);
         }
 
         public async ValueTask DisposeAsync()
@@ -247,7 +293,7 @@ public sealed class FileBlobStore : IBlobStore
     /// data already on its way to disk and the sender's wait for the acknowledgement shrinks by most of a disk write.
     /// Durability is still the fsync's alone.
     /// </summary>
-    private sealed class WritebackStream(FileStream file) : Stream
+    private sealed class WritebackStream(FileStream file) : StagingStream
     {
         private const long Step = 256 * 1024;
         private long _written;
@@ -285,8 +331,9 @@ public sealed class FileBlobStore : IBlobStore
             return ValueTask.CompletedTask;
         }
 
-        /// <summary>Pushes the buffer to the file and fsyncs it.</summary>
-        public void FlushToDisk() => file.Flush(flushToDisk: true);
+        public override void FinishWriting() => file.Flush();
+
+        public override void FlushToDisk() => file.Flush(flushToDisk: true);
 
         public override void Flush() => file.Flush();
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
@@ -366,6 +413,16 @@ public sealed class FileBlobStore : IBlobStore
     }
 }
 
+/// <summary>A staging file's stream: written front to back, then made durable at commit.</summary>
+internal abstract class StagingStream : Stream
+{
+    /// <summary>Hands everything written so far to the file (no durability yet); nothing may be written after it.</summary>
+    public abstract void FinishWriting();
+
+    /// <summary>Everything handed to the file is on disk, with the file's size, when this returns (fsync).</summary>
+    public abstract void FlushToDisk();
+}
+
 /// <summary>
 /// fsync of a directory, which .NET does not offer: on Linux open(O_RDONLY|O_DIRECTORY) + fsync + close through libc.
 /// Elsewhere a no-op (Windows has no such notion; NTFS journals the rename).
@@ -373,7 +430,7 @@ public sealed class FileBlobStore : IBlobStore
 internal static class DirectorySync
 {
     private const int ORdOnly = 0;
-    private const int ODirectory = 0x10000; // Linux x86-64 and arm64
+    private static readonly int ODirectory = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000; // asm-generic vs x86
     private const int OCloexec = 0x80000;
 
     public static void Fsync(string directory)
