@@ -101,8 +101,11 @@ internal sealed class DirectWriteStream : StagingStream
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Writes the tail, padded to the alignment, and cuts the file back to its true length.</summary>
-    public override void FinishWriting()
+    /// <summary>
+    /// Writes the tail (padded to the alignment, then the file cut back to its true length) and fsyncs: the data,
+    /// the file's size and its block map are on disk when this returns.
+    /// </summary>
+    public override void FlushToDisk()
     {
         ObjectDisposedException.ThrowIf(_closed, this);
         if (_filled > 0)
@@ -115,16 +118,6 @@ internal sealed class DirectWriteStream : StagingStream
             {
                 throw new IOException($"ftruncate failed: errno {Marshal.GetLastPInvokeError()}.");
             }
-        }
-    }
-
-    /// <summary>fsync: the data, the file's size and its block map are on disk when this returns.</summary>
-    public override void FlushToDisk()
-    {
-        ObjectDisposedException.ThrowIf(_closed, this);
-        if (_filled > 0)
-        {
-            FinishWriting();
         }
 
         if (Native.Fsync(_fd) != 0)

@@ -33,11 +33,7 @@ public interface IBlobWrite : IAsyncDisposable
     /// <summary>The stream to write the bytes to.</summary>
     Stream Stream { get; }
 
-    /// <summary>
-    /// Makes the blob visible under the key (atomic rename) and durable, bytes and name (fsync of the file and its
-    /// directory); when it returns, both survive a power cut. An existing blob under the key is replaced only once the
-    /// new bytes are on disk.
-    /// </summary>
+    /// <summary>Makes the bytes durable (fsync), then visible under the key (atomic rename, directory fsync).</summary>
     ValueTask CommitAsync(CancellationToken cancellationToken);
 
     /// <summary>As <see cref="CommitAsync(CancellationToken)"/>, under <paramref name="key"/> (for writes begun without a key).</summary>
