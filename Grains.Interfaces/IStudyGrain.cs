@@ -12,6 +12,15 @@ public interface IStudyGrain : IGrainWithStringKey
     [Alias("Commit")]
     Task<CommitResult> CommitAsync(InstanceRecord instance);
 
+    /// <summary>
+    /// Nothing but the activation (the study's instance list read from the index), answered by no one: the ingest
+    /// funnel sends it when a study's first header arrives, so that the activation overlaps the blob's write instead
+    /// of adding to the commit's wait.
+    /// </summary>
+    [Alias("Prepare")]
+    [Orleans.Concurrency.OneWay]
+    Task PrepareAsync();
+
     /// <summary>Removes the study, a series of it or one instance from the index; returns the blob keys to delete.</summary>
     [Alias("Delete")]
     Task<IReadOnlyList<string>> DeleteAsync(string? seriesInstanceUid, string? sopInstanceUid);

@@ -108,6 +108,8 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
         return await pending.Completion.Task;
     }
 
+    public Task PrepareAsync() => Task.CompletedTask;
+
     public async Task<IReadOnlyList<string>> DeleteAsync(string? seriesInstanceUid, string? sopInstanceUid)
     {
         // Let queued commits land first, so that a delete after a store sees the store.

@@ -96,6 +96,7 @@ internal sealed partial class IngestService(
                 // is: the intent row is recorded while the bulk data is still arriving, off the sender's critical path.
                 key = $"{identity.Study}/{identity.Series}/{identity.Sop}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.dcm";
                 intent = intents.RecordAsync(key, CancellationToken.None);
+                PrepareStudy(identity.Study);
                 await tee.DrainAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (DicomFormatException e) when (tee is not { SourceFailed: true } && tee is not { SinkFailed: true })
@@ -151,6 +152,19 @@ internal sealed partial class IngestService(
         var identity = new Identity(record.StudyInstanceUid, record.SeriesInstanceUid, record.SopInstanceUid, record.SopClassUid);
         var warnings = received.Warnings;
         var blobKey = record.BlobKey;
+
+        // The staged bytes are made durable first, while the intent may still be on its way (for a small instance
+        // its round trip is otherwise the whole wait): nothing is visible yet, so the order does not matter.
+        try
+        {
+            await write.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogStorageFailed(logger, e);
+            await AbandonIntentAsync(received.Intent, blobKey).ConfigureAwait(false);
+            return Result(IngestStatus.OutOfResources, identity, "Storage commit failed", warnings);
+        }
 
         // The intent is in before the blob becomes visible: from here on a crash leaves a row the reconciler
         // follows to our blob.
@@ -216,6 +230,31 @@ internal sealed partial class IngestService(
     }
 
     private readonly record struct Identity(string Study, string Series, string Sop, string SopClass);
+
+    // Studies whose grain this gateway asked to activate lately: a direct-mapped cache of Study Instance UIDs, so a
+    // study's later instances send nothing extra. A collision or an evicted entry costs one more (harmless) message.
+    private readonly string?[] _preparedStudies = new string?[4096];
+
+    /// <summary>The first time a study is seen, its grain is activated in the background (see IStudyGrain.PrepareAsync).</summary>
+    private void PrepareStudy(string studyInstanceUid)
+    {
+        var slot = (StringComparer.Ordinal.GetHashCode(studyInstanceUid) & int.MaxValue) % _preparedStudies.Length;
+        if (string.Equals(Volatile.Read(ref _preparedStudies[slot]), studyInstanceUid, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        Volatile.Write(ref _preparedStudies[slot], studyInstanceUid);
+        try
+        {
+            _ = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(studyInstanceUid)).PrepareAsync();
+        }
+        catch (Exception e)
+        {
+            // Only a head start: the commit activates the grain anyway (and reports what goes wrong then).
+            LogPrepareFailed(logger, e);
+        }
+    }
 
     /// <summary>Strict on the identifying UIDs (PS3.5 9.1 syntax, the command's values), lenient on everything else.</summary>
     private static Identity Validate(IngestRequest request, DicomDataset dataset, out IngestResult? failure)
@@ -438,6 +477,9 @@ internal sealed partial class IngestService(
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Ingest: the index call for study {StudyInstanceUid} failed but its commit had landed; acknowledged")]
     private static partial void LogCommitLanded(ILogger logger, string studyInstanceUid);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Ingest: study grain warm-up not sent")]
+    private static partial void LogPrepareFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Ingest: blob reclaim deferred to the reconciler")]
     private static partial void LogReclaimDeferred(ILogger logger, Exception exception);

@@ -20,10 +20,13 @@ internal sealed class DirectWriteStream : StagingStream
     // typical CT or MR instance goes out in one write (plus its tail); larger ones in 1 MiB steps.
     internal const int ChunkSize = 1024 * 1024;
 
+    // O_DIRECT's value differs by architecture (asm-generic vs x86).
+    private static readonly int DirectFlag = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 0x4000 : 0x10000;
+
     private readonly int _fd;
     private AlignedBuffer? _buffer;
     private int _filled;
-    private long _written; // bytes handed to the device, always a multiple of Alignment until the tail
+    private long _written; // bytes handed to the file, a multiple of Alignment until the tail
     private long _length;  // bytes written by the caller
     private bool _closed;
 
@@ -45,9 +48,7 @@ internal sealed class DirectWriteStream : StagingStream
             return null;
         }
 
-        // O_DIRECT's value differs by architecture (asm-generic vs x86).
-        var direct = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 0x4000 : 0x10000;
-        var fd = Native.Open(path, Native.OWrOnly | Native.OCreat | Native.OExcl | Native.OCloexec | direct, 0x1A4 /* 0644 */);
+        var fd = Native.Open(path, Native.OWrOnly | Native.OCreat | Native.OExcl | Native.OCloexec | DirectFlag, 0x1A4 /* 0644 */);
         if (fd >= 0)
         {
             return new DirectWriteStream(fd);
@@ -83,7 +84,7 @@ internal sealed class DirectWriteStream : StagingStream
             source = source[n..];
             if (_filled == ChunkSize)
             {
-                WriteOut(ChunkSize);
+                WriteOut(0, ChunkSize);
                 _filled = 0;
             }
         }
@@ -102,22 +103,34 @@ internal sealed class DirectWriteStream : StagingStream
     }
 
     /// <summary>
-    /// Writes the tail (padded to the alignment, then the file cut back to its true length) and fsyncs: the data,
-    /// the file's size and its block map are on disk when this returns.
+    /// Writes the tail and fsyncs: the data, the file's size and its block map are on disk when this returns. The
+    /// aligned part of the tail goes out direct; the last partial block (O_DIRECT writes whole blocks only) through
+    /// the page cache, after clearing O_DIRECT on the descriptor (fcntl F_SETFL), so the file gets its exact length
+    /// without padding it and cutting it back (an extra metadata update per instance).
     /// </summary>
     public override void FlushToDisk()
     {
         ObjectDisposedException.ThrowIf(_closed, this);
         if (_filled > 0)
         {
-            var padded = (_filled + Alignment - 1) / Alignment * Alignment;
-            _buffer!.Span[_filled..padded].Clear();
-            WriteOut(padded);
-            _filled = 0;
-            if (_written != _length && Native.Ftruncate(_fd, _length) != 0)
+            var aligned = _filled / Alignment * Alignment;
+            if (aligned > 0)
             {
-                throw new IOException($"ftruncate failed: errno {Marshal.GetLastPInvokeError()}.");
+                WriteOut(0, aligned);
             }
+
+            if (aligned < _filled)
+            {
+                var flags = Native.Fcntl(_fd, Native.FGetFl, 0);
+                if (flags < 0 || Native.Fcntl(_fd, Native.FSetFl, flags & ~DirectFlag) < 0)
+                {
+                    throw new IOException($"fcntl failed: errno {Marshal.GetLastPInvokeError()}.");
+                }
+
+                WriteOut(aligned, _filled - aligned);
+            }
+
+            _filled = 0;
         }
 
         if (Native.Fsync(_fd) != 0)
@@ -131,13 +144,14 @@ internal sealed class DirectWriteStream : StagingStream
         // Nothing to push short of the device: FlushToDisk does the real work at commit.
     }
 
-    private void WriteOut(int count)
+    /// <summary>Writes buffer[from..from+count] at the file's current end.</summary>
+    private void WriteOut(int from, int count)
     {
         var buffer = _buffer!;
         var done = 0;
         while (done < count)
         {
-            var n = Native.Pwrite(_fd, ref buffer.Span[done], count - done, _written + done);
+            var n = Native.Pwrite(_fd, ref buffer.Span[from + done], count - done, _written + done);
             if (n < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
@@ -223,8 +237,11 @@ internal sealed class DirectWriteStream : StagingStream
         [DllImport("libc", EntryPoint = "pwrite", SetLastError = true)]
         public static extern nint Pwrite(int fd, ref byte buffer, nint count, long offset);
 
-        [DllImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
-        public static extern int Ftruncate(int fd, long length);
+        public const int FGetFl = 3;
+        public const int FSetFl = 4;
+
+        [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+        public static extern int Fcntl(int fd, int command, int argument);
 
         [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
         public static extern int Fsync(int fd);

@@ -185,6 +185,7 @@ public sealed class FileBlobStore : IBlobStore
     private sealed class FileBlobWrite(FileBlobStore store, string? key, string? path, string temp, StagingStream stream) : IBlobWrite
     {
         private bool _committed;
+        private bool _flushed;
         private string? _key = key;
 
         public string Key => _key ?? "";
@@ -208,13 +209,31 @@ public sealed class FileBlobStore : IBlobStore
             return CommitToAsync(target, cancellationToken);
         }
 
+        public ValueTask FlushAsync(CancellationToken cancellationToken)
+        {
+            ObjectDisposedException.ThrowIf(_committed, this);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!_flushed)
+            {
+                stream.FlushToDisk();
+                _flushed = true;
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
         private ValueTask CommitToAsync(string target, CancellationToken cancellationToken)
         {
             ObjectDisposedException.ThrowIf(_committed, this);
             cancellationToken.ThrowIfCancellationRequested();
             // fsync: the bytes are on disk before the name points at them. (Overlapping this fsync with the
             // directory's on a second thread was measured here: no faster, and more CPU in thread switches.)
-            stream.FlushToDisk();
+            if (!_flushed)
+            {
+                stream.FlushToDisk();
+                _flushed = true;
+            }
+
             stream.Dispose();
             var directory = Path.GetDirectoryName(target)!;
             var created = store.CreateDirectories(directory);

@@ -33,6 +33,12 @@ public interface IBlobWrite : IAsyncDisposable
     /// <summary>The stream to write the bytes to.</summary>
     Stream Stream { get; }
 
+    /// <summary>
+    /// Makes the bytes written so far durable (fsync) without making them visible; nothing may be written after it.
+    /// Optional: <see cref="CommitAsync(CancellationToken)"/> does it when it was not done.
+    /// </summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken);
+
     /// <summary>Makes the bytes durable (fsync), then visible under the key (atomic rename, directory fsync).</summary>
     ValueTask CommitAsync(CancellationToken cancellationToken);
 

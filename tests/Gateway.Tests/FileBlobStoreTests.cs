@@ -72,6 +72,33 @@ public sealed class FileBlobStoreTests : IDisposable
         Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Combine(_root, "o", "d", "d.dcm")));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Flush_ThenCommitOrDispose_DurableStagingBecomesVisibleOrGoes(bool commit)
+    {
+        var bytes = new byte[70_000];
+        new Random(7).NextBytes(bytes);
+        await using (var write = await _store.BeginWriteAsync(CancellationToken.None))
+        {
+            await write.Stream.WriteAsync(bytes);
+            await write.FlushAsync(CancellationToken.None);
+            Assert.Single(Directory.GetFiles(Path.Combine(_root, FileBlobStore.StagingFolder)));
+            if (commit)
+            {
+                await write.CommitAsync("f/l/u.dcm", CancellationToken.None);
+            }
+        }
+
+        Assert.Equal(commit, await _store.ExistsAsync("f/l/u.dcm", CancellationToken.None));
+        if (commit)
+        {
+            Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Combine(_root, "f", "l", "u.dcm")));
+        }
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, FileBlobStore.StagingFolder)));
+    }
+
     [Fact]
     public async Task Commit_KeyAlreadyHeld_ReplacesTheBytes()
     {

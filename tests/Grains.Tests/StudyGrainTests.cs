@@ -28,6 +28,26 @@ public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Prepare_UnseenStudy_ActivatesItsGrainAndWritesNothing()
+    {
+        var study = Uid();
+        var id = GrainId.Create("study", IStudyGrain.KeyFor(study));
+        var management = Grains.GetGrain<IManagementGrain>(0);
+
+        await Grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study)).PrepareAsync();
+
+        // One-way: the call returns before the activation; wait for it to show up.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!(await management.GetActiveGrains(GrainType.Create("study"))).Contains(id))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the study grain was not activated");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_studies WHERE study_instance_uid = $1", study));
+    }
+
+    [Fact]
     public async Task Commit_SameBytesAgain_IsDuplicateAndChangesNothing()
     {
         var record = Record(Uid(), Uid());

@@ -26,6 +26,7 @@ public sealed class SeriesMetadataCacheTests
         }
 
         public Task<CommitResult> CommitAsync(InstanceRecord instance) => throw new NotSupportedException();
+        public Task PrepareAsync() => throw new NotSupportedException();
         public Task<IReadOnlyList<string>> DeleteAsync(string? seriesInstanceUid, string? sopInstanceUid) => throw new NotSupportedException();
         public Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync() => throw new NotSupportedException();
     }
