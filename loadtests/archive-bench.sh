@@ -13,16 +13,21 @@ export RUNS="${RUNS:-3}" DATA_DIR="${DATA_DIR:-/tmp/bench-data}" RESULTS_DIR="$R
 HTTP=18080 DICOM=14112 TOKEN="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 mkdir -p "$RESULTS"
 
-"$ROOT/pacs" down --data "$DATA" >/dev/null 2>&1 || true
-rm -rf "$DATA"
-Pacs__AdminToken="$TOKEN" "$ROOT/pacs" up --detach --data "$DATA" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port 55442 --ae CLINTON
-trap '"$ROOT/pacs" down --data "$DATA" >/dev/null 2>&1 || true' EXIT
-curl -fsS -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-  -d '{"host":"127.0.0.1","port":14243,"description":"bench move destination"}' \
-  "http://127.0.0.1:$HTTP/api/admin/nodes/BENCHSCP" >/dev/null
-
-ENV="$RESULTS/clinton.env"
-cat >"$ENV" <<ENVF
+# Two targets, one after the other, each a fresh `./pacs up` under $DATA: `ingest/` for store-1 and store-4 (bracketed
+# by the CPU readings), `query/` for the rest. The harness computes the expected QIDO and C-FIND counts from the
+# datasets one run.sh invocation loaded, so the second invocation must not meet the first one's store sets (in one
+# target they showed up as 50 "mismatches" per QIDO run: right answers to a count that left them out).
+start_target() {  # start_target FOLDER -> writes $ENV for it
+  local dir="$DATA/$1"
+  "$ROOT/pacs" down --data "$dir" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+  Pacs__AdminToken="$TOKEN" "$ROOT/pacs" up --detach --data "$dir" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port 55442 --ae CLINTON
+  TARGET="$dir"
+  curl -fsS -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"host":"127.0.0.1","port":14243,"description":"bench move destination"}' \
+    "http://127.0.0.1:$HTTP/api/admin/nodes/BENCHSCP" >/dev/null
+  ENV="$RESULTS/clinton.env"
+  cat >"$ENV" <<ENVF
 TARGET_NAME=clinton-pacs
 TARGET_INFO=Clinton PACS $(git -C "$ROOT" rev-parse --short HEAD): 1 silo, 1 gateway, PostgreSQL index, filesystem blobs, fsync per instance
 DICOM_HOST=127.0.0.1
@@ -32,8 +37,15 @@ CALLING_AET=BENCHSCU
 DICOMWEB_BASE=http://127.0.0.1:$HTTP/dicom-web
 MOVE_DEST_AET=BENCHSCP
 MOVE_DEST_PORT=14243
-TARGET_DISK_CMD=du -sb $DATA/blobs $DATA/pg/data
+TARGET_DISK_CMD=du -sb $dir/blobs $dir/pg/data
 ENVF
+}
+TARGET=""
+trap '[[ -n "$TARGET" ]] && "$ROOT/pacs" down --data "$TARGET" >/dev/null 2>&1 || true' EXIT
+
+start_target ingest
+DATA_ROOT="$DATA"
+DATA="$TARGET"
 
 cpu() {  # cpu NAME -> utime+stime in seconds of the process named in DATA/run/NAME.pid
   local pid; pid=$(cat "$DATA/run/$1.pid")
@@ -47,4 +59,7 @@ s1=$(cpu silo-0); g1=$(cpu gateway-0); n1=$(count)
 awk -v s="$(echo "$s1 - $s0" | bc)" -v g="$(echo "$g1 - $g0" | bc)" -v n="$((n1 - n0))" \
   'BEGIN { printf "CPU per 1000 instances stored (%d instances): silo %.2f s, gateway %.2f s\n", n, s * 1000 / n, g * 1000 / n }' \
   | tee "$RESULTS/clinton-cpu.txt"
+"$ROOT/pacs" down --data "$TARGET" >/dev/null 2>&1 || true
+DATA="$DATA_ROOT"
+start_target query
 WORKLOADS="${WORKLOADS_AFTER:-echo find move}" "$BENCH/run.sh" "$ENV"
