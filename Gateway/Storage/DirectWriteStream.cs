@@ -24,6 +24,7 @@ internal sealed class DirectWriteStream : StagingStream
     private static readonly int DirectFlag = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 0x4000 : 0x10000;
 
     private readonly int _fd;
+    private bool _direct = true;
     private AlignedBuffer? _buffer;
     private int _filled;
     private long _written; // bytes handed to the file, a multiple of Alignment until the tail
@@ -121,12 +122,7 @@ internal sealed class DirectWriteStream : StagingStream
 
             if (aligned < _filled)
             {
-                var flags = Native.Fcntl(_fd, Native.FGetFl, 0);
-                if (flags < 0 || Native.Fcntl(_fd, Native.FSetFl, flags & ~DirectFlag) < 0)
-                {
-                    throw new IOException($"fcntl failed: errno {Marshal.GetLastPInvokeError()}.");
-                }
-
+                LeaveDirectMode();
                 WriteOut(aligned, _filled - aligned);
             }
 
@@ -144,6 +140,23 @@ internal sealed class DirectWriteStream : StagingStream
         // Nothing to push short of the device: FlushToDisk does the real work at commit.
     }
 
+    /// <summary>Clears O_DIRECT on the descriptor (fcntl F_SETFL): later writes go through the page cache.</summary>
+    private void LeaveDirectMode()
+    {
+        if (!_direct)
+        {
+            return;
+        }
+
+        var flags = Native.Fcntl(_fd, Native.FGetFl, 0);
+        if (flags < 0 || Native.Fcntl(_fd, Native.FSetFl, flags & ~DirectFlag) < 0)
+        {
+            throw new IOException($"fcntl failed: errno {Marshal.GetLastPInvokeError()}.");
+        }
+
+        _direct = false;
+    }
+
     /// <summary>Writes buffer[from..from+count] at the file's current end.</summary>
     private void WriteOut(int from, int count)
     {
@@ -157,6 +170,14 @@ internal sealed class DirectWriteStream : StagingStream
                 var errno = Marshal.GetLastPInvokeError();
                 if (errno == Native.EIntr)
                 {
+                    continue;
+                }
+
+                if (errno == Native.EInval && _direct)
+                {
+                    // The filesystem took O_DIRECT at open but not this write (a block size above our 4 KiB
+                    // alignment, some network filesystems): the rest of the file goes through the page cache.
+                    LeaveDirectMode();
                     continue;
                 }
 
