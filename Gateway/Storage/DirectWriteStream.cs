@@ -64,13 +64,8 @@ internal sealed class DirectWriteStream : StagingStream
         throw new IOException($"open({path}) failed: errno {errno}.", errno);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => !_closed;
     public override long Length => _length;
-    public override long Position { get => _length; set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> source)
     {
@@ -89,18 +84,6 @@ internal sealed class DirectWriteStream : StagingStream
                 _filled = 0;
             }
         }
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>
@@ -190,9 +173,6 @@ internal sealed class DirectWriteStream : StagingStream
         _written += count;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
