@@ -30,6 +30,10 @@ internal sealed partial class IngestService(
         MaxBufferedValueLength = 1024 * 1024,
     };
 
+    // Studies whose grain this gateway asked to activate lately: a direct-mapped cache of Study Instance UIDs, so a
+    // study's later instances send nothing extra. A collision or an evicted entry costs one more (harmless) message.
+    private readonly string?[] _preparedStudies = new string?[4096];
+
     /// <summary>Receives one instance from <paramref name="source"/> and commits it: the whole funnel, for one caller.</summary>
     public async Task<IngestResult> StoreAsync(IngestRequest request, Stream source, CancellationToken cancellationToken)
     {
@@ -230,10 +234,6 @@ internal sealed partial class IngestService(
     }
 
     private readonly record struct Identity(string Study, string Series, string Sop, string SopClass);
-
-    // Studies whose grain this gateway asked to activate lately: a direct-mapped cache of Study Instance UIDs, so a
-    // study's later instances send nothing extra. A collision or an evicted entry costs one more (harmless) message.
-    private readonly string?[] _preparedStudies = new string?[4096];
 
     /// <summary>The first time a study is seen, its grain is activated in the background (see IStudyGrain.PrepareAsync).</summary>
     private void PrepareStudy(string studyInstanceUid)
