@@ -197,7 +197,11 @@ internal sealed class DirectWriteStream : StagingStream
     private sealed class AlignedBuffer
     {
         private const int Retained = 16;
-        private static readonly ConcurrentBag<AlignedBuffer> Pool = [];
+
+        // A lock-free queue with its own count: buffers are returned on other threads than they were rented on, which
+        // is ConcurrentBag's slow path (stealing under locks), and ConcurrentBag.Count takes every lock it has.
+        private static readonly ConcurrentQueue<AlignedBuffer> Pool = new();
+        private static int _pooled;
 
         private readonly byte[] _array;
         private readonly int _offset;
@@ -212,13 +216,26 @@ internal sealed class DirectWriteStream : StagingStream
 
         public Span<byte> Span => _array.AsSpan(_offset, ChunkSize);
 
-        public static AlignedBuffer Rent() => Pool.TryTake(out var buffer) ? buffer : new AlignedBuffer();
+        public static AlignedBuffer Rent()
+        {
+            if (Pool.TryDequeue(out var buffer))
+            {
+                Interlocked.Decrement(ref _pooled);
+                return buffer;
+            }
+
+            return new AlignedBuffer();
+        }
 
         public static void Return(AlignedBuffer buffer)
         {
-            if (Pool.Count < Retained)
+            if (Interlocked.Increment(ref _pooled) <= Retained)
             {
-                Pool.Add(buffer);
+                Pool.Enqueue(buffer);
+            }
+            else
+            {
+                Interlocked.Decrement(ref _pooled);
             }
         }
     }
