@@ -58,6 +58,15 @@ internal sealed class DirectWriteStream : StagingStream
         var errno = Marshal.GetLastPInvokeError();
         if (errno == Native.EInval)
         {
+            // Linux checks O_DIRECT after O_CREAT has made the file: the empty file goes, so the caller can create it.
+            try
+            {
+                File.Delete(path);
+            }
+            catch (IOException)
+            {
+            }
+
             return null;
         }
 

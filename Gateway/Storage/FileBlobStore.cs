@@ -15,7 +15,7 @@ public sealed class FileBlobStore : IBlobStore
 
     private readonly string _root;
     private readonly string _staging;
-    private readonly bool _directIo;
+    private volatile bool _directIo;
 
     /// <param name="root">The folder every gateway shares.</param>
     /// <param name="directIo">
@@ -43,7 +43,14 @@ public sealed class FileBlobStore : IBlobStore
     {
         cancellationToken.ThrowIfCancellationRequested();
         var temp = Path.Combine(_staging, Guid.NewGuid().ToString("N") + ".tmp");
-        StagingStream? stream = _directIo ? DirectWriteStream.TryCreate(temp) : null;
+        StagingStream? stream = null;
+        if (_directIo)
+        {
+            stream = DirectWriteStream.TryCreate(temp);
+            // One filesystem under the root: once it refuses O_DIRECT, stop asking (a failed open per blob otherwise).
+            _directIo = stream is not null;
+        }
+
         stream ??= new WritebackStream(new FileStream(temp, new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
