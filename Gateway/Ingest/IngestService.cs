@@ -484,4 +484,3 @@ internal sealed partial class IngestService(
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Ingest: blob reclaim deferred to the reconciler")]
     private static partial void LogReclaimDeferred(ILogger logger, Exception exception);
 }
-

@@ -46,8 +46,8 @@ internal sealed class TeeStream(Stream source, Stream sink, IncrementalHash hash
         {
             try
             {
-                // A synchronous write into the file's buffer (page cache): an asynchronous one costs a thread-pool
-                // hop per chunk on Linux, which is most of its time for these sizes.
+                // Synchronous: the staging stream copies into its buffer (StagingStream); an asynchronous write would
+                // cost a thread-pool hop per chunk on Linux, most of its time at these sizes.
                 sink.Write(buffer.Span[..n]);
             }
             catch (Exception)

@@ -20,9 +20,6 @@ internal sealed class DirectWriteStream : StagingStream
     // typical CT or MR instance goes out in one write (plus its tail); larger ones in 1 MiB steps.
     internal const int ChunkSize = 1024 * 1024;
 
-    // O_DIRECT's value differs by architecture (asm-generic vs x86).
-    private static readonly int DirectFlag = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 0x4000 : 0x10000;
-
     private readonly int _fd;
     private bool _direct = true;
     private AlignedBuffer? _buffer;
@@ -44,19 +41,19 @@ internal sealed class DirectWriteStream : StagingStream
     /// </summary>
     public static DirectWriteStream? TryCreate(string path)
     {
-        if (!OperatingSystem.IsLinux() || !(RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64))
+        if (!Libc.Supported)
         {
             return null;
         }
 
-        var fd = Native.Open(path, Native.OWrOnly | Native.OCreat | Native.OExcl | Native.OCloexec | DirectFlag, 0x1A4 /* 0644 */);
+        var fd = Libc.Open(path, Libc.OWrOnly | Libc.OCreat | Libc.OExcl | Libc.OCloexec | Libc.ODirect, 0x1A4 /* 0644 */);
         if (fd >= 0)
         {
             return new DirectWriteStream(fd);
         }
 
-        var errno = Marshal.GetLastPInvokeError();
-        if (errno == Native.EInval)
+        var errno = Libc.Errno;
+        if (errno == Libc.EInval)
         {
             // Linux checks O_DIRECT after O_CREAT has made the file: the empty file goes, so the caller can create it.
             try
@@ -121,9 +118,9 @@ internal sealed class DirectWriteStream : StagingStream
             _filled = 0;
         }
 
-        if (Native.Fsync(_fd) != 0)
+        if (Libc.Fsync(_fd) != 0)
         {
-            throw new IOException($"fsync failed: errno {Marshal.GetLastPInvokeError()}.");
+            throw new IOException($"fsync failed: errno {Libc.Errno}.");
         }
     }
 
@@ -140,10 +137,10 @@ internal sealed class DirectWriteStream : StagingStream
             return;
         }
 
-        var flags = Native.Fcntl(_fd, Native.FGetFl, 0);
-        if (flags < 0 || Native.Fcntl(_fd, Native.FSetFl, flags & ~DirectFlag) < 0)
+        var flags = Libc.Fcntl(_fd, Libc.FGetFl, 0);
+        if (flags < 0 || Libc.Fcntl(_fd, Libc.FSetFl, flags & ~Libc.ODirect) < 0)
         {
-            throw new IOException($"fcntl failed: errno {Marshal.GetLastPInvokeError()}.");
+            throw new IOException($"fcntl failed: errno {Libc.Errno}.");
         }
 
         _direct = false;
@@ -156,16 +153,16 @@ internal sealed class DirectWriteStream : StagingStream
         var done = 0;
         while (done < count)
         {
-            var n = Native.Pwrite(_fd, ref buffer.Span[from + done], count - done, _written + done);
+            var n = Libc.Pwrite(_fd, ref buffer.Span[from + done], count - done, _written + done);
             if (n < 0)
             {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == Native.EIntr)
+                var errno = Libc.Errno;
+                if (errno == Libc.EIntr)
                 {
                     continue;
                 }
 
-                if (errno == Native.EInval && _direct)
+                if (errno == Libc.EInval && _direct)
                 {
                     // The filesystem took O_DIRECT at open but not this write (a block size above our 4 KiB
                     // alignment, some network filesystems): the rest of the file goes through the page cache.
@@ -182,13 +179,12 @@ internal sealed class DirectWriteStream : StagingStream
         _written += count;
     }
 
-
     protected override void Dispose(bool disposing)
     {
         if (!_closed)
         {
             _closed = true;
-            _ = Native.Close(_fd);
+            _ = Libc.Close(_fd);
             if (_buffer is { } buffer)
             {
                 _buffer = null;
@@ -201,7 +197,7 @@ internal sealed class DirectWriteStream : StagingStream
 
     /// <summary>
     /// One chunk of pinned memory aligned for O_DIRECT, from a small process-wide pool: allocating (and page-faulting)
-    /// a fresh 256 KiB per instance would give back much of what bypassing the page cache saves.
+    /// a fresh 1 MiB per instance would give back much of what bypassing the page cache saves.
     /// </summary>
     private sealed class AlignedBuffer
     {
@@ -247,33 +243,5 @@ internal sealed class DirectWriteStream : StagingStream
                 Interlocked.Decrement(ref _pooled);
             }
         }
-    }
-
-    private static class Native
-    {
-        public const int OWrOnly = 0x1;
-        public const int OCreat = 0x40;
-        public const int OExcl = 0x80;
-        public const int OCloexec = 0x80000;
-        public const int EIntr = 4;
-        public const int EInval = 22;
-
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
-
-        [DllImport("libc", EntryPoint = "pwrite", SetLastError = true)]
-        public static extern nint Pwrite(int fd, ref byte buffer, nint count, long offset);
-
-        public const int FGetFl = 3;
-        public const int FSetFl = 4;
-
-        [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-        public static extern int Fcntl(int fd, int command, int argument);
-
-        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        public static extern int Fsync(int fd);
-
-        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-        public static extern int Close(int fd);
     }
 }

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Pacs.Gateway.Storage;
 
 /// <summary>
@@ -47,8 +45,11 @@ public sealed class FileBlobStore : IBlobStore
         if (_directIo)
         {
             stream = DirectWriteStream.TryCreate(temp);
-            // One filesystem under the root: once it refuses O_DIRECT, stop asking (a failed open per blob otherwise).
-            _directIo = stream is not null;
+            if (stream is null)
+            {
+                // One filesystem under the root: once it refuses O_DIRECT, stop asking (a failed open per blob otherwise).
+                _directIo = false;
+            }
         }
 
         stream ??= new WritebackStream(new FileStream(temp, new FileStreamOptions
@@ -220,13 +221,17 @@ public sealed class FileBlobStore : IBlobStore
         {
             ObjectDisposedException.ThrowIf(_committed, this);
             cancellationToken.ThrowIfCancellationRequested();
+            EnsureFlushed();
+            return ValueTask.CompletedTask;
+        }
+
+        private void EnsureFlushed()
+        {
             if (!_flushed)
             {
                 stream.FlushToDisk();
                 _flushed = true;
             }
-
-            return ValueTask.CompletedTask;
         }
 
         private ValueTask CommitToAsync(string target, CancellationToken cancellationToken)
@@ -235,12 +240,7 @@ public sealed class FileBlobStore : IBlobStore
             cancellationToken.ThrowIfCancellationRequested();
             // fsync: the bytes are on disk before the name points at them. (Overlapping this fsync with the
             // directory's on a second thread was measured here: no faster, and more CPU in thread switches.)
-            if (!_flushed)
-            {
-                stream.FlushToDisk();
-                _flushed = true;
-            }
-
+            EnsureFlushed();
             stream.Dispose();
             var directory = Path.GetDirectoryName(target)!;
             var created = store.CreateDirectories(directory);
@@ -295,7 +295,7 @@ public sealed class FileBlobStore : IBlobStore
         {
             file.Write(buffer);
             _written += buffer.Length;
-            if (_written - _started >= Step && OperatingSystem.IsLinux())
+            if (_written - _started >= Step && Libc.Supported)
             {
                 file.Flush();
                 WritebackSync.Start(file.SafeFileHandle, _started, _written - _started);
@@ -418,51 +418,36 @@ internal abstract class StagingStream : Stream
 /// </summary>
 internal static class DirectorySync
 {
-    private const int ORdOnly = 0;
-    private static readonly int ODirectory = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000; // asm-generic vs x86
-    private const int OCloexec = 0x80000;
-
     public static void Fsync(string directory)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!Libc.Supported)
         {
             return;
         }
 
-        var fd = Open(directory, ORdOnly | ODirectory | OCloexec);
+        var fd = Libc.Open(directory, Libc.ORdOnly | Libc.ODirectory | Libc.OCloexec, 0);
         if (fd < 0)
         {
-            throw new IOException($"open({directory}) for fsync failed: errno {Marshal.GetLastPInvokeError()}.");
+            throw new IOException($"open({directory}) for fsync failed: errno {Libc.Errno}.");
         }
 
         try
         {
-            if (FsyncNative(fd) != 0)
+            if (Libc.Fsync(fd) != 0)
             {
-                throw new IOException($"fsync({directory}) failed: errno {Marshal.GetLastPInvokeError()}.");
+                throw new IOException($"fsync({directory}) failed: errno {Libc.Errno}.");
             }
         }
         finally
         {
-            _ = Close(fd);
+            _ = Libc.Close(fd);
         }
     }
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static extern int FsyncNative(int fd);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static extern int Close(int fd);
 }
 
 /// <summary>Linux sync_file_range(2) with SYNC_FILE_RANGE_WRITE: start writeback of a range without waiting for it.</summary>
 internal static class WritebackSync
 {
-    private const uint SyncFileRangeWrite = 2;
-
     public static void Start(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, long count)
     {
         var added = false;
@@ -470,7 +455,7 @@ internal static class WritebackSync
         {
             handle.DangerousAddRef(ref added);
             // A hint: failure (an old kernel, a filesystem without support) changes nothing but speed.
-            _ = SyncFileRange((int)handle.DangerousGetHandle(), offset, count, SyncFileRangeWrite);
+            _ = Libc.SyncFileRange((int)handle.DangerousGetHandle(), offset, count, Libc.SyncFileRangeWrite);
         }
         finally
         {
@@ -480,7 +465,4 @@ internal static class WritebackSync
             }
         }
     }
-
-    [DllImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
-    private static extern int SyncFileRange(int fd, long offset, long count, uint flags);
 }

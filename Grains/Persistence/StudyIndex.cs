@@ -88,18 +88,7 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        PatientDemographics? patient = null;
-        if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            patient = new PatientDemographics
-            {
-                PatientId = reader.GetString(0),
-                IssuerOfPatientId = reader.GetString(1),
-                PatientName = reader.GetString(2),
-                PatientBirthDate = reader.GetString(3),
-                PatientSex = reader.GetString(4),
-            };
-        }
+        var patient = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadPatient(reader) : null;
 
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         var instances = new Dictionary<string, IndexedInstance>(StringComparer.Ordinal);
@@ -292,22 +281,24 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var query = new NpgsqlCommand("""
-                SELECT patient_name, patient_birth_date, patient_sex FROM pacs_patients WHERE patient_id = $1 AND issuer_of_patient_id = $2
+                SELECT patient_id, issuer_of_patient_id, patient_name, patient_birth_date, patient_sex
+                FROM pacs_patients WHERE patient_id = $1 AND issuer_of_patient_id = $2
                 """, connection);
             query.Parameters.Add(new NpgsqlParameter { Value = patientId });
             query.Parameters.Add(new NpgsqlParameter { Value = issuerOfPatientId });
             await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                ? new PatientDemographics
-                {
-                    PatientId = patientId,
-                    IssuerOfPatientId = issuerOfPatientId,
-                    PatientName = reader.GetString(0),
-                    PatientBirthDate = reader.GetString(1),
-                    PatientSex = reader.GetString(2),
-                }
-                : (PatientDemographics?)null;
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadPatient(reader) : null;
         });
+
+    /// <summary>A patient row's demographics from columns 0–4: id, issuer, name, birth date, sex.</summary>
+    private static PatientDemographics ReadPatient(NpgsqlDataReader reader) => new()
+    {
+        PatientId = reader.GetString(0),
+        IssuerOfPatientId = reader.GetString(1),
+        PatientName = reader.GetString(2),
+        PatientBirthDate = reader.GetString(3),
+        PatientSex = reader.GetString(4),
+    };
 
     public async Task AuditAsync(string kind, string? studyInstanceUid, string? sopInstanceUid, IReadOnlyDictionary<string, string> detail, CancellationToken cancellationToken)
     {
