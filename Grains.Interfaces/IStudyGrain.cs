@@ -43,17 +43,34 @@ public interface IStudyGrain : IGrainWithStringKey
 }
 
 /// <summary>
-/// A patient (key: "patient:" + Issuer of Patient ID + "|" + Patient ID). Keeps the demographics seen per study and
-/// records conflicts instead of silently overwriting.
+/// A patient: demographics (the first committed win), studies, and the conflicting demographics later studies brought.
+/// Key: "patient:" + Issuer of Patient ID + "|" + Patient ID, each with '%' and '|' percent-encoded, so that no two
+/// (issuer, ID) pairs share a key.
 /// </summary>
 [Alias("pacs.IPatientGrain")]
 public interface IPatientGrain : IGrainWithStringKey
 {
-    [Alias("RecordStudy")]
-    Task RecordStudyAsync(string studyInstanceUid, PatientDemographics demographics);
-
     [Alias("GetSummary")]
     Task<PatientSummary> GetSummaryAsync();
 
-    public static string KeyFor(string issuerOfPatientId, string patientId) => "patient:" + issuerOfPatientId + "|" + patientId;
+    public static string KeyFor(string issuerOfPatientId, string patientId) =>
+        "patient:" + Escape(issuerOfPatientId) + "|" + Escape(patientId);
+
+    /// <summary>The (issuer, ID) pair of a key made by <see cref="KeyFor"/>.</summary>
+    public static (string IssuerOfPatientId, string PatientId) ParseKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        const string prefix = "patient:";
+        var separator = key.IndexOf('|', StringComparison.Ordinal);
+        if (!key.StartsWith(prefix, StringComparison.Ordinal) || separator < 0 || key.IndexOf('|', separator + 1) >= 0)
+        {
+            throw new ArgumentException($"Not a patient grain key: '{key}'.", nameof(key));
+        }
+
+        return (Unescape(key[prefix.Length..separator]), Unescape(key[(separator + 1)..]));
+    }
+
+    private static string Escape(string value) => value.Replace("%", "%25", StringComparison.Ordinal).Replace("|", "%7C", StringComparison.Ordinal);
+
+    private static string Unescape(string value) => value.Replace("%7C", "|", StringComparison.Ordinal).Replace("%25", "%", StringComparison.Ordinal);
 }

@@ -25,7 +25,8 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
     private readonly Dictionary<string, PendingCommit> _pending = new(StringComparer.Ordinal);
     private readonly List<PendingCommit> _queue = [];
     private Task? _flushLoop;
-    private PatientDemographics? _recordedPatient;
+    // Demographics the patient row is known to reflect (the row's own at activation, then the last batch's).
+    private PatientDemographics? _patientRowCurrent;
     private string _studyInstanceUid = "";
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -52,7 +53,7 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
             Add(sop, instance);
         }
 
-        _recordedPatient = snapshot.Patient;
+        _patientRowCurrent = snapshot.Patient;
         LogActivated(logger, _studyInstanceUid, snapshot.Instances.Count);
     }
 
@@ -238,23 +239,8 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
                 : new CommitResult(CommitOutcome.Replaced, pending.ObsoleteBlobKey));
         }
 
-        // The callers are answered first: their instances are committed, and the patient grain's record of the study
-        // (derived, repaired by the next batch of this study if the call fails) is no reason to keep a modality waiting.
-        var patient = batch[^1].Record.Patient;
-        if (_recordedPatient is null || !SameDemographics(_recordedPatient, patient))
-        {
-            try
-            {
-                await GrainFactory.GetGrain<IPatientGrain>(IPatientGrain.KeyFor(patient.IssuerOfPatientId, patient.PatientId))
-                    .RecordStudyAsync(_studyInstanceUid, patient);
-                _recordedPatient = patient;
-            }
-            catch (Exception e)
-            {
-                // The instances are committed; the patient grain is told again with the next batch.
-                LogPatientFailed(logger, e, _studyInstanceUid);
-            }
-        }
+        // The patient row now reflects these demographics (upserted, conflicts recorded): later batches skip it.
+        _patientRowCurrent = batch[^1].Record.Patient;
     }
 
     private void Fail(PendingCommit pending, Exception error)
@@ -307,7 +293,23 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
             instanceCount,
             latestSeries.Select(s => new SeriesSummary(s.Key, s.Value, seriesCounts[s.Key])).ToList(),
             batch.Select(p => new IndexedWrite(p.Record, p.ObsoleteBlobKey)).ToList(),
-            PatientRowCurrent: _recordedPatient is not null && SameDemographics(_recordedPatient, last.Patient));
+            PatientUpserts(batch));
+    }
+
+    /// <summary>The batch's distinct demographics, in arrival order, that the patient row may not reflect yet.</summary>
+    private List<PatientDemographics> PatientUpserts(List<PendingCommit> batch)
+    {
+        var upserts = new List<PatientDemographics>();
+        foreach (var pending in batch)
+        {
+            var patient = pending.Record.Patient;
+            if ((_patientRowCurrent is null || !SameDemographics(_patientRowCurrent, patient)) && !upserts.Exists(p => SameDemographics(p, patient)))
+            {
+                upserts.Add(patient);
+            }
+        }
+
+        return upserts;
     }
 
     private void Add(string sop, IndexedInstance instance)
@@ -372,7 +374,4 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Study {StudyInstanceUid}: index batch of {Count} instance(s) failed")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, string studyInstanceUid, int count);
-
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Study {StudyInstanceUid}: the patient grain could not be told")]
-    private static partial void LogPatientFailed(ILogger logger, Exception exception, string studyInstanceUid);
 }

@@ -21,7 +21,9 @@ internal sealed record IndexedWrite(InstanceRecord Record, string? ObsoleteBlobK
 
 /// <summary>
 /// One group-committed batch of a study: instances plus the recomputed study and series summaries.
-/// <see cref="PatientRowCurrent"/>: the patient row already holds these demographics (its upsert is skipped).
+/// <see cref="Patient"/>: the patient the study row points to (the batch's last instance's).
+/// <see cref="PatientUpserts"/>: the distinct demographics of the batch that the patient row may not reflect yet, in
+/// arrival order; each is upserted and compared with the row (conflicts recorded). Empty when the row is current.
 /// </summary>
 internal sealed record StudyBatch(
     string StudyInstanceUid,
@@ -33,7 +35,7 @@ internal sealed record StudyBatch(
     int NumberOfInstances,
     IReadOnlyList<SeriesSummary> Series,
     IReadOnlyList<IndexedWrite> Writes,
-    bool PatientRowCurrent = false);
+    IReadOnlyList<PatientDemographics> PatientUpserts);
 
 internal sealed record SeriesSummary(string SeriesInstanceUid, SeriesAttributes Attributes, int NumberOfInstances);
 
@@ -127,9 +129,10 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
             """, new object[] { keys });
         claim.Parameters.Add(new NpgsqlParameter { Value = (long)keys.Length });
         commands.BatchCommands.Add(claim);
-        if (!batch.PatientRowCurrent)
+        foreach (var patient in batch.PatientUpserts)
         {
-            commands.BatchCommands.Add(PatientUpsert(batch.Patient));
+            commands.BatchCommands.Add(PatientUpsert(patient));
+            commands.BatchCommands.Add(PatientConflicts(batch.StudyInstanceUid, patient));
         }
 
         commands.BatchCommands.Add(StudyUpsert(batch));
@@ -275,19 +278,53 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
         return keys;
     }
 
-    /// <summary>The patient row's demographics (first committed wins, empty values filled), or null when there is none.</summary>
-    public Task<PatientDemographics?> LoadPatientAsync(string patientId, string issuerOfPatientId, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// A patient as the index knows it: the row's demographics (first committed wins, empty values filled), the
+    /// patient's studies in the order they were first stored, and the conflicting demographics recorded.
+    /// </summary>
+    public Task<PatientSummary> LoadPatientSummaryAsync(string patientId, string issuerOfPatientId, CancellationToken cancellationToken) =>
         StaleConnectionRetry.RunAsync(dataSource, async () =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var query = new NpgsqlCommand("""
-                SELECT patient_id, issuer_of_patient_id, patient_name, patient_birth_date, patient_sex
-                FROM pacs_patients WHERE patient_id = $1 AND issuer_of_patient_id = $2
-                """, connection);
-            query.Parameters.Add(new NpgsqlParameter { Value = patientId });
-            query.Parameters.Add(new NpgsqlParameter { Value = issuerOfPatientId });
-            await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadPatient(reader) : null;
+            await using var batch = new NpgsqlBatch(connection)
+            {
+                BatchCommands =
+                {
+                    Command("""
+                        SELECT patient_id, issuer_of_patient_id, patient_name, patient_birth_date, patient_sex
+                        FROM pacs_patients WHERE patient_id = $1 AND issuer_of_patient_id = $2
+                        """, patientId, issuerOfPatientId),
+                    Command("""
+                        SELECT st.study_instance_uid FROM pacs_studies st JOIN pacs_patients p ON p.patient_key = st.patient_key
+                        WHERE p.patient_id = $1 AND p.issuer_of_patient_id = $2 ORDER BY st.study_key
+                        """, patientId, issuerOfPatientId),
+                    Command("""
+                        SELECT c.study_instance_uid, c.attribute, c.existing, c.incoming, c.detected_at
+                        FROM pacs_patient_conflicts c JOIN pacs_patients p ON p.patient_key = c.patient_key
+                        WHERE p.patient_id = $1 AND p.issuer_of_patient_id = $2 ORDER BY c.detected_at, c.study_instance_uid, c.attribute
+                        """, patientId, issuerOfPatientId),
+                },
+            };
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var current = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? ReadPatient(reader)
+                : new PatientDemographics { PatientId = patientId, IssuerOfPatientId = issuerOfPatientId };
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            var studies = new List<string>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                studies.Add(reader.GetString(0));
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            var conflicts = new List<DemographicsConflict>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                conflicts.Add(new DemographicsConflict(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                    reader.GetFieldValue<DateTimeOffset>(4)));
+            }
+
+            return new PatientSummary(current, studies, conflicts);
         });
 
     /// <summary>A patient row's demographics from columns 0–4: id, issuer, name, birth date, sex.</summary>
@@ -309,8 +346,8 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
 
     private static NpgsqlBatchCommand PatientUpsert(PatientDemographics p)
     {
-        // First seen wins: a later study with other demographics does not overwrite them (the patient grain records
-        // the conflict); empty values are filled in.
+        // First seen wins: a later study with other demographics does not overwrite them (PatientConflicts records
+        // the difference); empty values are filled in.
         var command = Command("""
             INSERT INTO pacs_patients (patient_id, issuer_of_patient_id, patient_name, patient_name_search, patient_birth_date, patient_sex, attributes)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -325,6 +362,32 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
         command.Parameters.Add(Json(p.AttributesJson));
         return command;
     }
+
+    /// <summary>
+    /// After <see cref="PatientUpsert"/>, in the same transaction: every non-empty value of <paramref name="p"/> that
+    /// differs from the row's non-empty value is a conflict, recorded once per study, with its audit event. The upsert
+    /// has locked the row, so two studies of one patient committing at once are compared in commit order.
+    /// </summary>
+    private static NpgsqlBatchCommand PatientConflicts(string studyInstanceUid, PatientDemographics p) => Command("""
+        WITH patient AS (
+            SELECT patient_key, patient_name, patient_birth_date, patient_sex
+            FROM pacs_patients WHERE patient_id = $1 AND issuer_of_patient_id = $2),
+        recorded AS (
+            INSERT INTO pacs_patient_conflicts (patient_key, study_instance_uid, attribute, existing, incoming)
+            SELECT patient.patient_key, $3, a.attribute, a.existing, a.incoming
+            FROM patient CROSS JOIN LATERAL (VALUES
+                ('PatientName', patient.patient_name, $4::text),
+                ('PatientBirthDate', patient.patient_birth_date, $5::text),
+                ('PatientSex', patient.patient_sex, $6::text)) AS a (attribute, existing, incoming)
+            WHERE a.existing <> '' AND a.incoming <> '' AND a.existing <> a.incoming
+            ON CONFLICT DO NOTHING
+            RETURNING attribute, existing, incoming)
+        INSERT INTO pacs_audit_events (kind, study_instance_uid, detail)
+        SELECT 'patient.demographics-conflict', $3,
+            jsonb_build_object('patient', $7::text, 'attribute', attribute, 'existing', existing, 'incoming', incoming)
+        FROM recorded
+        """, p.PatientId, p.IssuerOfPatientId, studyInstanceUid, p.PatientName, p.PatientBirthDate, p.PatientSex,
+        IPatientGrain.KeyFor(p.IssuerOfPatientId, p.PatientId));
 
     private static NpgsqlBatchCommand StudyUpsert(StudyBatch b)
     {

@@ -26,8 +26,8 @@ internal static class ArchiveDatabase
 
     /// <summary>
     /// The connection string with the settings above filled in where it does not set them itself. Orleans' ADO.NET
-    /// providers (clustering, grain state, reminders) get it too: their statements also recur (a patient grain's state
-    /// is read and written for every new study) and were parsed, planned and reset on every use.
+    /// providers (clustering, grain state, reminders) get it too: their statements also recur (membership
+    /// heartbeats, grain state) and were parsed, planned and reset on every use.
     /// </summary>
     public static string Tune(string connectionString)
     {

@@ -107,4 +107,44 @@ public sealed class SchemaMigratorTests(PostgresFixture postgres)
         Assert.False(reader.GetBoolean(1));
         Assert.Equal(1L, reader.GetInt64(2));
     }
+
+    [Fact]
+    public async Task Migration0103_PatientGrainStateOfEarlierVersions_ConflictsMoveToTheIndex()
+    {
+        var connectionString = await postgres.Server.CreateDatabaseAsync("migrate_patient_state");
+        await new SchemaMigrator(connectionString, SchemaMigrator.EmbeddedMigrations().Where(m => m.Version < 103)).MigrateAsync();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        const string state = """
+            {"Current":{"PatientId":"P1","IssuerOfPatientId":"","PatientName":"Smith^Anna","PatientBirthDate":"19800101","PatientSex":"F","AttributesJson":""},
+             "StudyInstanceUids":["1.2.3","1.2.4"],
+             "Conflicts":[{"StudyInstanceUid":"1.2.4","Attribute":"PatientName","Existing":"Smith^Anna","Incoming":"Smyth^Anna","DetectedAt":"2026-11-01T10:00:00+00:00"}]}
+            """;
+        await using (var patient = new NpgsqlCommand("INSERT INTO pacs_patients (patient_id, patient_name) VALUES ('P1', 'Smith^Anna')", connection))
+        {
+            await patient.ExecuteNonQueryAsync();
+        }
+
+        await using (var seed = new NpgsqlCommand("""
+            INSERT INTO orleans_storage (grain_id_hash, grain_type_hash, service_id, grain_id_n0, grain_id_n1, grain_type, grain_id_extension, payload_binary, version)
+            VALUES (1, 2, 'pacs', 0, 0, 'patient', 'patient:|P1', convert_to($1, 'UTF8'), 3)
+            """, connection))
+        {
+            seed.Parameters.Add(new NpgsqlParameter { Value = state });
+            await seed.ExecuteNonQueryAsync();
+        }
+
+        Assert.Contains(103, await new SchemaMigrator(connectionString).MigrateAsync());
+
+        await using var query = new NpgsqlCommand("""
+            SELECT c.study_instance_uid, c.attribute, c.existing, c.incoming, c.detected_at, (SELECT count(*) FROM orleans_storage)
+            FROM pacs_patient_conflicts c JOIN pacs_patients p USING (patient_key) WHERE p.patient_id = 'P1'
+            """, connection);
+        await using var reader = await query.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(("1.2.4", "PatientName", "Smith^Anna", "Smyth^Anna"), (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        Assert.Equal(new DateTimeOffset(2026, 11, 1, 10, 0, 0, TimeSpan.Zero), reader.GetFieldValue<DateTimeOffset>(4));
+        Assert.Equal(0L, reader.GetInt64(5));
+        Assert.False(await reader.ReadAsync());
+    }
 }

@@ -241,15 +241,11 @@ public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixtu
         var studyB = Uid();
         await CommitAsync(Grains, Db, Record(studyA, Uid(), patient: first));
         await CommitAsync(Grains, Db, Record(studyB, Uid(), patient: second));
+        // Another instance of the second study: the conflict is not recorded twice.
+        await CommitAsync(Grains, Db, Record(studyB, Uid(), patient: second));
 
-        // The patient grain is told after the stores are acknowledged (StudyGrain.FlushAsync): wait for it.
-        var patientGrain = Grains.GetGrain<IPatientGrain>(IPatientGrain.KeyFor("", patientId));
-        var summary = await patientGrain.GetSummaryAsync();
-        for (var i = 0; i < 100 && (summary.StudyInstanceUids.Count < 2 || summary.Conflicts.Count == 0); i++)
-        {
-            await Task.Delay(50);
-            summary = await patientGrain.GetSummaryAsync();
-        }
+        // Recorded in the commit's own transaction: there is nothing to wait for once the commit has answered.
+        var summary = await Grains.GetGrain<IPatientGrain>(IPatientGrain.KeyFor("", patientId)).GetSummaryAsync();
 
         Assert.Equal("Smith^Anna", summary.Current.PatientName);
         Assert.Equal([studyA, studyB], summary.StudyInstanceUids);
@@ -261,25 +257,53 @@ public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task PatientGrain_CallsArriveOutOfCommitOrder_IndexRowDecidesWhatCameFirst()
+    public async Task PatientGrain_MissingValueArrivesLater_FilledInNotAConflict()
     {
         var patientId = "PAT-" + Uid()[^8..];
-        var first = new PatientDemographics { PatientId = patientId, PatientName = "Berg^Ola", PatientBirthDate = "19700101", PatientSex = "M" };
-        var second = first with { PatientName = "Borg^Ola" };
-        // The index committed the first study's demographics; the second study's grain happens to call first.
-        await ExecuteAsync(Db, "INSERT INTO pacs_patients (patient_id, issuer_of_patient_id, patient_name, patient_birth_date, patient_sex) VALUES ($1, '', $2, $3, $4)",
-            patientId, first.PatientName, first.PatientBirthDate, first.PatientSex);
-        var grain = Grains.GetGrain<IPatientGrain>(IPatientGrain.KeyFor("", patientId));
+        var first = new PatientDemographics { PatientId = patientId, PatientName = "Lund^Eva", PatientBirthDate = "", PatientSex = "F" };
+        await CommitAsync(Grains, Db, Record(Uid(), Uid(), patient: first));
+        await CommitAsync(Grains, Db, Record(Uid(), Uid(), patient: first with { PatientBirthDate = "19910203", PatientSex = "" }));
+
+        var summary = await Grains.GetGrain<IPatientGrain>(IPatientGrain.KeyFor("", patientId)).GetSummaryAsync();
+
+        Assert.Equal(("Lund^Eva", "19910203", "F"), (summary.Current.PatientName, summary.Current.PatientBirthDate, summary.Current.PatientSex));
+        Assert.Equal(2, summary.StudyInstanceUids.Count);
+        Assert.Empty(summary.Conflicts);
+    }
+
+    [Fact]
+    public async Task PatientGrain_TwoStudiesOfANewPatientAtOnce_TheRowKeepsOneAndTheOtherIsAConflict()
+    {
+        var patientId = "PAT-" + Uid()[^8..];
+        var a = new PatientDemographics { PatientId = patientId, IssuerOfPatientId = "HOSP|A", PatientName = "Berg^Ola", PatientBirthDate = "19700101", PatientSex = "M" };
+        var b = a with { PatientName = "Borg^Ola" };
         var studyA = Uid();
         var studyB = Uid();
 
-        await grain.RecordStudyAsync(studyB, second);
-        await grain.RecordStudyAsync(studyA, first);
+        // Two study grains, two transactions, one new patient row: the upsert's row lock orders them.
+        await Task.WhenAll(CommitAsync(Grains, Db, Record(studyA, Uid(), patient: a)), CommitAsync(Grains, Db, Record(studyB, Uid(), patient: b)));
 
-        var summary = await grain.GetSummaryAsync();
-        Assert.Equal("Berg^Ola", summary.Current.PatientName);
+        var summary = await Grains.GetGrain<IPatientGrain>(IPatientGrain.KeyFor("HOSP|A", patientId)).GetSummaryAsync();
+        Assert.Equal("HOSP|A", summary.Current.IssuerOfPatientId);
+        Assert.Equal(new[] { studyA, studyB }.Order(StringComparer.Ordinal), summary.StudyInstanceUids.Order(StringComparer.Ordinal));
         var conflict = Assert.Single(summary.Conflicts);
-        Assert.Equal(("PatientName", "Berg^Ola", "Borg^Ola", studyB), (conflict.Attribute, conflict.Existing, conflict.Incoming, conflict.StudyInstanceUid));
+        var (kept, other, otherStudy) = summary.Current.PatientName == "Berg^Ola" ? ("Berg^Ola", "Borg^Ola", studyB) : ("Borg^Ola", "Berg^Ola", studyA);
+        Assert.Equal(kept, summary.Current.PatientName);
+        Assert.Equal(("PatientName", kept, other, otherStudy), (conflict.Attribute, conflict.Existing, conflict.Incoming, conflict.StudyInstanceUid));
+    }
+
+    [Theory]
+    [InlineData("", "12345")]
+    [InlineData("HOSP|A", "12|34")]
+    [InlineData("%7C", "%|%25|")]
+    [InlineData("a", "b|c")]
+    [InlineData("a|b", "c")]
+    public void PatientGrainKey_RoundTripsAndIsUniquePerPair(string issuer, string patientId)
+    {
+        var key = IPatientGrain.KeyFor(issuer, patientId);
+
+        Assert.Equal((issuer, patientId), IPatientGrain.ParseKey(key));
+        Assert.Single(key, '|');
     }
 }
 
