@@ -6,10 +6,16 @@
 #      `./pacs up --data DIR` (pgbench, one client).
 # Add storescu's own time per instance (dcmtk storescp's store-1 rate in the same session) to get the fastest rate any
 # archive that acknowledges only durable instances can reach on one association here.
-#   loadtests/ingest-floor.sh [DIR]        # DIR: a running ./pacs data folder (default ./data)
+# Each step also reports the CPU it costs (user + system, kernel work included), and, given a dataset, 3. storescu
+# sending it to a storescp that receives and discards (--ignore): the CPU of the client and of receiving alone. Their
+# sum is the CPU any durable archive spends per instance here before it parses or indexes anything; on this 2-core
+# machine, 2 CPU-seconds divided by it bounds the rate of any number of associations.
+#   loadtests/ingest-floor.sh [DIR [DATASET]]   # DIR: a running ./pacs data folder (default ./data);
+#                                               # DATASET: a folder of .dcm files (e.g. /tmp/bench-data/ct)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DIR="${1:-$ROOT/data}"
+DATASET="${2:-}"
 SCRATCH="${SCRATCH:-/var/tmp/pacs-floor-$$}"
 mkdir -p "$SCRATCH/staging" "$SCRATCH/final"
 trap 'rm -rf "$SCRATCH"' EXIT
@@ -20,6 +26,7 @@ root, n = sys.argv[1], 300
 buf = mmap.mmap(-1, 1 << 20)          # page-aligned, as O_DIRECT needs
 buf.write(os.urandom(1 << 20))
 times = []
+cpu0 = time.process_time()
 for i in range(n):
     t = time.perf_counter()
     staged = f"{root}/staging/{i}.tmp"
@@ -34,9 +41,10 @@ for i in range(n):
     os.fsync(d)
     os.close(d)
     times.append(time.perf_counter() - t)
+cpu = (time.process_time() - cpu0) / n
 times.sort()
 print(f"durable 525,434-byte blob (O_DIRECT write, fsync, rename, directory fsync), {n} times: "
-      f"p50 {times[n // 2] * 1e3:.3f} ms, p90 {times[n * 9 // 10] * 1e3:.3f} ms")
+      f"p50 {times[n // 2] * 1e3:.3f} ms, p90 {times[n * 9 // 10] * 1e3:.3f} ms, CPU {cpu * 1e3:.3f} ms each")
 EOF
 
 PGSOCK="$DIR/pg/sock"
@@ -51,5 +59,34 @@ echo "INSERT INTO pacs_floor_probe (v) VALUES (repeat('x', 2500));" > "$SQL"
 chmod 755 "$SCRATCH"; chmod 644 "$SQL"
 as_pg() { (cd / && runuser -u postgres -- "$@"); }
 as_pg "$PGBIN/psql" -h "$PGSOCK" -p "$PORT" -d pacs -qAtc "CREATE TABLE IF NOT EXISTS pacs_floor_probe (id bigserial PRIMARY KEY, v text)"
-as_pg "$PGBIN/pgbench" -h "$PGSOCK" -p "$PORT" -n -c 1 -T 5 -f "$SQL" pacs 2>&1 | sed -n 's/^latency average = /one-row INSERT + COMMIT (WAL flush), 1 client, 5 s: mean /p'
+# CPU of the whole server during the run: the postmaster with the children it has reaped (pgbench's backend exits
+# before the second reading), and the children still running (the WAL writer, the checkpointer).
+pgcpu() {
+  local pm; pm=$(head -1 "$DIR/pg/data/postmaster.pid")
+  { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15 + $16 + $17) / t}' "/proc/$pm/stat"
+    for p in $(pgrep -P "$pm"); do awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$p/stat" 2>/dev/null || true; done
+  } | awk '{ s += $1 } END { print s }'
+}
+c0=$(pgcpu)
+out=$(as_pg "$PGBIN/pgbench" -h "$PGSOCK" -p "$PORT" -n -c 1 -T 5 -f "$SQL" pacs 2>&1)
+c1=$(pgcpu)
+tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+echo "$out" | sed -n 's/^latency average = /one-row INSERT + COMMIT (WAL flush), 1 client, 5 s: mean /p'
+awk -v a="$c0" -v b="$c1" -v n="$tx" 'BEGIN { printf "  PostgreSQL CPU per transaction: %.3f ms (%d transactions)\n", (b - a) * 1000 / n, n }'
 as_pg "$PGBIN/psql" -h "$PGSOCK" -p "$PORT" -d pacs -qAtc "DROP TABLE pacs_floor_probe"
+
+[[ -n "$DATASET" ]] || exit 0
+find "$DATASET" -name '*.dcm' | sort > "$SCRATCH/files"
+n=$(wc -l < "$SCRATCH/files")
+xargs cat < "$SCRATCH/files" > /dev/null       # the files in the page cache, as in the harness' runs
+storescp --ignore -aet FLOOR 14299 > "$SCRATCH/storescp.log" 2>&1 &
+scp=$!
+sleep 1
+cpu() { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
+s0=$(cpu $scp)
+/usr/bin/time -f "%U %S" -o "$SCRATCH/scu.time" storescu -aet BENCHSCU -aec FLOOR 127.0.0.1 14299 $(cat "$SCRATCH/files")
+s1=$(cpu $scp)
+kill $scp; wait $scp 2>/dev/null || true
+read -r u sy < "$SCRATCH/scu.time"
+awk -v u="$u" -v sy="$sy" -v a="$s0" -v b="$s1" -v n="$n" 'BEGIN {
+  printf "storescu sending %d instances to storescp --ignore, CPU per instance: storescu %.3f ms, storescp %.3f ms\n", n, (u + sy) * 1000 / n, (b - a) * 1000 / n }'
