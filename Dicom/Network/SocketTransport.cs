@@ -10,9 +10,9 @@ public static class SocketTransport
     {
         var stream = new NetworkStream(socket, ownsSocket: true);
         // The writer leaves the stream open; completing the reader (done last on close) disposes stream and socket.
-        return new DuplexPipe(
+        return QuickAck.Wrap(new DuplexPipe(
             PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 8 * 1024, leaveOpen: false)),
-            PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true)));
+            PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true))), socket);
     }
 
     private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 using Pacs.Dicom.Network;
 using Pacs.Dicom.Network.Pdus;
@@ -33,7 +34,8 @@ internal sealed partial class DicomConnectionHandler(DicomAcceptor acceptor, IOp
         }
         try
         {
-            await acceptor.RunAsync(connection.Transport, connection.RemoteEndPoint, stop.Token).ConfigureAwait(false);
+            var transport = QuickAck.Wrap(connection.Transport, connection.Features.Get<IConnectionSocketFeature>()?.Socket);
+            await acceptor.RunAsync(transport, connection.RemoteEndPoint, stop.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

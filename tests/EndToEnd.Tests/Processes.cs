@@ -11,7 +11,7 @@ public sealed class ChildProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    public ChildProcess(string file, IEnumerable<string> args, string? workingDirectory = null)
+    public ChildProcess(string file, IEnumerable<string> args, string? workingDirectory = null, bool nagle = false)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -21,8 +21,8 @@ public sealed class ChildProcess : IDisposable
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        // Debian's dcmtk honours TCP_NODELAY=1: without it small PDUs wait for delayed ACKs.
-        psi.Environment["TCP_NODELAY"] = "1";
+        // Debian's dcmtk leaves Nagle's algorithm on unless TCP_NODELAY=1 is set (nagle: true leaves it on).
+        if (!nagle) psi.Environment["TCP_NODELAY"] = "1";
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         _process = new Process { StartInfo = psi };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
@@ -76,9 +76,9 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Runs a tool to completion (killed past the timeout) and returns exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string tool, IEnumerable<string> args, int timeoutSeconds = 60)
+    public static async Task<(int ExitCode, string Output)> RunAsync(string tool, IEnumerable<string> args, int timeoutSeconds = 60, bool nagle = false)
     {
-        using var p = new ChildProcess(tool, args);
+        using var p = new ChildProcess(tool, args, nagle: nagle);
         var code = await p.WaitAsync(TimeSpan.FromSeconds(timeoutSeconds));
         return (code, p.Output);
     }

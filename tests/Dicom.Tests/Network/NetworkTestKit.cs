@@ -64,9 +64,9 @@ internal static class NetworkTestKit
     public sealed record ProcessResult(int ExitCode, string Output);
 
     /// <summary>Runs a dcmtk tool to completion with a timeout (killed, then the test fails, if it hangs).</summary>
-    public static async Task<ProcessResult> RunAsync(string tool, IEnumerable<string> args, int timeoutSeconds = 20)
+    public static async Task<ProcessResult> RunAsync(string tool, IEnumerable<string> args, int timeoutSeconds = 20, bool nagle = false)
     {
-        using var process = Start(tool, args, out var output);
+        using var process = Start(tool, args, out var output, nagle);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
         try
         {
@@ -81,12 +81,16 @@ internal static class NetworkTestKit
         return new ProcessResult(process.ExitCode, output.ToString());
     }
 
-    public static Process Start(string tool, IEnumerable<string> args, out System.Text.StringBuilder output)
+    public static Process Start(string tool, IEnumerable<string> args, out System.Text.StringBuilder output, bool nagle = false)
     {
         var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        // Debian's dcmtk 3.6.7 honours TCP_NODELAY=1: without it small PDUs wait for delayed ACKs.
-        psi.Environment["TCP_NODELAY"] = "1";
+        // Debian's dcmtk 3.6.7 leaves Nagle's algorithm on unless TCP_NODELAY=1 is set (nagle: true leaves it on).
+        if (!nagle)
+        {
+            psi.Environment["TCP_NODELAY"] = "1";
+        }
+
         var sb = new System.Text.StringBuilder();
         var process = new Process { StartInfo = psi };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (sb) sb.AppendLine(e.Data); };
