@@ -6,6 +6,7 @@
 #   loadtests/archive-bench.sh            # RUNS=3, store workloads then echo/find/move
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+. "$ROOT/loadtests/cpu.sh"
 BENCH="${BENCH:-$ROOT/../shared/bench}"
 DATA="${PACS_BENCH_DATA:-/tmp/pacs-bench-archive}"
 RESULTS="${RESULTS_DIR:-/tmp/pacs-bench-results}"
@@ -47,10 +48,7 @@ start_target ingest
 DATA_ROOT="$DATA"
 DATA="$TARGET"
 
-cpu() {  # cpu NAME -> utime+stime in seconds of the process named in DATA/run/NAME.pid
-  local pid; pid=$(cat "$DATA/run/$1.pid")
-  awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$pid/stat"
-}
+cpu() { proc_cpu "$(cat "$DATA/run/$1.pid")"; }  # cpu NAME: of the process named in DATA/run/NAME.pid
 count() { runuser -u postgres -- psql -h "$DATA/pg/sock" -p 55442 -d pacs -Atc "select count(*) from pacs_instances"; }
 
 s0=$(cpu silo-0); g0=$(cpu gateway-0); n0=$(count)

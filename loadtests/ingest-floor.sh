@@ -14,6 +14,7 @@
 #                                               # DATASET: a folder of .dcm files (e.g. /tmp/bench-data/ct)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+. "$ROOT/loadtests/cpu.sh"
 DIR="${1:-$ROOT/data}"
 DATASET="${2:-}"
 SCRATCH="${SCRATCH:-/var/tmp/pacs-floor-$$}"
@@ -59,17 +60,10 @@ echo "INSERT INTO pacs_floor_probe (v) VALUES (repeat('x', 2500));" > "$SQL"
 chmod 755 "$SCRATCH"; chmod 644 "$SQL"
 as_pg() { (cd / && runuser -u postgres -- "$@"); }
 as_pg "$PGBIN/psql" -h "$PGSOCK" -p "$PORT" -d pacs -qAtc "CREATE TABLE IF NOT EXISTS pacs_floor_probe (id bigserial PRIMARY KEY, v text)"
-# CPU of the whole server during the run: the postmaster with the children it has reaped (pgbench's backend exits
-# before the second reading), and the children still running (the WAL writer, the checkpointer).
-pgcpu() {
-  local pm; pm=$(head -1 "$DIR/pg/data/postmaster.pid")
-  { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15 + $16 + $17) / t}' "/proc/$pm/stat"
-    for p in $(pgrep -P "$pm"); do awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$p/stat" 2>/dev/null || true; done
-  } | awk '{ s += $1 } END { print s }'
-}
-c0=$(pgcpu)
+# CPU of the whole server during the run (pgbench's backend exits before the second reading: pg_cpu counts it).
+c0=$(pg_cpu "$DIR/pg/data")
 out=$(as_pg "$PGBIN/pgbench" -h "$PGSOCK" -p "$PORT" -n -c 1 -T 5 -f "$SQL" pacs 2>&1)
-c1=$(pgcpu)
+c1=$(pg_cpu "$DIR/pg/data")
 tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
 echo "$out" | sed -n 's/^latency average = /one-row INSERT + COMMIT (WAL flush), 1 client, 5 s: mean /p'
 awk -v a="$c0" -v b="$c1" -v n="$tx" 'BEGIN { printf "  PostgreSQL CPU per transaction: %.3f ms (%d transactions)\n", (b - a) * 1000 / n, n }'
@@ -82,10 +76,9 @@ xargs cat < "$SCRATCH/files" > /dev/null       # the files in the page cache, as
 storescp --ignore -aet FLOOR 14299 > "$SCRATCH/storescp.log" 2>&1 &
 scp=$!
 sleep 1
-cpu() { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
-s0=$(cpu $scp)
+s0=$(proc_cpu $scp)
 /usr/bin/time -f "%U %S" -o "$SCRATCH/scu.time" storescu -aet BENCHSCU -aec FLOOR 127.0.0.1 14299 $(cat "$SCRATCH/files")
-s1=$(cpu $scp)
+s1=$(proc_cpu $scp)
 kill $scp; wait $scp 2>/dev/null || true
 read -r u sy < "$SCRATCH/scu.time"
 awk -v u="$u" -v sy="$sy" -v a="$s0" -v b="$s1" -v n="$n" 'BEGIN {

@@ -8,6 +8,7 @@
 # journal-less ext4 that slows file creation (docs/benchmarks.md, "The archive and DICOMweb").
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+. "$ROOT/loadtests/cpu.sh"
 BENCH="${BENCH:-$ROOT/../shared/bench}"
 DATA="${1:-/var/tmp/pacs-small-studies-$(date +%Y%m%d-%H%M%S)}"
 SET="${SMALL_SET:-/tmp/bench-data/small-s9}"
@@ -17,23 +18,17 @@ export TCP_NODELAY=1   # as the harness' clients: Debian's storescu leaves Nagle
 "$ROOT/pacs" up --data "$DATA" --http-port 18080 --dicom-port 14112 --pg-port 55442 --detach >/dev/null
 trap '"$ROOT/pacs" down --data "$DATA" >/dev/null 2>&1 || true' EXIT
 
-cpu() { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
-PM=$(head -1 "$DATA/pg/data/postmaster.pid")
-pgcpu() {  # the server with the children it has reaped, and those still running
-  { awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15 + $16 + $17) / t}' "/proc/$PM/stat"
-    for p in $(pgrep -P "$PM"); do cpu "$p" 2>/dev/null || true; done; } | awk '{ s += $1 } END { print s }'
-}
 G=$(cat "$DATA/run/gateway-0.pid"); S=$(cat "$DATA/run/silo-0.pid")
 slice() {  # slice FROM TO [quiet]
   find "$SET" -name '*.dcm' | sort | sed -n "$1,$2p" > "$DATA/slice.txt"
   local n g0 s0 p0 t0 t1; n=$(wc -l < "$DATA/slice.txt")
   xargs cat < "$DATA/slice.txt" > /dev/null
-  g0=$(cpu "$G"); s0=$(cpu "$S"); p0=$(pgcpu); t0=$(date +%s.%N)
+  g0=$(proc_cpu "$G"); s0=$(proc_cpu "$S"); p0=$(pg_cpu "$DATA/pg/data"); t0=$(date +%s.%N)
   storescu -aet BENCHSCU -aec CLINTON 127.0.0.1 14112 $(cat "$DATA/slice.txt")
   t1=$(date +%s.%N)
   [[ "${3:-}" == quiet ]] && return
-  awk -v n="$n" -v t="$(echo "$t1 - $t0" | bc)" -v g="$(echo "$(cpu "$G") - $g0" | bc)" -v s="$(echo "$(cpu "$S") - $s0" | bc)" \
-      -v p="$(echo "$(pgcpu) - $p0" | bc)" -v r="$1-$2" \
+  awk -v n="$n" -v t="$(echo "$t1 - $t0" | bc)" -v g="$(echo "$(proc_cpu "$G") - $g0" | bc)" -v s="$(echo "$(proc_cpu "$S") - $s0" | bc)" \
+      -v p="$(echo "$(pg_cpu "$DATA/pg/data") - $p0" | bc)" -v r="$1-$2" \
     'BEGIN { printf "tiny studies %s: %.0f inst/s; CPU per instance: gateway %.2f ms, silo %.2f ms, PostgreSQL %.2f ms\n", r, n / t, g * 1000 / n, s * 1000 / n, p * 1000 / n }'
 }
 slice 1 1500 quiet
