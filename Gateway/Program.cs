@@ -7,6 +7,7 @@ using Pacs.Gateway.Dimse;
 using Pacs.Gateway.Ingest;
 using Pacs.Gateway.Viewer;
 using Pacs.Hosting;
+using Pacs.Index;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddLogLevelDefaults();

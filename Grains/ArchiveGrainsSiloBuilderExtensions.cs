@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Pacs.Grains.Persistence;
+using Pacs.Index.Write;
 
 namespace Pacs.Grains;
 

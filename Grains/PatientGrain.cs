@@ -1,4 +1,4 @@
-using Pacs.Grains.Persistence;
+using Pacs.Index.Write;
 
 namespace Pacs.Grains;
 

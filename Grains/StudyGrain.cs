@@ -1,7 +1,7 @@
 using Orleans.Concurrency;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Pacs.Grains.Persistence;
+using Pacs.Index.Write;
 
 namespace Pacs.Grains;
 
@@ -19,7 +19,7 @@ namespace Pacs.Grains;
 internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrainOptions> options, ILogger<StudyGrain> logger)
     : Grain, IStudyGrain
 {
-    private readonly Dictionary<string, IndexedInstance> _instances = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StoredInstance> _instances = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SeriesState> _series = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _sopClassCounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PendingCommit> _pending = new(StringComparer.Ordinal);
@@ -228,7 +228,7 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
             }
 
             _series[r.SeriesInstanceUid].Modality = r.Series.Modality;
-            Add(r.SopInstanceUid, new IndexedInstance(r.SeriesInstanceUid, r.SopClassUid, r.ContentSha256, r.BlobKey));
+            Add(r.SopInstanceUid, new StoredInstance(r.SeriesInstanceUid, r.SopClassUid, r.ContentSha256, r.BlobKey));
         }
 
         foreach (var pending in batch)
@@ -312,7 +312,7 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
         return upserts;
     }
 
-    private void Add(string sop, IndexedInstance instance)
+    private void Add(string sop, StoredInstance instance)
     {
         _instances[sop] = instance;
         if (!_series.TryGetValue(instance.SeriesInstanceUid, out var series))

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Pacs.Grains;
 using Pacs.Grains.Persistence;
+using Pacs.Index.Schema;
 using Pacs.Silo;
 using Pacs.Hosting;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Pacs.Index;
 
 namespace Pacs.Gateway.Admin;
 

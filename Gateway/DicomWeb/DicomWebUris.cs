@@ -1,5 +1,5 @@
 using Pacs.Dicom.Query;
-using Pacs.Gateway.Index;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.DicomWeb;
 

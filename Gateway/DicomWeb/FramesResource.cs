@@ -1,6 +1,6 @@
 using System.Globalization;
 using Pacs.Dicom;
-using Pacs.Gateway.Index;
+using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
 
 namespace Pacs.Gateway.DicomWeb;

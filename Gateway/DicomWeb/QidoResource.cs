@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Pacs.Dicom;
 using Pacs.Dicom.Json;
 using Pacs.Dicom.Query;
-using Pacs.Gateway.Index;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.DicomWeb;
 

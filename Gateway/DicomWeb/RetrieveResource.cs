@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Pacs.Dicom;
 using Pacs.Dicom.IO;
-using Pacs.Gateway.Index;
+using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
 
 namespace Pacs.Gateway.DicomWeb;

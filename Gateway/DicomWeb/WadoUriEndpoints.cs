@@ -2,7 +2,7 @@ using System.Globalization;
 using Pacs.Dicom;
 using Pacs.Gateway.Auth;
 using Pacs.Gateway.DicomWeb.Rendering;
-using Pacs.Gateway.Index;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.DicomWeb;
 

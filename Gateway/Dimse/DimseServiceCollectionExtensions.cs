@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Pacs.Dicom.Network;
-using Pacs.Gateway.Index;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.Dimse;
 

@@ -4,7 +4,7 @@ using Pacs.Dicom;
 using Pacs.Dicom.Network;
 using Pacs.Dicom.Network.Dimse;
 using Pacs.Dicom.Query;
-using Pacs.Gateway.Index;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.Dimse;
 

@@ -1,6 +1,6 @@
 using Pacs.Dicom.Network;
 using Pacs.Dicom.Network.Dimse;
-using Pacs.Gateway.Admin;
+using Pacs.Index;
 
 namespace Pacs.Gateway.Dimse;
 

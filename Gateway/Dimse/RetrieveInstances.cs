@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using Pacs.Dicom;
 using Pacs.Dicom.Network;
 using Pacs.Dicom.Query;
-using Pacs.Gateway.Index;
+using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
 
 namespace Pacs.Gateway.Dimse;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Pacs.Gateway.Storage;
+using Pacs.Index;
 
 namespace Pacs.Gateway.Ingest;
 

@@ -6,6 +6,7 @@ using Pacs.Dicom.Json;
 using Pacs.Dicom.Query;
 using Pacs.Gateway.Storage;
 using Pacs.Grains;
+using Pacs.Index;
 
 namespace Pacs.Gateway.Ingest;
 

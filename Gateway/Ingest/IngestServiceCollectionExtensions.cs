@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Pacs.Gateway.Ingest;
 using Pacs.Gateway.Storage;
+using Pacs.Index;
 
 // In the host's root namespace so that Program.cs registers ingest with one line and no using.
 namespace Pacs.Gateway;
@@ -21,7 +22,7 @@ public static class IngestServiceCollectionExtensions
             return new FileBlobStore(host.StorageRoot, host.StorageDirectIo);
         });
         services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<FileBlobStore>());
-        services.AddSingleton<BlobIntents>();
+        services.AddSingleton(sp => new BlobIntents(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<IBlobStore>().DeleteAsync));
         services.AddSingleton<IngestService>();
         services.AddHostedService<BlobReconciler>();
         return services;

@@ -1,5 +1,5 @@
 using Npgsql;
-using Pacs.Grains.Persistence;
+using Pacs.Index.Schema;
 using Pacs.Testing;
 
 namespace Pacs.Gateway.Tests;

@@ -1,7 +1,7 @@
 using Npgsql;
 using Pacs.Dicom;
 using Pacs.Dicom.Query;
-using Pacs.Gateway.Index;
+using Pacs.Index.Read;
 using Pacs.Grains;
 
 namespace Pacs.Gateway.Tests;

@@ -7,6 +7,7 @@ using Pacs.Dicom.IO;
 using Pacs.Gateway.Ingest;
 using Pacs.Gateway.Storage;
 using Pacs.Grains.Tests;
+using Pacs.Index;
 
 namespace Pacs.Gateway.Tests;
 
@@ -25,7 +26,7 @@ public sealed class IngestServiceTests : IClassFixture<ArchiveClusterFixture>, I
         _fixture = fixture;
         _blobs = new FileBlobStore(_root);
         _dataSource = NpgsqlDataSource.Create(fixture.ConnectionString);
-        _intents = new BlobIntents(_dataSource, _blobs);
+        _intents = new BlobIntents(_dataSource, _blobs.DeleteAsync);
         _ingest = new IngestService(_blobs, _intents, fixture.Cluster.Client, NullLogger<IngestService>.Instance);
     }
 

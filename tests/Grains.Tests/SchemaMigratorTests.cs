@@ -1,5 +1,5 @@
 using Npgsql;
-using Pacs.Grains.Persistence;
+using Pacs.Index.Schema;
 
 namespace Pacs.Grains.Tests;
 

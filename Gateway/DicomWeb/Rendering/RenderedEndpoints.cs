@@ -2,7 +2,7 @@ using System.Globalization;
 using Pacs.Dicom;
 using Pacs.Dicom.IO;
 using Pacs.Gateway.Auth;
-using Pacs.Gateway.Index;
+using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
 
 namespace Pacs.Gateway.DicomWeb.Rendering;

@@ -1,15 +1,15 @@
 using Npgsql;
-using Pacs.Gateway.Storage;
 
-namespace Pacs.Gateway.Ingest;
+namespace Pacs.Index;
 
 /// <summary>
 /// pacs_blob_intents: a blob key is recorded before its blob becomes visible, and removed by the study grain in the
 /// transaction that indexes it. A key that is neither indexed nor claimed is an orphan. Reclaiming holds the intent
 /// row's lock while it deletes the file, so that a writer re-using the key (its upsert waits on that lock) and the
 /// grain (which claims intents first and fails instances whose intent is gone) can never lose a blob the index uses.
+/// The blob store stays the gateway's: this class is given only its delete operation.
 /// </summary>
-internal sealed class BlobIntents(NpgsqlDataSource dataSource, IBlobStore blobs)
+public sealed class BlobIntents(NpgsqlDataSource dataSource, Func<string, CancellationToken, ValueTask> deleteBlob)
 {
     /// <summary>Records (or refreshes) the intent to make <paramref name="key"/> visible.</summary>
     public async Task RecordAsync(string key, CancellationToken cancellationToken)
@@ -88,7 +88,7 @@ internal sealed class BlobIntents(NpgsqlDataSource dataSource, IBlobStore blobs)
         if (!indexed && intentHeld)
         {
             // Under the lock: no commit can claim this key any more once the row is gone.
-            await blobs.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            await deleteBlob(key, cancellationToken).ConfigureAwait(false);
         }
 
         if (intentHeld)
@@ -136,7 +136,7 @@ internal sealed class BlobIntents(NpgsqlDataSource dataSource, IBlobStore blobs)
         {
             try
             {
-                await blobs.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+                await deleteBlob(key, cancellationToken).ConfigureAwait(false);
                 deleted.Add(key);
             }
             catch (IOException)

@@ -5,7 +5,7 @@ using NpgsqlTypes;
 using Pacs.Dicom;
 using Pacs.Dicom.Query;
 
-namespace Pacs.Gateway.Index;
+namespace Pacs.Index.Read;
 
 /// <summary>What a query over the index reads back per row.</summary>
 public enum IndexQueryShape

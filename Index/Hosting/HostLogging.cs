@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 
 namespace Pacs.Hosting;
@@ -8,7 +9,7 @@ namespace Pacs.Hosting;
 /// two Polly lines at Information for every grain placement, four per new study stored, and ASP.NET Core four per
 /// health probe: noise that costs CPU on the ingest path and buries what operators need.
 /// </summary>
-internal static class HostLogging
+public static class HostLogging
 {
     public static void AddLogLevelDefaults(this IConfigurationBuilder configuration) =>
         configuration.Sources.Insert(0, new MemoryConfigurationSource

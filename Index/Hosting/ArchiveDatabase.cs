@@ -1,13 +1,14 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
 namespace Pacs.Hosting;
 
 /// <summary>
-/// How both hosts (silo and gateway) reach the archive's PostgreSQL: one source file compiled into each
-/// (`Gateway.csproj` links it), because the gateway does not reference the silo's assemblies.
+/// How both hosts (silo and gateway) reach the archive's PostgreSQL: the one data source setup, in the assembly that
+/// owns the schema.
 /// </summary>
-internal static class ArchiveDatabase
+public static class ArchiveDatabase
 {
     /// <summary>
     /// The data source for the index. Its statements recur with every instance, so Npgsql prepares them per
@@ -43,7 +44,7 @@ internal static class ArchiveDatabase
 }
 
 /// <summary>Ready when the archive database answers a trivial query within a few seconds.</summary>
-internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+public sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
 

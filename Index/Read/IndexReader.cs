@@ -7,7 +7,7 @@ using Pacs.Dicom.Json;
 using Pacs.Dicom.Query;
 using Pacs.Grains;
 
-namespace Pacs.Gateway.Index;
+namespace Pacs.Index.Read;
 
 /// <summary>
 /// One entity that matched a query: its attributes and those of its parents as one flat data set (what

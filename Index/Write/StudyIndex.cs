@@ -3,21 +3,22 @@ using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 using Pacs.Dicom.Query;
+using Pacs.Grains;
 
-namespace Pacs.Grains.Persistence;
+namespace Pacs.Index.Write;
 
 /// <summary>One indexed instance as the study grain keeps it in memory.</summary>
-internal readonly record struct IndexedInstance(string SeriesInstanceUid, string SopClassUid, byte[] ContentSha256, string BlobKey);
+public readonly record struct StoredInstance(string SeriesInstanceUid, string SopClassUid, byte[] ContentSha256, string BlobKey);
 
 /// <summary>What the index holds for a study when its grain activates.</summary>
-internal sealed record StudySnapshot(
+public sealed record StudySnapshot(
     bool Exists,
-    IReadOnlyDictionary<string, IndexedInstance> Instances,
+    IReadOnlyDictionary<string, StoredInstance> Instances,
     IReadOnlyDictionary<string, string> SeriesModalities,
     PatientDemographics? Patient);
 
 /// <summary>A new instance, or one replacing <see cref="ObsoleteBlobKey"/>.</summary>
-internal sealed record IndexedWrite(InstanceRecord Record, string? ObsoleteBlobKey);
+public sealed record IndexedWrite(InstanceRecord Record, string? ObsoleteBlobKey);
 
 /// <summary>
 /// One group-committed batch of a study: instances plus the recomputed study and series summaries.
@@ -25,7 +26,7 @@ internal sealed record IndexedWrite(InstanceRecord Record, string? ObsoleteBlobK
 /// <see cref="PatientUpserts"/>: the distinct demographics of the batch that the patient row may not reflect yet, in
 /// arrival order; each is upserted and compared with the row (conflicts recorded). Empty when the row is current.
 /// </summary>
-internal sealed record StudyBatch(
+public sealed record StudyBatch(
     string StudyInstanceUid,
     PatientDemographics Patient,
     StudyAttributes Study,
@@ -37,13 +38,13 @@ internal sealed record StudyBatch(
     IReadOnlyList<IndexedWrite> Writes,
     IReadOnlyList<PatientDemographics> PatientUpserts);
 
-internal sealed record SeriesSummary(string SeriesInstanceUid, SeriesAttributes Attributes, int NumberOfInstances);
+public sealed record SeriesSummary(string SeriesInstanceUid, SeriesAttributes Attributes, int NumberOfInstances);
 
 /// <summary>
 /// Instances of a batch the index refused: their blob intent had expired (the reconciler may have deleted the
 /// blob), or their SOP Instance UID is stored under another study.
 /// </summary>
-internal sealed class IndexRefusedException(IReadOnlyDictionary<string, string> refusedSopInstanceUids)
+public sealed class IndexRefusedException(IReadOnlyDictionary<string, string> refusedSopInstanceUids)
     : Exception($"{refusedSopInstanceUids.Count} instance(s) refused by the index.")
 {
     public IReadOnlyDictionary<string, string> Refused { get; } = refusedSopInstanceUids;
@@ -53,7 +54,7 @@ internal sealed class IndexRefusedException(IReadOnlyDictionary<string, string> 
 /// The study grains' access to the index (0100_index.sql). Every write of a study happens in one transaction
 /// sent as one <see cref="NpgsqlBatch"/>; the grain, not the database, decides what a batch contains.
 /// </summary>
-internal sealed class StudyIndex(NpgsqlDataSource dataSource)
+public sealed class StudyIndex(NpgsqlDataSource dataSource)
 {
     public Task<StudySnapshot> LoadAsync(string studyInstanceUid, CancellationToken cancellationToken) =>
         StaleConnectionRetry.RunAsync(dataSource, () => LoadCoreAsync(studyInstanceUid, cancellationToken));
@@ -93,7 +94,7 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
         var patient = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadPatient(reader) : null;
 
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        var instances = new Dictionary<string, IndexedInstance>(StringComparer.Ordinal);
+        var instances = new Dictionary<string, StoredInstance>(StringComparer.Ordinal);
         var series = new Dictionary<string, string>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -101,7 +102,7 @@ internal sealed class StudyIndex(NpgsqlDataSource dataSource)
             series[seriesUid] = reader.GetString(1);
             if (!reader.IsDBNull(2))
             {
-                instances[reader.GetString(2)] = new IndexedInstance(seriesUid, reader.GetString(3), reader.GetFieldValue<byte[]>(4), reader.GetString(5));
+                instances[reader.GetString(2)] = new StoredInstance(seriesUid, reader.GetString(3), reader.GetFieldValue<byte[]>(4), reader.GetString(5));
             }
         }
 

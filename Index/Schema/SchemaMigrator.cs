@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
-namespace Pacs.Grains.Persistence;
+namespace Pacs.Index.Schema;
 
 /// <summary>
 /// Brings a PostgreSQL database to the newest schema: applies the embedded migrations it has not seen,
@@ -20,7 +20,7 @@ public sealed partial class SchemaMigrator
     // (ASCII "PacsSchm".)
     private const long AdvisoryLockKey = 0x5061_6373_5363_686D;
 
-    private const string ResourcePrefix = "Pacs.Grains.Migrations.";
+    private const string ResourcePrefix = "Pacs.Index.Migrations.";
 
     private readonly string _connectionString;
     private readonly IReadOnlyList<SchemaMigration> _migrations;
