@@ -7,16 +7,6 @@ using Pacs.Dicom.Query;
 
 namespace Pacs.Index.Read;
 
-/// <summary>What a query over the index reads back per row.</summary>
-public enum IndexQueryShape
-{
-    /// <summary>The merged DICOM JSON of the entity and its parents plus derived counts: C-FIND and QIDO responses.</summary>
-    Candidates,
-
-    /// <summary>Instance locations (SOP class, SOP instance, transfer syntax, blob key): C-MOVE, C-GET and WADO.</summary>
-    Instances,
-}
-
 /// <summary>
 /// Translates a <see cref="DicomQuery"/> (C-FIND or QIDO) into one SQL statement over the index tables of
 /// 0100_index.sql. Keys with an index column are matched in SQL exactly as <see cref="InMemoryMatcher"/> matches
@@ -455,65 +445,4 @@ public sealed class IndexQuery
             sb.Append(" where ").Append(string.Join(" and ", Where));
         }
     }
-}
-
-/// <summary>Whether the SQL of a key says all (true) or only narrows and leaves the rest to the candidate.</summary>
-internal sealed class Exactness
-{
-    public bool Value = true;
-}
-
-internal enum ColumnKind
-{
-    /// <summary>Trimmed text (CS, LO, SH, UI...): equality, LIKE, lists.</summary>
-    Text,
-    /// <summary>A *_search column holding <see cref="PersonNameSearch.Normalize"/>.</summary>
-    PersonName,
-    /// <summary>A date column (DA parsed; null when absent or unparseable).</summary>
-    Date,
-    /// <summary>A DA kept as text.</summary>
-    DateText,
-    Integer,
-    /// <summary>text[] of derived multi-valued attributes (ModalitiesInStudy, SOPClassesInStudy).</summary>
-    TextArray,
-}
-
-internal readonly record struct IndexColumn(QueryLevel Level, string Sql, ColumnKind Kind);
-
-/// <summary>The index columns of 0100_index.sql by attribute, with the table alias used by <see cref="IndexQuery"/>.</summary>
-internal static class IndexColumns
-{
-    private static readonly Dictionary<uint, IndexColumn> Columns = new()
-    {
-        [DicomTag.PatientID.Value] = new(QueryLevel.Patient, "p.patient_id", ColumnKind.Text),
-        [DicomTag.IssuerOfPatientID.Value] = new(QueryLevel.Patient, "p.issuer_of_patient_id", ColumnKind.Text),
-        [DicomTag.PatientName.Value] = new(QueryLevel.Patient, "p.patient_name_search", ColumnKind.PersonName),
-        [DicomTag.PatientBirthDate.Value] = new(QueryLevel.Patient, "p.patient_birth_date", ColumnKind.DateText),
-        [DicomTag.PatientSex.Value] = new(QueryLevel.Patient, "p.patient_sex", ColumnKind.Text),
-
-        [DicomTag.StudyInstanceUID.Value] = new(QueryLevel.Study, "s.study_instance_uid", ColumnKind.Text),
-        [DicomTag.StudyDate.Value] = new(QueryLevel.Study, "s.study_date", ColumnKind.Date),
-        [DicomTag.AccessionNumber.Value] = new(QueryLevel.Study, "s.accession_number", ColumnKind.Text),
-        [DicomTag.StudyID.Value] = new(QueryLevel.Study, "s.study_id", ColumnKind.Text),
-        [DicomTag.StudyDescription.Value] = new(QueryLevel.Study, "s.study_description", ColumnKind.Text),
-        [DicomTag.ReferringPhysicianName.Value] = new(QueryLevel.Study, "s.referring_physician_search", ColumnKind.PersonName),
-        [DicomTag.ModalitiesInStudy.Value] = new(QueryLevel.Study, "s.modalities_in_study", ColumnKind.TextArray),
-        [DicomTag.SOPClassesInStudy.Value] = new(QueryLevel.Study, "s.sop_classes_in_study", ColumnKind.TextArray),
-
-        [DicomTag.SeriesInstanceUID.Value] = new(QueryLevel.Series, "se.series_instance_uid", ColumnKind.Text),
-        [DicomTag.Modality.Value] = new(QueryLevel.Series, "se.modality", ColumnKind.Text),
-        [DicomTag.SeriesNumber.Value] = new(QueryLevel.Series, "se.series_number", ColumnKind.Integer),
-        [DicomTag.SeriesDescription.Value] = new(QueryLevel.Series, "se.series_description", ColumnKind.Text),
-        [DicomTag.SeriesDate.Value] = new(QueryLevel.Series, "se.series_date", ColumnKind.Date),
-        [DicomTag.BodyPartExamined.Value] = new(QueryLevel.Series, "se.body_part_examined", ColumnKind.Text),
-
-        [DicomTag.SOPInstanceUID.Value] = new(QueryLevel.Image, "i.sop_instance_uid", ColumnKind.Text),
-        [DicomTag.SOPClassUID.Value] = new(QueryLevel.Image, "i.sop_class_uid", ColumnKind.Text),
-        [DicomTag.InstanceNumber.Value] = new(QueryLevel.Image, "i.instance_number", ColumnKind.Integer),
-        [DicomTag.NumberOfFrames.Value] = new(QueryLevel.Image, "i.number_of_frames", ColumnKind.Integer),
-        [DicomTag.Rows.Value] = new(QueryLevel.Image, "i.rows", ColumnKind.Integer),
-        [DicomTag.Columns.Value] = new(QueryLevel.Image, "i.columns", ColumnKind.Integer),
-    };
-
-    public static IndexColumn? Find(DicomTag tag) => Columns.TryGetValue(tag.Value, out var c) ? c : null;
 }

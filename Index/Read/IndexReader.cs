@@ -10,15 +10,6 @@ using Pacs.Grains;
 namespace Pacs.Index.Read;
 
 /// <summary>
-/// One entity that matched a query: its attributes and those of its parents as one flat data set (what
-/// <see cref="InMemoryMatcher"/> calls the candidate), with the index's derived attributes filled in.
-/// </summary>
-public sealed record IndexMatch(QueryLevel Level, DicomDataset Candidate, string? StudyInstanceUid, string? SeriesInstanceUid, string? SopInstanceUid);
-
-/// <summary>Where an instance's bytes are: what C-MOVE, C-GET (and WADO) need to send it.</summary>
-public sealed record IndexedInstance(string StudyInstanceUid, string SeriesInstanceUid, string SopInstanceUid, string SopClassUid, string TransferSyntaxUid, string BlobKey);
-
-/// <summary>
 /// Runs <see cref="IndexQuery"/> statements against the index and reads their rows. A database that cannot answer is
 /// reported as <see cref="ArchiveIndexException"/>, as the grains report it (DICOMweb answers 503).
 /// </summary>

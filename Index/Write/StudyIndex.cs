@@ -7,49 +7,6 @@ using Pacs.Grains;
 
 namespace Pacs.Index.Write;
 
-/// <summary>One indexed instance as the study grain keeps it in memory.</summary>
-public readonly record struct StoredInstance(string SeriesInstanceUid, string SopClassUid, byte[] ContentSha256, string BlobKey);
-
-/// <summary>What the index holds for a study when its grain activates.</summary>
-public sealed record StudySnapshot(
-    bool Exists,
-    IReadOnlyDictionary<string, StoredInstance> Instances,
-    IReadOnlyDictionary<string, string> SeriesModalities,
-    PatientDemographics? Patient);
-
-/// <summary>A new instance, or one replacing <see cref="ObsoleteBlobKey"/>.</summary>
-public sealed record IndexedWrite(InstanceRecord Record, string? ObsoleteBlobKey);
-
-/// <summary>
-/// One group-committed batch of a study: instances plus the recomputed study and series summaries.
-/// <see cref="Patient"/>: the patient the study row points to (the batch's last instance's).
-/// <see cref="PatientUpserts"/>: the distinct demographics of the batch that the patient row may not reflect yet, in
-/// arrival order; each is upserted and compared with the row (conflicts recorded). Empty when the row is current.
-/// </summary>
-public sealed record StudyBatch(
-    string StudyInstanceUid,
-    PatientDemographics Patient,
-    StudyAttributes Study,
-    IReadOnlyList<string> ModalitiesInStudy,
-    IReadOnlyList<string> SopClassesInStudy,
-    int NumberOfSeries,
-    int NumberOfInstances,
-    IReadOnlyList<SeriesSummary> Series,
-    IReadOnlyList<IndexedWrite> Writes,
-    IReadOnlyList<PatientDemographics> PatientUpserts);
-
-public sealed record SeriesSummary(string SeriesInstanceUid, SeriesAttributes Attributes, int NumberOfInstances);
-
-/// <summary>
-/// Instances of a batch the index refused: their blob intent had expired (the reconciler may have deleted the
-/// blob), or their SOP Instance UID is stored under another study.
-/// </summary>
-public sealed class IndexRefusedException(IReadOnlyDictionary<string, string> refusedSopInstanceUids)
-    : Exception($"{refusedSopInstanceUids.Count} instance(s) refused by the index.")
-{
-    public IReadOnlyDictionary<string, string> Refused { get; } = refusedSopInstanceUids;
-}
-
 /// <summary>
 /// The study grains' access to the index (0100_index.sql). Every write of a study happens in one transaction
 /// sent as one <see cref="NpgsqlBatch"/>; the grain, not the database, decides what a batch contains.
@@ -505,30 +462,4 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         Value = DateOnly.TryParseExact(da.Trim(), "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : DBNull.Value,
         NpgsqlDbType = NpgsqlDbType.Date,
     };
-}
-
-/// <summary>
-/// After a PostgreSQL restart every idle pooled connection is dead and fails on first use (57P01, or a broken
-/// socket). Such a failure happens before anything ran, so the operation is retried once on a fresh connection after
-/// the pool is cleared; every write here is an idempotent upsert under the blob-intent claim, so a retry after an
-/// ambiguous failure at COMMIT is refused or settled, never doubled.
-/// </summary>
-internal static class StaleConnectionRetry
-{
-    public static async Task<T> RunAsync<T>(NpgsqlDataSource dataSource, Func<Task<T>> operation)
-    {
-        try
-        {
-            return await operation().ConfigureAwait(false);
-        }
-        catch (NpgsqlException e) when (IsStaleConnection(e))
-        {
-            dataSource.Clear();
-            return await operation().ConfigureAwait(false);
-        }
-    }
-
-    private static bool IsStaleConnection(NpgsqlException e) =>
-        e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" }
-        || (e is not PostgresException && e.InnerException is IOException or System.Net.Sockets.SocketException or EndOfStreamException);
 }

@@ -1,0 +1,25 @@
+using Pacs.Dicom;
+
+namespace Pacs.Gateway.Ingest;
+
+/// <summary>The outcome the entry point maps to its own protocol (DIMSE status, STOW FailureReason).</summary>
+public enum IngestStatus
+{
+    Stored,
+    /// <summary>Same SOP Instance with the same bytes: success, nothing changed.</summary>
+    Duplicate,
+    /// <summary>Same SOP Instance with different bytes, replaced per policy (and audited).</summary>
+    Replaced,
+    /// <summary>Not DICOM or structurally corrupt (DIMSE C000 "cannot understand", STOW 0xC000).</summary>
+    CannotUnderstand,
+    /// <summary>Required identifying attributes missing or invalid, or not matching the command (DIMSE A900, STOW 0xA900).</summary>
+    DataSetDoesNotMatch,
+    /// <summary>Study UID differs from the STOW URL's (STOW 0x0110 per PS3.18 Table 10.5.3-1 usage of processing failure).</summary>
+    StudyUidMismatch,
+    /// <summary>Storage or database unavailable (DIMSE A700 out of resources, STOW 0xA700).</summary>
+    OutOfResources,
+    /// <summary>Different bytes for a stored instance under the "reject" policy.</summary>
+    RejectedDuplicate,
+    /// <summary>The sender went away mid-instance: nothing stored, nobody to answer.</summary>
+    Aborted,
+}

@@ -1,0 +1,16 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Npgsql;
+using Pacs.Dicom;
+using Pacs.Dicom.Json;
+using Pacs.Dicom.Query;
+using Pacs.Grains;
+
+namespace Pacs.Index.Read;
+
+/// <summary>
+/// One entity that matched a query: its attributes and those of its parents as one flat data set (what
+/// <see cref="InMemoryMatcher"/> calls the candidate), with the index's derived attributes filled in.
+/// </summary>
+public sealed record IndexMatch(QueryLevel Level, DicomDataset Candidate, string? StudyInstanceUid, string? SeriesInstanceUid, string? SopInstanceUid);

@@ -1,0 +1,11 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using Pacs.Dicom.Query;
+using Pacs.Grains;
+
+namespace Pacs.Index.Write;
+
+/// <summary>One indexed instance as the study grain keeps it in memory.</summary>
+public readonly record struct StoredInstance(string SeriesInstanceUid, string SopClassUid, byte[] ContentSha256, string BlobKey);
