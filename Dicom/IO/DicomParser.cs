@@ -32,7 +32,7 @@ internal sealed class DicomParser
     private readonly DicomReadOptions _options;
     private readonly List<DicomReadWarning> _warnings;
     private readonly bool _stableSource;
-    private readonly Func<DicomTag, bool>? _stopBefore;
+    private Func<DicomTag, bool>? _stopBefore;
     private readonly ValueArena? _arena;
     private Frame[] _stack;
     private int _depth;
@@ -63,6 +63,21 @@ internal sealed class DicomParser
     public DicomTag StoppedAt { get; private set; }
 
     public void SetPosition(long position) => Position = position;
+
+    /// <summary>
+    /// After <see cref="ParseStatus.Stopped"/> at the top level: parsing goes on without stopping, the remaining
+    /// top-level elements (from the one it stopped at) going to <paramref name="root"/>.
+    /// </summary>
+    public void ResumeInto(DicomDataset root)
+    {
+        if (_depth != 1)
+        {
+            throw new InvalidOperationException("The parser can only resume at the top level.");
+        }
+
+        _stopBefore = null;
+        _stack[0].Dataset = root;
+    }
 
     /// <summary>
     /// Parses from <paramref name="buffer"/>, whose first byte is at <see cref="Position"/>. Returns how many bytes were
@@ -188,6 +203,8 @@ internal sealed class DicomParser
                         top.BasicOffsetTableRead = true;
                         break;
                     }
+                    if (top.Fragments!.Items.Count >= _options.MaxFragments)
+                        throw new DicomFormatException($"More than {_options.MaxFragments} fragments", pos, top.Tag);
                     if (length >= _options.BulkDataThreshold || (!_stableSource && length > (uint)_options.MaxBufferedValueLength))
                     {
                         top.Fragments!.Items.Add(new DicomFragment(default, new BulkDataReference(valuePos, length)));

@@ -26,6 +26,12 @@ public sealed record DicomReadOptions
     /// <summary>Sequences nested deeper than this are structural corruption (hostile input guard).</summary>
     public int MaxSequenceDepth { get; init; } = 64;
 
+    /// <summary>
+    /// Fragment items one encapsulated Pixel Data element may hold (each costs a list entry, so a stream of empty
+    /// items must not grow memory without bound); far above one fragment per frame of any real multi-frame image.
+    /// </summary>
+    public int MaxFragments { get; init; } = 1 << 20;
+
     /// <summary>Upper bound for inflating a Deflated Explicit VR Little Endian data set read from memory (zip bomb guard).</summary>
     public long MaxInflatedLength { get; init; } = 1L << 30;
 }

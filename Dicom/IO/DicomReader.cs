@@ -168,7 +168,7 @@ public static class DicomReader
         }
     }
 
-    private static async ValueTask<DicomParser.ParseStatus> RunAsync(DicomParser parser, PipeReader pipe, CancellationToken cancellationToken)
+    internal static async ValueTask<DicomParser.ParseStatus> RunAsync(DicomParser parser, PipeReader pipe, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -208,7 +208,7 @@ public static class DicomReader
         }
     }
 
-    private static bool IsPixelDataTag(DicomTag tag) =>
+    internal static bool IsPixelDataTag(DicomTag tag) =>
         tag == DicomTag.PixelData || tag == DicomTag.FloatPixelData || tag == DicomTag.DoubleFloatPixelData;
 
     /// <summary>

@@ -23,9 +23,9 @@ internal sealed partial class IngestService(
     IGrainFactory grains,
     ILogger<IngestService> logger)
 {
-    // The header is parsed; large values (and everything from Pixel Data on) are streamed to the blob unread,
-    // so memory stays bounded whatever the instance's size.
-    private static readonly DicomReadOptions HeaderOptions = DicomReadOptions.HeaderOnly with
+    // The header is parsed into memory; large values (Pixel Data, its fragments) are walked as they stream to the
+    // blob but not kept, so memory stays bounded whatever the instance's size.
+    private static readonly DicomReadOptions HeaderOptions = DicomReadOptions.Default with
     {
         BulkDataThreshold = 64 * 1024,
         MaxBufferedValueLength = 1024 * 1024,
@@ -89,7 +89,8 @@ internal sealed partial class IngestService(
                 }
 
                 tee = new TeeStream(dataSource, write.Stream, hash);
-                header = await DicomReader.ReadDatasetAsync(tee, syntax, HeaderOptions, cancellationToken).ConfigureAwait(false);
+                await using var reader = new DicomStreamReader(tee, syntax, HeaderOptions);
+                header = await reader.ReadHeaderAsync(cancellationToken).ConfigureAwait(false);
                 identity = Validate(request, header.Dataset, out var failure);
                 if (failure is not null)
                 {
@@ -102,7 +103,17 @@ internal sealed partial class IngestService(
                 key = $"{identity.Study}/{identity.Series}/{identity.Sop}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.dcm";
                 intent = intents.RecordAsync(key, CancellationToken.None);
                 PrepareStudy(identity.Study);
+
+                // The rest (Pixel Data and what follows) is parsed as it streams to the blob, not re-read: a data set
+                // that ends before its declared lengths throws here (DicomFormatException, "cannot understand"), and
+                // pixel data too short for its image is refused below. Nothing refused is ever acknowledged.
+                var pixelData = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
                 await tee.DrainAsync(cancellationToken).ConfigureAwait(false);
+                if (PixelDataConsistency.FindProblem(header.Dataset, pixelData, syntax) is { } problem)
+                {
+                    await AbandonIntentAsync(intent, key).ConfigureAwait(false);
+                    return ReceivedInstance.Failed(Result(IngestStatus.DataSetDoesNotMatch, identity, Truncate(problem), null));
+                }
             }
             catch (DicomFormatException e) when (tee is not { SourceFailed: true } && tee is not { SinkFailed: true })
             {

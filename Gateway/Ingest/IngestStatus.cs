@@ -10,9 +10,12 @@ public enum IngestStatus
     Duplicate,
     /// <summary>Same SOP Instance with different bytes, replaced per policy (and audited).</summary>
     Replaced,
-    /// <summary>Not DICOM or structurally corrupt (DIMSE C000 "cannot understand", STOW 0xC000).</summary>
+    /// <summary>Not DICOM or structurally corrupt, e.g. ending before its declared lengths (DIMSE C000 "cannot understand", STOW 0xC000).</summary>
     CannotUnderstand,
-    /// <summary>Required identifying attributes missing or invalid, or not matching the command (DIMSE A900, STOW 0xA900).</summary>
+    /// <summary>
+    /// Required identifying attributes missing or invalid, or not matching the command; or Pixel Data that cannot hold
+    /// the image the header describes (DIMSE A900, STOW 0xA900).
+    /// </summary>
     DataSetDoesNotMatch,
     /// <summary>Study UID differs from the STOW URL's (STOW 0x0110 per PS3.18 Table 10.5.3-1 usage of processing failure).</summary>
     StudyUidMismatch,

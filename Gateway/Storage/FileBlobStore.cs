@@ -103,9 +103,35 @@ public sealed class FileBlobStore : IBlobStore
         if (Directory.Exists(Path.GetDirectoryName(path)))
         {
             File.Delete(path);
+            RemoveEmptyDirectories(Path.GetDirectoryName(path)!);
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Removes <paramref name="directory"/> and its parents below the root while they are empty (a deleted study or a
+    /// refused upload leaves none behind). Race-safe by construction: rmdir(2) removes only an empty directory,
+    /// atomically, so a file a concurrent writer has put there keeps it; a writer that made or found the directory
+    /// just before it went retries its rename (<see cref="FileBlobWrite"/>).
+    /// </summary>
+    internal void RemoveEmptyDirectories(string directory)
+    {
+        for (var d = directory; d.Length > _root.Length && !string.Equals(d, _staging, StringComparison.Ordinal); d = Path.GetDirectoryName(d)!)
+        {
+            try
+            {
+                Directory.Delete(d, recursive: false);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Someone else removed it: its parent may be empty now too.
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return; // not empty (or not ours to remove): neither are its parents
+            }
+        }
     }
 
     /// <summary>Creates <paramref name="directory"/> and any missing parent below the root; returns those it created, deepest first.</summary>
@@ -243,8 +269,21 @@ public sealed class FileBlobStore : IBlobStore
             EnsureFlushed();
             stream.Dispose();
             var directory = Path.GetDirectoryName(target)!;
-            var created = store.CreateDirectories(directory);
-            File.Move(temp, target, overwrite: true);
+            var created = new List<string>();
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    created.AddRange(store.CreateDirectories(directory));
+                    File.Move(temp, target, overwrite: true);
+                    break;
+                }
+                catch (DirectoryNotFoundException) when (attempt < 10 && File.Exists(temp))
+                {
+                    // A delete in the same folder removed it, empty, between our check and our rename: make it again.
+                }
+            }
+
             _committed = true;
             DirectorySync.Fsync(directory);
             // A directory made for this blob (a new study or series) is itself a name in its parent: without the

@@ -199,4 +199,63 @@ public sealed class FileBlobStoreTests : IDisposable
 
         Assert.False(await _store.ExistsAsync("never/written.dcm", CancellationToken.None));
     }
+    private async Task PutAsync(string key, byte fill = 1)
+    {
+        await using var write = await _store.BeginWriteAsync(key, CancellationToken.None);
+        await write.Stream.WriteAsync(new byte[] { fill, fill, fill });
+        await write.CommitAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Delete_LastBlobOfItsStudy_RemovesTheEmptyFoldersUpToTheRoot()
+    {
+        await PutAsync("1.2/3.4/5.6.a.dcm");
+        await PutAsync("1.2/3.4/5.7.a.dcm");
+
+        await _store.DeleteAsync("1.2/3.4/5.6.a.dcm", CancellationToken.None);
+        Assert.True(Directory.Exists(Path.Combine(_root, "1.2", "3.4")), "a folder that still holds a blob is kept");
+        await _store.DeleteAsync("1.2/3.4/5.7.a.dcm", CancellationToken.None);
+
+        Assert.False(Directory.Exists(Path.Combine(_root, "1.2")));
+        Assert.True(Directory.Exists(_root));
+        Assert.True(Directory.Exists(Path.Combine(_root, FileBlobStore.StagingFolder)));
+    }
+
+    [Fact]
+    public async Task Delete_WhileOthersCommitIntoTheSameFolder_EveryCommittedBlobSurvives()
+    {
+        // Deleters empty the folder and remove it while writers commit new blobs into it: a writer that found the
+        // folder just before it went must make it again, never fail or lose its blob.
+        var kept = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 150; i++)
+            {
+                var key = $"9.9/8.8/{w}.{i}.dcm";
+                await PutAsync(key);
+                if (i % 2 == 0)
+                {
+                    await _store.DeleteAsync(key, CancellationToken.None);
+                }
+                else
+                {
+                    kept.Add(key);
+                }
+            }
+        })).ToArray();
+
+        await Task.WhenAll(writers);
+
+        foreach (var key in kept)
+        {
+            Assert.True(await _store.ExistsAsync(key, CancellationToken.None), key);
+        }
+
+        foreach (var key in kept)
+        {
+            await _store.DeleteAsync(key, CancellationToken.None);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_root, "9.9")));
+    }
 }

@@ -12,7 +12,7 @@ using Pacs.Index;
 namespace Pacs.Gateway.Tests;
 
 /// <summary>The ingest funnel end to end: the test plays the gateway (the cluster's client) against two silos and PostgreSQL.</summary>
-public sealed class IngestServiceTests : IClassFixture<ArchiveClusterFixture>, IDisposable
+public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFixture>, IDisposable
 {
     private readonly ArchiveClusterFixture _fixture;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "pacs-ingest-" + Guid.NewGuid().ToString("N")[..8]);
