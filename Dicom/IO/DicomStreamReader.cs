@@ -36,6 +36,9 @@ public sealed class DicomStreamReader : IAsyncDisposable
             stopBefore: DicomReader.IsPixelDataTag);
     }
 
+    /// <summary>Every value-level problem tolerated so far, the header's and the rest's.</summary>
+    public IReadOnlyList<DicomReadWarning> Warnings => _warnings;
+
     /// <summary>The elements before the top-level Pixel Data (all of them when there is none).</summary>
     public async ValueTask<DicomReadResult> ReadHeaderAsync(CancellationToken cancellationToken = default)
     {
@@ -46,13 +49,14 @@ public sealed class DicomStreamReader : IAsyncDisposable
 
         var status = await RunAsync(cancellationToken).ConfigureAwait(false);
         _headerStatus = status;
-        return new DicomReadResult(_header, null, _syntax, _warnings, status == DicomParser.ParseStatus.Stopped, _parser.Position, 0);
+        // The header's own warnings (a snapshot): those of the rest are in Warnings.
+        return new DicomReadResult(_header, null, _syntax, [.. _warnings], status == DicomParser.ParseStatus.Stopped, _parser.Position, 0);
     }
 
     /// <summary>
     /// Parses the rest of the data set to its end and returns its top-level elements: the Pixel Data element (bulk
     /// values as <see cref="BulkDataReference"/>, fragments listed) and whatever follows it. Empty when the header
-    /// was the whole data set. Warnings met on the way are added to the header's result.
+    /// was the whole data set. Warnings met on the way are added to <see cref="Warnings"/>.
     /// </summary>
     public async ValueTask<DicomDataset> ReadToEndAsync(CancellationToken cancellationToken = default)
     {
