@@ -72,6 +72,7 @@ app.UseAuthorization();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 app.MapArchiveAdmin();
+app.MapConflicts();
 app.MapDicomWeb();
 app.MapDicomWebStow();
 app.MapDicomWebRendering();

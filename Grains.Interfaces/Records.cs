@@ -27,6 +27,8 @@ public sealed record InstanceRecord
     [Id(15)] public required byte[] HeaderJson { get; init; }
     /// <summary>Who sent it (calling AE or user), for the audit trail.</summary>
     [Id(16)] public string Source { get; init; } = "";
+    /// <summary>An administrator's accept or restore of a kept copy: replaces the stored instance whatever the duplicate policy.</summary>
+    [Id(17)] public bool Supersede { get; init; }
 }
 
 [GenerateSerializer, Immutable]
@@ -79,10 +81,15 @@ public enum CommitOutcome
     Stored = 0,
     /// <summary>Same SOP Instance UID with the same bytes: nothing changed; the caller deletes its new blob.</summary>
     Duplicate = 1,
-    /// <summary>Same SOP Instance UID, different bytes: replaced (default policy) and audited; the old blob is returned.</summary>
+    /// <summary>Same SOP Instance UID, different bytes: replaced (policy "replace") and audited; the old blob key is returned.</summary>
     Replaced = 2,
     /// <summary>Same SOP Instance UID, different bytes, policy "reject": nothing changed; the caller deletes its new blob.</summary>
     Rejected = 3,
+    /// <summary>
+    /// Same SOP Instance UID, different bytes, policy "keep first": the stored instance stays, the new blob is kept
+    /// aside as a conflict copy (or, when the same bytes were already kept aside, left for the caller to reclaim).
+    /// </summary>
+    Conflict = 4,
 }
 
 [GenerateSerializer, Immutable]

@@ -93,10 +93,17 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
                 return new CommitResult(CommitOutcome.Duplicate);
             }
 
-            if (options.Value.DuplicatePolicy == DuplicatePolicy.Reject)
+            // An administrator's accept or restore (Supersede) replaces whatever the policy says.
+            var policy = instance.Supersede ? DuplicatePolicy.Replace : options.Value.DuplicatePolicy;
+            if (policy == DuplicatePolicy.Reject)
             {
                 LogRejected(logger, _studyInstanceUid, sop);
                 return new CommitResult(CommitOutcome.Rejected);
+            }
+
+            if (policy == DuplicatePolicy.KeepFirst)
+            {
+                return await KeepConflictAsync(instance, existing.BlobKey);
             }
 
             obsolete = existing.BlobKey;
@@ -110,6 +117,27 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
     }
 
     public Task PrepareAsync() => Task.CompletedTask;
+
+    /// <summary>Keep-first: the stored instance stays; the different copy is kept aside, with its audit event.</summary>
+    private async Task<CommitResult> KeepConflictAsync(InstanceRecord instance, string storedBlobKey)
+    {
+        bool kept;
+        try
+        {
+            kept = await index.KeepConflictAsync(instance, storedBlobKey, CancellationToken.None);
+        }
+        catch (IndexRefusedException refused)
+        {
+            throw new ArchiveIndexException(refused.Refused.Values.First());
+        }
+        catch (Exception e) when (e is not ArchiveIndexException)
+        {
+            throw new ArchiveIndexException($"Index write failed: {e.Message}");
+        }
+
+        LogConflictKept(logger, _studyInstanceUid, instance.SopInstanceUid, kept);
+        return new CommitResult(CommitOutcome.Conflict);
+    }
 
     public async Task<IReadOnlyList<string>> DeleteAsync(string? seriesInstanceUid, string? sopInstanceUid)
     {
@@ -292,7 +320,7 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
             modalities.Count,
             instanceCount,
             latestSeries.Select(s => new SeriesSummary(s.Key, s.Value, seriesCounts[s.Key])).ToList(),
-            batch.Select(p => new IndexedWrite(p.Record, p.ObsoleteBlobKey)).ToList(),
+            batch.Select(p => new IndexedWrite(p.Record, p.ObsoleteBlobKey, options.Value.ReplacedRetention)).ToList(),
             PatientUpserts(batch));
     }
 
@@ -371,6 +399,9 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Study {StudyInstanceUid}: different bytes for {SopInstanceUid} rejected by policy")]
     private static partial void LogRejected(ILogger logger, string studyInstanceUid, string sopInstanceUid);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Study {StudyInstanceUid}: different bytes for {SopInstanceUid} kept aside as a conflict (new copy: {Kept})")]
+    private static partial void LogConflictKept(ILogger logger, string studyInstanceUid, string sopInstanceUid, bool kept);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Study {StudyInstanceUid}: index batch of {Count} instance(s) failed")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, string studyInstanceUid, int count);

@@ -34,7 +34,7 @@ internal static class AdminEndpoints
     }
 
     /// <summary>Interim authorisation: "Authorization: Bearer &lt;Pacs:AdminToken&gt;"; no token configured disables the API.</summary>
-    private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    internal static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var token = http.RequestServices.GetRequiredService<IOptionsMonitor<AdminOptions>>().CurrentValue.AdminToken;

@@ -20,6 +20,7 @@ internal sealed class StowResponse(string baseUrl, string? requestStudyUid)
 
     // PS3.18 Table 10.5.3-2 warning reasons.
     public const ushort DataSetDoesNotMatchSopClassWarning = 0xB007;
+    public const ushort CoercionOfDataElements = 0xB000;
 
     private readonly List<DicomDataset> _referenced = [];
     private readonly List<DicomDataset> _failed = [];
@@ -36,7 +37,14 @@ internal sealed class StowResponse(string baseUrl, string? requestStudyUid)
         {
             var item = Item(result.SopClassUid, result.SopInstanceUid);
             item.SetString(DicomTag.RetrieveURL, DicomVR.UR, InstanceUrl(result));
-            if (result.Warnings is { Count: > 0 })
+            if (result.Status == IngestStatus.Conflict)
+            {
+                // Keep-first: what the archive holds under this SOP Instance UID is not what was sent (the sent copy is
+                // held for review, /api/conflicts); a warning, as for C-STORE (docs/conformance.md 5.2).
+                item.SetUInt16(DicomTag.WarningReason, DicomVR.US, CoercionOfDataElements);
+                _warnings = true;
+            }
+            else if (result.Warnings is { Count: > 0 })
             {
                 // Value-level problems the reader tolerated (odd lengths, unknown VRs...): stored as received, flagged.
                 item.SetUInt16(DicomTag.WarningReason, DicomVR.US, DataSetDoesNotMatchSopClassWarning);

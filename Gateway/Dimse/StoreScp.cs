@@ -46,7 +46,8 @@ internal sealed partial class StoreScp(IngestService ingest, ILogger<StoreScp> l
     /// <summary>
     /// PS3.4 B.2.3 statuses. Stored, Duplicate (same bytes again) and Replaced (policy) are Success: the instance the
     /// SCU sent is what the archive holds. Warnings of the funnel (values it noted but kept) are not coercions, so
-    /// they stay 0000; B000 would tell the SCU that stored values differ from the ones sent, which they do not.
+    /// they stay 0000; B000 tells the SCU that the stored values differ from the ones sent, which is true only of a
+    /// keep-first conflict (the first copy stays; this one is held for review).
     /// </summary>
     public static DimseStatus ToDimseStatus(IngestResult result)
     {
@@ -59,6 +60,9 @@ internal sealed partial class StoreScp(IngestService ingest, ILogger<StoreScp> l
             IngestStatus.DataSetDoesNotMatch or IngestStatus.StudyUidMismatch => Commented(new DimseStatus(0xA900)),
             IngestStatus.OutOfResources => Commented(DimseStatus.OutOfResources),
             IngestStatus.RejectedDuplicate => Commented(DuplicateSopInstance),
+            // Keep-first: the archive's instance differs from the one sent (B000, PS3.4 Table B.2-1), and a retry cannot
+            // change that, so a warning (not a failure a modality would keep re-queuing); the copy is held for review.
+            IngestStatus.Conflict => Commented(new DimseStatus(0xB000)),
             _ => Commented(DimseStatus.ProcessingFailure),
         };
     }

@@ -8,11 +8,13 @@ namespace Pacs.Gateway.Ingest;
 /// <summary>
 /// Removes orphan blobs: at start-up and every <see cref="BlobReconcilerOptions.Interval"/>, intents older than the
 /// grace period whose blob the index does not use (a gateway died between writing and committing, or a reclaim
-/// failed) lose their blob and their row; stale staging files go too. One gateway at a time (advisory lock).
+/// failed) lose their blob and their row; replaced copies past their retention go with their blobs; stale staging
+/// files go too. One gateway at a time (advisory lock).
 /// </summary>
 internal sealed partial class BlobReconciler(
     NpgsqlDataSource dataSource,
     BlobIntents intents,
+    InstanceCopies copies,
     IBlobStore blobs,
     IOptions<BlobReconcilerOptions> options,
     ILogger<BlobReconciler> logger) : BackgroundService
@@ -57,7 +59,7 @@ internal sealed partial class BlobReconciler(
         }
     }
 
-    /// <summary>One pass; returns the number of orphan blobs deleted, or -1 when another gateway holds the lock.</summary>
+    /// <summary>One pass; returns the number of orphan and expired blobs deleted, or -1 when another gateway holds the lock.</summary>
     internal async Task<int> ReconcileOnceAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -79,6 +81,17 @@ internal sealed partial class BlobReconciler(
                 var deleted = await intents.ReclaimOrphansAsync(cutoff, 500, cancellationToken).ConfigureAwait(false);
                 total += deleted.Count;
                 if (deleted.Count < 500)
+                {
+                    break;
+                }
+            }
+
+            // Replaced copies whose retention (Pacs:ReplacedRetention, silo) has ended.
+            while (true)
+            {
+                var swept = await copies.SweepExpiredAsync(500, cancellationToken).ConfigureAwait(false);
+                total += swept;
+                if (swept < 500)
                 {
                     break;
                 }

@@ -17,4 +17,7 @@ public sealed record IngestRequest
 
     /// <summary>STOW-RS to /studies/{study}: the data set's Study Instance UID must match (PS3.18 10.5).</summary>
     public string? ExpectedStudyInstanceUid { get; init; }
+
+    /// <summary>An administrator's accept or restore of a kept copy: it replaces the stored instance whatever the duplicate policy.</summary>
+    public bool Supersede { get; init; }
 }

@@ -11,5 +11,6 @@ public sealed record IngestResult(
     string? ErrorComment = null,
     IReadOnlyList<string>? Warnings = null)
 {
-    public bool IsSuccess => Status is IngestStatus.Stored or IngestStatus.Duplicate or IngestStatus.Replaced;
+    /// <summary>The archive holds an instance under this SOP Instance UID and the sender need not send it again.</summary>
+    public bool IsSuccess => Status is IngestStatus.Stored or IngestStatus.Duplicate or IngestStatus.Replaced or IngestStatus.Conflict;
 }

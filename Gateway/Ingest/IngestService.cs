@@ -137,7 +137,7 @@ internal sealed partial class IngestService(
             }
 
             var digest = hash.GetHashAndReset();
-            var record = BuildRecord(header.Dataset, identity, syntax, key!, tee!.BytesRead, digest, request.Source);
+            var record = BuildRecord(header.Dataset, identity, syntax, key!, tee!.BytesRead, digest, request.Source) with { Supersede = request.Supersede };
             var warnings = header.Warnings.Count == 0 ? null : header.Warnings.Select(w => w.ToString()).ToList();
             handedOver = true;
             return new ReceivedInstance(null, write, intent!, record, warnings);
@@ -239,6 +239,11 @@ internal sealed partial class IngestService(
                 }
 
                 return Result(IngestStatus.Replaced, identity, null, warnings);
+            case CommitOutcome.Conflict:
+                // Kept aside: the grain claimed its intent, so this reclaim finds nothing to do; or the same bytes were
+                // kept aside already (a retry), and our copy and its intent go.
+                await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
+                return Result(IngestStatus.Conflict, identity, "Differs from the stored instance; held for review", warnings);
             default:
                 await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
                 return Result(IngestStatus.RejectedDuplicate, identity, "A different instance with this SOP Instance UID is stored", warnings);

@@ -24,6 +24,7 @@ public static class IngestServiceCollectionExtensions
         services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<FileBlobStore>());
         services.AddSingleton(sp => new BlobIntents(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<IBlobStore>().DeleteAsync));
         services.AddSingleton<IngestService>();
+        services.AddSingleton(sp => new InstanceCopies(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<IBlobStore>().DeleteAsync));
         services.AddHostedService<BlobReconciler>();
         return services;
     }

@@ -23,6 +23,12 @@ public enum IngestStatus
     OutOfResources,
     /// <summary>Different bytes for a stored instance under the "reject" policy.</summary>
     RejectedDuplicate,
+    /// <summary>
+    /// Different bytes for a stored instance under the "keep first" policy (the default): the stored instance stays,
+    /// this copy is kept aside for an administrator (/api/conflicts). A warning, not a failure (DIMSE B000, STOW
+    /// WarningReason 0xB000): see docs/conformance.md 5.2.
+    /// </summary>
+    Conflict,
     /// <summary>The sender went away mid-instance: nothing stored, nobody to answer.</summary>
     Aborted,
 }

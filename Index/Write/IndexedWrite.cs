@@ -1,11 +1,9 @@
-using System.Globalization;
-using System.Text;
-using Npgsql;
-using NpgsqlTypes;
-using Pacs.Dicom.Query;
 using Pacs.Grains;
 
 namespace Pacs.Index.Write;
 
-/// <summary>A new instance, or one replacing <see cref="ObsoleteBlobKey"/>.</summary>
-public sealed record IndexedWrite(InstanceRecord Record, string? ObsoleteBlobKey);
+/// <summary>
+/// A new instance, or one replacing <see cref="ObsoleteBlobKey"/>, which is then kept as a 'replaced' copy for
+/// <see cref="RetainObsoleteFor"/> (pacs_instance_copies) or, when that is zero, handed back for deletion at once.
+/// </summary>
+public sealed record IndexedWrite(InstanceRecord Record, string? ObsoleteBlobKey, TimeSpan RetainObsoleteFor = default);

@@ -99,6 +99,23 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
             commands.BatchCommands.Add(SeriesUpsert(batch.StudyInstanceUid, series));
         }
 
+        foreach (var write in batch.Writes.Where(w => w.ObsoleteBlobKey is not null && w.RetainObsoleteFor > TimeSpan.Zero))
+        {
+            // Before the row is overwritten: the superseded instance becomes a 'replaced' copy an administrator can
+            // restore until it expires (0104_instance_copies.sql); its blob stays where it is.
+            var retain = Command("""
+                INSERT INTO pacs_instance_copies (kind, study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid,
+                    transfer_syntax_uid, blob_key, blob_size, content_sha256, source, expires_at)
+                SELECT 'replaced', s.study_instance_uid, se.series_instance_uid, i.sop_instance_uid, i.sop_class_uid,
+                    i.transfer_syntax_uid, i.blob_key, i.blob_size, i.content_sha256, '', now() + $3
+                FROM pacs_instances i JOIN pacs_series se ON se.series_key = i.series_key JOIN pacs_studies s ON s.study_key = i.study_key
+                WHERE i.sop_instance_uid = $1 AND i.blob_key = $2
+                ON CONFLICT (blob_key) DO NOTHING
+                """, write.Record.SopInstanceUid, write.ObsoleteBlobKey!);
+            retain.Parameters.Add(new NpgsqlParameter { Value = write.RetainObsoleteFor, NpgsqlDbType = NpgsqlDbType.Interval });
+            commands.BatchCommands.Add(retain);
+        }
+
         foreach (var write in batch.Writes)
         {
             commands.BatchCommands.Add(InstanceUpsert(write.Record));
@@ -106,10 +123,14 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
 
         foreach (var write in batch.Writes.Where(w => w.ObsoleteBlobKey is not null))
         {
-            // The replaced blob becomes an intent: reclaimed by the caller at once, or by the reconciler if it dies.
-            commands.BatchCommands.Add(Command(
-                "INSERT INTO pacs_blob_intents (blob_key) VALUES ($1) ON CONFLICT (blob_key) DO UPDATE SET created_at = now()",
-                write.ObsoleteBlobKey!));
+            if (write.RetainObsoleteFor <= TimeSpan.Zero)
+            {
+                // The replaced blob becomes an intent: reclaimed by the caller at once, or by the reconciler if it dies.
+                commands.BatchCommands.Add(Command(
+                    "INSERT INTO pacs_blob_intents (blob_key) VALUES ($1) ON CONFLICT (blob_key) DO UPDATE SET created_at = now()",
+                    write.ObsoleteBlobKey!));
+            }
+
             commands.BatchCommands.Add(Audit("instance.replaced", write.Record.StudyInstanceUid, write.Record.SopInstanceUid, new Dictionary<string, string>
             {
                 ["obsoleteBlobKey"] = write.ObsoleteBlobKey!,
@@ -428,6 +449,59 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = r.ContentSha256, NpgsqlDbType = NpgsqlDbType.Bytea });
         command.Parameters.Add(Json(r.HeaderJson));
         return command;
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="record"/>'s blob aside as a 'conflict' copy of the stored instance (keep-first policy),
+    /// with its audit event, claiming its blob intent in the same statement. False when the same bytes are already
+    /// kept aside (a sender's retry): nothing is written and the caller's reclaim deletes the new blob. Throws
+    /// <see cref="IndexRefusedException"/> when the intent is gone (the reconciler may have deleted the blob).
+    /// </summary>
+    public async Task<bool> KeepConflictAsync(InstanceRecord record, string storedBlobKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("""
+            WITH kept AS (
+                INSERT INTO pacs_instance_copies (kind, study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid,
+                    transfer_syntax_uid, blob_key, blob_size, content_sha256, source)
+                SELECT 'conflict', $1, $2, $3, $4, $5, $6, $7, $8, $9
+                WHERE NOT EXISTS (SELECT 1 FROM pacs_instance_copies
+                                  WHERE sop_instance_uid = $3 AND content_sha256 = $8 AND kind = 'conflict')
+                RETURNING copy_id
+            ), claimed AS (
+                DELETE FROM pacs_blob_intents WHERE blob_key = $6 AND EXISTS (SELECT 1 FROM kept) RETURNING 1
+            ), audited AS (
+                INSERT INTO pacs_audit_events (kind, study_instance_uid, sop_instance_uid, detail)
+                SELECT 'instance.conflict', $1, $3,
+                       jsonb_build_object('copyId', copy_id, 'blobKey', $6::text, 'storedBlobKey', $10::text, 'source', $9::text)
+                FROM kept
+                RETURNING 1
+            )
+            SELECT pacs_require((SELECT count(*) FROM claimed) = (SELECT count(*) FROM kept), 'PC001', 'blob intent missing'),
+                   (SELECT count(*) FROM kept) + 0 * (SELECT count(*) FROM audited)
+            """, connection);
+        foreach (var value in new object[]
+        {
+            record.StudyInstanceUid, record.SeriesInstanceUid, record.SopInstanceUid, record.SopClassUid, record.TransferSyntaxUid,
+            record.BlobKey, record.BlobSize,
+        })
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        command.Parameters.Add(new NpgsqlParameter { Value = record.ContentSha256, NpgsqlDbType = NpgsqlDbType.Bytea });
+        command.Parameters.Add(new NpgsqlParameter { Value = record.Source });
+        command.Parameters.Add(new NpgsqlParameter { Value = storedBlobKey });
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return reader.GetInt64(1) > 0;
+        }
+        catch (PostgresException e) when (e.SqlState == "PC001")
+        {
+            throw new IndexRefusedException(new Dictionary<string, string>(StringComparer.Ordinal) { [record.SopInstanceUid] = "blob intent missing" });
+        }
     }
 
     private static NpgsqlBatchCommand Audit(string kind, string? studyInstanceUid, string? sopInstanceUid, IReadOnlyDictionary<string, string> detail)

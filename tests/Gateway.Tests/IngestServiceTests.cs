@@ -102,7 +102,7 @@ public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFix
     }
 
     [Fact]
-    public async Task Store_SameSopDifferentBytes_ReplacesAndDeletesTheObsoleteBlob()
+    public async Task Store_SameSopDifferentBytesUnderReplace_ReplacesAndKeepsTheObsoleteBlobUntilItsRetentionEnds()
     {
         var file = await File.ReadAllBytesAsync(Path.Combine("Corpus", "CT_small.dcm"));
         await DeleteIfIndexedAsync(DicomReader.ReadFile(file).Dataset.GetString(DicomTag.StudyInstanceUID)!);
@@ -116,8 +116,19 @@ public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFix
         Assert.Equal(IngestStatus.Replaced, second.Status);
         var newKey = await ScalarAsync<string>("SELECT blob_key FROM pacs_instances WHERE sop_instance_uid = $1", first.SopInstanceUid!);
         Assert.NotEqual(oldKey, newKey);
-        Assert.False(await _blobs.ExistsAsync(oldKey, CancellationToken.None));
         Assert.Equal(changed[^1], (await ReadBlobAsync(newKey))[^1]);
+        // Restorable until the retention ends, then swept with its blob by the reconciler's pass.
+        Assert.True(await _blobs.ExistsAsync(oldKey, CancellationToken.None));
+        Assert.Equal("replaced", await ScalarAsync<string>("SELECT kind FROM pacs_instance_copies WHERE blob_key = $1", oldKey));
+        await ExecuteAsync("UPDATE pacs_instance_copies SET expires_at = now() - interval '1 second' WHERE blob_key = $1", oldKey);
+
+        var swept = await new InstanceCopies(_dataSource, _blobs.DeleteAsync).SweepExpiredAsync(100, CancellationToken.None);
+
+        Assert.True(swept >= 1);
+        Assert.False(await _blobs.ExistsAsync(oldKey, CancellationToken.None));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM pacs_instance_copies WHERE blob_key = $1", oldKey));
+        Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM pacs_audit_events WHERE kind = 'instance.copy.expired' AND detail->>'blobKey' = $1", oldKey));
+        Assert.True(await _blobs.ExistsAsync(newKey, CancellationToken.None));
     }
 
     [Fact]
@@ -246,7 +257,7 @@ public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFix
         }
 
         await ExecuteAsync("INSERT INTO pacs_blob_intents (blob_key) VALUES ('young/1.dcm')");
-        var reconciler = new BlobReconciler(_dataSource, _intents, _blobs, Options.Create(new BlobReconcilerOptions()), NullLogger<BlobReconciler>.Instance);
+        var reconciler = new BlobReconciler(_dataSource, _intents, new InstanceCopies(_dataSource, _blobs.DeleteAsync), _blobs, Options.Create(new BlobReconcilerOptions()), NullLogger<BlobReconciler>.Instance);
 
         var removed = await reconciler.ReconcileOnceAsync(CancellationToken.None);
 

@@ -75,8 +75,12 @@ public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixtu
         Assert.Equal(1, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_studies WHERE study_instance_uid = $1", first.StudyInstanceUid));
         Assert.Equal(first.BlobKey, await ScalarAsync<string>(Db,
             "SELECT detail->>'obsoleteBlobKey' FROM pacs_audit_events WHERE kind = 'instance.replaced' AND sop_instance_uid = $1", first.SopInstanceUid));
-        // The obsolete blob is an intent now: reclaimed by the caller, or by the reconciler if the caller dies.
-        Assert.Equal(1L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_blob_intents WHERE blob_key = $1", first.BlobKey));
+        // The obsolete blob is kept as a 'replaced' copy for the retention (30 days by default), restorable; no intent
+        // makes anyone delete it before.
+        Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_blob_intents WHERE blob_key = $1", first.BlobKey));
+        Assert.Equal("replaced", await ScalarAsync<string>(Db, "SELECT kind FROM pacs_instance_copies WHERE blob_key = $1", first.BlobKey));
+        Assert.True(await ScalarAsync<bool>(Db,
+            "SELECT expires_at > now() + interval '29 days' AND expires_at < now() + interval '31 days' FROM pacs_instance_copies WHERE blob_key = $1", first.BlobKey));
     }
 
     [Fact]
@@ -330,5 +334,60 @@ public sealed class StudyGrainRejectPolicyTests(RejectPolicyClusterFixture fixtu
         Assert.Equal(first.BlobKey, await ScalarAsync<string>(fixture.ConnectionString,
             "SELECT blob_key FROM pacs_instances WHERE sop_instance_uid = $1", first.SopInstanceUid));
         Assert.Equal(0L, await ScalarAsync<long>(fixture.ConnectionString, "SELECT count(*) FROM pacs_audit_events WHERE kind = 'instance.replaced'"));
+    }
+}
+
+public sealed class StudyGrainKeepFirstPolicyTests(KeepFirstPolicyClusterFixture fixture) : IClassFixture<KeepFirstPolicyClusterFixture>
+{
+    private IGrainFactory Grains => fixture.Cluster.GrainFactory;
+
+    private string Db => fixture.ConnectionString;
+
+    [Fact]
+    public async Task Commit_DifferentBytesSameSop_StoredStaysAndTheCopyIsKeptAsideWithAnAuditEvent()
+    {
+        var first = Record(Uid(), Uid());
+        await CommitAsync(Grains, Db, first);
+        var second = Record(first.StudyInstanceUid, first.SeriesInstanceUid, first.SopInstanceUid, content: "other bytes");
+
+        var result = await CommitAsync(Grains, Db, second);
+
+        Assert.Equal(CommitOutcome.Conflict, result.Outcome);
+        Assert.Equal(first.BlobKey, await ScalarAsync<string>(Db, "SELECT blob_key FROM pacs_instances WHERE sop_instance_uid = $1", first.SopInstanceUid));
+        Assert.Equal("conflict", await ScalarAsync<string>(Db, "SELECT kind FROM pacs_instance_copies WHERE blob_key = $1", second.BlobKey));
+        Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_blob_intents WHERE blob_key = $1", second.BlobKey));
+        Assert.Equal(first.BlobKey, await ScalarAsync<string>(Db,
+            "SELECT detail->>'storedBlobKey' FROM pacs_audit_events WHERE kind = 'instance.conflict' AND sop_instance_uid = $1", first.SopInstanceUid));
+    }
+
+    [Fact]
+    public async Task Commit_SameDifferentCopyAgain_KeptOnceAndTheRetryLeftToBeReclaimed()
+    {
+        var first = Record(Uid(), Uid());
+        await CommitAsync(Grains, Db, first);
+        var copy = Record(first.StudyInstanceUid, first.SeriesInstanceUid, first.SopInstanceUid, content: "other bytes");
+        await CommitAsync(Grains, Db, copy);
+        var retry = copy with { BlobKey = copy.BlobKey + ".retry" };
+
+        var result = await CommitAsync(Grains, Db, retry);
+
+        Assert.Equal(CommitOutcome.Conflict, result.Outcome);
+        Assert.Equal(1L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_instance_copies WHERE sop_instance_uid = $1", first.SopInstanceUid));
+        // Its intent stays: the caller's reclaim (or the reconciler) deletes the retry's blob.
+        Assert.Equal(1L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_blob_intents WHERE blob_key = $1", retry.BlobKey));
+    }
+
+    [Fact]
+    public async Task Commit_Supersede_ReplacesWhateverThePolicyAndKeepsTheReplacedBlob()
+    {
+        var first = Record(Uid(), Uid());
+        await CommitAsync(Grains, Db, first);
+        var accepted = Record(first.StudyInstanceUid, first.SeriesInstanceUid, first.SopInstanceUid, content: "accepted bytes") with { Supersede = true };
+
+        var result = await CommitAsync(Grains, Db, accepted);
+
+        Assert.Equal(CommitOutcome.Replaced, result.Outcome);
+        Assert.Equal(accepted.BlobKey, await ScalarAsync<string>(Db, "SELECT blob_key FROM pacs_instances WHERE sop_instance_uid = $1", first.SopInstanceUid));
+        Assert.Equal("replaced", await ScalarAsync<string>(Db, "SELECT kind FROM pacs_instance_copies WHERE blob_key = $1", first.BlobKey));
     }
 }

@@ -1,0 +1,20 @@
+namespace Pacs.Index;
+
+/// <summary>
+/// A copy of an instance kept beside the indexed one (pacs_instance_copies): a <c>conflict</c> (different bytes sent
+/// under the keep-first policy) or a <c>replaced</c> blob restorable until <see cref="ExpiresAt"/>.
+/// </summary>
+public sealed record InstanceCopy(
+    long Id,
+    string Kind,
+    string StudyInstanceUid,
+    string SeriesInstanceUid,
+    string SopInstanceUid,
+    string SopClassUid,
+    string TransferSyntaxUid,
+    string BlobKey,
+    long BlobSize,
+    string ContentSha256,
+    string Source,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ExpiresAt);
