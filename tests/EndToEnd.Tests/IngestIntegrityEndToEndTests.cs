@@ -100,7 +100,9 @@ public sealed class IngestIntegrityEndToEndTests(ArchiveFixture archive)
 
         var (_, log) = await ChildProcess.RunAsync("storescu", ["-v", "-aec", ArchiveFixture.AeTitle, "127.0.0.1", archive.DicomPort.ToString(CultureInfo.InvariantCulture), path], 120);
 
-        Assert.True(log.Contains("does not match SOP Class", StringComparison.OrdinalIgnoreCase), log);
+        // dcmtk names A900 "Error: DataSetDoesNotMatchSOPClass" (3.6.7+) or "Error: Data Set does not match SOP Class".
+        Assert.True(log.Contains("(Error: DataSetDoesNotMatchSOPClass)", StringComparison.Ordinal)
+            || log.Contains("(Error: Data Set does not match SOP Class)", StringComparison.Ordinal), log);
         await AssertNothingOfStudyAsync(ds);
     }
 
