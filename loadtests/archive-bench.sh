@@ -11,7 +11,9 @@ BENCH="${BENCH:-$ROOT/../shared/bench}"
 DATA="${PACS_BENCH_DATA:-/tmp/pacs-bench-archive}"
 RESULTS="${RESULTS_DIR:-/tmp/pacs-bench-results}"
 export RUNS="${RUNS:-3}" DATA_DIR="${DATA_DIR:-/tmp/bench-data}" RESULTS_DIR="$RESULTS"
-HTTP=18080 DICOM=14112 TOKEN="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+# Ports: BENCH_HTTP_PORT, BENCH_DICOM_PORT, BENCH_PG_PORT (and the ./pacs PACS_SILO_*_PORT_BASE variables) when the
+# defaults are taken by someone else on a shared machine.
+HTTP="${BENCH_HTTP_PORT:-18080}" DICOM="${BENCH_DICOM_PORT:-14112}" PG="${BENCH_PG_PORT:-55442}" TOKEN="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 mkdir -p "$RESULTS"
 
 # Two targets, one after the other, each a fresh `./pacs up` under $DATA: `ingest/` for store-1 and store-4 (bracketed
@@ -22,7 +24,7 @@ start_target() {  # start_target FOLDER -> writes $ENV for it
   local dir="$DATA/$1"
   "$ROOT/pacs" down --data "$dir" >/dev/null 2>&1 || true
   rm -rf "$dir"
-  Pacs__AdminToken="$TOKEN" "$ROOT/pacs" up --detach --data "$dir" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port 55442 --ae CLINTON
+  Pacs__AdminToken="$TOKEN" "$ROOT/pacs" up --detach --data "$dir" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port "$PG" --ae CLINTON
   TARGET="$dir"
   curl -fsS -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d '{"host":"127.0.0.1","port":14243,"description":"bench move destination"}' \
@@ -49,7 +51,7 @@ DATA_ROOT="$DATA"
 DATA="$TARGET"
 
 cpu() { proc_cpu "$(cat "$DATA/run/$1.pid")"; }  # cpu NAME: of the process named in DATA/run/NAME.pid
-count() { runuser -u postgres -- psql -h "$DATA/pg/sock" -p 55442 -d pacs -Atc "select count(*) from pacs_instances"; }
+count() { runuser -u postgres -- psql -h "$DATA/pg/sock" -p "$PG" -d pacs -Atc "select count(*) from pacs_instances"; }
 
 s0=$(cpu silo-0); g0=$(cpu gateway-0); n0=$(count)
 WORKLOADS="store-1 store-4" "$BENCH/run.sh" "$ENV"

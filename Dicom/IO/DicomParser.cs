@@ -204,7 +204,10 @@ internal sealed class DicomParser
                         break;
                     }
                     if (top.Fragments!.Items.Count >= _options.MaxFragments)
+                    {
                         throw new DicomFormatException($"More than {_options.MaxFragments} fragments", pos, top.Tag);
+                    }
+
                     if (length >= _options.BulkDataThreshold || (!_stableSource && length > (uint)_options.MaxBufferedValueLength))
                     {
                         top.Fragments!.Items.Add(new DicomFragment(default, new BulkDataReference(valuePos, length)));
