@@ -14,12 +14,20 @@ public sealed class DicomAcceptor(DicomAssociationOptions options, IAssociationP
 
     /// <summary>Runs one association to its end; protocol errors end in A-ABORT, never in an exception.</summary>
     /// <param name="onEstablished">Called once the A-ASSOCIATE-AC is sent, with a handle to release or abort from our side.</param>
-    public Task RunAsync(IDuplexPipe transport, EndPoint? remoteEndPoint, CancellationToken cancellationToken, Action<DicomAssociationHandle>? onEstablished = null) =>
-        DicomAssociation.RunAcceptorAsync(transport, remoteEndPoint, options, policy, providers, onEstablished, cancellationToken);
+    /// <param name="admit">
+    /// Called with an A-ASSOCIATE-RQ the policy accepts, before it is answered: null to accept, or the A-ASSOCIATE-RJ
+    /// to send instead (e.g. <see cref="AssociationSlot.AdmitCallingAe"/> for the per-calling-AE quota).
+    /// </param>
+    public Task RunAsync(IDuplexPipe transport, EndPoint? remoteEndPoint, CancellationToken cancellationToken,
+        Action<DicomAssociationHandle>? onEstablished = null, Func<AssociateRequestPdu, AssociateRejectPdu?>? admit = null) =>
+        DicomAssociation.RunAcceptorAsync(transport, remoteEndPoint, options, policy, providers, onEstablished, admit, cancellationToken);
 
-    /// <summary>Reads the A-ASSOCIATE-RQ and answers <paramref name="reject"/> (e.g. when over the association bound).</summary>
+    /// <summary>
+    /// Reads the A-ASSOCIATE-RQ and answers <paramref name="reject"/> (e.g. when over a quota). The wait for the
+    /// request is at most 2 s: a peer that connects without speaking is not worth more of a refused slot.
+    /// </summary>
     public Task RejectAsync(IDuplexPipe transport, AssociateRejectPdu reject, CancellationToken cancellationToken) =>
-        DicomAssociation.RejectAsync(transport, options with { ArtimTimeout = TimeSpan.FromSeconds(Math.Min(options.ArtimTimeout.TotalSeconds, 5)) }, reject, cancellationToken);
+        DicomAssociation.RejectAsync(transport, options with { ArtimTimeout = TimeSpan.FromSeconds(Math.Min(options.ArtimTimeout.TotalSeconds, 2)) }, reject, cancellationToken);
 }
 
 /// <summary>Lets the acceptor's host end an established association itself: orderly release or abort.</summary>

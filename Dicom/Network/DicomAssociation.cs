@@ -31,6 +31,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
     private int _nextMessageId;
     private int _transportClosed;
     private bool _releaseRequested;
+    private bool _anyPdv;
     private Exception? _terminalError;
 
     // Incoming message assembly (PS3.8 E.2: fragments of one message are not interleaved with another's).
@@ -69,9 +70,10 @@ internal sealed class DicomAssociation : IAsyncDisposable
     /// RJ, then serves DIMSE until release, abort, timeout or transport close. Never throws for protocol errors.
     /// </summary>
     public static async Task RunAcceptorAsync(IDuplexPipe transport, EndPoint? remote, DicomAssociationOptions options,
-        IAssociationPolicy policy, DicomServiceProviders providers, Action<DicomAssociationHandle>? onEstablished, CancellationToken cancellationToken)
+        IAssociationPolicy policy, DicomServiceProviders providers, Action<DicomAssociationHandle>? onEstablished,
+        Func<AssociateRequestPdu, AssociateRejectPdu?>? admit, CancellationToken cancellationToken)
     {
-        var association = new DicomAssociation(transport, options, providers, remote) { _onEstablished = onEstablished };
+        var association = new DicomAssociation(transport, options, providers, remote) { _onEstablished = onEstablished, _admit = admit };
         await using (association.ConfigureAwait(false))
         {
             using var link = cancellationToken.Register(static s => ((DicomAssociation)s!)._lifetime.Cancel(), association);
@@ -80,6 +82,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
     }
 
     private Action<DicomAssociationHandle>? _onEstablished;
+    private Func<AssociateRequestPdu, AssociateRejectPdu?>? _admit;
 
     /// <summary>Reads the A-ASSOCIATE-RQ only to refuse it (for the server's concurrency bound), then closes.</summary>
     public static async Task RejectAsync(IDuplexPipe transport, DicomAssociationOptions options, AssociateRejectPdu reject, CancellationToken cancellationToken)
@@ -127,7 +130,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
                 return;
             }
             var decision = await policy.DecideAsync(request, RemoteEndPoint, _lifetime.Token).ConfigureAwait(false);
-            if (decision.Reject is { } reject)
+            if ((decision.Reject ?? _admit?.Invoke(request)) is { } reject)
             {
                 await RejectAndCloseAsync(reject).ConfigureAwait(false);
                 return;
@@ -141,6 +144,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
                     // We perform one operation at a time per association (PS3.7 D.3.3.3 default).
                     RoleSelections = decision.Roles,
                     UserIdentityResponse = decision.UserIdentityResponse,
+                    ExtendedNegotiations = decision.ExtendedNegotiations,
                 });
             Establish(request, accept);
             await WritePduAsync(accept.Write, _lifetime.Token).ConfigureAwait(false);
@@ -225,7 +229,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
             request.UserInformation.UserIdentityRequest, contexts.Values.OrderBy(c => c.Id).ToList(),
             _isRequestor ? accept.UserInformation.MaximumLength : request.UserInformation.MaximumLength,
             _isRequestor ? accept.UserInformation.ImplementationClassUid : request.UserInformation.ImplementationClassUid,
-            _isRequestor ? accept.UserInformation.ImplementationVersionName : request.UserInformation.ImplementationVersionName);
+            _isRequestor ? accept.UserInformation.ImplementationVersionName : request.UserInformation.ImplementationVersionName)
+        {
+            // What the acceptor answered is what was agreed, for either role (PS3.7 D.3.3.5).
+            ExtendedNegotiations = accept.UserInformation.ExtendedNegotiations,
+        };
     }
 
     private bool _isRequestor;
@@ -316,7 +324,9 @@ internal sealed class DicomAssociation : IAsyncDisposable
             string what;
             if (midMessage) (timeout, what) = (_options.DimseTimeout, "DIMSE timeout: peer stalled mid-message");
             else if (!_operations.IsEmpty || !_pending.IsEmpty || _releaseRequested) (timeout, what) = (Timeout.InfiniteTimeSpan, "");
-            else (timeout, what) = (_isRequestor ? Timeout.InfiniteTimeSpan : _options.IdleTimeout, "idle timeout");
+            else if (_isRequestor) (timeout, what) = (Timeout.InfiniteTimeSpan, "");
+            else if (!_anyPdv) (timeout, what) = (Min(_options.FirstRequestTimeout, _options.IdleTimeout), "idle timeout: no request since the association was established");
+            else (timeout, what) = (_options.IdleTimeout, "idle timeout");
             var result = await ReadWithTimeoutAsync(timeout, what).ConfigureAwait(false);
             var buffer = result.Buffer;
             var stop = false;
@@ -345,6 +355,8 @@ internal sealed class DicomAssociation : IAsyncDisposable
         if (end == LoopEnd.Released) await WaitForPeerCloseAsync().ConfigureAwait(false);
         await CloseTransportAsync(null).ConfigureAwait(false);
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>Wakes the read loop so it picks the timeout that now applies (e.g. idle after an operation ends).</summary>
     private void RearmReadTimeout()
@@ -413,6 +425,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
 
     private async ValueTask OnPdvAsync(PresentationDataValue pdv)
     {
+        _anyPdv = true;
         if (!_contexts.TryGetValue(pdv.PresentationContextId, out var pc) || !pc.IsAccepted)
             throw new DicomFormatException($"PDV on presentation context {pdv.PresentationContextId} that was not accepted", 0);
         if (pdv.IsCommand)

@@ -22,11 +22,21 @@ public sealed record DicomAssociationOptions
     /// <summary>Largest C-FIND/C-MOVE/C-GET identifier buffered in memory.</summary>
     public int MaxIdentifierLength { get; init; } = 4 * 1024 * 1024;
 
-    /// <summary>ARTIM (PS3.8 9.1.5): waiting for A-ASSOCIATE-RQ/AC/RJ, A-RELEASE-RP, or the peer's close.</summary>
-    public TimeSpan ArtimTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// ARTIM (PS3.8 9.1.5): waiting for A-ASSOCIATE-RQ/AC/RJ, A-RELEASE-RP, or the peer's close. Short, because a
+    /// connection that has not negotiated yet holds a slot of its address's quota without having said who it is.
+    /// </summary>
+    public TimeSpan ArtimTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>No PDU from the peer for this long while no operation runs: the association is aborted.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The idle timeout of an acceptor's association that has received no DIMSE message since it was established
+    /// (the lesser of this and <see cref="IdleTimeout"/> applies): an association opened only to be held is let go
+    /// sooner than one that is in use between requests.
+    /// </summary>
+    public TimeSpan FirstRequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Waiting for the rest of a PDU or message, or for a DIMSE response: beyond this, A-ABORT.</summary>
     public TimeSpan DimseTimeout { get; init; } = TimeSpan.FromSeconds(60);

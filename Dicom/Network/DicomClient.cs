@@ -17,6 +17,9 @@ public sealed record DicomClientOptions
     public string CallingAeTitle { get; init; } = "PACS-SCU";
     public IReadOnlyList<PresentationContextRequest> PresentationContexts { get; init; } = [];
     public UserIdentityRequest? UserIdentity { get; init; }
+
+    /// <summary>SOP class extended negotiation sub-items to send (56h, PS3.7 D.3.3.5), e.g. relational queries.</summary>
+    public IReadOnlyList<SopClassExtendedNegotiation> ExtendedNegotiations { get; init; } = [];
     public DicomAssociationOptions Association { get; init; } = new();
 
     /// <summary>Storage SCP used for C-GET sub-operations arriving on this association.</summary>
@@ -79,6 +82,7 @@ public sealed class DicomClient : IAsyncDisposable
             ImplementationVersionName = options.Association.ImplementationVersionName,
             RoleSelections = roles,
             UserIdentityRequest = options.UserIdentity,
+            ExtendedNegotiations = options.ExtendedNegotiations,
         });
         var providers = new DicomServiceProviders { Store = options.StoreProvider };
         var association = await DicomAssociation.RequestAsync(transport, remote, request, options.Association, providers, cancellationToken).ConfigureAwait(false);

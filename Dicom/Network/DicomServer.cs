@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using Pacs.Dicom.Network.Pdus;
 
 namespace Pacs.Dicom.Network;
 
@@ -15,8 +14,14 @@ public sealed record DicomServerOptions
     /// <summary>Concurrent associations; beyond, A-ASSOCIATE-RJ transient "local limit exceeded" (PS3.8 Table 9-21).</summary>
     public int MaxAssociations { get; init; } = 64;
 
+    /// <summary>Concurrent connections from one IP address (negotiating or associated); null: only the node bound.</summary>
+    public int? MaxAssociationsPerAddress { get; init; }
+
+    /// <summary>Concurrent associations of one calling AE title; null: only the node bound.</summary>
+    public int? MaxAssociationsPerCallingAe { get; init; }
+
     /// <summary>
-    /// Connections past the bound being answered with A-ASSOCIATE-RJ at the same time (each costs a read of the
+    /// Connections past a bound being answered with A-ASSOCIATE-RJ at the same time (each costs a read of the
     /// request, bounded by a short ARTIM); past this too, connections are closed at once.
     /// </summary>
     public int MaxConcurrentRejections { get; init; } = 64;
@@ -30,29 +35,33 @@ public sealed record DicomServerOptions
 /// </summary>
 public sealed class DicomServer : IAsyncDisposable
 {
-    private static readonly AssociateRejectPdu LocalLimitExceeded =
-        new(AssociateRejectResult.Transient, AssociateRejectSource.ServiceProviderPresentation, AssociateRejectReason.LocalLimitExceeded);
-
     private readonly DicomServerOptions _options;
     private readonly DicomAcceptor _acceptor;
+    private readonly AssociationLimiter _limiter;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
     private Task _acceptLoop = Task.CompletedTask;
-    private int _active;
-    private int _rejecting;
 
     public DicomServer(DicomServerOptions options, IAssociationPolicy policy, DicomServiceProviders providers)
     {
         _options = options;
         _acceptor = new DicomAcceptor(options.Association, policy, providers);
+        _limiter = new AssociationLimiter(new AssociationLimits
+        {
+            MaxAssociations = options.MaxAssociations,
+            MaxAssociationsPerAddress = options.MaxAssociationsPerAddress ?? options.MaxAssociations,
+            MaxAssociationsPerCallingAe = options.MaxAssociationsPerCallingAe ?? options.MaxAssociations,
+            MaxConcurrentRejections = options.MaxConcurrentRejections,
+        });
         _listener = new Socket(options.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
     }
 
     /// <summary>The port actually listened on.</summary>
     public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
 
-    public int ActiveAssociations => Volatile.Read(ref _active);
+    /// <summary>Connections holding a slot: negotiating or associated.</summary>
+    public int ActiveAssociations => _limiter.ActiveConnections;
 
     public void Start()
     {
@@ -77,58 +86,50 @@ public sealed class DicomServer : IAsyncDisposable
             }
             socket.NoDelay = true;
             Task task;
-            if (Interlocked.Increment(ref _active) <= _options.MaxAssociations)
+            if (_limiter.TryEnter(socket.RemoteEndPoint, out _) is { } slot)
             {
-                task = ServeAsync(socket, cancellationToken);
+                task = ServeAsync(socket, slot, cancellationToken);
+            }
+            // Rejecting costs a read of the A-ASSOCIATE-RQ; that is bounded too, and beyond it the socket is just closed.
+            else if (_limiter.TryEnterRejection() is { } rejection)
+            {
+                task = RefuseAsync(socket, rejection, cancellationToken);
             }
             else
             {
-                Interlocked.Decrement(ref _active);
-                // Rejecting costs a read of the A-ASSOCIATE-RQ; bound that too, and beyond it just close.
-                if (Interlocked.Increment(ref _rejecting) <= _options.MaxConcurrentRejections) task = RefuseAsync(socket, cancellationToken);
-                else
-                {
-                    Interlocked.Decrement(ref _rejecting);
-                    socket.Dispose();
-                    continue;
-                }
+                socket.Dispose();
+                continue;
             }
             _connections.TryAdd(task, 0);
             _ = task.ContinueWith(t => _connections.TryRemove(t, out _), TaskScheduler.Default);
         }
     }
 
-    private async Task ServeAsync(Socket socket, CancellationToken cancellationToken)
+    private async Task ServeAsync(Socket socket, AssociationSlot slot, CancellationToken cancellationToken)
     {
+        using var held = slot;
         try
         {
             await Task.Yield();
-            await _acceptor.RunAsync(SocketTransport.Create(socket), socket.RemoteEndPoint, cancellationToken).ConfigureAwait(false);
+            await _acceptor.RunAsync(SocketTransport.Create(socket), socket.RemoteEndPoint, cancellationToken, admit: slot.AdmitCallingAe).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             socket.Dispose(); // RunAsync handles protocol errors; this guards the loop against the unexpected
         }
-        finally
-        {
-            Interlocked.Decrement(ref _active);
-        }
     }
 
-    private async Task RefuseAsync(Socket socket, CancellationToken cancellationToken)
+    private async Task RefuseAsync(Socket socket, IDisposable rejection, CancellationToken cancellationToken)
     {
+        using var held = rejection;
         try
         {
             await Task.Yield();
-            await _acceptor.RejectAsync(SocketTransport.Create(socket), LocalLimitExceeded, cancellationToken).ConfigureAwait(false);
+            await _acceptor.RejectAsync(SocketTransport.Create(socket), AssociationLimiter.LocalLimitExceeded, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             socket.Dispose();
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _rejecting);
         }
     }
 

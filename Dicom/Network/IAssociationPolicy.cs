@@ -19,11 +19,15 @@ public sealed record AssociationDecision
     public IReadOnlyList<RoleSelection> Roles { get; private init; } = [];
     public UserIdentityResponse? UserIdentityResponse { get; private init; }
 
+    /// <summary>SOP class extended negotiation answers (56h, PS3.7 D.3.3.5): what the acceptor agrees to.</summary>
+    public IReadOnlyList<SopClassExtendedNegotiation> ExtendedNegotiations { get; private init; } = [];
+
     public static AssociationDecision Rejected(AssociateRejectResult result, AssociateRejectSource source, AssociateRejectReason reason) =>
         new() { Reject = new AssociateRejectPdu(result, source, reason) };
 
-    public static AssociationDecision Accepted(IReadOnlyList<PresentationContextResult> results, IReadOnlyList<RoleSelection>? roles = null, UserIdentityResponse? identity = null) =>
-        new() { Results = results, Roles = roles ?? [], UserIdentityResponse = identity };
+    public static AssociationDecision Accepted(IReadOnlyList<PresentationContextResult> results, IReadOnlyList<RoleSelection>? roles = null, UserIdentityResponse? identity = null,
+        IReadOnlyList<SopClassExtendedNegotiation>? extendedNegotiations = null) =>
+        new() { Results = results, Roles = roles ?? [], UserIdentityResponse = identity, ExtendedNegotiations = extendedNegotiations ?? [] };
 }
 
 /// <summary>
@@ -52,6 +56,13 @@ public sealed class DefaultAssociationPolicy : IAssociationPolicy
     /// <summary>Grant the SCP role to requestors proposing it (needed by C-GET, PS3.4 C.4.3.1).</summary>
     public bool AcceptScpRole { get; init; } = true;
 
+    /// <summary>
+    /// Query SOP classes (C-FIND) for which relational queries are agreed when the requestor asks for them by SOP
+    /// class extended negotiation (PS3.4 C.5.1.1.1, C.4.1.2.2); any other extended negotiation is not answered,
+    /// which declines it (PS3.7 D.3.3.5).
+    /// </summary>
+    public IReadOnlySet<string> RelationalQuerySopClasses { get; init; } = new HashSet<string>();
+
     public ValueTask<AssociationDecision> DecideAsync(AssociateRequestPdu request, System.Net.EndPoint? remoteEndPoint, CancellationToken cancellationToken)
     {
         if (CalledAeTitles is not null && !CalledAeTitles.Contains(request.CalledAeTitle))
@@ -77,7 +88,24 @@ public sealed class DefaultAssociationPolicy : IAssociationPolicy
         var identity = request.UserInformation.UserIdentityRequest is { PositiveResponseRequested: true } id
             && id.Type is UserIdentityType.Username or UserIdentityType.UsernameAndPasscode
             ? new UserIdentityResponse(ReadOnlyMemory<byte>.Empty) : null;
-        return ValueTask.FromResult(AssociationDecision.Accepted(results, roles, identity));
+        return ValueTask.FromResult(AssociationDecision.Accepted(results, roles, identity, AgreeExtendedNegotiations(request, acceptedAbstract)));
+    }
+
+    /// <summary>
+    /// PS3.4 C.5.1.1.1 (Table C.5-1/C.5-2): byte 1 of the C-FIND sub-item is relational-queries (1 = supported); the
+    /// other bytes (combined date and time, fuzzy semantic matching, timezone adjustment) are answered 0, not agreed.
+    /// </summary>
+    private List<SopClassExtendedNegotiation> AgreeExtendedNegotiations(AssociateRequestPdu request, HashSet<string> acceptedAbstract)
+    {
+        var answers = new List<SopClassExtendedNegotiation>();
+        foreach (var asked in request.UserInformation.ExtendedNegotiations)
+        {
+            if (!RelationalQuerySopClasses.Contains(asked.SopClassUid) || !acceptedAbstract.Contains(asked.SopClassUid)) continue;
+            var info = new byte[Math.Max(1, asked.ServiceClassApplicationInformation.Length)];
+            info[0] = asked.ServiceClassApplicationInformation.Length > 0 && asked.ServiceClassApplicationInformation.Span[0] == 1 ? (byte)1 : (byte)0;
+            answers.Add(new SopClassExtendedNegotiation(asked.SopClassUid, info));
+        }
+        return answers;
     }
 
     private PresentationContextResult Negotiate(PresentationContextProposal pc)

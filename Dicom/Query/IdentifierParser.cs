@@ -54,6 +54,10 @@ internal static class IdentifierParser
             keys.Add(key);
         }
 
+        // Lenient policy for the hierarchical query as workstations send it: an IMAGE (or SERIES) query that fixes the
+        // study by a single Study Instance UID but leaves out the keys between (Series Instance UID, Patient ID) is
+        // answered across the study instead of refused (stated in the conformance statement).
+        var studyFixed = keys.Any(k => k.Tag == QueryAttributes.UniqueKey(QueryLevel.Study) && k.Matching is SingleValueMatching);
         var higher = new List<QueryKey>();
         var top = model == QueryModel.StudyRoot ? QueryLevel.Study : QueryLevel.Patient;
         for (var l = top; l < level; l++)
@@ -72,6 +76,7 @@ internal static class IdentifierParser
                 if (uniqueKey is not null) higher.Add(uniqueKey);
                 continue;
             }
+            if (uniqueKey is null && studyFixed) continue;
             return new QueryError(QueryErrorKind.IdentifierDoesNotMatchSopClass,
                 $"a hierarchical {level.ToCode()} query needs a single value in the unique key of the {l.ToCode()} level",
                 uniqueTag);

@@ -19,6 +19,14 @@ internal static class MatchingParser
         matching = UniversalMatching.Instance;
         if (raw.Length == 0) return true; // PS3.4 C.2.2.2.3
 
+        // PS3.5 6.1.2.3: NUL is no character of any DICOM character repertoire (only UI pads with it, and that padding
+        // is gone by now); such a value cannot match anything stored and is refused as a bad value, not passed on.
+        if (raw.Contains('\0', StringComparison.Ordinal))
+        {
+            error = "the value contains a NUL character, which no DICOM value may contain (PS3.5 6.1.2.3)";
+            return false;
+        }
+
         // PS3.4 C.2.2.2.1: "" requests entities whose value is empty.
         if (raw == "\"\"" && ctx.EmptyValueMatching)
         {

@@ -20,4 +20,12 @@ public sealed class DicomWebOptions
     /// </summary>
     [Range(0, 1_000_000)]
     public int MetadataCacheMegabytes { get; set; } = 256;
+
+    /// <summary>Largest STOW-RS request body in bytes; a longer one is answered 413 (RFC 9110 15.5.14).</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxStowRequestBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>Largest instance (one part of a STOW-RS request) in bytes; a longer one is answered 413.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxStowInstanceBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 }

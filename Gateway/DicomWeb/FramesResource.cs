@@ -16,7 +16,11 @@ internal static class FramesResource
     public static async Task RetrieveFramesAsync(string study, string series, string instance, string frames, HttpContext http,
         IndexReader index, IBlobStore blobs, PixelDataLocator locator, CancellationToken cancellationToken)
     {
-        var numbers = ParseFrameList(frames) ?? throw DicomWebException.BadRequest($"'{frames}' is not a list of frame numbers (1, 2, ...).");
+        var numbers = ParseFrameList(frames) ?? throw DicomWebException.BadRequest($"'{Shorten(frames)}' is not a list of frame numbers (1, 2, ...).");
+        // A frame listed twice would be sent twice: "1,1,1,..." in one URL made a response thousands of times the
+        // instance. Each frame at most once bounds a response by the instance's own size (with the check below).
+        if (FirstRepeated(numbers) is { } repeated)
+            throw DicomWebException.BadRequest($"Frame {repeated} is listed more than once; each frame may be asked for once per request.");
         var found = (await DicomWebUris.InstancesAsync(index, study, series, instance, cancellationToken).ConfigureAwait(false))[0];
         var stored = DicomTransferSyntax.Resolve(found.TransferSyntaxUid);
         var layout = await locator.LocateAsync(found.BlobKey, stored, cancellationToken).ConfigureAwait(false)
@@ -71,6 +75,16 @@ internal static class FramesResource
         }
         return list.Count == 0 ? null : list;
     }
+
+    private static int? FirstRepeated(IReadOnlyList<int> numbers)
+    {
+        var seen = new HashSet<int>();
+        foreach (var n in numbers)
+            if (!seen.Add(n)) return n;
+        return null;
+    }
+
+    private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "...";
 
     private static long FrameLength(PixelDataLayout layout, IReadOnlyList<int[]>? fragmentsOfFrames, int frame) =>
         fragmentsOfFrames is null ? layout.NativeFrame(frame)!.Value.Length : fragmentsOfFrames[frame].Sum(i => layout.Fragments[i].Length);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 using Pacs.Dicom.Json;
 using Pacs.Gateway.Auth;
 using Pacs.Gateway.Ingest;
@@ -17,21 +18,27 @@ internal static partial class StowEndpoints
 
     public static IEndpointRouteBuilder MapStow(IEndpointRouteBuilder app)
     {
-        app.MapPost("/dicom-web/studies", (HttpContext http, IngestService ingest, ILoggerFactory logs, CancellationToken ct) =>
-                StoreAsync(http, null, ingest, logs, ct))
+        app.MapPost("/dicom-web/studies", (HttpContext http, IngestService ingest, IOptions<DicomWebOptions> options, ILoggerFactory logs, CancellationToken ct) =>
+                StoreAsync(http, null, ingest, options.Value, logs, ct))
             .RequireAuthorization(Policies.Write);
-        app.MapPost("/dicom-web/studies/{study}", (HttpContext http, string study, IngestService ingest, ILoggerFactory logs, CancellationToken ct) =>
-                StoreAsync(http, study, ingest, logs, ct))
+        app.MapPost("/dicom-web/studies/{study}", (HttpContext http, string study, IngestService ingest, IOptions<DicomWebOptions> options, ILoggerFactory logs, CancellationToken ct) =>
+                StoreAsync(http, study, ingest, options.Value, logs, ct))
             .RequireAuthorization(Policies.Write);
         return app;
     }
 
-    internal static async Task<IResult> StoreAsync(HttpContext http, string? study, IngestService ingest, ILoggerFactory logs, CancellationToken cancellationToken)
+    internal static async Task<IResult> StoreAsync(HttpContext http, string? study, IngestService ingest, DicomWebOptions options, ILoggerFactory logs,
+        CancellationToken cancellationToken)
     {
-        // Instances have no size limit; Kestrel's default (30 MB) would cut a CT series short.
+        // Our own limits (MaxStowRequestBytes, MaxStowInstanceBytes) replace Kestrel's default (30 MB), which would
+        // cut a CT series short; they are counted as the body streams (SizeLimitedStream) and answered 413.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = null;
+        }
+        if (http.Request.ContentLength > options.MaxStowRequestBytes)
+        {
+            return TooLarge($"The request body ({http.Request.ContentLength} bytes) is longer than this server accepts ({options.MaxStowRequestBytes} bytes).");
         }
 
         var logger = logs.CreateLogger(typeof(StowEndpoints));
@@ -58,9 +65,15 @@ internal static partial class StowEndpoints
         var source = "user:" + (http.User.Identity?.Name is { Length: > 0 } name ? name : "anonymous");
         var ingestRequest = new IngestRequest { Source = source, ExpectedStudyInstanceUid = study };
 
+        var body = new SizeLimitedStream(request.Body, options.MaxStowRequestBytes);
         if (payload == StowPayload.Single)
         {
-            var result = await ingest.StoreAsync(ingestRequest, request.Body, cancellationToken).ConfigureAwait(false);
+            var single = new SizeLimitedStream(body, Math.Min(options.MaxStowRequestBytes, options.MaxStowInstanceBytes));
+            var result = await ingest.StoreAsync(ingestRequest, single, cancellationToken).ConfigureAwait(false);
+            if (single.Exceeded || body.Exceeded)
+            {
+                return TooLarge($"The instance is longer than this server accepts ({single.Limit} bytes); nothing of it was stored.");
+            }
             if (result.Status == IngestStatus.Aborted)
             {
                 return Aborted(cancellationToken);
@@ -70,7 +83,7 @@ internal static partial class StowEndpoints
             return Respond(response);
         }
 
-        var reader = CreateReader(boundary, request.Body);
+        var reader = CreateReader(boundary, body);
 
         // Part n+1 is read while part n is made durable and committed (the study grain batches what overlaps);
         // the outcomes are reported in the order of the parts.
@@ -85,6 +98,11 @@ internal static partial class StowEndpoints
             }
             catch (Exception e) when (e is IOException or InvalidDataException && !cancellationToken.IsCancellationRequested)
             {
+                if (body.Exceeded)
+                {
+                    await DrainAsync(pending, response).ConfigureAwait(false);
+                    return RequestTooLarge(options, response);
+                }
                 LogMalformed(logger, e, parts);
                 if (parts == 0)
                 {
@@ -111,7 +129,16 @@ internal static partial class StowEndpoints
                 continue;
             }
 
-            var received = await ingest.ReceiveAsync(ingestRequest, section.Body, cancellationToken).ConfigureAwait(false);
+            var part = new SizeLimitedStream(section.Body, options.MaxStowInstanceBytes);
+            var received = await ingest.ReceiveAsync(ingestRequest, part, cancellationToken).ConfigureAwait(false);
+            if (body.Exceeded || part.Exceeded)
+            {
+                // The rest of the body is not read: the instances before this one stand, and the answer says so.
+                await DrainAsync(pending, response).ConfigureAwait(false);
+                return body.Exceeded ? RequestTooLarge(options, response)
+                    : TooLarge($"Instance {parts} of the request is longer than this server accepts ({options.MaxStowInstanceBytes} bytes); "
+                        + $"nothing of it was stored, {response.StoredCount} instance(s) before it were.");
+            }
             if (received.Result is { Status: IngestStatus.Aborted } aborted)
             {
                 await DrainAsync(pending, response).ConfigureAwait(false);
@@ -178,6 +205,14 @@ internal static partial class StowEndpoints
             return httpContext.Response.Body.WriteAsync(body).AsTask();
         }
     }
+
+    private static IResult RequestTooLarge(DicomWebOptions options, StowResponse response) =>
+        TooLarge($"The request body is longer than this server accepts ({options.MaxStowRequestBytes} bytes); "
+            + $"{response.StoredCount} instance(s) before the limit were stored.");
+
+    /// <summary>RFC 9110 15.5.14 413 Content Too Large, as problem details.</summary>
+    private static IResult TooLarge(string detail) =>
+        Results.Problem(title: "request too large", detail: detail, statusCode: StatusCodes.Status413PayloadTooLarge);
 
     // The client went away: nobody reads an answer.
     private static IResult Aborted(CancellationToken cancellationToken) =>

@@ -11,6 +11,21 @@ public sealed class DimseOptions
     [Range(1, 10_000)]
     public int MaxAssociations { get; set; } = 128;
 
+    /// <summary>
+    /// Concurrent connections from one IP address, negotiating or associated: one peer (or a flood of half-open
+    /// connections from it) cannot take the slots every other modality needs.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxAssociationsPerAddress { get; set; } = 32;
+
+    /// <summary>Concurrent associations of one calling AE title.</summary>
+    [Range(1, 10_000)]
+    public int MaxAssociationsPerCallingAe { get; set; } = 32;
+
+    /// <summary>Refused connections answered with A-ASSOCIATE-RJ at once; the others are closed without an answer.</summary>
+    [Range(1, 10_000)]
+    public int MaxConcurrentRejections { get; set; } = 32;
+
     /// <summary>Calling AE titles allowed to associate; empty: any (PS3.8 7.1.1.7 calling-AE-not-recognised otherwise).</summary>
     public List<string> CallingAeTitles { get; set; } = [];
 
@@ -18,11 +33,16 @@ public sealed class DimseOptions
     [Range(4096, 16 * 1024 * 1024)]
     public int MaxPduLength { get; set; } = 256 * 1024;
 
+    /// <summary>PS3.8 9.1.5 ARTIM: a connection that has not sent its A-ASSOCIATE-RQ within this is closed.</summary>
     [Range(1, 3600)]
-    public int ArtimTimeoutSeconds { get; set; } = 30;
+    public int ArtimTimeoutSeconds { get; set; } = 10;
 
     [Range(1, 86_400)]
     public int IdleTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Idle timeout of an association that has sent no request since it was established.</summary>
+    [Range(1, 86_400)]
+    public int FirstRequestTimeoutSeconds { get; set; } = 30;
 
     [Range(1, 3600)]
     public int DimseTimeoutSeconds { get; set; } = 60;

@@ -21,6 +21,17 @@ internal static class DimseServiceCollectionExtensions
         services.AddSingleton<GetScp>();
         services.AddSingleton(sp =>
         {
+            var dimse = sp.GetRequiredService<IOptions<DimseOptions>>().Value;
+            return new AssociationLimiter(new AssociationLimits
+            {
+                MaxAssociations = dimse.MaxAssociations,
+                MaxAssociationsPerAddress = dimse.MaxAssociationsPerAddress,
+                MaxAssociationsPerCallingAe = dimse.MaxAssociationsPerCallingAe,
+                MaxConcurrentRejections = dimse.MaxConcurrentRejections,
+            });
+        });
+        services.AddSingleton(sp =>
+        {
             var host = sp.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
             var dimse = sp.GetRequiredService<IOptions<DimseOptions>>().Value;
             var association = new DicomAssociationOptions
@@ -29,6 +40,7 @@ internal static class DimseServiceCollectionExtensions
                 MaxSendPduLength = (uint)dimse.MaxPduLength,
                 ArtimTimeout = TimeSpan.FromSeconds(dimse.ArtimTimeoutSeconds),
                 IdleTimeout = TimeSpan.FromSeconds(dimse.IdleTimeoutSeconds),
+                FirstRequestTimeout = TimeSpan.FromSeconds(dimse.FirstRequestTimeoutSeconds),
                 DimseTimeout = TimeSpan.FromSeconds(dimse.DimseTimeoutSeconds),
             };
             var providers = new DicomServiceProviders
@@ -49,7 +61,10 @@ internal static class DimseServiceCollectionExtensions
     /// An explicit Listen makes Kestrel ignore --urls, so the HTTP URLs are listened on here as well.
     /// </summary>
     public static IWebHostBuilder ListenDicom(this IWebHostBuilder webHost, GatewayHostOptions options, IConfiguration configuration) =>
-        webHost.ConfigureKestrel(kestrel =>
+        // A long accept queue: while a flood of connections is being accepted (and refused past the quotas), a
+        // modality's SYN must not find the queue full and be dropped, which costs it a 1 s retransmission (Linux
+        // caps this at net.core.somaxconn, 4096 by default).
+        webHost.UseSockets(sockets => sockets.Backlog = 4096).ConfigureKestrel(kestrel =>
         {
             if (options.DicomPort == 0) return;
             kestrel.Listen(IPAddress.Parse(options.DicomBindAddress), options.DicomPort, listen => listen.UseConnectionHandler<DicomConnectionHandler>());

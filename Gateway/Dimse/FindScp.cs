@@ -17,16 +17,16 @@ internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> ho
 {
     public async IAsyncEnumerable<DicomDataset> OnCFindAsync(CFindRequest request, AssociationInfo association, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var query = QueryFromIdentifier(request.Identifier, request.AffectedSopClassUid);
+        var query = QueryFromIdentifier(request.Identifier, request.AffectedSopClassUid, association.RelationalQueriesAgreed(request.AffectedSopClassUid));
         await foreach (var match in index.FindAsync(query, cancellationToken).ConfigureAwait(false))
             yield return Response(query, match.Candidate, host.Value.AeTitle);
     }
 
     /// <summary>The typed query, or the DIMSE failure the parser chose (A900, C000, 0122) with its offending element.</summary>
-    public static DicomQuery QueryFromIdentifier(DicomDataset identifier, string sopClassUid)
+    /// <param name="relational">Relational queries were agreed by extended negotiation (PS3.4 C.4.1.2.2); C-MOVE and C-GET never ask.</param>
+    public static DicomQuery QueryFromIdentifier(DicomDataset identifier, string sopClassUid, bool relational = false)
     {
-        // Relational queries are not offered: extended negotiation is not answered, so it is never agreed (PS3.4 C.4.1.2.2).
-        var parsed = DicomQuery.FromIdentifier(identifier, sopClassUid, relational: false);
+        var parsed = DicomQuery.FromIdentifier(identifier, sopClassUid, relational);
         if (!parsed.IsSuccess)
             throw new DimseStatusException(new DimseStatus(parsed.Error.DimseStatus, Truncate(parsed.Error.Message), parsed.Error.OffendingElement));
         if (parsed.Query.Model == QueryModel.PatientStudyOnly)

@@ -30,6 +30,7 @@ internal static class GatewayAssociationPolicy
             AbstractSyntaxes = syntaxes,
             AcceptAnyStorage = true,
             AcceptScpRole = true,
+            RelationalQuerySopClasses = new HashSet<string>([QueryRetrieveSopClass.PatientRootFind, QueryRetrieveSopClass.StudyRootFind], StringComparer.Ordinal),
         };
     }
 

@@ -93,12 +93,39 @@ public sealed class IdentifierParsingTests
     [Fact]
     public void Identifier_PatientRootImage_NeedsEveryHigherUniqueKey()
     {
-        var error = FindError(Identifier("IMAGE", (PatientID, "LO", "P1"), (StudyInstanceUID, "UI", "1.2")), QueryRetrieveSopClass.PatientRootFind);
-        Assert.Equal(new DicomTag(SeriesInstanceUID), error.OffendingElement);
+        var error = FindError(Identifier("IMAGE", (PatientID, "LO", "P1"), (SeriesInstanceUID, "UI", "1.2.3")), QueryRetrieveSopClass.PatientRootFind);
+        Assert.Equal(new DicomTag(StudyInstanceUID), error.OffendingElement);
 
         var q = Find(Identifier("IMAGE", (PatientID, "LO", "P1"), (StudyInstanceUID, "UI", "1.2"), (SeriesInstanceUID, "UI", "1.2.3"), (SOPInstanceUID, "UI", "")),
             sopClass: QueryRetrieveSopClass.PatientRootFind);
         Assert.Equal([new DicomTag(PatientID), new DicomTag(StudyInstanceUID), new DicomTag(SeriesInstanceUID)], q.HigherLevelUniqueKeys.Select(k => k.Tag));
+    }
+
+    [Theory]
+    [InlineData(QueryRetrieveSopClass.StudyRootFind)]
+    [InlineData(QueryRetrieveSopClass.PatientRootFind)]
+    public void Identifier_HierarchicalImageWithOnlyStudyUid_IsAnsweredAcrossTheStudy(string sopClass)
+    {
+        // What workstations send (no Series Instance UID, in Patient Root no Patient ID either): lenient, not A900.
+        var q = Find(Identifier("IMAGE", (StudyInstanceUID, "UI", "1.2"), (SOPInstanceUID, "UI", ""), (0x00200013, "IS", "")), sopClass: sopClass);
+        Assert.False(q.Relational);
+        Assert.Equal([new DicomTag(StudyInstanceUID)], q.HigherLevelUniqueKeys.Select(k => k.Tag));
+        Assert.Contains(q.Keys, k => k.Tag == new DicomTag(StudyInstanceUID));
+    }
+
+    [Fact]
+    public void Identifier_HierarchicalImageWithStudyUidList_IsStillA900()
+    {
+        var error = FindError(Identifier("IMAGE", (StudyInstanceUID, "UI", @"1.2\1.3")));
+        Assert.Equal((ushort)0xA900, error.DimseStatus);
+    }
+
+    [Fact]
+    public void Identifier_NulInValue_IsC000WithOffendingElement()
+    {
+        var error = FindError(Identifier("STUDY", (PatientName, "PN", "a\0b")));
+        Assert.Equal((ushort)0xC000, error.DimseStatus);
+        Assert.Equal(new DicomTag(PatientName), error.OffendingElement);
     }
 
     [Fact]
