@@ -84,6 +84,10 @@ internal static class QidoResource
         var result = InMemoryMatcher.Project(query, match.Candidate);
         // The candidate's values are Unicode (the index JSON); say so when they are not plain ASCII.
         if (match.Candidate.TryGetElement(DicomTag.SpecificCharacterSet, out var cs)) result.Set(cs);
+        // A study whose series have no Modality has no ModalitiesInStudy to derive. DICOM JSON may carry it without a
+        // Value (PS3.18 F.2.5), but OHIF 3.13's study list reads ModalitiesInStudy.Value.length and then shows no
+        // study at all; an attribute that is absent is read as "no modalities" by it and by any client.
+        if (result.TryGetElement(DicomTag.ModalitiesInStudy, out var modalities) && modalities.Value.Length == 0) result.Remove(DicomTag.ModalitiesInStudy);
         if (result.Contains(DicomTag.InstanceAvailability)) result.SetString(DicomTag.InstanceAvailability, DicomVR.CS, "ONLINE");
         var url = match.Level switch
         {

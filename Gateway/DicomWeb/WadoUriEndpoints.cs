@@ -30,6 +30,14 @@ internal static class WadoUriEndpoints
             return RenderedEndpoints.Problem(StatusCodes.Status400BadRequest, "bad WADO-URI request", "requestType=WADO is required (PS3.18 9.1.2.1.1).");
         }
 
+        // PS3.18 9.1.2.1.9: region selects a rectangle of the image; it is not implemented, and ignoring it would
+        // answer a different image than the one asked for.
+        if (q.ContainsKey("region"))
+        {
+            return RenderedEndpoints.Problem(StatusCodes.Status400BadRequest, "bad WADO-URI request",
+                "The region parameter (PS3.18 9.1.2.1.9) is not supported by this server; ask without it for the whole image.");
+        }
+
         string study = q["studyUID"].ToString(), series = q["seriesUID"].ToString(), sop = q["objectUID"].ToString();
         if (study.Length == 0 || series.Length == 0 || sop.Length == 0)
         {

@@ -464,6 +464,36 @@ public sealed class DicomWebEndToEndTests(ArchiveFixture archive)
         Assert.Equal(HttpStatusCode.BadRequest, (await GetAsync($"/studies/{stored.Study}/series/{stored.Series}/instances/{stored.Sop}/frames/0")).StatusCode);
     }
 
+    [Fact]
+    public async Task Frames_RepeatedFrameNumbers_Are400NotAResponseManyTimesTheInstance()
+    {
+        var s = await StoreAsync();
+        var stored = s["rtdose.dcm"];
+        // 3,800 times frame 1 once returned 125 MB for one instance.
+        var list = string.Join(",", Enumerable.Repeat(1, 3800));
+        using var response = await GetAsync($"/studies/{stored.Study}/series/{stored.Series}/instances/{stored.Sop}/frames/{list}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("more than once", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WadoUri_Region_Is400WithAClearMessage()
+    {
+        var stored = (await StoreAsync())["CT_small.dcm"];
+        using var response = await archive.Http.GetAsync($"http://127.0.0.1:{archive.HttpPort}/wado?requestType=WADO&studyUID={stored.Study}&seriesUID={stored.Series}&objectUID={stored.Sop}&region=0,0,0.5,0.5");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("region", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Qido_NulInValue_Is400NotIndexUnavailable()
+    {
+        await StoreAsync();
+        using var response = await GetAsync("/studies?PatientName=a%00b");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("NUL", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("SC_rgb_rle_2frame.dcm", "image/dicom-rle")]
     [InlineData("JPEG2000.dcm", "image/jp2")]
