@@ -42,14 +42,17 @@ builder.UseOrleansClient(client =>
         o.ConnectionString = ArchiveDatabase.Tune(pacs.Database);
     });
     client.UseConnectionRetryFilter<ClusterConnectionRetry>();
-    // docs/operations.md, "Cluster membership": new silos are found within seconds, and a grain call whose answer
-    // died with its silo fails well inside a modality's DIMSE timeout (the ingest funnel then asks the index).
-    client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = TimeSpan.FromSeconds(10));
+    // docs/operations.md, "Riding through a silo's failure": the gateway list is read every second, so that the
+    // connection to a silo the membership table declared dead (a hung one does not close it) is closed within a second,
+    // which is what tells GrainCalls to ask again. The response timeout is only the last resort for a call nothing
+    // else ends (GrainCalls ask again on a lost silo connection and on a rejection long before it).
+    client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
     client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = TimeSpan.FromSeconds(15));
     client.Services.Configure<GatewayOptions>(builder.Configuration.GetSection("Orleans:Gateway"));
     client.Services.Configure<ClientMessagingOptions>(builder.Configuration.GetSection("Orleans:Messaging"));
 });
 
+builder.Services.AddGrainCalls();
 builder.Services.AddArchiveIngest();
 // Kestrel's sockets receive into blocks of this pool (LargeBlockMemoryPool.cs: fewer, larger receives per instance).
 builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();

@@ -9,8 +9,13 @@ namespace Pacs.Grains;
 [Alias("pacs.IStudyGrain")]
 public interface IStudyGrain : IGrainWithStringKey
 {
+    /// <remarks>
+    /// <paramref name="cancellationToken"/> lets the caller stop waiting (a silo it may have gone to was lost) without
+    /// waiting for the response timeout; the grain does not observe it: a commit it has taken runs to the end, and the
+    /// caller's next attempt for the same instance is answered Duplicate.
+    /// </remarks>
     [Alias("Commit")]
-    Task<CommitResult> CommitAsync(InstanceRecord instance);
+    Task<CommitResult> CommitAsync(InstanceRecord instance, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Nothing but the activation (the study's instance list read from the index), answered by no one: the ingest
@@ -33,11 +38,11 @@ public interface IStudyGrain : IGrainWithStringKey
     /// Null when the study has no such series.
     /// </summary>
     [Alias("GetSeriesMetadata")]
-    Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion);
+    Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion, CancellationToken cancellationToken = default);
 
     /// <summary>The Series Instance UIDs of the study that hold instances (empty when the study is unknown).</summary>
     [Alias("GetSeriesInstanceUids")]
-    Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync();
+    Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync(CancellationToken cancellationToken = default);
 
     public static string KeyFor(string studyInstanceUid) => "study:" + studyInstanceUid;
 }

@@ -23,7 +23,7 @@ internal sealed partial class StudyGrain
 
     private string BudgetKey(string seriesInstanceUid) => _studyInstanceUid + "/" + seriesInstanceUid;
 
-    public async Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion)
+    public async Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion, CancellationToken cancellationToken)
     {
         if (!_series.TryGetValue(seriesInstanceUid, out var series) || series.Instances.Count == 0) return null;
         SeriesMetadata? metadata = null;
@@ -42,6 +42,7 @@ internal sealed partial class StudyGrain
             var started = Stopwatch.GetTimestamp();
             try
             {
+                // Not the caller's token: the build is kept for every later caller, whoever stops waiting for it.
                 metadata = await SeriesMetadataBuilder.BuildAsync(dataSource, _studyInstanceUid, seriesInstanceUid, CancellationToken.None);
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
@@ -68,7 +69,7 @@ internal sealed partial class StudyGrain
         _seriesMetadata.Clear();
     }
 
-    public Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync() =>
+    public Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>>(_series.Where(s => s.Value.Instances.Count > 0).Select(s => s.Key).Order(StringComparer.Ordinal).ToList());
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Debug, Message = "Study {StudyInstanceUid}: metadata of series {SeriesInstanceUid} built from the index, {Count} instance(s), {Bytes} bytes, {Milliseconds:F1} ms")]

@@ -63,7 +63,8 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
         return Task.CompletedTask;
     }
 
-    public async Task<CommitResult> CommitAsync(InstanceRecord instance)
+    // The caller's token is not observed: a commit taken runs to the end (IStudyGrain.CommitAsync).
+    public async Task<CommitResult> CommitAsync(InstanceRecord instance, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(instance);
         if (!string.Equals(instance.StudyInstanceUid, _studyInstanceUid, StringComparison.Ordinal))

@@ -54,11 +54,18 @@ builder.UseOrleans(silo =>
     });
     silo.Configure<SiloOptions>(options => options.SiloName = pacs.SiloName ?? $"silo-{pacs.SiloPort}");
     silo.ConfigureEndpoints(IPAddress.Parse(pacs.AdvertisedAddress), pacs.SiloPort, pacs.GatewayPort, listenOnAnyHostAddress: false);
-    // Failure detection in seconds, not minutes (docs/operations.md, "Cluster membership"): a dead silo's grains are
-    // unreachable until it is declared dead, and every C-STORE for its studies waits or fails meanwhile.
+    // Failure detection in seconds, not minutes (docs/operations.md, "Cluster membership" and "Riding through a silo's
+    // failure"): a dead silo's grains are unreachable until it is declared dead, and every C-STORE for its studies waits
+    // meanwhile. Probes adapt their timeout to the measured round trip between Min and Max; three misses suspect the
+    // silo (one vote declares it dead in a two-silo cluster). A killed silo refuses the probes at once: dead in about
+    // 1.5-3 s. A hung one times them out, and its connection's last message shields it for Max x 3 = 6 s
+    // (EnableConnectionLivenessCheck): dead in about 6-7 s. The price: a silo starved of CPU for longer than that is
+    // declared dead too (and stops itself); the measurement of a merely slow silo is in docs/operations.md.
     silo.Configure<ClusterMembershipOptions>(membership =>
     {
-        membership.ProbeTimeout = TimeSpan.FromSeconds(2);
+        membership.ProbeTimeout = TimeSpan.FromSeconds(1);
+        membership.MinProbeTimeout = TimeSpan.FromMilliseconds(500);
+        membership.MaxProbeTimeout = TimeSpan.FromSeconds(2);
         membership.NumMissedProbesLimit = 3;
         membership.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
         membership.NumMissedTableIAmAliveLimit = 3;

@@ -27,6 +27,8 @@ public class DicomWebException(int statusCode, string title, string? detail = nu
 /// </summary>
 internal sealed partial class DicomWebProblemFilter(ILogger<DicomWebProblemFilter> logger) : IEndpointFilter
 {
+    private const string RetryAfterSeconds = "2";
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
@@ -42,6 +44,9 @@ internal sealed partial class DicomWebProblemFilter(ILogger<DicomWebProblemFilte
         {
             LogIndexUnavailable(logger, e);
             if (context.HttpContext.Response.HasStarted) return Abort(context.HttpContext, e);
+            // RFC 9110 10.2.3: the database is restarting or failing over; a client (or the viewer) may ask again
+            // shortly. Every pooled connection reconnects on its next use once it is back.
+            context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds;
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable", detail: "The archive index is unavailable.");
         }
     }

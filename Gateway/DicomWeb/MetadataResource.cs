@@ -7,6 +7,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Pacs.Index.Read;
 using Pacs.Grains;
 
 namespace Pacs.Gateway.DicomWeb;
@@ -21,10 +22,10 @@ namespace Pacs.Gateway.DicomWeb;
 /// </summary>
 internal static class MetadataResource
 {
-    public static async Task<IResult> StudyMetadataAsync(string study, HttpContext http, IGrainFactory grains, SeriesMetadataCache cache, CancellationToken cancellationToken)
+    public static async Task<IResult> StudyMetadataAsync(string study, HttpContext http, IGrainFactory grains, SeriesMetadataCache cache, IndexReader index, CancellationToken cancellationToken)
     {
         var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study));
-        var seriesUids = await grain.GetSeriesInstanceUidsAsync().ConfigureAwait(false);
+        var seriesUids = await cache.GetSeriesInstanceUidsAsync(grain, study, index, cancellationToken).ConfigureAwait(false);
         if (seriesUids.Count == 0) throw DicomWebException.NotFound($"Study {study} not found.");
         var baseUrl = DicomWebUris.BaseUrl(http.Request);
         var rendered = new List<RenderedSeries>(seriesUids.Count);

@@ -7,15 +7,25 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Pacs.Dicom.Query;
+using Pacs.Gateway.Cluster;
+using Pacs.Index.Read;
 using Pacs.Grains;
 
 namespace Pacs.Gateway.DicomWeb;
 
 /// <summary>
 /// This gateway's copy of the series metadata the study grains hold, validated against the grain on every request
-/// (the grain answers "unchanged" without bytes), so a series changed through another gateway is never served stale.
+/// (the grain answers "unchanged" without bytes), so that, while the grain answers, a series changed through another
+/// gateway is never served stale.
 /// </summary>
-internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
+/// <remarks>
+/// When the grain does not answer within <see cref="GrainCallOptions.MetadataBudget"/> (its silo was killed or hangs and
+/// is not yet declared dead, or PostgreSQL is away and the grain must rebuild), the copy this gateway holds is served as
+/// it is: the last version the archive confirmed, possibly without instances stored in the last seconds through another
+/// gateway. Without a copy the request waits for the grain's new activation (<see cref="GrainCalls"/>).
+/// </remarks>
+internal sealed partial class SeriesMetadataCache(IOptions<DicomWebOptions> options, GrainCalls calls, IOptions<GrainCallOptions> callOptions, ILogger<SeriesMetadataCache> logger)
 {
     private static readonly byte[] Marker = Encoding.UTF8.GetBytes("\"BulkDataURI\":\"" + SeriesMetadata.BaseUriMarker);
     private readonly ConcurrentDictionary<(string Study, string Series), RenderedSeries> _entries = new();
@@ -26,7 +36,21 @@ internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
         _entries.TryGetValue((study, series), out var cached);
         var known = cached is not null && cached.BaseUrl == baseUrl ? cached.Version : null;
         var started = Stopwatch.GetTimestamp();
-        var metadata = await grain.GetSeriesMetadataAsync(series, known).ConfigureAwait(false);
+        SeriesMetadata? metadata;
+        try
+        {
+            metadata = known is null
+                ? await calls.RunAsync("GetSeriesMetadata", token => grain.GetSeriesMetadataAsync(series, known, token), CancellationToken.None).ConfigureAwait(false)
+                : await calls.RunAsync("GetSeriesMetadata", token => grain.GetSeriesMetadataAsync(series, known, token), callOptions.Value.MetadataBudget, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (cached is not null && known is not null && (e is TimeoutException or ArchiveIndexException || GrainCalls.IsSiloUnreachable(e)))
+        {
+            LogServedHeldCopy(logger, study, series, e.GetType().Name);
+            if (timing is not null) timing.Grain = Stopwatch.GetElapsedTime(started);
+            cached.LastUsed = Stopwatch.GetTimestamp();
+            return cached;
+        }
+
         if (timing is not null) timing.Grain = Stopwatch.GetElapsedTime(started);
         if (metadata is null)
         {
@@ -42,7 +66,7 @@ internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
         if (metadata.Json is null)
         {
             // Raced with an eviction: ask for the bytes.
-            metadata = await grain.GetSeriesMetadataAsync(series, null).ConfigureAwait(false);
+            metadata = await calls.RunAsync("GetSeriesMetadata", token => grain.GetSeriesMetadataAsync(series, null, token), CancellationToken.None).ConfigureAwait(false);
             if (metadata?.Json is null) return null;
         }
         started = Stopwatch.GetTimestamp();
@@ -56,6 +80,37 @@ internal sealed class SeriesMetadataCache(IOptions<DicomWebOptions> options)
         }
         return rendered;
     }
+
+    /// <summary>
+    /// The study's series that hold instances, from its grain within <see cref="GrainCallOptions.MetadataBudget"/>, or
+    /// from the index when the grain does not answer in time (the same list: the grain loads it from the index).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync(IStudyGrain grain, string study, IndexReader index, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await calls.RunAsync("GetSeriesInstanceUids", grain.GetSeriesInstanceUidsAsync, callOptions.Value.MetadataBudget, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException || GrainCalls.IsSiloUnreachable(e))
+        {
+            LogSeriesFromIndex(logger, study, e.GetType().Name);
+            var query = DicomQuery.FromQido(QueryLevel.Series, [], new QidoScope(study)).Query
+                ?? throw new InvalidOperationException("A series query scoped to a study is always valid.");
+            var uids = new List<string>();
+            await foreach (var match in index.FindAsync(query, cancellationToken).ConfigureAwait(false))
+            {
+                if (match.SeriesInstanceUid is { } uid) uids.Add(uid);
+            }
+            uids.Sort(StringComparer.Ordinal);
+            return uids;
+        }
+    }
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Metadata of series {SeriesInstanceUid} (study {StudyInstanceUid}) served from this gateway's copy: the study grain did not answer in time ({Reason})")]
+    private static partial void LogServedHeldCopy(ILogger logger, string studyInstanceUid, string seriesInstanceUid, string reason);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "Series of study {StudyInstanceUid} read from the index: the study grain did not answer in time ({Reason})")]
+    private static partial void LogSeriesFromIndex(ILogger logger, string studyInstanceUid, string reason);
 
     /// <summary>Total bytes held (approximate: gzip forms are counted once made).</summary>
     internal long Bytes => _entries.Values.Sum(e => e.Bytes);

@@ -4,6 +4,7 @@ using Pacs.Dicom;
 using Pacs.Dicom.IO;
 using Pacs.Dicom.Json;
 using Pacs.Dicom.Query;
+using Pacs.Gateway.Cluster;
 using Pacs.Gateway.Storage;
 using Pacs.Grains;
 using Pacs.Index;
@@ -21,6 +22,7 @@ internal sealed partial class IngestService(
     IBlobStore blobs,
     BlobIntents intents,
     IGrainFactory grains,
+    GrainCalls calls,
     ILogger<IngestService> logger)
 {
     // The header is parsed into memory; large values (Pixel Data, its fragments) are walked as they stream to the
@@ -208,7 +210,10 @@ internal sealed partial class IngestService(
         CommitResult commit;
         try
         {
-            commit = await grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(identity.Study)).CommitAsync(record).ConfigureAwait(false);
+            // Asked again while a lost silo is being replaced (GrainCalls): a repeated commit is answered Duplicate, and
+            // the settlement below, which makes a failure final, comes only when asking again is over.
+            var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(identity.Study));
+            commit = await calls.RunAsync("Commit", token => grain.CommitAsync(record, token), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pacs.Gateway.Cluster;
 using Pacs.Gateway.DicomWeb;
+using Pacs.Gateway.Tests.Cluster;
 using Pacs.Grains;
 
 namespace Pacs.Gateway.Tests.DicomWeb;
@@ -11,7 +14,19 @@ public sealed class SeriesMetadataCacheTests
     {
         public int BytesServed { get; private set; }
 
-        public Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion)
+        /// <summary>Set: the grain's silo hangs (no answer until the caller gives up). Or it is refused (connection refused).</summary>
+        public bool Hung { get; set; }
+
+        public bool Refused { get; set; }
+
+        public async Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion, CancellationToken cancellationToken)
+        {
+            if (Hung) await Task.Delay(Timeout.Infinite, cancellationToken);
+            if (Refused) throw new SiloUnavailableException("test: connection refused");
+            return await Answer(seriesInstanceUid, knownVersion);
+        }
+
+        private Task<SeriesMetadata?> Answer(string seriesInstanceUid, string? knownVersion)
         {
             var version = "v-" + seriesInstanceUid;
             if (knownVersion == version) return Task.FromResult<SeriesMetadata?>(new SeriesMetadata { Version = version });
@@ -25,17 +40,17 @@ public sealed class SeriesMetadataCacheTests
             return Task.FromResult<SeriesMetadata?>(new SeriesMetadata { Version = version, Json = json, SopInstanceUids = ["1"], Offsets = [1], Lengths = [2] });
         }
 
-        public Task<CommitResult> CommitAsync(InstanceRecord instance) => throw new NotSupportedException();
+        public Task<CommitResult> CommitAsync(InstanceRecord instance, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task PrepareAsync() => throw new NotSupportedException();
         public Task<IReadOnlyList<string>> DeleteAsync(string? seriesInstanceUid, string? sopInstanceUid) => throw new NotSupportedException();
-        public Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync() => throw new NotSupportedException();
+        public Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
     [Fact]
     public async Task GetAsync_OverBudget_DropsLeastRecentlyUsedAndStaysWithinIt()
     {
         const int mib = 1024 * 1024;
-        var cache = new SeriesMetadataCache(Options.Create(new DicomWebOptions { MetadataCacheMegabytes = 16 }));
+        var cache = NewCache(16);
         var grain = new SeriesSource(3 * mib);
 
         for (var i = 0; i < 4; i++) await cache.GetAsync(grain, "s", "series" + i, "http://x/dicom-web");
@@ -57,7 +72,7 @@ public sealed class SeriesMetadataCacheTests
     [Fact]
     public async Task GetAsync_SeriesLargerThanAQuarterOfTheBudget_ServedButNotKept()
     {
-        var cache = new SeriesMetadataCache(Options.Create(new DicomWebOptions { MetadataCacheMegabytes = 4 }));
+        var cache = NewCache(4);
         var grain = new SeriesSource(2 * 1024 * 1024);
 
         var rendered = await cache.GetAsync(grain, "s", "big", "http://x/dicom-web");
@@ -65,4 +80,38 @@ public sealed class SeriesMetadataCacheTests
         Assert.NotNull(rendered);
         Assert.Equal(0, cache.Count);
     }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task GetAsync_GrainHungOrRefusedAndACopyHeld_ServesTheCopyWithinTheBudget(bool hung, bool refused)
+    {
+        var cache = NewCache(16);
+        var grain = new SeriesSource(1024);
+        var first = await cache.GetAsync(grain, "s", "series0", "http://x/dicom-web");
+        grain.Hung = hung;
+        grain.Refused = refused;
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var served = await cache.GetAsync(grain, "s", "series0", "http://x/dicom-web");
+
+        Assert.Same(first, served);
+        Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task GetAsync_GrainHungAndNothingHeld_FailsAfterAskingAgainNotServingAnything()
+    {
+        var cache = NewCache(16);
+        var grain = new SeriesSource(1024) { Hung = true };
+
+        await Assert.ThrowsAsync<TimeoutException>(() => cache.GetAsync(grain, "s", "series0", "http://x/dicom-web"));
+        Assert.Equal(0, cache.Count);
+    }
+
+    private static SeriesMetadataCache NewCache(int megabytes) => new(
+        Options.Create(new DicomWebOptions { MetadataCacheMegabytes = megabytes }),
+        GrainCallsForTests.Create(retryFor: TimeSpan.FromMilliseconds(300)),
+        Options.Create(new GrainCallOptions { MetadataBudget = TimeSpan.FromMilliseconds(200) }),
+        NullLogger<SeriesMetadataCache>.Instance);
 }
