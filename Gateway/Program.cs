@@ -5,6 +5,7 @@ using Pacs.Gateway.Auth;
 using Pacs.Gateway.Admin;
 using Pacs.Gateway.Dimse;
 using Pacs.Gateway.Ingest;
+using Pacs.Gateway.Transport;
 using Pacs.Gateway.Viewer;
 using Pacs.Hosting;
 using Pacs.Index;
@@ -57,7 +58,8 @@ builder.Services.AddArchiveIngest();
 // Kestrel's sockets receive into blocks of this pool (LargeBlockMemoryPool.cs: fewer, larger receives per instance).
 builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
 builder.Services.AddDimseServices();
-builder.WebHost.ListenDicom(pacs, builder.Configuration);
+builder.Services.AddTransportSecurity(builder.Configuration);
+builder.WebHost.ListenGateway(pacs, builder.Configuration);
 builder.Services.AddArchiveAdmin();
 builder.Services.AddDicomWeb();
 builder.Services.AddDicomWebRendering();
@@ -71,6 +73,7 @@ builder.Services.AddHealthChecks()
     .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
 var app = builder.Build();
+app.UseTransportSecurity();
 app.UseAuthorization();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });

@@ -18,6 +18,7 @@ internal static partial class ViewerEndpoints
     {
         services.AddOptions<ViewerOptions>().BindConfiguration(ViewerOptions.Section);
         services.AddSingleton(sp => new ViewerFiles(ViewerFiles.ResolveRoot(sp.GetRequiredService<IOptions<ViewerOptions>>().Value)));
+        services.AddSingleton<ViewerContentSecurityPolicy>();
         services.AddSingleton(sp => new GeneratedAppConfig(AppConfigScript.Build(sp.GetRequiredService<IOptions<ViewerOptions>>().Value)));
         return services;
     }
@@ -43,7 +44,7 @@ internal static partial class ViewerEndpoints
         return Results.Text(config.Script, "text/javascript; charset=utf-8");
     }
 
-    private static IResult ViewerFile(HttpContext http, ViewerFiles files, string? path)
+    private static IResult ViewerFile(HttpContext http, ViewerFiles files, ViewerContentSecurityPolicy policy, string? path)
     {
         var requestPath = http.Request.Path.Value ?? "/";
         foreach (var prefix in ApiPrefixes)
@@ -63,6 +64,7 @@ internal static partial class ViewerEndpoints
         {
             file = files.IndexPath;
             caching = ViewerFiles.NoStore;
+            http.Response.Headers.ContentSecurityPolicy = policy.Value;
         }
         else
         {
