@@ -5,7 +5,6 @@ using Pacs.Gateway.Auth;
 using Pacs.Gateway.Admin;
 using Pacs.Gateway.Dimse;
 using Pacs.Gateway.Ingest;
-using Pacs.Gateway.Transport;
 using Pacs.Gateway.Viewer;
 using Pacs.Hosting;
 using Pacs.Index;
@@ -58,8 +57,7 @@ builder.Services.AddArchiveIngest();
 // Kestrel's sockets receive into blocks of this pool (LargeBlockMemoryPool.cs: fewer, larger receives per instance).
 builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
 builder.Services.AddDimseServices();
-builder.Services.AddTransportSecurity(builder.Configuration);
-builder.WebHost.ListenGateway(pacs, builder.Configuration);
+builder.WebHost.ListenDicom(pacs, builder.Configuration);
 builder.Services.AddArchiveAdmin();
 builder.Services.AddDicomWeb();
 builder.Services.AddDicomWebRendering();
@@ -73,7 +71,6 @@ builder.Services.AddHealthChecks()
     .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
 var app = builder.Build();
-app.UseTransportSecurity();
 app.UseAuthorization();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });

@@ -18,7 +18,6 @@ internal static partial class ViewerEndpoints
     {
         services.AddOptions<ViewerOptions>().BindConfiguration(ViewerOptions.Section);
         services.AddSingleton(sp => new ViewerFiles(ViewerFiles.ResolveRoot(sp.GetRequiredService<IOptions<ViewerOptions>>().Value)));
-        services.AddSingleton<ViewerContentSecurityPolicy>();
         services.AddSingleton(sp => new GeneratedAppConfig(AppConfigScript.Build(sp.GetRequiredService<IOptions<ViewerOptions>>().Value)));
         return services;
     }
@@ -44,7 +43,7 @@ internal static partial class ViewerEndpoints
         return Results.Text(config.Script, "text/javascript; charset=utf-8");
     }
 
-    private static IResult ViewerFile(HttpContext http, ViewerFiles files, ViewerContentSecurityPolicy policy, string? path)
+    private static IResult ViewerFile(HttpContext http, ViewerFiles files, string? path)
     {
         var requestPath = http.Request.Path.Value ?? "/";
         foreach (var prefix in ApiPrefixes)
@@ -64,7 +63,6 @@ internal static partial class ViewerEndpoints
         {
             file = files.IndexPath;
             caching = ViewerFiles.NoStore;
-            http.Response.Headers.ContentSecurityPolicy = policy.Value;
         }
         else
         {

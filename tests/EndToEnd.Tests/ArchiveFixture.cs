@@ -7,7 +7,7 @@ namespace Pacs.EndToEnd.Tests;
 /// A running archive of real processes: a private PostgreSQL, one silo and one gateway (their build output, started
 /// with `dotnet`), and a dcmtk storescp as the C-MOVE destination "DEST" registered through configuration.
 /// </summary>
-public class ArchiveFixture : IAsyncLifetime
+public sealed class ArchiveFixture : IAsyncLifetime
 {
     public const string AeTitle = "CLINTON";
     public const string DestinationAe = "DEST";
@@ -34,7 +34,7 @@ public class ArchiveFixture : IAsyncLifetime
     /// <summary>The gateway's process id (its memory is read from /proc).</summary>
     public int GatewayProcessId => _gateway?.Id ?? 0;
 
-    public virtual async Task InitializeAsync()
+    public async Task InitializeAsync()
     {
         Directory.CreateDirectory(StorageRoot);
         Directory.CreateDirectory(MoveDestinationDirectory);
@@ -51,7 +51,7 @@ public class ArchiveFixture : IAsyncLifetime
         await WaitReadyAsync(_silo, $"http://127.0.0.1:{siloHttp}/health/ready", "silo");
 
         _gateway = new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Gateway", "bin", configuration, "net10.0", "Pacs.Gateway.dll"),
-            "--urls", GatewayUrls,
+            "--urls", $"http://127.0.0.1:{HttpPort}",
             "--Pacs:Database", Database,
             "--Pacs:DicomPort", DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Pacs:AeTitle", AeTitle,
@@ -61,16 +61,9 @@ public class ArchiveFixture : IAsyncLifetime
             "--Pacs:Nodes:0:Port", DestinationPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Pacs:AdminToken", AdminToken,
             // Small enough that the DICOMweb tests see QIDO truncation and its Warning header.
-            "--Pacs:DicomWeb:MaxQidoResults", MaxQidoResults.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            .. ExtraGatewayArguments()]);
+            "--Pacs:DicomWeb:MaxQidoResults", MaxQidoResults.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         await WaitReadyAsync(_gateway, $"http://127.0.0.1:{HttpPort}/health/ready", "gateway");
     }
-
-    /// <summary>The gateway's --urls; the plain HTTP URL on <see cref="HttpPort"/> must be among them.</summary>
-    protected virtual string GatewayUrls => $"http://127.0.0.1:{HttpPort}";
-
-    /// <summary>More gateway arguments of a fixture that needs another configuration (TLS, host names).</summary>
-    protected virtual IEnumerable<string> ExtraGatewayArguments() => [];
 
     private async Task WaitReadyAsync(ChildProcess process, string url, string name)
     {
@@ -97,7 +90,7 @@ public class ArchiveFixture : IAsyncLifetime
         return request;
     }
 
-    public virtual async Task DisposeAsync()
+    public async Task DisposeAsync()
     {
         _gateway?.Dispose();
         _silo?.Dispose();
