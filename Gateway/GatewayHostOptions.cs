@@ -34,4 +34,10 @@ public sealed class GatewayHostOptions
     /// buffered writes. Either way every blob is fsynced before it is acknowledged.
     /// </summary>
     public bool StorageDirectIo { get; set; } = true;
+
+    /// <summary>
+    /// Production mode (docs/security.md): the gateway refuses to start without a token signing key, and DICOM
+    /// associations are accepted from registered nodes only. `./pacs up` runs with false.
+    /// </summary>
+    public bool Production { get; set; }
 }

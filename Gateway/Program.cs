@@ -66,20 +66,27 @@ builder.Services.AddViewer();
 // Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
 
 builder.Services.AddArchivePolicies();
+builder.Services.AddAccountsAuthentication(builder.Configuration, pacs.Production);
 builder.Services.AddHealthChecks()
     .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
     .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
 var app = builder.Build();
+// Fails start-up in production without a signing key (docs/security.md).
+_ = app.Services.GetRequiredService<SigningKeys>();
+app.UseAuthentication();
+app.UseSameOriginCheck();
 app.UseAuthorization();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+app.MapAuth();
 app.MapArchiveAdmin();
 app.MapConflicts();
 app.MapDicomWeb();
 app.MapDicomWebStow();
 app.MapDicomWebRendering();
 app.MapWadoUri();
+app.MapApiFallbacks();
 app.MapViewer(); // catch-all GET for the OHIF viewer: keep it after every API route
 
 _ = app.Services.GetRequiredService<IOptions<GatewayHostOptions>>().Value;

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Pacs.Grains.Accounts;
+using Pacs.Index.Accounts;
 using Pacs.Index.Write;
 
 namespace Pacs.Grains;
@@ -14,6 +16,8 @@ public static class ArchiveGrainsSiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<ArchiveGrainOptions>().BindConfiguration(ArchiveGrainOptions.Section);
         builder.Services.AddSingleton<StudyIndex>();
+        builder.Services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section);
+        builder.Services.AddSingleton<AccountStore>();
         builder.Services.AddSingleton(services => new SeriesMetadataBudget(
             Math.Max(1, services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ArchiveGrainOptions>>().Value.SeriesMetadataMegabytes) * 1024L * 1024));
         return builder;

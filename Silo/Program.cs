@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Pacs.Grains;
+using Pacs.Grains.Accounts;
 using Pacs.Grains.Persistence;
 using Pacs.Index.Schema;
 using Pacs.Silo;
@@ -18,6 +19,7 @@ builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
     ["--silo-port"] = "Pacs:SiloPort",
     ["--gateway-port"] = "Pacs:GatewayPort",
     ["--http-port"] = "Pacs:HttpPort",
+    ["--data"] = "Pacs:DataDirectory",
 });
 builder.Services.AddOptions<SiloHostOptions>().BindConfiguration(SiloHostOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
@@ -96,6 +98,9 @@ _ = app.Services.GetRequiredService<IOptions<SiloHostOptions>>().Value;
 using (var migrationTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
 {
     await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(migrationTimeout.Token);
+    // Issue 12, first run: an admin account from PACS_ADMIN_PASSWORD, or a generated password (docs/security.md).
+    await AccountBootstrap.EnsureFirstAdminAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), builder.Configuration["PACS_ADMIN_PASSWORD"],
+        pacs.DataDirectory, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Pacs.Accounts"), migrationTimeout.Token);
 }
 
 await app.RunAsync();

@@ -34,4 +34,7 @@ public sealed class SiloHostOptions
     /// <summary>Port of the health endpoints (HTTP on loopback) unless <c>--urls</c> says otherwise.</summary>
     [Range(1, 65535)]
     public int HttpPort { get; set; } = 8700;
+
+    /// <summary>The deployment's data folder (./pacs passes it): where a generated first-run admin password is written (0600).</summary>
+    public string? DataDirectory { get; set; }
 }

@@ -1,15 +1,13 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
+using Pacs.Gateway.Auth;
 using Pacs.Index;
 
 namespace Pacs.Gateway.Admin;
 
 /// <summary>
-/// The admin API under /api/admin, one route group so that the authorisation policy of the authentication issue can
-/// replace the interim bearer-token filter in one place. Every error is a problem details body (RFC 9457).
+/// The node registry of the admin API, /api/dicom-nodes (admins only, policy <see cref="Policies.Admin"/>); accounts
+/// are <see cref="UsersEndpoints"/>. Every error is a problem details body (RFC 9457).
 /// </summary>
 internal static class AdminEndpoints
 {
@@ -24,31 +22,13 @@ internal static class AdminEndpoints
 
     public static RouteGroupBuilder MapArchiveAdmin(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin").AddEndpointFilter(RequireAdminToken);
-        var nodes = admin.MapGroup("/nodes");
+        var nodes = app.MapGroup("/api/dicom-nodes").RequireAuthorization(Policies.Admin);
         nodes.MapGet("/", ListNodes);
         nodes.MapGet("/{ae}", GetNode);
         nodes.MapPut("/{ae}", PutNode);
         nodes.MapDelete("/{ae}", DeleteNode);
-        return admin;
-    }
-
-    /// <summary>Interim authorisation: "Authorization: Bearer &lt;Pacs:AdminToken&gt;"; no token configured disables the API.</summary>
-    internal static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        var token = http.RequestServices.GetRequiredService<IOptionsMonitor<AdminOptions>>().CurrentValue.AdminToken;
-        if (string.IsNullOrEmpty(token))
-            return TypedResults.Problem(title: "admin API disabled", detail: "Pacs:AdminToken is not configured on this gateway.", statusCode: StatusCodes.Status503ServiceUnavailable);
-        var header = http.Request.Headers.Authorization.ToString();
-        const string Scheme = "Bearer ";
-        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)
-            || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim()), Encoding.UTF8.GetBytes(token)))
-        {
-            http.Response.Headers.WWWAuthenticate = "Bearer";
-            return TypedResults.Problem(title: "unauthorized", detail: "A valid admin bearer token is required.", statusCode: StatusCodes.Status401Unauthorized);
-        }
-        return await next(context).ConfigureAwait(false);
+        app.MapUsers();
+        return nodes;
     }
 
     private static async Task<Ok<IReadOnlyList<DicomNode>>> ListNodes(NodeRegistry registry, CancellationToken cancellationToken) =>
@@ -59,7 +39,7 @@ internal static class AdminEndpoints
             ? TypedResults.Ok(node)
             : NotFound(ae);
 
-    /// <summary>The body of PUT /api/admin/nodes/{ae}: the AE title is the URL's.</summary>
+    /// <summary>The body of PUT /api/dicom-nodes/{ae}: the AE title is the URL's.</summary>
     internal sealed record NodeBody(string? Host, int? Port, string? Description);
 
     private static async Task<Results<Created<DicomNode>, Ok<DicomNode>, ProblemHttpResult>> PutNode(string ae, HttpRequest request, NodeRegistry registry, CancellationToken cancellationToken)
@@ -78,7 +58,7 @@ internal static class AdminEndpoints
             return TypedResults.Problem(title: "invalid node", detail: error, statusCode: StatusCodes.Status400BadRequest);
         var created = await registry.UpsertAsync(node, cancellationToken).ConfigureAwait(false);
         return created
-            ? TypedResults.Created($"/api/admin/nodes/{Uri.EscapeDataString(ae)}", node)
+            ? TypedResults.Created($"/api/dicom-nodes/{Uri.EscapeDataString(ae)}", node)
             : TypedResults.Ok(node);
     }
 

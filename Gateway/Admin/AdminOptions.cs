@@ -2,16 +2,13 @@ namespace Pacs.Gateway.Admin;
 
 /// <summary>
 /// Section "Pacs": the configured nodes (Pacs:Nodes:0:AeTitle, :Host, :Port, :Description), upserted into the
-/// registry at start-up, and the admin API bearer token (Pacs:AdminToken, from the environment or a secret store,
-/// never the repository). No token: the admin API is disabled.
+/// registry at start-up. The admin API itself is open to admin accounts (docs/security.md).
 /// </summary>
 public sealed class AdminOptions
 {
     public const string Section = "Pacs";
 
     public List<ConfiguredNode> Nodes { get; set; } = [];
-
-    public string? AdminToken { get; set; }
 }
 
 public sealed class ConfiguredNode

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Pacs.Dicom;
+using Pacs.Gateway.Auth;
 using Pacs.Gateway.DicomWeb;
 using Pacs.Gateway.Ingest;
 using Pacs.Gateway.Storage;
@@ -20,7 +21,7 @@ internal static class ConflictEndpoints
 
     public static RouteGroupBuilder MapConflicts(this IEndpointRouteBuilder app)
     {
-        var conflicts = app.MapGroup("/api/conflicts").AddEndpointFilter(AdminEndpoints.RequireAdminToken);
+        var conflicts = app.MapGroup("/api/conflicts").RequireAuthorization(Policies.Admin);
         conflicts.MapGet("/", List);
         conflicts.MapGet("/{id:long}", Get);
         conflicts.MapGet("/{id:long}/file", File);

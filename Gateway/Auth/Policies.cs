@@ -3,14 +3,13 @@ using Microsoft.AspNetCore.Authorization;
 namespace Pacs.Gateway.Auth;
 
 /// <summary>
-/// The role policies every HTTP endpoint carries. Accounts, sessions and RBAC arrive with the accounts issue, which
-/// replaces the requirements registered here (roles: reader, operator, admin) without touching the endpoints. Until
-/// then the DICOMweb and viewer policies admit every caller, which is why the gateway binds to loopback only (see
-/// docs/operations.md), and the admin policy is enforced by the admin token check of Gateway/Admin.
+/// The role policies every HTTP endpoint carries (docs/security.md holds the endpoint × role table). Roles: admin
+/// (everything), doctor (search and view; reports; export), operator (upload, send, search and view). An account
+/// that must change its password passes none of them until it has (only /auth/* is open to it).
 /// </summary>
 public static class Policies
 {
-    /// <summary>Search and retrieve (QIDO-RS, WADO-RS, WADO-URI, the viewer): radiologists, operators, admins.</summary>
+    /// <summary>Search and retrieve (QIDO-RS, WADO-RS, WADO-URI, rendered, the viewer): every role.</summary>
     public const string Read = "pacs.read";
 
     /// <summary>Store (STOW-RS): operators, admins.</summary>
@@ -19,17 +18,33 @@ public static class Policies
     /// <summary>Delete studies, series, instances: admins.</summary>
     public const string Delete = "pacs.delete";
 
-    /// <summary>Node registry and other administration.</summary>
+    /// <summary>Accounts, DICOM nodes, access groups, audit: admins.</summary>
     public const string Admin = "pacs.admin";
+
+    /// <summary>Write, sign and amend reports: doctors, admins.</summary>
+    public const string Report = "pacs.report";
+
+    /// <summary>Export (PDF and other copies leaving the archive): doctors, admins.</summary>
+    public const string Export = "pacs.export";
+
+    /// <summary>Any live session, even one that must change its password first: /auth/me, /auth/password, /auth/logout.</summary>
+    public const string Session = "pacs.session";
 
     public static IServiceCollection AddArchivePolicies(this IServiceCollection services)
     {
         services.AddAuthorizationBuilder()
-            // TEMPORARY until the accounts issue: no identities exist yet, so these admit everyone.
-            .AddPolicy(Read, p => p.RequireAssertion(_ => true))
-            .AddPolicy(Write, p => p.RequireAssertion(_ => true))
-            .AddPolicy(Delete, p => p.RequireAssertion(_ => true))
-            .AddPolicy(Admin, p => p.RequireAssertion(_ => true));
+            .AddPolicy(Read, p => Roles(p, Grains.Accounts.Roles.Admin, Grains.Accounts.Roles.Doctor, Grains.Accounts.Roles.Operator))
+            .AddPolicy(Write, p => Roles(p, Grains.Accounts.Roles.Admin, Grains.Accounts.Roles.Operator))
+            .AddPolicy(Delete, p => Roles(p, Grains.Accounts.Roles.Admin))
+            .AddPolicy(Admin, p => Roles(p, Grains.Accounts.Roles.Admin))
+            .AddPolicy(Report, p => Roles(p, Grains.Accounts.Roles.Admin, Grains.Accounts.Roles.Doctor))
+            .AddPolicy(Export, p => Roles(p, Grains.Accounts.Roles.Admin, Grains.Accounts.Roles.Doctor))
+            .AddPolicy(Session, p => p.RequireAuthenticatedUser());
         return services;
     }
+
+    private static void Roles(AuthorizationPolicyBuilder policy, params string[] roles) =>
+        policy.RequireAuthenticatedUser()
+            .RequireRole(roles)
+            .RequireAssertion(context => !context.User.HasClaim(c => c.Type == PacsClaims.PasswordChangeRequired));
 }

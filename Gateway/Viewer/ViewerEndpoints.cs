@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Pacs.Gateway.Auth;
@@ -11,9 +12,6 @@ namespace Pacs.Gateway.Viewer;
 /// </summary>
 internal static partial class ViewerEndpoints
 {
-    /// <summary>Path prefixes that belong to the APIs: never answered with index.html.</summary>
-    private static readonly string[] ApiPrefixes = ["/dicom-web", "/wado", "/api", "/health"];
-
     public static IServiceCollection AddViewer(this IServiceCollection services)
     {
         services.AddOptions<ViewerOptions>().BindConfiguration(ViewerOptions.Section);
@@ -31,8 +29,10 @@ internal static partial class ViewerEndpoints
         app.MapMethods("/app-config.js", [HttpMethods.Get, HttpMethods.Head], AppConfig)
             .RequireAuthorization(Policies.Read);
         // Order: a catch-all has the lowest precedence, so any API route (/dicom-web/…, /api/…) wins over it.
-        app.MapMethods("/{**path}", [HttpMethods.Get, HttpMethods.Head], ViewerFile)
-            .RequireAuthorization(Policies.Read);
+        // Anonymous at the routing level because an unknown API-looking path must answer 404 before any login; the
+        // handler itself then requires the Read policy (docs/security.md) and sends a browser without a session to /login.
+        app.MapMethods("/{**path}", [HttpMethods.Get, HttpMethods.Head], ViewerFileAsync)
+            .AllowAnonymous();
         return app;
     }
 
@@ -40,18 +40,23 @@ internal static partial class ViewerEndpoints
     {
         SetIsolationHeaders(http.Response);
         http.Response.Headers.CacheControl = ViewerFiles.NoStore;
-        return Results.Text(config.Script, "text/javascript; charset=utf-8");
+        return Results.Text(config.Script + SessionScript.Text, "text/javascript; charset=utf-8");
     }
 
-    private static IResult ViewerFile(HttpContext http, ViewerFiles files, string? path)
+    private static async Task<IResult> ViewerFileAsync(HttpContext http, ViewerFiles files, IAuthorizationService authorization, string? path)
     {
         var requestPath = http.Request.Path.Value ?? "/";
-        foreach (var prefix in ApiPrefixes)
+        if (ApiPaths.IsApiPath(http.Request.Path))
         {
-            if (requestPath.Equals(prefix, StringComparison.OrdinalIgnoreCase)
-                || requestPath.StartsWith(prefix + "/", StringComparison.OrdinalIgnoreCase))
-                return Results.Problem(title: "not found", detail: $"No resource at {requestPath}.", statusCode: StatusCodes.Status404NotFound);
+            return Results.Problem(title: "not found", detail: $"No resource at {requestPath}.", statusCode: StatusCodes.Status404NotFound);
         }
+
+        if (!(await authorization.AuthorizeAsync(http.User, Policies.Read).ConfigureAwait(false)).Succeeded)
+        {
+            // Challenge (no session: /login for a page, 401 otherwise) or forbid, as the authentication handler words them.
+            return http.User.Identity?.IsAuthenticated == true ? Results.Forbid() : Results.Challenge();
+        }
+
         if (!files.Installed)
             return Results.Problem(title: "viewer not installed",
                 detail: $"The OHIF viewer is not installed under {files.Root}; `./pacs up` installs it (Gateway/Viewer/ohif.pin).",

@@ -11,7 +11,8 @@ public sealed class ArchiveFixture : IAsyncLifetime
 {
     public const string AeTitle = "CLINTON";
     public const string DestinationAe = "DEST";
-    public const string AdminToken = "e2e-admin-token";
+    /// <summary>The first-run admin's password (PACS_ADMIN_PASSWORD of the silo): <see cref="Http"/> logs in with it.</summary>
+    public const string AdminPassword = "E2e-Admin-Passw0rd";
     public const int MaxQidoResults = 50;
 
     private PostgresServer? _postgres;
@@ -27,7 +28,21 @@ public sealed class ArchiveFixture : IAsyncLifetime
     public int DicomPort { get; } = ChildProcess.FreePort();
     public int HttpPort { get; } = ChildProcess.FreePort();
     public int DestinationPort { get; } = ChildProcess.FreePort();
-    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>Logged in as the admin (bearer token, renewed as needed): what tests use unless they test authentication.</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>No credentials at all.</summary>
+    public HttpClient Anonymous { get; } = new(new HttpClientHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>The gateways' token signing key (random per fixture), as ./pacs up hands it over: in the environment.</summary>
+    public string SigningKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+
+    public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
+
+    public ArchiveFixture()
+    {
+        Http = new HttpClient(new AuthenticatingHandler(() => BaseUrl, "admin", AdminPassword)) { Timeout = TimeSpan.FromSeconds(30) };
+    }
 
     public string GatewayLog => _gateway?.Output ?? "";
 
@@ -47,7 +62,8 @@ public sealed class ArchiveFixture : IAsyncLifetime
         var siloHttp = ChildProcess.FreePort();
         _silo = new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Silo", "bin", configuration, "net10.0", "Pacs.Silo.dll"),
             "--database", Database, "--silo-name", "e2e-silo", "--silo-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--gateway-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--http-port", siloHttp.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            "--gateway-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--http-port", siloHttp.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            environment: new Dictionary<string, string> { ["PACS_ADMIN_PASSWORD"] = AdminPassword });
         await WaitReadyAsync(_silo, $"http://127.0.0.1:{siloHttp}/health/ready", "silo");
 
         _gateway = new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Gateway", "bin", configuration, "net10.0", "Pacs.Gateway.dll"),
@@ -59,9 +75,11 @@ public sealed class ArchiveFixture : IAsyncLifetime
             "--Pacs:Nodes:0:AeTitle", DestinationAe,
             "--Pacs:Nodes:0:Host", "127.0.0.1",
             "--Pacs:Nodes:0:Port", DestinationPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--Pacs:AdminToken", AdminToken,
+            // The tests log in often from one address; the per-account limit stays at its default (AuthenticationTests).
+            "--Pacs:Auth:LoginAttemptsPerAddressPerMinute", "100000",
             // Small enough that the DICOMweb tests see QIDO truncation and its Warning header.
-            "--Pacs:DicomWeb:MaxQidoResults", MaxQidoResults.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            "--Pacs:DicomWeb:MaxQidoResults", MaxQidoResults.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            environment: new Dictionary<string, string> { ["Pacs__Auth__SigningKey"] = SigningKey });
         await WaitReadyAsync(_gateway, $"http://127.0.0.1:{HttpPort}/health/ready", "gateway");
     }
 
@@ -83,11 +101,39 @@ public sealed class ArchiveFixture : IAsyncLifetime
         throw new TimeoutException($"{name} not ready within 120 s:\n{process.Output}");
     }
 
-    public HttpRequestMessage AdminRequest(HttpMethod method, string path, string? token = AdminToken)
+    /// <summary>A request to this gateway; with a token it carries that one instead of the admin's.</summary>
+    public HttpRequestMessage Request(HttpMethod method, string path, string? token = null)
     {
-        var request = new HttpRequestMessage(method, $"http://127.0.0.1:{HttpPort}{path}");
+        var request = new HttpRequestMessage(method, $"{BaseUrl}{path}");
         if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return request;
+    }
+
+    /// <summary>Creates an account through the admin API (no forced password change) and returns its password.</summary>
+    public async Task<string> CreateAccountAsync(string username, string role, params string[] groups)
+    {
+        var password = "Pw-" + Guid.NewGuid().ToString("N")[..12] + "-X9";
+        using var request = Request(HttpMethod.Post, "/api/users");
+        request.Content = System.Net.Http.Json.JsonContent.Create(new { username, role, password, groups, mustChangePassword = false });
+        using var response = await Http.SendAsync(request);
+        if (response.StatusCode != System.Net.HttpStatusCode.Created)
+            throw new InvalidOperationException($"creating {username}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return password;
+    }
+
+    /// <summary>POST /auth/token; the parsed answer (access_token, refresh_token, ...) or the failed response's status.</summary>
+    public async Task<(System.Net.HttpStatusCode Status, System.Text.Json.JsonElement Body)> TokenAsync(string username, string password, string? totp = null)
+    {
+        using var response = await Anonymous.PostAsync($"{BaseUrl}/auth/token", System.Net.Http.Json.JsonContent.Create(new { username, password, totp }));
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : System.Text.Json.JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    public async Task<string> AccessTokenAsync(string username, string password)
+    {
+        var (status, body) = await TokenAsync(username, password);
+        if (status != System.Net.HttpStatusCode.OK) throw new InvalidOperationException($"login as {username}: {status} {body}");
+        return body.GetProperty("access_token").GetString()!;
     }
 
     public async Task DisposeAsync()
@@ -96,6 +142,7 @@ public sealed class ArchiveFixture : IAsyncLifetime
         _silo?.Dispose();
         _storescp?.Dispose();
         Http.Dispose();
+        Anonymous.Dispose();
         if (_postgres is not null) await _postgres.DisposeAsync();
         try { Directory.Delete(WorkDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

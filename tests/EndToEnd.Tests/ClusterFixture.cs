@@ -22,6 +22,11 @@ public sealed class ClusterFixture : IAsyncLifetime
     public string Database { get; private set; } = "";
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(5) };
 
+    /// <summary>The first-run admin's password, and the signing key every gateway shares (both in the environment).</summary>
+    public const string AdminPassword = "E2e-Admin-Passw0rd";
+
+    public string SigningKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+
     public Node[] Silos { get; } = [Node.Silo(0), Node.Silo(1)];
     public Node[] Gateways { get; } = [Node.Gateway(0), Node.Gateway(1)];
 
@@ -132,13 +137,16 @@ public sealed class ClusterFixture : IAsyncLifetime
                 "--database", Database, "--silo-name", node.Name, "--silo-port", Port(node.SiloPort),
                 "--gateway-port", Port(node.GatewayPort), "--http-port", Port(node.HttpPort),
                 // Which silo hosts a study shows in the log: the drill kills that one.
-                "--Logging:LogLevel:Pacs.Grains.StudyGrain", "Debug"])
+                "--Logging:LogLevel:Pacs.Grains.StudyGrain", "Debug"],
+                environment: new Dictionary<string, string> { ["PACS_ADMIN_PASSWORD"] = AdminPassword })
             : new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Gateway", "bin", _configuration, "net10.0", "Pacs.Gateway.dll"),
                 "--urls", $"http://127.0.0.1:{node.HttpPort}",
                 "--Pacs:Database", Database,
                 "--Pacs:DicomPort", Port(node.DicomPort),
                 "--Pacs:AeTitle", AeTitle,
-                "--Pacs:StorageRoot", StorageRoot]);
+                "--Pacs:StorageRoot", StorageRoot,
+                "--Pacs:Auth:LoginAttemptsPerAddressPerMinute", "100000"],
+                environment: new Dictionary<string, string> { ["Pacs__Auth__SigningKey"] = SigningKey });
     }
 
     private async Task WaitReadyAsync(Node node)

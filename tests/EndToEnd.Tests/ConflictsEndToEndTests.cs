@@ -58,7 +58,7 @@ public sealed class ConflictsEndToEndTests(ArchiveFixture archive)
 
     private async Task<JsonElement> CopiesAsync(string sop, string? kind = null)
     {
-        using var response = await archive.Http.SendAsync(archive.AdminRequest(HttpMethod.Get, "/api/conflicts" + (kind is null ? "" : "?kind=" + kind)));
+        using var response = await archive.Http.SendAsync(archive.Request(HttpMethod.Get, "/api/conflicts" + (kind is null ? "" : "?kind=" + kind)));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var mine = json.RootElement.EnumerateArray().Where(c => c.GetProperty("sopInstanceUid").GetString() == sop).Select(c => c.Clone()).ToArray();
@@ -86,9 +86,9 @@ public sealed class ConflictsEndToEndTests(ArchiveFixture archive)
     }
 
     [Fact]
-    public async Task Conflicts_WithoutAdminToken_401()
+    public async Task Conflicts_WithoutCredentials_401()
     {
-        using var response = await archive.Http.SendAsync(archive.AdminRequest(HttpMethod.Get, "/api/conflicts", token: null));
+        using var response = await archive.Anonymous.SendAsync(archive.Request(HttpMethod.Get, "/api/conflicts"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -103,7 +103,7 @@ public sealed class ConflictsEndToEndTests(ArchiveFixture archive)
         var id = Assert.Single((await CopiesAsync(sop, "conflict")).EnumerateArray()).GetProperty("id").GetInt64();
 
         // Review: the held copy as a Part 10 file.
-        using (var file = await archive.Http.SendAsync(archive.AdminRequest(HttpMethod.Get, $"/api/conflicts/{id}/file")))
+        using (var file = await archive.Http.SendAsync(archive.Request(HttpMethod.Get, $"/api/conflicts/{id}/file")))
         {
             Assert.Equal(HttpStatusCode.OK, file.StatusCode);
             var parsed = DicomFile.Open(await file.Content.ReadAsByteArrayAsync());
@@ -112,7 +112,7 @@ public sealed class ConflictsEndToEndTests(ArchiveFixture archive)
         }
 
         // Accept: the held copy becomes the stored instance; the first one is kept as a 'replaced' copy.
-        using (var accept = await archive.Http.SendAsync(archive.AdminRequest(HttpMethod.Post, $"/api/conflicts/{id}/accept")))
+        using (var accept = await archive.Http.SendAsync(archive.Request(HttpMethod.Post, $"/api/conflicts/{id}/accept")))
         {
             Assert.Equal(HttpStatusCode.OK, accept.StatusCode);
         }
@@ -123,7 +123,7 @@ public sealed class ConflictsEndToEndTests(ArchiveFixture archive)
         Assert.True(replaced.GetProperty("expiresAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddDays(29));
 
         // Restore: accepting the replaced copy brings the first one back.
-        using (var restore = await archive.Http.SendAsync(archive.AdminRequest(HttpMethod.Post, $"/api/conflicts/{replaced.GetProperty("id").GetInt64()}/accept")))
+        using (var restore = await archive.Http.SendAsync(archive.Request(HttpMethod.Post, $"/api/conflicts/{replaced.GetProperty("id").GetInt64()}/accept")))
         {
             Assert.Equal(HttpStatusCode.OK, restore.StatusCode);
         }
@@ -140,11 +140,11 @@ public sealed class ConflictsEndToEndTests(ArchiveFixture archive)
         await StowAsync(Instance(ds, "Wrong^Patient"));
         var id = Assert.Single((await CopiesAsync(sop, "conflict")).EnumerateArray()).GetProperty("id").GetInt64();
 
-        using var discard = await archive.Http.SendAsync(archive.AdminRequest(HttpMethod.Delete, $"/api/conflicts/{id}"));
+        using var discard = await archive.Http.SendAsync(archive.Request(HttpMethod.Delete, $"/api/conflicts/{id}"));
 
         Assert.Equal(HttpStatusCode.NoContent, discard.StatusCode);
         Assert.Empty((await CopiesAsync(sop)).EnumerateArray());
-        using var again = await archive.Http.SendAsync(archive.AdminRequest(HttpMethod.Get, $"/api/conflicts/{id}"));
+        using var again = await archive.Http.SendAsync(archive.Request(HttpMethod.Get, $"/api/conflicts/{id}"));
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         Assert.Equal("First^Copy", await StoredPatientNameAsync(ds));
     }

@@ -33,7 +33,10 @@ public sealed class DicomWebClientTests(ArchiveFixture archive)
             files.Add(path);
         }
 
-        using var node = new ChildProcess("node", [Path.Combine(scriptDir, "dicomweb-client.mjs"), $"http://127.0.0.1:{archive.HttpPort}/dicom-web", .. files], scriptDir);
+        // As an API client: a bearer token from POST /auth/token (the script sends it on every request).
+        var token = await archive.AccessTokenAsync("admin", ArchiveFixture.AdminPassword);
+        using var node = new ChildProcess("node", [Path.Combine(scriptDir, "dicomweb-client.mjs"), $"http://127.0.0.1:{archive.HttpPort}/dicom-web", .. files], scriptDir,
+            environment: new Dictionary<string, string> { ["PACS_ACCESS_TOKEN"] = token });
         Assert.Equal(0, await node.WaitAsync(TimeSpan.FromSeconds(60)));
         using var output = JsonDocument.Parse(node.Output);
         var result = output.RootElement;

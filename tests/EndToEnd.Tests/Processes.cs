@@ -11,7 +11,7 @@ public sealed class ChildProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    public ChildProcess(string file, IEnumerable<string> args, string? workingDirectory = null, bool nagle = false)
+    public ChildProcess(string file, IEnumerable<string> args, string? workingDirectory = null, bool nagle = false, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -24,6 +24,7 @@ public sealed class ChildProcess : IDisposable
         // Debian's dcmtk leaves Nagle's algorithm on unless TCP_NODELAY=1 is set (nagle: true leaves it on).
         if (!nagle) psi.Environment["TCP_NODELAY"] = "1";
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         _process = new Process { StartInfo = psi };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };

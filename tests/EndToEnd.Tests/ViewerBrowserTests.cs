@@ -212,7 +212,18 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
 
         public Task<byte[]> ViewportPngAsync() => Page.Locator(".viewport-element canvas").First.ScreenshotAsync(new() { Timeout = 10_000 });
 
-        public static async Task<BrowserSession> StartAsync(int port)
+        /// <summary>Signs in through the gateway's /login page, as a user does, and waits to be sent back to <paramref name="returnUrl"/>.</summary>
+        public async Task LogInAsync(string username, string password, string returnUrl = "/")
+        {
+            await GotoAsync("/login?returnUrl=" + Uri.EscapeDataString(returnUrl));
+            await Page.Locator("input[name=username]").FillAsync(username);
+            await Page.Locator("input[name=password]").FillAsync(password);
+            await Page.Locator("#login-form button[type=submit]").ClickAsync();
+            await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal), new() { Timeout = 30_000 });
+        }
+
+        /// <summary>A browser on the gateway, signed in as <paramref name="username"/> (the admin by default; null: not signed in).</summary>
+        public static async Task<BrowserSession> StartAsync(int port, string? username = "admin", string password = ArchiveFixture.AdminPassword)
         {
             Directory.CreateDirectory(ScreenshotDirectory);
             Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs Debian's chromium");
@@ -231,7 +242,9 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
                 ViewportSize = new() { Width = 1280, Height = 800 },
             });
             context.SetDefaultTimeout(60_000);
-            return new BrowserSession(playwright, browser, await context.NewPageAsync());
+            var session = new BrowserSession(playwright, browser, await context.NewPageAsync());
+            if (username is not null) await session.LogInAsync(username, password);
+            return session;
         }
 
         /// <summary>Waits (bounded) until the viewport's central half is lit, and returns the share measured last.</summary>

@@ -32,14 +32,18 @@ public sealed class ViewerHostingFixture : IAsyncLifetime
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddArchivePolicies();
+        builder.Services.AddAuthentication(TestRoleAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, TestRoleAuthenticationHandler>(TestRoleAuthenticationHandler.SchemeName, null);
         builder.Services.AddViewer();
         _app = builder.Build();
+        _app.UseAuthentication();
         _app.UseAuthorization();
         _app.MapGet("/dicom-web/studies", () => Results.Text("[]", "application/dicom+json")).RequireAuthorization(Policies.Read);
         _app.MapViewer();
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         Http.BaseAddress = new Uri(address);
+        Http.DefaultRequestHeaders.Add(TestRoleAuthenticationHandler.Header, "doctor");
         Endpoints = [.. _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()];
     }
 
@@ -199,12 +203,33 @@ public sealed class ViewerHostingTests(ViewerHostingFixture fixture) : IClassFix
     }
 
     [Fact]
-    public void ViewerEndpoints_Every_RequiresTheReadPolicy()
+    public void AppConfig_Endpoint_RequiresTheReadPolicy()
     {
-        var viewer = fixture.Endpoints.Where(e => e.RoutePattern.RawText is "/app-config.js" or "/{**path}").ToList();
-        Assert.Equal(2, viewer.Count);
-        foreach (var endpoint in viewer)
-            Assert.Contains(endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>(), a => a.Policy == Policies.Read);
+        var endpoint = Assert.Single(fixture.Endpoints, e => e.RoutePattern.RawText is "/app-config.js");
+        Assert.Contains(endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>(), a => a.Policy == Policies.Read);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/viewer?StudyInstanceUIDs=1.2.3")]
+    [InlineData("/app-config.js")]
+    [InlineData("/manifest.json")]
+    public async Task ViewerFile_WithoutSession_Unauthorized(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var anonymous = new HttpClient { BaseAddress = Http.BaseAddress };
+        using var response = await anonymous.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.DoesNotContain("<html", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task AppConfig_Get_CarriesTheSessionScript()
+    {
+        using var response = await Http.GetAsync("/app-config.js");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("/login?returnUrl=", body);
+        Assert.Contains("/auth/logout", body);
     }
 
     [Theory]

@@ -17,7 +17,9 @@ if (!root || files.length === 0) {
   process.exit(2);
 }
 
-const client = new api.DICOMwebClient({ url: root, singlepart: 'bulkdata,video,pdf' });
+// PACS_ACCESS_TOKEN: a bearer token from POST /auth/token, sent on every request.
+const headers = process.env.PACS_ACCESS_TOKEN ? { Authorization: `Bearer ${process.env.PACS_ACCESS_TOKEN}` } : {};
+const client = new api.DICOMwebClient({ url: root, singlepart: 'bulkdata,video,pdf', headers });
 const value = (json, tag) => json?.[tag]?.Value?.[0];
 const sha256 = buffer => createHash('sha256').update(Buffer.from(buffer)).digest('hex');
 const toArrayBuffer = b => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);

@@ -1,0 +1,50 @@
+namespace Pacs.Grains.Accounts;
+
+/// <summary>
+/// One account (key: <see cref="KeyFor"/>, the lower-cased username). It is the only writer of its row in the account
+/// directory: password hash (Argon2id), role, groups, language, lockout counter. Every change that narrows what the
+/// account may do (disable, role or group change, password change or reset) revokes all of its sessions.
+/// </summary>
+[Alias("pacs.IUserGrain")]
+public interface IUserGrain : IGrainWithStringKey
+{
+    [Alias("Get")]
+    Task<AccountView?> GetAsync();
+
+    [Alias("Create")]
+    Task<AccountResult> CreateAsync(NewAccount account);
+
+    /// <summary>Checks a password (and TOTP code when the account has one); counts failures and locks after the limit.</summary>
+    [Alias("Login")]
+    Task<LoginResult> LoginAsync(string password, string? totpCode);
+
+    [Alias("ChangePassword")]
+    Task<AccountResult> ChangePasswordAsync(string currentPassword, string newPassword);
+
+    /// <summary>An admin sets a new password; the user must change it at next login.</summary>
+    [Alias("ResetPassword")]
+    Task<AccountResult> ResetPasswordAsync(string newPassword);
+
+    [Alias("Update")]
+    Task<AccountResult> UpdateAsync(AccountUpdate update);
+
+    /// <summary>Revokes every session of the account ("log out everywhere"); returns how many were live.</summary>
+    [Alias("RevokeSessions")]
+    Task<int> RevokeSessionsAsync();
+
+    public static string KeyFor(string username) => username.Trim().ToLowerInvariant();
+
+    /// <summary>Usernames (as keys): 1-64 of a-z, 0-9, '.', '_', '-', '@'.</summary>
+    public static bool IsValidUsername(string username) =>
+        username is { Length: >= 1 and <= 64 } && username.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-' or '@');
+
+    /// <summary>
+    /// The grain a login for <paramref name="username"/> goes to: its own, or for a name no account can have, one key
+    /// that never holds an account, so that the answer (and its time) is that of an unknown user.
+    /// </summary>
+    public static string LoginKeyFor(string username)
+    {
+        var key = KeyFor(username);
+        return IsValidUsername(key) ? key : "#";
+    }
+}
