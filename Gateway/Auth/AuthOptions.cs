@@ -23,6 +23,16 @@ public sealed class AuthOptions
     /// </summary>
     public TimeSpan SessionCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// While the session grain cannot be reached (a silo failing over), how long the last live answer is still used
+    /// (issue 18). Longer keeps readers reading through a longer outage; shorter bounds how late a revocation made
+    /// during such an outage takes effect here.
+    /// </summary>
+    public TimeSpan SessionStaleAllowance { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a session check waits for the grain before using the last live answer (when there is one).</summary>
+    public TimeSpan SessionCheckBudget { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Name of the browser's session cookie.</summary>
     public string CookieName { get; set; } = "pacs_session";
 

@@ -56,11 +56,14 @@ internal sealed class PacsAuthenticationHandler(
         Grains.Accounts.SessionView? session;
         try
         {
-            session = await sessions.ValidateAsync(sessionId).ConfigureAwait(false);
+            session = await sessions.ValidateAsync(sessionId, Context.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or Orleans.Runtime.SiloUnavailableException)
+        catch (SessionCheckUnavailableException ex)
         {
-            AuthLog.SessionCheckFailed(Logger, ex);
+            // Not the caller's fault: answered 503 + Retry-After in the challenge, not 401 (which would send the
+            // viewer to the login page in the middle of a failover).
+            AuthLog.SessionCheckFailed(Logger, ex.InnerException ?? ex);
+            Context.Items[SessionCheckUnavailable] = true;
             return AuthenticateResult.Fail("The session could not be checked.");
         }
 
@@ -73,8 +76,18 @@ internal sealed class PacsAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
+    private const string SessionCheckUnavailable = "pacs.session-check-unavailable";
+
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Items.ContainsKey(SessionCheckUnavailable))
+        {
+            Response.Headers.RetryAfter = "2";
+            await Results.Problem(title: "Service Unavailable", detail: "The session could not be checked; the cluster is recovering. Try again shortly.", statusCode: StatusCodes.Status503ServiceUnavailable)
+                .ExecuteAsync(Context).ConfigureAwait(false);
+            return;
+        }
+
         if (IsPageNavigation(Request))
         {
             Response.Redirect(LoginEndpoints.LoginUrl(Request.Path + Request.QueryString));

@@ -82,7 +82,13 @@ public sealed class ClusterReaders
     private async Task ReadAsync(int reader, CancellationToken cancellationToken)
     {
         var gateway = reader % _httpPorts.Length;
-        using var http = new HttpClient { Timeout = RequestTimeout, BaseAddress = new Uri($"http://127.0.0.1:{_httpPorts[gateway]}/dicom-web/") };
+        // Logged in as the first-run admin of the cluster fixture (issue 12: no anonymous reads).
+        var baseUrl = $"http://127.0.0.1:{_httpPorts[gateway]}";
+        using var http = new HttpClient(new AuthenticatingHandler(() => baseUrl, "admin", ClusterFixture.AdminPassword))
+        {
+            Timeout = RequestTimeout,
+            BaseAddress = new Uri(baseUrl + "/dicom-web/"),
+        };
         http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/dicom+json"));
         var random = new Random(reader);
         while (!cancellationToken.IsCancellationRequested)
