@@ -161,7 +161,8 @@ internal static class NetworkTestKit
 /// <summary>Records what each C-STORE delivered (the bytes, hashed) and answers success.</summary>
 internal sealed class CollectingStoreProvider : ICStoreProvider
 {
-    public sealed record Received(CStoreRequest Request, DicomTransferSyntax TransferSyntax, byte[] Bytes, string CallingAe);
+    /// <summary>One stored instance; <paramref name="StoredAt"/> is its <see cref="System.Diagnostics.Stopwatch"/> timestamp.</summary>
+    public sealed record Received(CStoreRequest Request, DicomTransferSyntax TransferSyntax, byte[] Bytes, string CallingAe, long StoredAt);
 
     public ConcurrentQueue<Received> Instances { get; } = new();
     public ConcurrentQueue<Exception> Failures { get; } = new();
@@ -182,7 +183,7 @@ internal sealed class CollectingStoreProvider : ICStoreProvider
                 ms?.Write(buffer, 0, n);
                 Interlocked.Add(ref BytesRead, n);
             }
-            Instances.Enqueue(new Received(request, transferSyntax, ms?.ToArray() ?? [], association.CallingAeTitle));
+            Instances.Enqueue(new Received(request, transferSyntax, ms?.ToArray() ?? [], association.CallingAeTitle, System.Diagnostics.Stopwatch.GetTimestamp()));
             return DimseStatus.Success;
         }
         catch (Exception ex)
