@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Pacs.Gateway.Auth;
+using Pacs.Gateway.Dimse;
 using Pacs.Index;
 
 namespace Pacs.Gateway.Admin;
@@ -40,9 +41,9 @@ internal static class AdminEndpoints
             : NotFound(ae);
 
     /// <summary>The body of PUT /api/dicom-nodes/{ae}: the AE title is the URL's.</summary>
-    internal sealed record NodeBody(string? Host, int? Port, string? Description);
+    internal sealed record NodeBody(string? Host, int? Port, string? Description, string[]? Services);
 
-    private static async Task<Results<Created<DicomNode>, Ok<DicomNode>, ProblemHttpResult>> PutNode(string ae, HttpRequest request, NodeRegistry registry, CancellationToken cancellationToken)
+    private static async Task<Results<Created<DicomNode>, Ok<DicomNode>, ProblemHttpResult>> PutNode(string ae, HttpRequest request, NodeRegistry registry, NodeAccess access, CancellationToken cancellationToken)
     {
         NodeBody? body;
         try
@@ -51,21 +52,27 @@ internal static class AdminEndpoints
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
         {
-            return TypedResults.Problem(title: "invalid node", detail: "The body must be a JSON object {\"host\": ..., \"port\": ..., \"description\": ...}.", statusCode: StatusCodes.Status400BadRequest);
+            return TypedResults.Problem(title: "invalid node", detail: "The body must be a JSON object {\"host\": ..., \"port\": ..., \"description\": ..., \"services\": [\"store\", \"find\", \"retrieve\"]}.", statusCode: StatusCodes.Status400BadRequest);
         }
-        var node = new DicomNode(ae, body?.Host?.Trim() ?? "", body?.Port ?? 0, body?.Description ?? "");
+        var node = new DicomNode(ae, body?.Host?.Trim() ?? "", body?.Port ?? 0, body?.Description ?? "")
+        {
+            Services = body?.Services is { } services ? [.. services.Select(s => s?.Trim() ?? "")] : NodeService.All,
+        };
         if (NodeRegistry.Validate(node) is { } error)
             return TypedResults.Problem(title: "invalid node", detail: error, statusCode: StatusCodes.Status400BadRequest);
         var created = await registry.UpsertAsync(node, cancellationToken).ConfigureAwait(false);
+        access.Forget(ae);
         return created
             ? TypedResults.Created($"/api/dicom-nodes/{Uri.EscapeDataString(ae)}", node)
             : TypedResults.Ok(node);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteNode(string ae, NodeRegistry registry, CancellationToken cancellationToken) =>
-        await registry.DeleteAsync(ae, cancellationToken).ConfigureAwait(false)
-            ? TypedResults.NoContent()
-            : NotFound(ae);
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteNode(string ae, NodeRegistry registry, NodeAccess access, CancellationToken cancellationToken)
+    {
+        var deleted = await registry.DeleteAsync(ae, cancellationToken).ConfigureAwait(false);
+        access.Forget(ae);
+        return deleted ? TypedResults.NoContent() : NotFound(ae);
+    }
 
     private static ProblemHttpResult NotFound(string ae) =>
         TypedResults.Problem(title: "node not found", detail: $"No node with AE title '{ae}'.", statusCode: StatusCodes.Status404NotFound);

@@ -17,4 +17,7 @@ public sealed class ConfiguredNode
     public string Host { get; set; } = "";
     public int Port { get; set; }
     public string Description { get; set; } = "";
+
+    /// <summary>Pacs:Nodes:N:Services:0.. ("store", "find", "retrieve"); none configured: all three.</summary>
+    public List<string> Services { get; set; } = [];
 }

@@ -11,7 +11,10 @@ internal sealed partial class NodeSeeding(NodeRegistry registry, IOptions<AdminO
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var nodes = options.Value.Nodes.Select(n => new DicomNode(n.AeTitle.Trim(), n.Host.Trim(), n.Port, n.Description)).ToList();
+        var nodes = options.Value.Nodes.Select(n => new DicomNode(n.AeTitle.Trim(), n.Host.Trim(), n.Port, n.Description)
+        {
+            Services = n.Services.Count == 0 ? NodeService.All : [.. n.Services.Select(s => s.Trim().ToLowerInvariant())],
+        }).ToList();
         foreach (var node in nodes)
         {
             if (NodeRegistry.Validate(node) is { } error) throw new OptionsValidationException(AdminOptions.Section, typeof(AdminOptions), [$"Pacs:Nodes {node.AeTitle}: {error}"]);

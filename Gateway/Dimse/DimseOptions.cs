@@ -26,6 +26,17 @@ public sealed class DimseOptions
     [Range(1, 10_000)]
     public int MaxConcurrentRejections { get; set; } = 32;
 
+    /// <summary>
+    /// Who may associate: <c>Open</c> (any calling AE title), <c>Registered</c> (only AE titles in the node registry,
+    /// each for its services: see <see cref="NodeAccess"/>). Unset: <c>Registered</c> in production mode
+    /// (<see cref="GatewayHostOptions.Production"/>), else <c>Open</c> (what <c>./pacs up</c> runs).
+    /// </summary>
+    public CallingAePolicy? CallingAePolicy { get; set; }
+
+    /// <summary>How long a gateway trusts what it read of a node from the registry (changes through this gateway's admin API apply at once).</summary>
+    [Range(0, 3600)]
+    public int NodeCacheSeconds { get; set; } = 5;
+
     /// <summary>Calling AE titles allowed to associate; empty: any (PS3.8 7.1.1.7 calling-AE-not-recognised otherwise).</summary>
     public List<string> CallingAeTitles { get; set; } = [];
 
@@ -46,4 +57,11 @@ public sealed class DimseOptions
 
     [Range(1, 3600)]
     public int DimseTimeoutSeconds { get; set; } = 60;
+}
+
+/// <summary>See <see cref="DimseOptions.CallingAePolicy"/>.</summary>
+public enum CallingAePolicy
+{
+    Open,
+    Registered,
 }

@@ -13,6 +13,7 @@ internal static class DimseServiceCollectionExtensions
     {
         services.AddOptions<DimseOptions>().BindConfiguration(DimseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IndexReader>();
+        services.AddSingleton<NodeAccess>();
         services.AddSingleton<EchoScp>();
         services.AddSingleton<StoreScp>();
         services.AddSingleton<FindScp>();
@@ -51,7 +52,9 @@ internal static class DimseServiceCollectionExtensions
                 Move = sp.GetRequiredService<MoveScp>(),
                 Get = sp.GetRequiredService<GetScp>(),
             };
-            return new DicomAcceptor(association, GatewayAssociationPolicy.Create(host.AeTitle, dimse.CallingAeTitles), providers);
+            var policy = new RegisteredNodePolicy(GatewayAssociationPolicy.Create(host.AeTitle, dimse.CallingAeTitles),
+                sp.GetRequiredService<NodeAccess>(), sp.GetRequiredService<ILogger<RegisteredNodePolicy>>());
+            return new DicomAcceptor(association, policy, providers);
         });
         return services;
     }

@@ -10,13 +10,16 @@ namespace Pacs.Gateway.Dimse;
 /// outcome. The C-STORE response is sent only after <see cref="IngestService.StoreAsync"/> returns, i.e. after the
 /// blob is durable and the index committed: an acknowledged image is never lost.
 /// </summary>
-internal sealed partial class StoreScp(IngestService ingest, ILogger<StoreScp> logger) : ICStoreProvider
+internal sealed partial class StoreScp(IngestService ingest, NodeAccess access, ILogger<StoreScp> logger) : ICStoreProvider
 {
     /// <summary>Duplicate SOP Instance (PS3.7 C.5.8): the "reject" policy's answer to different bytes for a stored instance.</summary>
     public static readonly DimseStatus DuplicateSopInstance = new(0x0111);
 
     public async ValueTask<DimseStatus> OnCStoreAsync(CStoreRequest request, Stream dataSet, DicomTransferSyntax transferSyntax, AssociationInfo association, CancellationToken cancellationToken)
     {
+        // A node registered for retrieval only has storage contexts for its C-GET (RegisteredNodePolicy), not to store.
+        if (!await access.AllowsAsync(association.CallingAeTitle, Pacs.Index.NodeService.Store, cancellationToken).ConfigureAwait(false))
+            return DimseStatus.NotAuthorized.WithComment("this calling AE title may not store");
         var ingestRequest = new IngestRequest
         {
             TransferSyntax = transferSyntax,

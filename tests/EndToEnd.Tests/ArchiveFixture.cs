@@ -83,6 +83,35 @@ public sealed class ArchiveFixture : IAsyncLifetime
         await WaitReadyAsync(_gateway, $"http://127.0.0.1:{HttpPort}/health/ready", "gateway");
     }
 
+    /// <summary>
+    /// Another gateway of this archive (same database, silo and blob store; AE title <see cref="AeTitle"/>) on ports
+    /// of its own, with <paramref name="arguments"/> appended to its command line: for settings the shared gateway
+    /// must not have. The caller disposes it.
+    /// </summary>
+    public async Task<ExtraGateway> StartGatewayAsync(params string[] arguments)
+    {
+        var dicomPort = ChildProcess.FreePort();
+        var httpPort = ChildProcess.FreePort();
+        var process = new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Gateway", "bin", ConfigurationName(), "net10.0", "Pacs.Gateway.dll"),
+            "--urls", $"http://127.0.0.1:{httpPort}",
+            "--Pacs:Database", Database,
+            "--Pacs:DicomPort", dicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Pacs:AeTitle", AeTitle,
+            "--Pacs:StorageRoot", StorageRoot,
+            .. arguments],
+            environment: new Dictionary<string, string> { ["Pacs__Auth__SigningKey"] = SigningKey });
+        try
+        {
+            await WaitReadyAsync(process, $"http://127.0.0.1:{httpPort}/health/ready", "extra gateway");
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+        return new ExtraGateway(process, dicomPort, httpPort);
+    }
+
     private async Task WaitReadyAsync(ChildProcess process, string url, string name)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
@@ -156,6 +185,16 @@ public sealed class ArchiveFixture : IAsyncLifetime
 
     // tests/EndToEnd.Tests/bin/<Configuration>/net10.0/: the silo and gateway were built in the same configuration.
     private static string ConfigurationName() => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+}
+
+/// <summary>A gateway started by <see cref="ArchiveFixture.StartGatewayAsync"/>.</summary>
+public sealed class ExtraGateway(ChildProcess process, int dicomPort, int httpPort) : IDisposable
+{
+    public int DicomPort { get; } = dicomPort;
+    public int HttpPort { get; } = httpPort;
+    public string Log => process.Output;
+
+    public void Dispose() => process.Dispose();
 }
 
 /// <summary>The DICOMweb tests get an archive of their own: they store and delete data the DIMSE tests would count.</summary>

@@ -41,6 +41,8 @@ public readonly record struct DimseStatus(ushort Code, string? ErrorComment = nu
     public static readonly DimseStatus ProcessingFailure = new(0x0110);
     /// <summary>SOP class not supported (PS3.7 C.5.9).</summary>
     public static readonly DimseStatus SopClassNotSupported = new(0x0122);
+    /// <summary>Refused: not authorized (PS3.7 C.5, status 0124H): the peer may not use this service.</summary>
+    public static readonly DimseStatus NotAuthorized = new(0x0124);
     /// <summary>Unrecognized operation (PS3.7 C.5.12).</summary>
     public static readonly DimseStatus UnrecognizedOperation = new(0x0211);
 
