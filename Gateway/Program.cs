@@ -74,6 +74,8 @@ builder.Services.AddHealthChecks()
 var app = builder.Build();
 // Fails start-up in production without a signing key (docs/security.md).
 _ = app.Services.GetRequiredService<SigningKeys>();
+// 503 + Retry-After, not 500, for a request whose grain calls a silo's failure left unanswered.
+app.UseMiddleware<Pacs.Gateway.Cluster.ClusterUnavailableMiddleware>();
 app.UseAuthentication();
 app.UseSameOriginCheck();
 app.UseAuthorization();

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Pacs.Gateway.Cluster;
 using Pacs.Grains.Accounts;
 
 namespace Pacs.Gateway.Auth;
@@ -70,7 +71,7 @@ internal static partial class LoginEndpoints
         [property: JsonPropertyName("must_change_password")] bool MustChangePassword);
 
     /// <summary>The browser's login: form post from /login (303 back to where the user was) or JSON (204 + cookie).</summary>
-    private static async Task<IResult> LoginAsync(HttpContext http, IClusterClient cluster, LoginThrottle throttle, IOptions<AuthOptions> options)
+    private static async Task<IResult> LoginAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, LoginThrottle throttle, IOptions<AuthOptions> options)
     {
         var isForm = http.Request.HasFormContentType;
         var body = await ReadCredentialsAsync(http).ConfigureAwait(false);
@@ -86,7 +87,7 @@ internal static partial class LoginEndpoints
             return isForm ? LoginPage.Redirect(returnUrl, "invalid") : Problem(StatusCodes.Status400BadRequest, "Bad Request", "username and password are required.");
         }
 
-        var attempt = await AttemptAsync(http, cluster, throttle, body, refreshHash: []).ConfigureAwait(false);
+        var attempt = await AttemptAsync(http, cluster, calls, throttle, body, refreshHash: []).ConfigureAwait(false);
         if (attempt.Session is not { } session)
         {
             if (isForm)
@@ -115,7 +116,7 @@ internal static partial class LoginEndpoints
     }
 
     /// <summary>API clients: a short-lived access token and a refresh token bound to a new session.</summary>
-    private static async Task<IResult> TokenAsync(HttpContext http, IClusterClient cluster, LoginThrottle throttle, SigningKeys keys, IOptions<AuthOptions> options)
+    private static async Task<IResult> TokenAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, LoginThrottle throttle, SigningKeys keys, IOptions<AuthOptions> options)
     {
         var body = await ReadCredentialsAsync(http).ConfigureAwait(false);
         if (body is null || string.IsNullOrEmpty(body.Username) || string.IsNullOrEmpty(body.Password))
@@ -124,7 +125,7 @@ internal static partial class LoginEndpoints
         }
 
         var refreshSecret = RandomNumberGenerator.GetBytes(32);
-        var attempt = await AttemptAsync(http, cluster, throttle, body, SHA256.HashData(refreshSecret)).ConfigureAwait(false);
+        var attempt = await AttemptAsync(http, cluster, calls, throttle, body, SHA256.HashData(refreshSecret)).ConfigureAwait(false);
         if (attempt.Session is not { } session)
         {
             return attempt.Error switch
@@ -203,7 +204,7 @@ internal static partial class LoginEndpoints
     /// The user changes their own password. Every session of the account ends (issue 12); a browser gets a new
     /// session cookie at once, an API client logs in again.
     /// </summary>
-    private static async Task<IResult> ChangePasswordAsync(HttpContext http, IClusterClient cluster, SessionValidator sessions, IOptions<AuthOptions> options)
+    private static async Task<IResult> ChangePasswordAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, SessionValidator sessions, IOptions<AuthOptions> options)
     {
         var isForm = http.Request.HasFormContentType;
         PasswordChange? body = null;
@@ -249,7 +250,7 @@ internal static partial class LoginEndpoints
 
         if (http.User.FindFirst(PacsClaims.Method)?.Value == "cookie")
         {
-            var session = await StartSessionAsync(http, cluster, username, []).ConfigureAwait(false);
+            var session = await StartSessionAsync(http, cluster, calls, username, []).ConfigureAwait(false);
             if (session is not null)
             {
                 SetSessionCookie(http, options.Value, session);
@@ -261,7 +262,7 @@ internal static partial class LoginEndpoints
 
     private readonly record struct Attempt(SessionView? Session, string Error);
 
-    private static async Task<Attempt> AttemptAsync(HttpContext http, IClusterClient cluster, LoginThrottle throttle, Credentials body, byte[] refreshHash)
+    private static async Task<Attempt> AttemptAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, LoginThrottle throttle, Credentials body, byte[] refreshHash)
     {
         var key = IUserGrain.LoginKeyFor(body.Username!);
         if (!throttle.TryAcquire(ClientAddress(http), key))
@@ -269,7 +270,10 @@ internal static partial class LoginEndpoints
             return new Attempt(null, "rate");
         }
 
-        var result = await cluster.GetGrain<IUserGrain>(key).LoginAsync(body.Password!, body.Totp).ConfigureAwait(false);
+        // Asked again while a silo's failure is resolved (GrainCalls): an attempt whose answer was lost with the silo
+        // may count as a second failed attempt, which is the safe side for a lockout.
+        var user = cluster.GetGrain<IUserGrain>(key);
+        var result = await calls.RunAsync("login", ct => user.LoginAsync(body.Password!, body.Totp).WaitAsync(ct), http.RequestAborted).ConfigureAwait(false);
         if (result.Outcome == LoginOutcome.TotpRequired)
         {
             return new Attempt(null, "totp");
@@ -281,7 +285,7 @@ internal static partial class LoginEndpoints
             return new Attempt(null, "invalid");
         }
 
-        var session = await StartSessionAsync(http, cluster, key, refreshHash).ConfigureAwait(false);
+        var session = await StartSessionAsync(http, cluster, calls, key, refreshHash).ConfigureAwait(false);
         if (session is not null && http.Response is { } response)
         {
             // The login page's language next time, before anyone has logged in (issue 12: language from the account).
@@ -291,16 +295,19 @@ internal static partial class LoginEndpoints
         return new Attempt(session, session is null ? "invalid" : "");
     }
 
-    private static Task<SessionView?> StartSessionAsync(HttpContext http, IClusterClient cluster, string username, byte[] refreshHash)
+    private static Task<SessionView?> StartSessionAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, string username, byte[] refreshHash)
     {
-        var sessionId = Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
-        return cluster.GetGrain<ISessionGrain>(sessionId).StartAsync(new SessionStart
+        var start = new SessionStart
         {
             Username = username,
             ClientAddress = ClientAddress(http),
             UserAgent = http.Request.Headers.UserAgent.ToString(),
             RefreshTokenHash = refreshHash,
-        });
+        };
+        // A new session id per attempt: a session whose start was lost with a silo is never handed out and expires.
+        return calls.RunAsync("session start",
+            ct => cluster.GetGrain<ISessionGrain>(Base64Url.Encode(RandomNumberGenerator.GetBytes(32))).StartAsync(start).WaitAsync(ct),
+            http.RequestAborted);
     }
 
     private static TokenResponse Tokens(SessionView session, byte[] refreshSecret, SigningKeys keys, AuthOptions options)

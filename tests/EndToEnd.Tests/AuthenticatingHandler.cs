@@ -33,11 +33,23 @@ public sealed class AuthenticatingHandler(Func<string> baseUrl, string username,
         {
             if (_token is null || DateTime.UtcNow >= _renewAt)
             {
-                using var login = new HttpRequestMessage(HttpMethod.Post, baseUrl() + "/auth/token")
+                // A gateway answers 503 + Retry-After while a silo's failure is being resolved: ask again, for a while.
+                var giveUpAt = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+                HttpResponseMessage response;
+                while (true)
                 {
-                    Content = JsonContent.Create(new { username, password }),
-                };
-                using var response = await base.SendAsync(login, cancellationToken);
+                    using var login = new HttpRequestMessage(HttpMethod.Post, baseUrl() + "/auth/token")
+                    {
+                        Content = JsonContent.Create(new { username, password }),
+                    };
+                    response = await base.SendAsync(login, cancellationToken);
+                    if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || DateTime.UtcNow >= giveUpAt) break;
+                    var pause = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+                    response.Dispose();
+                    await Task.Delay(pause, cancellationToken);
+                }
+
+                using var _ = response;
                 var body = await response.Content.ReadAsStringAsync(cancellationToken);
                 if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"login as {username} failed: {(int)response.StatusCode} {body}");
                 using var json = JsonDocument.Parse(body);
