@@ -5,6 +5,7 @@ using Pacs.Gateway.Auth;
 using Pacs.Gateway.Admin;
 using Pacs.Gateway.Dimse;
 using Pacs.Gateway.Ingest;
+using Pacs.Gateway.Transport;
 using Pacs.Gateway.Viewer;
 using Pacs.Hosting;
 using Pacs.Index;
@@ -57,7 +58,8 @@ builder.Services.AddArchiveIngest();
 // Kestrel's sockets receive into blocks of this pool (LargeBlockMemoryPool.cs: fewer, larger receives per instance).
 builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
 builder.Services.AddDimseServices();
-builder.WebHost.ListenDicom(pacs, builder.Configuration);
+builder.Services.AddTransportSecurity(builder.Configuration);
+builder.WebHost.ListenGateway(pacs, builder.Configuration);
 builder.Services.AddArchiveAdmin();
 builder.Services.AddDicomWeb();
 builder.Services.AddDicomWebRendering();
@@ -74,6 +76,7 @@ builder.Services.AddHealthChecks()
 var app = builder.Build();
 // Fails start-up in production without a signing key (docs/security.md).
 _ = app.Services.GetRequiredService<SigningKeys>();
+app.UseTransportSecurity();
 // 503 + Retry-After, not 500, for a request whose grain calls a silo's failure left unanswered.
 app.UseMiddleware<Pacs.Gateway.Cluster.ClusterUnavailableMiddleware>();
 app.UseAuthentication();

@@ -12,6 +12,11 @@ public sealed class DicomAcceptor(DicomAssociationOptions options, IAssociationP
 {
     public DicomAssociationOptions Options => options;
 
+    public IAssociationPolicy Policy => policy;
+
+    /// <summary>The same acceptor with another policy, e.g. one that also checks a connection's TLS client certificate.</summary>
+    public DicomAcceptor WithPolicy(IAssociationPolicy other) => new(options, other, providers);
+
     /// <summary>Runs one association to its end; protocol errors end in A-ABORT, never in an exception.</summary>
     /// <param name="onEstablished">Called once the A-ASSOCIATE-AC is sent, with a handle to release or abort from our side.</param>
     /// <param name="admit">

@@ -87,7 +87,9 @@ internal static class MetadataResource
         var tag = acceptsGzip ? $"\"{etag}-gzip\"" : $"\"{etag}\"";
         response.Headers.ETag = tag;
         response.Headers.Vary = "Accept-Encoding";
-        response.Headers.CacheControl = "no-cache";
+        // Patient data: never kept in a browser or shared cache (issue 13); a client that keeps its own copy can still
+        // revalidate it with the ETag.
+        response.Headers.CacheControl = "no-store";
         if (request.Headers.IfNoneMatch.Count > 0)
         {
             foreach (var value in request.Headers.IfNoneMatch)

@@ -39,7 +39,9 @@ internal sealed partial class DicomConnectionHandler(DicomAcceptor acceptor, Ass
         try
         {
             var transport = QuickAck.Wrap(connection.Transport, connection.Features.Get<IConnectionSocketFeature>()?.Socket);
-            await acceptor.RunAsync(transport, connection.RemoteEndPoint, stop.Token, admit: request => AdmitCallingAe(slot, request)).ConfigureAwait(false);
+            // The DICOM TLS port's middleware may hand in an acceptor bound to the client certificate (Transport/).
+            var connectionAcceptor = connection.Features.Get<DicomAcceptor>() ?? acceptor;
+            await connectionAcceptor.RunAsync(transport, connection.RemoteEndPoint, stop.Token, admit: request => AdmitCallingAe(slot, request)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

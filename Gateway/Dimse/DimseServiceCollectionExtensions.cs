@@ -1,5 +1,3 @@
-using System.Net;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Pacs.Dicom.Network;
 using Pacs.Index.Read;
@@ -8,7 +6,7 @@ namespace Pacs.Gateway.Dimse;
 
 internal static class DimseServiceCollectionExtensions
 {
-    /// <summary>The DIMSE SCP services, the association policy and the acceptor; the listener is added by <see cref="ListenDicom"/>.</summary>
+    /// <summary>The DIMSE SCP services, the association policy and the acceptor; the listeners are added by Transport/GatewayListeners.cs.</summary>
     public static IServiceCollection AddDimseServices(this IServiceCollection services)
     {
         services.AddOptions<DimseOptions>().BindConfiguration(DimseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -58,32 +56,4 @@ internal static class DimseServiceCollectionExtensions
         });
         return services;
     }
-
-    /// <summary>
-    /// Kestrel listens on the DICOM port (PS3.8 upper layer) next to HTTP; port 0 in configuration disables it.
-    /// An explicit Listen makes Kestrel ignore --urls, so the HTTP URLs are listened on here as well.
-    /// </summary>
-    public static IWebHostBuilder ListenDicom(this IWebHostBuilder webHost, GatewayHostOptions options, IConfiguration configuration) =>
-        // A long accept queue: while a flood of connections is being accepted (and refused past the quotas), a
-        // modality's SYN must not find the queue full and be dropped, which costs it a 1 s retransmission (Linux
-        // caps this at net.core.somaxconn, 4096 by default).
-        webHost.UseSockets(sockets => sockets.Backlog = 4096).ConfigureKestrel(kestrel =>
-        {
-            if (options.DicomPort == 0) return;
-            kestrel.Listen(IPAddress.Parse(options.DicomBindAddress), options.DicomPort, listen => listen.UseConnectionHandler<DicomConnectionHandler>());
-            var urls = configuration["urls"] ?? configuration["ASPNETCORE_URLS"] ?? "http://localhost:5000";
-            foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                // "http://host:port" with host an address, localhost, or * / + / 0.0.0.0 for every interface.
-                var uri = new Uri(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal));
-                if (uri.Scheme != Uri.UriSchemeHttp) throw new InvalidOperationException($"Only http URLs are supported here: {url}");
-                if (uri.IsLoopback && uri.Host == "localhost") kestrel.ListenLocalhost(uri.Port);
-                else if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
-                {
-                    if (address.Equals(IPAddress.Any)) kestrel.ListenAnyIP(uri.Port);
-                    else kestrel.Listen(address, uri.Port);
-                }
-                else kestrel.ListenAnyIP(uri.Port);
-            }
-        });
 }

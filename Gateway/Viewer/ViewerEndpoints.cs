@@ -16,6 +16,7 @@ internal static partial class ViewerEndpoints
     {
         services.AddOptions<ViewerOptions>().BindConfiguration(ViewerOptions.Section);
         services.AddSingleton(sp => new ViewerFiles(ViewerFiles.ResolveRoot(sp.GetRequiredService<IOptions<ViewerOptions>>().Value)));
+        services.AddSingleton<ViewerContentSecurityPolicy>();
         services.AddSingleton(sp => new GeneratedAppConfig(AppConfigScript.Build(sp.GetRequiredService<IOptions<ViewerOptions>>().Value)));
         return services;
     }
@@ -43,7 +44,7 @@ internal static partial class ViewerEndpoints
         return Results.Text(config.Script + SessionScript.Text, "text/javascript; charset=utf-8");
     }
 
-    private static async Task<IResult> ViewerFileAsync(HttpContext http, ViewerFiles files, IAuthorizationService authorization, string? path)
+    private static async Task<IResult> ViewerFileAsync(HttpContext http, ViewerFiles files, IAuthorizationService authorization, ViewerContentSecurityPolicy policy, string? path)
     {
         var requestPath = http.Request.Path.Value ?? "/";
         if (ApiPaths.IsApiPath(http.Request.Path))
@@ -68,6 +69,7 @@ internal static partial class ViewerEndpoints
         {
             file = files.IndexPath;
             caching = ViewerFiles.NoStore;
+            http.Response.Headers.ContentSecurityPolicy = policy.Value;
         }
         else
         {

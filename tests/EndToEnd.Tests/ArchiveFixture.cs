@@ -7,7 +7,7 @@ namespace Pacs.EndToEnd.Tests;
 /// A running archive of real processes: a private PostgreSQL, one silo and one gateway (their build output, started
 /// with `dotnet`), and a dcmtk storescp as the C-MOVE destination "DEST" registered through configuration.
 /// </summary>
-public sealed class ArchiveFixture : IAsyncLifetime
+public class ArchiveFixture : IAsyncLifetime
 {
     public const string AeTitle = "CLINTON";
     public const string DestinationAe = "DEST";
@@ -49,7 +49,7 @@ public sealed class ArchiveFixture : IAsyncLifetime
     /// <summary>The gateway's process id (its memory is read from /proc).</summary>
     public int GatewayProcessId => _gateway?.Id ?? 0;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Directory.CreateDirectory(StorageRoot);
         Directory.CreateDirectory(MoveDestinationDirectory);
@@ -67,7 +67,7 @@ public sealed class ArchiveFixture : IAsyncLifetime
         await WaitReadyAsync(_silo, $"http://127.0.0.1:{siloHttp}/health/ready", "silo");
 
         _gateway = new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Gateway", "bin", configuration, "net10.0", "Pacs.Gateway.dll"),
-            "--urls", $"http://127.0.0.1:{HttpPort}",
+            "--urls", GatewayUrls,
             "--Pacs:Database", Database,
             "--Pacs:DicomPort", DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Pacs:AeTitle", AeTitle,
@@ -78,10 +78,17 @@ public sealed class ArchiveFixture : IAsyncLifetime
             // The tests log in often from one address; the per-account limit stays at its default (AuthenticationTests).
             "--Pacs:Auth:LoginAttemptsPerAddressPerMinute", "100000",
             // Small enough that the DICOMweb tests see QIDO truncation and its Warning header.
-            "--Pacs:DicomWeb:MaxQidoResults", MaxQidoResults.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            "--Pacs:DicomWeb:MaxQidoResults", MaxQidoResults.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            .. ExtraGatewayArguments()],
             environment: new Dictionary<string, string> { ["Pacs__Auth__SigningKey"] = SigningKey });
         await WaitReadyAsync(_gateway, $"http://127.0.0.1:{HttpPort}/health/ready", "gateway");
     }
+
+    /// <summary>The gateway's --urls; the plain HTTP URL on <see cref="HttpPort"/> must be among them.</summary>
+    protected virtual string GatewayUrls => $"http://127.0.0.1:{HttpPort}";
+
+    /// <summary>More gateway arguments of a fixture that needs another configuration (TLS, host names).</summary>
+    protected virtual IEnumerable<string> ExtraGatewayArguments() => [];
 
     /// <summary>
     /// Another gateway of this archive (same database, silo and blob store; AE title <see cref="AeTitle"/>) on ports
@@ -165,7 +172,7 @@ public sealed class ArchiveFixture : IAsyncLifetime
         return body.GetProperty("access_token").GetString()!;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         _gateway?.Dispose();
         _silo?.Dispose();

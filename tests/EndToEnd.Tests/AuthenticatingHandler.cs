@@ -9,7 +9,8 @@ namespace Pacs.EndToEnd.Tests;
 /// when the access token is close to expiring, so that every test gets an authenticated client by default. Requests
 /// that carry their own Authorization header, and /health and /auth requests, are sent as they are.
 /// </summary>
-public sealed class AuthenticatingHandler(Func<string> baseUrl, string username, string password) : DelegatingHandler(new HttpClientHandler { AllowAutoRedirect = false })
+public sealed class AuthenticatingHandler(Func<string> baseUrl, string username, string password, HttpMessageHandler? inner = null)
+    : DelegatingHandler(inner ?? new HttpClientHandler { AllowAutoRedirect = false })
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private string? _token;
