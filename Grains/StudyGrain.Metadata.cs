@@ -6,7 +6,7 @@ using Npgsql;
 namespace Pacs.Grains;
 
 /// <summary>
-/// DICOMweb series metadata kept in the study grain's memory (the DICOMweb issue), within the silo's
+/// DICOMweb series metadata (PS3.18 10.4.1.1.2) kept in the study grain's memory, within the silo's
 /// <see cref="SeriesMetadataBudget"/>: built from the index on first request, dropped whenever an instance of the series is added, replaced or deleted (<see cref="Add"/> and
 /// <see cref="Remove"/> call <see cref="InvalidateSeriesMetadata"/>). A build that overlaps a change is not kept:
 /// each series has a generation, bumped on every invalidation, and a build stores its result only if the

@@ -174,13 +174,6 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
         return keys;
     }
 
-    /// <summary>
-    /// The SOP Instance UIDs of a series as held in memory: the hook for series metadata (the DICOMweb issue reads
-    /// headers for these from pacs_instances, or caches them here, per series).
-    /// </summary>
-    internal IReadOnlyCollection<string> InstancesOfSeries(string seriesInstanceUid) =>
-        _series.TryGetValue(seriesInstanceUid, out var series) ? series.Instances : [];
-
     private async Task FlushLoopAsync()
     {
         // Yield once so that calls already waiting in the activation's queue join the first batch.

@@ -13,7 +13,7 @@ namespace Pacs.Gateway.Admin;
 /// a stored SOP Instance UID under the keep-first policy (kind "conflict"), and blobs a replacement superseded (kind
 /// "replaced", until their retention ends). An administrator reviews them (the copy as a Part 10 file), accepts one
 /// (it becomes the stored instance; the one it supersedes is kept as a "replaced" copy, so an accept can itself be
-/// undone) or discards it. Guarded like /api/admin (the accounts issue puts its admin role policy on both groups).
+/// undone) or discards it. Admins only (policy <see cref="Auth.Policies.Admin"/>).
 /// </summary>
 internal static class ConflictEndpoints
 {

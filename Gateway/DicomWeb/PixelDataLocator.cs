@@ -10,8 +10,8 @@ namespace Pacs.Gateway.DicomWeb;
 /// Finds the pixel data of a stored instance: parses its blob up to Pixel Data (the reader's EndOffset when it stopped
 /// there), reads that element's header, and for encapsulated data walks the item headers (seeking past the fragment
 /// bytes). Computed on demand rather than stored in the index at ingest: it costs one header read per instance and
-/// gateway, and blob keys carry the content hash, so a cached layout never goes stale (a replaced instance has a new
-/// key). The cache is bounded by entry count.
+/// gateway, and a blob key is new for every write (random suffix), so a cached layout never goes stale (a replaced
+/// instance has a new key). The cache is bounded by entry count.
 /// </summary>
 public sealed class PixelDataLocator(IBlobStore blobs)
 {

@@ -12,7 +12,7 @@ using Pacs.Index;
 namespace Pacs.Gateway.Ingest;
 
 /// <summary>
-/// The one ingest funnel (C-STORE now, STOW-RS later). Discipline (Orthanc, dicom-server): the bytes go to the blob
+/// The one ingest funnel of C-STORE and STOW-RS. Discipline (Orthanc, dicom-server): the bytes go to the blob
 /// store while the header is parsed, the blob is made durable, the study grain indexes it, and only then is the
 /// sender answered. The blob holds the bare data set in its transfer syntax (a Part 10 file's meta header is not
 /// kept; it is rebuilt when Part 10 is served). Any failure: a failure status, nothing visible in the index, and our

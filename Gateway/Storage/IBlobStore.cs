@@ -12,7 +12,8 @@ public interface IBlobStore
 
     /// <summary>
     /// Starts writing a blob whose key is chosen only at <see cref="IBlobWrite.CommitAsync(string, CancellationToken)"/>,
-    /// once the content is known (the ingest funnel's keys carry the content hash).
+    /// once the data set's identity is known (the ingest funnel's keys are the study, series and SOP Instance UIDs and a
+    /// random suffix, new for every write: a key never names two different contents).
     /// </summary>
     ValueTask<IBlobWrite> BeginWriteAsync(CancellationToken cancellationToken);
 

@@ -13,9 +13,10 @@ internal static class AppConfigScript
     public const string DataSourceName = "pacs";
 
     /// <summary>
-    /// The script. <paramref name="authorizationHeader"/> is the hook of the accounts issue: a JavaScript expression
+    /// The script. <paramref name="authorizationHeader"/>, for a deployment whose viewer sends a token of its own: a JavaScript expression
     /// evaluated before every request OHIF makes, giving an object such as <c>{ Authorization: 'Bearer …' }</c>
-    /// (or undefined for none). Null, as now, leaves the hook out: requests carry no Authorization header.
+    /// (or undefined for none). Null (what the gateway uses: the session cookie authenticates the viewer's requests)
+    /// leaves the hook out.
     /// </summary>
     public static string Build(ViewerOptions options, string? authorizationHeader = null)
     {
