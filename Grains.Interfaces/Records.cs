@@ -29,6 +29,11 @@ public sealed record InstanceRecord
     [Id(16)] public string Source { get; init; } = "";
     /// <summary>An administrator's accept or restore of a kept copy: replaces the stored instance whatever the duplicate policy.</summary>
     [Id(17)] public bool Supersede { get; init; }
+    /// <summary>
+    /// The access groups the receiving gateway's rules gave this instance; the study holds the union of its
+    /// instances' groups. Empty (an admin's accept of a kept copy): the study's groups stay as they are.
+    /// </summary>
+    [Id(18)] public string[] AccessGroups { get; init; } = [];
 }
 
 [GenerateSerializer, Immutable]

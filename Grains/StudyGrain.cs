@@ -315,7 +315,10 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
             instanceCount,
             latestSeries.Select(s => new SeriesSummary(s.Key, s.Value, seriesCounts[s.Key])).ToList(),
             batch.Select(p => new IndexedWrite(p.Record, p.ObsoleteBlobKey, options.Value.ReplacedRetention)).ToList(),
-            PatientUpserts(batch));
+            PatientUpserts(batch))
+        {
+            AccessGroups = batch.SelectMany(p => p.Record.AccessGroups).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
+        };
     }
 
     /// <summary>The batch's distinct demographics, in arrival order, that the patient row may not reflect yet.</summary>

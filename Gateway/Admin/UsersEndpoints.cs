@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
 using Pacs.Gateway.Auth;
+using Pacs.Gateway.Ingest;
 using Pacs.Grains.Accounts;
 
 namespace Pacs.Gateway.Admin;
@@ -58,7 +60,7 @@ internal static class UsersEndpoints
         return Results.Json(new { total = page.Total, offset, limit, items = page.Accounts }, Json);
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, IClusterClient cluster)
+    private static async Task<IResult> CreateAsync(HttpRequest request, IClusterClient cluster, IOptions<AccessGroupOptions> accessGroups)
     {
         var body = await ReadAsync<CreateBody>(request).ConfigureAwait(false);
         if (body is null || string.IsNullOrWhiteSpace(body.Username) || string.IsNullOrWhiteSpace(body.Role))
@@ -76,7 +78,8 @@ internal static class UsersEndpoints
             DisplayName = body.DisplayName ?? "",
             Email = body.Email ?? "",
             Language = body.Language ?? Languages.Default,
-            Groups = body.Groups ?? [],
+            // No groups given: the group of studies no ingest rule claims, which is every study of a single site.
+            Groups = body.Groups ?? [accessGroups.Value.Default],
             MustChangePassword = body.MustChangePassword ?? true,
         }).ConfigureAwait(false);
         if (!result.Succeeded)

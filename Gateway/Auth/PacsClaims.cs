@@ -45,4 +45,15 @@ public static class PacsClaims
 
     /// <summary>The caller's access groups; "*" among them means every study.</summary>
     public static IReadOnlyList<string> GroupsOf(this ClaimsPrincipal user) => user.FindAll(Group).Select(c => c.Value).ToList();
+
+    /// <summary>
+    /// The access groups that limit which studies the caller sees, or null when nothing limits them (an admin, or an
+    /// account holding "*"). An account with no group sees no study.
+    /// </summary>
+    public static IReadOnlyList<string>? StudyGroupsOf(this ClaimsPrincipal user)
+    {
+        if (user.RoleOf() == Roles.Admin) return null;
+        var groups = user.GroupsOf();
+        return groups.Contains(AccessGroups.All) ? null : groups;
+    }
 }

@@ -19,7 +19,7 @@ public static class DicomWebEndpoints
     public static IEndpointRouteBuilder MapDicomWeb(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var web = app.MapGroup(DicomWebUris.Root).AddEndpointFilter<DicomWebProblemFilter>();
+        var web = app.MapGroup(DicomWebUris.Root).AddEndpointFilter<DicomWebProblemFilter>().AddEndpointFilter<StudyAccessFilter>();
 
         var read = web.MapGroup("").RequireAuthorization(Policies.Read);
         // QIDO-RS (PS3.18 10.6)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Pacs.Dicom;
 using Pacs.Dicom.Json;
 using Pacs.Dicom.Query;
+using Pacs.Gateway.Auth;
 using Pacs.Index.Read;
 
 namespace Pacs.Gateway.DicomWeb;
@@ -50,7 +51,7 @@ internal static class QidoResource
         var bounded = WithLimit(query, serverCapped ? max + 1 : take);
 
         var matches = new List<IndexMatch>(Math.Min(take + 1, 1024));
-        await foreach (var match in index.FindAsync(bounded, cancellationToken).ConfigureAwait(false))
+        await foreach (var match in index.FindAsync(bounded, http.User.StudyGroupsOf(), cancellationToken).ConfigureAwait(false))
             matches.Add(match);
         var truncated = serverCapped && matches.Count > take;
         if (truncated) matches.RemoveRange(take, matches.Count - take);

@@ -18,7 +18,7 @@ internal static class WadoUriEndpoints
 
     public static IEndpointRouteBuilder MapWadoUri(IEndpointRouteBuilder app)
     {
-        app.MapGet("/wado", GetAsync).RequireAuthorization(Policies.Read).AddEndpointFilter<DicomWebProblemFilter>();
+        app.MapGet("/wado", GetAsync).RequireAuthorization(Policies.Read).AddEndpointFilter<DicomWebProblemFilter>().AddEndpointFilter<StudyAccessFilter>();
         return app;
     }
 

@@ -23,6 +23,7 @@ internal sealed partial class IngestService(
     BlobIntents intents,
     IGrainFactory grains,
     GrainCalls calls,
+    AccessGroupRules accessGroups,
     ILogger<IngestService> logger)
 {
     // The header is parsed into memory; large values (Pixel Data, its fragments) are walked as they stream to the
@@ -139,7 +140,12 @@ internal sealed partial class IngestService(
             }
 
             var digest = hash.GetHashAndReset();
-            var record = BuildRecord(header.Dataset, identity, syntax, key!, tee!.BytesRead, digest, request.Source) with { Supersede = request.Supersede };
+            var record = BuildRecord(header.Dataset, identity, syntax, key!, tee!.BytesRead, digest, request.Source) with
+            {
+                Supersede = request.Supersede,
+                // An admin's accept keeps the study's groups; anything received gets those of this gateway's rules.
+                AccessGroups = request.Supersede ? [] : accessGroups.For(request.Source, header.Dataset),
+            };
             var warnings = header.Warnings.Count == 0 ? null : header.Warnings.Select(w => w.ToString()).ToList();
             handedOver = true;
             return new ReceivedInstance(null, write, intent!, record, warnings);

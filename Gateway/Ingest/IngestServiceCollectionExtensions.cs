@@ -23,6 +23,8 @@ public static class IngestServiceCollectionExtensions
         });
         services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<FileBlobStore>());
         services.AddSingleton(sp => new BlobIntents(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<IBlobStore>().DeleteAsync));
+        services.AddOptions<AccessGroupOptions>().BindConfiguration(AccessGroupOptions.Section);
+        services.AddSingleton<AccessGroupRules>();
         services.AddSingleton<IngestService>();
         services.AddSingleton(sp => new InstanceCopies(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<IBlobStore>().DeleteAsync));
         services.AddHostedService<BlobReconciler>();

@@ -89,9 +89,21 @@ public sealed class IndexQuery
         return (sql, series is null ? [new("study", study)] : [new("study", study), new("series", series)]);
     }
 
-    public static IndexQuery Build(DicomQuery query, IndexQueryShape shape = IndexQueryShape.Candidates)
+    /// <param name="accessGroups">
+    /// The caller's access groups: only studies sharing one of them match, in the statement itself, so that neither
+    /// rows nor counts of other sites' studies leave the database. Null: every study (an account with "*", an admin,
+    /// a DICOM node).
+    /// </param>
+    public static IndexQuery Build(DicomQuery query, IndexQueryShape shape = IndexQueryShape.Candidates, IReadOnlyList<string>? accessGroups = null)
     {
         var builder = new Builder(query.Level);
+        if (accessGroups is not null)
+        {
+            var groups = builder.Param(accessGroups.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+            builder.Where.Add(query.Level == QueryLevel.Patient
+                ? builder.Below(QueryLevel.Study, $"s.access_groups && {groups}")
+                : $"s.access_groups && {groups}");
+        }
         var post = new List<QueryKey>();
         var ignored = new List<QueryKey>();
         foreach (var key in query.Keys)
@@ -133,7 +145,7 @@ public sealed class IndexQuery
         public List<string> Where { get; } = [];
         public List<NpgsqlParameter> Parameters { get; } = [];
 
-        private string Param(object value, NpgsqlDbType? type = null)
+        public string Param(object value, NpgsqlDbType? type = null)
         {
             var name = "p" + Parameters.Count.ToString(CultureInfo.InvariantCulture);
             var p = new NpgsqlParameter(name, value);

@@ -15,10 +15,16 @@ namespace Pacs.Index.Read;
 /// </summary>
 public sealed class IndexReader(NpgsqlDataSource dataSource)
 {
-    /// <summary>Matches streamed in index order; the connection is held while the caller consumes them.</summary>
-    public async IAsyncEnumerable<IndexMatch> FindAsync(DicomQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Matches streamed in index order; the connection is held while the caller consumes them. With
+    /// <paramref name="accessGroups"/>, only studies of those groups (<see cref="IndexQuery.Build"/>).
+    /// </summary>
+    public IAsyncEnumerable<IndexMatch> FindAsync(DicomQuery query, CancellationToken cancellationToken) => FindAsync(query, null, cancellationToken);
+
+    /// <inheritdoc cref="FindAsync(DicomQuery, CancellationToken)"/>
+    public async IAsyncEnumerable<IndexMatch> FindAsync(DicomQuery query, IReadOnlyList<string>? accessGroups, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var plan = IndexQuery.Build(query);
+        var plan = IndexQuery.Build(query, IndexQueryShape.Candidates, accessGroups);
         var postFilter = plan.PostFilter;
         var skip = plan.PagedInSql ? 0 : query.Offset;
         var remaining = plan.PagedInSql ? int.MaxValue : query.Limit ?? int.MaxValue;
@@ -54,6 +60,18 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
             list.Add(ReadInstance(reader));
         }
         return list;
+    }
+
+    /// <summary>
+    /// Whether the study may be shown to an account of <paramref name="accessGroups"/>: it exists and shares one of
+    /// them. A study outside them is answered as if it did not exist (404), so that its existence does not leak.
+    /// </summary>
+    public async Task<bool> StudyVisibleAsync(string study, IReadOnlyList<string> accessGroups, CancellationToken cancellationToken)
+    {
+        await using var command = Command("select 1 from pacs_studies where study_instance_uid = @study and access_groups && @groups",
+            [new NpgsqlParameter("study", study), new NpgsqlParameter("groups", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = accessGroups.ToArray() }]);
+        await using var reader = await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(reader, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The instance a series (or, without <paramref name="series"/>, a study) thumbnail shows; null when there is none.</summary>

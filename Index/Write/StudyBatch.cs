@@ -23,4 +23,8 @@ public sealed record StudyBatch(
     int NumberOfInstances,
     IReadOnlyList<SeriesSummary> Series,
     IReadOnlyList<IndexedWrite> Writes,
-    IReadOnlyList<PatientDemographics> PatientUpserts);
+    IReadOnlyList<PatientDemographics> PatientUpserts)
+{
+    /// <summary>Access groups of this batch's instances, added to the study's (never removed by a write).</summary>
+    public IReadOnlyList<string> AccessGroups { get; init; } = [];
+}

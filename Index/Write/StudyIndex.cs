@@ -373,15 +373,18 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         var s = b.Study;
         var command = Command("""
             INSERT INTO pacs_studies (study_instance_uid, patient_key, study_date, study_time, accession_number, study_id, study_description,
-                referring_physician_name, referring_physician_search, modalities_in_study, sop_classes_in_study, number_of_series, number_of_instances, attributes)
-            VALUES ($1, (SELECT patient_key FROM pacs_patients WHERE patient_id = $2 AND issuer_of_patient_id = $3), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                referring_physician_name, referring_physician_search, modalities_in_study, sop_classes_in_study, number_of_series, number_of_instances, attributes,
+                access_groups)
+            VALUES ($1, (SELECT patient_key FROM pacs_patients WHERE patient_id = $2 AND issuer_of_patient_id = $3), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
             ON CONFLICT (study_instance_uid) DO UPDATE SET
                 patient_key = excluded.patient_key, study_date = excluded.study_date, study_time = excluded.study_time,
                 accession_number = excluded.accession_number, study_id = excluded.study_id, study_description = excluded.study_description,
                 referring_physician_name = excluded.referring_physician_name, referring_physician_search = excluded.referring_physician_search,
                 modalities_in_study = excluded.modalities_in_study, sop_classes_in_study = excluded.sop_classes_in_study,
                 number_of_series = excluded.number_of_series, number_of_instances = excluded.number_of_instances,
-                attributes = excluded.attributes, updated_at = now()
+                attributes = excluded.attributes, updated_at = now(),
+                access_groups = CASE WHEN excluded.access_groups <@ pacs_studies.access_groups THEN pacs_studies.access_groups
+                    ELSE ARRAY(SELECT DISTINCT g FROM unnest(pacs_studies.access_groups || excluded.access_groups) AS g ORDER BY 1) END
             """, b.StudyInstanceUid, b.Patient.PatientId, b.Patient.IssuerOfPatientId);
         command.Parameters.Add(Date(s.StudyDate));
         foreach (var value in new[] { s.StudyTime, s.AccessionNumber, s.StudyId, s.StudyDescription, s.ReferringPhysicianName, PersonNameSearch.Normalize(s.ReferringPhysicianName) })
@@ -394,6 +397,7 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = b.NumberOfSeries });
         command.Parameters.Add(new NpgsqlParameter { Value = b.NumberOfInstances });
         command.Parameters.Add(Json(s.AttributesJson));
+        command.Parameters.Add(new NpgsqlParameter { Value = b.AccessGroups.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         return command;
     }
 

@@ -150,7 +150,8 @@ public class ArchiveFixture : IAsyncLifetime
     {
         var password = "Pw-" + Guid.NewGuid().ToString("N")[..12] + "-X9";
         using var request = Request(HttpMethod.Post, "/api/users");
-        request.Content = System.Net.Http.Json.JsonContent.Create(new { username, role, password, groups, mustChangePassword = false });
+        // No groups given: the gateway's default (the group of every study the shared gateway ingests).
+        request.Content = System.Net.Http.Json.JsonContent.Create(new { username, role, password, groups = groups.Length == 0 ? null : groups, mustChangePassword = false });
         using var response = await Http.SendAsync(request);
         if (response.StatusCode != System.Net.HttpStatusCode.Created)
             throw new InvalidOperationException($"creating {username}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");

@@ -26,7 +26,7 @@ public sealed class IngestConflictTests : IClassFixture<KeepFirstPolicyClusterFi
         _fixture = fixture;
         _blobs = new FileBlobStore(_root);
         _dataSource = NpgsqlDataSource.Create(fixture.ConnectionString);
-        _ingest = new IngestService(_blobs, new BlobIntents(_dataSource, _blobs.DeleteAsync), fixture.Cluster.Client, GrainCallsForTests.Create(), NullLogger<IngestService>.Instance);
+        _ingest = new IngestService(_blobs, new BlobIntents(_dataSource, _blobs.DeleteAsync), fixture.Cluster.Client, GrainCallsForTests.Create(), AccessGroupRules.Default, NullLogger<IngestService>.Instance);
         _copies = new InstanceCopies(_dataSource, _blobs.DeleteAsync);
     }
 

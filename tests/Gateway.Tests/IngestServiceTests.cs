@@ -28,7 +28,7 @@ public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFix
         _blobs = new FileBlobStore(_root);
         _dataSource = NpgsqlDataSource.Create(fixture.ConnectionString);
         _intents = new BlobIntents(_dataSource, _blobs.DeleteAsync);
-        _ingest = new IngestService(_blobs, _intents, fixture.Cluster.Client, GrainCallsForTests.Create(), NullLogger<IngestService>.Instance);
+        _ingest = new IngestService(_blobs, _intents, fixture.Cluster.Client, GrainCallsForTests.Create(), AccessGroupRules.Default, NullLogger<IngestService>.Instance);
     }
 
     public void Dispose()
@@ -338,7 +338,7 @@ public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFix
         seen = [];
         var factory = DispatchProxy.Create<IGrainFactory, LosingGrainFactory>();
         ((LosingGrainFactory)(object)factory).Configure(_fixture.Cluster.Client, when, seen);
-        return new IngestService(_blobs, _intents, factory, GrainCallsForTests.Create(), NullLogger<IngestService>.Instance);
+        return new IngestService(_blobs, _intents, factory, GrainCallsForTests.Create(), AccessGroupRules.Default, NullLogger<IngestService>.Instance);
     }
 
     internal enum LostAnswer

@@ -23,7 +23,7 @@ internal static partial class RenderedEndpoints
 
     public static IEndpointRouteBuilder MapRendered(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/dicom-web/studies/{study}").RequireAuthorization(Policies.Read).AddEndpointFilter<DicomWebProblemFilter>();
+        var group = app.MapGroup("/dicom-web/studies/{study}").RequireAuthorization(Policies.Read).AddEndpointFilter<DicomWebProblemFilter>().AddEndpointFilter<StudyAccessFilter>();
         group.MapGet("/series/{series}/instances/{instance}/rendered", (HttpContext http, string study, string series, string instance, RenderingServices s, CancellationToken ct) =>
             InstanceAsync(http, s, study, series, instance, null, thumbnail: false, ct));
         group.MapGet("/series/{series}/instances/{instance}/frames/{frame}/rendered", (HttpContext http, string study, string series, string instance, string frame, RenderingServices s, CancellationToken ct) =>
