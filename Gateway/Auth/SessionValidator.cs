@@ -43,7 +43,9 @@ internal sealed class SessionValidator(IClusterClient cluster, GrainCalls calls,
                 ? await calls.RunAsync("session check", ct => grain.ValidateAsync().WaitAsync(ct), cancellationToken).ConfigureAwait(false)
                 : await calls.RunAsync("session check", ct => grain.ValidateAsync().WaitAsync(ct), settings.SessionCheckBudget, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException || GrainCalls.IsSiloUnreachable(ex))
+        // Anything but an answer (the silo is lost or hung, the grain's activation could not read PostgreSQL, ...) is
+        // "cannot check now": the last live answer, or 503. The check is a read, so nothing is lost by not having it.
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             if (fallback is not null)
             {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pacs.Index.Accounts;
 
@@ -10,7 +11,7 @@ namespace Pacs.Grains.Accounts;
 /// (at most a minute early), which errs on the side of ending sessions.
 /// </summary>
 [GrainType("session")]
-internal sealed class SessionGrain(AccountStore store, IOptions<AccountOptions> options) : Grain, ISessionGrain
+internal sealed partial class SessionGrain(AccountStore store, IOptions<AccountOptions> options, ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
     private static readonly TimeSpan ActivityWriteInterval = TimeSpan.FromMinutes(1);
 
@@ -76,12 +77,25 @@ internal sealed class SessionGrain(AccountStore store, IOptions<AccountOptions> 
         _row = _row! with { LastActivity = now };
         if (now - _persistedActivity >= ActivityWriteInterval)
         {
-            _persistedActivity = now;
-            await store.TouchSessionAsync(_row.SessionId, now, _row.RefreshHash, CancellationToken.None);
+            try
+            {
+                await store.TouchSessionAsync(_row.SessionId, now, _row.RefreshHash, CancellationToken.None);
+                _persistedActivity = now;
+            }
+            catch (System.Data.Common.DbException e)
+            {
+                // The activity time is kept for the idle timeout of a later activation only; this activation's memory
+                // decides now. While PostgreSQL is away (restart, failover) the session stays usable, and the write
+                // is tried again at the next check (issue 18: readers keep reading while the database restarts).
+                LogActivityNotWritten(logger, e.GetType().Name);
+            }
         }
 
         return View();
     }
+
+    [LoggerMessage(EventId = 2210, Level = LogLevel.Warning, Message = "Session activity not written ({Reason}); kept in memory, written at a later check")]
+    private static partial void LogActivityNotWritten(ILogger logger, string reason);
 
     public async Task<SessionView?> RefreshAsync(byte[] presentedHash, byte[] nextHash)
     {
