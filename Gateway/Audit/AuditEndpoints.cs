@@ -31,6 +31,7 @@ internal static class AuditEndpoints
         var audit = app.MapGroup("/api/audit").RequireAuthorization(Policies.Admin);
         audit.MapGet("/", QueryAsync);
         audit.MapGet("/verify", VerifyAsync);
+        audit.MapGet("/{eventKey:long}/dicom", DicomMessageAsync);
         return app;
     }
 
@@ -83,6 +84,20 @@ internal static class AuditEndpoints
         var items = await trail.QueryAsync(filter, cancellationToken).ConfigureAwait(false);
         NoStore.Apply(request.HttpContext.Response);
         return TypedResults.Ok(new Page(items, items.Count == limit ? items[^1].EventKey : null));
+    }
+
+    /// <summary>One row as a DICOM Audit Message (PS3.15 A.5), application/xml.</summary>
+    private static async Task<IResult> DicomMessageAsync(long eventKey, HttpContext http, AuditTrail trail,
+        Microsoft.Extensions.Options.IOptions<GatewayHostOptions> host, CancellationToken cancellationToken)
+    {
+        var rows = eventKey < long.MaxValue
+            ? await trail.QueryAsync(new AuditFilter { Before = eventKey + 1, Limit = 1 }, cancellationToken).ConfigureAwait(false)
+            : [];
+        if (rows.Count == 0 || rows[0].EventKey != eventKey)
+            return TypedResults.Problem(title: "no such audit event", detail: $"There is no audit event {eventKey}.", statusCode: StatusCodes.Status404NotFound);
+        NoStore.Apply(http.Response);
+        var xml = AuditMessage.Of(rows[0], host.Value.AeTitle);
+        return Results.Text(xml.Declaration + "\n" + xml.Root, "application/xml", System.Text.Encoding.UTF8);
     }
 
     private static async Task<IResult> VerifyAsync(HttpContext http, AuditTrail trail, CancellationToken cancellationToken)

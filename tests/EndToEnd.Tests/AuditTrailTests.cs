@@ -142,6 +142,46 @@ public sealed class AuditTrailTests(AuditArchiveFixture archive)
     }
 
     [Fact]
+    public async Task DicomExport_QueryAndFailedLogin_Ps315AuditMessages()
+    {
+        var patientId = "AUD-" + Guid.NewGuid().ToString("N")[..10];
+        using (var response = await archive.Http.GetAsync($"{archive.BaseUrl}/dicom-web/studies?PatientID={patientId}"))
+            Assert.True(response.IsSuccessStatusCode);
+        var query = await SingleAsync("kind = 'query' AND patient_id = $1", patientId);
+        var message = await DicomMessageAsync(query.EventKey);
+        Assert.Equal("110112", message.Element("EventIdentification")!.Element("EventID")!.Attribute("csd-code")!.Value);
+        Assert.Equal("0", message.Element("EventIdentification")!.Attribute("EventOutcomeIndicator")!.Value);
+        var requestor = message.Elements("ActiveParticipant").Single(p => p.Attribute("UserIsRequestor")!.Value == "true");
+        Assert.Equal("admin", requestor.Attribute("UserID")!.Value);
+        Assert.Contains(message.Elements("ParticipantObjectIdentification"), o => o.Attribute("ParticipantObjectID")!.Value == patientId
+            && o.Attribute("ParticipantObjectTypeCodeRole")!.Value == "1");
+
+        var nobody = "aud-nobody-" + Suffix();
+        var (status, _) = await archive.TokenAsync(nobody, "Not-The-Password-1");
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        var failed = await SingleAsync("kind = 'login.failed' AND actor = $1", nobody);
+        Assert.Contains("UnknownUser", failed.Detail, StringComparison.Ordinal);
+        var login = await DicomMessageAsync(failed.EventKey);
+        Assert.Equal("110114", login.Element("EventIdentification")!.Element("EventID")!.Attribute("csd-code")!.Value);
+        Assert.Equal("110122", login.Element("EventIdentification")!.Element("EventTypeCode")!.Attribute("csd-code")!.Value);
+        Assert.Equal("4", login.Element("EventIdentification")!.Attribute("EventOutcomeIndicator")!.Value);
+
+        using var missing = await archive.Http.GetAsync($"{archive.BaseUrl}/api/audit/{long.MaxValue}/dicom");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+    }
+
+    private async Task<System.Xml.Linq.XElement> DicomMessageAsync(long eventKey)
+    {
+        using var response = await archive.Http.GetAsync($"{archive.BaseUrl}/api/audit/{eventKey}/dicom");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/xml", response.Content.Headers.ContentType?.MediaType);
+        var root = System.Xml.Linq.XDocument.Parse(await response.Content.ReadAsStringAsync()).Root!;
+        Assert.Equal("AuditMessage", root.Name.LocalName);
+        return root;
+    }
+
+    [Fact]
     public async Task Table_UpdateAndDelete_Refused()
     {
         await using var connection = new NpgsqlConnection(archive.Database);
