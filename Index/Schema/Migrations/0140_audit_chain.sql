@@ -3,7 +3,8 @@
 -- database, chain_seq (1, 2, 3, ... with no gap), prev_hash (the row_hash of chain_seq - 1; 32 zero bytes for the
 -- first) and row_hash = SHA-256(prev_hash || the row's canonical text). The one-row table pacs_audit_chain holds the
 -- head; the trigger takes its row lock, which is held until the inserting transaction ends, so inserts from several
--- gateways and silos are chained one after the other in commit order and can never fork the chain.
+-- gateways and silos are chained one after the other in commit order and can never fork the chain (a duplicate
+-- chain_seq is refused by the unique constraint, a gap is found by verify).
 -- UPDATE, DELETE and TRUNCATE are refused by triggers; pacs_audit_verify() recomputes the chain and names the first
 -- broken row (docs/security.md, "Audit trail"; ./pacs audit verify; GET /api/audit/verify).
 
@@ -61,24 +62,48 @@ create index pacs_audit_events_actor on pacs_audit_events (actor, occurred_at);
 create index pacs_audit_events_patient on pacs_audit_events (patient_id, occurred_at) where patient_id is not null;
 create index pacs_audit_events_study on pacs_audit_events (study_instance_uid, occurred_at) where study_instance_uid is not null;
 
+-- The first insert of a transaction locks the head row (held until the transaction ends) and reads it; the running
+-- position is then kept in two transaction-local settings, and the head row is written once per statement (an
+-- UPDATE per row would leave a chain of row versions that each next row has to walk: quadratic in the batch size).
 create function pacs_audit_chain_insert() returns trigger
 language plpgsql as $$
 declare
-    head pacs_audit_chain;
+    running text := current_setting('pacs.audit_seq', true);
+    seq bigint;
+    prev bytea;
 begin
-    -- The head's row lock serialises every writer of the chain until its transaction ends.
-    select * into head from pacs_audit_chain where id = 1 for update;
+    if running is null or running = '' then
+        select c.seq, c.hash into seq, prev from pacs_audit_chain c where c.id = 1 for update;
+    else
+        seq := running::bigint;
+        prev := decode(current_setting('pacs.audit_hash'), 'hex');
+    end if;
     new.occurred_at := coalesce(new.occurred_at, now());
-    new.chain_seq := head.seq + 1;
-    new.prev_hash := head.hash;
-    new.row_hash := pacs_audit_digest(head.hash, new);
-    update pacs_audit_chain set seq = new.chain_seq, hash = new.row_hash where id = 1;
+    new.chain_seq := seq + 1;
+    new.prev_hash := prev;
+    new.row_hash := pacs_audit_digest(prev, new);
+    perform set_config('pacs.audit_seq', new.chain_seq::text, true);
+    perform set_config('pacs.audit_hash', encode(new.row_hash, 'hex'), true);
     return new;
+end
+$$;
+
+create function pacs_audit_chain_advance() returns trigger
+language plpgsql as $$
+declare
+    running text := current_setting('pacs.audit_seq', true);
+begin
+    if running is not null and running <> '' then
+        update pacs_audit_chain set seq = running::bigint, hash = decode(current_setting('pacs.audit_hash'), 'hex') where id = 1;
+    end if;
+    return null;
 end
 $$;
 
 create trigger pacs_audit_events_chain before insert on pacs_audit_events
     for each row execute function pacs_audit_chain_insert();
+create trigger pacs_audit_events_chain_head after insert on pacs_audit_events
+    for each statement execute function pacs_audit_chain_advance();
 
 create function pacs_audit_refuse_change() returns trigger
 language plpgsql as $$
