@@ -3,6 +3,7 @@ using Orleans.Configuration;
 using Pacs.Gateway;
 using Pacs.Gateway.Auth;
 using Pacs.Gateway.Admin;
+using Pacs.Gateway.Audit;
 using Pacs.Gateway.Dimse;
 using Pacs.Gateway.Ingest;
 using Pacs.Gateway.Transport;
@@ -67,6 +68,7 @@ builder.Services.AddViewer();
 
 // Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
 
+builder.Services.AddAuditTrail();
 builder.Services.AddArchivePolicies();
 builder.Services.AddAccountsAuthentication(builder.Configuration, pacs.Production);
 builder.Services.AddHealthChecks()
@@ -81,12 +83,15 @@ app.UseTransportSecurity();
 app.UseMiddleware<Pacs.Gateway.Cluster.ClusterUnavailableMiddleware>();
 app.UseAuthentication();
 app.UseSameOriginCheck();
+// One audit record per recorded request, refused ones included (docs/security.md, "Audit trail").
+app.UseAuditTrail();
 app.UseAuthorization();
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 app.MapAuth();
 app.MapArchiveAdmin();
 app.MapConflicts();
+app.MapAuditTrail();
 app.MapDicomWeb();
 app.MapDicomWebStow();
 app.MapDicomWebRendering();

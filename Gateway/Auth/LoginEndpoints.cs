@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Pacs.Gateway.Audit;
 using Pacs.Gateway.Cluster;
 using Pacs.Grains.Accounts;
 
@@ -71,7 +72,7 @@ internal static partial class LoginEndpoints
         [property: JsonPropertyName("must_change_password")] bool MustChangePassword);
 
     /// <summary>The browser's login: form post from /login (303 back to where the user was) or JSON (204 + cookie).</summary>
-    private static async Task<IResult> LoginAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, LoginThrottle throttle, IOptions<AuthOptions> options)
+    private static async Task<IResult> LoginAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, LoginThrottle throttle, AuditWriter audit, IOptions<AuthOptions> options)
     {
         var isForm = http.Request.HasFormContentType;
         var body = await ReadCredentialsAsync(http).ConfigureAwait(false);
@@ -87,7 +88,7 @@ internal static partial class LoginEndpoints
             return isForm ? LoginPage.Redirect(returnUrl, "invalid") : Problem(StatusCodes.Status400BadRequest, "Bad Request", "username and password are required.");
         }
 
-        var attempt = await AttemptAsync(http, cluster, calls, throttle, body, refreshHash: []).ConfigureAwait(false);
+        var attempt = await AttemptAsync(http, cluster, calls, throttle, audit, body, refreshHash: []).ConfigureAwait(false);
         if (attempt.Session is not { } session)
         {
             if (isForm)
@@ -116,7 +117,7 @@ internal static partial class LoginEndpoints
     }
 
     /// <summary>API clients: a short-lived access token and a refresh token bound to a new session.</summary>
-    private static async Task<IResult> TokenAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, LoginThrottle throttle, SigningKeys keys, IOptions<AuthOptions> options)
+    private static async Task<IResult> TokenAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, LoginThrottle throttle, AuditWriter audit, SigningKeys keys, IOptions<AuthOptions> options)
     {
         var body = await ReadCredentialsAsync(http).ConfigureAwait(false);
         if (body is null || string.IsNullOrEmpty(body.Username) || string.IsNullOrEmpty(body.Password))
@@ -125,7 +126,7 @@ internal static partial class LoginEndpoints
         }
 
         var refreshSecret = RandomNumberGenerator.GetBytes(32);
-        var attempt = await AttemptAsync(http, cluster, calls, throttle, body, SHA256.HashData(refreshSecret)).ConfigureAwait(false);
+        var attempt = await AttemptAsync(http, cluster, calls, throttle, audit, body, SHA256.HashData(refreshSecret)).ConfigureAwait(false);
         if (attempt.Session is not { } session)
         {
             return attempt.Error switch
@@ -262,11 +263,12 @@ internal static partial class LoginEndpoints
 
     private readonly record struct Attempt(SessionView? Session, string Error);
 
-    private static async Task<Attempt> AttemptAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, LoginThrottle throttle, Credentials body, byte[] refreshHash)
+    private static async Task<Attempt> AttemptAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, LoginThrottle throttle, AuditWriter audit, Credentials body, byte[] refreshHash)
     {
         var key = IUserGrain.LoginKeyFor(body.Username!);
         if (!throttle.TryAcquire(ClientAddress(http), key))
         {
+            audit.Record(LoginRecord(http, key, "login.failed", "failure", "rate-limited"));
             return new Attempt(null, "rate");
         }
 
@@ -276,16 +278,22 @@ internal static partial class LoginEndpoints
         var result = await calls.RunAsync("login", ct => user.LoginAsync(body.Password!, body.Totp).WaitAsync(ct), http.RequestAborted).ConfigureAwait(false);
         if (result.Outcome == LoginOutcome.TotpRequired)
         {
+            audit.Record(LoginRecord(http, key, "login.failed", "failure", "totp-required"));
             return new Attempt(null, "totp");
         }
 
         if (result.Outcome != LoginOutcome.Succeeded)
         {
             throttle.CountFailure(key);
+            // The real reason stays here, never in the answer (no user enumeration); the attempt that locks is a lockout.
+            audit.Record(LoginRecord(http, key, result.Outcome == LoginOutcome.LockedNow ? "lockout" : "login.failed", "failure", result.Outcome.ToString()));
             return new Attempt(null, "invalid");
         }
 
         var session = await StartSessionAsync(http, cluster, calls, key, refreshHash).ConfigureAwait(false);
+        audit.Record(session is null
+            ? LoginRecord(http, key, "login.failed", "error", "no session")
+            : LoginRecord(http, key, "login", "success", http.Request.Path.Value ?? "") with { Role = session.Role, SessionId = session.SessionId });
         if (session is not null && http.Response is { } response)
         {
             // The login page's language next time, before anyone has logged in (issue 12: language from the account).
@@ -294,6 +302,18 @@ internal static partial class LoginEndpoints
 
         return new Attempt(session, session is null ? "invalid" : "");
     }
+
+    /// <summary>A login attempt's audit record: the actor is the username tried (it may not exist), with the reason.</summary>
+    private static Pacs.Index.Audit.AuditRecord LoginRecord(HttpContext http, string username, string action, string outcome, string reason) => new()
+    {
+        Actor = username.Length <= 256 ? username : username[..256],
+        ClientAddress = ClientAddress(http),
+        Action = action,
+        Outcome = outcome,
+        Detail = new Dictionary<string, string>(StringComparer.Ordinal) { ["reason"] = reason, ["userAgent"] = Clip(http.Request.Headers.UserAgent.ToString()) },
+    };
+
+    private static string Clip(string s) => s.Length <= 256 ? s : s[..256];
 
     private static Task<SessionView?> StartSessionAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, string username, byte[] refreshHash)
     {

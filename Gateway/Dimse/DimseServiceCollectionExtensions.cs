@@ -12,6 +12,7 @@ internal static class DimseServiceCollectionExtensions
         services.AddOptions<DimseOptions>().BindConfiguration(DimseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IndexReader>();
         services.AddSingleton<NodeAccess>();
+        services.AddSingleton<DimseAudit>();
         services.AddSingleton<EchoScp>();
         services.AddSingleton<StoreScp>();
         services.AddSingleton<FindScp>();

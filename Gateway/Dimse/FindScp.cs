@@ -13,13 +13,33 @@ namespace Pacs.Gateway.Dimse;
 /// index answers it in SQL (<see cref="IndexQuery"/>), and each match is projected to the requested keys and streamed
 /// back as a pending response. C-CANCEL cancels the token, which ends the database read.
 /// </summary>
-internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> host) : ICFindProvider
+internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> host, DimseAudit audit) : ICFindProvider
 {
     public async IAsyncEnumerable<DicomDataset> OnCFindAsync(CFindRequest request, AssociationInfo association, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var query = QueryFromIdentifier(request.Identifier, request.AffectedSopClassUid, association.RelationalQueriesAgreed(request.AffectedSopClassUid));
-        await foreach (var match in index.FindAsync(query, cancellationToken).ConfigureAwait(false))
-            yield return Response(query, match.Candidate, host.Value.AeTitle);
+        // One record per request, written when the response stream ends (completed, cancelled or failed).
+        var matches = 0;
+        var outcome = "failure";
+        try
+        {
+            var query = QueryFromIdentifier(request.Identifier, request.AffectedSopClassUid, association.RelationalQueriesAgreed(request.AffectedSopClassUid));
+            await foreach (var match in index.FindAsync(query, cancellationToken).ConfigureAwait(false))
+            {
+                matches++;
+                yield return Response(query, match.Candidate, host.Value.AeTitle);
+            }
+
+            outcome = "success";
+        }
+        finally
+        {
+            audit.Record(association, "query", outcome, request.Identifier, detail: new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["service"] = "C-FIND",
+                ["sopClassUid"] = request.AffectedSopClassUid,
+                ["matches"] = matches.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+        }
     }
 
     /// <summary>The typed query, or the DIMSE failure the parser chose (A900, C000, 0122) with its offending element.</summary>

@@ -7,5 +7,5 @@ namespace Pacs.Gateway.Dimse;
 internal sealed class GetScp(RetrieveInstances instances) : ICGetProvider
 {
     public ValueTask<IReadOnlyList<InstanceToSend>> GetInstancesAsync(CGetRequest request, AssociationInfo association, CancellationToken cancellationToken) =>
-        instances.SelectAsync(request.Identifier, request.AffectedSopClassUid, cancellationToken);
+        instances.SelectAsync(request.Identifier, request.AffectedSopClassUid, association, "C-GET", null, cancellationToken);
 }

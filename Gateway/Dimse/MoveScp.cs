@@ -18,5 +18,5 @@ internal sealed class MoveScp(NodeRegistry nodes, RetrieveInstances instances) :
     }
 
     public ValueTask<IReadOnlyList<InstanceToSend>> GetInstancesAsync(CMoveRequest request, AssociationInfo association, CancellationToken cancellationToken) =>
-        instances.SelectAsync(request.Identifier, request.AffectedSopClassUid, cancellationToken);
+        instances.SelectAsync(request.Identifier, request.AffectedSopClassUid, association, "C-MOVE", request.MoveDestination, cancellationToken);
 }

@@ -11,12 +11,28 @@ namespace Pacs.Gateway.Dimse;
 /// What C-MOVE and C-GET share: the identifier's unique keys (PS3.4 C.4.2.2.1) select instances from the index, and
 /// each is opened from the blob store only when its sub-operation starts.
 /// </summary>
-internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs)
+internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, DimseAudit audit)
 {
-    public async ValueTask<IReadOnlyList<InstanceToSend>> SelectAsync(DicomDataset identifier, string sopClassUid, CancellationToken cancellationToken)
+    /// <summary>The selection, with one audit record for the request (<paramref name="service"/> "C-MOVE" or "C-GET").</summary>
+    public async ValueTask<IReadOnlyList<InstanceToSend>> SelectAsync(DicomDataset identifier, string sopClassUid, AssociationInfo association,
+        string service, string? destination, CancellationToken cancellationToken)
     {
-        var query = FindScp.QueryFromIdentifier(identifier, sopClassUid);
-        var rows = await index.GetInstancesAsync(query, cancellationToken).ConfigureAwait(false);
+        var detail = new Dictionary<string, string>(StringComparer.Ordinal) { ["service"] = service, ["sopClassUid"] = sopClassUid };
+        if (destination is not null) detail["destination"] = destination.Trim();
+        IReadOnlyList<IndexedInstance> rows;
+        try
+        {
+            var query = FindScp.QueryFromIdentifier(identifier, sopClassUid);
+            rows = await index.GetInstancesAsync(query, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Record("failure");
+            throw;
+        }
+
+        detail["instances"] = rows.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Record("success");
         var list = new List<InstanceToSend>(rows.Count);
         foreach (var row in rows)
         {
@@ -25,6 +41,9 @@ internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs)
             list.Add(new InstanceToSend(row.SopClassUid, row.SopInstanceUid, ts, ct => OpenDataSetAsync(blobs, key, ct)));
         }
         return list;
+
+        // The identifier's unique keys name the study (PS3.4 C.4.2.2.1).
+        void Record(string outcome) => audit.Record(association, "retrieve", outcome, identifier, detail: detail);
     }
 
     /// <summary>

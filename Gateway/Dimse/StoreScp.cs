@@ -10,7 +10,7 @@ namespace Pacs.Gateway.Dimse;
 /// outcome. The C-STORE response is sent only after <see cref="IngestService.StoreAsync"/> returns, i.e. after the
 /// blob is durable and the index committed: an acknowledged image is never lost.
 /// </summary>
-internal sealed partial class StoreScp(IngestService ingest, NodeAccess access, ILogger<StoreScp> logger) : ICStoreProvider
+internal sealed partial class StoreScp(IngestService ingest, NodeAccess access, DimseAudit audit, ILogger<StoreScp> logger) : ICStoreProvider
 {
     /// <summary>Duplicate SOP Instance (PS3.7 C.5.8): the "reject" policy's answer to different bytes for a stored instance.</summary>
     public static readonly DimseStatus DuplicateSopInstance = new(0x0111);
@@ -19,7 +19,10 @@ internal sealed partial class StoreScp(IngestService ingest, NodeAccess access, 
     {
         // A node registered for retrieval only has storage contexts for its C-GET (RegisteredNodePolicy), not to store.
         if (!await access.AllowsAsync(association.CallingAeTitle, Pacs.Index.NodeService.Store, cancellationToken).ConfigureAwait(false))
+        {
+            audit.Record(association, "store", "denied", sopInstanceUid: request.AffectedSopInstanceUid);
             return DimseStatus.NotAuthorized.WithComment("this calling AE title may not store");
+        }
         var ingestRequest = new IngestRequest
         {
             TransferSyntax = transferSyntax,
@@ -39,9 +42,13 @@ internal sealed partial class StoreScp(IngestService ingest, NodeAccess access, 
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogUnexpected(logger, association.CallingAeTitle, ex);
+            audit.Record(association, "store", "error", sopInstanceUid: request.AffectedSopInstanceUid);
             return DimseStatus.ProcessingFailure.WithComment("internal error");
         }
         var status = ToDimseStatus(result);
+        audit.Record(association, "store", result.IsSuccess ? "success" : "failure", studyInstanceUid: result.StudyInstanceUid,
+            sopInstanceUid: result.SopInstanceUid ?? request.AffectedSopInstanceUid,
+            detail: new Dictionary<string, string>(StringComparer.Ordinal) { ["status"] = result.Status.ToString() });
         if (!status.IsSuccess) LogRefused(logger, association.CallingAeTitle, result.Status, status.Code);
         return status;
     }

@@ -202,6 +202,14 @@ public sealed class ExtraGateway(ChildProcess process, int dicomPort, int httpPo
     public int HttpPort { get; } = httpPort;
     public string Log => process.Output;
 
+    /// <summary>A clean shutdown (SIGTERM, as systemd and Kubernetes stop it); the exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        var (code, output) = await ChildProcess.RunAsync("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (code != 0) throw new InvalidOperationException("kill -TERM failed: " + output);
+        return await process.WaitAsync(timeout);
+    }
+
     public void Dispose() => process.Dispose();
 }
 

@@ -1,0 +1,62 @@
+namespace Pacs.Gateway.Audit;
+
+/// <summary>
+/// The audit action of an HTTP request, from its method and route pattern: one place that says which requests are
+/// recorded (docs/security.md, "Audit trail"). Null: not recorded (the viewer's files, health, /auth/me, /login, and
+/// /auth/login and /auth/token, which record themselves with the attempted username and the real reason).
+/// </summary>
+internal static class AuditActions
+{
+    public static string? Of(string method, string? pattern)
+    {
+        if (pattern is null) return null;
+        var get = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
+        if (pattern.StartsWith("/dicom-web", StringComparison.Ordinal))
+        {
+            if (HttpMethods.IsPost(method)) return "store";
+            if (HttpMethods.IsDelete(method)) return "delete";
+            if (!get) return null;
+            if (pattern.EndsWith("/metadata", StringComparison.Ordinal)) return "view.metadata";
+            if (pattern.EndsWith("/rendered", StringComparison.Ordinal) || pattern.EndsWith("/thumbnail", StringComparison.Ordinal)) return "view.rendered";
+            if (pattern.Contains("/frames/", StringComparison.Ordinal)) return "view.frames";
+            if (pattern.Contains("/bulkdata/", StringComparison.Ordinal)) return "view.bulkdata";
+            // QIDO-RS (PS3.18 10.6): a search ends in a resource collection.
+            if (pattern.EndsWith("/studies", StringComparison.Ordinal) || pattern.EndsWith("/series", StringComparison.Ordinal)
+                || pattern.EndsWith("/instances", StringComparison.Ordinal)) return "query";
+            return "retrieve";
+        }
+
+        if (pattern == "/wado") return get ? "retrieve" : null;
+        switch (pattern)
+        {
+            case "/auth/logout": return "logout";
+            case "/auth/password": return "password.change";
+            case "/auth/refresh": return "token.refresh";
+        }
+
+        if (!pattern.StartsWith("/api/", StringComparison.Ordinal) || pattern.Contains("{**rest}", StringComparison.Ordinal)) return null;
+        var resource = pattern["/api/".Length..];
+        var slash = resource.IndexOf('/', StringComparison.Ordinal);
+        if (slash >= 0) resource = resource[..slash];
+        var subject = resource switch
+        {
+            "users" => "account",
+            "dicom-nodes" => "node",
+            "conflicts" => "conflict",
+            "access-groups" => "group",
+            _ => resource,
+        };
+        if (subject == "conflict" && HttpMethods.IsPost(method) && pattern.EndsWith("/accept", StringComparison.Ordinal)) return "conflict.accept";
+        if (subject == "conflict" && HttpMethods.IsDelete(method)) return "conflict.discard";
+        return subject + (get ? ".read" : ".change");
+    }
+
+    /// <summary>success (1xx-3xx), denied (401, 403), failure (other 4xx), error (5xx).</summary>
+    public static string OutcomeOf(int status) => status switch
+    {
+        < 400 => "success",
+        401 or 403 => "denied",
+        < 500 => "failure",
+        _ => "error",
+    };
+}

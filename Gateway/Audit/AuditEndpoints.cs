@@ -1,0 +1,126 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Pacs.Gateway.Auth;
+using Pacs.Index.Audit;
+
+namespace Pacs.Gateway.Audit;
+
+/// <summary>
+/// GET /api/audit (the trail, filtered, newest first, keyset paging) and GET /api/audit/verify (the hash chain),
+/// admins only (<see cref="Policies.Admin"/>). Bad filters are problem details (RFC 9457). Reading the trail is itself
+/// recorded (action "audit.read": PS3.15 A.5.3.2, Audit Log Used).
+/// </summary>
+internal static class AuditEndpoints
+{
+    private const int MaxFilterLength = 256;
+    private static readonly string[] Outcomes = ["success", "denied", "failure", "error"];
+
+    public static IServiceCollection AddAuditTrail(this IServiceCollection services)
+    {
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton<AuditWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
+        return services;
+    }
+
+    public static IApplicationBuilder UseAuditTrail(this IApplicationBuilder app) => app.UseMiddleware<AuditMiddleware>();
+
+    public static IEndpointRouteBuilder MapAuditTrail(this IEndpointRouteBuilder app)
+    {
+        var audit = app.MapGroup("/api/audit").RequireAuthorization(Policies.Admin);
+        audit.MapGet("/", QueryAsync);
+        audit.MapGet("/verify", VerifyAsync);
+        audit.MapGet("/{eventKey:long}/dicom", DicomMessageAsync);
+        return app;
+    }
+
+    internal sealed record Page(IReadOnlyList<AuditEvent> Items, long? Next);
+
+    private static async Task<Results<Ok<Page>, ProblemHttpResult>> QueryAsync(HttpRequest request, AuditTrail trail, CancellationToken cancellationToken)
+    {
+        var q = request.Query;
+        foreach (var key in q.Keys)
+        {
+            if (key is not ("from" or "to" or "actor" or "action" or "patientId" or "studyInstanceUid" or "outcome" or "before" or "limit"))
+                return Bad($"Unknown filter '{Clip(key)}': use from, to, actor, action, patientId, studyInstanceUid, outcome, before, limit.");
+            if (q[key].Count != 1 || (q[key][0]?.Length ?? 0) is 0 or > MaxFilterLength)
+                return Bad($"Filter '{key}' must be given once, with 1 to {MaxFilterLength} characters.");
+        }
+
+        DateTimeOffset? from = null, to = null;
+        long? before = null;
+        var limit = 100;
+        if (q.ContainsKey("from"))
+        {
+            if (!TryTime(q["from"]!, out var t)) return Bad("'from' must be an ISO 8601 date and time, e.g. 2026-01-31T00:00:00Z.");
+            from = t;
+        }
+
+        if (q.ContainsKey("to"))
+        {
+            if (!TryTime(q["to"]!, out var t)) return Bad("'to' must be an ISO 8601 date and time, e.g. 2026-01-31T00:00:00Z.");
+            to = t;
+        }
+
+        if (q.ContainsKey("before"))
+        {
+            if (!long.TryParse(q["before"], NumberStyles.None, CultureInfo.InvariantCulture, out var b) || b < 1) return Bad("'before' must be an event key (the previous page's 'next').");
+            before = b;
+        }
+
+        if (q.ContainsKey("limit") && (!int.TryParse(q["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > AuditTrail.MaxPageSize))
+            return Bad($"'limit' must be between 1 and {AuditTrail.MaxPageSize}.");
+        if (q.ContainsKey("outcome") && !Outcomes.Contains(q["outcome"].ToString(), StringComparer.Ordinal))
+            return Bad("'outcome' must be success, denied, failure or error.");
+        if (from is { } f && to is { } u && u <= f) return Bad("'to' must be after 'from'.");
+
+        var filter = new AuditFilter
+        {
+            From = from, To = to, Before = before, Limit = limit,
+            Actor = Text(q, "actor"), Action = Text(q, "action"), PatientId = Text(q, "patientId"),
+            StudyInstanceUid = Text(q, "studyInstanceUid"), Outcome = Text(q, "outcome"),
+        };
+        var items = await trail.QueryAsync(filter, cancellationToken).ConfigureAwait(false);
+        NoStore.Apply(request.HttpContext.Response);
+        return TypedResults.Ok(new Page(items, items.Count == limit ? items[^1].EventKey : null));
+    }
+
+    /// <summary>One row as a DICOM Audit Message (PS3.15 A.5), application/xml.</summary>
+    private static async Task<IResult> DicomMessageAsync(long eventKey, HttpContext http, AuditTrail trail,
+        Microsoft.Extensions.Options.IOptions<GatewayHostOptions> host, CancellationToken cancellationToken)
+    {
+        var rows = eventKey < long.MaxValue
+            ? await trail.QueryAsync(new AuditFilter { Before = eventKey + 1, Limit = 1 }, cancellationToken).ConfigureAwait(false)
+            : [];
+        if (rows.Count == 0 || rows[0].EventKey != eventKey)
+            return TypedResults.Problem(title: "no such audit event", detail: $"There is no audit event {eventKey}.", statusCode: StatusCodes.Status404NotFound);
+        NoStore.Apply(http.Response);
+        var xml = AuditMessage.Of(rows[0], host.Value.AeTitle);
+        return Results.Text(xml.Declaration + "\n" + xml.Root, "application/xml", System.Text.Encoding.UTF8);
+    }
+
+    private static async Task<IResult> VerifyAsync(HttpContext http, AuditTrail trail, CancellationToken cancellationToken)
+    {
+        var result = await trail.VerifyAsync(cancellationToken).ConfigureAwait(false);
+        NoStore.Apply(http.Response);
+        return Results.Json(new
+        {
+            status = result.Intact ? "OK" : "BROKEN",
+            @checked = result.Checked,
+            brokenSeq = result.BrokenSeq,
+            brokenEventKey = result.BrokenEventKey,
+            reason = result.Reason,
+        });
+    }
+
+    private static string? Text(IQueryCollection q, string key) => q.TryGetValue(key, out var v) ? v.ToString() : null;
+
+    private static bool TryTime(string value, out DateTimeOffset time) =>
+        DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
+
+    private static string Clip(string s) => s.Length <= 64 ? s : s[..64];
+
+    private static ProblemHttpResult Bad(string detail) =>
+        TypedResults.Problem(title: "invalid audit filter", detail: detail, statusCode: StatusCodes.Status400BadRequest);
+}

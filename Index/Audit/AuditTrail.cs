@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Pacs.Index.Audit;
+
+/// <summary>
+/// Writes, reads and verifies pacs_audit_events, the hash-chained append-only audit trail (0140_audit_chain.sql).
+/// The chain itself is computed by the table's insert trigger, so every writer (gateways, silos) chains alike.
+/// </summary>
+public sealed class AuditTrail(NpgsqlDataSource dataSource)
+{
+    public const int MaxPageSize = 1000;
+
+    /// <summary>Appends the records in one statement (one transaction, one round trip), in list order.</summary>
+    public async Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        if (records.Count == 0) return;
+        var n = records.Count;
+        var time = new DateTimeOffset[n];
+        var actor = new string[n];
+        var role = new string[n];
+        var client = new string[n];
+        var session = new string[n];
+        var action = new string[n];
+        var outcome = new string[n];
+        var patient = new string?[n];
+        var study = new string?[n];
+        var sop = new string?[n];
+        var detail = new string[n];
+        for (var i = 0; i < n; i++)
+        {
+            var r = records[i];
+            time[i] = r.Time.ToUniversalTime();
+            actor[i] = r.Actor;
+            role[i] = r.Role;
+            client[i] = r.ClientAddress;
+            session[i] = r.SessionId;
+            action[i] = r.Action;
+            outcome[i] = r.Outcome;
+            patient[i] = r.PatientId;
+            study[i] = r.StudyInstanceUid;
+            sop[i] = r.SopInstanceUid;
+            detail[i] = r.Detail is { Count: > 0 } d ? JsonSerializer.Serialize(d) : "{}";
+        }
+
+        // WITH ORDINALITY + ORDER BY: the trigger chains the rows in the order they were recorded.
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO pacs_audit_events (occurred_at, actor, role, client_address, session_id, kind, outcome, patient_id,
+                study_instance_uid, sop_instance_uid, detail)
+            SELECT t, a, r, c, s, k, o, p, st, sp, d::jsonb
+            FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                        $9::text[], $10::text[], $11::text[]) WITH ORDINALITY AS x (t, a, r, c, s, k, o, p, st, sp, d, n)
+            ORDER BY n
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = time, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        foreach (var column in new object[] { actor, role, client, session, action, outcome, patient, study, sop, detail })
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = column, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Recomputes the whole chain in the database (pacs_audit_verify()).</summary>
+    public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT checked, broken_seq, broken_event_key, reason FROM pacs_audit_verify()");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new AuditVerification(reader.GetInt64(0),
+            reader.IsDBNull(1) ? null : reader.GetInt64(1),
+            reader.IsDBNull(2) ? null : reader.GetInt64(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3));
+    }
+
+    /// <summary>One page, newest first; pass the last row's event key as <see cref="AuditFilter.Before"/> for the next.</summary>
+    public async Task<IReadOnlyList<AuditEvent>> QueryAsync(AuditFilter filter, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT event_key, chain_seq, occurred_at, actor, role, client_address, session_id, kind, outcome, patient_id,
+                   study_instance_uid, sop_instance_uid, detail::text, encode(row_hash, 'hex')
+            FROM pacs_audit_events
+            WHERE ($1::timestamptz IS NULL OR occurred_at >= $1)
+              AND ($2::timestamptz IS NULL OR occurred_at < $2)
+              AND ($3::text IS NULL OR actor = $3)
+              AND ($4::text IS NULL OR kind = $4)
+              AND ($5::text IS NULL OR patient_id = $5)
+              AND ($6::text IS NULL OR study_instance_uid = $6)
+              AND ($7::text IS NULL OR outcome = $7)
+              AND ($8::bigint IS NULL OR event_key < $8)
+            ORDER BY event_key DESC
+            LIMIT $9
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.From ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.To ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        foreach (var text in new[] { filter.Actor, filter.Action, filter.PatientId, filter.StudyInstanceUid, filter.Outcome })
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)text ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        }
+
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.Before ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(filter.Limit, 1, MaxPageSize) });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var page = new List<AuditEvent>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            page.Add(new AuditEvent(reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3),
+                reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10),
+                reader.IsDBNull(11) ? null : reader.GetString(11), reader.GetString(12), reader.GetString(13)));
+        }
+
+        return page;
+    }
+}
