@@ -18,7 +18,8 @@ internal sealed class ReportPdf
 
     private readonly PdfDocument _document = new();
     private readonly string _language;
-    private readonly CultureInfo _culture;
+    private readonly string _dateFormat;
+    private readonly string _dateTimeFormat;
     private readonly XFont _body = Font(10, XFontStyleEx.Regular);
     private readonly XFont _bold = Font(10, XFontStyleEx.Bold);
     private readonly XFont _heading = Font(12, XFontStyleEx.Bold);
@@ -33,7 +34,10 @@ internal sealed class ReportPdf
     private ReportPdf(string language)
     {
         _language = language;
-        _culture = CultureInfo.GetCultureInfo(language);
+        // Dates in the language's numeric pattern from the labels (the hosts run with invariant globalization: no
+        // culture data to ask).
+        _dateFormat = L("dateFormat");
+        _dateTimeFormat = L("dateTimeFormat");
     }
 
     /// <summary>The PDF of <paramref name="version"/> of the report of <paramref name="study"/>.</summary>
@@ -67,7 +71,7 @@ internal sealed class ReportPdf
         Field(L("sex"), study.PatientSex);
         _y += 6;
         Line(L("study"), _heading);
-        Field(L("studyDate"), study.StudyDate?.ToString("d", _culture) ?? "");
+        Field(L("studyDate"), study.StudyDate?.ToString(_dateFormat, CultureInfo.InvariantCulture) ?? "");
         Field(L("studyDescription"), study.StudyDescription);
         Field(L("accession"), study.AccessionNumber);
         Field(L("modality"), string.Join(", ", study.Modalities.Where(m => m != "DOC")));
@@ -79,7 +83,7 @@ internal sealed class ReportPdf
         Rule();
         if (version.Status == ReportStatus.Amended)
         {
-            Line(string.Format(_culture, L("amendment"), version.Version - 1), _bold);
+            Line(string.Format(CultureInfo.InvariantCulture, L("amendment"), version.Version - 1), _bold);
             Field(L("amendmentReason"), version.AmendmentReason);
             _y += 6;
         }
@@ -90,8 +94,8 @@ internal sealed class ReportPdf
         Section(L("impression"), version.Content.Impression);
         Rule();
         Field(L("signedBy"), signerName);
-        Field(L("signedAt"), version.SignedAt is { } signed ? signed.ToUniversalTime().ToString("g", _culture) + " UTC" : "");
-        Field(L("version"), version.Version.ToString(_culture));
+        Field(L("signedAt"), version.SignedAt is { } signed ? signed.ToUniversalTime().ToString(_dateTimeFormat, CultureInfo.InvariantCulture) + " UTC" : "");
+        Field(L("version"), version.Version.ToString(CultureInfo.InvariantCulture));
         _graphics?.Dispose();
         Footers(study);
         using var output = new MemoryStream();
@@ -227,7 +231,7 @@ internal sealed class ReportPdf
             var page = _document.Pages[i];
             using var graphics = XGraphics.FromPdfPage(page, XGraphicsPdfPageOptions.Append);
             var y = page.Height.Point - Margin - _small.GetHeight();
-            graphics.DrawString(string.Format(_culture, L("page"), i + 1, count), _small, XBrushes.Black,
+            graphics.DrawString(string.Format(CultureInfo.InvariantCulture, L("page"), i + 1, count), _small, XBrushes.Black,
                 new XRect(Margin, y, page.Width.Point - 2 * Margin, _small.GetHeight()), XStringFormats.TopRight);
             graphics.DrawString(study.StudyInstanceUid, _small, XBrushes.Gray,
                 new XRect(Margin, y, page.Width.Point - 2 * Margin, _small.GetHeight()), XStringFormats.TopLeft);
@@ -246,7 +250,7 @@ internal sealed class ReportPdf
 
     /// <summary>A DICOM DA (PS3.5 6.2: YYYYMMDD) in the report's locale; anything else as it is.</summary>
     private string DicomDate(string da) =>
-        DateOnly.TryParseExact(da, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date.ToString("d", _culture) : da;
+        DateOnly.TryParseExact(da, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date.ToString(_dateFormat, CultureInfo.InvariantCulture) : da;
 
     private static XFont Font(double size, XFontStyleEx style) =>
         new(ReportFonts.Family, size, style, new XPdfFontOptions(PdfFontEncoding.Unicode));
