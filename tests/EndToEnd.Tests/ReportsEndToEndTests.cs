@@ -85,6 +85,18 @@ public sealed class ReportsEndToEndTests(ArchiveFixture archive)
             Assert.Equal(HttpStatusCode.OK, status);
             Assert.Equal("amended", body.GetProperty("report").GetProperty("status").GetString());
             Assert.Equal(2, body.GetProperty("report").GetProperty("current").GetProperty("version").GetInt32());
+            // The worklist: by SQL, filtered by status and modality; doctors and admins only.
+            (status, body, _) = await SendAsync(HttpMethod.Get, "/api/worklist?status=amended&modality=CT&from=2024-01-15&to=20240115&limit=200", doctor);
+            Assert.Equal(HttpStatusCode.OK, status);
+            var row = Assert.Single(body.GetProperty("items").EnumerateArray(), i => i.GetProperty("studyInstanceUid").GetString() == study);
+            Assert.Equal(2, row.GetProperty("reportVersion").GetInt32());
+            Assert.Equal(doctorName, row.GetProperty("signer").GetString());
+            (status, body, _) = await SendAsync(HttpMethod.Get, "/api/worklist?status=none&limit=200", doctor);
+            Assert.DoesNotContain(body.GetProperty("items").EnumerateArray(), i => i.GetProperty("studyInstanceUid").GetString() == study);
+            Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Get, "/api/worklist", op)).Status);
+            Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(HttpMethod.Get, "/api/worklist?status=bogus", doctor)).Status);
+            Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(HttpMethod.Get, "/api/worklist?limit=100000", doctor)).Status);
+
             (status, body, _) = await SendAsync(HttpMethod.Get, path + "/history", op);
             Assert.Equal(HttpStatusCode.OK, status);
             Assert.Equal(["final", "amended"], body.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("status").GetString()));
@@ -174,7 +186,10 @@ public sealed class ReportsEndToEndTests(ArchiveFixture archive)
         Assert.Equal("application/pdf", file.Dataset.GetString(DicomTag.MIMETypeOfEncapsulatedDocument));
         var path = Path.Combine(archive.WorkDirectory, "report.dcm");
         await File.WriteAllBytesAsync(path, bytes);
+        if (Environment.GetEnvironmentVariable("PACS_REPORT_PDF_DIR") is { Length: > 0 } keep) File.Copy(path, Path.Combine(keep, "report.dcm"), true);
         var (_, output) = await ChildProcess.RunAsync("dciodvfy", [path]);
+        // dciodvfy names the IOD it checked against and prints "Error - ..." lines for every violation.
+        Assert.Contains("EncapsulatedPDF", output);
         Assert.DoesNotContain("Error", output);
     }
 }
