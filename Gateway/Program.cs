@@ -6,6 +6,7 @@ using Pacs.Gateway.Admin;
 using Pacs.Gateway.Audit;
 using Pacs.Gateway.Dimse;
 using Pacs.Gateway.Ingest;
+using Pacs.Gateway.Reports;
 using Pacs.Gateway.Transport;
 using Pacs.Gateway.Viewer;
 using Pacs.Hosting;
@@ -65,6 +66,7 @@ builder.Services.AddArchiveAdmin();
 builder.Services.AddDicomWeb();
 builder.Services.AddDicomWebRendering();
 builder.Services.AddViewer();
+builder.Services.AddReports();
 
 // Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
 
@@ -96,6 +98,8 @@ app.MapDicomWeb();
 app.MapDicomWebStow();
 app.MapDicomWebRendering();
 app.MapWadoUri();
+app.MapReports();
+app.MapWorklist();
 app.MapApiFallbacks();
 app.MapViewer(); // catch-all GET for the OHIF viewer: keep it after every API route
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Pacs.Grains.Accounts;
 using Pacs.Index.Accounts;
+using Pacs.Index.Reports;
 using Pacs.Index.Write;
 
 namespace Pacs.Grains;
@@ -18,6 +19,7 @@ public static class ArchiveGrainsSiloBuilderExtensions
         builder.Services.AddSingleton<StudyIndex>();
         builder.Services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section);
         builder.Services.AddSingleton<AccountStore>();
+        builder.Services.AddSingleton<ReportStore>();
         builder.Services.AddSingleton(services => new SeriesMetadataBudget(
             Math.Max(1, services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ArchiveGrainOptions>>().Value.SeriesMetadataMegabytes) * 1024L * 1024));
         return builder;

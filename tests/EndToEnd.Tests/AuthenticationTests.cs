@@ -283,6 +283,12 @@ public sealed class AuthenticationTests(ArchiveFixture archive)
             (HttpMethod.Get, "/api/users", ["admin"]),
             (HttpMethod.Get, "/api/dicom-nodes", ["admin"]),
             (HttpMethod.Get, "/auth/me", ["admin", "doctor", "operator"]),
+            // Reports (issue 14): reading is for every role, writing and export for doctors and admins (428 without If-Match).
+            (HttpMethod.Get, "/api/studies/1.2.3.4/report", ["admin", "doctor", "operator"]),
+            (HttpMethod.Put, "/api/studies/1.2.3.4/report", ["admin", "doctor"]),
+            (HttpMethod.Post, "/api/studies/1.2.3.4/report/sign", ["admin", "doctor"]),
+            (HttpMethod.Get, "/api/studies/1.2.3.4/report/pdf", ["admin", "doctor"]),
+            (HttpMethod.Get, "/api/worklist", ["admin", "doctor"]),
         };
         var failures = new List<string>();
         foreach (var (method, path, allowed) in table)

@@ -1,0 +1,283 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Pacs.Gateway.Auth;
+using Pacs.Grains.Accounts;
+using Pacs.Grains.Reports;
+using Pacs.Index.Reports;
+using Pacs.Index.Write;
+
+namespace Pacs.Gateway.Reports;
+
+/// <summary>
+/// /api/studies/{study}/report: read (every role; operators see signed versions only), write the draft, sign and
+/// amend (doctors, admins; each with If-Match: 428 without it, 412 when it is stale), the history, and the PDF
+/// (doctors, admins: an export). Signing and amending also store the PDF into the study (ReportArchive).
+/// </summary>
+internal static class ReportEndpoints
+{
+    /// <summary>Largest request body: five text fields of <see cref="ReportContent.MaximumFieldLength"/> characters, UTF-8, with room for JSON.</summary>
+    private const long MaximumBodyBytes = 5L * ReportContent.MaximumFieldLength * 4 + 16 * 1024;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IEndpointRouteBuilder MapReports(this IEndpointRouteBuilder app)
+    {
+        var report = app.MapGroup("/api/studies/{study}/report");
+        report.MapGet("", GetAsync).RequireAuthorization(Policies.Read);
+        report.MapPut("", PutAsync).RequireAuthorization(Policies.Report);
+        report.MapPost("/sign", SignAsync).RequireAuthorization(Policies.Report);
+        report.MapPost("/amend", AmendAsync).RequireAuthorization(Policies.Report);
+        report.MapGet("/history", HistoryAsync).RequireAuthorization(Policies.Read);
+        report.MapGet("/pdf", PdfAsync).RequireAuthorization(Policies.Export);
+        return app;
+    }
+
+    internal sealed record ContentBody(
+        [property: JsonPropertyName("language")] string? Language,
+        [property: JsonPropertyName("technique")] string? Technique,
+        [property: JsonPropertyName("comparison")] string? Comparison,
+        [property: JsonPropertyName("findings")] string? Findings,
+        [property: JsonPropertyName("impression")] string? Impression,
+        [property: JsonPropertyName("reason")] string? Reason);
+
+    private static async Task<IResult> GetAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store)
+    {
+        if (!await store.StudyExistsAsync(study, http.RequestAborted).ConfigureAwait(false))
+        {
+            return UnknownStudy();
+        }
+
+        var state = await Grain(cluster, study).GetAsync().ConfigureAwait(false);
+        if (!MayEdit(http.User) && !ReportStatus.IsSigned(state.Status))
+        {
+            return Problem(StatusCodes.Status404NotFound, "The study has no signed report.");
+        }
+
+        http.Response.Headers.ETag = state.ETag;
+        return Results.Json(View(study, state), Json);
+    }
+
+    private static async Task<IResult> PutAsync(string study, HttpContext http, IClusterClient cluster)
+    {
+        if (IfMatch(http) is not { } ifMatch)
+        {
+            return PreconditionRequired();
+        }
+
+        var (body, bad) = await ReadAsync(http).ConfigureAwait(false);
+        if (bad is not null)
+        {
+            return bad;
+        }
+
+        var result = await Grain(cluster, study).SaveDraftAsync(ifMatch, Content(body!, http.User), Actor(http.User)).ConfigureAwait(false);
+        return Answer(http, study, result);
+    }
+
+    private static async Task<IResult> SignAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive, IOptions<ReportOptions> options)
+    {
+        if (IfMatch(http) is not { } ifMatch)
+        {
+            return PreconditionRequired();
+        }
+
+        var result = await Grain(cluster, study).SignAsync(ifMatch, Actor(http.User)).ConfigureAwait(false);
+        return await ArchiveAndAnswerAsync(http, study, result, cluster, store, archive, options.Value).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> AmendAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive, IOptions<ReportOptions> options)
+    {
+        if (IfMatch(http) is not { } ifMatch)
+        {
+            return PreconditionRequired();
+        }
+
+        var (body, bad) = await ReadAsync(http).ConfigureAwait(false);
+        if (bad is not null)
+        {
+            return bad;
+        }
+
+        var result = await Grain(cluster, study).AmendAsync(ifMatch, Content(body!, http.User), body!.Reason ?? "", Actor(http.User)).ConfigureAwait(false);
+        return await ArchiveAndAnswerAsync(http, study, result, cluster, store, archive, options.Value).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> HistoryAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store)
+    {
+        if (!await store.StudyExistsAsync(study, http.RequestAborted).ConfigureAwait(false))
+        {
+            return UnknownStudy();
+        }
+
+        var versions = await Grain(cluster, study).HistoryAsync().ConfigureAwait(false);
+        var visible = MayEdit(http.User) ? versions : versions.Where(v => ReportStatus.IsSigned(v.Status)).ToList();
+        return Results.Json(new { studyInstanceUid = study, versions = visible.Select(v => Version(v)) }, Json);
+    }
+
+    private static async Task<IResult> PdfAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, StudyIndex audit, IOptions<ReportOptions> options)
+    {
+        var requested = http.Request.Query["lang"].ToString();
+        if (requested.Length > 0 && !Languages.IsValid(requested))
+        {
+            return Problem(StatusCodes.Status400BadRequest, $"lang must be one of {string.Join(", ", Languages.All)}.");
+        }
+
+        if (await store.StudyAsync(study, http.RequestAborted).ConfigureAwait(false) is not { } header)
+        {
+            return UnknownStudy();
+        }
+
+        var state = await Grain(cluster, study).GetAsync().ConfigureAwait(false);
+        if (state.Current is not { } version || !ReportStatus.IsSigned(version.Status))
+        {
+            return Problem(StatusCodes.Status409Conflict, "Only a signed report has a PDF.");
+        }
+
+        // The language: ?lang=, else the caller's preferred language, else English.
+        var preferred = http.User.FindFirstValue(PacsClaims.Language);
+        var language = requested.Length > 0 ? requested : Languages.IsValid(preferred) ? preferred! : Languages.Default;
+        var pdf = ReportPdf.Render(header, version, await SignerNameAsync(cluster, version).ConfigureAwait(false), language, options.Value);
+        await audit.AuditAsync("report.exported", study, null, new Dictionary<string, string>
+        {
+            ["actor"] = Actor(http.User),
+            ["version"] = version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["format"] = "pdf",
+        }, http.RequestAborted).ConfigureAwait(false);
+        http.Response.Headers.ETag = state.ETag;
+        return Results.File(pdf, "application/pdf", $"report-v{version.Version}-{language}.pdf");
+    }
+
+    private static async Task<IResult> ArchiveAndAnswerAsync(
+        HttpContext http, string study, ReportResult result, IClusterClient cluster, ReportStore store, ReportArchive archive, ReportOptions options)
+    {
+        if (!result.Succeeded || result.State.Current is not { } version)
+        {
+            return Answer(http, study, result);
+        }
+
+        // The report is signed whatever happens next; the archived copy is reported in the answer.
+        string? archived = null;
+        if (await store.StudyAsync(study, CancellationToken.None).ConfigureAwait(false) is { } header)
+        {
+            var pdf = ReportPdf.Render(header, version, await SignerNameAsync(cluster, version).ConfigureAwait(false), version.Content.Language, options);
+            var stored = await archive.StoreAsync(header, version, pdf, Actor(http.User), CancellationToken.None).ConfigureAwait(false);
+            archived = stored.IsSuccess ? stored.SopInstanceUid : null;
+        }
+
+        http.Response.Headers.ETag = result.State.ETag;
+        return Results.Json(new { report = View(study, result.State), archivedSopInstanceUid = archived }, Json);
+    }
+
+    private static async Task<string> SignerNameAsync(IClusterClient cluster, ReportVersion version)
+    {
+        if (version.Signer is not { } signer)
+        {
+            return "";
+        }
+
+        var account = await cluster.GetGrain<IUserGrain>(IUserGrain.KeyFor(signer)).GetAsync().ConfigureAwait(false);
+        return account is { DisplayName.Length: > 0 } ? account.DisplayName : signer;
+    }
+
+    private static IResult Answer(HttpContext http, string study, ReportResult result)
+    {
+        http.Response.Headers.ETag = result.State.ETag;
+        return result.Error switch
+        {
+            ReportError.None => Results.Json(View(study, result.State), Json),
+            ReportError.PreconditionFailed => Problem(StatusCodes.Status412PreconditionFailed, result.Detail),
+            ReportError.Conflict => Problem(StatusCodes.Status409Conflict, result.Detail),
+            ReportError.UnknownStudy => UnknownStudy(),
+            _ => Problem(StatusCodes.Status400BadRequest, result.Detail),
+        };
+    }
+
+    private static IReportGrain Grain(IClusterClient cluster, string study) => cluster.GetGrain<IReportGrain>(IReportGrain.KeyFor(study));
+
+    private static bool MayEdit(ClaimsPrincipal user) => user.IsInRole(Roles.Admin) || user.IsInRole(Roles.Doctor);
+
+    private static string Actor(ClaimsPrincipal user) => user.UsernameOf() ?? "";
+
+    private static string? IfMatch(HttpContext http)
+    {
+        var value = http.Request.Headers.IfMatch.ToString().Trim();
+        return value.Length == 0 ? null : value;
+    }
+
+    private static ReportContent Content(ContentBody body, ClaimsPrincipal user)
+    {
+        var preferred = user.FindFirstValue(PacsClaims.Language);
+        return new ReportContent
+        {
+            Language = body.Language ?? (Languages.IsValid(preferred) ? preferred! : Languages.Default),
+            Technique = body.Technique ?? "",
+            Comparison = body.Comparison ?? "",
+            Findings = body.Findings ?? "",
+            Impression = body.Impression ?? "",
+        };
+    }
+
+    /// <summary>The JSON body, read with a size limit: (body, null) or (null, the problem to answer).</summary>
+    private static async Task<(ContentBody? Body, IResult? Problem)> ReadAsync(HttpContext http)
+    {
+        if (http.Request.ContentLength > MaximumBodyBytes)
+        {
+            return (null, Problem(StatusCodes.Status413PayloadTooLarge, $"The body may hold at most {MaximumBodyBytes} bytes."));
+        }
+
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaximumBodyBytes;
+        }
+
+        try
+        {
+            var body = await http.Request.ReadFromJsonAsync<ContentBody>(Json, http.RequestAborted).ConfigureAwait(false);
+            return body is null ? (null, Problem(StatusCodes.Status400BadRequest, "A JSON object is required.")) : (body, null);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, Problem(StatusCodes.Status413PayloadTooLarge, $"The body may hold at most {MaximumBodyBytes} bytes."));
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
+        {
+            return (null, Problem(StatusCodes.Status400BadRequest, "The body must be a JSON object with language, technique, comparison, findings, impression (and reason to amend)."));
+        }
+    }
+
+    private static object View(string study, ReportState state) => new
+    {
+        studyInstanceUid = study,
+        status = state.Status,
+        etag = state.ETag,
+        current = state.Current is { } v ? Version(v) : null,
+    };
+
+    private static object Version(ReportVersion v) => new
+    {
+        version = v.Version,
+        status = v.Status,
+        language = v.Content.Language,
+        technique = v.Content.Technique,
+        comparison = v.Content.Comparison,
+        findings = v.Content.Findings,
+        impression = v.Content.Impression,
+        amendmentReason = v.AmendmentReason,
+        author = v.Author,
+        signer = v.Signer,
+        createdAt = v.CreatedAt,
+        updatedAt = v.UpdatedAt,
+        signedAt = v.SignedAt,
+    };
+
+    private static IResult UnknownStudy() => Problem(StatusCodes.Status404NotFound, "The archive holds no such study.");
+
+    private static IResult PreconditionRequired() =>
+        Problem(StatusCodes.Status428PreconditionRequired, "If-Match with the report's current ETag (from GET) is required.");
+
+    private static IResult Problem(int status, string detail) =>
+        Results.Problem(title: Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status), detail: detail, statusCode: status);
+}

@@ -1,0 +1,17 @@
+using Pacs.Index.Reports;
+using Pacs.Index.Write;
+
+namespace Pacs.Gateway.Reports;
+
+internal static class ReportServiceCollectionExtensions
+{
+    /// <summary>The report API's reads (ReportStore), its audit writer (StudyIndex.AuditAsync), the PDF and the archived copy.</summary>
+    public static IServiceCollection AddReports(this IServiceCollection services)
+    {
+        services.AddOptions<ReportOptions>().BindConfiguration(ReportOptions.Section);
+        services.AddSingleton<ReportStore>();
+        services.AddSingleton<StudyIndex>();
+        services.AddSingleton<ReportArchive>();
+        return services;
+    }
+}

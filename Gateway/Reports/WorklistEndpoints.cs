@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text.Json;
+using Pacs.Gateway.Auth;
+using Pacs.Grains.Reports;
+using Pacs.Index.Reports;
+
+namespace Pacs.Gateway.Reports;
+
+/// <summary>
+/// GET /api/worklist (doctors, admins): studies with their report status, newest first, from the index by one SQL
+/// query. Filters: status (none, draft, final, amended), from / to (study date, YYYY-MM-DD), modality; offset, limit.
+/// </summary>
+internal static class WorklistEndpoints
+{
+    public const int MaximumLimit = 200;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IEndpointRouteBuilder MapWorklist(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/worklist", ListAsync).RequireAuthorization(Policies.Report);
+        return app;
+    }
+
+    private static async Task<IResult> ListAsync(HttpRequest request, ReportStore store)
+    {
+        var q = request.Query;
+        string? status = q["status"].ToString() is { Length: > 0 } s ? s : null;
+        if (status is not null && !ReportStatus.All.Contains(status))
+        {
+            return Problem($"status must be one of {string.Join(", ", ReportStatus.All)}.");
+        }
+
+        if (!TryDate(q["from"], out var from) || !TryDate(q["to"], out var to))
+        {
+            return Problem("from and to are dates: YYYY-MM-DD or YYYYMMDD.");
+        }
+
+        string? modality = q["modality"].ToString() is { Length: > 0 } m ? m.ToUpperInvariant() : null;
+        if (modality is { Length: > 16 })
+        {
+            return Problem("modality is a DICOM code string of at most 16 characters.");
+        }
+
+        var offset = 0;
+        var limit = 50;
+        if ((q["offset"].Count > 0 && !int.TryParse(q["offset"], NumberStyles.None, CultureInfo.InvariantCulture, out offset))
+            || (q["limit"].Count > 0 && !int.TryParse(q["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit))
+            || limit is < 1 or > MaximumLimit)
+        {
+            return Problem($"offset must be 0 or more and limit 1 to {MaximumLimit}.");
+        }
+
+        var page = await store.WorklistAsync(new WorklistQuery { Status = status, From = from, To = to, Modality = modality, Offset = offset, Limit = limit },
+            request.HttpContext.RequestAborted).ConfigureAwait(false);
+        return Results.Json(new { total = page.Total, offset, limit, items = page.Items }, Json);
+    }
+
+    private static bool TryDate(string? text, out DateOnly? date)
+    {
+        date = null;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
+        if (DateOnly.TryParseExact(text, ["yyyy-MM-dd", "yyyyMMdd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+        {
+            date = parsed;
+            return true;
+        }
+
+        return false;
+    }
+
+    private static IResult Problem(string detail) =>
+        Results.Problem(title: "Bad Request", detail: detail, statusCode: StatusCodes.Status400BadRequest);
+}

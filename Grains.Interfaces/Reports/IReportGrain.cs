@@ -1,0 +1,31 @@
+namespace Pacs.Grains.Reports;
+
+/// <summary>
+/// The report of one study (key: <see cref="KeyFor"/>, from the Study Instance UID): the only writer of its rows in
+/// pacs_reports and pacs_report_versions. Every change names the entity tag it was made against (optimistic
+/// concurrency: two doctors never silently overwrite each other) and is audited.
+/// </summary>
+[Alias("pacs.IReportGrain")]
+public interface IReportGrain : IGrainWithStringKey
+{
+    [Alias("Get")]
+    Task<ReportState> GetAsync();
+
+    /// <summary>Every version, oldest first.</summary>
+    [Alias("History")]
+    Task<IReadOnlyList<ReportVersion>> HistoryAsync();
+
+    /// <summary>Creates or edits the draft (version 1); a signed report cannot be edited, only amended.</summary>
+    [Alias("SaveDraft")]
+    Task<ReportResult> SaveDraftAsync(string ifMatch, ReportContent content, string author);
+
+    /// <summary>Signs the draft: it becomes final and immutable.</summary>
+    [Alias("Sign")]
+    Task<ReportResult> SignAsync(string ifMatch, string signer);
+
+    /// <summary>Adds a new signed version to a signed report, with the reason for the change.</summary>
+    [Alias("Amend")]
+    Task<ReportResult> AmendAsync(string ifMatch, ReportContent content, string reason, string signer);
+
+    public static string KeyFor(string studyInstanceUid) => "report/" + studyInstanceUid;
+}

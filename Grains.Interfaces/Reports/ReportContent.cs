@@ -1,0 +1,31 @@
+namespace Pacs.Grains.Reports;
+
+/// <summary>The text of a report version as a doctor writes it.</summary>
+[GenerateSerializer, Immutable]
+[Alias("pacs.ReportContent")]
+public sealed record ReportContent
+{
+    /// <summary>Longest text of one field, in characters (a long report is a few thousand).</summary>
+    public const int MaximumFieldLength = 32_000;
+
+    [Id(0)] public string Language { get; init; } = Accounts.Languages.Default;
+    [Id(1)] public string Technique { get; init; } = "";
+    [Id(2)] public string Comparison { get; init; } = "";
+    [Id(3)] public string Findings { get; init; } = "";
+    /// <summary>The impression (conclusion).</summary>
+    [Id(4)] public string Impression { get; init; } = "";
+
+    /// <summary>Why the content is not acceptable, or null.</summary>
+    public string? Check()
+    {
+        if (!Accounts.Languages.IsValid(Language))
+        {
+            return $"language must be one of {string.Join(", ", Accounts.Languages.All)}.";
+        }
+
+        return Technique.Length > MaximumFieldLength || Comparison.Length > MaximumFieldLength
+            || Findings.Length > MaximumFieldLength || Impression.Length > MaximumFieldLength
+            ? $"Each text field holds at most {MaximumFieldLength} characters."
+            : null;
+    }
+}

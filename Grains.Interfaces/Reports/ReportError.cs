@@ -1,0 +1,13 @@
+namespace Pacs.Grains.Reports;
+
+public enum ReportError
+{
+    None,
+    /// <summary>The If-Match does not name the current version (HTTP 412).</summary>
+    PreconditionFailed,
+    /// <summary>Not allowed in the report's state, e.g. editing a signed version (HTTP 409).</summary>
+    Conflict,
+    Invalid,
+    /// <summary>No such study in the archive (HTTP 404).</summary>
+    UnknownStudy,
+}

@@ -1,0 +1,160 @@
+using Microsoft.Extensions.Logging;
+using Pacs.Index.Reports;
+using Pacs.Index.Write;
+
+namespace Pacs.Grains.Reports;
+
+/// <summary>
+/// The report of one study (<see cref="IReportGrain"/>): checks the entity tag and the life cycle, writes one version
+/// row per change (the store checks the revision again, so a second activation elsewhere cannot overwrite either) and
+/// records an audit event for every change.
+/// </summary>
+[GrainType("report")]
+internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, ILogger<ReportGrain> logger) : Grain, IReportGrain
+{
+    private ReportState _state = new();
+
+    private string StudyInstanceUid => this.GetPrimaryKeyString()["report/".Length..];
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken) =>
+        _state = await store.LoadAsync(StudyInstanceUid, cancellationToken);
+
+    public Task<ReportState> GetAsync() => Task.FromResult(_state);
+
+    public async Task<IReadOnlyList<ReportVersion>> HistoryAsync() => await store.HistoryAsync(StudyInstanceUid, CancellationToken.None);
+
+    public async Task<ReportResult> SaveDraftAsync(string ifMatch, ReportContent content, string author)
+    {
+        if (await Refuse(ifMatch) is { } refused)
+        {
+            return refused;
+        }
+
+        if (_state.Current is { } current && ReportStatus.IsSigned(current.Status))
+        {
+            return Fail(ReportError.Conflict, "The report is signed and cannot change: amend it instead.");
+        }
+
+        if (content.Check() is { } invalid)
+        {
+            return Fail(ReportError.Invalid, invalid);
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var draft = new ReportVersion
+        {
+            StudyInstanceUid = StudyInstanceUid,
+            Version = 1,
+            Status = ReportStatus.Draft,
+            Content = content,
+            Author = author,
+            CreatedAt = _state.Current?.CreatedAt ?? now,
+            UpdatedAt = now,
+        };
+        return await WriteAsync(draft, "report.draft.saved", author);
+    }
+
+    public async Task<ReportResult> SignAsync(string ifMatch, string signer)
+    {
+        if (await Refuse(ifMatch) is { } refused)
+        {
+            return refused;
+        }
+
+        if (_state.Current is not { Status: ReportStatus.Draft } draft)
+        {
+            return Fail(ReportError.Conflict, _state.Current is null ? "There is no draft to sign." : "The report is signed already: amend it instead.");
+        }
+
+        if (draft.Content.Findings.Trim().Length == 0 && draft.Content.Impression.Trim().Length == 0)
+        {
+            return Fail(ReportError.Invalid, "An empty report cannot be signed: write findings or an impression first.");
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        return await WriteAsync(draft with { Status = ReportStatus.Final, Signer = signer, SignedAt = now, UpdatedAt = now }, "report.signed", signer);
+    }
+
+    public async Task<ReportResult> AmendAsync(string ifMatch, ReportContent content, string reason, string signer)
+    {
+        if (await Refuse(ifMatch) is { } refused)
+        {
+            return refused;
+        }
+
+        if (_state.Current is not { } signed || !ReportStatus.IsSigned(signed.Status))
+        {
+            return Fail(ReportError.Conflict, "Only a signed report can be amended: edit the draft instead.");
+        }
+
+        if (content.Check() is { } invalid)
+        {
+            return Fail(ReportError.Invalid, invalid);
+        }
+
+        reason = reason.Trim();
+        if (reason.Length is 0 or > 2_000)
+        {
+            return Fail(ReportError.Invalid, "An amendment needs a reason of 1 to 2000 characters.");
+        }
+
+        if (content.Findings.Trim().Length == 0 && content.Impression.Trim().Length == 0)
+        {
+            return Fail(ReportError.Invalid, "An amendment needs findings or an impression.");
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var amended = new ReportVersion
+        {
+            StudyInstanceUid = StudyInstanceUid,
+            Version = signed.Version + 1,
+            Status = ReportStatus.Amended,
+            Content = content,
+            AmendmentReason = reason,
+            Author = signer,
+            Signer = signer,
+            CreatedAt = now,
+            UpdatedAt = now,
+            SignedAt = now,
+        };
+        return await WriteAsync(amended, "report.amended", signer);
+    }
+
+    /// <summary>A failed result when the If-Match is not the current entity tag or the study is unknown; else null.</summary>
+    private async Task<ReportResult?> Refuse(string ifMatch)
+    {
+        if (!string.Equals(ifMatch, _state.ETag, StringComparison.Ordinal))
+        {
+            return Fail(ReportError.PreconditionFailed, $"The report has changed: its current ETag is {_state.ETag}.");
+        }
+
+        return _state.Current is null && !await store.StudyExistsAsync(StudyInstanceUid, CancellationToken.None)
+            ? Fail(ReportError.UnknownStudy, "The archive holds no such study.")
+            : null;
+    }
+
+    private async Task<ReportResult> WriteAsync(ReportVersion version, string auditKind, string actor)
+    {
+        if (!await store.WriteAsync(version, _state.Revision, CancellationToken.None))
+        {
+            // Someone else wrote (another activation during a silo's failure): take the stored state and refuse.
+            _state = await store.LoadAsync(StudyInstanceUid, CancellationToken.None);
+            return Fail(ReportError.PreconditionFailed, $"The report has changed: its current ETag is {_state.ETag}.");
+        }
+
+        _state = new ReportState { Current = version, Revision = _state.Revision + 1 };
+        await index.AuditAsync(auditKind, StudyInstanceUid, null, new Dictionary<string, string>
+        {
+            ["actor"] = actor,
+            ["version"] = version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["status"] = version.Status,
+        }, CancellationToken.None);
+        LogReportChanged(logger, StudyInstanceUid, version.Version, version.Status);
+        return ReportResult.Ok(_state);
+    }
+
+    private ReportResult Fail(ReportError error, string detail) => ReportResult.Fail(error, detail, _state);
+
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Information, Message = "Report of study {StudyInstanceUid}: version {Version} is {Status}")]
+    private static partial void LogReportChanged(ILogger logger, string studyInstanceUid, int version, string status);
+}

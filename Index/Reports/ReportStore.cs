@@ -1,0 +1,229 @@
+using Npgsql;
+using NpgsqlTypes;
+using Pacs.Grains.Reports;
+
+namespace Pacs.Index.Reports;
+
+/// <summary>
+/// The SQL of pacs_reports and pacs_report_versions (0130_reports.sql): the only code that reads or writes them. The
+/// report grain writes; the gateway reads the worklist and a report's study header here without activating grains.
+/// </summary>
+public sealed class ReportStore(NpgsqlDataSource dataSource)
+{
+    private const string VersionColumns =
+        "study_instance_uid, version, status, language, technique, comparison, findings, impression, amendment_reason, author, signer, created_at, updated_at, signed_at";
+
+    public async Task<bool> StudyExistsAsync(string studyInstanceUid, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT 1 FROM pacs_studies WHERE study_instance_uid = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = studyInstanceUid });
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>The current version and revision of a study's report (an empty state when it has none).</summary>
+    public async Task<ReportState> LoadAsync(string studyInstanceUid, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT r.revision, {Prefixed("v.")} FROM pacs_reports r
+            JOIN pacs_report_versions v ON v.study_instance_uid = r.study_instance_uid AND v.version = r.version
+            WHERE r.study_instance_uid = $1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = studyInstanceUid });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new ReportState { Revision = reader.GetInt32(0), Current = ReadVersion(reader, 1) }
+            : new ReportState();
+    }
+
+    public async Task<IReadOnlyList<ReportVersion>> HistoryAsync(string studyInstanceUid, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {VersionColumns} FROM pacs_report_versions WHERE study_instance_uid = $1 ORDER BY version");
+        command.Parameters.Add(new NpgsqlParameter { Value = studyInstanceUid });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var versions = new List<ReportVersion>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            versions.Add(ReadVersion(reader, 0));
+        }
+
+        return versions;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="version"/> as the report's current version in one transaction, if the report is still at
+    /// <paramref name="expectedRevision"/> (0: no report yet); returns false when another writer got there first. A
+    /// signed version row is never rewritten. O(one version) per write.
+    /// </summary>
+    public async Task<bool> WriteAsync(ReportVersion version, int expectedRevision, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var head = expectedRevision == 0
+            ? new NpgsqlCommand("""
+                INSERT INTO pacs_reports (study_instance_uid, status, version, revision, author, signer, signed_at)
+                VALUES ($1, $2, $3, 1, $4, $5, $6) ON CONFLICT (study_instance_uid) DO NOTHING
+                """, connection, transaction)
+            : new NpgsqlCommand("""
+                UPDATE pacs_reports SET status = $2, version = $3, revision = revision + 1, author = $4, signer = $5, signed_at = $6, updated_at = now()
+                WHERE study_instance_uid = $1 AND revision = $7
+                """, connection, transaction);
+        await using (head)
+        {
+            head.Parameters.Add(new NpgsqlParameter { Value = version.StudyInstanceUid });
+            head.Parameters.Add(new NpgsqlParameter { Value = version.Status });
+            head.Parameters.Add(new NpgsqlParameter { Value = version.Version });
+            head.Parameters.Add(new NpgsqlParameter { Value = version.Author });
+            head.Parameters.Add(new NpgsqlParameter { Value = (object?)version.Signer ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            head.Parameters.Add(new NpgsqlParameter { Value = (object?)version.SignedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            if (expectedRevision != 0)
+            {
+                head.Parameters.Add(new NpgsqlParameter { Value = expectedRevision });
+            }
+
+            if (await head.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+            {
+                return false;
+            }
+        }
+
+        await using (var row = new NpgsqlCommand($"""
+            INSERT INTO pacs_report_versions ({VersionColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            ON CONFLICT (study_instance_uid, version) DO UPDATE SET status = excluded.status, language = excluded.language,
+                technique = excluded.technique, comparison = excluded.comparison, findings = excluded.findings,
+                impression = excluded.impression, author = excluded.author, signer = excluded.signer,
+                updated_at = excluded.updated_at, signed_at = excluded.signed_at
+            WHERE pacs_report_versions.signed_at IS NULL
+            """, connection, transaction))
+        {
+            var c = version.Content;
+            row.Parameters.Add(new NpgsqlParameter { Value = version.StudyInstanceUid });
+            row.Parameters.Add(new NpgsqlParameter { Value = version.Version });
+            row.Parameters.Add(new NpgsqlParameter { Value = version.Status });
+            row.Parameters.Add(new NpgsqlParameter { Value = c.Language });
+            row.Parameters.Add(new NpgsqlParameter { Value = c.Technique });
+            row.Parameters.Add(new NpgsqlParameter { Value = c.Comparison });
+            row.Parameters.Add(new NpgsqlParameter { Value = c.Findings });
+            row.Parameters.Add(new NpgsqlParameter { Value = c.Impression });
+            row.Parameters.Add(new NpgsqlParameter { Value = version.AmendmentReason });
+            row.Parameters.Add(new NpgsqlParameter { Value = version.Author });
+            row.Parameters.Add(new NpgsqlParameter { Value = (object?)version.Signer ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            row.Parameters.Add(new NpgsqlParameter { Value = version.CreatedAt });
+            row.Parameters.Add(new NpgsqlParameter { Value = version.UpdatedAt });
+            row.Parameters.Add(new NpgsqlParameter { Value = (object?)version.SignedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            if (await row.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+            {
+                return false; // a signed version: immutable (the transaction is rolled back)
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>The patient and study data a report's header shows; null for a study the archive does not hold.</summary>
+    public async Task<ReportStudy?> StudyAsync(string studyInstanceUid, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT s.study_instance_uid, p.patient_name, p.patient_id, p.issuer_of_patient_id, p.patient_birth_date, p.patient_sex,
+                   s.study_date, s.study_time, s.study_id, s.study_description, s.accession_number, s.referring_physician_name, s.modalities_in_study
+            FROM pacs_studies s JOIN pacs_patients p ON p.patient_key = s.patient_key
+            WHERE s.study_instance_uid = $1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = studyInstanceUid });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return new ReportStudy
+        {
+            StudyInstanceUid = reader.GetString(0),
+            PatientName = reader.GetString(1),
+            PatientId = reader.GetString(2),
+            IssuerOfPatientId = reader.GetString(3),
+            PatientBirthDate = reader.GetString(4),
+            PatientSex = reader.GetString(5),
+            StudyDate = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateOnly>(6),
+            StudyTime = reader.GetString(7),
+            StudyId = reader.GetString(8),
+            StudyDescription = reader.GetString(9),
+            AccessionNumber = reader.GetString(10),
+            ReferringPhysicianName = reader.GetString(11),
+            Modalities = reader.GetFieldValue<string[]>(12),
+        };
+    }
+
+    /// <summary>Studies with their report status, newest study first: one indexed query, no grain activations.</summary>
+    public async Task<WorklistPage> WorklistAsync(WorklistQuery query, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT s.study_instance_uid, s.study_date, s.study_description, s.accession_number, s.modalities_in_study,
+                   p.patient_name, p.patient_id, coalesce(r.status, 'none'), r.version, r.author, r.signer, r.signed_at, r.updated_at,
+                   count(*) OVER ()
+            FROM pacs_studies s
+            JOIN pacs_patients p ON p.patient_key = s.patient_key
+            LEFT JOIN pacs_reports r ON r.study_instance_uid = s.study_instance_uid
+            WHERE ($1::text IS NULL OR coalesce(r.status, 'none') = $1)
+              AND ($2::date IS NULL OR s.study_date >= $2)
+              AND ($3::date IS NULL OR s.study_date <= $3)
+              AND ($4::text IS NULL OR $4 = ANY (s.modalities_in_study))
+            ORDER BY s.study_date DESC NULLS LAST, s.study_key DESC
+            OFFSET $5 LIMIT $6
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.From ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.To ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Modality ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = query.Offset });
+        command.Parameters.Add(new NpgsqlParameter { Value = query.Limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var items = new List<WorklistItem>();
+        long total = 0;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            items.Add(new WorklistItem
+            {
+                StudyInstanceUid = reader.GetString(0),
+                StudyDate = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1),
+                StudyDescription = reader.GetString(2),
+                AccessionNumber = reader.GetString(3),
+                Modalities = reader.GetFieldValue<string[]>(4),
+                PatientName = reader.GetString(5),
+                PatientId = reader.GetString(6),
+                ReportStatus = reader.GetString(7),
+                ReportVersion = reader.IsDBNull(8) ? null : reader.GetInt32(8),
+                Author = reader.IsDBNull(9) ? null : reader.GetString(9),
+                Signer = reader.IsDBNull(10) ? null : reader.GetString(10),
+                SignedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
+                ReportUpdatedAt = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
+            });
+            total = reader.GetInt64(13);
+        }
+
+        return new WorklistPage(total, items);
+    }
+
+    private static string Prefixed(string prefix) => string.Join(", ", VersionColumns.Split(", ").Select(c => prefix + c));
+
+    private static ReportVersion ReadVersion(NpgsqlDataReader reader, int at) => new()
+    {
+        StudyInstanceUid = reader.GetString(at),
+        Version = reader.GetInt32(at + 1),
+        Status = reader.GetString(at + 2),
+        Content = new ReportContent
+        {
+            Language = reader.GetString(at + 3),
+            Technique = reader.GetString(at + 4),
+            Comparison = reader.GetString(at + 5),
+            Findings = reader.GetString(at + 6),
+            Impression = reader.GetString(at + 7),
+        },
+        AmendmentReason = reader.GetString(at + 8),
+        Author = reader.GetString(at + 9),
+        Signer = reader.IsDBNull(at + 10) ? null : reader.GetString(at + 10),
+        CreatedAt = reader.GetFieldValue<DateTimeOffset>(at + 11),
+        UpdatedAt = reader.GetFieldValue<DateTimeOffset>(at + 12),
+        SignedAt = reader.IsDBNull(at + 13) ? null : reader.GetFieldValue<DateTimeOffset>(at + 13),
+    };
+}
