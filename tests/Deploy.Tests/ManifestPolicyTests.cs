@@ -238,6 +238,20 @@ public sealed partial class ManifestPolicyTests
         Assert.Empty(overlay.All<V1StatefulSet>());
     }
 
+    [Fact]
+    public void Production_PullsItsHostsFromTheRegistryItsKustomizationNames()
+    {
+        var registries = Regex.Matches(Repository.Read("deploy-k8s/overlays/production/kustomization.yaml"), @"newName:\s*(\S+)")
+            .Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(2, registries.Count);
+        var overlay = Overlay.Get("production");
+        foreach (var deployment in new[] { overlay.Silos, overlay.Gateways })
+        {
+            var image = Assert.Single(deployment.Spec.Template.Spec.Containers).Image;
+            Assert.Contains(registries, r => image.StartsWith(r + ":", StringComparison.Ordinal));
+        }
+    }
+
     [Theory, MemberData(nameof(OverlayNames))]
     public void NetworkPolicies_LetSilosAndPostgresqlBeReachedOnlyFromTheArchive(string name)
     {
