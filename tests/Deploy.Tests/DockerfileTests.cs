@@ -75,7 +75,7 @@ public sealed partial class DockerfileTests
         var published = Path.Combine(Path.GetTempPath(), $"pacs-publish-{host}-{Guid.NewGuid():N}");
         try
         {
-            Repository.Run("dotnet", TimeSpan.FromMinutes(5), "publish", $"{host}/{host}.csproj", "-c", "Release", "--no-build", "-o", published, "-nologo", "-v", "q");
+            Repository.Run("dotnet", TimeSpan.FromMinutes(5), "publish", $"{host}/{host}.csproj", "-c", "Release", "--no-build", "--disable-build-servers", "-o", published, "-nologo", "-v", "q");
             Assert.True(File.Exists(Path.Combine(published, $"{assemblyName}.dll")), $"dotnet publish produced no {assemblyName}.dll");
             Assert.True(File.Exists(Path.Combine(published, $"{assemblyName}.runtimeconfig.json")));
             Assert.True(File.Exists(Path.Combine(published, $"{assemblyName}.deps.json")));
