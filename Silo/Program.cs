@@ -45,6 +45,9 @@ builder.Logging.AddSimpleConsole(console =>
 // Leave the cluster cleanly (membership status Dead, grains deactivated) before being killed.
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
+// The kubelet sets KUBERNETES_SERVICE_HOST in every pod; ./pacs up never runs there.
+var inKubernetes = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
+
 builder.Services.AddArchiveDatabase(pacs.Database);
 builder.Services.AddSingleton(services => new SchemaMigrator(pacs.Database, services.GetRequiredService<ILogger<SchemaMigrator>>()));
 builder.UseOrleans(silo =>
@@ -55,7 +58,23 @@ builder.UseOrleans(silo =>
         cluster.ServiceId = pacs.ServiceId;
     });
     silo.Configure<SiloOptions>(options => options.SiloName = pacs.SiloName ?? $"silo-{pacs.SiloPort}");
-    silo.ConfigureEndpoints(IPAddress.Parse(pacs.AdvertisedAddress), pacs.SiloPort, pacs.GatewayPort, listenOnAnyHostAddress: false);
+    if (inKubernetes)
+    {
+        // deploy-k8s/: the silo is named after its pod, advertises the pod's IP and listens on every address
+        // (POD_NAME, POD_NAMESPACE, POD_IP from the downward API); ORLEANS_SERVICE_ID and ORLEANS_CLUSTER_ID, taken
+        // from the pod's orleans/serviceId and orleans/clusterId labels, override Pacs:ServiceId and Pacs:ClusterId.
+        // The pod watch also declares a deleted pod's silo dead at once. Membership stays on PostgreSQL (below).
+        silo.Configure<EndpointOptions>(endpoints =>
+        {
+            endpoints.SiloPort = pacs.SiloPort;
+            endpoints.GatewayPort = pacs.GatewayPort;
+        });
+        silo.UseKubernetesHosting();
+    }
+    else
+    {
+        silo.ConfigureEndpoints(IPAddress.Parse(pacs.AdvertisedAddress), pacs.SiloPort, pacs.GatewayPort, listenOnAnyHostAddress: false);
+    }
     // Failure detection in seconds, not minutes (docs/operations.md, "Cluster membership" and "Riding through a silo's
     // failure"): a dead silo's grains are unreachable until it is declared dead, and every C-STORE for its studies waits
     // meanwhile. Probes adapt their timeout to the measured round trip between Min and Max; three misses suspect the
