@@ -22,6 +22,7 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
     private readonly List<ChildProcess> _processes = [];
     private PostgresServer? _postgres;
     private string? _restored;
+    private string? _latest;
 
     private string Data => Path.Combine(_work, "data");
     private string Backup => Path.Combine(_work, "backup");
@@ -37,7 +38,7 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
     }
 
     [Fact]
-    public async Task RestoreToTime_DataFolderDestroyed_EverythingAcknowledgedBeforeTAndNothingAfter()
+    public async Task Restore_DataFolderDestroyedAfterSigkill_ToTimeHasEverythingBeforeTNothingAfter_LatestHasEverythingSynced()
     {
         // archive_mode needs a restart: backup start says so (exit 3) when it does not manage the server itself.
         Assert.Equal(3, (await PacsAsync("backup", "start", "--data", Data, "--backup", Backup)).ExitCode);
@@ -66,11 +67,31 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
         await PacsOkAsync("backup", "sync", "--data", Data, "--backup", Backup);
         await PacsOkAsync("backup", "verify", "--data", Data, "--backup", Backup);
 
-        // The disaster: everything killed, the database and the blobs gone.
+        // The disaster: everything SIGKILLed (PostgreSQL's postmaster and its backends too), the database and the blobs gone.
         foreach (var process in archive.Processes) process.KillHard();
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(_postgres.RootDirectory!, "data", "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+        using (var server = Process.GetProcessById(postmaster))
+        {
+            // The postmaster alone (the backends notice its death and exit): Kill(entireProcessTree) SIGSTOPs the tree
+            // first, which stops the runuser wrapper too, and then nothing reaps the postmaster.
+            server.Kill(entireProcessTree: false);
+        }
+        var gone = Stopwatch.StartNew();
+        while (File.Exists($"/proc/{postmaster.ToString(CultureInfo.InvariantCulture)}/stat") && gone.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
         await _postgres.StopAsync();
         Directory.Delete(Path.Combine(_postgres.RootDirectory!, "data"), recursive: true);
         Directory.Delete(Path.Combine(Data, "blobs"), recursive: true);
+
+        // "latest": the last sync point, which came after everything was stored. Checked in the database and the blobs.
+        _latest = Path.Combine(_work, "latest");
+        var latestPort = ChildProcess.FreePort();
+        await PacsOkAsync("restore", "--to", "latest", "--data", _latest, "--backup", Backup, "--pg-port", latestPort.ToString(CultureInfo.InvariantCulture), "--keep-running");
+        var all = kept.Concat(after.Instances).ToList();
+        var latestRows = await IndexedAsync(Connection(latestPort));
+        Assert.Equal(all.Select(i => i.Sop).Order(StringComparer.Ordinal), latestRows.Keys.Order(StringComparer.Ordinal));
+        foreach (var instance in all)
+            Assert.Equal(instance.Bytes, await File.ReadAllBytesAsync(Path.Combine(_latest, "blobs", latestRows[instance.Sop])));
+        await PacsOkAsync("down", "--data", _latest);
 
         _restored = Path.Combine(_work, "restored");
         var port = ChildProcess.FreePort();
@@ -111,12 +132,13 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
     {
         var bin = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         var root = RepoRoot();
-        var siloHttp = ChildProcess.FreePort();
-        var http = ChildProcess.FreePort();
-        var dicom = ChildProcess.FreePort();
+        // Five different free ports: two FreePort calls can hand out the same one (a gateway once bound the silo's).
+        var ports = new HashSet<int>();
+        while (ports.Count < 5) ports.Add(ChildProcess.FreePort());
+        var (siloHttp, http, dicom, siloPort, siloGateway) = (ports.ElementAt(0), ports.ElementAt(1), ports.ElementAt(2), ports.ElementAt(3), ports.ElementAt(4));
         var silo = new ChildProcess("dotnet", [Path.Combine(root, "Silo", "bin", bin, "net10.0", "Pacs.Silo.dll"),
-            "--database", database, "--silo-name", "drill-silo", "--silo-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture),
-            "--gateway-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture), "--http-port", siloHttp.ToString(CultureInfo.InvariantCulture)],
+            "--database", database, "--silo-name", "drill-silo", "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture),
+            "--gateway-port", siloGateway.ToString(CultureInfo.InvariantCulture), "--http-port", siloHttp.ToString(CultureInfo.InvariantCulture)],
             environment: new Dictionary<string, string> { ["PACS_ADMIN_PASSWORD"] = AdminPassword });
         _processes.Add(silo);
         var gateway = new ChildProcess("dotnet", [Path.Combine(root, "Gateway", "bin", bin, "net10.0", "Pacs.Gateway.dll"),
@@ -177,6 +199,17 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
         return json.RootElement.EnumerateArray().Select(e => e.GetProperty(tag).GetProperty("Value")[0].GetString()!).ToList();
     }
 
+    /// <summary>SOP Instance UID -> blob key of every indexed instance (a duplicate row would fail the dictionary).</summary>
+    private static async Task<Dictionary<string, string>> IndexedAsync(string database)
+    {
+        await using var data = Npgsql.NpgsqlDataSource.Create(database);
+        await using var command = data.CreateCommand("SELECT sop_instance_uid, blob_key FROM pacs_instances");
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync()) rows.Add(reader.GetString(0), reader.GetString(1));
+        return rows;
+    }
+
     private static async Task<string> BlobKeyAsync(string database, string sop)
     {
         await using var data = Npgsql.NpgsqlDataSource.Create(database);
@@ -209,7 +242,8 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
     public async Task DisposeAsync()
     {
         foreach (var process in _processes) process.Dispose();
-        if (_restored is not null && Directory.Exists(_restored)) await PacsAsync("down", "--data", _restored);
+        foreach (var folder in new[] { _latest, _restored })
+            if (folder is not null && Directory.Exists(folder)) await PacsAsync("down", "--data", folder);
         if (_postgres is not null) await _postgres.DisposeAsync();
         try { Directory.Delete(_work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
