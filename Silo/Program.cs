@@ -45,6 +45,7 @@ builder.Logging.AddSimpleConsole(console =>
 // Leave the cluster cleanly (membership status Dead, grains deactivated) before being killed.
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
+var siloName = pacs.SiloName ?? $"silo-{pacs.SiloPort}";
 builder.Services.AddArchiveDatabase(pacs.Database);
 builder.Services.AddSingleton(services => new SchemaMigrator(pacs.Database, services.GetRequiredService<ILogger<SchemaMigrator>>()));
 builder.UseOrleans(silo =>
@@ -54,7 +55,7 @@ builder.UseOrleans(silo =>
         cluster.ClusterId = pacs.ClusterId;
         cluster.ServiceId = pacs.ServiceId;
     });
-    silo.Configure<SiloOptions>(options => options.SiloName = pacs.SiloName ?? $"silo-{pacs.SiloPort}");
+    silo.Configure<SiloOptions>(options => options.SiloName = siloName);
     silo.ConfigureEndpoints(IPAddress.Parse(pacs.AdvertisedAddress), pacs.SiloPort, pacs.GatewayPort, listenOnAnyHostAddress: false);
     // Failure detection in seconds, not minutes (docs/operations.md, "Cluster membership" and "Riding through a silo's
     // failure"): a dead silo's grains are unreachable until it is declared dead, and every C-STORE for its studies waits
@@ -82,13 +83,17 @@ builder.UseOrleans(silo =>
     silo.AddArchiveGrains();
 });
 
-// Telemetry: OpenTelemetry (Orleans, Npgsql and ASP.NET Core traces and metrics, OTLP export) is wired here.
+// Telemetry (docs/operations.md, "Observability"): Orleans (grain calls joined to the gateways' traces), Npgsql, ASP.NET
+// Core and our grains' meters; Prometheus on the management port (9465 unless Pacs:Telemetry:MetricsPort says otherwise).
+var metricsPort = builder.AddHostTelemetry("pacs-silo", $"{Environment.MachineName}:{siloName}", defaultMetricsPort: 9465);
+builder.WebHost.ListenConfiguredUrls(builder.Configuration);
 
 builder.Services.AddHealthChecks()
     .AddCheck<SiloActiveHealthCheck>("silo", tags: ["ready"])
     .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
 var app = builder.Build();
+app.UseManagementPort(metricsPort); // before everything else: the management port serves /metrics and nothing more
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 

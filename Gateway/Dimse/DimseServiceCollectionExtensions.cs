@@ -57,10 +57,10 @@ internal static class DimseServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Kestrel listens on the DICOM port (PS3.8 upper layer) next to HTTP; port 0 in configuration disables it.
-    /// An explicit Listen makes Kestrel ignore --urls, so the HTTP URLs are listened on here as well.
+    /// Kestrel listens on the DICOM port (PS3.8 upper layer) next to HTTP; port 0 in configuration disables it. The HTTP
+    /// URLs are listened on by Pacs.Hosting's ListenConfiguredUrls (an explicit Listen makes Kestrel ignore --urls).
     /// </summary>
-    public static IWebHostBuilder ListenDicom(this IWebHostBuilder webHost, GatewayHostOptions options, IConfiguration configuration) =>
+    public static IWebHostBuilder ListenDicom(this IWebHostBuilder webHost, GatewayHostOptions options) =>
         // A long accept queue: while a flood of connections is being accepted (and refused past the quotas), a
         // modality's SYN must not find the queue full and be dropped, which costs it a 1 s retransmission (Linux
         // caps this at net.core.somaxconn, 4096 by default).
@@ -68,19 +68,5 @@ internal static class DimseServiceCollectionExtensions
         {
             if (options.DicomPort == 0) return;
             kestrel.Listen(IPAddress.Parse(options.DicomBindAddress), options.DicomPort, listen => listen.UseConnectionHandler<DicomConnectionHandler>());
-            var urls = configuration["urls"] ?? configuration["ASPNETCORE_URLS"] ?? "http://localhost:5000";
-            foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                // "http://host:port" with host an address, localhost, or * / + / 0.0.0.0 for every interface.
-                var uri = new Uri(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal));
-                if (uri.Scheme != Uri.UriSchemeHttp) throw new InvalidOperationException($"Only http URLs are supported here: {url}");
-                if (uri.IsLoopback && uri.Host == "localhost") kestrel.ListenLocalhost(uri.Port);
-                else if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
-                {
-                    if (address.Equals(IPAddress.Any)) kestrel.ListenAnyIP(uri.Port);
-                    else kestrel.Listen(address, uri.Port);
-                }
-                else kestrel.ListenAnyIP(uri.Port);
-            }
         });
 }
