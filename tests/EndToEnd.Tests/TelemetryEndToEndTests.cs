@@ -33,8 +33,11 @@ public sealed class TelemetryEndToEndTests(ArchiveFixture archive)
         var (code, output) = await ChildProcess.RunAsync("storescu", ["-nh", "-aec", ArchiveFixture.AeTitle, "127.0.0.1",
             archive.DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture), CorpusFile]);
         Assert.True(code == 0, output);
+        // A refused association (called AE title not ours, PS3.8 9.3.4) is counted by reason.
+        await ChildProcess.RunAsync("echoscu", ["-aec", "NOT_THIS_ONE", "127.0.0.1", archive.DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
         var gateway = await ScrapeAsync(archive.GatewayMetricsPort);
+        Assert.Matches(@"(?m)^pacs_dimse_associations_refused_total\{[^}]*reason=""called-ae-not-recognized""[^}]*\} [1-9]", gateway);
         Assert.Matches(@"(?m)^pacs_ingest_instances_total\{[^}]*outcome=""(stored|duplicate|replaced)""[^}]*\} [1-9]", gateway);
         Assert.Matches(@"(?m)^pacs_ingest_bytes_total(\{[^}]*\})? [1-9]", gateway);
         Assert.Contains("pacs_ingest_stage_duration_seconds_bucket{", gateway, StringComparison.Ordinal);
