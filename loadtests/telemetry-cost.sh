@@ -3,7 +3,7 @@
 # Each round starts a fresh `./pacs up` (1 silo, 1 gateway) with Pacs__Telemetry__Enabled=true (traces sampled at 1.0,
 # Prometheus on the management port, no OTLP receiver) or false, stores N fresh CT instances over 4 concurrent storescu
 # associations (store-4), then times Q QIDO-RS study searches one after the other (curl, p50 of time_total).
-#   loadtests/telemetry-cost.sh            # ROUNDS=2 (on, off, on, off), N=400, Q=200; figures in docs/benchmarks.md
+#   loadtests/telemetry-cost.sh            # ROUNDS=2 (on, off, off, on), N=400, Q=200; figures in docs/benchmarks.md
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ROUNDS="${ROUNDS:-2}" N="${N:-400}" Q="${Q:-200}"
@@ -65,7 +65,7 @@ round() {  # round on|off INDEX
   rm -rf "$dir" "$set"
 }
 
+# The order alternates (on-off, off-on, ...) so that a machine getting busier or quieter favours neither.
 for ((r = 1; r <= ROUNDS; r++)); do
-  round on "$r"
-  round off "$r"
+  if ((r % 2)); then round on "$r"; round off "$r"; else round off "$r"; round on "$r"; fi
 done
