@@ -45,6 +45,8 @@ builder.UseOrleansClient(client =>
         o.ConnectionString = ArchiveDatabase.Tune(pacs.Database);
     });
     client.UseConnectionRetryFilter<ClusterConnectionRetry>();
+    // Grain calls carry the caller's trace context (W3C), so the silo's spans join the gateway's trace.
+    client.AddActivityPropagation();
     // docs/operations.md, "Riding through a silo's failure": the gateway list is read every second, so that the
     // connection to a silo the membership table declared dead (a hung one does not close it) is closed within a second,
     // which is what tells GrainCalls to ask again. The response timeout is only the last resort for a call nothing
@@ -68,7 +70,9 @@ builder.Services.AddDicomWebRendering();
 builder.Services.AddViewer();
 builder.Services.AddReports();
 
-// Telemetry: OpenTelemetry (Orleans client, Npgsql, ASP.NET Core, DIMSE) is wired here.
+// Telemetry (docs/operations.md, "Observability"): traces and metrics of the DIMSE layer, the ingest funnel, the Orleans
+// client, Npgsql and ASP.NET Core; Prometheus on the management port (9464 unless Pacs:Telemetry:MetricsPort says otherwise).
+var metricsPort = builder.AddHostTelemetry("pacs-gateway", $"{Environment.MachineName}:{pacs.DicomPort}", defaultMetricsPort: 9464);
 
 builder.Services.AddAuditTrail();
 builder.Services.AddArchivePolicies();
@@ -78,6 +82,7 @@ builder.Services.AddHealthChecks()
     .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
 var app = builder.Build();
+app.UseManagementPort(metricsPort); // before everything else: the management port serves /metrics and nothing more
 // Fails start-up in production without a signing key (docs/security.md).
 _ = app.Services.GetRequiredService<SigningKeys>();
 app.UseTransportSecurity();

@@ -48,6 +48,7 @@ builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.
 // The kubelet sets KUBERNETES_SERVICE_HOST in every pod; ./pacs up never runs there.
 var inKubernetes = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
 
+var siloName = pacs.SiloName ?? $"silo-{pacs.SiloPort}";
 builder.Services.AddArchiveDatabase(pacs.Database);
 builder.Services.AddSingleton(services => new SchemaMigrator(pacs.Database, services.GetRequiredService<ILogger<SchemaMigrator>>()));
 builder.UseOrleans(silo =>
@@ -57,7 +58,7 @@ builder.UseOrleans(silo =>
         cluster.ClusterId = pacs.ClusterId;
         cluster.ServiceId = pacs.ServiceId;
     });
-    silo.Configure<SiloOptions>(options => options.SiloName = pacs.SiloName ?? $"silo-{pacs.SiloPort}");
+    silo.Configure<SiloOptions>(options => options.SiloName = siloName);
     if (inKubernetes)
     {
         // deploy-k8s/: the silo is named after its pod, advertises the pod's IP and listens on every address
@@ -101,13 +102,17 @@ builder.UseOrleans(silo =>
     silo.AddArchiveGrains();
 });
 
-// Telemetry: OpenTelemetry (Orleans, Npgsql and ASP.NET Core traces and metrics, OTLP export) is wired here.
+// Telemetry (docs/operations.md, "Observability"): Orleans (grain calls joined to the gateways' traces), Npgsql, ASP.NET
+// Core and our grains' meters; Prometheus on the management port (9465 unless Pacs:Telemetry:MetricsPort says otherwise).
+var metricsPort = builder.AddHostTelemetry("pacs-silo", $"{Environment.MachineName}:{siloName}", defaultMetricsPort: 9465);
+builder.WebHost.ListenConfiguredUrls(builder.Configuration);
 
 builder.Services.AddHealthChecks()
     .AddCheck<SiloActiveHealthCheck>("silo", tags: ["ready"])
     .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 
 var app = builder.Build();
+app.UseManagementPort(metricsPort); // before everything else: the management port serves /metrics and nothing more
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 

@@ -159,6 +159,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
 
     private async Task RejectAndCloseAsync(AssociateRejectPdu reject)
     {
+        DimseTelemetry.CountRejected(reject);
         await WritePduAsync(reject.Write, _lifetime.Token).ConfigureAwait(false);
         // PS3.8 9.2 AE-8: after A-ASSOCIATE-RJ, start ARTIM and wait for the requestor to close.
         await WaitForPeerCloseAsync().ConfigureAwait(false);
@@ -514,21 +515,26 @@ internal sealed class DicomAssociation : IAsyncDisposable
     {
         await Task.Yield(); // never run the provider on the read loop's stack
         var stream = pipe.Reader.AsStream(leaveOpen: true);
+        // One trace per C-STORE: this span is its root (the read loop runs outside any), the ingest funnel's are its children.
+        var started = DimseTelemetry.StartTimestamp();
+        var activity = DimseTelemetry.StartOperation("C-STORE", Info, request.AffectedSopClassUid);
+        var status = DimseStatus.ProcessingFailure;
         try
         {
-            if (_providers.Store is not { } provider) return DimseStatus.SopClassNotSupported.WithComment("no storage service on this association");
-            return await provider.OnCStoreAsync(request, stream, pc.TransferSyntax!, Info, _lifetime.Token).ConfigureAwait(false);
+            if (_providers.Store is not { } provider) return status = DimseStatus.SopClassNotSupported.WithComment("no storage service on this association");
+            return status = await provider.OnCStoreAsync(request, stream, pc.TransferSyntax!, Info, _lifetime.Token).ConfigureAwait(false);
         }
         catch (DimseStatusException ex)
         {
-            return ex.Status;
+            return status = ex.Status;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            return DimseStatus.ProcessingFailure.WithComment(ex.Message);
+            return status = DimseStatus.ProcessingFailure.WithComment(ex.Message);
         }
         finally
         {
+            DimseTelemetry.Stop(activity, "C-STORE", status, started);
             await pipe.Reader.CompleteAsync().ConfigureAwait(false);
         }
     }
@@ -543,12 +549,15 @@ internal sealed class DicomAssociation : IAsyncDisposable
                 break;
             case CEchoRequest echo:
                 var status = DimseStatus.SopClassNotSupported;
+                var started = DimseTelemetry.StartTimestamp();
+                var activity = DimseTelemetry.StartOperation("C-ECHO", Info, echo.AffectedSopClassUid);
                 if (_providers.Echo is { } provider)
                 {
                     try { status = await provider.OnCEchoAsync(echo, Info, _lifetime.Token).ConfigureAwait(false); }
                     catch (DimseStatusException ex) { status = ex.Status; }
                     catch (Exception ex) when (ex is not OperationCanceledException) { status = DimseStatus.ProcessingFailure.WithComment(ex.Message); }
                 }
+                DimseTelemetry.Stop(activity, "C-ECHO", status, started);
                 await SendAsync(pc.Id, new CEchoResponse(echo.MessageId, status, echo.AffectedSopClassUid), null, _lifetime.Token).ConfigureAwait(false);
                 break;
             case CFindRequest find:

@@ -8,6 +8,8 @@ internal static class DimseServices
 {
     public static async Task RunFindAsync(DicomAssociation association, NegotiatedPresentationContext pc, CFindRequest request, CancellationToken cancellationToken)
     {
+        var started = DimseTelemetry.StartTimestamp();
+        using var activity = DimseTelemetry.StartOperation("C-FIND", association.Info, request.AffectedSopClassUid);
         var final = DimseStatus.Success;
         if (association.Providers.Find is not { } provider) final = DimseStatus.SopClassNotSupported;
         else
@@ -35,13 +37,17 @@ internal static class DimseServices
                 final = DimseStatus.UnableToProcess.WithComment(ex.Message);
             }
         }
+        DimseTelemetry.Stop(activity, "C-FIND", final, started);
         await association.SendAsync(pc.Id, new CFindResponse(request.MessageId, final, request.AffectedSopClassUid, null), null, CancellationToken.None).ConfigureAwait(false);
     }
 
     public static async Task RunGetAsync(DicomAssociation association, NegotiatedPresentationContext pc, CGetRequest request, CancellationToken cancellationToken)
     {
+        var started = DimseTelemetry.StartTimestamp();
+        using var activity = DimseTelemetry.StartOperation("C-GET", association.Info, request.AffectedSopClassUid);
         if (association.Providers.Get is not { } provider)
         {
+            DimseTelemetry.Stop(activity, "C-GET", DimseStatus.SopClassNotSupported, started);
             await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, DimseStatus.SopClassNotSupported, request.AffectedSopClassUid, null), null, CancellationToken.None).ConfigureAwait(false);
             return;
         }
@@ -56,6 +62,7 @@ internal static class DimseServices
             var status = ex is DimseStatusException d ? d.Status
                 : cancellationToken.IsCancellationRequested ? DimseStatus.Cancel
                 : DimseStatus.UnableToProcess.WithComment(ex.Message);
+            DimseTelemetry.Stop(activity, "C-GET", status, started);
             await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, status, request.AffectedSopClassUid, null), null, CancellationToken.None).ConfigureAwait(false);
             return;
         }
@@ -68,28 +75,37 @@ internal static class DimseServices
             if (ChooseStoreContext(association, instance, requireScpRole: true) is not { } choice) status = DimseStatus.SopClassNotSupported;
             else
             {
+                // A sub-operation under way when C-CANCEL arrives is finished (PS3.4 C.4.3.3.1 stops the ones not started).
+                using var sub = DimseTelemetry.StartSubOperation(association.Info.CallingAeTitle, association.Info.CalledAeTitle, instance.SopClassUid);
                 try
                 {
-                    // A sub-operation under way when C-CANCEL arrives is finished (PS3.4 C.4.3.3.1 stops the ones not started).
                     status = await StoreSubOperationAsync(association, choice.Context, choice.Instance, null, null, association.Lifetime).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException and not DicomAssociationAbortedException)
                 {
                     status = DimseStatus.ProcessingFailure.WithComment(ex.Message); // e.g. the blob could not be opened
                 }
+                DimseTelemetry.Stop(sub, "C-STORE sub-operation", status, 0);
             }
             progress.Count(instance, status);
             if (progress.Remaining > 0 && !cancellationToken.IsCancellationRequested)
                 await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, progress.Counts(true)), null, association.Lifetime).ConfigureAwait(false);
         }
         var (final, identifier) = progress.Final(cancellationToken.IsCancellationRequested);
+        DimseTelemetry.Stop(activity, "C-GET", final, started);
         await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, final, request.AffectedSopClassUid, progress.Counts(cancellationToken.IsCancellationRequested), identifier), identifier, CancellationToken.None).ConfigureAwait(false);
     }
 
     public static async Task RunMoveAsync(DicomAssociation association, NegotiatedPresentationContext pc, CMoveRequest request, CancellationToken cancellationToken)
     {
-        async ValueTask Respond(DimseStatus status, SubOperationCounts? counts = null, DicomDataset? identifier = null) =>
+        var started = DimseTelemetry.StartTimestamp();
+        using var activity = DimseTelemetry.StartOperation("C-MOVE", association.Info, request.AffectedSopClassUid);
+        async ValueTask Respond(DimseStatus status, SubOperationCounts? counts = null, DicomDataset? identifier = null)
+        {
+            // Every response but a pending one is the last: the operation's span ends with it.
+            if (!status.IsPending) DimseTelemetry.Stop(activity, "C-MOVE", status, started);
             await association.SendAsync(pc.Id, new CMoveResponse(request.MessageId, status, request.AffectedSopClassUid, counts, identifier), identifier, CancellationToken.None).ConfigureAwait(false);
+        }
 
         if (association.Providers.Move is not { } provider)
         {
@@ -157,6 +173,7 @@ internal static class DimseServices
                 {
                     if (cancellationToken.IsCancellationRequested) break;
                     DimseStatus status;
+                    using var sub = DimseTelemetry.StartSubOperation(destination.AeTitle, association.Info.CalledAeTitle, instance.SopClassUid);
                     try
                     {
                         // A sub-operation under way when C-CANCEL arrives is finished (PS3.4 C.4.2.3.1 stops the ones not started).
@@ -166,6 +183,7 @@ internal static class DimseServices
                     {
                         status = DimseStatus.ProcessingFailure.WithComment(ex.Message);
                     }
+                    DimseTelemetry.Stop(sub, "C-STORE sub-operation", status, 0);
                     progress.Count(instance, status);
                     if (progress.Remaining > 0 && !cancellationToken.IsCancellationRequested)
                         await Respond(DimseStatus.Pending, progress.Counts(true)).ConfigureAwait(false);

@@ -36,6 +36,7 @@ internal sealed partial class DicomConnectionHandler(DicomAcceptor acceptor, Ass
             catch (Exception ex) when (ex is not OutOfMemoryException) { LogFailed(logger, ex); }
             return;
         }
+        GatewayTelemetry.AssociationStarted();
         try
         {
             var transport = QuickAck.Wrap(connection.Transport, connection.Features.Get<IConnectionSocketFeature>()?.Socket);
@@ -48,6 +49,10 @@ internal sealed partial class DicomConnectionHandler(DicomAcceptor acceptor, Ass
             // RunAsync ends protocol errors in A-ABORT; this is the unexpected, logged and contained to the connection.
             LogFailed(logger, ex);
         }
+        finally
+        {
+            GatewayTelemetry.AssociationEnded();
+        }
     }
 
     private AssociateRejectPdu? AdmitCallingAe(AssociationSlot slot, AssociateRequestPdu request)
@@ -59,6 +64,8 @@ internal sealed partial class DicomConnectionHandler(DicomAcceptor acceptor, Ass
 
     private void NoteRefused(ConnectionContext connection, string refusal)
     {
+        // Before negotiation, by the host's quotas: the reasons a negotiation refuses are counted by the network layer.
+        DimseTelemetry.CountRefused(refusal.StartsWith("node", StringComparison.Ordinal) ? "node-limit" : "address-limit");
         var refused = Interlocked.Increment(ref _refusedSinceLogged);
         var last = Volatile.Read(ref _lastRefusalLogged);
         var now = Environment.TickCount64;

@@ -54,6 +54,22 @@ internal sealed partial class IngestService(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(source);
+        var started = GatewayTelemetry.StageStart();
+        using var activity = GatewayTelemetry.StartStage("ingest receive");
+        var received = await ReceiveCoreAsync(request, source, cancellationToken).ConfigureAwait(false);
+        GatewayTelemetry.StageDone("receive", started);
+        if (received.Result is { } refused)
+        {
+            // Decided here: CommitAsync hands the outcome back without counting it again.
+            GatewayTelemetry.Fail(activity, refused.Status);
+            GatewayTelemetry.Ingested(refused, 0);
+        }
+
+        return received;
+    }
+
+    private async Task<ReceivedInstance> ReceiveCoreAsync(IngestRequest request, Stream source, CancellationToken cancellationToken)
+    {
 
         IBlobWrite write;
         try
@@ -171,6 +187,20 @@ internal sealed partial class IngestService(
             return final;
         }
 
+        using var activity = GatewayTelemetry.StartStage("ingest commit");
+        var result = await CommitCoreAsync(received).ConfigureAwait(false);
+        if (!result.IsSuccess)
+        {
+            GatewayTelemetry.Fail(activity, result.Status);
+        }
+
+        GatewayTelemetry.Ingested(result, received.Record!.BlobSize);
+        return result;
+    }
+
+    private async Task<IngestResult> CommitCoreAsync(ReceivedInstance received)
+    {
+
         await using var write = received.Write!;
         var record = received.Record!;
         var identity = new Identity(record.StudyInstanceUid, record.SeriesInstanceUid, record.SopInstanceUid, record.SopClassUid);
@@ -179,9 +209,12 @@ internal sealed partial class IngestService(
 
         // The staged bytes are made durable first, while the intent may still be on its way (for a small instance
         // its round trip is otherwise the whole wait): nothing is visible yet, so the order does not matter.
+        var flushStarted = GatewayTelemetry.StageStart();
         try
         {
+            using var flush = GatewayTelemetry.StartStage("blob flush");
             await write.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            GatewayTelemetry.StageDone("blob_flush", flushStarted);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -219,7 +252,10 @@ internal sealed partial class IngestService(
             // Asked again while a lost silo is being replaced (GrainCalls): a repeated commit is answered Duplicate, and
             // the settlement below, which makes a failure final, comes only when asking again is over.
             var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(identity.Study));
+            var commitStarted = GatewayTelemetry.StageStart();
+            using var indexCommit = GatewayTelemetry.StartStage("index commit");
             commit = await calls.RunAsync("Commit", token => grain.CommitAsync(record, token), CancellationToken.None).ConfigureAwait(false);
+            GatewayTelemetry.StageDone("index_commit", commitStarted);
         }
         catch (Exception e)
         {

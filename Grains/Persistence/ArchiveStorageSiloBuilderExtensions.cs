@@ -41,6 +41,9 @@ public static class ArchiveStorageSiloBuilderExtensions
             options.ConnectionString = connectionString;
         });
 
+        // Grain calls continue the caller's trace (W3C context in the message): a gateway's C-STORE trace runs on into
+        // the study grain and its PostgreSQL batch (docs/operations.md, "Observability").
+        builder.AddActivityPropagation();
         return builder;
     }
 
@@ -54,6 +57,7 @@ public static class ArchiveStorageSiloBuilderExtensions
             options.Invariant = Invariant;
             options.ConnectionString = connectionString;
         });
+        builder.AddActivityPropagation();
         return builder;
     }
 }

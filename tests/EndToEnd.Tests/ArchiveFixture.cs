@@ -28,6 +28,9 @@ public class ArchiveFixture : IAsyncLifetime
     public int DicomPort { get; } = ChildProcess.FreePort();
     public int HttpPort { get; } = ChildProcess.FreePort();
     public int DestinationPort { get; } = ChildProcess.FreePort();
+    /// <summary>The management ports serving Prometheus' /metrics (never the public HTTP port).</summary>
+    public int GatewayMetricsPort { get; } = ChildProcess.FreePort();
+    public int SiloMetricsPort { get; } = ChildProcess.FreePort();
     /// <summary>Logged in as the admin (bearer token, renewed as needed): what tests use unless they test authentication.</summary>
     public HttpClient Http { get; }
 
@@ -62,14 +65,29 @@ public class ArchiveFixture : IAsyncLifetime
         var siloHttp = ChildProcess.FreePort();
         _silo = new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Silo", "bin", configuration, "net10.0", "Pacs.Silo.dll"),
             "--database", Database, "--silo-name", "e2e-silo", "--silo-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--gateway-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--http-port", siloHttp.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            "--gateway-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--http-port", siloHttp.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Pacs:Telemetry:MetricsPort", SiloMetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Pacs:Telemetry:MetricsBindAddress", "127.0.0.1"],
             environment: new Dictionary<string, string> { ["PACS_ADMIN_PASSWORD"] = AdminPassword });
         await WaitReadyAsync(_silo, $"http://127.0.0.1:{siloHttp}/health/ready", "silo");
 
-        _gateway = new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Gateway", "bin", configuration, "net10.0", "Pacs.Gateway.dll"),
-            "--urls", GatewayUrls,
+        _gateway = StartGateway(HttpPort, DicomPort, GatewayMetricsPort, new Dictionary<string, string>(), GatewayUrls, ExtraGatewayArguments());
+        await WaitReadyAsync(_gateway, $"http://127.0.0.1:{HttpPort}/health/ready", "gateway");
+    }
+
+    /// <summary>
+    /// A gateway process on this archive (its silo, database, blob store and signing key), with extra environment
+    /// variables: the fixture's own, or another one a test starts beside it and disposes itself.
+    /// </summary>
+    public ChildProcess StartGateway(int httpPort, int dicomPort, int metricsPort, IReadOnlyDictionary<string, string> environment,
+        string? urls = null, IEnumerable<string>? extraArguments = null)
+    {
+        var env = new Dictionary<string, string>(environment) { ["Pacs__Auth__SigningKey"] = SigningKey };
+        return new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Gateway", "bin", ConfigurationName(), "net10.0", "Pacs.Gateway.dll"),
+            "--urls", urls ?? $"http://127.0.0.1:{httpPort}",
             "--Pacs:Database", Database,
-            "--Pacs:DicomPort", DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Pacs:DicomPort", dicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Pacs:Telemetry:MetricsPort", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Pacs:Telemetry:MetricsBindAddress", "127.0.0.1",
             "--Pacs:AeTitle", AeTitle,
             "--Pacs:StorageRoot", StorageRoot,
             "--Pacs:Nodes:0:AeTitle", DestinationAe,
@@ -79,9 +97,8 @@ public class ArchiveFixture : IAsyncLifetime
             "--Pacs:Auth:LoginAttemptsPerAddressPerMinute", "100000",
             // Small enough that the DICOMweb tests see QIDO truncation and its Warning header.
             "--Pacs:DicomWeb:MaxQidoResults", MaxQidoResults.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            .. ExtraGatewayArguments()],
-            environment: new Dictionary<string, string> { ["Pacs__Auth__SigningKey"] = SigningKey });
-        await WaitReadyAsync(_gateway, $"http://127.0.0.1:{HttpPort}/health/ready", "gateway");
+            .. extraArguments ?? []],
+            environment: env);
     }
 
     /// <summary>The gateway's --urls; the plain HTTP URL on <see cref="HttpPort"/> must be among them.</summary>
@@ -105,6 +122,7 @@ public class ArchiveFixture : IAsyncLifetime
             "--Pacs:DicomPort", dicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--Pacs:AeTitle", AeTitle,
             "--Pacs:StorageRoot", StorageRoot,
+            "--Pacs:Telemetry:MetricsPort", "0",
             .. arguments],
             environment: new Dictionary<string, string> { ["Pacs__Auth__SigningKey"] = SigningKey });
         try
@@ -119,7 +137,7 @@ public class ArchiveFixture : IAsyncLifetime
         return new ExtraGateway(process, dicomPort, httpPort);
     }
 
-    private async Task WaitReadyAsync(ChildProcess process, string url, string name)
+    public async Task WaitReadyAsync(ChildProcess process, string url, string name)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (DateTime.UtcNow < deadline)

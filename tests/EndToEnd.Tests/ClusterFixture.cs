@@ -137,7 +137,9 @@ public sealed class ClusterFixture : IAsyncLifetime
                 "--database", Database, "--silo-name", node.Name, "--silo-port", Port(node.SiloPort),
                 "--gateway-port", Port(node.GatewayPort), "--http-port", Port(node.HttpPort),
                 // Which silo hosts a study shows in the log: the drill kills that one.
-                "--Logging:LogLevel:Pacs.Grains.StudyGrain", "Debug"],
+                "--Logging:LogLevel:Pacs.Grains.StudyGrain", "Debug",
+                // No management port: fixed defaults would collide between nodes and with other test runs.
+                "--Pacs:Telemetry:MetricsPort", "0"],
                 environment: new Dictionary<string, string> { ["PACS_ADMIN_PASSWORD"] = AdminPassword })
             : new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Gateway", "bin", _configuration, "net10.0", "Pacs.Gateway.dll"),
                 "--urls", $"http://127.0.0.1:{node.HttpPort}",
@@ -145,7 +147,8 @@ public sealed class ClusterFixture : IAsyncLifetime
                 "--Pacs:DicomPort", Port(node.DicomPort),
                 "--Pacs:AeTitle", AeTitle,
                 "--Pacs:StorageRoot", StorageRoot,
-                "--Pacs:Auth:LoginAttemptsPerAddressPerMinute", "100000"],
+                "--Pacs:Auth:LoginAttemptsPerAddressPerMinute", "100000",
+                "--Pacs:Telemetry:MetricsPort", "0"],
                 environment: new Dictionary<string, string> { ["Pacs__Auth__SigningKey"] = SigningKey });
     }
 

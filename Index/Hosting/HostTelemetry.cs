@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Pacs.Hosting;
+
+/// <summary>
+/// OpenTelemetry for both hosts (docs/operations.md, "Observability"): one resource (service.name, service.instance.id),
+/// traces from our sources ("Pacs.*"), Orleans (activity propagation between client and silo), ASP.NET Core and
+/// Npgsql; metrics from our meters, Orleans, ASP.NET Core, Npgsql, the .NET runtime and the process. OTLP export only
+/// when OTEL_EXPORTER_OTLP_ENDPOINT is set (the standard OTEL_* variables configure it: protocol, headers, timeouts);
+/// Prometheus' scrape endpoint on a management port of its own, never on the public HTTP port. Log lines carry the
+/// trace and span ids of the request or operation they were written in.
+/// </summary>
+public static class HostTelemetry
+{
+    /// <summary>Orleans 10's sources: grain calls (client and server side), the application's, and grain storage.</summary>
+    private static readonly string[] OrleansSources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Storage"];
+
+    /// <summary>
+    /// Wires telemetry into <paramref name="builder"/> and returns the management port (0: none). Call
+    /// <see cref="UseManagementPort"/> on the built application first thing, so that the port serves nothing else.
+    /// </summary>
+    public static int AddHostTelemetry(this WebApplicationBuilder builder, string serviceName, string defaultInstanceId, int defaultMetricsPort)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+
+        // Every log line written inside a span carries its ids (as a scope: the console shows them, OTLP exports them).
+        builder.Logging.Configure(logging => logging.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        if (!options.Enabled)
+        {
+            return 0;
+        }
+
+        var ratio = options.SamplingRatio
+            ?? (double.TryParse(builder.Configuration["OTEL_TRACES_SAMPLER_ARG"], NumberStyles.Float, CultureInfo.InvariantCulture, out var arg) ? arg : 1.0);
+        if (ratio is < 0 or > 1 or double.NaN)
+        {
+            throw new InvalidOperationException($"{TelemetryOptions.Section}:SamplingRatio must lie between 0 and 1, not {ratio}.");
+        }
+
+        var metricsPort = options.MetricsPort ?? defaultMetricsPort;
+        if (metricsPort is < 0 or > 65535)
+        {
+            throw new InvalidOperationException($"{TelemetryOptions.Section}:MetricsPort must be a TCP port or 0, not {metricsPort}.");
+        }
+
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: options.ServiceInstanceId ?? defaultInstanceId))
+            .WithTracing(tracing => tracing
+                .SetSampler(new ArchiveSampler(ratio))
+                .AddSource("Pacs.*")
+                .AddSource(OrleansSources)
+                // Probes and scrapes every few seconds are no one's request.
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
+                .AddNpgsql())
+            .WithMetrics(metrics =>
+            {
+                metrics
+                    .AddMeter("Pacs.*")
+                    .AddMeter("Microsoft.Orleans")
+                    .AddAspNetCoreInstrumentation()
+                    .AddNpgsqlInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddProcessInstrumentation();
+                if (metricsPort > 0)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+            });
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            // Traces, metrics and logs, over gRPC or HTTP as OTEL_EXPORTER_OTLP_PROTOCOL says.
+            telemetry.UseOtlpExporter();
+        }
+
+        if (metricsPort > 0)
+        {
+            var address = IPAddress.Parse(options.MetricsBindAddress);
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, metricsPort));
+        }
+
+        return metricsPort;
+    }
+
+    /// <summary>
+    /// The management port answers <c>/metrics</c> (Prometheus text format) and 404 to everything else; the public
+    /// ports never see it (their <c>/metrics</c> is whatever the host's own routes answer: a 404 on the gateway).
+    /// </summary>
+    public static void UseManagementPort(this WebApplication app, int metricsPort)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (metricsPort <= 0)
+        {
+            return;
+        }
+
+        app.MapWhen(http => http.Connection.LocalPort == metricsPort, management =>
+        {
+            management.UseOpenTelemetryPrometheusScrapingEndpoint();
+            management.Run(http =>
+            {
+                http.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
+        });
+    }
+}

@@ -1,0 +1,25 @@
+namespace Pacs.Hosting;
+
+/// <summary>Section "Pacs:Telemetry" of both hosts (docs/operations.md, "Observability").</summary>
+public sealed class TelemetryOptions
+{
+    public const string Section = "Pacs:Telemetry";
+
+    /// <summary>False: no traces, no metrics, no scrape endpoint (the OpenTelemetry SDK is not started at all).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// The share of new traces recorded (0 to 1), parent-based: a span whose caller's trace was sampled is recorded, one
+    /// whose caller's was not is not, whatever this ratio. OTEL_TRACES_SAMPLER_ARG sets it when this is not set.
+    /// </summary>
+    public double? SamplingRatio { get; set; }
+
+    /// <summary>The management port serving Prometheus' <c>/metrics</c> (never the public HTTP port); 0 turns it off; unset: the host's default.</summary>
+    public int? MetricsPort { get; set; }
+
+    /// <summary>The address the management port listens on.</summary>
+    public string MetricsBindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>service.instance.id of the resource; unset: the host's name for itself.</summary>
+    public string? ServiceInstanceId { get; set; }
+}
