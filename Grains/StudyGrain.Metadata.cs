@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -17,10 +16,6 @@ internal sealed partial class StudyGrain
     // Version and a weak reference per built series: the bytes belong to the silo's SeriesMetadataBudget.
     private readonly Dictionary<string, (string Version, WeakReference<SeriesMetadata> Metadata)> _seriesMetadata = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _seriesMetadataGenerations = new(StringComparer.Ordinal);
-    private SeriesMetadataBudget? _metadataBudget;
-
-    private SeriesMetadataBudget MetadataBudget => _metadataBudget ??= ServiceProvider.GetRequiredService<SeriesMetadataBudget>();
-
     private string BudgetKey(string seriesInstanceUid) => _studyInstanceUid + "/" + seriesInstanceUid;
 
     public async Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion, CancellationToken cancellationToken)
@@ -29,7 +24,7 @@ internal sealed partial class StudyGrain
         SeriesMetadata? metadata = null;
         if (_seriesMetadata.TryGetValue(seriesInstanceUid, out var kept))
         {
-            MetadataBudget.Touch(BudgetKey(seriesInstanceUid));
+            metadataBudget.Touch(BudgetKey(seriesInstanceUid));
             // The caller holds the current version: no bytes needed, whether or not they are still in memory here.
             if (string.Equals(knownVersion, kept.Version, StringComparison.Ordinal)) return new SeriesMetadata { Version = kept.Version };
             kept.Metadata.TryGetTarget(out metadata);
@@ -38,7 +33,6 @@ internal sealed partial class StudyGrain
         if (metadata is null)
         {
             var generation = _seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid);
-            var dataSource = ServiceProvider.GetRequiredService<NpgsqlDataSource>();
             var started = Stopwatch.GetTimestamp();
             try
             {
@@ -54,7 +48,7 @@ internal sealed partial class StudyGrain
             if (_seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid) == generation)
             {
                 _seriesMetadata[seriesInstanceUid] = (metadata.Version, new WeakReference<SeriesMetadata>(metadata));
-                MetadataBudget.Keep(BudgetKey(seriesInstanceUid), metadata);
+                metadataBudget.Keep(BudgetKey(seriesInstanceUid), metadata);
             }
         }
         return string.Equals(knownVersion, metadata.Version, StringComparison.Ordinal)
@@ -65,7 +59,7 @@ internal sealed partial class StudyGrain
     /// <summary>A deactivating grain's series leave the budget with it.</summary>
     private void ForgetSeriesMetadata()
     {
-        foreach (var series in _seriesMetadata.Keys) MetadataBudget.Forget(BudgetKey(series));
+        foreach (var series in _seriesMetadata.Keys) metadataBudget.Forget(BudgetKey(series));
         _seriesMetadata.Clear();
     }
 
@@ -77,7 +71,7 @@ internal sealed partial class StudyGrain
 
     private void InvalidateSeriesMetadata(string seriesInstanceUid)
     {
-        if (_seriesMetadata.Remove(seriesInstanceUid)) MetadataBudget.Forget(BudgetKey(seriesInstanceUid));
+        if (_seriesMetadata.Remove(seriesInstanceUid)) metadataBudget.Forget(BudgetKey(seriesInstanceUid));
         _seriesMetadataGenerations[seriesInstanceUid] = _seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid) + 1;
     }
 }

@@ -1,6 +1,7 @@
 using Orleans.Concurrency;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Pacs.Index.Write;
 
 namespace Pacs.Grains;
@@ -16,7 +17,8 @@ namespace Pacs.Grains;
 /// </summary>
 [GrainType("study")]
 [Reentrant]
-internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrainOptions> options, ILogger<StudyGrain> logger)
+internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrainOptions> options, ILogger<StudyGrain> logger,
+    SeriesMetadataBudget metadataBudget, NpgsqlDataSource dataSource)
     : Grain, IStudyGrain
 {
     private readonly Dictionary<string, StoredInstance> _instances = new(StringComparer.Ordinal);

@@ -72,6 +72,28 @@ public static partial class DicomUids
         return Registry.ByUid.GetValueOrDefault(Trim(uid));
     }
 
+    /// <summary>
+    /// PS3.5 9.1: 1 to 64 characters, digits and dots, no empty component. The one UID syntax check of the archive
+    /// (identifying UIDs at ingest, UI matching keys, DICOMweb path UIDs); padding is not removed here.
+    /// </summary>
+    public static bool IsValid(string uid)
+    {
+        if (uid.Length is 0 or > 64 || uid[0] == '.' || uid[^1] == '.' || uid.Contains("..", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var c in uid)
+        {
+            if (c != '.' && !char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static string Trim(string uid) => uid.TrimEnd('\0', ' ');
 
     // Built on first use.

@@ -65,7 +65,7 @@ internal static class MatchingParser
         var uids = SplitValues(raw, ctx, splitComma: ctx.Qido);
         foreach (var uid in uids)
         {
-            if (!IsValidUid(uid))
+            if (!DicomUids.IsValid(uid))
             {
                 error = $"'{uid}' is not a valid UID (wild cards are not allowed on UI, PS3.4 C.2.2.2.4)";
                 return false;
@@ -193,15 +193,6 @@ internal static class MatchingParser
     }
 
     private static bool IsAllStars(string s) => s.Length > 0 && s.AsSpan().Trim(' ').IndexOfAnyExcept('*') < 0;
-
-    /// <summary>PS3.5 9.1: digits and dots, at most 64 characters, no empty component.</summary>
-    internal static bool IsValidUid(string uid)
-    {
-        if (uid.Length is 0 or > 64 || uid[0] == '.' || uid[^1] == '.' || uid.Contains("..", StringComparison.Ordinal)) return false;
-        foreach (var c in uid)
-            if (c != '.' && c is < '0' or > '9') return false;
-        return true;
-    }
 
     private static bool Fail(string message, out string? error)
     {

@@ -131,12 +131,12 @@ internal static class QidoParser
 
         if (scope.StudyInstanceUid is { } study)
         {
-            if (!MatchingParser.IsValidUid(study)) return Error($"'{study}' is not a valid Study Instance UID", QueryTags.StudyInstanceUID);
+            if (!DicomUids.IsValid(study)) return Error($"'{study}' is not a valid Study Instance UID", QueryTags.StudyInstanceUID);
             keys.Insert(0, new QueryKey(QueryTags.StudyInstanceUID, DicomVR.UI, new SingleValueMatching(study), QueryLevel.Study));
         }
         if (scope.SeriesInstanceUid is { } series)
         {
-            if (!MatchingParser.IsValidUid(series)) return Error($"'{series}' is not a valid Series Instance UID", QueryTags.SeriesInstanceUID);
+            if (!DicomUids.IsValid(series)) return Error($"'{series}' is not a valid Series Instance UID", QueryTags.SeriesInstanceUID);
             keys.Insert(scope.StudyInstanceUid is null ? 0 : 1,
                 new QueryKey(QueryTags.SeriesInstanceUID, DicomVR.UI, new SingleValueMatching(series), QueryLevel.Series));
         }

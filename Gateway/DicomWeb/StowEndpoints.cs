@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
+using Pacs.Dicom;
 using Pacs.Dicom.Json;
 using Pacs.Gateway.Auth;
 using Pacs.Gateway.Ingest;
@@ -42,7 +43,7 @@ internal static partial class StowEndpoints
         }
 
         var logger = logs.CreateLogger(typeof(StowEndpoints));
-        if (study is not null && !IngestService.IsValidUid(study))
+        if (study is not null && !DicomUids.IsValid(study))
         {
             return Results.Problem(title: "invalid study UID", detail: "The Study Instance UID in the URL is not a valid UID (PS3.5 9.1).",
                 statusCode: StatusCodes.Status400BadRequest);

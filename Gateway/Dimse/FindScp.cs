@@ -48,7 +48,7 @@ internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> ho
     {
         var parsed = DicomQuery.FromIdentifier(identifier, sopClassUid, relational);
         if (!parsed.IsSuccess)
-            throw new DimseStatusException(new DimseStatus(parsed.Error.DimseStatus, Truncate(parsed.Error.Message), parsed.Error.OffendingElement));
+            throw new DimseStatusException(new DimseStatus(parsed.Error.DimseStatus, DimseStatus.TruncateErrorComment(parsed.Error.Message), parsed.Error.OffendingElement));
         if (parsed.Query.Model == QueryModel.PatientStudyOnly)
             throw new DimseStatusException(DimseStatus.SopClassNotSupported);
         return parsed.Query;
@@ -84,6 +84,4 @@ internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> ho
         }
         return false;
     }
-
-    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64];
 }

@@ -61,7 +61,7 @@ internal sealed partial class StoreScp(IngestService ingest, NodeAccess access, 
     /// </summary>
     public static DimseStatus ToDimseStatus(IngestResult result)
     {
-        DimseStatus Commented(DimseStatus s) => result.ErrorComment is { Length: > 0 } c ? s.WithComment(Truncate(c)) : s;
+        DimseStatus Commented(DimseStatus s) => result.ErrorComment is { Length: > 0 } c ? s.WithComment(DimseStatus.TruncateErrorComment(c)) : s;
         return result.Status switch
         {
             IngestStatus.Stored or IngestStatus.Duplicate or IngestStatus.Replaced => DimseStatus.Success,
@@ -76,9 +76,6 @@ internal sealed partial class StoreScp(IngestService ingest, NodeAccess access, 
             _ => Commented(DimseStatus.ProcessingFailure),
         };
     }
-
-    // Error Comment (0000,0902) is LO: at most 64 characters (PS3.7 Table E.1-1).
-    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64];
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "C-STORE from {CallingAe} refused: {Outcome} (status 0x{Status:X4})")]
     private static partial void LogRefused(ILogger logger, string callingAe, IngestStatus outcome, ushort status);

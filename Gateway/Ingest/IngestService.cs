@@ -3,6 +3,7 @@ using Npgsql;
 using Pacs.Dicom;
 using Pacs.Dicom.IO;
 using Pacs.Dicom.Json;
+using Pacs.Dicom.Network.Dimse;
 using Pacs.Dicom.Query;
 using Pacs.Gateway.Cluster;
 using Pacs.Gateway.Storage;
@@ -131,7 +132,7 @@ internal sealed partial class IngestService(
                 if (PixelDataConsistency.FindProblem(header.Dataset, pixelData, syntax) is { } problem)
                 {
                     await AbandonIntentAsync(intent, key).ConfigureAwait(false);
-                    return ReceivedInstance.Failed(Result(IngestStatus.DataSetDoesNotMatch, identity, Truncate(problem), null));
+                    return ReceivedInstance.Failed(Result(IngestStatus.DataSetDoesNotMatch, identity, DimseStatus.TruncateErrorComment(problem), null));
                 }
             }
             catch (DicomFormatException e) when (tee is not { SourceFailed: true } && tee is not { SinkFailed: true })
@@ -139,7 +140,7 @@ internal sealed partial class IngestService(
                 await AbandonIntentAsync(intent, key).ConfigureAwait(false);
                 await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
                 return ReceivedInstance.Failed(new IngestResult(IngestStatus.CannotUnderstand, SopInstanceUid: request.ExpectedSopInstanceUid,
-                    SopClassUid: request.ExpectedSopClassUid, ErrorComment: Truncate(e.Message)));
+                    SopClassUid: request.ExpectedSopClassUid, ErrorComment: DimseStatus.TruncateErrorComment(e.Message)));
             }
             catch (Exception e) when (tee is { SinkFailed: true })
             {
@@ -335,7 +336,7 @@ internal sealed partial class IngestService(
             ("SOP Instance UID", identity.Sop), ("SOP Class UID", identity.SopClass),
         })
         {
-            if (!IsValidUid(value))
+            if (!DicomUids.IsValid(value))
             {
                 failure = Result(IngestStatus.DataSetDoesNotMatch, identity, value.Length == 0 ? $"{name} missing" : $"{name} is not a valid UID", null);
                 return identity;
@@ -357,25 +358,6 @@ internal sealed partial class IngestService(
         }
 
         return identity;
-    }
-
-    /// <summary>PS3.5 9.1: 1 to 64 characters, digits and dots, no empty component.</summary>
-    internal static bool IsValidUid(string uid)
-    {
-        if (uid.Length is 0 or > 64 || uid[0] == '.' || uid[^1] == '.' || uid.Contains("..", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        foreach (var c in uid)
-        {
-            if (c != '.' && !char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     /// <summary>The flat summary the index needs, and the header split by information-model level (PS3.4 C.6.1.1).</summary>
@@ -463,9 +445,6 @@ internal sealed partial class IngestService(
         new(status, NullIfEmpty(identity.Study), NullIfEmpty(identity.Series), NullIfEmpty(identity.Sop), NullIfEmpty(identity.SopClass), comment, warnings);
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
-
-    // DIMSE Error Comment (0000,0902) is LO: 64 characters (PS3.7 C.4).
-    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64];
 
     private async Task ReclaimQuietlyAsync(string key)
     {

@@ -75,7 +75,7 @@ internal static class DimseCommand
             ds.Set(CommandTags.OffendingElement, DicomVR.AT, b);
         }
         if (status.ErrorComment is { } comment)
-            SetString(ds, CommandTags.ErrorComment, comment.Length > 64 ? comment[..64] : comment); // LO: 64 chars
+            SetString(ds, CommandTags.ErrorComment, DimseStatus.TruncateErrorComment(comment));
     }
 
     public static DicomFormatException Missing(DicomTag tag) => new("command lacks a required element", 0, tag);

@@ -62,5 +62,12 @@ public readonly record struct DimseStatus(ushort Code, string? ErrorComment = nu
 
     public DimseStatus WithComment(string comment) => this with { ErrorComment = comment };
 
+    /// <summary>Error Comment (0000,0902) is LO: at most 64 characters (PS3.7 C.4, Table E.1-1; PS3.5 6.2).</summary>
+    public const int MaxErrorCommentLength = 64;
+
+    /// <summary>The first 64 characters of <paramref name="comment"/>: what fits in an Error Comment.</summary>
+    public static string TruncateErrorComment(string comment) =>
+        comment.Length <= MaxErrorCommentLength ? comment : comment[..MaxErrorCommentLength];
+
     public override string ToString() => $"0x{Code:X4} {Category}{(ErrorComment is null ? "" : ": " + ErrorComment)}";
 }

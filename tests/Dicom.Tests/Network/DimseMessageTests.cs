@@ -35,6 +35,17 @@ public sealed class DimseMessageTests
     }
 
     [Fact]
+    public void Store_ErrorCommentLongerThan64Characters_SentAsItsFirst64()
+    {
+        // PS3.7 C.4: Error Comment (0000,0902) is LO, 64 characters.
+        var comment = new string('x', 60) + "abcdefgh";
+        var rsp = (CStoreResponse)RoundTrip(new CStoreResponse(3, new DimseStatus(0xC000, comment), "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4.5"));
+        Assert.Equal(comment[..64], rsp.Status.ErrorComment);
+        Assert.Equal(comment[..64], DimseStatus.TruncateErrorComment(comment));
+        Assert.Equal("disk full", DimseStatus.TruncateErrorComment("disk full"));
+    }
+
+    [Fact]
     public void MoveAndGetResponses_CarryCounts()
     {
         var move = (CMoveRequest)RoundTrip(new CMoveRequest(9, "1.2.840.10008.5.1.4.1.2.2.2", "DEST", new DicomDataset()));

@@ -2,23 +2,23 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Pacs.Dicom;
 using Pacs.Dicom.IO;
 using Pacs.Dicom.Json;
-using Pacs.Grains;
+using Pacs.Dicom.Tests.Corpus;
 
-namespace Pacs.Gateway.Tests.DicomWeb;
+namespace Pacs.Dicom.Tests.Json;
 
 /// <summary>
-/// The series metadata build copies each stored header as it is, changing only what metadata needs (BulkDataURIs,
+/// The metadata rewrite copies each stored header as it is, changing only what metadata needs (BulkDataURIs,
 /// Pixel Data, no group lengths). These tests hold it to the straightforward way of doing the same thing: read the
 /// header into a data set and write it with the DICOM JSON writer.
 /// </summary>
-public sealed class SeriesMetadataBuilderTests
+public sealed class DicomJsonMetadataRewriterTests
 {
-    private const string Study = "1.2.3";
-    private const string Series = "1.2.3.4";
     private const string Sop = "1.2.3.4.5";
+
+    // As the series metadata build passes it: the gateway's base marker, then the instance's bulk data resource.
+    private const string Prefix = "{{dicom-web}}/studies/1.2.3/series/1.2.3.4/instances/" + Sop + "/bulkdata/";
 
     // What the ingest funnel keeps in the index: the header without Pixel Data, values of 64 KiB or more not loaded.
     private static readonly DicomReadOptions IndexHeader = DicomReadOptions.HeaderOnly with { BulkDataThreshold = 64 * 1024, MaxBufferedValueLength = 1024 * 1024 };
@@ -31,7 +31,7 @@ public sealed class SeriesMetadataBuilderTests
     [InlineData("MR_small_implicit.dcm")]
     public async Task WriteInstance_CorpusHeader_SameBytesAsDataSetRoundTrip(string name)
     {
-        var read = DicomReader.ReadFile(await File.ReadAllBytesAsync(Path.Combine("Corpus", name)), IndexHeader);
+        var read = DicomReader.ReadFile(await File.ReadAllBytesAsync(CorpusFiles.PathOf(name)), IndexHeader);
         var header = DicomJsonWriter.ToUtf8Bytes(read.Dataset);
         var syntax = read.TransferSyntax.Uid;
 
@@ -70,7 +70,7 @@ public sealed class SeriesMetadataBuilderTests
         Assert.True(JsonElement.DeepEquals(expected.RootElement, actual.RootElement), Encoding.UTF8.GetString(built) + "\n" + expected.RootElement.GetRawText());
 
         var root = actual.RootElement;
-        var prefix = $"{SeriesMetadata.BaseUriMarker}/studies/{Study}/series/{Series}/instances/{Sop}/bulkdata/";
+        var prefix = Prefix;
         Assert.False(root.TryGetProperty("00080000", out _));
         Assert.Equal(prefix + "00191010", root.GetProperty("00191010").GetProperty("BulkDataURI").GetString());
         Assert.Equal(small, root.GetProperty("00191011").GetProperty("InlineBinary").GetString());
@@ -97,7 +97,7 @@ public sealed class SeriesMetadataBuilderTests
     private static byte[] Build(byte[] header, string syntax)
     {
         var output = new ArrayBufferWriter<byte>();
-        SeriesMetadataBuilder.WriteInstance(output, Study, Series, Sop, syntax, header);
+        DicomJsonMetadataRewriter.WriteInstance(output, header, Prefix, syntax);
         return output.WrittenSpan.ToArray();
     }
 
@@ -122,11 +122,10 @@ public sealed class SeriesMetadataBuilderTests
             var vr = syntax.IsEncapsulated || (dataset.GetUInt16(DicomTag.BitsAllocated) ?? 16) <= 8 ? DicomVR.OB : DicomVR.OW;
             dataset.Set(new DicomElement(DicomTag.PixelData, vr, new BulkDataReference(0, 0)));
         }
-        var prefix = $"{SeriesMetadata.BaseUriMarker}/studies/{Study}/series/{Series}/instances/{Sop}/bulkdata/";
         return DicomJsonWriter.ToUtf8Bytes(dataset, new DicomJsonOptions
         {
-            BulkDataThreshold = SeriesMetadataBuilder.BulkDataThreshold,
-            BulkDataUriBuilder = context => prefix + context.FormatPath(),
+            BulkDataThreshold = DicomJsonMetadataRewriter.BulkDataThreshold,
+            BulkDataUriBuilder = context => Prefix + context.FormatPath(),
         });
     }
 

@@ -1,40 +1,28 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
-using Pacs.Dicom;
-using Pacs.Dicom.IO;
 
-namespace Pacs.Gateway.Ingest;
+namespace Pacs.Dicom.IO;
 
 /// <summary>
 /// The Part 10 preamble and File Meta Information (PS3.10 7.1), read element by element from the front of a stream
 /// so that what follows, the data set, can be stored alone (the meta header is rebuilt when serving Part 10).
+/// <paramref name="DatasetPrefix"/> holds the bytes already read past the meta header: the data set continues with them.
 /// </summary>
-internal static class Part10Header
+public sealed record Part10Header(DicomDataset Meta, DicomTransferSyntax TransferSyntax, ReadOnlyMemory<byte> DatasetPrefix, long DatasetOffset)
 {
     private const int PreambleLength = 128;
     private const int MaxMetaLength = 64 * 1024;
 
-    public sealed record Result(DicomDataset Meta, DicomTransferSyntax TransferSyntax, ReadOnlyMemory<byte> DatasetPrefix, long DatasetOffset);
-
-    public static async Task<Result> ReadAsync(Stream source, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the preamble and meta group from the front of <paramref name="source"/> (at most 64 KiB of meta information),
+    /// leaving the stream just past the bytes returned in <see cref="DatasetPrefix"/>.
+    /// </summary>
+    public static async Task<Part10Header> ReadAsync(Stream source, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxMetaLength + PreambleLength + 4 + 16];
         var filled = await source.ReadAtLeastAsync(buffer.AsMemory(0, PreambleLength + 4 + 8), PreambleLength + 4 + 8, throwOnEndOfStream: false, cancellationToken)
             .ConfigureAwait(false);
-        int start;
-        if (filled >= PreambleLength + 4 && buffer.AsSpan(PreambleLength, 4).SequenceEqual("DICM"u8))
-        {
-            start = PreambleLength + 4;
-        }
-        else if (filled >= 4 && buffer.AsSpan(0, 4).SequenceEqual("DICM"u8))
-        {
-            start = 4; // no preamble, seen in the wild
-        }
-        else if (filled >= 2 && buffer[0] == 0x02 && buffer[1] == 0x00)
-        {
-            start = 0; // meta group with neither preamble nor magic
-        }
-        else
+        var (start, hasMeta) = DicomReader.DetectPart10(buffer.AsSpan(0, filled));
+        if (!hasMeta)
         {
             throw new DicomFormatException("Not a DICOM Part 10 file (no DICM prefix, PS3.10 7.1)", 0);
         }
@@ -55,10 +43,12 @@ internal static class Part10Header
                 break;
             }
 
-            var vr = (char)buffer[position + 4] + "" + (char)buffer[position + 5];
+            // PS3.5 7.1.2: VRs with a 32-bit length have a 12-byte element header; an unknown VR is read with a 32-bit
+            // length, as DicomParser reads it.
+            var vr = DicomVR.FromChars(buffer[position + 4], buffer[position + 5]);
             int header;
             long length;
-            if (vr is "OB" or "OW" or "OF" or "OD" or "OL" or "OV" or "SQ" or "UT" or "UN" or "UC" or "UR" or "SV" or "UV")
+            if (vr.HasLongExplicitLength)
             {
                 header = 12;
                 filled = await EnsureAsync(source, buffer, filled, position + 12, cancellationToken).ConfigureAwait(false);
@@ -99,7 +89,7 @@ internal static class Part10Header
 
         var syntax = DicomTransferSyntax.Find(uid)
             ?? throw new DicomFormatException($"Unknown transfer syntax {uid}", start, DicomTag.TransferSyntaxUID);
-        return new Result(meta, syntax, buffer.AsMemory(position, filled - position), position);
+        return new Part10Header(meta, syntax, buffer.AsMemory(position, filled - position), position);
     }
 
     private static async Task<int> EnsureAsync(Stream source, byte[] buffer, int filled, int needed, CancellationToken cancellationToken)
