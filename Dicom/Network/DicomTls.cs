@@ -30,22 +30,7 @@ public static class DicomTls
         IDuplexPipe transport, SslServerAuthenticationOptions options, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var ssl = new SslStream(new DuplexPipeStream(transport), leaveInnerStreamOpen: false);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        try
-        {
-            await ssl.AuthenticateAsServerAsync(options, deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            throw new TimeoutException($"TLS handshake not completed within {timeout.TotalSeconds:0.#} s");
-        }
-        catch
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        await HandshakeAsync(ssl, token => ssl.AuthenticateAsServerAsync(options, token), timeout, cancellationToken).ConfigureAwait(false);
         return (Wrap(ssl), ssl);
     }
 
@@ -54,11 +39,18 @@ public static class DicomTls
         Stream transport, SslClientAuthenticationOptions options, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
+        await HandshakeAsync(ssl, token => ssl.AuthenticateAsClientAsync(options, token), timeout, cancellationToken).ConfigureAwait(false);
+        return (Wrap(ssl), ssl);
+    }
+
+    /// <summary>Runs a handshake within <paramref name="timeout"/>; on any failure the stream is disposed.</summary>
+    private static async Task HandshakeAsync(SslStream ssl, Func<CancellationToken, Task> authenticate, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            await ssl.AuthenticateAsClientAsync(options, deadline.Token).ConfigureAwait(false);
+            await authenticate(deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -70,7 +62,6 @@ public static class DicomTls
             await ssl.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        return (Wrap(ssl), ssl);
     }
 
     /// <summary>Server options of the profile: TLS 1.2/1.3, the given certificate, client certificates as asked.</summary>
