@@ -30,6 +30,14 @@ internal sealed partial class GrainCalls(SiloLossSignal signal, IOptions<GrainCa
             // Taken before the call: a loss reported after this moment may have taken the call's answer with it.
             var lost = signal.Token;
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(bounded.Token, lost);
+            // While a loss is recent, an attempt that is not answered within AttemptTimeout is taken for lost too (see
+            // SiloLossSignal.LostWithin): without this bound it would wait for Orleans' response timeout (15 s).
+            var unsettled = signal.LostWithin(options.Value.UnsettledAfterLoss);
+            if (unsettled)
+            {
+                linked.CancelAfter(options.Value.AttemptTimeout);
+            }
+
             try
             {
                 return await call(linked.Token).ConfigureAwait(false);
@@ -38,6 +46,11 @@ internal sealed partial class GrainCalls(SiloLossSignal signal, IOptions<GrainCa
             {
                 // Asked again at once: the grain may be on a silo that is alive.
                 LogRetry(logger, what, attempt, "a silo connection was lost", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                continue;
+            }
+            catch (OperationCanceledException) when (unsettled && linked.IsCancellationRequested && !bounded.IsCancellationRequested)
+            {
+                LogRetry(logger, what, attempt, "no answer shortly after a silo was lost", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 continue;
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Pacs.Gateway.Cluster;
 
 /// <summary>
@@ -15,12 +17,24 @@ internal sealed partial class SiloLossSignal(ILogger<SiloLossSignal> logger) : I
 {
     private CancellationTokenSource _current = new();
     private long _losses;
+    private long _lastLoss = long.MinValue;
 
     /// <summary>Cancelled at the next loss of a silo connection: take it before a call, then link it to the call.</summary>
     public CancellationToken Token => Volatile.Read(ref _current).Token;
 
     /// <summary>How many silo connections this gateway has lost since it started.</summary>
     public long Losses => Interlocked.Read(ref _losses);
+
+    /// <summary>
+    /// True within <paramref name="window"/> of the last loss: the cluster may still route a call to the lost silo (a
+    /// silo that has not yet seen the socket close forwards to it, and that message is lost), so a call started after
+    /// the loss can also go unanswered, and nothing but a timeout tells.
+    /// </summary>
+    public bool LostWithin(TimeSpan window)
+    {
+        var last = Interlocked.Read(ref _lastLoss);
+        return last != long.MinValue && Stopwatch.GetElapsedTime(last) < window;
+    }
 
     public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
     {
@@ -35,6 +49,7 @@ internal sealed partial class SiloLossSignal(ILogger<SiloLossSignal> logger) : I
     private void Fire(int remaining)
     {
         Interlocked.Increment(ref _losses);
+        Interlocked.Exchange(ref _lastLoss, Stopwatch.GetTimestamp());
         var previous = Interlocked.Exchange(ref _current, new CancellationTokenSource());
         LogSiloLost(logger, remaining);
         // Callers hold tokens of the old source: cancel it, never dispose it (a late Register must not throw). The

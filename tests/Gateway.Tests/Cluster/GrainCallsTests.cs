@@ -47,6 +47,45 @@ public sealed class GrainCallsTests
     }
 
     [Fact]
+    public async Task RunAsync_StartedJustAfterALoss_AnUnansweredAttemptIsAskedAgainAfterTheAttemptTimeout()
+    {
+        // A call started after the loss can still be routed to the lost silo by a silo that has not seen it go.
+        var signal = new SiloLossSignal(NullLogger<SiloLossSignal>.Instance);
+        signal.NotifyGatewayCountChanged(1, 2, connectionRecovered: false);
+        var calls = GrainCallsForTests.Create(signal, TimeSpan.FromSeconds(10), attemptTimeout: TimeSpan.FromMilliseconds(200));
+        var attempts = 0;
+
+        var answer = await calls.RunAsync("test", async token =>
+        {
+            if (++attempts == 1)
+            {
+                await Task.Delay(Timeout.Infinite, token);
+            }
+
+            return attempts;
+        }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(2, answer);
+    }
+
+    [Fact]
+    public async Task RunAsync_NoLossSeen_ASlowAnswerIsAwaitedNotAskedAgain()
+    {
+        var calls = GrainCallsForTests.Create(retryFor: TimeSpan.FromSeconds(10), attemptTimeout: TimeSpan.FromMilliseconds(100));
+        var attempts = 0;
+
+        var answer = await calls.RunAsync("test", async token =>
+        {
+            attempts++;
+            await Task.Delay(TimeSpan.FromMilliseconds(400), token);
+            return 7;
+        }, CancellationToken.None);
+
+        Assert.Equal(7, answer);
+        Assert.Equal(1, attempts);
+    }
+
+    [Fact]
     public void SiloLossSignal_GatewayAdded_DoesNotFire()
     {
         var signal = new SiloLossSignal(NullLogger<SiloLossSignal>.Instance);
