@@ -45,8 +45,11 @@ builder.Logging.AddSimpleConsole(console =>
 // Leave the cluster cleanly (membership status Dead, grains deactivated) before being killed.
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
-// The kubelet sets KUBERNETES_SERVICE_HOST in every pod; ./pacs up never runs there.
-var inKubernetes = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
+// The kubelet sets KUBERNETES_SERVICE_HOST in every pod, and deploy-k8s/ gives the silo its POD_NAME from the downward
+// API: both, or the silo runs as on a plain host (a silo started by hand inside some pod, or ./pacs up in a dev
+// container, has no pod identity for Kubernetes hosting to use).
+var inKubernetes = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"))
+    && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("POD_NAME"));
 
 var siloName = pacs.SiloName ?? $"silo-{pacs.SiloPort}";
 builder.Services.AddArchiveDatabase(pacs.Database);
