@@ -39,14 +39,8 @@ builder.UseOrleansClient(client =>
         cluster.ClusterId = pacs.ClusterId;
         cluster.ServiceId = pacs.ServiceId;
     });
-    client.UseAdoNetClustering(o =>
-    {
-        o.Invariant = "Npgsql";
-        o.ConnectionString = ArchiveDatabase.Tune(pacs.Database);
-    });
+    client.UseArchiveClustering(pacs.Database);
     client.UseConnectionRetryFilter<ClusterConnectionRetry>();
-    // Grain calls carry the caller's trace context (W3C), so the silo's spans join the gateway's trace.
-    client.AddActivityPropagation();
     // docs/operations.md, "Riding through a silo's failure": the gateway list is read every second, so that the
     // connection to a silo the membership table declared dead (a hung one does not close it) is closed within a second,
     // which is what tells GrainCalls to ask again. The response timeout is only the last resort for a call nothing

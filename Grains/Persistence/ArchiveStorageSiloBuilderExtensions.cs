@@ -10,7 +10,7 @@ namespace Pacs.Grains.Persistence;
 public static class ArchiveStorageSiloBuilderExtensions
 {
     /// <summary>The ADO.NET invariant under which Orleans finds Npgsql.</summary>
-    public const string Invariant = "Npgsql";
+    public const string Invariant = Pacs.Hosting.ArchiveClustering.Invariant;
 
     /// <summary>The grain storage provider used by grains that name none.</summary>
     public const string DefaultStorageName = "Default";
@@ -43,20 +43,6 @@ public static class ArchiveStorageSiloBuilderExtensions
 
         // Grain calls continue the caller's trace (W3C context in the message): a gateway's C-STORE trace runs on into
         // the study grain and its PostgreSQL batch (docs/operations.md, "Observability").
-        builder.AddActivityPropagation();
-        return builder;
-    }
-
-    /// <summary>Clients (the gateway) find silos through the same membership table.</summary>
-    public static IClientBuilder UseArchiveClustering(this IClientBuilder builder, string connectionString)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        builder.UseAdoNetClustering(options =>
-        {
-            options.Invariant = Invariant;
-            options.ConnectionString = connectionString;
-        });
         builder.AddActivityPropagation();
         return builder;
     }

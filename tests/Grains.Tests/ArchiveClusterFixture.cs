@@ -4,6 +4,7 @@ using Npgsql;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using Pacs.Grains.Persistence;
+using Pacs.Hosting;
 using Pacs.Index.Schema;
 using Pacs.Testing;
 
