@@ -121,7 +121,7 @@ public static class SeriesMetadataBuilder
                 }
                 var start = part.Buffer.WrittenCount;
                 DicomJsonMetadataRewriter.WriteInstance(part.Buffer, header.AsSpan(0, length),
-                    $"{SeriesMetadata.BaseUriMarker}/studies/{study}/series/{series}/instances/{sop}/bulkdata/", syntax);
+                    BulkDataPath.InstancePrefix(SeriesMetadata.BaseUriMarker, study, series, sop), syntax);
                 part.Uids.Add(sop);
                 part.Offsets.Add(start);
                 part.Lengths.Add(part.Buffer.WrittenCount - start);

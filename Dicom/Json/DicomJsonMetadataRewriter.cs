@@ -238,7 +238,7 @@ public static class DicomJsonMetadataRewriter
         while (true)
         {
             if (index > 0) output.Write(","u8);
-            context.Path.Add(Encoding.ASCII.GetString(key) + "/" + index.ToString(CultureInfo.InvariantCulture));
+            context.Path.Add(BulkDataPath.ItemStep(Encoding.ASCII.GetString(key), index));
             WriteDataset(output, json, ref position, context, topLevel: false);
             context.Path.RemoveAt(context.Path.Count - 1);
             index++;
@@ -263,7 +263,7 @@ public static class DicomJsonMetadataRewriter
         output.Write("}"u8);
     }
 
-    /// <summary>The URI of a value: the instance's bulk data resource and the path "00540016/0/00181072" (PS3.18 examples).</summary>
+    /// <summary>The URI of a value: the instance's bulk data resource and the element's path (<see cref="BulkDataPath"/>).</summary>
     private static void WriteBulkDataUri(JsonOutputBuffer output, InstanceContext context, ReadOnlySpan<byte> key)
     {
         output.Write(",\"BulkDataURI\":\""u8);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Pacs.Dicom;
+using Pacs.Dicom.Json;
 using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
 
@@ -7,8 +8,7 @@ namespace Pacs.Gateway.DicomWeb;
 
 /// <summary>
 /// WADO-RS bulk data (PS3.18 10.4.1.1.5) at the BulkDataURIs the metadata hands out:
-/// <c>/studies/{s}/series/{se}/instances/{i}/bulkdata/{tag}[/{item}/{tag}...]</c> (item indexes 0-based, tags as
-/// 8 hex digits). Pixel Data is its value (native, little-endian) or its fragments one after the other
+/// <c>/studies/{s}/series/{se}/instances/{i}/bulkdata/{tag}[/{item}/{tag}...]</c> (<see cref="BulkDataPath"/>). Pixel Data is its value (native, little-endian) or its fragments one after the other
 /// (encapsulated: a video's stream). Without Accept, or with a single-part one, the value is the whole body
 /// (what OHIF's <c>singlepart: 'bulkdata,video,pdf'</c> expects); a multipart Accept gets one part.
 /// </summary>
@@ -17,7 +17,7 @@ internal static class BulkDataResource
     public static async Task RetrieveBulkDataAsync(string study, string series, string instance, string path, HttpContext http,
         IndexReader index, IBlobStore blobs, PixelDataLocator locator, CancellationToken cancellationToken)
     {
-        var steps = ParsePath(path) ?? throw DicomWebException.BadRequest($"'{path}' is not a bulk data path (tag[/item/tag...]).");
+        var steps = BulkDataPath.Parse(path) ?? throw DicomWebException.BadRequest($"'{path}' is not a bulk data path (tag[/item/tag...]).");
         var found = (await DicomWebUris.InstancesAsync(index, study, series, instance, cancellationToken).ConfigureAwait(false))[0];
         var stored = DicomTransferSyntax.Resolve(found.TransferSyntaxUid);
         if (stored.IsDeflated) throw DicomWebException.NotAcceptable("Bulk data of deflated instances is not offered; retrieve the instance.");
@@ -84,33 +84,15 @@ internal static class BulkDataResource
         await multipart.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public readonly record struct PathStep(DicomTag Tag, int Item);
-
-    /// <summary>"00540016/0/00181072" into (tag, item) steps; the last step has item -1. Null when malformed.</summary>
-    public static IReadOnlyList<PathStep>? ParsePath(string path)
-    {
-        var parts = path.Trim('/').Split('/');
-        if (parts.Length % 2 == 0) return null;
-        var steps = new List<PathStep>();
-        for (var i = 0; i < parts.Length; i += 2)
-        {
-            if (parts[i].Length != 8 || !uint.TryParse(parts[i], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var tag)) return null;
-            var item = -1;
-            if (i + 1 < parts.Length && (!int.TryParse(parts[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out item) || item < 0)) return null;
-            steps.Add(new PathStep(new DicomTag(tag), item));
-        }
-        return steps;
-    }
-
-    private static DicomElement? Find(DicomDataset dataset, IReadOnlyList<PathStep> steps)
+    private static DicomElement? Find(DicomDataset dataset, IReadOnlyList<DicomPathStep> steps)
     {
         var current = dataset;
         for (var i = 0; i < steps.Count; i++)
         {
             if (!current.TryGetElement(steps[i].Tag, out var e)) return null;
             if (i == steps.Count - 1) return e.Sequence is null && e.Fragments is null ? e : null;
-            if (e.Sequence is not { } sq || steps[i].Item >= sq.Items.Count) return null;
-            current = sq.Items[steps[i].Item];
+            if (e.Sequence is not { } sq || steps[i].ItemIndex >= sq.Items.Count) return null;
+            current = sq.Items[steps[i].ItemIndex];
         }
         return null;
     }

@@ -55,16 +55,4 @@ public sealed class MetadataRenderTests
         Assert.Null(FramesResource.ParseFrameList("1,,2"));
         Assert.Null(FramesResource.ParseFrameList("a"));
     }
-
-    [Fact]
-    public void ParsePath_NestedSequence_Steps()
-    {
-        var steps = BulkDataResource.ParsePath("00540016/0/00181072")!;
-        Assert.Equal(2, steps.Count);
-        Assert.Equal(0x00540016u, steps[0].Tag.Value);
-        Assert.Equal(0, steps[0].Item);
-        Assert.Equal(0x00181072u, steps[1].Tag.Value);
-        Assert.Null(BulkDataResource.ParsePath("00540016/0"));
-        Assert.Null(BulkDataResource.ParsePath("7FE0001"));
-    }
 }
