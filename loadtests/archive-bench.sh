@@ -13,7 +13,10 @@ RESULTS="${RESULTS_DIR:-/tmp/pacs-bench-results}"
 export RUNS="${RUNS:-3}" DATA_DIR="${DATA_DIR:-/tmp/bench-data}" RESULTS_DIR="$RESULTS"
 # Ports: BENCH_HTTP_PORT, BENCH_DICOM_PORT, BENCH_PG_PORT (and the ./pacs PACS_SILO_*_PORT_BASE variables) when the
 # defaults are taken by someone else on a shared machine.
-HTTP="${BENCH_HTTP_PORT:-18080}" DICOM="${BENCH_DICOM_PORT:-14112}" PG="${BENCH_PG_PORT:-55442}" TOKEN="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+HTTP="${BENCH_HTTP_PORT:-18080}" DICOM="${BENCH_DICOM_PORT:-14112}" PG="${BENCH_PG_PORT:-55442}"
+# The harness calls DICOMweb as the first admin (BEARER_TOKEN): a password of this run only, and a token that outlives
+# the run (the default access token lives 15 minutes; the harness does not refresh).
+export PACS_ADMIN_PASSWORD="Bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')-Pw" Pacs__Auth__AccessTokenLifetime="06:00:00"
 mkdir -p "$RESULTS"
 
 # Two targets, one after the other, each a fresh `./pacs up` under $DATA: `ingest/` for store-1 and store-4 (bracketed
@@ -24,8 +27,10 @@ start_target() {  # start_target FOLDER -> writes $ENV for it
   local dir="$DATA/$1"
   "$ROOT/pacs" down --data "$dir" >/dev/null 2>&1 || true
   rm -rf "$dir"
-  Pacs__AdminToken="$TOKEN" "$ROOT/pacs" up --detach --data "$dir" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port "$PG" --ae CLINTON
+  "$ROOT/pacs" up --detach --data "$dir" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port "$PG" --ae CLINTON
   TARGET="$dir"
+  TOKEN=$(curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"username\":\"admin\",\"password\":\"$PACS_ADMIN_PASSWORD\"}" \
+    "http://127.0.0.1:$HTTP/auth/token" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   curl -fsS -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d '{"host":"127.0.0.1","port":14243,"description":"bench move destination"}' \
     "http://127.0.0.1:$HTTP/api/admin/nodes/BENCHSCP" >/dev/null
@@ -38,6 +43,7 @@ DICOM_PORT=$DICOM
 CALLED_AET=CLINTON
 CALLING_AET=BENCHSCU
 DICOMWEB_BASE=http://127.0.0.1:$HTTP/dicom-web
+BEARER_TOKEN=$TOKEN
 MOVE_DEST_AET=BENCHSCP
 MOVE_DEST_PORT=14243
 TARGET_DISK_CMD=du -sb $dir/blobs $dir/pg/data
