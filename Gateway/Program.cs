@@ -92,6 +92,8 @@ app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Con
 app.MapAuth();
 app.MapArchiveAdmin();
 app.MapConflicts();
+app.MapReindex();
+app.MapImport();
 app.MapAuditTrail();
 app.MapDicomWeb();
 app.MapDicomWebStow();

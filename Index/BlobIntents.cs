@@ -43,6 +43,17 @@ public sealed class BlobIntents(NpgsqlDataSource dataSource, Func<string, Cancel
     }
 
     /// <summary>
+    /// Removes the intent of <paramref name="key"/> and nothing else: the blob stays. For a blob that was already in the
+    /// store before its intent was recorded (the index rebuild) and that the index turned out not to need.
+    /// </summary>
+    public async Task ForgetAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM pacs_blob_intents WHERE blob_key = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = key });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Deletes the blobs of the given intents that the index does not use, and the intents themselves (also those
     /// of blobs the index does use: they are done). Returns the keys whose blobs were deleted.
     /// </summary>

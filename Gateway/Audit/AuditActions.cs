@@ -35,6 +35,14 @@ internal static class AuditActions
         }
 
         if (!pattern.StartsWith("/api/", StringComparison.Ordinal) || pattern.Contains("{**rest}", StringComparison.Ordinal)) return null;
+        if (pattern.StartsWith("/api/admin/", StringComparison.Ordinal))
+        {
+            // The data jobs (reindex, import): their start is recorded; their progress, polled every second, is not
+            // (it holds counts and blob keys, no patient data).
+            var job = pattern["/api/admin/".Length..].TrimEnd('/');
+            return HttpMethods.IsPost(method) ? job + ".start" : null;
+        }
+
         var resource = pattern["/api/".Length..];
         var slash = resource.IndexOf('/', StringComparison.Ordinal);
         if (slash >= 0) resource = resource[..slash];

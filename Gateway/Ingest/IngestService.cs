@@ -29,7 +29,7 @@ internal sealed partial class IngestService(
 {
     // The header is parsed into memory; large values (Pixel Data, its fragments) are walked as they stream to the
     // blob but not kept, so memory stays bounded whatever the instance's size.
-    private static readonly DicomReadOptions HeaderOptions = DicomReadOptions.Default with
+    internal static readonly DicomReadOptions HeaderOptions = DicomReadOptions.Default with
     {
         BulkDataThreshold = 64 * 1024,
         MaxBufferedValueLength = 1024 * 1024,

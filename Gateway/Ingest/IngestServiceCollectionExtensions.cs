@@ -26,6 +26,8 @@ public static class IngestServiceCollectionExtensions
         services.AddOptions<AccessGroupOptions>().BindConfiguration(AccessGroupOptions.Section);
         services.AddSingleton<AccessGroupRules>();
         services.AddSingleton<IngestService>();
+        services.AddSingleton<Reindexer>();
+        services.AddSingleton<FolderImport>();
         services.AddSingleton(sp => new InstanceCopies(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<IBlobStore>().DeleteAsync));
         services.AddHostedService<BlobReconciler>();
         return services;

@@ -31,6 +31,31 @@ public sealed class FileBlobStore : IBlobStore
 
     public string Root => _root;
 
+    /// <summary>
+    /// The first-level folders of committed blobs (the ingest funnel's study folders), in ordinal order; the staging
+    /// folder and any other folder whose name starts with '.' are not blobs.
+    /// </summary>
+    public IEnumerable<string> TopFolders() =>
+        Directory.EnumerateDirectories(_root)
+            .Select(Path.GetFileName)
+            .Where(name => !string.IsNullOrEmpty(name) && name[0] != '.')
+            .Order(StringComparer.Ordinal)!;
+
+    /// <summary>The committed blobs under <paramref name="folder"/> (a <see cref="TopFolders"/> name): key, size and last write time.</summary>
+    public IEnumerable<(string Key, long Length, DateTime LastWriteTimeUtc)> BlobsUnder(string folder)
+    {
+        var start = Path.Combine(_root, folder);
+        if (!Directory.Exists(start))
+        {
+            yield break;
+        }
+
+        foreach (var file in new DirectoryInfo(start).EnumerateFiles("*", SearchOption.AllDirectories))
+        {
+            yield return (Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/'), file.Length, file.LastWriteTimeUtc);
+        }
+    }
+
     public ValueTask<IBlobWrite> BeginWriteAsync(string key, CancellationToken cancellationToken) =>
         BeginWriteAsync(key, PathFor(key), cancellationToken);
 

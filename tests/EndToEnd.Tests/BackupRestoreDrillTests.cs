@@ -16,8 +16,7 @@ namespace Pacs.EndToEnd.Tests;
 /// </summary>
 public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string AdminPassword = "Drill-Admin-Passw0rd";
-    private readonly string _work = Path.Combine(Path.GetTempPath(), "pacs-backup-drill-" + Guid.NewGuid().ToString("N")[..8]);
+        private readonly string _work = Path.Combine(Path.GetTempPath(), "pacs-backup-drill-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly string _signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
     private readonly List<ChildProcess> _processes = [];
     private PostgresServer? _postgres;
@@ -124,54 +123,11 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
             (await QidoAsync(restored, "/dicom-web/studies", "0020000D")).Order(StringComparer.Ordinal));
     }
 
-    private sealed record Archive(HttpClient Http, int HttpPort, int DicomPort, ChildProcess[] Processes);
+    private static string Connection(int port) => LocalArchive.Connection(port);
 
-    private static string Connection(int port) => $"Host=127.0.0.1;Port={port.ToString(CultureInfo.InvariantCulture)};Username=postgres;Database=pacs;Timeout=10";
+    private Task<LocalArchive> StartArchiveAsync(string database, string blobs) => LocalArchive.StartAsync(database, blobs, _signingKey, _processes);
 
-    private async Task<Archive> StartArchiveAsync(string database, string blobs)
-    {
-        var bin = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var root = RepoRoot();
-        // Five different free ports: two FreePort calls can hand out the same one (a gateway once bound the silo's).
-        var ports = new HashSet<int>();
-        while (ports.Count < 5) ports.Add(ChildProcess.FreePort());
-        var (siloHttp, http, dicom, siloPort, siloGateway) = (ports.ElementAt(0), ports.ElementAt(1), ports.ElementAt(2), ports.ElementAt(3), ports.ElementAt(4));
-        var silo = new ChildProcess("dotnet", [Path.Combine(root, "Silo", "bin", bin, "net10.0", "Pacs.Silo.dll"),
-            "--database", database, "--silo-name", "drill-silo", "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture),
-            "--gateway-port", siloGateway.ToString(CultureInfo.InvariantCulture), "--http-port", siloHttp.ToString(CultureInfo.InvariantCulture)],
-            environment: new Dictionary<string, string> { ["PACS_ADMIN_PASSWORD"] = AdminPassword });
-        _processes.Add(silo);
-        var gateway = new ChildProcess("dotnet", [Path.Combine(root, "Gateway", "bin", bin, "net10.0", "Pacs.Gateway.dll"),
-            "--urls", $"http://127.0.0.1:{http.ToString(CultureInfo.InvariantCulture)}",
-            "--Pacs:Database", database,
-            "--Pacs:DicomPort", dicom.ToString(CultureInfo.InvariantCulture),
-            "--Pacs:AeTitle", ClusterFixture.AeTitle,
-            "--Pacs:StorageRoot", blobs,
-            "--Pacs:Auth:LoginAttemptsPerAddressPerMinute", "100000"],
-            environment: new Dictionary<string, string> { ["Pacs__Auth__SigningKey"] = _signingKey });
-        _processes.Add(gateway);
-        var client = new HttpClient(new AuthenticatingHandler(() => $"http://127.0.0.1:{http.ToString(CultureInfo.InvariantCulture)}", "admin", AdminPassword)) { Timeout = TimeSpan.FromSeconds(30) };
-        foreach (var (process, url) in new[] { (silo, $"http://127.0.0.1:{siloHttp.ToString(CultureInfo.InvariantCulture)}/health/ready"), (gateway, $"http://127.0.0.1:{http.ToString(CultureInfo.InvariantCulture)}/health/ready") })
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-            while (true)
-            {
-                if (process.HasExited) throw new InvalidOperationException($"exited with {process.ExitCode}:\n{process.Output}");
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"not ready within 120 s:\n{process.Output}");
-                try
-                {
-                    using var response = await client.GetAsync(url);
-                    if (response.IsSuccessStatusCode) break;
-                }
-                catch (HttpRequestException) { }
-                catch (TaskCanceledException) { }
-                await Task.Delay(250);
-            }
-        }
-        return new Archive(client, http, dicom, [gateway, silo]);
-    }
-
-    private static async Task StoreAsync(Archive archive, SyntheticWorkload workload)
+    private static async Task StoreAsync(LocalArchive archive, SyntheticWorkload workload)
     {
         var run = new ClusterIngestRun(workload, [archive.DicomPort], senders: 1);
         run.Start();
@@ -179,25 +135,17 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
         Assert.Equal(workload.Instances.Count, run.Acknowledged.Count);
     }
 
-    private static string WadoPath(Archive archive, SyntheticInstance instance) =>
+    private static string WadoPath(LocalArchive archive, SyntheticInstance instance) =>
         $"http://127.0.0.1:{archive.HttpPort.ToString(CultureInfo.InvariantCulture)}/wado?requestType=WADO&studyUID={instance.Study}&seriesUID={instance.Series}&objectUID={instance.Sop}&contentType=application/dicom";
 
-    private static async Task<byte[]> WadoAsync(Archive archive, SyntheticInstance instance)
+    private static async Task<byte[]> WadoAsync(LocalArchive archive, SyntheticInstance instance)
     {
         using var response = await archive.Http.GetAsync(WadoPath(archive, instance));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsByteArrayAsync();
     }
 
-    /// <summary>The values of one attribute (SOP Instance UID unless told) in a QIDO-RS answer.</summary>
-    private static async Task<List<string>> QidoAsync(Archive archive, string path, string tag = "00080018")
-    {
-        using var response = await archive.Http.GetAsync($"http://127.0.0.1:{archive.HttpPort.ToString(CultureInfo.InvariantCulture)}{path}");
-        if (response.StatusCode == HttpStatusCode.NoContent) return [];
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return json.RootElement.EnumerateArray().Select(e => e.GetProperty(tag).GetProperty("Value")[0].GetString()!).ToList();
-    }
+    private static Task<List<string>> QidoAsync(LocalArchive archive, string path, string tag = "00080018") => archive.QidoAsync(path, tag);
 
     /// <summary>SOP Instance UID -> blob key of every indexed instance (a duplicate row would fail the dictionary).</summary>
     private static async Task<Dictionary<string, string>> IndexedAsync(string database)
@@ -224,20 +172,9 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
         Assert.True(code == 0, $"./pacs {string.Join(' ', arguments)} exited {code}:\n{text}");
     }
 
-    private async Task<(int ExitCode, string Output)> PacsAsync(params string[] arguments)
-    {
-        using var process = new ChildProcess("bash", [Path.Combine(RepoRoot(), "pacs"), .. arguments]);
-        var code = await process.WaitAsync(TimeSpan.FromSeconds(120));
-        output.WriteLine($"$ ./pacs {string.Join(' ', arguments)}\n{process.Output}");
-        return (code, process.Output);
-    }
+    private Task<(int ExitCode, string Output)> PacsAsync(params string[] arguments) => LocalArchive.PacsAsync(output, null, arguments);
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Cluster.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepoRoot() => LocalArchive.RepoRoot();
 
     public async Task DisposeAsync()
     {

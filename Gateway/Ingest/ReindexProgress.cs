@@ -1,0 +1,25 @@
+namespace Pacs.Gateway.Ingest;
+
+/// <summary>
+/// Where a rebuild of the index from the blob store stands (GET /api/admin/reindex). Counts are of blobs (instances).
+/// <see cref="Skipped"/>: in study folders a previous run finished (the checkpoint). <see cref="Refused"/>: blobs not
+/// indexed (corrupt, truncated, unrecognised, named against their header), the first <see cref="Reindexer.MaxListed"/>
+/// listed with their reason in <see cref="RefusedBlobs"/>.
+/// </summary>
+public sealed record ReindexProgress(
+    string State,
+    long Total,
+    long Skipped,
+    long Done,
+    long Indexed,
+    long AlreadyIndexed,
+    long KeptAside,
+    long Refused,
+    int StudyFolders,
+    int StudyFoldersDone,
+    double ElapsedSeconds,
+    double InstancesPerSecond,
+    double? EtaSeconds,
+    DateTimeOffset? StartedAt,
+    string? Error,
+    IReadOnlyList<RefusedBlob> RefusedBlobs);
