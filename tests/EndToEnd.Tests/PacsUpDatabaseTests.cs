@@ -158,7 +158,10 @@ public sealed class PacsUpDatabaseTests(ITestOutputHelper output) : IAsyncLifeti
         }
     }
 
-    /// <summary>./pacs up --detach on free ports; the admin's first password is <see cref="AdminPassword"/>.</summary>
+    /// <summary>
+    /// ./pacs up --detach on free ports, with the hosts the test run built (the test's subject is the database, and a
+    /// build under a loaded machine's contention once took minutes); the admin's first password is <see cref="AdminPassword"/>.
+    /// </summary>
     private async Task<Ports> UpAsync(string data, int pgPort)
     {
         var ports = new HashSet<int> { pgPort };
@@ -173,7 +176,7 @@ public sealed class PacsUpDatabaseTests(ITestOutputHelper output) : IAsyncLifeti
             ["PACS_SILO_GATEWAY_PORT_BASE"] = Text(siloGateway),
             ["PACS_SILO_HTTP_PORT_BASE"] = Text(siloHttp),
             ["PACS_METRICS_PORT_BASE"] = "0",
-        }, "up", "--detach", "--data", data, "--pg-port", Text(pgPort), "--http-port", Text(http), "--dicom-port", Text(dicom), "--timeout", "240");
+        }, "up", "--detach", "--no-build", "--data", data, "--pg-port", Text(pgPort), "--http-port", Text(http), "--dicom-port", Text(dicom), "--timeout", "240");
         return new Ports(pgPort, http, dicom);
     }
 
