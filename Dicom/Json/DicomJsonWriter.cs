@@ -240,6 +240,10 @@ public static class DicomJsonWriter
         var span = e.Value.Span;
         var text = DicomDataset.TrimValue(vr.UsesSpecificCharacterSet ? charset.Decode(span, vr) : Encoding.Latin1.GetString(span), vr);
         if (text.Length == 0) return; // PS3.18 F.2.5: zero length (or only padding) has no "Value"
+        // A person name of delimiters only ("^^^^", "^^\\=^") names nobody: PS3.5 6.2.1.1 lets trailing empty
+        // components drop with their delimiters, so it is the empty value. Viewers that show "^" as ", " (OHIF's
+        // study list showed such a patient as ",") then show their empty-name convention instead.
+        if (vr == DicomVR.PN && IsDelimitersOnly(text)) return;
 
         w.WritePropertyName(ValueName);
         w.WriteStartArray();
@@ -291,6 +295,10 @@ public static class DicomJsonWriter
             ideographic = second < 0 ? rest : rest[..second];
             if (second >= 0) phonetic = rest[(second + 1)..];
         }
+        // PS3.5 6.2.1.1: a group of empty components ("^^^^") is an empty group.
+        if (IsDelimitersOnly(alphabetic)) alphabetic = default;
+        if (IsDelimitersOnly(ideographic)) ideographic = default;
+        if (IsDelimitersOnly(phonetic)) phonetic = default;
         if (alphabetic.IsEmpty && ideographic.IsEmpty && phonetic.IsEmpty)
         {
             w.WriteNullValue();
@@ -302,6 +310,9 @@ public static class DicomJsonWriter
         if (!phonetic.IsEmpty) w.WriteString(PhoneticName, phonetic);
         w.WriteEndObject();
     }
+
+    /// <summary>True for PN text made of component, group and value delimiters and spaces only (PS3.5 6.2.1).</summary>
+    private static bool IsDelimitersOnly(ReadOnlySpan<char> text) => text.IndexOfAnyExcept("^=\\ ") < 0;
 
     private static void WriteIntegerString(Utf8JsonWriter w, string value)
     {

@@ -161,7 +161,7 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
     }
 
     /// <summary>One browser with one page on the gateway, and the network log of that page.</summary>
-    private sealed class BrowserSession : IAsyncDisposable
+    internal sealed class BrowserSession : IAsyncDisposable
     {
         private readonly IPlaywright _playwright;
         private readonly IBrowser _browser;

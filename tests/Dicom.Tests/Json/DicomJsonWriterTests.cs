@@ -52,6 +52,26 @@ public class DicomJsonWriterTests
         Assert.Equal("{\"00100010\":{\"vr\":\"PN\",\"Value\":" + expectedValue + "}}", ToJson(ds));
     }
 
+    [Theory]
+    [InlineData("^^^^")]
+    [InlineData("^ ")]
+    [InlineData("^^=^^=")]
+    [InlineData("^^^^\\^")]
+    public void Write_PersonNameOfDelimitersOnly_HasNoValue(string value)
+    {
+        var ds = new DicomDataset();
+        ds.Str(0x00100010, DicomVR.PN, value);
+        Assert.Equal("{\"00100010\":{\"vr\":\"PN\"}}", ToJson(ds));
+    }
+
+    [Fact]
+    public void Write_PersonNameGroupsOfDelimitersOnly_AreEmptyGroups()
+    {
+        var ds = new DicomDataset();
+        ds.Str(0x00100010, DicomVR.PN, "Doe^John\\^^^\\^^=Ideo^Graphic");
+        Assert.Equal("{\"00100010\":{\"vr\":\"PN\",\"Value\":[{\"Alphabetic\":\"Doe^John\"},null,{\"Ideographic\":\"Ideo^Graphic\"}]}}", ToJson(ds));
+    }
+
     [Fact]
     public void Write_EmptyAndPaddingOnlyElements_HaveNoValue()
     {

@@ -128,6 +128,19 @@ public sealed class IdentifierParsingTests
         Assert.Equal(new DicomTag(PatientName), error.OffendingElement);
     }
 
+    [Theory]
+    [InlineData("2020XX01")]
+    [InlineData("20201301")]
+    [InlineData("2020*")]
+    [InlineData("20200101-20200102-20200103")]
+    public void Identifier_StudyDateNotADateOrRange_IsC000WithOffendingElement(string value)
+    {
+        // PS3.4 C.4.1.1.4: "Unable to process" (C000) with the Offending Element; docs/conformance.md says why not A900.
+        var error = FindError(Identifier("STUDY", (StudyDate, "DA", value)));
+        Assert.Equal((ushort)0xC000, error.DimseStatus);
+        Assert.Equal(new DicomTag(StudyDate), error.OffendingElement);
+    }
+
     [Fact]
     public void Identifier_RelationalSeriesWithoutStudyUid_IsAccepted()
     {
