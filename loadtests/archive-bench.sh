@@ -57,7 +57,7 @@ DATA_ROOT="$DATA"
 DATA="$TARGET"
 
 cpu() { proc_cpu "$(cat "$DATA/run/$1.pid")"; }  # cpu NAME: of the process named in DATA/run/NAME.pid
-count() { runuser -u postgres -- psql -h "$DATA/pg/sock" -p "$PG" -d pacs -Atc "select count(*) from pacs_instances"; }
+count() { PGPASSWORD="$(cat "$DATA/pg-pacs-password")" psql -h "$DATA/pg/sock" -p "$PG" -U pacs -d pacs -Atc "select count(*) from pacs_instances"; }
 
 s0=$(cpu silo-0); g0=$(cpu gateway-0); n0=$(count)
 WORKLOADS="store-1 store-4" "$BENCH/run.sh" "$ENV"

@@ -58,7 +58,8 @@ PGBIN=$(dirname "$(readlink -f "$(command -v pg_ctl || ls /usr/lib/postgresql/*/
 SQL="$SCRATCH/insert.sql"
 echo "INSERT INTO pacs_floor_probe (v) VALUES (repeat('x', 2500));" > "$SQL"
 chmod 755 "$SCRATCH"; chmod 644 "$SQL"
-as_pg() { (cd / && runuser -u postgres -- "$@"); }
+# ./pacs up's PostgreSQL takes passwords (SCRAM): the superuser's is in the data folder.
+as_pg() { (cd / && runuser -u postgres -- env PGPASSWORD="$(cat "$DIR/pg-superuser-password" 2>/dev/null)" "$@"); }
 as_pg "$PGBIN/psql" -h "$PGSOCK" -p "$PORT" -d pacs -qAtc "CREATE TABLE IF NOT EXISTS pacs_floor_probe (id bigserial PRIMARY KEY, v text)"
 # CPU of the whole server during the run (pgbench's backend exits before the second reading: pg_cpu counts it).
 c0=$(pg_cpu "$DIR/pg/data")
