@@ -56,7 +56,7 @@
     return typeof v === 'object' ? (v.Alphabetic || '') : String(v);
   }
   function loadStudy() {
-    return api('/dicom-web/studies?StudyInstanceUID=' + encodeURIComponent(study) + '&includefield=00100030', { headers: { Accept: 'application/dicom+json' } })
+    return api('/dicom-web/studies?StudyInstanceUID=' + encodeURIComponent(study) + '&includefield=00100030,00081030', { headers: { Accept: 'application/dicom+json' } })
       .then(function (r) { return r.status === 200 ? r.json() : []; })
       .then(function (list) {
         var header = $('study-header');
