@@ -1,4 +1,5 @@
 using Pacs.Gateway.Reports;
+using Pacs.Index.Reports;
 using Pacs.Grains.Accounts;
 
 namespace Pacs.Gateway.Tests;

@@ -1,12 +1,14 @@
 using System.Text.Json;
+using Pacs.Index.Reports;
 using Pacs.Grains.Accounts;
 
 namespace Pacs.Gateway.Reports;
 
 /// <summary>
 /// The default report templates the system ships, one embedded resource per language (Templates/templates.{lang}.json),
-/// each language with the same template ids (Gateway.Tests fails otherwise). Read-only: templates kept by admins in the
-/// database are not built yet (docs/operations.md, "Reporting").
+/// each language with the same template ids (Gateway.Tests fails otherwise), merged with the admins' changes
+/// (pacs_report_templates, ReportTemplateStore): a stored template replaces the shipped one of its id, a retired one
+/// hides it.
 /// </summary>
 internal static class ReportTemplates
 {
@@ -24,8 +26,20 @@ internal static class ReportTemplates
         return JsonSerializer.Deserialize<List<ReportTemplate>>(stream, Json) ?? [];
     }
 
-    /// <summary>The templates in <paramref name="language"/>, those of <paramref name="modality"/> only when it is given.</summary>
-    public static IEnumerable<ReportTemplate> For(string language, string? modality) =>
-        ByLanguage[Languages.IsValid(language) ? language : Languages.Default]
+    /// <summary>
+    /// The templates offered in <paramref name="language"/> (a valid one), those of <paramref name="modality"/> only when
+    /// it is given: the shipped ones, replaced, added to or retired by <paramref name="stored"/> (the admins' rows).
+    /// </summary>
+    public static IEnumerable<ReportTemplate> For(string language, string? modality, IReadOnlyList<ReportTemplate>? stored = null)
+    {
+        var byId = stored?.ToDictionary(t => t.Id, StringComparer.Ordinal) ?? [];
+        var shipped = ByLanguage[language];
+        return shipped.Select(t => byId.GetValueOrDefault(t.Id) ?? t)
+            .Concat((stored ?? []).Where(t => !shipped.Any(s => s.Id == t.Id)))
+            .Where(t => !t.Retired)
             .Where(t => modality is null || string.Equals(t.Modality, modality, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Whether a template of this id ships (in every language).</summary>
+    public static bool Ships(string id) => ByLanguage[Languages.Default].Any(t => t.Id == id);
 }
