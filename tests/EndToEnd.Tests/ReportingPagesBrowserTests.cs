@@ -9,7 +9,8 @@ namespace Pacs.EndToEnd.Tests;
 /// <summary>
 /// Issue 14's pages in Debian's chromium (Playwright), against the live gateway with real OHIF and PostgreSQL: a doctor
 /// signs in, opens the study from /worklist, gets OHIF with the report panel beside it, writes the findings from the
-/// proposed template, the draft is autosaved (and what is typed just before leaving the page too), signs it (final
+/// proposed template, the draft is autosaved (and what is typed just before leaving the page too), a second writer's
+/// change shows as a conflict instead of being overwritten silently, signs it (final
 /// through the API, PDF served); an operator sees the signed report read-only.
 /// </summary>
 [Collection(ViewerArchiveCollection.Name)]
@@ -64,6 +65,30 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
             await page.Locator($"#worklist tr[data-study=\"{study.StudyInstanceUid}\"][data-status=\"draft\"] a").ClickAsync(new() { Timeout = 30_000 });
             await WaitReadyAsync(page);
             Assert.EndsWith("Follow-up MR advised.", await page.Locator("#impression").InputValueAsync(), StringComparison.Ordinal);
+
+            // A second writer changes the draft meanwhile (with the current ETag): the panel's next autosave gets 412 and
+            // shows who changed it instead of overwriting; the doctor then chooses to overwrite with their text.
+            var reportUrl = $"{archive.BaseUrl}/api/studies/{study.StudyInstanceUid}/report";
+            string etag;
+            using (var current = await archive.Http.GetAsync(reportUrl)) etag = current.Headers.ETag!.ToString();
+            using (var put = new HttpRequestMessage(HttpMethod.Put, reportUrl)
+            {
+                Content = System.Net.Http.Json.JsonContent.Create(new { language = "en", findings = "Changed by the second reader.", impression = "Other." }),
+            })
+            {
+                put.Headers.TryAddWithoutValidation("If-Match", etag);
+                using var answer = await archive.Http.SendAsync(put);
+                Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            }
+            await page.Locator("#comparison").ClickAsync();
+            await page.Keyboard.PressAsync("Control+End");
+            await page.Locator("#comparison").PressSequentiallyAsync(" CT of 2023.");
+            await page.Locator("#conflict").WaitForAsync(new() { Timeout = 20_000 });
+            Assert.Contains("Changed elsewhere by admin", await page.Locator("#conflict-text").InnerTextAsync(), StringComparison.Ordinal);
+            Assert.Equal("Changed by the second reader.", Findings(await ServerReportAsync(study.StudyInstanceUid, _ => true)));
+            await page.Locator("#conflict-overwrite").ClickAsync();
+            var overwritten = await ServerReportAsync(study.StudyInstanceUid, r => Findings(r).EndsWith("left basal ganglia.", StringComparison.Ordinal));
+            Assert.EndsWith("CT of 2023.", overwritten.GetProperty("current").GetProperty("comparison").GetString(), StringComparison.Ordinal);
 
             // Sign: final through the API, with the PDF.
             await page.Locator("#sign").ClickAsync();
