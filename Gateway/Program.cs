@@ -101,6 +101,8 @@ app.MapDicomWebRendering();
 app.MapWadoUri();
 app.MapReports();
 app.MapWorklist();
+app.MapReportTemplates();
+app.MapReportingPages();
 app.MapApiFallbacks();
 app.MapViewer(); // catch-all GET for the OHIF viewer: keep it after every API route
 

@@ -10,6 +10,7 @@ internal static class ReportServiceCollectionExtensions
     {
         services.AddOptions<ReportOptions>().BindConfiguration(ReportOptions.Section);
         services.AddSingleton<ReportStore>();
+        services.AddSingleton<ReportTemplateStore>();
         services.AddSingleton<StudyIndex>();
         services.AddSingleton<ReportArchive>();
         return services;

@@ -8,7 +8,8 @@ namespace Pacs.Gateway.Reports;
 
 /// <summary>
 /// GET /api/worklist (doctors, admins): studies with their report status, newest first, from the index by one SQL
-/// query. Filters: status (none, draft, final, amended), from / to (study date, YYYY-MM-DD), modality; offset, limit.
+/// query, only the studies of the caller's access groups. Filters: status (none, draft, final, amended; open = none or
+/// draft), from / to (study date, YYYY-MM-DD), modality; offset, limit.
 /// </summary>
 internal static class WorklistEndpoints
 {
@@ -26,9 +27,9 @@ internal static class WorklistEndpoints
     {
         var q = request.Query;
         string? status = q["status"].ToString() is { Length: > 0 } s ? s : null;
-        if (status is not null && !ReportStatus.All.Contains(status))
+        if (status is not null && status != WorklistQuery.Open && !ReportStatus.All.Contains(status))
         {
-            return Problem($"status must be one of {string.Join(", ", ReportStatus.All)}.");
+            return Problem($"status must be one of {string.Join(", ", ReportStatus.All)}, {WorklistQuery.Open}.");
         }
 
         if (!TryDate(q["from"], out var from) || !TryDate(q["to"], out var to))
@@ -51,7 +52,7 @@ internal static class WorklistEndpoints
             return Problem($"offset must be 0 or more and limit 1 to {MaximumLimit}.");
         }
 
-        var page = await store.WorklistAsync(new WorklistQuery { Status = status, From = from, To = to, Modality = modality, Offset = offset, Limit = limit },
+        var page = await store.WorklistAsync(new WorklistQuery { Status = status, AccessGroups = request.HttpContext.User.StudyGroupsOf(), From = from, To = to, Modality = modality, Offset = offset, Limit = limit },
             request.HttpContext.RequestAborted).ConfigureAwait(false);
         return Results.Json(new { total = page.Total, offset, limit, items = page.Items }, Json);
     }

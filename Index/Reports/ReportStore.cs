@@ -164,7 +164,8 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             FROM pacs_studies s
             JOIN pacs_patients p ON p.patient_key = s.patient_key
             LEFT JOIN pacs_reports r ON r.study_instance_uid = s.study_instance_uid
-            WHERE ($1::text IS NULL OR coalesce(r.status, 'none') = $1)
+            WHERE ($1::text IS NULL OR coalesce(r.status, 'none') = $1 OR ($1 = 'open' AND coalesce(r.status, 'none') IN ('none', 'draft')))
+              AND ($7::text[] IS NULL OR s.access_groups && $7)
               AND ($2::date IS NULL OR s.study_date >= $2)
               AND ($3::date IS NULL OR s.study_date <= $3)
               AND ($4::text IS NULL OR $4 = ANY (s.modalities_in_study))
@@ -177,6 +178,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Modality ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = query.Offset });
         command.Parameters.Add(new NpgsqlParameter { Value = query.Limit });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.AccessGroups?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var items = new List<WorklistItem>();
         long total = 0;

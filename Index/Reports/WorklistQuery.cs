@@ -3,7 +3,13 @@ namespace Pacs.Index.Reports;
 /// <summary>Filters and page of GET /api/worklist; null leaves a filter out.</summary>
 public sealed record WorklistQuery
 {
+    public const string Open = "open";
+
+    /// <summary>A report status, or <see cref="Open"/>: no report or a draft (what is left to report).</summary>
     public string? Status { get; init; }
+
+    /// <summary>The studies whose access groups meet these; null: every study (admins, accounts holding "*").</summary>
+    public IReadOnlyList<string>? AccessGroups { get; init; }
     public DateOnly? From { get; init; }
     public DateOnly? To { get; init; }
     public string? Modality { get; init; }

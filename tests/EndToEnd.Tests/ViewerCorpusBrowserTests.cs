@@ -52,7 +52,7 @@ public sealed class ViewerCorpusBrowserTests(ArchiveFixture archive)
         var noName = descriptions[DicomFile.Open(await File.ReadAllBytesAsync(Path.Combine(dir, "image_dfl.dcm"))).Dataset.GetString(DicomTag.StudyInstanceUID)!];
         Assert.Contains(noName, expected);
 
-        await using var session = await ViewerBrowserTests.BrowserSession.StartAsync(archive.HttpPort);
+        await using var session = await BrowserSession.StartAsync(archive.HttpPort);
         var page = session.Page;
         await page.SetViewportSizeAsync(1280, 4000);
         await session.GotoAsync("/?resultsPerPage=100");

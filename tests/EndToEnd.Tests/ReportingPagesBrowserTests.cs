@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Pacs.Dicom;
+
+namespace Pacs.EndToEnd.Tests;
+
+/// <summary>
+/// Issue 14's pages in Debian's chromium (Playwright), against the live gateway with real OHIF and PostgreSQL: a doctor
+/// signs in, opens the study from /worklist, gets OHIF with the report panel beside it, writes the findings from the
+/// proposed template, the draft is autosaved (and what is typed just before leaving the page too), a second writer's
+/// change shows as a conflict instead of being overwritten silently, signs it (final
+/// through the API, PDF served); an operator sees the signed report read-only.
+/// </summary>
+[Collection(ViewerArchiveCollection.Name)]
+public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
+{
+    [Fact]
+    public async Task Reporting_DoctorWritesFromTemplateAutosavesSigns_OperatorReadsOnly()
+    {
+        var study = await StoreStudyAsync();
+        var doctorName = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var doctorPassword = await archive.CreateAccountAsync(doctorName, "doctor");
+        var operatorName = "op-" + Guid.NewGuid().ToString("N")[..8];
+        var operatorPassword = await archive.CreateAccountAsync(operatorName, "operator");
+
+        await using (var doctor = await BrowserSession.StartAsync(archive.HttpPort, doctorName, doctorPassword))
+        {
+            var page = doctor.Page;
+            // The worklist: the unreported study is listed (default filter: still to report) and opens the reporting page.
+            await doctor.GotoAsync("/worklist?lang=en");
+            var row = page.Locator($"#worklist tr[data-study=\"{study.StudyInstanceUid}\"]");
+            await row.WaitForAsync(new() { Timeout = 30_000 });
+            Assert.Equal("none", await row.GetAttributeAsync("data-status"));
+            Assert.Contains("Unreported", await row.InnerTextAsync(), StringComparison.Ordinal);
+            await row.Locator("a").ClickAsync();
+            await page.WaitForURLAsync(url => url.Contains("/reporting?study=", StringComparison.Ordinal), new() { Timeout = 30_000 });
+            await WaitReadyAsync(page);
+
+            // OHIF on the study, in the same-origin iframe beside the panel, renders the image.
+            Assert.Equal($"/viewer?StudyInstanceUIDs={study.StudyInstanceUid}", await page.Locator("#viewer").GetAttributeAsync("src"));
+            await page.FrameLocator("#viewer").Locator(".viewport-element canvas").First.WaitForAsync(new() { Timeout = 90_000 });
+            Assert.Contains("E2E CT phantom", await page.Locator("#study-header").InnerTextAsync(), StringComparison.Ordinal);
+
+            // The CT head template is proposed for a CT study; applied, then the doctor types on.
+            Assert.Equal("ct-head", await page.Locator("#template").InputValueAsync());
+            await page.Locator("#apply-template").ClickAsync();
+            Assert.StartsWith("No intracranial haemorrhage", await page.Locator("#findings").InputValueAsync(), StringComparison.Ordinal);
+            await page.Locator("#findings").ClickAsync();
+            await page.Keyboard.PressAsync("Control+End");
+            await page.Locator("#findings").PressSequentiallyAsync(" Small calcified focus in the left basal ganglia.");
+            // Autosave: a few seconds after typing stops, the server holds the draft.
+            var saved = await ServerReportAsync(study.StudyInstanceUid, r => Findings(r).EndsWith("left basal ganglia.", StringComparison.Ordinal));
+            Assert.Equal("draft", saved.GetProperty("status").GetString());
+            Assert.Equal(doctorName, saved.GetProperty("current").GetProperty("author").GetString());
+            await Assertions.Expect(page.Locator("#save-status")).ToContainTextAsync("Draft saved at");
+
+            // Typed and left at once (before the autosave delay): the keepalive save on pagehide keeps it.
+            await page.Locator("#impression").ClickAsync();
+            await page.Keyboard.PressAsync("Control+End");
+            await page.Locator("#impression").PressSequentiallyAsync(" Follow-up MR advised.");
+            await page.Locator("#to-worklist").ClickAsync();
+            await ServerReportAsync(study.StudyInstanceUid, r => Impression(r).EndsWith("Follow-up MR advised.", StringComparison.Ordinal));
+            await page.Locator($"#worklist tr[data-study=\"{study.StudyInstanceUid}\"][data-status=\"draft\"] a").ClickAsync(new() { Timeout = 30_000 });
+            await WaitReadyAsync(page);
+            Assert.EndsWith("Follow-up MR advised.", await page.Locator("#impression").InputValueAsync(), StringComparison.Ordinal);
+
+            // A second writer changes the draft meanwhile (with the current ETag): the panel's next autosave gets 412 and
+            // shows who changed it instead of overwriting; the doctor then chooses to overwrite with their text.
+            var reportUrl = $"{archive.BaseUrl}/api/studies/{study.StudyInstanceUid}/report";
+            string etag;
+            using (var current = await archive.Http.GetAsync(reportUrl)) etag = current.Headers.ETag!.ToString();
+            using (var put = new HttpRequestMessage(HttpMethod.Put, reportUrl)
+            {
+                Content = System.Net.Http.Json.JsonContent.Create(new { language = "en", findings = "Changed by the second reader.", impression = "Other." }),
+            })
+            {
+                put.Headers.TryAddWithoutValidation("If-Match", etag);
+                using var answer = await archive.Http.SendAsync(put);
+                Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            }
+            await page.Locator("#comparison").ClickAsync();
+            await page.Keyboard.PressAsync("Control+End");
+            await page.Locator("#comparison").PressSequentiallyAsync(" CT of 2023.");
+            await page.Locator("#conflict").WaitForAsync(new() { Timeout = 20_000 });
+            Assert.Contains("Changed elsewhere by admin", await page.Locator("#conflict-text").InnerTextAsync(), StringComparison.Ordinal);
+            Assert.Equal("Changed by the second reader.", Findings(await ServerReportAsync(study.StudyInstanceUid, _ => true)));
+            await page.Locator("#conflict-overwrite").ClickAsync();
+            var overwritten = await ServerReportAsync(study.StudyInstanceUid, r => Findings(r).EndsWith("left basal ganglia.", StringComparison.Ordinal));
+            Assert.EndsWith("CT of 2023.", overwritten.GetProperty("current").GetProperty("comparison").GetString(), StringComparison.Ordinal);
+
+            // Sign: final through the API, with the PDF.
+            await page.Locator("#sign").ClickAsync();
+            await page.Locator("body[data-report-status=\"final\"]").WaitForAsync(new() { Timeout = 30_000 });
+            Assert.True(await page.Locator("#pdf").IsVisibleAsync(), "no PDF link after signing");
+            Assert.True(await page.Locator("#findings").GetAttributeAsync("readonly") is not null, "a signed report is still editable");
+            var final = await ServerReportAsync(study.StudyInstanceUid, r => r.GetProperty("status").GetString() == "final");
+            Assert.Equal(doctorName, final.GetProperty("current").GetProperty("signer").GetString());
+            using (var pdf = await archive.Http.GetAsync($"{archive.BaseUrl}/api/studies/{study.StudyInstanceUid}/report/pdf"))
+            {
+                Assert.Equal(HttpStatusCode.OK, pdf.StatusCode);
+                var bytes = await pdf.Content.ReadAsByteArrayAsync();
+                Assert.Equal("%PDF", System.Text.Encoding.ASCII.GetString(bytes, 0, 4));
+            }
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ViewerBrowserTests.ScreenshotDirectory, "reporting-doctor-signed.png") });
+            await AssertNoCspViolationsAsync(page);
+        }
+
+        // The operator: the signed report, read-only, no edit controls; no worklist (a doctor's page).
+        await using var op = await BrowserSession.StartAsync(archive.HttpPort, operatorName, operatorPassword);
+        var opPage = op.Page;
+        await op.GotoAsync($"/reporting?study={study.StudyInstanceUid}&lang=en");
+        await WaitReadyAsync(opPage);
+        Assert.Equal("final", await opPage.Locator("body").GetAttributeAsync("data-report-status"));
+        Assert.EndsWith("left basal ganglia.", await opPage.Locator("#findings").InputValueAsync(), StringComparison.Ordinal);
+        foreach (var field in new[] { "#technique", "#comparison", "#findings", "#impression" })
+            Assert.True(await opPage.Locator(field).GetAttributeAsync("readonly") is not null, $"{field} is editable for an operator");
+        foreach (var control in new[] { "#sign", "#amend", "#sign-amendment", "#template-row", "#pdf", "#next-unreported" })
+            Assert.False(await opPage.Locator(control).IsVisibleAsync(), $"{control} is shown to an operator");
+        Assert.Contains(doctorName, await opPage.Locator("#report-editor-info").InnerTextAsync(), StringComparison.Ordinal);
+        var worklist = await opPage.GotoAsync("/worklist");
+        Assert.Equal(403, worklist!.Status);
+    }
+
+    private static async Task WaitReadyAsync(IPage page) =>
+        await page.Locator("body[data-ready=\"true\"]").WaitForAsync(new() { Timeout = 30_000 });
+
+    private static async Task AssertNoCspViolationsAsync(IPage page)
+    {
+        var violations = await page.EvaluateAsync<string[]>("() => window.__cspViolations ?? []");
+        Assert.True(violations.Length == 0, "CSP violations:\n" + string.Join('\n', violations));
+    }
+
+    private static string Findings(JsonElement report) => report.GetProperty("current") is { ValueKind: JsonValueKind.Object } c ? c.GetProperty("findings").GetString() ?? "" : "";
+
+    private static string Impression(JsonElement report) => report.GetProperty("current") is { ValueKind: JsonValueKind.Object } c ? c.GetProperty("impression").GetString() ?? "" : "";
+
+    /// <summary>The report as the API gives it (as admin), polled until <paramref name="done"/> holds (at most 20 s).</summary>
+    private async Task<JsonElement> ServerReportAsync(string study, Func<JsonElement, bool> done)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        JsonElement report;
+        do
+        {
+            using var response = await archive.Http.GetAsync($"{archive.BaseUrl}/api/studies/{study}/report");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            report = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+            if (done(report)) return report;
+            await Task.Delay(250);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail("the server never held the expected report; last: " + report);
+        return report;
+    }
+
+    /// <summary>A small CT study of its own, stored through C-STORE (storescu).</summary>
+    private async Task<SyntheticStudy> StoreStudyAsync()
+    {
+        var ct = SyntheticStudy.Create("CT", "REPORTING^UI PHANTOM", slices: 3);
+        var dir = Path.Combine(archive.WorkDirectory, "reporting-ui-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        var files = new List<string>();
+        foreach (var instance in ct.Instances)
+        {
+            var path = Path.Combine(dir, instance.Dataset.GetString(DicomTag.SOPInstanceUID) + ".dcm");
+            await File.WriteAllBytesAsync(path, instance.ToBytes());
+            files.Add(path);
+        }
+        var (code, output) = await ChildProcess.RunAsync("storescu",
+            ["-nh", "-aec", ArchiveFixture.AeTitle, "127.0.0.1", archive.DicomPort.ToString(CultureInfo.InvariantCulture), .. files], 120);
+        Assert.True(code == 0, "storescu failed:\n" + output);
+        return ct;
+    }
+}
