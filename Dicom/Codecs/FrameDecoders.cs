@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Pacs.Dicom.Codecs;
 
 /// <summary>
@@ -23,6 +25,28 @@ public static class FrameDecoders
         "1.2.840.10008.1.2.4.57" or "1.2.840.10008.1.2.4.70" => JpegLossless, // PS3.5 A.4.1, process 14
         _ => null,
     };
+
+    /// <summary>
+    /// Whether <paramref name="syntax"/> has a decoder whose native library loads on this host (libcharls2 for
+    /// JPEG-LS, libopenjp2-7 for JPEG 2000): what a server may offer before it sends the first byte.
+    /// </summary>
+    public static bool CanDecode(DicomTransferSyntax syntax) => Find(syntax) switch
+    {
+        null => false,
+        JpegLsDecoder => CharLsLoads.Value,
+        Jpeg2000Decoder => OpenJpegLoads.Value,
+        _ => true,
+    };
+
+    private static readonly Lazy<bool> CharLsLoads = new(() => Loads(JpegLsDecoder.Library));
+    private static readonly Lazy<bool> OpenJpegLoads = new(() => Loads(Jpeg2000Decoder.Library));
+
+    private static bool Loads(string library)
+    {
+        if (!NativeLibrary.TryLoad(library, typeof(FrameDecoders).Assembly, null, out var handle)) return false;
+        NativeLibrary.Free(handle);
+        return true;
+    }
 
     /// <summary>
     /// The Photometric Interpretation of decoded pixels (PS3.5 8.2): JPEG 2000's colour transforms are undone by the

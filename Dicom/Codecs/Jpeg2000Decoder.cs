@@ -10,7 +10,7 @@ namespace Pacs.Dicom.Codecs;
 /// </summary>
 internal sealed class Jpeg2000Decoder : IFrameDecoder
 {
-    private const string Library = "libopenjp2.so.7";
+    internal const string Library = "libopenjp2.so.7";
     private const int CodecJ2K = 0; // OPJ_CODEC_J2K: a raw codestream, what DICOM carries (PS3.5 A.4.4)
     private const int CodecJP2 = 2; // OPJ_CODEC_JP2: a JP2 file, which some writers put in the fragments instead
     private const int DecoderParametersSize = 64 * 1024; // opj_dparameters_t is about 8.5 KiB; room to spare

@@ -8,7 +8,7 @@ namespace Pacs.Dicom.Codecs;
 /// </summary>
 internal sealed class JpegLsDecoder : IFrameDecoder
 {
-    private const string Library = "libcharls.so.2";
+    internal const string Library = "libcharls.so.2";
 
     [StructLayout(LayoutKind.Sequential)]
     private struct FrameInfo
