@@ -83,6 +83,29 @@ public sealed record PixelDataLayout
         return null;
     }
 
+    /// <summary>
+    /// Fragments of each frame when a frame starts at each fragment that starts a codestream (<paramref name="starts"/>):
+    /// null unless the first fragment starts one and there are exactly <paramref name="numberOfFrames"/> starts.
+    /// </summary>
+    public static IReadOnlyList<int[]>? FragmentsOfFramesByStarts(IReadOnlyList<bool> starts, int numberOfFrames)
+    {
+        if (starts.Count == 0 || !starts[0]) return null;
+        var result = new List<List<int>>();
+        for (var i = 0; i < starts.Count; i++)
+        {
+            if (starts[i]) result.Add([]);
+            result[^1].Add(i);
+        }
+        return result.Count == Math.Max(1, numberOfFrames) ? result.Select(r => r.ToArray()).ToList() : null;
+    }
+
+    /// <summary>
+    /// Whether a fragment begins a compressed frame: JPEG and JPEG-LS SOI (ITU-T T.81 B.2.1, T.87), a JPEG 2000
+    /// codestream's SOC and SIZ (ISO/IEC 15444-1 A.4.1), or a JP2 signature box.
+    /// </summary>
+    public static bool IsCodestreamStart(ReadOnlySpan<byte> head) =>
+        head is [0xFF, 0xD8, 0xFF, ..] || head is [0xFF, 0x4F, 0xFF, 0x51, ..] || head is [0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20];
+
     public IReadOnlyList<int[]>? FragmentsOfFrames() =>
         FragmentsOfFrames(Fragments.Select(f => f.Length).ToList(), FrameOffsets, NumberOfFrames);
 

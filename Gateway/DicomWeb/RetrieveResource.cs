@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Pacs.Dicom;
+using Pacs.Dicom.Codecs;
 using Pacs.Dicom.IO;
 using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
@@ -12,7 +13,8 @@ namespace Pacs.Gateway.DicomWeb;
 /// Each part is a Part 10 stream: a File Meta Information built for the instance, then the blob copied as it is read
 /// (never held whole) when the stored transfer syntax is what was asked; native data sets are converted between
 /// Implicit VR LE, Explicit VR LE and (from) Explicit VR Big Endian: the header is re-encoded, the pixel data value is
-/// streamed (swapped when it was big-endian). What cannot be produced is 406, decided before the first byte is sent.
+/// streamed (swapped when it was big-endian); compressed instances are decoded to a native syntax when one is named
+/// (<see cref="FrameDecoders"/>). What cannot be produced is 406, decided before the first byte is sent.
 /// </summary>
 internal static class RetrieveResource
 {
@@ -37,6 +39,10 @@ internal static class RetrieveResource
         return offers;
     }
 
+    /// <summary>What a compressed instance can be decoded to (<see cref="FrameDecoders.CanDecode"/>): the native little-endian syntaxes.</summary>
+    public static IReadOnlyList<Representation> DecodedOffers(DicomTransferSyntax stored) =>
+        stored.IsEncapsulated && FrameDecoders.CanDecode(stored) ? NativeTargets.Select(t => new Representation(PixelMediaTypes.Dicom, t.Uid)).ToList() : [];
+
     private static async Task RetrieveAsync(HttpContext http, IndexReader index, IBlobStore blobs, PixelDataLocator locator,
         string study, string? series, string? sop, CancellationToken cancellationToken)
     {
@@ -46,7 +52,10 @@ internal static class RetrieveResource
         foreach (var instance in instances)
         {
             var stored = DicomTransferSyntax.Resolve(instance.TransferSyntaxUid);
+            // A compressed instance is decoded only when a native syntax is named (transfer-syntax=1.2.840.10008.1.2.1):
+            // a request that names none still gets the stored form, as before, rather than a decoding it did not ask for.
             var negotiated = AcceptHeader.Negotiate(ranges, Offers(stored), PixelMediaTypes.Dicom, DicomTransferSyntax.ExplicitVRLittleEndian.Uid, multipartByDefault: true)
+                ?? AcceptHeader.Negotiate(ranges, DecodedOffers(stored), PixelMediaTypes.Dicom, null, multipartByDefault: true)
                 ?? throw DicomWebException.NotAcceptable($"Instance {instance.SopInstanceUid} is stored as {stored.Uid} and cannot be sent as asked ({http.Request.Headers.Accept}).");
             plan.Add((instance, stored, DicomTransferSyntax.Resolve(negotiated.Representation.TransferSyntaxUid!)));
         }
@@ -97,6 +106,11 @@ internal static class RetrieveResource
         {
             await using var blob = await blobs.OpenReadAsync(instance.BlobKey, cancellationToken: cancellationToken).ConfigureAwait(false);
             await blob.CopyToAsync(output, 128 * 1024, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (stored.IsEncapsulated && NativeTargets.Any(t => t.Uid == target.Uid))
+        {
+            await DecompressAsync(output, instance.BlobKey, stored, target, blobs, locator, cancellationToken).ConfigureAwait(false);
             return;
         }
         if (stored.IsDeflated || !NativeTargets.Any(t => t.Uid == target.Uid))
@@ -154,6 +168,68 @@ internal static class RetrieveResource
     }
 
     private const int MaxTail = 1024 * 1024;
+
+    /// <summary>
+    /// A compressed instance in a native syntax: the header re-encoded with what decoding changes (Photometric
+    /// Interpretation, Planar Configuration 0, Lossy Image Compression "01" after a lossy syntax, PS3.3 C.7.6.1.1.5;
+    /// the Extended Offset Table dropped, PS3.5 A.4), then the frames decoded one at a time into one native Pixel Data
+    /// value (PS3.5 8.1.1), so that memory holds one frame. Elements after Pixel Data are not sent. A frame that fails to
+    /// decode after the first byte was sent aborts the response.
+    /// </summary>
+    private static async Task DecompressAsync(Stream output, string blobKey, DicomTransferSyntax stored, DicomTransferSyntax target,
+        IBlobStore blobs, PixelDataLocator locator, CancellationToken cancellationToken)
+    {
+        var decoder = FrameDecoders.Find(stored) ?? throw DicomWebException.NotAcceptable($"Pixel data in {stored.Name} cannot be decoded.");
+        var header = await locator.ReadHeaderAsync(blobKey, stored, 64 * 1024, cancellationToken).ConfigureAwait(false);
+        await LoadBulkValuesAsync(header.Dataset, blobKey, stored, blobs, cancellationToken).ConfigureAwait(false);
+        var dataset = header.Dataset;
+        var layout = header.StoppedAtPixelData ? await locator.LocateAsync(blobKey, stored, cancellationToken).ConfigureAwait(false) : null;
+        if (layout is not { Encapsulated: true })
+        {
+            await output.WriteAsync(DicomWriter.ToBytes(dataset, target), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var geometry = FrameGeometry.FromDataset(dataset) ?? throw DicomWebException.NotAcceptable("The Image Pixel module is incomplete; the pixel data cannot be decoded.");
+        var groups = await EncapsulatedFrames.GroupsAsync(blobs, blobKey, layout, cancellationToken).ConfigureAwait(false)
+            ?? throw DicomWebException.NotAcceptable($"The fragments cannot be assigned to frames ({layout.Fragments.Count} fragments for {layout.NumberOfFrames} frames).");
+        var length = groups.Count * geometry.Length;
+        if (length >= uint.MaxValue - 1) throw DicomWebException.NotAcceptable("The decoded pixel data would exceed the 4 GiB a native value can hold.");
+
+        if (dataset.GetString(DicomTag.PhotometricInterpretation) is { } photometric)
+            dataset.SetString(DicomTag.PhotometricInterpretation, DicomVR.CS, FrameDecoders.DecodedPhotometric(stored, photometric.Trim()));
+        if (geometry.SamplesPerPixel > 1) dataset.SetUInt16(DicomTag.PlanarConfiguration, DicomVR.US, 0);
+        if (stored.IsLossy) dataset.SetString(DicomTag.LossyImageCompression, DicomVR.CS, "01");
+        dataset.Remove(DicomTag.ExtendedOffsetTable);
+        dataset.Remove(DicomTag.ExtendedOffsetTableLengths);
+        await output.WriteAsync(DicomWriter.ToBytes(dataset, target), cancellationToken).ConfigureAwait(false);
+
+        // PS3.5 8.1.1: OB for 8 bits allocated, else OW (Explicit VR); values of even length.
+        var padded = length + (length & 1);
+        var element = new byte[12];
+        BinaryPrimitives.WriteUInt16LittleEndian(element, 0x7FE0);
+        BinaryPrimitives.WriteUInt16LittleEndian(element.AsSpan(2), 0x0010);
+        if (target.IsExplicitVR)
+        {
+            var vr = geometry.BitsAllocated > 8 ? DicomVR.OW : DicomVR.OB;
+            element[4] = vr.First;
+            element[5] = vr.Second;
+            BinaryPrimitives.WriteUInt32LittleEndian(element.AsSpan(8), (uint)padded);
+            await output.WriteAsync(element, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(element.AsSpan(4), (uint)padded);
+            await output.WriteAsync(element.AsMemory(0, 8), cancellationToken).ConfigureAwait(false);
+        }
+
+        for (var f = 0; f < groups.Count; f++)
+        {
+            var frame = await EncapsulatedFrames.DecodeAsync(blobs, blobKey, layout, groups, f, decoder, geometry, cancellationToken).ConfigureAwait(false);
+            await output.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+        }
+        if (padded != length) await output.WriteAsync(new byte[1], cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Values the header read left in the blob (64 KiB or more) are read now, so the writer can encode them.</summary>
     private static async Task LoadBulkValuesAsync(DicomDataset dataset, string blobKey, DicomTransferSyntax stored, IBlobStore blobs, CancellationToken cancellationToken)

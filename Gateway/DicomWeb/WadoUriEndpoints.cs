@@ -107,8 +107,8 @@ internal static class WadoUriEndpoints
     /// <summary>
     /// Part 10 (PS3.10 7.1), written as WADO-RS writes it. The stored syntax is served as it is, streamed; PS3.18
     /// 9.1.2.1.8 makes Explicit VR Little Endian the default, so a native object stored otherwise is converted, as is
-    /// any native-to-native request; a compressed object is served compressed unless another syntax is named (then
-    /// 406: no codecs yet).
+    /// any native-to-native request; a compressed object is served compressed unless another syntax is named: Explicit
+    /// or Implicit VR Little Endian are decoded (<see cref="Pacs.Dicom.Codecs.FrameDecoders"/>), any other is 406.
     /// </summary>
     private static IResult Dicom(RenderingServices services, IndexedInstance located, string? transferSyntax)
     {
@@ -127,7 +127,8 @@ internal static class WadoUriEndpoints
             return RenderedEndpoints.Problem(StatusCodes.Status406NotAcceptable, "not acceptable", $"Unknown transfer syntax {transferSyntax}.");
         }
 
-        if (target.Uid != stored.Uid && (stored.IsEncapsulated || target.IsEncapsulated))
+        var decodable = stored.IsEncapsulated && RetrieveResource.DecodedOffers(stored).Any(o => o.TransferSyntaxUid == target.Uid);
+        if (target.Uid != stored.Uid && (stored.IsEncapsulated || target.IsEncapsulated) && !decodable)
         {
             return RenderedEndpoints.Problem(StatusCodes.Status406NotAcceptable, "not acceptable",
                 $"The instance is stored in {stored.Name} and cannot be converted to {target.Name}.");

@@ -330,11 +330,21 @@ public sealed class DicomWebEndToEndTests(ArchiveFixture archive)
     }
 
     [Fact]
-    public async Task Retrieve_CompressedAskedAsNative_406()
+    public async Task Retrieve_CompressedAskedAsNative_IsDecodedButBigEndian406()
     {
         var s = await StoreAsync();
         var jpeg = s["SC_rgb_jpeg_dcmtk.dcm"];
-        var response = await GetAsync($"/studies/{jpeg.Study}/series/{jpeg.Series}/instances/{jpeg.Sop}", "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1");
+        var path = $"/studies/{jpeg.Study}/series/{jpeg.Series}/instances/{jpeg.Sop}";
+        // Baseline JPEG decoded (PS3.18 8.7.3.5.2 names the syntax): one native frame, marked lossy (PS3.3 C.7.6.1.1.5).
+        var part = Assert.Single(await PartsAsync(await GetAsync(path, "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1")));
+        var served = DicomReader.ReadFile(part.Body);
+        Assert.Equal(DicomTransferSyntax.ExplicitVRLittleEndian, served.TransferSyntax);
+        Assert.True(served.Dataset.TryGetElement(DicomTag.PixelData, out var pixels));
+        Assert.Equal(100 * 100 * 3, pixels.Value.Length);
+        Assert.Equal("01", served.Dataset.GetString(DicomTag.LossyImageCompression));
+        Assert.Equal("YBR_FULL", served.Dataset.GetString(DicomTag.PhotometricInterpretation));
+
+        var response = await GetAsync(path, "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.2");
         Assert.Equal(HttpStatusCode.NotAcceptable, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }

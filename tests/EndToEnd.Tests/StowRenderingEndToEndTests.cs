@@ -462,15 +462,17 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
     }
 
     [Fact]
-    public async Task Rendered_CompressedImage_406ButThumbnailIsAnIcon()
+    public async Task Rendered_Jpeg2000Image_IsDecoded()
     {
+        // 693_J2KI.dcm: lossy JPEG 2000, 512x512, 14 bits stored (CompressedRenderingEndToEndTests covers the rest).
         var ds = await CorpusDatasetAsync("693_J2KI.dcm");
-        var (status, type, _) = await GetAsync(InstancePath(ds) + "/rendered");
-        Assert.Equal(HttpStatusCode.NotAcceptable, status);
-        Assert.Equal("application/problem+json", type);
+        var (status, type, body) = await GetAsync(InstancePath(ds) + "/rendered");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("image/jpeg", type);
+        Assert.Equal((512, 512), ((await ImageDecoder.DecodeAsync(body)).Width, (await ImageDecoder.DecodeAsync(body)).Height));
         var thumbnail = await GetAsync(InstancePath(ds) + "/thumbnail");
         Assert.Equal(HttpStatusCode.OK, thumbnail.Status);
-        Assert.Equal("JPEG", (await ImageDecoder.DecodeAsync(thumbnail.Body)).Format);
+        Assert.Equal(("JPEG", 128), ((await ImageDecoder.DecodeAsync(thumbnail.Body)).Format, (await ImageDecoder.DecodeAsync(thumbnail.Body)).Width));
     }
 
     [Fact]

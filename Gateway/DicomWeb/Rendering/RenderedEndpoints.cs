@@ -1,5 +1,6 @@
 using System.Globalization;
 using Pacs.Dicom;
+using Pacs.Dicom.Codecs;
 using Pacs.Dicom.IO;
 using Pacs.Gateway.Auth;
 using Pacs.Index.Read;
@@ -12,9 +13,10 @@ internal sealed record RenderOptions(int Frame, VoiWindow? Window, int ViewportW
 
 /// <summary>
 /// Rendered resources (PS3.18 8.3.5, 10.4.1.1.3) and thumbnails (PS3.18 10.4.1.1.4): native monochrome and colour
-/// frames windowed and scaled into JPEG or PNG by our own encoders; encapsulated documents and video returned as
-/// they are; compressed images answer 406 until codecs exist (their thumbnail is a representative icon, which
-/// PS3.18 8.3.5.1 allows).
+/// frames windowed and scaled into JPEG or PNG by our own encoders; compressed frames decoded first
+/// (<see cref="FrameDecoders"/>: JPEG, JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K, RLE); encapsulated documents and
+/// video returned as they are. What cannot be decoded answers 406, and its thumbnail is a representative icon, which
+/// PS3.18 8.3.5.1 allows.
 /// </summary>
 internal static partial class RenderedEndpoints
 {
@@ -119,8 +121,11 @@ internal static partial class RenderedEndpoints
                 return new StreamedResult(RenderedMediaType.Jpeg, stored.CopyFragmentsAsync);
             }
 
-            return options.Thumbnail ? Icon(options)
-                : Problem(StatusCodes.Status406NotAcceptable, "not renderable", $"Pixel data in {stored.Syntax.Name} cannot be rendered yet.");
+            if (FrameDecoders.Find(stored.Syntax) is null)
+            {
+                return options.Thumbnail ? Icon(options)
+                    : Problem(StatusCodes.Status406NotAcceptable, "not renderable", $"Pixel data in {stored.Syntax.Name} cannot be rendered.");
+            }
         }
 
         PixelDescription pixels;
@@ -133,8 +138,23 @@ internal static partial class RenderedEndpoints
                 return Problem(StatusCodes.Status404NotFound, "no such frame", $"The instance has {pixels.NumberOfFrames} frame(s).");
             }
 
-            frameBytes = await stored.ReadNativeFrameAsync(pixels, options.Frame, cancellationToken).ConfigureAwait(false);
-            var image = PixelRenderer.Render(pixels, frameBytes, options.Window, stored.Syntax.IsBigEndian);
+            if (stored.Syntax.IsEncapsulated)
+            {
+                // Decoded first (JPEG, JPEG-LS, JPEG 2000, RLE): little endian, colour by pixel, in the decoded
+                // photometric interpretation (PS3.5 8.2).
+                frameBytes = await stored.DecodeFrameAsync(options.Frame, cancellationToken).ConfigureAwait(false);
+                pixels = pixels with
+                {
+                    Photometric = FrameDecoders.DecodedPhotometric(stored.Syntax, pixels.Photometric),
+                    PlanarConfiguration = 0,
+                };
+            }
+            else
+            {
+                frameBytes = await stored.ReadNativeFrameAsync(pixels, options.Frame, cancellationToken).ConfigureAwait(false);
+            }
+
+            var image = PixelRenderer.Render(pixels, frameBytes, options.Window, stored.Syntax.IsBigEndian && !stored.Syntax.IsEncapsulated);
             var (w, h) = ImageScaler.Fit(image.Width, image.Height, options.ViewportWidth, options.ViewportHeight);
             if (options.Thumbnail)
             {
@@ -146,6 +166,15 @@ internal static partial class RenderedEndpoints
             return Encoded(image, options);
         }
         catch (RenderingException e)
+        {
+            return options.Thumbnail ? Icon(options) : Problem(StatusCodes.Status406NotAcceptable, "not renderable", e.Message);
+        }
+        catch (DicomFormatException e)
+        {
+            // A compressed frame that does not decode (cut short, damaged, or not what the data set says it is).
+            return options.Thumbnail ? Icon(options) : Problem(StatusCodes.Status406NotAcceptable, "not renderable", e.Message);
+        }
+        catch (CodecUnavailableException e)
         {
             return options.Thumbnail ? Icon(options) : Problem(StatusCodes.Status406NotAcceptable, "not renderable", e.Message);
         }
@@ -280,6 +309,18 @@ internal sealed record StoredPixels(IBlobStore Blobs, string BlobKey, DicomTrans
 
         if (start + length > Layout.Value.Length) throw new RenderingException("Pixel Data shorter than its frames");
         return await BlobCopy.ReadRangeAsync(Blobs, BlobKey, new BlobRange(Layout.Value.Offset + start, length), 1, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One compressed frame (1-based) decoded to native pixels; what cannot be decoded is a <see cref="RenderingException"/> or <see cref="DicomFormatException"/>.</summary>
+    public async Task<byte[]> DecodeFrameAsync(int frame, CancellationToken cancellationToken)
+    {
+        var decoder = FrameDecoders.Find(Syntax) ?? throw new RenderingException($"Pixel data in {Syntax.Name} cannot be decoded");
+        var geometry = FrameGeometry.FromDataset(Header) ?? throw new RenderingException("Image Pixel module incomplete");
+        if (Layout is not { Encapsulated: true } layout) throw new RenderingException("Encapsulated Pixel Data not found");
+        var groups = await EncapsulatedFrames.GroupsAsync(Blobs, BlobKey, layout, cancellationToken).ConfigureAwait(false)
+            ?? throw new RenderingException($"The fragments cannot be assigned to frames ({layout.Fragments.Count} fragments for {layout.NumberOfFrames} frames)");
+        if (frame > groups.Count) throw new RenderingException($"Frame {frame} not found");
+        return await EncapsulatedFrames.DecodeAsync(Blobs, BlobKey, layout, groups, frame - 1, decoder, geometry, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The fragments of encapsulated Pixel Data, Basic Offset Table excluded: video, and single-frame JPEG.</summary>

@@ -65,6 +65,27 @@ public sealed class PixelDataLayoutTests
         Assert.Null(PixelDataLayout.FragmentsOfFrames([10, 20, 30], [0, 18, 46], 2));
 
     [Fact]
+    public void FragmentsOfFramesByStarts_FramesSpanningFragments_GroupedAtEachCodestreamStart()
+    {
+        // Three frames in five fragments, no offset table (PS3.5 A.4): frame 2 spans fragments 1-3.
+        var groups = PixelDataLayout.FragmentsOfFramesByStarts([true, true, false, false, true], 3)!;
+        Assert.Equal([[0], [1, 2, 3], [4]], groups);
+        Assert.Null(PixelDataLayout.FragmentsOfFramesByStarts([true, true, false], 3)); // two starts for three frames
+        Assert.Null(PixelDataLayout.FragmentsOfFramesByStarts([false, true, true], 2)); // data before the first frame
+        Assert.Null(PixelDataLayout.FragmentsOfFramesByStarts([], 1));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xFF, 0xD8, 0xFF, 0xC3 }, true)] // JPEG lossless SOI + SOF3
+    [InlineData(new byte[] { 0xFF, 0xD8, 0xFF, 0xF7 }, true)] // JPEG-LS SOI + SOF55
+    [InlineData(new byte[] { 0xFF, 0x4F, 0xFF, 0x51, 0x00 }, true)] // J2K SOC + SIZ
+    [InlineData(new byte[] { 0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20 }, true)] // JP2 signature box
+    [InlineData(new byte[] { 0x12, 0xD8, 0xFF, 0xC3 }, false)] // the middle of an entropy-coded segment
+    [InlineData(new byte[] { 0xFF, 0xD8 }, false)]
+    public void IsCodestreamStart_KnownSignatures(byte[] head, bool expected) =>
+        Assert.Equal(expected, PixelDataLayout.IsCodestreamStart(head));
+
+    [Fact]
     public void SwapInPlace_Words_BigToLittle()
     {
         byte[] data = [0x12, 0x34, 0xAB, 0xCD];
