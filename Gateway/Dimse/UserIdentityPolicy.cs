@@ -54,6 +54,9 @@ internal sealed partial class UserIdentityPolicy(
         };
         if (user is null)
         {
+            // Type 2 records its own attempts (with the lockout); the others are one failed login each.
+            if (identity.Type != UserIdentityType.UsernameAndPasscode)
+                Record(request, address, identity.Type == UserIdentityType.Username ? IUserGrain.LoginKeyFor(identity.PrimaryText) : "", "login.failed", reason);
             LogRefused(logger, request.CallingAeTitle, reason);
             return Refused;
         }

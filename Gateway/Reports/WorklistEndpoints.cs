@@ -8,7 +8,7 @@ namespace Pacs.Gateway.Reports;
 
 /// <summary>
 /// GET /api/worklist (doctors, admins): studies with their report status, newest first, from the index by one SQL
-/// query. Filters: status (none, draft, final, amended), from / to (study date, YYYY-MM-DD), modality; offset, limit.
+/// query, limited to the caller's access groups. Filters: status (none, draft, final, amended), from / to (study date, YYYY-MM-DD), modality; offset, limit.
 /// </summary>
 internal static class WorklistEndpoints
 {
@@ -51,7 +51,12 @@ internal static class WorklistEndpoints
             return Problem($"offset must be 0 or more and limit 1 to {MaximumLimit}.");
         }
 
-        var page = await store.WorklistAsync(new WorklistQuery { Status = status, From = from, To = to, Modality = modality, Offset = offset, Limit = limit },
+        var page = await store.WorklistAsync(new WorklistQuery
+            {
+                Status = status, From = from, To = to, Modality = modality, Offset = offset, Limit = limit,
+                // Issue 12: the caller's access groups, in the query itself, so that neither rows nor the total leak.
+                AccessGroups = request.HttpContext.User.StudyGroupsOf(),
+            },
             request.HttpContext.RequestAborted).ConfigureAwait(false);
         return Results.Json(new { total = page.Total, offset, limit, items = page.Items }, Json);
     }

@@ -168,6 +168,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
               AND ($2::date IS NULL OR s.study_date >= $2)
               AND ($3::date IS NULL OR s.study_date <= $3)
               AND ($4::text IS NULL OR $4 = ANY (s.modalities_in_study))
+              AND ($7::text[] IS NULL OR s.access_groups && $7)
             ORDER BY s.study_date DESC NULLS LAST, s.study_key DESC
             OFFSET $5 LIMIT $6
             """);
@@ -177,6 +178,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Modality ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = query.Offset });
         command.Parameters.Add(new NpgsqlParameter { Value = query.Limit });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.AccessGroups?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var items = new List<WorklistItem>();
         long total = 0;

@@ -9,4 +9,7 @@ public sealed record WorklistQuery
     public string? Modality { get; init; }
     public int Offset { get; init; }
     public int Limit { get; init; } = 50;
+
+    /// <summary>Only studies sharing one of these access groups (in the statement, as QIDO-RS); null: every study.</summary>
+    public IReadOnlyList<string>? AccessGroups { get; init; }
 }
