@@ -78,6 +78,16 @@ public sealed class DimseUserIdentityTests(ArchiveFixture archive)
                 await client.ReleaseAsync();
             }
 
+            // The doctor's access token (POST /auth/token) as a JWT identity (type 5): the same account, the same view.
+            var jwt = await archive.AccessTokenAsync(doctor, doctorPassword);
+            await using (var client = await ConnectAsync(gateway.DicomPort, new UserIdentityRequest(UserIdentityType.Jwt, false, System.Text.Encoding.UTF8.GetBytes(jwt), default)))
+            {
+                Assert.Equal([a.StudyInstanceUid], await FindStudiesAsync(client, a, b));
+                await client.ReleaseAsync();
+            }
+            await Assert.ThrowsAsync<DicomAssociationRejectedException>(() => ConnectAsync(gateway.DicomPort,
+                new UserIdentityRequest(UserIdentityType.Jwt, false, System.Text.Encoding.UTF8.GetBytes(jwt[..^4] + "AAAA"), default)));
+
             // No identity: the node's view, both studies.
             await using (var client = await ConnectAsync(gateway.DicomPort, null))
             {
