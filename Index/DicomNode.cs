@@ -9,6 +9,12 @@ public sealed record DicomNode(string AeTitle, string Host, int Port, string Des
     /// <summary>What the node may ask of the archive over DIMSE: <see cref="NodeService"/> values.</summary>
     public IReadOnlyList<string> Services { get; init; } = NodeService.All;
 
+    /// <summary>
+    /// The node's associations must carry a user identity (PS3.7 D.3.3.7, username and passcode) that the accounts
+    /// accept; each then acts as that account (role and access groups) within the node's services.
+    /// </summary>
+    public bool RequireUserIdentity { get; init; }
+
     public bool Allows(string service) => Services.Contains(service, StringComparer.Ordinal);
 }
 

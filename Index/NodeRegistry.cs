@@ -7,7 +7,7 @@ public sealed class NodeRegistry(NpgsqlDataSource dataSource)
 {
     public async Task<DicomNode?> FindAsync(string aeTitle, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select ae_title, host, port, description, services from pacs_nodes where ae_title = @ae");
+        await using var command = dataSource.CreateCommand("select ae_title, host, port, description, services, require_user_identity from pacs_nodes where ae_title = @ae");
         command.Parameters.AddWithValue("ae", aeTitle);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
@@ -15,7 +15,7 @@ public sealed class NodeRegistry(NpgsqlDataSource dataSource)
 
     public async Task<IReadOnlyList<DicomNode>> ListAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select ae_title, host, port, description, services from pacs_nodes order by ae_title");
+        await using var command = dataSource.CreateCommand("select ae_title, host, port, description, services, require_user_identity from pacs_nodes order by ae_title");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<DicomNode>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) list.Add(Read(reader));
@@ -26,9 +26,10 @@ public sealed class NodeRegistry(NpgsqlDataSource dataSource)
     public async Task<bool> UpsertAsync(DicomNode node, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            insert into pacs_nodes (ae_title, host, port, description, services) values (@ae, @host, @port, @description, @services)
+            insert into pacs_nodes (ae_title, host, port, description, services, require_user_identity)
+            values (@ae, @host, @port, @description, @services, @requireUserIdentity)
             on conflict (ae_title) do update set host = excluded.host, port = excluded.port, description = excluded.description,
-                services = excluded.services, updated_at = now()
+                services = excluded.services, require_user_identity = excluded.require_user_identity, updated_at = now()
             returning (xmax = 0)
             """);
         command.Parameters.AddWithValue("ae", node.AeTitle);
@@ -36,6 +37,7 @@ public sealed class NodeRegistry(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("port", node.Port);
         command.Parameters.AddWithValue("description", node.Description);
         command.Parameters.AddWithValue("services", node.Services.Distinct(StringComparer.Ordinal).ToArray());
+        command.Parameters.AddWithValue("requireUserIdentity", node.RequireUserIdentity);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
@@ -46,7 +48,11 @@ public sealed class NodeRegistry(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
     }
 
-    private static DicomNode Read(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3)) { Services = r.GetFieldValue<string[]>(4) };
+    private static DicomNode Read(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3)) 
+    {
+        Services = r.GetFieldValue<string[]>(4),
+        RequireUserIdentity = r.GetBoolean(5),
+    };
 
     /// <summary>The reason a node is not acceptable, or null. AE titles per PS3.5 Table 6.2-1 (AE: 1-16 characters, no backslash or control characters, not only spaces).</summary>
     public static string? Validate(DicomNode node)

@@ -17,6 +17,9 @@ public sealed record AssociationInfo(
     /// <summary>SOP class extended negotiation as agreed: the acceptor's answers (56h, PS3.7 D.3.3.5).</summary>
     public IReadOnlyList<SopClassExtendedNegotiation> ExtendedNegotiations { get; init; } = [];
 
+    /// <summary>The requestor as the acceptor's policy authenticated it (<see cref="AssociationDecision.User"/>); null on the requestor side.</summary>
+    public System.Security.Claims.ClaimsPrincipal? User { get; init; }
+
     /// <summary>True when relational queries were agreed for this query SOP class (PS3.4 C.5.1.1.1, byte 1).</summary>
     public bool RelationalQueriesAgreed(string sopClassUid) =>
         ExtendedNegotiations.Any(e => e.SopClassUid == sopClassUid && e.ServiceClassApplicationInformation.Length > 0 && e.ServiceClassApplicationInformation.Span[0] == 1);

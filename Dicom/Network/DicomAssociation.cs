@@ -146,7 +146,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
                     UserIdentityResponse = decision.UserIdentityResponse,
                     ExtendedNegotiations = decision.ExtendedNegotiations,
                 });
-            Establish(request, accept);
+            Establish(request, accept, decision.User);
             await WritePduAsync(accept.Write, _lifetime.Token).ConfigureAwait(false);
             _onEstablished?.Invoke(new DicomAssociationHandle(this));
             await ReadLoopAsync().ConfigureAwait(false);
@@ -210,7 +210,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
         }
     }
 
-    private void Establish(AssociateRequestPdu request, AssociateAcceptPdu accept)
+    private void Establish(AssociateRequestPdu request, AssociateAcceptPdu accept, System.Security.Claims.ClaimsPrincipal? user = null)
     {
         var contexts = new Dictionary<byte, NegotiatedPresentationContext>();
         foreach (var proposal in request.PresentationContexts)
@@ -234,6 +234,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
         {
             // What the acceptor answered is what was agreed, for either role (PS3.7 D.3.3.5).
             ExtendedNegotiations = accept.UserInformation.ExtendedNegotiations,
+            User = user,
         };
     }
 

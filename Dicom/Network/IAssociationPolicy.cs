@@ -22,6 +22,12 @@ public sealed record AssociationDecision
     /// <summary>SOP class extended negotiation answers (56h, PS3.7 D.3.3.5): what the acceptor agrees to.</summary>
     public IReadOnlyList<SopClassExtendedNegotiation> ExtendedNegotiations { get; private init; } = [];
 
+    /// <summary>
+    /// Who the requestor is, as the application's policy established it (e.g. the account a user identity sub-item
+    /// authenticated, PS3.7 D.3.3.7); carried to <see cref="AssociationInfo.User"/>. Null: only the AE title is known.
+    /// </summary>
+    public System.Security.Claims.ClaimsPrincipal? User { get; init; }
+
     public static AssociationDecision Rejected(AssociateRejectResult result, AssociateRejectSource source, AssociateRejectReason reason) =>
         new() { Reject = new AssociateRejectPdu(result, source, reason) };
 

@@ -41,7 +41,7 @@ internal static class AdminEndpoints
             : NotFound(ae);
 
     /// <summary>The body of PUT /api/dicom-nodes/{ae}: the AE title is the URL's.</summary>
-    internal sealed record NodeBody(string? Host, int? Port, string? Description, string[]? Services);
+    internal sealed record NodeBody(string? Host, int? Port, string? Description, string[]? Services, bool? RequireUserIdentity);
 
     private static async Task<Results<Created<DicomNode>, Ok<DicomNode>, ProblemHttpResult>> PutNode(string ae, HttpRequest request, NodeRegistry registry, NodeAccess access, CancellationToken cancellationToken)
     {
@@ -52,11 +52,12 @@ internal static class AdminEndpoints
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
         {
-            return TypedResults.Problem(title: "invalid node", detail: "The body must be a JSON object {\"host\": ..., \"port\": ..., \"description\": ..., \"services\": [\"store\", \"find\", \"retrieve\"]}.", statusCode: StatusCodes.Status400BadRequest);
+            return TypedResults.Problem(title: "invalid node", detail: "The body must be a JSON object {\"host\": ..., \"port\": ..., \"description\": ..., \"services\": [\"store\", \"find\", \"retrieve\"], \"requireUserIdentity\": false}.", statusCode: StatusCodes.Status400BadRequest);
         }
         var node = new DicomNode(ae, body?.Host?.Trim() ?? "", body?.Port ?? 0, body?.Description ?? "")
         {
             Services = body?.Services is { } services ? [.. services.Select(s => s?.Trim() ?? "")] : NodeService.All,
+            RequireUserIdentity = body?.RequireUserIdentity ?? false,
         };
         if (NodeRegistry.Validate(node) is { } error)
             return TypedResults.Problem(title: "invalid node", detail: error, statusCode: StatusCodes.Status400BadRequest);

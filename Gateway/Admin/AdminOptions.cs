@@ -20,4 +20,7 @@ public sealed class ConfiguredNode
 
     /// <summary>Pacs:Nodes:N:Services:0.. ("store", "find", "retrieve"); none configured: all three.</summary>
     public List<string> Services { get; set; } = [];
+
+    /// <summary>Pacs:Nodes:N:RequireUserIdentity: the node's associations must authenticate an account (PS3.7 D.3.3.7).</summary>
+    public bool RequireUserIdentity { get; set; }
 }

@@ -14,6 +14,7 @@ internal sealed partial class NodeSeeding(NodeRegistry registry, IOptions<AdminO
         var nodes = options.Value.Nodes.Select(n => new DicomNode(n.AeTitle.Trim(), n.Host.Trim(), n.Port, n.Description)
         {
             Services = n.Services.Count == 0 ? NodeService.All : [.. n.Services.Select(s => s.Trim().ToLowerInvariant())],
+            RequireUserIdentity = n.RequireUserIdentity,
         }).ToList();
         foreach (var node in nodes)
         {

@@ -31,6 +31,8 @@ internal static class AuditActions
         {
             case "/auth/logout": return "logout";
             case "/auth/password": return "password.change";
+            case "/auth/totp/enrol": return "totp.enrol";
+            case "/auth/totp/confirm": return "totp.confirm";
             case "/auth/refresh": return "token.refresh";
         }
 

@@ -48,6 +48,7 @@ internal static partial class LoginEndpoints
         auth.MapPost("/logout", LogoutAsync).AllowAnonymous();
         auth.MapGet("/me", Me).RequireAuthorization(Policies.Session);
         auth.MapPost("/password", ChangePasswordAsync).RequireAuthorization(Policies.Session);
+        auth.MapTotp();
         return app;
     }
 

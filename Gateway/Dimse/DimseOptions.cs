@@ -37,6 +37,13 @@ public sealed class DimseOptions
     [Range(0, 3600)]
     public int NodeCacheSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// Accept a user identity of type 1 (username only, PS3.7 D.3.3.7.1) as an identification without proof: the
+    /// association acts as that account (which can only narrow what the node may do). Off: such an association is
+    /// rejected, since a username proves nothing and would tell a prober which accounts exist.
+    /// </summary>
+    public bool AcceptUsernameWithoutPasscode { get; set; }
+
     /// <summary>Calling AE titles allowed to associate; empty: any (PS3.8 7.1.1.7 calling-AE-not-recognised otherwise).</summary>
     public List<string> CallingAeTitles { get; set; } = [];
 

@@ -51,8 +51,9 @@ internal static class DimseServiceCollectionExtensions
                 Move = sp.GetRequiredService<MoveScp>(),
                 Get = sp.GetRequiredService<GetScp>(),
             };
-            var policy = new RegisteredNodePolicy(GatewayAssociationPolicy.Create(host.AeTitle, dimse.CallingAeTitles),
+            var nodePolicy = new RegisteredNodePolicy(GatewayAssociationPolicy.Create(host.AeTitle, dimse.CallingAeTitles),
                 sp.GetRequiredService<NodeAccess>(), sp.GetRequiredService<ILogger<RegisteredNodePolicy>>());
+            var policy = ActivatorUtilities.CreateInstance<UserIdentityPolicy>(sp, (IAssociationPolicy)nodePolicy);
             return new DicomAcceptor(association, policy, providers);
         });
         return services;

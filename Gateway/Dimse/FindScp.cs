@@ -4,6 +4,7 @@ using Pacs.Dicom;
 using Pacs.Dicom.Network;
 using Pacs.Dicom.Network.Dimse;
 using Pacs.Dicom.Query;
+using Pacs.Gateway.Auth;
 using Pacs.Index.Read;
 
 namespace Pacs.Gateway.Dimse;
@@ -23,7 +24,8 @@ internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> ho
         try
         {
             var query = QueryFromIdentifier(request.Identifier, request.AffectedSopClassUid, association.RelationalQueriesAgreed(request.AffectedSopClassUid));
-            await foreach (var match in index.FindAsync(query, cancellationToken).ConfigureAwait(false))
+            // The account of a user identity sees its access groups' studies only, as QIDO-RS (PS3.7 D.3.3.7; issue 12).
+            await foreach (var match in index.FindAsync(query, association.User?.StudyGroupsOf(), cancellationToken).ConfigureAwait(false))
             {
                 matches++;
                 yield return Response(query, match.Candidate, host.Value.AeTitle);

@@ -28,19 +28,7 @@ internal sealed partial class RegisteredNodePolicy(IAssociationPolicy inner, Nod
         var decision = await inner.DecideAsync(request, remoteEndPoint, cancellationToken).ConfigureAwait(false);
         if (decision.Reject is not null) return decision;
 
-        var abstractSyntaxes = request.PresentationContexts.ToDictionary(pc => pc.Id, pc => pc.AbstractSyntax);
-        var refused = new HashSet<string>(StringComparer.Ordinal);
-        var results = decision.Results.Select(r =>
-        {
-            if (!r.IsAccepted || !abstractSyntaxes.TryGetValue(r.Id, out var sopClass) || Allows(node, sopClass)) return r;
-            refused.Add(sopClass);
-            return r with { Result = PresentationContextResultReason.UserRejection };
-        }).ToList();
-        if (refused.Count == 0) return decision;
-        return AssociationDecision.Accepted(results,
-            [.. decision.Roles.Where(role => !refused.Contains(role.SopClassUid))],
-            decision.UserIdentityResponse,
-            [.. decision.ExtendedNegotiations.Where(n => !refused.Contains(n.SopClassUid))]);
+        return DimseRoles.Narrow(decision, request, sopClass => Allows(node, sopClass));
     }
 
     private static bool Allows(DicomNode node, string sopClass) => sopClass switch

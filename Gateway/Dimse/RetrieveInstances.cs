@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Pacs.Dicom;
 using Pacs.Dicom.Network;
 using Pacs.Dicom.Query;
+using Pacs.Gateway.Auth;
 using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
 
@@ -23,7 +24,7 @@ internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, Dim
         try
         {
             var query = FindScp.QueryFromIdentifier(identifier, sopClassUid);
-            rows = await index.GetInstancesAsync(query, cancellationToken).ConfigureAwait(false);
+            rows = await index.GetInstancesAsync(query, association.User?.StudyGroupsOf(), cancellationToken).ConfigureAwait(false);
         }
         catch
         {

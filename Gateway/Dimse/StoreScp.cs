@@ -23,6 +23,12 @@ internal sealed partial class StoreScp(IngestService ingest, NodeAccess access, 
             audit.Record(association, "store", "denied", sopInstanceUid: request.AffectedSopInstanceUid);
             return DimseStatus.NotAuthorized.WithComment("this calling AE title may not store");
         }
+        // The same for an account whose role may retrieve (C-GET) but not upload (DimseRoles).
+        if (association.User is { } user && !DimseRoles.Allows(user, DimseRoles.Store))
+        {
+            audit.Record(association, "store", "denied", sopInstanceUid: request.AffectedSopInstanceUid);
+            return DimseStatus.NotAuthorized.WithComment("this account may not store");
+        }
         var ingestRequest = new IngestRequest
         {
             TransferSyntax = transferSyntax,

@@ -25,7 +25,19 @@ internal static class ReportEndpoints
 
     public static IEndpointRouteBuilder MapReports(this IEndpointRouteBuilder app)
     {
-        var report = app.MapGroup("/api/studies/{study}/report");
+        // Issue 12: a study outside the caller's access groups has no report for them, to read or to write (404, as
+        // for a study that does not exist, like DICOMweb's StudyAccessFilter).
+        var report = app.MapGroup("/api/studies/{study}/report").AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            if (http.GetRouteValue("study") is string study && http.User.StudyGroupsOf() is { } groups
+                && !await http.RequestServices.GetRequiredService<Pacs.Index.Read.IndexReader>().StudyVisibleAsync(study, groups, http.RequestAborted).ConfigureAwait(false))
+            {
+                return UnknownStudy();
+            }
+
+            return await next(context).ConfigureAwait(false);
+        });
         report.MapGet("", GetAsync).RequireAuthorization(Policies.Read);
         report.MapPut("", PutAsync).RequireAuthorization(Policies.Report);
         report.MapPost("/sign", SignAsync).RequireAuthorization(Policies.Report);

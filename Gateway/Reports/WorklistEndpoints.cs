@@ -52,7 +52,12 @@ internal static class WorklistEndpoints
             return Problem($"offset must be 0 or more and limit 1 to {MaximumLimit}.");
         }
 
-        var page = await store.WorklistAsync(new WorklistQuery { Status = status, AccessGroups = request.HttpContext.User.StudyGroupsOf(), From = from, To = to, Modality = modality, Offset = offset, Limit = limit },
+        var page = await store.WorklistAsync(new WorklistQuery
+            {
+                Status = status, From = from, To = to, Modality = modality, Offset = offset, Limit = limit,
+                // Issue 12: the caller's access groups, in the query itself, so that neither rows nor the total leak.
+                AccessGroups = request.HttpContext.User.StudyGroupsOf(),
+            },
             request.HttpContext.RequestAborted).ConfigureAwait(false);
         return Results.Json(new { total = page.Total, offset, limit, items = page.Items }, Json);
     }

@@ -18,6 +18,20 @@ public interface IUserGrain : IGrainWithStringKey
     [Alias("Login")]
     Task<LoginResult> LoginAsync(string password, string? totpCode);
 
+    /// <summary>
+    /// Starts TOTP enrolment (RFC 6238) after checking the password (a failure counts toward the lockout): a new
+    /// secret (base32), pending until <see cref="ConfirmTotpAsync"/>; null when the password is wrong. The pending
+    /// secret lives in the activation only, for <see cref="TotpEnrolmentMinutes"/> and five confirmation attempts.
+    /// </summary>
+    [Alias("BeginTotp")]
+    Task<string?> BeginTotpEnrolmentAsync(string password);
+
+    /// <summary>Activates the pending secret when <paramref name="code"/> is its current code; from then on login needs a code.</summary>
+    [Alias("ConfirmTotp")]
+    Task<bool> ConfirmTotpAsync(string code);
+
+    public const int TotpEnrolmentMinutes = 10;
+
     [Alias("ChangePassword")]
     Task<AccountResult> ChangePasswordAsync(string currentPassword, string newPassword);
 

@@ -14,6 +14,9 @@ internal sealed partial class UserGrain(AccountStore store, IOptions<AccountOpti
 {
     private AccountRow? _row;
 
+    /// <summary>A TOTP secret shown to the user and not yet confirmed, its expiry and the confirmation attempts left.</summary>
+    private (string Secret, DateTimeOffset Until, int AttemptsLeft)? _pendingTotp;
+
     private string Username => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken) =>
@@ -115,6 +118,47 @@ internal sealed partial class UserGrain(AccountStore store, IOptions<AccountOpti
         }
 
         return new LoginResult { Outcome = LoginOutcome.Succeeded, Account = _row.ToView() };
+    }
+
+    public async Task<string?> BeginTotpEnrolmentAsync(string password)
+    {
+        if (_row is not { } row || password.Length > PasswordPolicy.MaximumLength)
+        {
+            return null;
+        }
+
+        var hash = row.PasswordHash;
+        if (!await Task.Run(() => PasswordHasher.Verify(password, hash)))
+        {
+            await CountFailureAsync(DateTimeOffset.UtcNow);
+            return null;
+        }
+
+        // 160 bits, the HMAC-SHA1 block the RFC 4226 reference uses (section 4, R6: at least 128 bits).
+        var secret = Base32Encoding.ToString(KeyGeneration.GenerateRandomKey(20));
+        _pendingTotp = (secret, DateTimeOffset.UtcNow.AddMinutes(IUserGrain.TotpEnrolmentMinutes), 5);
+        return secret;
+    }
+
+    public async Task<bool> ConfirmTotpAsync(string code)
+    {
+        if (_row is null || _pendingTotp is not { } pending || pending.Until < DateTimeOffset.UtcNow)
+        {
+            _pendingTotp = null;
+            return false;
+        }
+
+        if (!VerifyTotp(pending.Secret, code.Trim()))
+        {
+            // A six-digit code must not be guessed against one secret for ten minutes: five tries, then enrol again.
+            _pendingTotp = pending.AttemptsLeft > 1 ? pending with { AttemptsLeft = pending.AttemptsLeft - 1 } : null;
+            return false;
+        }
+
+        _row = _row with { TotpSecret = pending.Secret };
+        _pendingTotp = null;
+        await store.UpdateAccountAsync(_row, CancellationToken.None);
+        return true;
     }
 
     /// <summary>RFC 6238 with a window of one step either side (clock drift between phone and server).</summary>

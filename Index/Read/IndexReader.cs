@@ -47,9 +47,13 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Every instance at or under the entities the query selects (C-MOVE/C-GET identifiers, PS3.4 C.4.2.2.1).</summary>
-    public async Task<IReadOnlyList<IndexedInstance>> GetInstancesAsync(DicomQuery query, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<IndexedInstance>> GetInstancesAsync(DicomQuery query, CancellationToken cancellationToken) => GetInstancesAsync(query, null, cancellationToken);
+
+    /// <inheritdoc cref="GetInstancesAsync(DicomQuery, CancellationToken)"/>
+    /// <param name="accessGroups">Only instances of studies of these groups; null: every study (<see cref="IndexQuery.Build"/>).</param>
+    public async Task<IReadOnlyList<IndexedInstance>> GetInstancesAsync(DicomQuery query, IReadOnlyList<string>? accessGroups, CancellationToken cancellationToken)
     {
-        var plan = IndexQuery.Build(query, IndexQueryShape.Instances);
+        var plan = IndexQuery.Build(query, IndexQueryShape.Instances, accessGroups);
         var postFilter = plan.PostFilter;
         var list = new List<IndexedInstance>();
         await using var command = Command(plan.Sql, plan.Parameters);

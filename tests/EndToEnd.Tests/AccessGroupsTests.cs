@@ -69,6 +69,17 @@ public sealed class AccessGroupsTests(ArchiveFixture archive)
                 Assert.Equal(HttpStatusCode.OK, await StatusAsync(doctorB, path));
             }
 
+            // The reports worklist: only the caller's site's studies, in rows and total; another site's report is a 404.
+            var worklistA = await WorklistAsync(doctorA);
+            Assert.Contains(a.StudyInstanceUid, worklistA);
+            Assert.DoesNotContain(b.StudyInstanceUid, worklistA);
+            var worklistB = await WorklistAsync(doctorB);
+            Assert.Contains(b.StudyInstanceUid, worklistB);
+            Assert.DoesNotContain(a.StudyInstanceUid, worklistB);
+            Assert.Empty(await WorklistAsync(elsewhere));
+            Assert.Equal(HttpStatusCode.NotFound, await StatusAsync(doctorA, $"/api/studies/{b.StudyInstanceUid}/report/history"));
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(doctorB, $"/api/studies/{b.StudyInstanceUid}/report/history"));
+
             Assert.Equal(HttpStatusCode.OK, await StatusAsync(doctorA, $"/dicom-web/studies/{a.StudyInstanceUid}/metadata"));
             Assert.Equal(HttpStatusCode.NotFound, await StatusAsync(elsewhere, $"/dicom-web/studies/{a.StudyInstanceUid}/metadata"));
         }
@@ -96,6 +107,19 @@ public sealed class AccessGroupsTests(ArchiveFixture archive)
         if (text.Length == 0) return [];
         using var json = JsonDocument.Parse(text);
         return json.RootElement.EnumerateArray().Select(e => e.GetProperty("0020000D").GetProperty("Value")[0].GetString()!).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The Study Instance UIDs of GET /api/worklist (one page of the most), checked against its total.</summary>
+    private async Task<List<string>> WorklistAsync(string token)
+    {
+        using var request = archive.Request(HttpMethod.Get, "/api/worklist?limit=200", token);
+        using var response = await archive.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {text}");
+        using var json = JsonDocument.Parse(text);
+        var uids = json.RootElement.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("studyInstanceUid").GetString()!).ToList();
+        Assert.True(json.RootElement.GetProperty("total").GetInt64() == uids.Count || uids.Count == 200, text);
+        return uids;
     }
 
     private async Task<HttpStatusCode> StatusAsync(string token, string path)

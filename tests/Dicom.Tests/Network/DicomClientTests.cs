@@ -213,6 +213,41 @@ public sealed class DicomClientTests
     }
 
     [Fact]
+    public async Task PolicyUser_IsCarriedToTheServiceProviders()
+    {
+        var echo = new UserCapturingEcho();
+        var identifying = new IdentifyingPolicy(Policy());
+        await using var server = StartServer(new DicomServiceProviders { Echo = echo }, policy: identifying);
+        await using var client = await DicomClient.ConnectAsync(Options(server.Port, Echo) with { UserIdentity = UserIdentityRequest.ForUsername("alice", "s3cret") });
+        Assert.Equal(DimseStatus.Success, await client.EchoAsync());
+        Assert.Equal("alice", echo.Seen?.Identity?.Name);
+        Assert.Null(client.Association.User); // the requestor's side knows no principal
+        await client.ReleaseAsync();
+    }
+
+    /// <summary>An application policy that names the requestor by its user identity's username (PS3.7 D.3.3.7).</summary>
+    private sealed class IdentifyingPolicy(IAssociationPolicy inner) : IAssociationPolicy
+    {
+        public async ValueTask<AssociationDecision> DecideAsync(AssociateRequestPdu request, System.Net.EndPoint? remoteEndPoint, CancellationToken cancellationToken) =>
+            await inner.DecideAsync(request, remoteEndPoint, cancellationToken) with
+            {
+                User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+                    [new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Name, request.UserInformation.UserIdentityRequest!.PrimaryText)], "test")),
+            };
+    }
+
+    private sealed class UserCapturingEcho : ICEchoProvider
+    {
+        public System.Security.Claims.ClaimsPrincipal? Seen { get; private set; }
+
+        public ValueTask<DimseStatus> OnCEchoAsync(CEchoRequest request, AssociationInfo association, CancellationToken cancellationToken)
+        {
+            Seen = association.User;
+            return ValueTask.FromResult(DimseStatus.Success);
+        }
+    }
+
+    [Fact]
     public async Task Abort_FromClient_ServerClosesAssociation()
     {
         await using var server = StartServer(new DicomServiceProviders { Echo = DicomServiceProviders.AlwaysSuccessEcho });
