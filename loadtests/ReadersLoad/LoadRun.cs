@@ -15,7 +15,11 @@ internal sealed record LoadSettings(
     int MaxConnectionsPerHost,
     TimeSpan RequestTimeout);
 
-/// <summary>One study as one reader saw it: from its first request (the study list) to its first frame and to the last frame of the first series.</summary>
+/// <summary>
+/// One study as one reader saw it: from its first request (the study list) to its first frame and to the last frame of
+/// the first series. Complete: every request of it ended (with an answer or an error; errors are counted apart), none
+/// was cut by the end of the run.
+/// </summary>
 internal sealed record StudyOutcome(int Reader, int Gateway, string StudyInstanceUid, double? FirstImageMs, double? FirstSeriesMs, double TotalMs, bool Complete);
 
 /// <summary>One request's outcome (no body kept): kind, milliseconds, bytes read, and the error's name when it failed.</summary>
@@ -142,7 +146,7 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
         var first = Interlocked.Read(ref clock.FirstImage);
         _studies.Enqueue(new StudyOutcome(reader, gateway, study.StudyInstanceUid,
             first == 0 ? null : Stopwatch.GetElapsedTime(start, first).TotalMilliseconds,
-            firstSeriesMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds, complete && tasks.All(t => t.IsCompletedSuccessfully && t.Result)));
+            firstSeriesMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds, complete));
     }
 
     /// <summary>When the first frame of the first series arrived (the first image shown), and when its last one did.</summary>

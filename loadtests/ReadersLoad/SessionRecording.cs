@@ -70,6 +70,8 @@ internal sealed record SessionRecording(
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // A percentile of no values is NaN (no study got that far): written as "NaN", not refused.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     public static SessionRecording Parse(string json)
