@@ -5,7 +5,8 @@
 # associations send new CT studies to the same server. Figures and commands: docs/benchmarks.md, "Readers".
 #   loadtests/readers-load.sh [OUT]     # OUT: a new folder for the JSON reports and summary.txt (default under /var/tmp)
 # Environment: READERS ("1 10 50"), DURATION (30 s per run), PAUSE (2 s between a reader's studies), CT_STUDIES (5
-# studies of 100 slices, 512x512), LONG_STUDIES (1 study of 300 slices), TARGETS ("ours orthanc"), GATEWAYS (1).
+# studies of 100 slices, 512x512), LONG_STUDIES (1 study of 300 slices), TARGETS ("ours orthanc"), GATEWAYS (1),
+# ORTHANC_HTTP_COMPRESSION (0: Orthanc's gzip of HTTP answers off, its fastest configuration; 1: its default).
 # Ours is started with `./pacs up` on a scratch data folder and ports of its own (HTTP 18180, DICOM 14212,
 # PostgreSQL 55452); Orthanc from ../shared/bench/orthanc-sqlite.json with its ports moved (HTTP 18142, DICOM 14342).
 # Both are stopped at the end; the data folders are left under OUT for you to delete.
@@ -92,7 +93,10 @@ for target in $TARGETS; do
       ae=CLINTON; port=$DICOM ;;
     orthanc)
       mkdir -p "$OUT/orthanc/storage" "$OUT/orthanc/index"
+      # HTTP compression off unless ORTHANC_HTTP_COMPRESSION=1: Orthanc gzips answers by default when the client
+      # accepts it, as every browser does, and a gzipped 512 KB frame took it 0.3-0.6 s instead of 0.03 s.
       sed -e "s#/tmp/bench-orthanc/sqlite#$OUT/orthanc#g" -e "s/18042/$O_HTTP/" -e "s/14242/$O_DICOM/" \
+        -e "s/\"HttpServerEnabled\" : true,/\"HttpServerEnabled\" : true, \"HttpCompressionEnabled\" : $([[ "${ORTHANC_HTTP_COMPRESSION:-0}" == 1 ]] && echo true || echo false),/" \
         "$BENCH/orthanc-sqlite.json" > "$OUT/orthanc/orthanc.json"
       /usr/sbin/Orthanc --logfile="$OUT/orthanc/orthanc.log" "$OUT/orthanc/orthanc.json" >/dev/null 2>&1 &
       ORTHANC_PID=$!
