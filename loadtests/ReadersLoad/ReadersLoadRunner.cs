@@ -1,0 +1,35 @@
+namespace Pacs.Loadtests.ReadersLoad;
+
+/// <summary>A whole run: log in, find the studies, plan each, sample the processes, replay, report.</summary>
+internal static class ReadersLoadRunner
+{
+    public static async Task<RunReport> RunAsync(string label, LoadSettings settings, SessionRecording recording, int maxStudies, string? modalities,
+        string? user, string? password, Uri? loginUrl, IReadOnlyDictionary<string, int> pids, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(120) };
+        loginUrl ??= user is null ? null : new Uri(new Uri(settings.Bases[0].GetLeftPart(UriPartial.Authority)), "/auth/token");
+        var tokens = new TokenSource(http, loginUrl, user, password);
+        using var catalogueHttp = new HttpClient(new AuthorizingHandler(tokens)) { Timeout = TimeSpan.FromSeconds(120) };
+        var catalogue = await Catalogue.DiscoverAsync(catalogueHttp, settings.Bases[0], maxStudies, modalities, cancellationToken);
+        if (catalogue.Count == 0) throw new InvalidOperationException($"no study with images at {settings.Bases[0]}");
+        var plans = catalogue.Select(s => (IReadOnlyList<PlannedRequest>)ReplayPlan.For(recording, s)).ToList();
+
+        var run = new LoadRun(settings, catalogue, plans, _ => tokens);
+        await using var sampler = new ProcessSampler(pids, TimeSpan.FromMilliseconds(250));
+        sampler.Start();
+        var started = DateTime.UtcNow;
+        await run.RunAsync(cancellationToken);
+        var usage = await sampler.StopAsync();
+        return RunReport.From(label, settings, catalogue, started, run, usage);
+    }
+
+    /// <summary>Adds the bearer token (if any) to the catalogue's QIDO requests.</summary>
+    private sealed class AuthorizingHandler(TokenSource tokens) : DelegatingHandler(new HttpClientHandler())
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Authorization ??= await tokens.HeaderAsync(cancellationToken);
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+}
