@@ -60,7 +60,6 @@ builder.Services.AddTransportSecurity(builder.Configuration);
 builder.WebHost.ListenGateway(pacs, builder.Configuration);
 builder.Services.AddArchiveAdmin();
 builder.Services.AddDicomWeb();
-builder.Services.AddDicomWebRendering();
 builder.Services.AddViewer();
 builder.Services.AddReports();
 
@@ -96,9 +95,6 @@ app.MapReindex();
 app.MapImport();
 app.MapAuditTrail();
 app.MapDicomWeb();
-app.MapDicomWebStow();
-app.MapDicomWebRendering();
-app.MapWadoUri();
 app.MapReports();
 app.MapWorklist();
 app.MapReportTemplates();

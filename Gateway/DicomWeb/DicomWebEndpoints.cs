@@ -1,10 +1,17 @@
 using Pacs.Gateway.Auth;
+using Microsoft.Extensions.Options;
 using Pacs.Gateway.DicomWeb;
+using Pacs.Gateway.DicomWeb.Rendering;
+using Pacs.Gateway.Ingest;
 
 // In the host's root namespace so that Program.cs adds DICOMweb with one line each and no using.
 namespace Pacs.Gateway;
 
-/// <summary>The DICOMweb routes (PS3.18) under /dicom-web, in one place: QIDO-RS, WADO-RS, metadata, frames, bulk data, DELETE.</summary>
+/// <summary>
+/// Every DICOMweb route (PS3.18) in one place: under /dicom-web QIDO-RS, WADO-RS, metadata, frames, bulk data, rendered
+/// and thumbnails, STOW-RS and DELETE; and WADO-URI at /wado. Each with the problem-details filter and the access-group
+/// check (<see cref="StudyAccessFilter"/>, which leaves writes alone).
+/// </summary>
 public static class DicomWebEndpoints
 {
     public static IServiceCollection AddDicomWeb(this IServiceCollection services)
@@ -13,6 +20,8 @@ public static class DicomWebEndpoints
         services.AddOptions<DicomWebOptions>().BindConfiguration(DicomWebOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PixelDataLocator>();
         services.AddSingleton<SeriesMetadataCache>();
+        // What rendering and WADO-URI need: the index reader, blob store and pixel data locator, bundled.
+        services.AddSingleton<RenderingServices>();
         return services;
     }
 
@@ -41,10 +50,28 @@ public static class DicomWebEndpoints
         read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", FramesResource.RetrieveFramesAsync);
         read.MapGet("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{**path}", BulkDataResource.RetrieveBulkDataAsync);
 
+        // Rendered resources (PS3.18 10.4.1.1.3) and thumbnails (10.4.1.1.4)
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/rendered", RenderedEndpoints.RenderedAsync);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/rendered", RenderedEndpoints.RenderedFrameAsync);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/thumbnail", RenderedEndpoints.ThumbnailAsync);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/thumbnail", RenderedEndpoints.FrameThumbnailAsync);
+        read.MapGet("/studies/{study}/series/{series}/thumbnail", RenderedEndpoints.SeriesThumbnailAsync);
+        read.MapGet("/studies/{study}/thumbnail", RenderedEndpoints.StudyThumbnailAsync);
+
+        // STOW-RS (PS3.18 10.5): the body streams into the ingest funnel
+        var write = web.MapGroup("").RequireAuthorization(Policies.Write);
+        write.MapPost("/studies", (HttpContext http, IngestService ingest, IOptions<DicomWebOptions> options, ILoggerFactory logs, CancellationToken ct) =>
+            StowEndpoints.StoreRequestAsync(http, null, ingest, options, logs, ct));
+        write.MapPost("/studies/{study}", StowEndpoints.StoreRequestAsync);
+
         var delete = web.MapGroup("").RequireAuthorization(Policies.Delete);
         delete.MapDelete("/studies/{study}", DeleteResource.DeleteStudyAsync);
         delete.MapDelete("/studies/{study}/series/{series}", DeleteResource.DeleteSeriesAsync);
         delete.MapDelete("/studies/{study}/series/{series}/instances/{instance}", DeleteResource.DeleteInstanceAsync);
+
+        // WADO-URI (PS3.18 9), outside the DICOMweb root
+        app.MapGet("/wado", WadoUriEndpoints.GetAsync).RequireAuthorization(Policies.Read)
+            .AddEndpointFilter<DicomWebProblemFilter>().AddEndpointFilter<StudyAccessFilter>();
         return app;
     }
 }

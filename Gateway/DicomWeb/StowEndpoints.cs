@@ -9,7 +9,7 @@ using Pacs.Gateway.Ingest;
 namespace Pacs.Gateway.DicomWeb;
 
 /// <summary>
-/// STOW-RS (PS3.18 10.5): POST /dicom-web/studies[/{study}] with multipart/related; type="application/dicom". Each
+/// STOW-RS (PS3.18 10.5): POST /dicom-web/studies[/{study}] (routes in DicomWebEndpoints) with multipart/related; type="application/dicom". Each
 /// part's body streams straight into the ingest funnel (the one C-STORE uses) as it arrives, so a multi-gigabyte
 /// request needs no more memory than the multipart reader's buffer and the header parser.
 /// </summary>
@@ -17,16 +17,9 @@ internal static partial class StowEndpoints
 {
     private const int ReadBufferSize = 64 * 1024;
 
-    public static IEndpointRouteBuilder MapStow(IEndpointRouteBuilder app)
-    {
-        app.MapPost("/dicom-web/studies", (HttpContext http, IngestService ingest, IOptions<DicomWebOptions> options, ILoggerFactory logs, CancellationToken ct) =>
-                StoreAsync(http, null, ingest, options.Value, logs, ct))
-            .RequireAuthorization(Policies.Write);
-        app.MapPost("/dicom-web/studies/{study}", (HttpContext http, string study, IngestService ingest, IOptions<DicomWebOptions> options, ILoggerFactory logs, CancellationToken ct) =>
-                StoreAsync(http, study, ingest, options.Value, logs, ct))
-            .RequireAuthorization(Policies.Write);
-        return app;
-    }
+    /// <summary>POST /studies and /studies/{study} (DicomWebEndpoints); <paramref name="study"/> null for the first.</summary>
+    public static Task<IResult> StoreRequestAsync(HttpContext http, string? study, IngestService ingest, IOptions<DicomWebOptions> options, ILoggerFactory logs,
+        CancellationToken cancellationToken) => StoreAsync(http, study, ingest, options.Value, logs, cancellationToken);
 
     internal static async Task<IResult> StoreAsync(HttpContext http, string? study, IngestService ingest, DicomWebOptions options, ILoggerFactory logs,
         CancellationToken cancellationToken)

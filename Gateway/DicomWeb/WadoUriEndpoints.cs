@@ -16,13 +16,8 @@ internal static class WadoUriEndpoints
 {
     private const string ApplicationDicom = "application/dicom";
 
-    public static IEndpointRouteBuilder MapWadoUri(IEndpointRouteBuilder app)
-    {
-        app.MapGet("/wado", GetAsync).RequireAuthorization(Policies.Read).AddEndpointFilter<DicomWebProblemFilter>().AddEndpointFilter<StudyAccessFilter>();
-        return app;
-    }
-
-    private static async Task<IResult> GetAsync(HttpContext http, RenderingServices services, CancellationToken cancellationToken)
+    /// <summary>GET /wado (mapped in DicomWebEndpoints).</summary>
+    public static async Task<IResult> GetAsync(HttpContext http, RenderingServices services, CancellationToken cancellationToken)
     {
         var q = http.Request.Query;
         if (!string.Equals(q["requestType"], "WADO", StringComparison.OrdinalIgnoreCase))

@@ -23,23 +23,24 @@ internal static partial class RenderedEndpoints
     private const int ThumbnailSize = 128;
     private const int DefaultQuality = 90;
 
-    public static IEndpointRouteBuilder MapRendered(IEndpointRouteBuilder app)
-    {
-        var group = app.MapGroup("/dicom-web/studies/{study}").RequireAuthorization(Policies.Read).AddEndpointFilter<DicomWebProblemFilter>().AddEndpointFilter<StudyAccessFilter>();
-        group.MapGet("/series/{series}/instances/{instance}/rendered", (HttpContext http, string study, string series, string instance, RenderingServices s, CancellationToken ct) =>
-            InstanceAsync(http, s, study, series, instance, null, thumbnail: false, ct));
-        group.MapGet("/series/{series}/instances/{instance}/frames/{frame}/rendered", (HttpContext http, string study, string series, string instance, string frame, RenderingServices s, CancellationToken ct) =>
-            InstanceAsync(http, s, study, series, instance, frame, thumbnail: false, ct));
-        group.MapGet("/series/{series}/instances/{instance}/thumbnail", (HttpContext http, string study, string series, string instance, RenderingServices s, CancellationToken ct) =>
-            InstanceAsync(http, s, study, series, instance, null, thumbnail: true, ct));
-        group.MapGet("/series/{series}/instances/{instance}/frames/{frame}/thumbnail", (HttpContext http, string study, string series, string instance, string frame, RenderingServices s, CancellationToken ct) =>
-            InstanceAsync(http, s, study, series, instance, frame, thumbnail: true, ct));
-        group.MapGet("/series/{series}/thumbnail", (HttpContext http, string study, string series, RenderingServices s, CancellationToken ct) =>
-            RepresentativeAsync(http, s, study, series, ct));
-        group.MapGet("/thumbnail", (HttpContext http, string study, RenderingServices s, CancellationToken ct) =>
-            RepresentativeAsync(http, s, study, null, ct));
-        return app;
-    }
+    // The routes are in DicomWebEndpoints: rendered instance and frame, thumbnails of instance, frame, series, study.
+    public static Task<IResult> RenderedAsync(HttpContext http, string study, string series, string instance, RenderingServices s, CancellationToken ct) =>
+        InstanceAsync(http, s, study, series, instance, null, thumbnail: false, ct);
+
+    public static Task<IResult> RenderedFrameAsync(HttpContext http, string study, string series, string instance, string frame, RenderingServices s, CancellationToken ct) =>
+        InstanceAsync(http, s, study, series, instance, frame, thumbnail: false, ct);
+
+    public static Task<IResult> ThumbnailAsync(HttpContext http, string study, string series, string instance, RenderingServices s, CancellationToken ct) =>
+        InstanceAsync(http, s, study, series, instance, null, thumbnail: true, ct);
+
+    public static Task<IResult> FrameThumbnailAsync(HttpContext http, string study, string series, string instance, string frame, RenderingServices s, CancellationToken ct) =>
+        InstanceAsync(http, s, study, series, instance, frame, thumbnail: true, ct);
+
+    public static Task<IResult> SeriesThumbnailAsync(HttpContext http, string study, string series, RenderingServices s, CancellationToken ct) =>
+        RepresentativeAsync(http, s, study, series, ct);
+
+    public static Task<IResult> StudyThumbnailAsync(HttpContext http, string study, RenderingServices s, CancellationToken ct) =>
+        RepresentativeAsync(http, s, study, null, ct);
 
     private static async Task<IResult> InstanceAsync(HttpContext http, RenderingServices services, string study, string series, string instance, string? frame,
         bool thumbnail, CancellationToken cancellationToken)
