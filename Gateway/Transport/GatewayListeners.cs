@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
@@ -20,14 +21,37 @@ internal static class GatewayListeners
     {
         services.AddOptions<TlsOptions>().BindConfiguration(TlsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<HttpHostOptions>().BindConfiguration(HttpHostOptions.Section);
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<HttpHostOptions>>((forwarded, host) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // Only the configured proxies: not even loopback by default.
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in host.Value.TrustedProxies)
+            {
+                forwarded.KnownIPNetworks.Add(proxy.Contains('/', StringComparison.Ordinal)
+                    ? System.Net.IPNetwork.Parse(proxy)
+                    : new System.Net.IPNetwork(IPAddress.Parse(proxy), IPAddress.Parse(proxy).AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            }
+        });
         services.AddSingleton<ServerCertificate>();
         services.AddSingleton(new HttpsEndpoint(Urls(configuration).FirstOrDefault(u => u.Scheme == Uri.UriSchemeHttps)?.Port));
         return services;
     }
 
-    /// <summary>Host allow-list and public base URL first, then the headers every response gets.</summary>
-    public static IApplicationBuilder UseTransportSecurity(this IApplicationBuilder app) =>
-        app.UseMiddleware<SecurityHeadersMiddleware>().UseMiddleware<AllowedHostsMiddleware>();
+    /// <summary>
+    /// The client's address and scheme from trusted proxies (<see cref="HttpHostOptions.TrustedProxies"/>), then the
+    /// Host allow-list and public base URL, then the headers every response gets.
+    /// </summary>
+    public static IApplicationBuilder UseTransportSecurity(this IApplicationBuilder app)
+    {
+        if (app.ApplicationServices.GetRequiredService<IOptions<HttpHostOptions>>().Value.TrustedProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        return app.UseMiddleware<SecurityHeadersMiddleware>().UseMiddleware<AllowedHostsMiddleware>();
+    }
 
     public static IWebHostBuilder ListenGateway(this IWebHostBuilder webHost, GatewayHostOptions options, IConfiguration configuration) =>
         // A long accept queue: while a flood of connections is being accepted (and refused past the quotas), a

@@ -17,4 +17,12 @@ public sealed class HttpHostOptions
     /// BulkDataURI values are built from it. Empty: from the request, whose Host has passed the allow-list.
     /// </summary>
     public string PublicBaseUrl { get; set; } = "";
+
+    /// <summary>
+    /// Reverse proxies (addresses or CIDR networks, e.g. the Kubernetes Ingress controller's pod network) whose
+    /// X-Forwarded-For and X-Forwarded-Proto are believed: the client address of audit records, login throttling and
+    /// sessions is then the one the proxy saw, and the scheme the client used. Empty: the headers are ignored, since any
+    /// client could forge them.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
 }

@@ -226,6 +226,32 @@ public sealed class AuditTrailTests(AuditArchiveFixture archive)
     }
 
     [Fact]
+    public async Task ClientAddress_FromXForwardedForOnlyBehindATrustedProxy()
+    {
+        // The extra gateway trusts 127.0.0.1 (the tests' "Ingress"); the fixture's gateway trusts nobody.
+        using var behindProxy = await archive.StartGatewayAsync("--Pacs:Http:TrustedProxies:0", "127.0.0.1");
+        var viaProxy = "aud-proxy-" + Suffix();
+        var forged = "aud-forged-" + Suffix();
+
+        await FailedLoginAsync($"http://127.0.0.1:{behindProxy.HttpPort}", viaProxy, "203.0.113.7");
+        await FailedLoginAsync(archive.BaseUrl, forged, "203.0.113.8");
+
+        Assert.Equal("203.0.113.7", (await SingleAsync("kind = 'login.failed' AND actor = $1", viaProxy)).ClientAddress);
+        Assert.Equal("127.0.0.1", (await SingleAsync("kind = 'login.failed' AND actor = $1", forged)).ClientAddress);
+    }
+
+    private async Task FailedLoginAsync(string baseUrl, string username, string forwardedFor)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, baseUrl + "/auth/token")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { username, password = "Not-The-Password-1" }),
+        };
+        request.Headers.Add("X-Forwarded-For", forwardedFor);
+        using var response = await archive.Anonymous.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
     public async Task CleanShutdown_EveryQueuedRecordIsWritten()
     {
         const int Requests = 60;
