@@ -155,6 +155,22 @@ public class ArchiveFixture : IAsyncLifetime
         throw new TimeoutException($"{name} not ready within 120 s:\n{process.Output}");
     }
 
+    /// <summary>Writes the instances as files into <paramref name="folder"/> and sends them with dcmtk's storescu (one association).</summary>
+    public async Task StoreScuAsync(string folder, IEnumerable<Pacs.Dicom.DicomFile> instances)
+    {
+        Directory.CreateDirectory(folder);
+        var files = new List<string>();
+        foreach (var instance in instances)
+        {
+            var path = Path.Combine(folder, instance.Dataset.GetString(Pacs.Dicom.DicomTag.SOPInstanceUID) + ".dcm");
+            await File.WriteAllBytesAsync(path, instance.ToBytes());
+            files.Add(path);
+        }
+        var (code, output) = await ChildProcess.RunAsync("storescu",
+            ["-nh", "-aec", AeTitle, "127.0.0.1", DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. files], 120);
+        Assert.True(code == 0, "storescu failed:\n" + output);
+    }
+
     /// <summary>A request to this gateway; with a token it carries that one instead of the admin's.</summary>
     public HttpRequestMessage Request(HttpMethod method, string path, string? token = null)
     {

@@ -38,18 +38,7 @@ public sealed class OhifSessionRecorderTests(ArchiveFixture archive)
             ds.SetString(DicomTag.SeriesNumber, DicomVR.IS, "2");
             ds.SetString(DicomTag.SeriesDescription, DicomVR.LO, "CT coronal 12 slices");
         }
-        var dir = Path.Combine(archive.WorkDirectory, "recording-study");
-        Directory.CreateDirectory(dir);
-        var files = new List<string>();
-        foreach (var instance in first.Instances.Concat(second.Instances))
-        {
-            var path = Path.Combine(dir, instance.Dataset.GetString(DicomTag.SOPInstanceUID) + ".dcm");
-            await File.WriteAllBytesAsync(path, instance.ToBytes());
-            files.Add(path);
-        }
-        var (code, output) = await ChildProcess.RunAsync("storescu",
-            ["-nh", "-aec", ArchiveFixture.AeTitle, "127.0.0.1", archive.DicomPort.ToString(CultureInfo.InvariantCulture), .. files], 120);
-        Assert.True(code == 0, "storescu failed:\n" + output);
+        await archive.StoreScuAsync(Path.Combine(archive.WorkDirectory, "recording-study"), first.Instances.Concat(second.Instances));
 
         var seriesUids = new[] { first.SeriesInstanceUid, second.SeriesInstanceUid };
         var instanceUids = first.Instances.Concat(second.Instances).Select(i => i.Dataset.GetString(DicomTag.SOPInstanceUID)!).ToHashSet();

@@ -12,18 +12,7 @@ public sealed class ReadersLoadRunTests(ArchiveFixture archive)
     public async Task Run_TwoReadersForFourSeconds_ZeroErrorsFramesAndGatewayCpu()
     {
         var study = SyntheticStudy.Create("CT", "READERS^LOAD", slices: 24);
-        var dir = Path.Combine(archive.WorkDirectory, "readers-load-study");
-        Directory.CreateDirectory(dir);
-        var files = new List<string>();
-        foreach (var instance in study.Instances)
-        {
-            var path = Path.Combine(dir, instance.Dataset.GetString(DicomTag.SOPInstanceUID) + ".dcm");
-            await File.WriteAllBytesAsync(path, instance.ToBytes());
-            files.Add(path);
-        }
-        var (code, output) = await ChildProcess.RunAsync("storescu",
-            ["-nh", "-aec", ArchiveFixture.AeTitle, "127.0.0.1", archive.DicomPort.ToString(CultureInfo.InvariantCulture), .. files], 120);
-        Assert.True(code == 0, "storescu failed:\n" + output);
+        await archive.StoreScuAsync(Path.Combine(archive.WorkDirectory, "readers-load-study"), study.Instances);
 
         var settings = new LoadSettings([new Uri(archive.BaseUrl + "/dicom-web/")], Readers: 2, Duration: TimeSpan.FromSeconds(4), StudiesPerReader: null,
             Pause: TimeSpan.FromMilliseconds(200), Ramp: TimeSpan.FromMilliseconds(500), MaxConnectionsPerHost: 6, RequestTimeout: TimeSpan.FromSeconds(30));

@@ -158,18 +158,7 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
     private async Task<SyntheticStudy> StoreStudyAsync()
     {
         var ct = SyntheticStudy.Create("CT", "REPORTING^UI PHANTOM", slices: 3);
-        var dir = Path.Combine(archive.WorkDirectory, "reporting-ui-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
-        var files = new List<string>();
-        foreach (var instance in ct.Instances)
-        {
-            var path = Path.Combine(dir, instance.Dataset.GetString(DicomTag.SOPInstanceUID) + ".dcm");
-            await File.WriteAllBytesAsync(path, instance.ToBytes());
-            files.Add(path);
-        }
-        var (code, output) = await ChildProcess.RunAsync("storescu",
-            ["-nh", "-aec", ArchiveFixture.AeTitle, "127.0.0.1", archive.DicomPort.ToString(CultureInfo.InvariantCulture), .. files], 120);
-        Assert.True(code == 0, "storescu failed:\n" + output);
+        await archive.StoreScuAsync(Path.Combine(archive.WorkDirectory, "reporting-ui-" + Guid.NewGuid().ToString("N")[..8]), ct.Instances);
         return ct;
     }
 }

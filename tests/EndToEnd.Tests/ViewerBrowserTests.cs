@@ -29,18 +29,7 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
             if (_stored is { } done) return done;
             var ct = SyntheticStudy.Create("CT", "VIEWER^CT PHANTOM", slices: 20);
             var mr = SyntheticStudy.Create("MR", "VIEWER^MR PHANTOM", slices: 12);
-            var dir = Path.Combine(archive.WorkDirectory, "viewer-studies");
-            Directory.CreateDirectory(dir);
-            var files = new List<string>();
-            foreach (var instance in ct.Instances.Concat(mr.Instances))
-            {
-                var path = Path.Combine(dir, instance.Dataset.GetString(DicomTag.SOPInstanceUID) + ".dcm");
-                await File.WriteAllBytesAsync(path, instance.ToBytes());
-                files.Add(path);
-            }
-            var (code, output) = await ChildProcess.RunAsync("storescu",
-                ["-nh", "-aec", ArchiveFixture.AeTitle, "127.0.0.1", archive.DicomPort.ToString(CultureInfo.InvariantCulture), .. files], 120);
-            Assert.True(code == 0, "storescu failed:\n" + output);
+            await archive.StoreScuAsync(Path.Combine(archive.WorkDirectory, "viewer-studies"), ct.Instances.Concat(mr.Instances));
             _stored = (ct, mr);
             return _stored.Value;
         }
