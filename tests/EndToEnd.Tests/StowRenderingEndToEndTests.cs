@@ -143,6 +143,33 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
     }
 
     [Fact]
+    public async Task Stow_OverTheConfiguredSizes_413ProblemAndSmallerInstancesStillStored()
+    {
+        // Issue 13: a configurable maximum request size and per-instance size, answered 413.
+        using var gateway = await archive.StartGatewayAsync("--Pacs:DicomWeb:MaxStowRequestBytes", "20000", "--Pacs:DicomWeb:MaxStowInstanceBytes", "4000");
+        async Task<(HttpStatusCode Status, string Type, string Body)> PostAsync(HttpContent content)
+        {
+            using var response = await archive.Http.PostAsync($"http://127.0.0.1:{gateway.HttpPort}/dicom-web/studies", content);
+            return (response.StatusCode, response.Content.Headers.ContentType?.MediaType ?? "", await response.Content.ReadAsStringAsync());
+        }
+
+        var small = NewInstance();
+        var stored = await PostAsync(Multipart([Part(small.File)]));
+        Assert.Equal(HttpStatusCode.OK, stored.Status);
+
+        // MR_small (about 10 KB) is one instance over 4,000 bytes in a request under 20,000.
+        var instance = await PostAsync(Multipart([Part(await File.ReadAllBytesAsync(CorpusPath(archive.RepoRoot, "MR_small.dcm")))]));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, instance.Status);
+        Assert.Equal("application/problem+json", instance.Type);
+        Assert.Contains("4000 bytes", instance.Body, StringComparison.Ordinal);
+
+        // CT_small (about 39 KB) makes the request itself too long.
+        var request = await PostAsync(Multipart([Part(await File.ReadAllBytesAsync(CorpusPath(archive.RepoRoot, "CT_small.dcm")))]));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, request.Status);
+        Assert.Contains("20000 bytes", request.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stow_CorpusFiles_AllStoredWith200AndReferencedSopSequence()
     {
         var (status, response) = await StoreCorpusAsync();
