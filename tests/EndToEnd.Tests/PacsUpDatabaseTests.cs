@@ -66,6 +66,26 @@ public sealed class PacsUpDatabaseTests(ITestOutputHelper output) : IAsyncLifeti
         await AssertStoresAndFindsAsync(ports, "LOCKDOWN-OLD-2");
     }
 
+    [Fact]
+    public async Task Up_WithTls_HttpsAndDicomTlsAnswerWithTheLocalCa_PlainDicomRefusedOnTheTlsPort()
+    {
+        // Issue 13: ./pacs up --tls makes a private CA and a server certificate (keys 0600) and starts both listeners.
+        var data = Path.Combine(_work, "tls");
+        var (https, dicomTls) = (ChildProcess.FreePort(), ChildProcess.FreePort());
+        string Text(int port) => port.ToString(CultureInfo.InvariantCulture);
+        var ports = await UpAsync(data, ChildProcess.FreePort(), "--tls", "--https-port", Text(https), "--dicom-tls-port", Text(dicomTls));
+
+        var ca = Path.Combine(data, "tls", "ca.pem");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data, "tls", "server.key")));
+        var (echo, echoOutput) = await ChildProcess.RunAsync("echoscu", ["+tla", "+cf", ca, "-aec", "CLINTON", "127.0.0.1", Text(dicomTls)], 60);
+        Assert.True(echo == 0, "echoscu over TLS failed:\n" + echoOutput);
+        var (plain, _) = await ChildProcess.RunAsync("echoscu", ["-to", "10", "-ta", "10", "-aec", "CLINTON", "127.0.0.1", Text(dicomTls)], 60);
+        Assert.NotEqual(0, plain);
+        var (curl, curlOutput) = await ChildProcess.RunAsync("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, $"https://127.0.0.1:{Text(https)}/health/ready"], 60);
+        Assert.True(curl == 0 && curlOutput.Trim() == "200", $"curl over HTTPS: exit {curl}, {curlOutput}");
+        await AssertStoresAndFindsAsync(ports, "TLS-UP");
+    }
+
     private sealed record Ports(int Pg, int Http, int Dicom);
 
     private async Task AssertLockedDownAsync(string data, int pgPort)
@@ -162,7 +182,7 @@ public sealed class PacsUpDatabaseTests(ITestOutputHelper output) : IAsyncLifeti
     /// ./pacs up --detach on free ports, with the hosts the test run built (the test's subject is the database, and a
     /// build under a loaded machine's contention once took minutes); the admin's first password is <see cref="AdminPassword"/>.
     /// </summary>
-    private async Task<Ports> UpAsync(string data, int pgPort)
+    private async Task<Ports> UpAsync(string data, int pgPort, params string[] extra)
     {
         var ports = new HashSet<int> { pgPort };
         while (ports.Count < 6) ports.Add(ChildProcess.FreePort());
@@ -176,7 +196,7 @@ public sealed class PacsUpDatabaseTests(ITestOutputHelper output) : IAsyncLifeti
             ["PACS_SILO_GATEWAY_PORT_BASE"] = Text(siloGateway),
             ["PACS_SILO_HTTP_PORT_BASE"] = Text(siloHttp),
             ["PACS_METRICS_PORT_BASE"] = "0",
-        }, "up", "--detach", "--no-build", "--data", data, "--pg-port", Text(pgPort), "--http-port", Text(http), "--dicom-port", Text(dicom), "--timeout", "240");
+        }, ["up", "--detach", "--no-build", "--data", data, "--pg-port", Text(pgPort), "--http-port", Text(http), "--dicom-port", Text(dicom), "--timeout", "240", .. extra]);
         return new Ports(pgPort, http, dicom);
     }
 
