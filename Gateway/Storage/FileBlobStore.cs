@@ -303,9 +303,10 @@ public sealed class FileBlobStore : IBlobStore
                     File.Move(temp, target, overwrite: true);
                     break;
                 }
-                catch (DirectoryNotFoundException) when (attempt < 10 && File.Exists(temp))
+                catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException && attempt < 10 && File.Exists(temp))
                 {
-                    // A delete in the same folder removed it, empty, between our check and our rename: make it again.
+                    // A delete in the same folder removed it, empty, between our check and our rename, or removed a
+                    // parent while Directory.CreateDirectory was making the child (FileNotFoundException): make it again.
                 }
             }
 
