@@ -33,7 +33,7 @@ start_target() {  # start_target FOLDER -> writes $ENV for it
     "http://127.0.0.1:$HTTP/auth/token" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   curl -fsS -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d '{"host":"127.0.0.1","port":14243,"description":"bench move destination"}' \
-    "http://127.0.0.1:$HTTP/api/admin/nodes/BENCHSCP" >/dev/null
+    "http://127.0.0.1:$HTTP/api/dicom-nodes/BENCHSCP" >/dev/null
   ENV="$RESULTS/clinton.env"
   cat >"$ENV" <<ENVF
 TARGET_NAME=clinton-pacs
