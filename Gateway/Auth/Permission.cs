@@ -28,6 +28,6 @@ public enum Permission
     /// <summary>Export copies that leave the archive (report PDFs).</summary>
     Export = 1 << 5,
 
-    /// <summary>Accounts, DICOM nodes, access groups, the audit trail, data jobs.</summary>
+    /// <summary>Accounts, DICOM nodes, access groups, the audit trail, data jobs, the Orleans dashboard.</summary>
     Admin = 1 << 6,
 }

@@ -19,7 +19,7 @@ public static class Policies
     /// <summary><see cref="Permission.Delete"/>: delete studies, series, instances.</summary>
     public const string Delete = "pacs.delete";
 
-    /// <summary><see cref="Permission.Admin"/>: accounts, DICOM nodes, access groups, audit, data jobs.</summary>
+    /// <summary><see cref="Permission.Admin"/>: accounts, DICOM nodes, access groups, audit, data jobs, the Orleans dashboard.</summary>
     public const string Admin = "pacs.admin";
 
     /// <summary><see cref="Permission.Report"/>: write, sign and amend reports.</summary>
