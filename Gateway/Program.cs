@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Pacs.Gateway;
 using Pacs.Gateway.Auth;
 using Pacs.Gateway.Admin;
@@ -31,6 +32,10 @@ builder.Logging.AddSimpleConsole(console =>
     console.UseUtcTimestamp = true;
 });
 
+// The Orleans dashboard (docs/operations.md, "Orleans dashboard"): served to admins at /admin/orleans when on; the
+// silos must have it on too (they collect what it shows).
+var orleansDashboard = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>()?.OrleansDashboard == true;
+
 builder.Services.AddArchiveDatabase(pacs.Database);
 builder.UseOrleansClient(client =>
 {
@@ -49,6 +54,10 @@ builder.UseOrleansClient(client =>
     client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = TimeSpan.FromSeconds(15));
     client.Services.Configure<GatewayOptions>(builder.Configuration.GetSection("Orleans:Gateway"));
     client.Services.Configure<ClientMessagingOptions>(builder.Configuration.GetSection("Orleans:Messaging"));
+    if (orleansDashboard)
+    {
+        client.AddDashboard(OrleansDashboardEndpoints.Configure);
+    }
 });
 
 builder.Services.AddGrainCalls();
@@ -99,6 +108,10 @@ app.MapReports();
 app.MapWorklist();
 app.MapReportTemplates();
 app.MapReportingPages();
+if (orleansDashboard)
+{
+    app.MapOrleansDashboardForAdmins();
+}
 app.MapApiFallbacks();
 app.MapViewer(); // catch-all GET for the OHIF viewer: keep it after every API route
 

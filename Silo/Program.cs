@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Pacs.Grains;
 using Pacs.Grains.Accounts;
 using Pacs.Grains.Persistence;
@@ -103,6 +104,12 @@ builder.UseOrleans(silo =>
     silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:ClusterMembership"));
     silo.UseArchiveStorage(ArchiveDatabase.Tune(pacs.Database));
     silo.AddArchiveGrains();
+    // The Orleans dashboard's collection (docs/operations.md, "Orleans dashboard"); the gateways serve its page to
+    // admins. Off unless Pacs:Telemetry:OrleansDashboard, as on the gateways.
+    if (builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>()?.OrleansDashboard == true)
+    {
+        silo.AddDashboard();
+    }
 });
 
 // Telemetry (docs/operations.md, "Observability"): Orleans (grain calls joined to the gateways' traces), Npgsql, ASP.NET

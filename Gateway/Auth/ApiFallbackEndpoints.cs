@@ -11,7 +11,7 @@ internal static class ApiFallbackEndpoints
 
     public static IEndpointRouteBuilder MapApiFallbacks(this IEndpointRouteBuilder app)
     {
-        foreach (var prefix in new[] { "/api", "/auth", "/dicom-web", "/wado", "/metrics", "/health" })
+        foreach (var prefix in new[] { "/api", "/auth", "/admin", "/dicom-web", "/wado", "/metrics", "/health" })
         {
             if (prefix != "/wado")
             {

@@ -3,48 +3,56 @@ using Microsoft.AspNetCore.Authorization;
 namespace Pacs.Gateway.Auth;
 
 /// <summary>
-/// The role policies every HTTP endpoint carries (docs/security.md holds the endpoint × role table). Roles: admin
-/// (everything), doctor (search and view; reports; export), operator (upload, send, search and view). An account
-/// that must change its password passes none of them until it has (only /auth/* is open to it).
+/// The policies every HTTP endpoint carries (docs/security.md holds the endpoint × role table): one per
+/// <see cref="Permission"/>, passed by the roles <see cref="RolePermissions"/> grants it, the same table the DIMSE
+/// services consult. An account that must change its password passes none of them until it has (only /auth/* is open
+/// to it).
 /// </summary>
 public static class Policies
 {
-    /// <summary>Search and retrieve (QIDO-RS, WADO-RS, WADO-URI, rendered, the viewer): every role.</summary>
+    /// <summary><see cref="Permission.Read"/>: search and retrieve (QIDO-RS, WADO-RS, WADO-URI, rendered, the viewer).</summary>
     public const string Read = "pacs.read";
 
-    /// <summary>Store (STOW-RS): operators, admins.</summary>
+    /// <summary><see cref="Permission.Store"/>: STOW-RS.</summary>
     public const string Write = "pacs.write";
 
-    /// <summary>Delete studies, series, instances: admins.</summary>
+    /// <summary><see cref="Permission.Delete"/>: delete studies, series, instances.</summary>
     public const string Delete = "pacs.delete";
 
-    /// <summary>Accounts, DICOM nodes, access groups, audit: admins.</summary>
+    /// <summary><see cref="Permission.Admin"/>: accounts, DICOM nodes, access groups, audit, data jobs, the Orleans dashboard.</summary>
     public const string Admin = "pacs.admin";
 
-    /// <summary>Write, sign and amend reports: doctors, admins.</summary>
+    /// <summary><see cref="Permission.Report"/>: write, sign and amend reports.</summary>
     public const string Report = "pacs.report";
 
-    /// <summary>Export (PDF and other copies leaving the archive): doctors, admins.</summary>
+    /// <summary><see cref="Permission.Export"/>: PDF and other copies leaving the archive.</summary>
     public const string Export = "pacs.export";
 
     /// <summary>Any live session, even one that must change its password first: /auth/me, /auth/password, /auth/logout.</summary>
     public const string Session = "pacs.session";
 
+    /// <summary>Each permission policy and the permission it requires.</summary>
+    public static IReadOnlyDictionary<string, Permission> PermissionPolicies { get; } = new Dictionary<string, Permission>(StringComparer.Ordinal)
+    {
+        [Read] = Permission.Read,
+        [Write] = Permission.Store,
+        [Delete] = Permission.Delete,
+        [Admin] = Permission.Admin,
+        [Report] = Permission.Report,
+        [Export] = Permission.Export,
+    };
+
     public static IServiceCollection AddArchivePolicies(this IServiceCollection services)
     {
-        services.AddAuthorizationBuilder()
-            .AddPolicy(Read, p => Roles(p, Grains.Accounts.Roles.Admin, Grains.Accounts.Roles.Doctor, Grains.Accounts.Roles.Operator))
-            .AddPolicy(Write, p => Roles(p, Grains.Accounts.Roles.Admin, Grains.Accounts.Roles.Operator))
-            .AddPolicy(Delete, p => Roles(p, Grains.Accounts.Roles.Admin))
-            .AddPolicy(Admin, p => Roles(p, Grains.Accounts.Roles.Admin))
-            .AddPolicy(Report, p => Roles(p, Grains.Accounts.Roles.Admin, Grains.Accounts.Roles.Doctor))
-            .AddPolicy(Export, p => Roles(p, Grains.Accounts.Roles.Admin, Grains.Accounts.Roles.Doctor))
+        var authorization = services.AddAuthorizationBuilder()
             .AddPolicy(Session, p => p.RequireAuthenticatedUser());
+        foreach (var (name, permission) in PermissionPolicies)
+        {
+            authorization.AddPolicy(name, p => p.RequireAuthenticatedUser()
+                .RequireAssertion(context => context.User.Has(permission)
+                    && !context.User.HasClaim(c => c.Type == PacsClaims.PasswordChangeRequired)));
+        }
+
         return services;
     }
-
-    private static void Roles(AuthorizationPolicyBuilder policy, params string[] roles) =>
-        policy.RequireAuthenticatedUser()
-            .RequireRole(roles)
-            .RequireAssertion(context => !context.User.HasClaim(c => c.Type == PacsClaims.PasswordChangeRequired));
 }

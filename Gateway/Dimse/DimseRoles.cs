@@ -4,14 +4,14 @@ using Pacs.Dicom.Network.Dimse;
 using Pacs.Dicom.Network.Pdus;
 using Pacs.Dicom.Query;
 using Pacs.Gateway.Auth;
-using Pacs.Grains.Accounts;
 
 namespace Pacs.Gateway.Dimse;
 
 /// <summary>
-/// What an account may ask over DIMSE (issue 12, docs/security.md "DICOM (DIMSE) peers"): an admin everything; an
-/// operator C-STORE, C-FIND and C-MOVE (upload and send); a doctor C-FIND, C-MOVE and C-GET (search and view, no
-/// upload). And the narrowing of an accepted association to what its requestor may use.
+/// What an account may ask over DIMSE (issue 12, docs/security.md "Roles and permissions"): each service needs one
+/// <see cref="Permission"/> of the table the HTTP policies consult too (<see cref="RolePermissions"/>): C-STORE
+/// <see cref="Permission.Store"/>, C-FIND and C-GET <see cref="Permission.Read"/> (search and view), C-MOVE
+/// <see cref="Permission.Send"/>. And the narrowing of an accepted association to what its requestor may use.
 /// </summary>
 internal static class DimseRoles
 {
@@ -20,14 +20,20 @@ internal static class DimseRoles
     public const string Move = "C-MOVE";
     public const string Get = "C-GET";
 
-    /// <summary>True when <paramref name="user"/>'s role may use <paramref name="service"/> (C-STORE, C-FIND, C-MOVE, C-GET).</summary>
-    public static bool Allows(ClaimsPrincipal user, string service) => user.RoleOf() switch
+    /// <summary>The services an account may be granted, in the order docs/security.md lists them.</summary>
+    public static IReadOnlyList<string> Services { get; } = [Store, Find, Move, Get];
+
+    /// <summary>The permission <paramref name="service"/> needs; none for a service this table does not know.</summary>
+    public static Permission PermissionOf(string service) => service switch
     {
-        Roles.Admin => true,
-        Roles.Operator => service is Store or Find or Move,
-        Roles.Doctor => service is Find or Move or Get,
-        _ => false,
+        Store => Permission.Store,
+        Find or Get => Permission.Read,
+        Move => Permission.Send,
+        _ => Permission.None,
     };
+
+    /// <summary>True when <paramref name="user"/>'s role may use <paramref name="service"/> (C-STORE, C-FIND, C-MOVE, C-GET).</summary>
+    public static bool Allows(ClaimsPrincipal user, string service) => user.Has(PermissionOf(service));
 
     /// <summary>
     /// Whether a presentation context of <paramref name="sopClass"/> stays open for <paramref name="user"/>. Storage

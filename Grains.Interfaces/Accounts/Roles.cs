@@ -1,6 +1,6 @@
 namespace Pacs.Grains.Accounts;
 
-/// <summary>The three roles of an account (issue 12, docs/security.md): what each may do is the gateway's policy table.</summary>
+/// <summary>The three roles of an account (issue 12, docs/security.md): what each may do is the gateway's one permission table (Gateway/Auth/RolePermissions.cs), for HTTP and DIMSE alike.</summary>
 public static class Roles
 {
     public const string Admin = "admin";

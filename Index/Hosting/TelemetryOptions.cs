@@ -20,6 +20,13 @@ public sealed class TelemetryOptions
     /// <summary>The address the management port listens on.</summary>
     public string MetricsBindAddress { get; set; } = "0.0.0.0";
 
+    /// <summary>
+    /// The Orleans dashboard: collected on every silo and served to admins at <c>/admin/orleans</c> on every gateway.
+    /// Both hosts must agree. Off by default: it adds a filter to every grain call and a per-second collection on every
+    /// silo, for a view Prometheus and Grafana already give (docs/operations.md, "Orleans dashboard").
+    /// </summary>
+    public bool OrleansDashboard { get; set; }
+
     /// <summary>service.instance.id of the resource; unset: the host's name for itself.</summary>
     public string? ServiceInstanceId { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using k8s.Models;
+using YamlDotNet.RepresentationModel;
 
 namespace Pacs.Deploy.Tests;
 
@@ -151,6 +152,51 @@ public sealed partial class ManifestPolicyTests
         Assert.Equal(overlay.Gateways.Metadata.Name, hpa.Spec.ScaleTargetRef.Name);
         Assert.Contains(hpa.Spec.Metrics, m => m.Type == "Resource" && m.Resource.Name == "cpu" && m.Resource.Target.AverageUtilization > 0);
         Assert.True(hpa.Spec.MaxReplicas >= (hpa.Spec.MinReplicas ?? 1));
+        // A metric the cluster cannot read stops the HPA from scaling in: only the overlay that asks for
+        // prometheus-adapter (components/gateway-custom-metrics) uses any but CPU.
+        if (name != "production-custom-metrics") Assert.All(hpa.Spec.Metrics, m => Assert.Equal("Resource", m.Type));
+    }
+
+    /// <summary>
+    /// components/gateway-custom-metrics: every Pods metric of the gateway HPA is served by exactly one rule of the
+    /// prometheus-adapter rules it ships, per pod (namespace and pod labels), from a series the gateway exports.
+    /// </summary>
+    [Fact]
+    public void Gateways_ScaleOnCustomMetricsThatTheAdapterRulesServe()
+    {
+        var overlay = Overlay.Get("production-custom-metrics");
+        var hpa = Assert.Single(overlay.All<V2HorizontalPodAutoscaler>());
+        var pods = hpa.Spec.Metrics.Where(m => m.Type == "Pods").ToList();
+        Assert.Equal(new[] { "pacs_dimse_associations_active", "http_server_active_requests" }, pods.Select(m => m.Pods.Metric.Name));
+        Assert.All(pods, m => Assert.Equal("AverageValue", m.Pods.Target.Type));
+        Assert.All(pods, m => Assert.True(double.Parse(m.Pods.Target.AverageValue.ToString(), System.Globalization.CultureInfo.InvariantCulture) > 0, m.Pods.Metric.Name));
+
+        var rules = overlay.Single<V1ConfigMap>("pacs-prometheus-adapter-rules").Data["config.yaml"];
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(rules));
+        var served = new Dictionary<string, YamlMappingNode>(StringComparer.Ordinal);
+        foreach (var rule in ((YamlSequenceNode)((YamlMappingNode)yaml.Documents[0].RootNode)["rules"]).Cast<YamlMappingNode>())
+        {
+            var metric = ((YamlScalarNode)((YamlMappingNode)rule["name"])["as"]).Value!;
+            Assert.True(served.TryAdd(metric, rule), $"two rules serve {metric}");
+        }
+
+        // The gateway's own instruments (Prometheus names: dots become underscores) and ASP.NET Core's in-flight gauge.
+        var telemetry = Repository.Read("Gateway/GatewayTelemetry.cs");
+        foreach (var metric in pods.Select(m => m.Pods.Metric.Name))
+        {
+            var rule = served.GetValueOrDefault(metric);
+            Assert.True(rule is not null, $"no adapter rule serves {metric}");
+            var series = SeriesName().Match(((YamlScalarNode)rule["seriesQuery"]).Value!);
+            Assert.True(series.Success, $"{metric}: the seriesQuery names no series");
+            Assert.True(series.Groups[1].Value == "http_server_active_requests"
+                || telemetry.Contains($"\"{series.Groups[1].Value.Replace('_', '.')}\"", StringComparison.Ordinal),
+                $"{metric}: {series.Groups[1].Value} is not a series the gateway exports");
+            var overrides = (YamlMappingNode)((YamlMappingNode)rule["resources"])["overrides"];
+            Assert.Equal("pod", ((YamlScalarNode)((YamlMappingNode)overrides["pod"])["resource"]).Value);
+            Assert.Equal("namespace", ((YamlScalarNode)((YamlMappingNode)overrides["namespace"])["resource"]).Value);
+            Assert.Contains("<<.LabelMatchers>>", ((YamlScalarNode)rule["metricsQuery"]).Value, StringComparison.Ordinal);
+        }
     }
 
     [Theory, MemberData(nameof(OverlayNames))]
@@ -214,7 +260,7 @@ public sealed partial class ManifestPolicyTests
         var pvc = overlay.Single<V1PersistentVolumeClaim>(claim);
         var storageRoot = container.Env.Single(e => e.Name == "Pacs__StorageRoot").Value;
         Assert.Contains(container.VolumeMounts, m => m.MountPath == storageRoot);
-        if (name == "production") Assert.Equal(new[] { "ReadWriteMany" }, pvc.Spec.AccessModes);
+        if (name != "dev") Assert.Equal(new[] { "ReadWriteMany" }, pvc.Spec.AccessModes);
     }
 
     [Fact]
@@ -300,6 +346,10 @@ public sealed partial class ManifestPolicyTests
     // name:tag with a version-like tag (digits and dots, optional suffix), or name@sha256:digest.
     [GeneratedRegex(@"^[a-z0-9./-]+(:[0-9]+(\.[0-9]+)+(-[a-z0-9.-]+)?|@sha256:[0-9a-f]{64})$")]
     private static partial Regex PinnedImage();
+
+    // The series a prometheus-adapter seriesQuery selects: its metric name before the label matchers.
+    [GeneratedRegex(@"^([a-z_:][a-z0-9_:]*)\{")]
+    private static partial Regex SeriesName();
 
     [GeneratedRegex(@"ShutdownTimeout = TimeSpan\.FromSeconds\((\d+)\)")]
     private static partial Regex ShutdownTimeout();

@@ -10,7 +10,8 @@ namespace Pacs.Deploy.Tests;
 /// </summary>
 internal sealed class Overlay
 {
-    public static readonly IReadOnlyList<string> Names = ["dev", "production"];
+    /// <summary>Every overlay; production-custom-metrics is production with components/gateway-custom-metrics.</summary>
+    public static readonly IReadOnlyList<string> Names = ["dev", "production", "production-custom-metrics"];
 
     private static readonly ConcurrentDictionary<string, Lazy<Overlay>> Built = new();
 

@@ -66,7 +66,8 @@ public class ArchiveFixture : IAsyncLifetime
         _silo = new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Silo", "bin", configuration, "net10.0", "Pacs.Silo.dll"),
             "--database", Database, "--silo-name", "e2e-silo", "--silo-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--gateway-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--http-port", siloHttp.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--Pacs:Telemetry:MetricsPort", SiloMetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Pacs:Telemetry:MetricsBindAddress", "127.0.0.1"],
+            "--Pacs:Telemetry:MetricsPort", SiloMetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Pacs:Telemetry:MetricsBindAddress", "127.0.0.1",
+            .. ExtraSiloArguments()],
             environment: new Dictionary<string, string> { ["PACS_ADMIN_PASSWORD"] = AdminPassword });
         await WaitReadyAsync(_silo, $"http://127.0.0.1:{siloHttp}/health/ready", "silo");
 
@@ -106,6 +107,9 @@ public class ArchiveFixture : IAsyncLifetime
 
     /// <summary>More gateway arguments of a fixture that needs another configuration (TLS, host names).</summary>
     protected virtual IEnumerable<string> ExtraGatewayArguments() => [];
+
+    /// <summary>More silo arguments of a fixture that needs another configuration (the Orleans dashboard).</summary>
+    protected virtual IEnumerable<string> ExtraSiloArguments() => [];
 
     /// <summary>
     /// Another gateway of this archive (same database, silo and blob store; AE title <see cref="AeTitle"/>) on ports

@@ -12,10 +12,10 @@ namespace Pacs.EndToEnd.Tests;
 /// <summary>
 /// DICOM User Identity Negotiation (PS3.7 D.3.3.7) against the accounts, on a gateway whose rules put Hospital A's
 /// studies in "site-a" and Hospital B's in "site-b": an association with a doctor's username and passcode acts as that
-/// doctor (C-FIND, C-MOVE and C-GET see only the doctor's site), a wrong passcode is rejected, a node registered with
-/// requireUserIdentity is refused without one, and the records name the account. dcmtk 3.6.7 sends a user identity from
-/// storescu only (findscu, movescu and getscu have no such option), so the queries and retrievals go through our own
-/// SCU and storescu covers the real-peer side.
+/// doctor (C-FIND, C-MOVE and C-GET see only the doctor's site), an operator's C-GET sees only the operator's site, a
+/// wrong passcode is rejected, a node registered with requireUserIdentity is refused without one, and the records name
+/// the account. dcmtk 3.6.7 sends a user identity from storescu only (findscu, movescu and getscu have no such option),
+/// so the queries and retrievals go through our own SCU and storescu covers the real-peer side.
 /// </summary>
 [Collection(DicomWebArchiveCollection.Name)]
 public sealed class DimseUserIdentityTests(ArchiveFixture archive)
@@ -70,11 +70,14 @@ public sealed class DimseUserIdentityTests(ArchiveFixture archive)
                 await client.ReleaseAsync();
             }
 
-            // The operator of site B: finds B only; may not C-GET (its context is refused).
+            // The operator of site B: finds B only; searches and views as over WADO-RS, so C-GET retrieves B and not A
+            // (the one permission table: docs/security.md, "Roles and permissions").
             await using (var client = await ConnectAsync(gateway.DicomPort, UserIdentityRequest.ForUsername(operatorName, operatorPassword)))
             {
                 Assert.Equal([b.StudyInstanceUid], await FindStudiesAsync(client, a, b));
-                Assert.DoesNotContain(client.Association.PresentationContexts, c => c.AbstractSyntax == QueryRetrieveSopClass.StudyRootGet && c.IsAccepted);
+                Assert.Contains(client.Association.PresentationContexts, c => c.AbstractSyntax == QueryRetrieveSopClass.StudyRootGet && c.IsAccepted);
+                Assert.Equal(0, await GetAsync(client, a));
+                Assert.Equal(1, await GetAsync(client, b));
                 await client.ReleaseAsync();
             }
 
