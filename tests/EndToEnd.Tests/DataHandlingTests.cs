@@ -110,7 +110,7 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var archive = await LocalArchive.StartAsync(_database, Blobs, _signingKey, _processes);
         var demo = Path.Combine(_work, "demo");
-        Assert.Equal(0, (await ChildProcess.RunAsync("/usr/bin/python3", [Path.Combine(LocalArchive.RepoRoot(), "tools", "demo-data.py"), demo], timeoutSeconds: 120)).ExitCode);
+        Assert.Equal(0, (await ChildProcess.RunAsync("/usr/bin/python3", [Path.Combine(LocalArchive.RepoRoot(), "loadtests", "data", "demo-data.py"), demo], timeoutSeconds: 120)).ExitCode);
         var folder = Path.Combine(_work, "cd");
         Directory.CreateDirectory(Path.Combine(folder, "sub"));
         File.Copy(Path.Combine(demo, "DEMO-FR-3", "CR", "0001.dcm"), Path.Combine(folder, "cr.dcm"));
