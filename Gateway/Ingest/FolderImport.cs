@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Pacs.Gateway.Storage;
@@ -29,118 +28,84 @@ internal sealed partial class FolderImport(IngestService ingest, FileBlobStore b
     private readonly List<ImportedFile> _refusedFiles = [];
     private readonly List<ImportedFile> _notDicomFiles = [];
     private readonly Dictionary<string, long> _byReason = new(StringComparer.Ordinal);
-    private readonly Stopwatch _clock = new();
-    private Task _run = Task.CompletedTask;
-    private string _state = "idle";
-    private string? _error;
-    private DateTimeOffset? _startedAt;
+    private readonly BackgroundJob _job = new("Import", "run the import again to resume.", lifetime, logger);
     private IReadOnlyList<string> _paths = [];
     private long _files, _skipped, _done, _bytes, _stored, _duplicates, _refused, _notDicom;
 
-    internal Task Completion => _run;
+    internal Task Completion => _job.Completion;
 
     /// <summary>Starts importing <paramref name="paths"/> (absolute folders or files) unless an import is running.</summary>
-    public bool TryStart(IReadOnlyList<string> paths, string user, int parallelism)
-    {
-        lock (_lock)
-        {
-            if (!_run.IsCompleted)
+    public bool TryStart(IReadOnlyList<string> paths, string user, int parallelism) =>
+        _job.TryStart(
+            () =>
             {
-                return false;
-            }
-
-            _refusedFiles.Clear();
-            _notDicomFiles.Clear();
-            _byReason.Clear();
-            _files = _skipped = _done = _bytes = _stored = _duplicates = _refused = _notDicom = 0;
-            _state = "running";
-            _error = null;
-            _paths = paths;
-            _startedAt = DateTimeOffset.UtcNow;
-            _clock.Restart();
-            var stopping = lifetime.ApplicationStopping;
-            _run = Task.Run(() => RunAsync(paths, $"import:{user}", Math.Clamp(parallelism, 1, 64), stopping), CancellationToken.None);
-            return true;
-        }
-    }
+                lock (_lock)
+                {
+                    _refusedFiles.Clear();
+                    _notDicomFiles.Clear();
+                    _byReason.Clear();
+                    _files = _skipped = _done = _bytes = _stored = _duplicates = _refused = _notDicom = 0;
+                    _paths = paths;
+                }
+            },
+            token => RunAsync(paths, $"import:{user}", Math.Clamp(parallelism, 1, 64), token),
+            e => e is IOException or UnauthorizedAccessException or System.Security.SecurityException);
 
     public ImportProgress Progress()
     {
+        var done = Interlocked.Read(ref _done);
+        var status = _job.Status(done, Interlocked.Read(ref _files) - Interlocked.Read(ref _skipped) - done);
         lock (_lock)
         {
-            var elapsed = _clock.Elapsed.TotalSeconds;
-            var done = Interlocked.Read(ref _done);
-            var rate = elapsed > 0 ? done / elapsed : 0;
-            var left = _files - _skipped - done;
-            return new ImportProgress(_state, _paths, _files, _skipped, done, Interlocked.Read(ref _bytes), Interlocked.Read(ref _stored),
-                Interlocked.Read(ref _duplicates), Interlocked.Read(ref _refused), Interlocked.Read(ref _notDicom), Math.Round(elapsed, 1),
-                Math.Round(rate, 1), elapsed > 0 ? Math.Round(Interlocked.Read(ref _bytes) / elapsed / 1e6, 1) : 0,
-                rate > 0 && _state == "running" ? Math.Round(left / rate, 0) : null, _startedAt, _error,
+            return new ImportProgress(status.State, _paths, _files, _skipped, done, Interlocked.Read(ref _bytes), Interlocked.Read(ref _stored),
+                Interlocked.Read(ref _duplicates), Interlocked.Read(ref _refused), Interlocked.Read(ref _notDicom), status.ElapsedSeconds,
+                status.InstancesPerSecond, status.ElapsedSeconds > 0 ? Math.Round(Interlocked.Read(ref _bytes) / status.ElapsedSeconds / 1e6, 1) : 0,
+                status.EtaSeconds, status.StartedAt, status.Error,
                 new Dictionary<string, long>(_byReason, StringComparer.Ordinal), [.. _refusedFiles], [.. _notDicomFiles]);
         }
     }
 
     private async Task RunAsync(IReadOnlyList<string> paths, string source, int parallelism, CancellationToken cancellationToken)
     {
-        try
+        var folder = Path.Combine(blobs.Root, ".import");
+        Directory.CreateDirectory(folder);
+        var checkpointPath = Path.Combine(folder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', paths))))[..32]);
+        var finished = File.Exists(checkpointPath)
+            ? new HashSet<string>(await File.ReadAllLinesAsync(checkpointPath, cancellationToken).ConfigureAwait(false), StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
+
+        var work = new List<FileInfo>();
+        foreach (var file in paths.SelectMany(Walk))
         {
-            var folder = Path.Combine(blobs.Root, ".import");
-            Directory.CreateDirectory(folder);
-            var checkpointPath = Path.Combine(folder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', paths))))[..32]);
-            var finished = File.Exists(checkpointPath)
-                ? new HashSet<string>(await File.ReadAllLinesAsync(checkpointPath, cancellationToken).ConfigureAwait(false), StringComparer.Ordinal)
-                : new HashSet<string>(StringComparer.Ordinal);
-
-            var work = new List<FileInfo>();
-            foreach (var file in paths.SelectMany(Walk))
+            Interlocked.Increment(ref _files);
+            if (finished.Contains(CheckpointLine(file)))
             {
-                _files++;
-                if (finished.Contains(CheckpointLine(file)))
-                {
-                    _skipped++;
-                }
-                else
-                {
-                    work.Add(file);
-                }
+                Interlocked.Increment(ref _skipped);
             }
+            else
+            {
+                work.Add(file);
+            }
+        }
 
-            LogStarted(logger, _files, _skipped);
-            var writeLock = new Lock();
-            await using var checkpoint = new StreamWriter(new FileStream(checkpointPath, FileMode.Append, FileAccess.Write, FileShare.Read));
-            await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
-                async (file, token) =>
+        LogStarted(logger, _files, _skipped);
+        var writeLock = new Lock();
+        await using var checkpoint = new StreamWriter(new FileStream(checkpointPath, FileMode.Append, FileAccess.Write, FileShare.Read));
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (file, token) =>
+            {
+                var final = await ImportFileAsync(file, source, token).ConfigureAwait(false);
+                Interlocked.Increment(ref _done);
+                if (final)
                 {
-                    var final = await ImportFileAsync(file, source, token).ConfigureAwait(false);
-                    Interlocked.Increment(ref _done);
-                    if (final)
+                    lock (writeLock)
                     {
-                        lock (writeLock)
-                        {
-                            checkpoint.WriteLine(CheckpointLine(file));
-                            checkpoint.Flush();
-                        }
+                        checkpoint.WriteLine(CheckpointLine(file));
+                        checkpoint.Flush();
                     }
-                }).ConfigureAwait(false);
-            Finish("done", null);
-            LogFinished(logger, _stored, _duplicates, _refused, _notDicom, _clock.Elapsed.TotalSeconds);
-        }
-        catch (OperationCanceledException)
-        {
-            Finish("stopped", "The gateway is stopping; run the import again to resume.");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
-        {
-            LogFailed(logger, e);
-            Finish("failed", $"{e.Message} Run the import again to resume.");
-        }
-        finally
-        {
-            if (_state == "running")
-            {
-                Finish("failed", "Import stopped by an unexpected error (see the gateway's log). Run it again to resume.");
-            }
-        }
+                }
+            }).ConfigureAwait(false);
+        LogFinished(logger, _stored, _duplicates, _refused, _notDicom, _job.ElapsedSeconds);
     }
 
     private static string CheckpointLine(FileInfo file) =>
@@ -222,22 +187,10 @@ internal sealed partial class FolderImport(IngestService ingest, FileBlobStore b
         }
     }
 
-    private void Finish(string state, string? error)
-    {
-        lock (_lock)
-        {
-            _clock.Stop();
-            _state = state;
-            _error = error;
-        }
-    }
-
     [LoggerMessage(EventId = 3211, Level = LogLevel.Information, Message = "Import: {Files} file(s), {Skipped} finished by an earlier run")]
     private static partial void LogStarted(ILogger logger, long files, long skipped);
 
     [LoggerMessage(EventId = 3212, Level = LogLevel.Information, Message = "Import done: {Stored} stored, {Duplicates} already stored, {Refused} refused, {NotDicom} not DICOM, in {Seconds:F1} s")]
     private static partial void LogFinished(ILogger logger, long stored, long duplicates, long refused, long notDicom, double seconds);
 
-    [LoggerMessage(EventId = 3213, Level = LogLevel.Warning, Message = "Import stopped; run it again to resume")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
 }

@@ -49,11 +49,13 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
         var blobCount = Directory.EnumerateFiles(Blobs, "*.dcm", SearchOption.AllDirectories).Count();
         Assert.Equal(212, blobCount);
 
-        // A second, truncated copy of one instance's blob (newer): reported by the rebuild, never indexed.
+        // A second, truncated copy of one instance's blob (newer), with the hash the funnel recorded with the original
+        // (as a disk losing the blob's tail would leave it): reported by the rebuild from its header alone, never indexed.
         var original = Directory.EnumerateFiles(Blobs, "*.dcm", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
-        var corrupt = original[..original.IndexOf('.', original.LastIndexOf('/'))] + ".0badc0ffee000000.dcm";
-        var bytes = await File.ReadAllBytesAsync(original);
-        await File.WriteAllBytesAsync(corrupt, bytes[..(bytes.Length * 2 / 3)]);
+        var corrupt = original[..original.LastIndexOf('.', original.Length - ".dcm".Length - 1)] + ".0badc0ffee000000.dcm"; // SOP.RANDOM.dcm
+        Assert.Equal(0, (await ChildProcess.RunAsync("cp", ["--preserve=xattr", original, corrupt])).ExitCode);
+        await using (var cut = new FileStream(corrupt, FileMode.Open, FileAccess.Write))
+            cut.SetLength(cut.Length * 2 / 3);
         var corruptKey = Path.GetRelativePath(Blobs, corrupt);
 
         // The disaster: the index rows are gone. The archive is started again (no study grain remembers them).
@@ -73,6 +75,8 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(212, progress.GetProperty("indexed").GetInt64());
         Assert.Equal(1, progress.GetProperty("refused").GetInt64());
         Assert.Equal(corruptKey, progress.GetProperty("refusedBlobs")[0].GetProperty("key").GetString());
+        Assert.Contains("truncated", progress.GetProperty("refusedBlobs")[0].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(213, progress.GetProperty("headerOnly").GetInt64()); // every hash was recorded with its blob
 
         Assert.Equal(before, await AnswersAsync(archive, studies));
         Assert.Equal(groups, await AccessGroupsAsync(database));
@@ -88,6 +92,15 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(0, progress.GetProperty("done").GetInt64());
         Assert.Equal(1, progress.GetProperty("refused").GetInt64());
 
+        // From the start, every blob read whole and hashed: each hash is the one recorded with its blob (already indexed).
+        await PacsOkAsync("reindex", "--url", archive.BaseUrl, "--restart", "--verify");
+        progress = await ProgressAsync(archive, "/api/admin/reindex");
+        Assert.Equal(213, progress.GetProperty("done").GetInt64());
+        Assert.Equal(0, progress.GetProperty("headerOnly").GetInt64());
+        Assert.Equal(212, progress.GetProperty("alreadyIndexed").GetInt64());
+        Assert.Equal(1, progress.GetProperty("refused").GetInt64());
+        Assert.Equal(before, await AnswersAsync(archive, studies));
+
         // Each start is in the audit trail; the progress polls are not.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         long starts;
@@ -101,8 +114,8 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
             starts = reader.GetInt64(0);
             Assert.Equal(0L, reader.GetInt64(1));
         }
-        while (starts < 2 && DateTime.UtcNow < deadline);
-        Assert.Equal(2L, starts);
+        while (starts < 3 && DateTime.UtcNow < deadline);
+        Assert.Equal(3L, starts);
     }
 
     [Fact]
