@@ -18,6 +18,23 @@ URL="http://127.0.0.1:$HTTP"
 up() { "$ROOT/pacs" up --detach --no-build --data "$DATA" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port "$PG" > /dev/null; }
 trap '"$ROOT/pacs" down --data "$DATA" > /dev/null 2>&1 || true' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+# CPU seconds used so far by the gateway, the silo and this cluster's PostgreSQL (the postmaster, its children, and
+# the children it has reaped), as "gateway silo postgres": on a shared machine, what the rebuild itself costs.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2> /dev/null || echo 0; }
+cpu() {
+  local gw silo pg child sum
+  gw=$(ticks "$(cat "$DATA"/run/gateway-*.pid | head -1)")
+  silo=$(ticks "$(cat "$DATA"/run/silo-*.pid | head -1)")
+  pg=$(head -1 "$DATA/pg/data/postmaster.pid")
+  sum=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pg/stat")
+  for child in $(pgrep -P "$pg"); do sum=$((sum + $(ticks "$child"))); done
+  echo "$gw $silo $sum"
+}
+spent() {  # spent BEFORE AFTER: CPU seconds each between two cpu readings
+  local tick; tick=$(getconf CLK_TCK)
+  paste -d' ' <(tr ' ' '\n' <<< "$1") <(tr ' ' '\n' <<< "$2") | awk -v t="$tick" '{ printf "%.1f ", ($2 - $1) / t }' \
+    | awk '{ printf "CPU seconds: gateway %s, silo %s, PostgreSQL %s\n", $1, $2, $3 }'
+}
 
 "$ROOT/pacs" down --data "$DATA" > /dev/null 2>&1 || true
 rm -rf "$WORK" && mkdir -p "$SET"
@@ -48,12 +65,19 @@ echo "import (load average $(load)):"
 PGPASSWORD="$(cat "$DATA/pg-pacs-password")" psql -h 127.0.0.1 -p "$PG" -U pacs -d pacs -qtA -v ON_ERROR_STOP=1 \
   -c "TRUNCATE pacs_instances, pacs_series, pacs_studies, pacs_patients, pacs_blob_intents CASCADE"
 "$ROOT/pacs" down --data "$DATA" > /dev/null
+# The ports of the hosts just stopped may take a moment to be free again.
+for _ in $(seq 30); do
+  ss -Hltn | grep -qE ":($HTTP|$DICOM|$PACS_SILO_PORT_BASE|$PACS_SILO_GATEWAY_PORT_BASE|$PACS_SILO_HTTP_PORT_BASE)\b" || break
+  sleep 1
+done
 up
-echo "reindex (load average $(load) before):"
-"$ROOT/pacs" reindex --url "$URL" --parallelism "$PARALLELISM" | grep -E '^reindex (done|failed|stopped)'
-echo "load average after: $(load)"
-if [[ "$VERIFY" == 1 ]]; then
-  echo "reindex --restart --verify (load average $(load) before):"
-  "$ROOT/pacs" reindex --url "$URL" --parallelism "$PARALLELISM" --restart --verify | grep -E '^reindex (done|failed|stopped)'
+rebuild() {  # rebuild [ARGS]: one ./pacs reindex, with the load average and the CPU it cost
+  echo "reindex $* (load average $(load) before):"
+  local before; before=$(cpu)
+  "$ROOT/pacs" reindex --url "$URL" --parallelism "$PARALLELISM" "$@" | grep -E '^reindex (done|failed|stopped)'
+  spent "$before" "$(cpu)"
   echo "load average after: $(load)"
-fi
+}
+rebuild
+[[ "$VERIFY" == 1 ]] && rebuild --restart --verify
+exit 0

@@ -62,6 +62,12 @@ public sealed class PixelDataLocator(IBlobStore blobs)
     internal async Task<PixelDataLayout?> ReadElementAsync(string blobKey, DicomTransferSyntax syntax, long elementOffset, DicomDataset ds, CancellationToken cancellationToken)
     {
         await using var stream = await blobs.OpenReadAsync(blobKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await ReadElementAsync(stream, syntax, elementOffset, ds, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="ReadElementAsync(string, DicomTransferSyntax, long, DicomDataset, CancellationToken)"/>, on a blob the caller has open (seekable).</summary>
+    internal static async Task<PixelDataLayout?> ReadElementAsync(Stream stream, DicomTransferSyntax syntax, long elementOffset, DicomDataset ds, CancellationToken cancellationToken)
+    {
         if (!stream.CanSeek) throw new NotSupportedException("Pixel data location needs a seekable blob stream.");
         stream.Seek(elementOffset, SeekOrigin.Begin);
         var head = new byte[12];

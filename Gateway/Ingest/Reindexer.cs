@@ -13,7 +13,7 @@ namespace Pacs.Gateway.Ingest;
 /// <summary>
 /// Rebuilds the index from the blob store alone (issue 16, <c>./pacs reindex</c>). Each blob's header is read (up to
 /// Pixel Data, with the reader and options of the ingest funnel), the Pixel Data element's extent checked against the
-/// blob's end by seeking (<see cref="PixelDataLocator.ReadElementAsync"/>) and against the header's image
+/// blob's end by seeking (<see cref="PixelDataLocator.ReadElementAsync(Stream, DicomTransferSyntax, long, DicomDataset, CancellationToken)"/>) and against the header's image
 /// (<see cref="PixelDataConsistency"/>), and turned into the same <see cref="InstanceRecord"/> the funnel builds
 /// (<see cref="IngestService.BuildRecord(DicomDataset, string, string, string, string, DicomTransferSyntax, string, long, byte[], string)"/>)
 /// with the SHA-256 the funnel recorded with the blob (<see cref="FileBlobStore.ReadContentSha256"/>). A blob without a
@@ -34,7 +34,6 @@ internal sealed partial class Reindexer(
     IGrainFactory grains,
     GrainCalls calls,
     AccessGroupRules accessGroups,
-    PixelDataLocator locator,
     IHostApplicationLifetime lifetime,
     ILogger<Reindexer> logger)
 {
@@ -53,6 +52,9 @@ internal sealed partial class Reindexer(
 
     // Headers read at once within a study folder; folders at once is the caller's parallelism.
     private const int ReadersPerFolder = 4;
+
+    // Bytes asked of a blob at a time while its header is read.
+    private const int HeaderReadSize = 16 * 1024;
 
     private readonly Lock _lock = new();
     private readonly List<RefusedBlob> _listed = [];
@@ -327,7 +329,7 @@ internal sealed partial class Reindexer(
     {
         var recorded = blobs.ReadContentSha256(key);
         DicomTransferSyntax guessed;
-        await using (var source = await blobs.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await using (var source = blobs.OpenForSmallReads(key))
         {
             var bytes = new byte[16];
             var n = await source.ReadAtLeastAsync(bytes, bytes.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
@@ -377,7 +379,8 @@ internal sealed partial class Reindexer(
         DicomReadResult header;
         try
         {
-            await using var reader = new DicomStreamReader(source, syntax, IngestService.HeaderOptions);
+            // 16 KiB at a time: a CT's header is a few KiB, its blob half a MiB.
+            await using var reader = new DicomStreamReader(source, syntax, IngestService.HeaderOptions, bufferSize: HeaderReadSize);
             header = await reader.ReadHeaderAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (DicomFormatException)
@@ -398,7 +401,7 @@ internal sealed partial class Reindexer(
             PixelDataLayout? layout;
             try
             {
-                layout = await locator.ReadElementAsync(key, syntax, header.EndOffset, dataset, cancellationToken).ConfigureAwait(false);
+                layout = await PixelDataLocator.ReadElementAsync(source, syntax, header.EndOffset, dataset, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is DicomFormatException or EndOfStreamException)
             {

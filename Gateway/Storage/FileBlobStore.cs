@@ -138,6 +138,13 @@ public sealed class FileBlobStore : IBlobStore
         return Libc.GetXattr(PathFor(key), ContentSha256Attribute, ref hash[0], hash.Length) == hash.Length ? hash : null;
     }
 
+    /// <summary>
+    /// Opens a committed blob for small reads here and there (a header, an element's header after a seek): unbuffered,
+    /// so that each read asks the file for what it wants and no more (<see cref="OpenReadAsync"/> reads ahead 64 KiB).
+    /// </summary>
+    internal FileStream OpenForSmallReads(string key) =>
+        new(PathFor(key), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
+
     public ValueTask<bool> ExistsAsync(string key, CancellationToken cancellationToken) =>
         ValueTask.FromResult(File.Exists(PathFor(key)));
 
