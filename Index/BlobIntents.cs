@@ -43,13 +43,40 @@ public sealed class BlobIntents(NpgsqlDataSource dataSource, Func<string, Cancel
     }
 
     /// <summary>
-    /// Removes the intent of <paramref name="key"/> and nothing else: the blob stays. For a blob that was already in the
-    /// store before its intent was recorded (the index rebuild) and that the index turned out not to need.
+    /// Records the intents of blobs already in the store, in one statement (the index rebuild: a study folder's blobs
+    /// at once). Synchronous commit, unlike <see cref="RecordAsync"/>: these blobs are visible already, and the grain
+    /// that claims them may run on another connection at once.
     /// </summary>
-    public async Task ForgetAsync(string key, CancellationToken cancellationToken)
+    public async Task RecordManyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("DELETE FROM pacs_blob_intents WHERE blob_key = $1");
-        command.Parameters.Add(new NpgsqlParameter { Value = key });
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO pacs_blob_intents (blob_key) SELECT unnest($1::text[])
+            ON CONFLICT (blob_key) DO UPDATE SET created_at = now()
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.ToArray() });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Removes the intents of <paramref name="keys"/> and nothing else: the blobs stay. For blobs that were already in the
+    /// store before their intents were recorded (the index rebuild) and that the index turned out not to need.
+    /// </summary>
+    public async Task ForgetAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = dataSource.CreateCommand("DELETE FROM pacs_blob_intents WHERE blob_key = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.ToArray() });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -22,8 +22,13 @@ public sealed class DicomStreamReader : IAsyncDisposable
     private readonly DicomTransferSyntax _syntax;
     private DicomParser.ParseStatus? _headerStatus;
 
-    public DicomStreamReader(Stream stream, DicomTransferSyntax syntax, DicomReadOptions? options = null)
+    /// <param name="bufferSize">
+    /// Bytes asked of <paramref name="stream"/> at a time (64 KiB): a caller that wants the header alone of a large
+    /// file (the index rebuild) asks less, so that little more than the header is read.
+    /// </param>
+    public DicomStreamReader(Stream stream, DicomTransferSyntax syntax, DicomReadOptions? options = null, int bufferSize = 64 * 1024)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 4096);
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(syntax);
         options ??= DicomReadOptions.Default;
@@ -31,7 +36,7 @@ public sealed class DicomStreamReader : IAsyncDisposable
         // PS3.5 A.5: a deflated data set is one raw deflate stream.
         _ownsSource = syntax.IsDeflated;
         _source = syntax.IsDeflated ? new DeflateStream(stream, CompressionMode.Decompress, leaveOpen: true) : stream;
-        _pipe = PipeReader.Create(_source, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        _pipe = PipeReader.Create(_source, new StreamPipeReaderOptions(bufferSize: bufferSize, minimumReadSize: Math.Min(16 * 1024, bufferSize / 4), leaveOpen: true));
         _parser = new DicomParser(_header, syntax.IsExplicitVR, syntax.IsBigEndian, options, _warnings, stableSource: false,
             stopBefore: DicomReader.IsPixelDataTag);
     }

@@ -7,8 +7,8 @@ using Pacs.Gateway.Ingest;
 namespace Pacs.Gateway.Admin;
 
 /// <summary>
-/// /api/admin/import (admins only): imports folders of DICOM files that this gateway can read through the ingest
-/// funnel (<see cref="FolderImport"/>, issue 16). POST <c>{"paths": ["/abs/dir", ...], "parallelism": 4}</c> starts it (a
+/// /api/admin/import (admins only): imports folders of DICOM files, zip archives of them and DICOMDIR file-sets that
+/// this gateway can read through the ingest funnel (<see cref="FolderImport"/>, issue 16). POST <c>{"paths": ["/abs/dir", ...], "parallelism": 4}</c> starts it (a
 /// rerun of the same paths resumes); GET reports its progress and, once done, its summary. <c>./pacs import</c> does both.
 /// </summary>
 internal static class ImportEndpoints

@@ -26,6 +26,15 @@ public sealed record PixelDataLayout
     /// <summary>Encapsulated: each fragment's value (not the Basic Offset Table item).</summary>
     public IReadOnlyList<BlobRange> Fragments { get; init; } = [];
 
+    /// <summary>True when the value is a sequence of items (undefined length, PS3.5 A.4), whatever the transfer syntax says.</summary>
+    public bool ItemSequence { get; init; }
+
+    /// <summary>
+    /// True when the blob ends before the value does: a defined length past its end, or items without their Sequence
+    /// Delimitation Item (PS3.5 A.4). Readers serve what is there; the index rebuild refuses such a blob.
+    /// </summary>
+    public bool Truncated { get; init; }
+
     /// <summary>Frame start offsets from the Extended Offset Table (7FE0,0001) or a non-empty Basic Offset Table.</summary>
     public IReadOnlyList<ulong>? FrameOffsets { get; init; }
 

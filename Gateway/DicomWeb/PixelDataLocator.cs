@@ -54,9 +54,20 @@ public sealed class PixelDataLocator(IBlobStore blobs)
         return (ds, layout);
     }
 
-    private async Task<PixelDataLayout?> ReadElementAsync(string blobKey, DicomTransferSyntax syntax, long elementOffset, DicomDataset ds, CancellationToken cancellationToken)
+    /// <summary>
+    /// The layout of the Pixel Data element whose tag is at <paramref name="elementOffset"/> (a header read's EndOffset),
+    /// read by seeking: its element header, and for an item sequence each item's header, never the values. Null for
+    /// Float and Double Float Pixel Data. Also what the index rebuild checks a blob's end with (<see cref="PixelDataLayout.Truncated"/>).
+    /// </summary>
+    internal async Task<PixelDataLayout?> ReadElementAsync(string blobKey, DicomTransferSyntax syntax, long elementOffset, DicomDataset ds, CancellationToken cancellationToken)
     {
         await using var stream = await blobs.OpenReadAsync(blobKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await ReadElementAsync(stream, syntax, elementOffset, ds, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="ReadElementAsync(string, DicomTransferSyntax, long, DicomDataset, CancellationToken)"/>, on a blob the caller has open (seekable).</summary>
+    internal static async Task<PixelDataLayout?> ReadElementAsync(Stream stream, DicomTransferSyntax syntax, long elementOffset, DicomDataset ds, CancellationToken cancellationToken)
+    {
         if (!stream.CanSeek) throw new NotSupportedException("Pixel data location needs a seekable blob stream.");
         stream.Seek(elementOffset, SeekOrigin.Begin);
         var head = new byte[12];
@@ -93,20 +104,26 @@ public sealed class PixelDataLocator(IBlobStore blobs)
             NumberOfFrames = Math.Max(1, ds.GetInt32(DicomTag.NumberOfFrames) ?? 1),
         };
         if (length != 0xFFFFFFFF)
-            return layout with { Value = new BlobRange(valueOffset, Math.Min(length, Math.Max(0, stream.Length - valueOffset))) };
+            return layout with { Value = new BlobRange(valueOffset, Math.Min(length, Math.Max(0, stream.Length - valueOffset))), Truncated = valueOffset + length > stream.Length };
 
         // PS3.5 A.4: items (FFFE,E000) up to the sequence delimiter (FFFE,E0DD); the first is the Basic Offset Table.
         var fragments = new List<BlobRange>();
         byte[]? basicOffsetTable = null;
         var position = valueOffset;
         var item = new byte[8];
+        var delimited = false;
         while (position + 8 <= stream.Length)
         {
             stream.Seek(position, SeekOrigin.Begin);
             await stream.ReadExactlyAsync(item, cancellationToken).ConfigureAwait(false);
             var tag = ((uint)BinaryPrimitives.ReadUInt16LittleEndian(item) << 16) | BinaryPrimitives.ReadUInt16LittleEndian(item.AsSpan(2));
             var itemLength = BinaryPrimitives.ReadUInt32LittleEndian(item.AsSpan(4));
-            if (tag == 0xFFFEE0DD) break;
+            if (tag == 0xFFFEE0DD)
+            {
+                delimited = true;
+                break;
+            }
+
             if (tag != 0xFFFEE000 || itemLength == 0xFFFFFFFF)
                 throw new DicomFormatException("Bad item in encapsulated Pixel Data", position, DicomTag.PixelData);
             var value = new BlobRange(position + 8, Math.Min(itemLength, Math.Max(0, stream.Length - position - 8)));
@@ -136,7 +153,8 @@ public sealed class PixelDataLocator(IBlobStore blobs)
             for (var i = 0; i < list.Length; i++) list[i] = BinaryPrimitives.ReadUInt32LittleEndian(basicOffsetTable.AsSpan(i * 4));
             offsets = list;
         }
-        return layout with { Fragments = fragments, FrameOffsets = offsets };
+        // PS3.5 A.4: the items end with a Sequence Delimitation Item; without it the blob was cut short.
+        return layout with { Fragments = fragments, FrameOffsets = offsets, ItemSequence = true, Truncated = !delimited };
     }
 
     /// <summary>

@@ -157,6 +157,8 @@ internal sealed partial class IngestService(
             }
 
             var digest = hash.GetHashAndReset();
+            // Kept with the blob, so that an index rebuild need not read it whole (Reindexer).
+            write.RecordContentSha256(digest);
             var record = BuildRecord(header.Dataset, identity, syntax, key!, tee!.BytesRead, digest, request.Source) with
             {
                 Supersede = request.Supersede,

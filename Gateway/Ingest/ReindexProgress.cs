@@ -4,7 +4,8 @@ namespace Pacs.Gateway.Ingest;
 /// Where a rebuild of the index from the blob store stands (GET /api/admin/reindex). Counts are of blobs (instances).
 /// <see cref="Skipped"/>: in study folders a previous run finished (the checkpoint). <see cref="Refused"/>: blobs not
 /// indexed (corrupt, truncated, unrecognised, named against their header), the first <see cref="Reindexer.MaxListed"/>
-/// listed with their reason in <see cref="RefusedBlobs"/>.
+/// listed with their reason in <see cref="RefusedBlobs"/>. <see cref="HeaderOnly"/>: of <see cref="Done"/>, the blobs
+/// whose header alone was read (their hash recorded with them); the others were read whole.
 /// </summary>
 public sealed record ReindexProgress(
     string State,
@@ -22,4 +23,7 @@ public sealed record ReindexProgress(
     double? EtaSeconds,
     DateTimeOffset? StartedAt,
     string? Error,
-    IReadOnlyList<RefusedBlob> RefusedBlobs);
+    IReadOnlyList<RefusedBlob> RefusedBlobs)
+{
+    public long HeaderOnly { get; init; }
+}

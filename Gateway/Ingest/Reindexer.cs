@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Npgsql;
 using Pacs.Dicom;
 using Pacs.Dicom.IO;
 using Pacs.Gateway.Cluster;
+using Pacs.Gateway.DicomWeb;
 using Pacs.Gateway.Storage;
 using Pacs.Grains;
 using Pacs.Index;
@@ -11,15 +11,22 @@ using Pacs.Index;
 namespace Pacs.Gateway.Ingest;
 
 /// <summary>
-/// Rebuilds the index from the blob store alone (issue 16, <c>./pacs reindex</c>): every blob is read to its end
-/// (hashed, its header parsed, its Pixel Data checked against the header), turned into the same
-/// <see cref="InstanceRecord"/> the ingest funnel builds (<see cref="IngestService.BuildRecord(DicomDataset, string, string, string, string, DicomTransferSyntax, string, long, byte[], string)"/>)
-/// and committed through its study grain, whose batch write (derived study and series attributes, patient rows,
-/// access groups) is the one every stored instance goes through. The blob holds the bare data set: its transfer
-/// syntax is recovered from its bytes (<see cref="TransferSyntaxProbe"/>). Resumable: each study folder finished is
-/// appended to <c>.reindex/studies-done</c> under the storage root, and a rerun skips those folders. Nothing is ever
-/// deleted: a blob that is not indexed (corrupt, truncated, named against its header) is listed with its reason.
-/// One run at a time per gateway; run it on one gateway only.
+/// Rebuilds the index from the blob store alone (issue 16, <c>./pacs reindex</c>). Each blob's header is read (up to
+/// Pixel Data, with the reader and options of the ingest funnel), the Pixel Data element's extent checked against the
+/// blob's end by seeking (<see cref="PixelDataLocator.ReadElementAsync(Stream, DicomTransferSyntax, long, DicomDataset, CancellationToken)"/>) and against the header's image
+/// (<see cref="PixelDataConsistency"/>), and turned into the same <see cref="InstanceRecord"/> the funnel builds
+/// (<see cref="IngestService.BuildRecord(DicomDataset, string, string, string, string, DicomTransferSyntax, string, long, byte[], string)"/>)
+/// with the SHA-256 the funnel recorded with the blob (<see cref="FileBlobStore.ReadContentSha256"/>). A blob without a
+/// recorded hash (older, or copied without its extended attributes), a deflated one, one whose header does not parse,
+/// and every blob when <c>verify</c> is asked, is read whole and hashed instead (and with <c>verify</c>, a hash that
+/// differs from the recorded one is reported). Records are committed through the study grain, whose batch write
+/// (derived study and series attributes, patient rows, access groups) is the one every stored instance goes through:
+/// a study folder's blobs in chunks, their intents recorded and forgotten in one statement each and their commits in
+/// flight together, so that the grain writes each chunk in few transactions. The blob holds the bare data set: its
+/// transfer syntax is recovered from its bytes (<see cref="TransferSyntaxProbe"/>). Resumable: each study folder
+/// finished is appended to <c>.reindex/studies-done</c> under the storage root, and a rerun skips those folders.
+/// Nothing is ever deleted: a blob that is not indexed (corrupt, truncated, named against its header) is listed with
+/// its reason. One run at a time per gateway; run it on one gateway only.
 /// </summary>
 internal sealed partial class Reindexer(
     FileBlobStore blobs,
@@ -39,218 +46,218 @@ internal sealed partial class Reindexer(
     /// <summary>The source recorded for rebuilt instances (and the one access-group rules see: no calling AE title).</summary>
     private const string Source = "reindex";
 
-    // Instances of one study committed at once: the grain batches them into few transactions.
-    private const int PerStudy = 16;
+    // Blobs of one study folder read, then committed, together: bounds the records held in memory (each holds its
+    // header as DICOM JSON) while letting the study grain batch a whole chunk (Pacs:Archive:MaxBatchSize, 500).
+    private const int ChunkSize = 256;
+
+    // Headers read at once within a study folder; folders at once is the caller's parallelism.
+    private const int ReadersPerFolder = 4;
+
+    // Bytes asked of a blob at a time while its header is read.
+    private const int HeaderReadSize = 16 * 1024;
 
     private readonly Lock _lock = new();
     private readonly List<RefusedBlob> _listed = [];
-    private Task _run = Task.CompletedTask;
-    private string _state = "idle";
-    private string? _error;
-    private DateTimeOffset? _startedAt;
-    private readonly Stopwatch _clock = new();
-    private long _total, _skipped, _done, _indexed, _already, _kept, _refused;
+    private readonly BackgroundJob _job = new("Reindex",
+        "run reindex again to resume (within the reconciler's grace period, Pacs:Reconciler:GracePeriod).", lifetime, logger);
+    private long _total, _skipped, _done, _indexed, _already, _kept, _refused, _headerOnly;
     private int _folders, _foldersDone;
 
     /// <summary>The running (or last) rebuild; completes when it ends.</summary>
-    internal Task Completion => _run;
+    internal Task Completion => _job.Completion;
 
-    /// <summary>Starts a rebuild unless one is running: from the checkpoint, or from the start when <paramref name="restart"/>.</summary>
-    public bool TryStart(bool restart, int parallelism)
-    {
-        lock (_lock)
-        {
-            if (!_run.IsCompleted)
+    /// <summary>
+    /// Starts a rebuild unless one is running: from the checkpoint, or from the start when <paramref name="restart"/>;
+    /// <paramref name="parallelism"/> study folders at once; every blob read whole and hashed when <paramref name="verify"/>.
+    /// </summary>
+    public bool TryStart(bool restart, int parallelism, bool verify = false) =>
+        _job.TryStart(
+            () =>
             {
-                return false;
-            }
-
-            _listed.Clear();
-            _state = "running";
-            _error = null;
-            _startedAt = DateTimeOffset.UtcNow;
-            _total = _skipped = _done = _indexed = _already = _kept = _refused = 0;
-            _folders = _foldersDone = 0;
-            _clock.Restart();
-            var stopping = lifetime.ApplicationStopping;
-            _run = Task.Run(() => RunAsync(restart, Math.Clamp(parallelism, 1, 64), stopping), CancellationToken.None);
-            return true;
-        }
-    }
+                lock (_lock)
+                {
+                    _listed.Clear();
+                    _total = _skipped = _done = _indexed = _already = _kept = _refused = _headerOnly = 0;
+                    _folders = _foldersDone = 0;
+                }
+            },
+            token => RunAsync(restart, Math.Clamp(parallelism, 1, 64), verify, token),
+            e => e is IOException or UnauthorizedAccessException or NpgsqlException or TimeoutException
+                or ArchiveIndexException or InvalidOperationException or OrleansException);
 
     public ReindexProgress Progress()
     {
+        var done = Interlocked.Read(ref _done);
+        var status = _job.Status(done, Interlocked.Read(ref _total) - Interlocked.Read(ref _skipped) - done);
         lock (_lock)
         {
-            var elapsed = _clock.Elapsed.TotalSeconds;
-            var done = Interlocked.Read(ref _done);
-            var rate = elapsed > 0 ? done / elapsed : 0;
-            var left = Interlocked.Read(ref _total) - Interlocked.Read(ref _skipped) - done;
-            return new ReindexProgress(_state, _total, _skipped, done, Interlocked.Read(ref _indexed), Interlocked.Read(ref _already),
-                Interlocked.Read(ref _kept), Interlocked.Read(ref _refused), _folders, Volatile.Read(ref _foldersDone),
-                Math.Round(elapsed, 1), Math.Round(rate, 1), rate > 0 && _state == "running" ? Math.Round(left / rate, 0) : null,
-                _startedAt, _error, [.. _listed]);
+            return new ReindexProgress(status.State, Interlocked.Read(ref _total), Interlocked.Read(ref _skipped), done, Interlocked.Read(ref _indexed),
+                Interlocked.Read(ref _already), Interlocked.Read(ref _kept), Interlocked.Read(ref _refused), Volatile.Read(ref _folders),
+                Volatile.Read(ref _foldersDone), status.ElapsedSeconds, status.InstancesPerSecond, status.EtaSeconds, status.StartedAt,
+                status.Error, [.. _listed])
+            {
+                HeaderOnly = Interlocked.Read(ref _headerOnly),
+            };
         }
     }
 
-    private async Task RunAsync(bool restart, int parallelism, CancellationToken cancellationToken)
+    private async Task RunAsync(bool restart, int parallelism, bool verify, CancellationToken cancellationToken)
     {
-        try
+        var folder = Path.Combine(blobs.Root, CheckpointFolder);
+        Directory.CreateDirectory(folder);
+        var donePath = Path.Combine(folder, "studies-done");
+        var refusedPath = Path.Combine(folder, "refused");
+        if (restart)
         {
-            var folder = Path.Combine(blobs.Root, CheckpointFolder);
-            Directory.CreateDirectory(folder);
-            var donePath = Path.Combine(folder, "studies-done");
-            var refusedPath = Path.Combine(folder, "refused");
-            if (restart)
-            {
-                File.Delete(donePath);
-                File.Delete(refusedPath);
-            }
+            File.Delete(donePath);
+            File.Delete(refusedPath);
+        }
 
-            var finished = File.Exists(donePath)
-                ? new HashSet<string>(await File.ReadAllLinesAsync(donePath, cancellationToken).ConfigureAwait(false), StringComparer.Ordinal)
-                : new HashSet<string>(StringComparer.Ordinal);
-            if (File.Exists(refusedPath))
+        var finished = File.Exists(donePath)
+            ? new HashSet<string>(await File.ReadAllLinesAsync(donePath, cancellationToken).ConfigureAwait(false), StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
+        if (File.Exists(refusedPath))
+        {
+            // Refused in folders a previous run finished: still refused, listed again.
+            foreach (var line in await File.ReadAllLinesAsync(refusedPath, cancellationToken).ConfigureAwait(false))
             {
-                // Refused in folders a previous run finished: still refused, listed again.
-                foreach (var line in await File.ReadAllLinesAsync(refusedPath, cancellationToken).ConfigureAwait(false))
+                var tab = line.IndexOf('\t', StringComparison.Ordinal);
+                if (tab > 0 && finished.Contains(line[..line.IndexOf('/', StringComparison.Ordinal)]))
                 {
-                    var tab = line.IndexOf('\t', StringComparison.Ordinal);
-                    if (tab > 0 && finished.Contains(line[..line.IndexOf('/', StringComparison.Ordinal)]))
+                    Refuse(new RefusedBlob(line[..tab], line[(tab + 1)..]));
+                }
+            }
+        }
+
+        var work = new List<string>();
+        foreach (var study in blobs.TopFolders())
+        {
+            var count = blobs.BlobsUnder(study).LongCount();
+            Interlocked.Add(ref _total, count);
+            Interlocked.Increment(ref _folders);
+            if (finished.Contains(study))
+            {
+                Interlocked.Add(ref _skipped, count);
+                Interlocked.Increment(ref _foldersDone);
+            }
+            else
+            {
+                work.Add(study);
+            }
+        }
+
+        LogStarted(logger, _total, _skipped, work.Count);
+        var writeLock = new Lock();
+        await using var checkpoint = new StreamWriter(new FileStream(donePath, FileMode.Append, FileAccess.Write, FileShare.Read));
+        await using var refusedLog = new StreamWriter(new FileStream(refusedPath, FileMode.Append, FileAccess.Write, FileShare.Read));
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (study, token) =>
+            {
+                var refused = await ReindexStudyFolderAsync(study, verify, token).ConfigureAwait(false);
+                lock (writeLock)
+                {
+                    foreach (var r in refused)
                     {
-                        Refuse(new RefusedBlob(line[..tab], line[(tab + 1)..]));
-                    }
-                }
-            }
-
-            var work = new List<string>();
-            foreach (var study in blobs.TopFolders())
-            {
-                var count = blobs.BlobsUnder(study).LongCount();
-                _total += count;
-                _folders++;
-                if (finished.Contains(study))
-                {
-                    _skipped += count;
-                    _foldersDone++;
-                }
-                else
-                {
-                    work.Add(study);
-                }
-            }
-
-            LogStarted(logger, _total, _skipped, work.Count);
-            var writeLock = new Lock();
-            await using var checkpoint = new StreamWriter(new FileStream(donePath, FileMode.Append, FileAccess.Write, FileShare.Read));
-            await using var refusedLog = new StreamWriter(new FileStream(refusedPath, FileMode.Append, FileAccess.Write, FileShare.Read));
-            await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
-                async (study, token) =>
-                {
-                    var refused = await ReindexStudyFolderAsync(study, token).ConfigureAwait(false);
-                    lock (writeLock)
-                    {
-                        foreach (var r in refused)
-                        {
-                            refusedLog.WriteLine($"{r.Key}\t{r.Reason}");
-                        }
-
-                        refusedLog.Flush();
-                        // Only once every blob of the folder is decided (indexed or refused): a rerun skips it.
-                        checkpoint.WriteLine(study);
-                        checkpoint.Flush();
+                        refusedLog.WriteLine($"{r.Key}\t{r.Reason}");
                     }
 
-                    Interlocked.Increment(ref _foldersDone);
-                }).ConfigureAwait(false);
-            Finish("done", null);
-            LogFinished(logger, _done, _indexed, _already, _refused, _clock.Elapsed.TotalSeconds);
-        }
-        catch (OperationCanceledException)
-        {
-            Finish("stopped", "The gateway is stopping; run reindex again to resume.");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NpgsqlException or TimeoutException
-            or ArchiveIndexException or InvalidOperationException or OrleansException)
-        {
-            LogFailed(logger, e);
-            Finish("failed", $"{e.Message} Run reindex again to resume (within the reconciler's grace period, Pacs:Reconciler:GracePeriod).");
-        }
-        finally
-        {
-            if (_state == "running")
-            {
-                // An exception none of the above expected: the task faults, and the progress says so.
-                Finish("failed", "Reindex stopped by an unexpected error (see the gateway's log). Run reindex again to resume.");
-            }
-        }
-    }
+                    refusedLog.Flush();
+                    // Only once every blob of the folder is decided (indexed or refused): a rerun skips it.
+                    checkpoint.WriteLine(study);
+                    checkpoint.Flush();
+                }
 
-    private void Finish(string state, string? error)
-    {
-        lock (_lock)
-        {
-            _clock.Stop();
-            _state = state;
-            _error = error;
-        }
+                Interlocked.Increment(ref _foldersDone);
+            }).ConfigureAwait(false);
+        LogFinished(logger, _done, _indexed, _already, _refused, _job.ElapsedSeconds);
     }
 
     /// <summary>
-    /// One study folder: each SOP Instance's blobs in the order they were written (a replacement or a held conflict is
-    /// a later blob of the same instance, and the duplicate policy then decides as it did at ingest); different
-    /// instances concurrently, so that the study grain commits them in batches.
+    /// One study folder, in chunks of blobs in the order they were written: a replacement or a held conflict is a later
+    /// blob of the same instance, and the duplicate policy then decides as it did at ingest.
     /// </summary>
-    private async Task<List<RefusedBlob>> ReindexStudyFolderAsync(string study, CancellationToken cancellationToken)
+    private async Task<List<RefusedBlob>> ReindexStudyFolderAsync(string study, bool verify, CancellationToken cancellationToken)
     {
         var refused = new List<RefusedBlob>();
-        var instances = blobs.BlobsUnder(study)
-            .OrderBy(b => b.LastWriteTimeUtc)
-            .GroupBy(b => SopOf(b.Key), StringComparer.Ordinal)
-            .ToList();
-        await Parallel.ForEachAsync(instances, new ParallelOptions { MaxDegreeOfParallelism = PerStudy, CancellationToken = cancellationToken },
-            async (copies, token) =>
+        var ordered = blobs.BlobsUnder(study).OrderBy(b => b.LastWriteTimeUtc).ThenBy(b => b.Key, StringComparer.Ordinal).Select(b => b.Key).ToList();
+        foreach (var chunk in ordered.Chunk(ChunkSize))
+        {
+            var reads = new BlobRead[chunk.Length];
+            await Parallel.ForEachAsync(Enumerable.Range(0, chunk.Length),
+                new ParallelOptions { MaxDegreeOfParallelism = ReadersPerFolder, CancellationToken = cancellationToken },
+                async (i, token) => reads[i] = await ReadAsync(chunk[i], verify, token).ConfigureAwait(false)).ConfigureAwait(false);
+
+            var records = new List<InstanceRecord>(chunk.Length);
+            for (var i = 0; i < chunk.Length; i++)
             {
-                foreach (var blob in copies)
+                if (reads[i].Problem is { } problem)
                 {
-                    var outcome = await ReindexBlobAsync(blob.Key, token).ConfigureAwait(false);
-                    if (outcome is not null)
+                    LogRefused(logger, chunk[i], problem);
+                    refused.Add(Refuse(new RefusedBlob(chunk[i], problem)));
+                    Interlocked.Increment(ref _done);
+                }
+                else
+                {
+                    records.Add(reads[i].Record!);
+                }
+            }
+
+            refused.AddRange(await CommitAsync(records, cancellationToken).ConfigureAwait(false));
+        }
+
+        return refused;
+    }
+
+    /// <summary>
+    /// Commits a chunk's records through their study grain: the intents first, in one statement (the grain claims each
+    /// in the transaction that indexes it, so that the reconciler never takes one of ours for an abandoned upload);
+    /// every SOP Instance's copies one after the other, different instances at once; then, in one statement, the
+    /// intents of the blobs the index did not take (already indexed, kept aside, refused), whatever happened.
+    /// </summary>
+    private async Task<List<RefusedBlob>> CommitAsync(List<InstanceRecord> records, CancellationToken cancellationToken)
+    {
+        var refused = new List<RefusedBlob>();
+        if (records.Count == 0)
+        {
+            return refused;
+        }
+
+        await intents.RecordManyAsync(records.Select(r => r.BlobKey).ToList(), cancellationToken).ConfigureAwait(false);
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            await Task.WhenAll(records.GroupBy(r => r.SopInstanceUid, StringComparer.Ordinal).Select(async copies =>
+            {
+                foreach (var record in copies)
+                {
+                    var (took, refusal) = await CommitOneAsync(record, cancellationToken).ConfigureAwait(false);
+                    lock (refused)
                     {
-                        lock (refused)
+                        if (took)
                         {
-                            refused.Add(outcome);
+                            taken.Add(record.BlobKey);
+                        }
+                        else if (refusal is not null)
+                        {
+                            refused.Add(refusal);
                         }
                     }
 
                     Interlocked.Increment(ref _done);
                 }
-            }).ConfigureAwait(false);
+            })).ConfigureAwait(false);
+        }
+        finally
+        {
+            await ForgetQuietlyAsync(records.Select(r => r.BlobKey).Where(k => !taken.Contains(k)).ToList()).ConfigureAwait(false);
+        }
+
         return refused;
     }
 
-    // Keys of the ingest funnel: STUDY/SERIES/SOP.RANDOM.dcm.
-    private static string SopOf(string key)
+    /// <summary>Whether the index took the blob (its intent claimed), and why not when it refused it. Throws when the cluster or database fails.</summary>
+    private async Task<(bool Taken, RefusedBlob? Refused)> CommitOneAsync(InstanceRecord record, CancellationToken cancellationToken)
     {
-        var name = key[(key.LastIndexOf('/') + 1)..];
-        var dot = name.IndexOf('.', StringComparison.Ordinal);
-        return dot > 0 ? name[..dot] : name;
-    }
-
-    /// <summary>Indexes one blob; the reason when it is refused, null otherwise. Throws when the cluster or database fails.</summary>
-    private async Task<RefusedBlob?> ReindexBlobAsync(string key, CancellationToken cancellationToken)
-    {
-        var read = await ReadAsync(key, cancellationToken).ConfigureAwait(false);
-        if (read.Problem is { } problem)
-        {
-            LogRefused(logger, key, problem);
-            return Refuse(new RefusedBlob(key, problem));
-        }
-
-        var record = read.Record!;
-        // The grain claims the blob's intent in the transaction that indexes it (0101_batch_checks.sql): a blob that
-        // was already here gets one, which is removed again whatever happens below, so that the reconciler never
-        // takes an intent of ours for an abandoned upload.
-        await intents.RecordAsync(key, cancellationToken).ConfigureAwait(false);
         CommitResult commit;
         try
         {
@@ -260,13 +267,7 @@ internal sealed partial class Reindexer(
         catch (ArchiveIndexException e) when (!e.Message.StartsWith("Index ", StringComparison.Ordinal))
         {
             // Refused by the index (e.g. this SOP Instance UID is indexed under another study), not unavailable.
-            await ForgetQuietlyAsync(key).ConfigureAwait(false);
-            return Refuse(new RefusedBlob(key, e.Message));
-        }
-        catch (Exception)
-        {
-            await ForgetQuietlyAsync(key).ConfigureAwait(false);
-            throw;
+            return (false, Refuse(new RefusedBlob(record.BlobKey, e.Message)));
         }
 
         switch (commit.Outcome)
@@ -275,19 +276,17 @@ internal sealed partial class Reindexer(
             case CommitOutcome.Replaced:
                 // Replaced: an earlier blob of the instance; it became a 'replaced' copy (Pacs:ReplacedRetention).
                 Interlocked.Increment(ref _indexed);
-                return null;
+                return (true, null);
             case CommitOutcome.Duplicate:
-                await ForgetQuietlyAsync(key).ConfigureAwait(false);
                 Interlocked.Increment(ref _already);
-                return null;
+                return (false, null);
             case CommitOutcome.Conflict:
-                // Kept aside as a 'conflict' copy (the grain claimed the intent), or already kept aside before.
-                await ForgetQuietlyAsync(key).ConfigureAwait(false);
+                // Kept aside as a 'conflict' copy (the grain claimed the intent), or already kept aside before: the
+                // forget that follows finds nothing, or removes the intent of a copy kept before.
                 Interlocked.Increment(ref _kept);
-                return null;
+                return (false, null);
             default:
-                await ForgetQuietlyAsync(key).ConfigureAwait(false);
-                return Refuse(new RefusedBlob(key, "A different instance with this SOP Instance UID is indexed (duplicate policy Reject)."));
+                return (false, Refuse(new RefusedBlob(record.BlobKey, "A different instance with this SOP Instance UID is indexed (duplicate policy Reject).")));
         }
     }
 
@@ -305,39 +304,50 @@ internal sealed partial class Reindexer(
         return refused;
     }
 
-    private async Task ForgetQuietlyAsync(string key)
+    private async Task ForgetQuietlyAsync(List<string> keys)
     {
         try
         {
-            await intents.ForgetAsync(key, CancellationToken.None).ConfigureAwait(false);
+            await intents.ForgetAsync(keys, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
         {
-            // The reconciler may delete this blob after its grace period unless a rerun indexes it first (docs/operations.md).
-            LogForgetFailed(logger, e, key);
+            // The reconciler may delete these blobs after its grace period unless a rerun indexes them first (docs/operations.md).
+            LogForgetFailed(logger, e, keys.Count);
         }
     }
 
     private readonly record struct BlobRead(InstanceRecord? Record, string? Problem);
 
     /// <summary>
-    /// Reads the blob to its end as the funnel reads an upload: its encoding guessed from the first element, Deflated
-    /// Explicit VR Little Endian when that does not parse (PS3.5 A.5), the codec of encapsulated Pixel Data from its
-    /// first fragment.
+    /// Reads the blob as the funnel read its upload: its encoding guessed from the first element, Deflated Explicit VR
+    /// Little Endian when that does not parse (PS3.5 A.5), the codec of encapsulated Pixel Data from its first fragment.
+    /// The header alone when the blob's hash was recorded (and <paramref name="verify"/> is not asked); whole otherwise,
+    /// and whenever the header alone cannot decide.
     /// </summary>
-    private async Task<BlobRead> ReadAsync(string key, CancellationToken cancellationToken)
+    private async Task<BlobRead> ReadAsync(string key, bool verify, CancellationToken cancellationToken)
     {
+        var recorded = blobs.ReadContentSha256(key);
         DicomTransferSyntax guessed;
-        await using (var head = await blobs.OpenReadAsync(key, 0, 16, cancellationToken).ConfigureAwait(false))
+        await using (var source = blobs.OpenForSmallReads(key))
         {
             var bytes = new byte[16];
-            var n = await head.ReadAtLeastAsync(bytes, bytes.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            var n = await source.ReadAtLeastAsync(bytes, bytes.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             if (n < 8)
             {
                 return new BlobRead(null, "Too short to be a data set");
             }
 
             guessed = TransferSyntaxProbe.FromDatasetHead(bytes.AsSpan(0, n));
+            if (recorded is not null && !verify)
+            {
+                source.Position = 0;
+                if (await ReadHeaderOnlyAsync(key, source, guessed, recorded, cancellationToken).ConfigureAwait(false) is { } read)
+                {
+                    Interlocked.Increment(ref _headerOnly);
+                    return read;
+                }
+            }
         }
 
         var first = await ParseAsync(key, guessed, cancellationToken).ConfigureAwait(false);
@@ -346,11 +356,75 @@ internal sealed partial class Reindexer(
             var deflated = await ParseAsync(key, DicomTransferSyntax.DeflatedExplicitVRLittleEndian, cancellationToken).ConfigureAwait(false);
             if (deflated.Problem is null)
             {
-                return deflated;
+                first = deflated;
             }
         }
 
+        if (first.Record is { } record && recorded is not null && !record.ContentSha256.AsSpan().SequenceEqual(recorded))
+        {
+            // Write-once bytes that no longer hash to what the funnel recorded: damaged on disk since.
+            return new BlobRead(null, "The blob's bytes differ from the SHA-256 recorded when it was written");
+        }
+
         return first;
+    }
+
+    /// <summary>
+    /// The header alone (up to Pixel Data), the Pixel Data element's extent checked against the blob's end by seeking
+    /// (its element header and item headers, never its value). Null when this cannot decide (the header does not parse
+    /// in the guessed encoding or lacks valid UIDs, Float Pixel Data): the caller reads the blob whole, which finds the reason.
+    /// </summary>
+    private async Task<BlobRead?> ReadHeaderOnlyAsync(string key, Stream source, DicomTransferSyntax syntax, byte[] sha256, CancellationToken cancellationToken)
+    {
+        DicomReadResult header;
+        try
+        {
+            // 16 KiB at a time: a CT's header is a few KiB, its blob half a MiB.
+            await using var reader = new DicomStreamReader(source, syntax, IngestService.HeaderOptions, bufferSize: HeaderReadSize);
+            header = await reader.ReadHeaderAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DicomFormatException)
+        {
+            return null;
+        }
+
+        var dataset = header.Dataset;
+        if (Identify(dataset, key).Problem is not null)
+        {
+            // Perhaps not this encoding at all (a deflated data set read as Implicit VR): the whole read decides.
+            return null;
+        }
+
+        var pixelData = new DicomDataset { InheritedCharacterSet = dataset.CharacterSet };
+        if (header.StoppedAtPixelData)
+        {
+            PixelDataLayout? layout;
+            try
+            {
+                layout = await PixelDataLocator.ReadElementAsync(source, syntax, header.EndOffset, dataset, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is DicomFormatException or EndOfStreamException)
+            {
+                return new BlobRead(null, DimseStatusComment(e.Message));
+            }
+
+            if (layout is null)
+            {
+                return null;
+            }
+
+            if (layout.Truncated)
+            {
+                return new BlobRead(null, "Pixel Data runs past the end of the blob (truncated)");
+            }
+
+            pixelData.Set(layout.ItemSequence
+                ? new DicomElement(DicomTag.PixelData, layout.VR, new DicomFragments(ReadOnlyMemory<byte>.Empty,
+                    [.. layout.Fragments.Select(f => new DicomFragment(ReadOnlyMemory<byte>.Empty, new BulkDataReference(f.Offset, f.Length)))]))
+                : new DicomElement(DicomTag.PixelData, layout.VR, new BulkDataReference(layout.Value.Offset, layout.Value.Length)));
+        }
+
+        return await RecordAsync(key, dataset, pixelData, syntax, source.Length, sha256, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<BlobRead> ParseAsync(string key, DicomTransferSyntax syntax, CancellationToken cancellationToken)
@@ -372,21 +446,40 @@ internal sealed partial class Reindexer(
             return new BlobRead(null, DimseStatusComment(e.Message));
         }
 
-        var dataset = header.Dataset;
+        return await RecordAsync(key, header.Dataset, pixelData, syntax, tee.BytesRead, hash.GetHashAndReset(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The identifying UIDs valid (PS3.5 9.1) and the blob named after them, or the problem.</summary>
+    private static (string Study, string Series, string Sop, string SopClass, string? Problem) Identify(DicomDataset dataset, string key)
+    {
         string Uid(DicomTag tag) => dataset.GetString(tag) ?? "";
         var (study, series, sop, sopClass) = (Uid(DicomTag.StudyInstanceUID), Uid(DicomTag.SeriesInstanceUID), Uid(DicomTag.SOPInstanceUID), Uid(DicomTag.SOPClassUID));
         foreach (var (name, value) in new[] { ("Study Instance UID", study), ("Series Instance UID", series), ("SOP Instance UID", sop), ("SOP Class UID", sopClass) })
         {
             if (!DicomUids.IsValid(value))
             {
-                return new BlobRead(null, value.Length == 0 ? $"{name} missing" : $"{name} is not a valid UID");
+                return (study, series, sop, sopClass, value.Length == 0 ? $"{name} missing" : $"{name} is not a valid UID");
             }
         }
 
         // The funnel names a blob STUDY/SERIES/SOP.RANDOM.dcm: a name that disagrees with the header is not trusted.
-        if (!key.StartsWith($"{study}/{series}/{sop}.", StringComparison.Ordinal))
+        return key.StartsWith($"{study}/{series}/{sop}.", StringComparison.Ordinal)
+            ? (study, series, sop, sopClass, null)
+            : (study, series, sop, sopClass, "The blob's name does not match its header's UIDs");
+    }
+
+    /// <summary>
+    /// The record of a blob whose header and Pixel Data element (<paramref name="pixelData"/>: values as blob ranges)
+    /// were read: the codec of encapsulated Pixel Data recognised from its first fragment, the Pixel Data checked
+    /// against the image the header describes, the rest as the funnel builds it.
+    /// </summary>
+    private async Task<BlobRead> RecordAsync(string key, DicomDataset dataset, DicomDataset pixelData, DicomTransferSyntax syntax, long size, byte[] sha256,
+        CancellationToken cancellationToken)
+    {
+        var (study, series, sop, sopClass, invalid) = Identify(dataset, key);
+        if (invalid is not null)
         {
-            return new BlobRead(null, "The blob's name does not match its header's UIDs");
+            return new BlobRead(null, invalid);
         }
 
         if (pixelData.TryGetElement(DicomTag.PixelData, out var pixels) && pixels.Fragments is { Items.Count: > 0 } fragments && !syntax.IsEncapsulated)
@@ -405,7 +498,7 @@ internal sealed partial class Reindexer(
             return new BlobRead(null, problem);
         }
 
-        var record = IngestService.BuildRecord(dataset, study, series, sop, sopClass, syntax, key, tee.BytesRead, hash.GetHashAndReset(), Source) with
+        var record = IngestService.BuildRecord(dataset, study, series, sop, sopClass, syntax, key, size, sha256, Source) with
         {
             AccessGroups = accessGroups.For(Source, dataset),
         };
@@ -437,9 +530,6 @@ internal sealed partial class Reindexer(
     [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "Reindex: blob {BlobKey} not indexed: {Reason}")]
     private static partial void LogRefused(ILogger logger, string blobKey, string reason);
 
-    [LoggerMessage(EventId = 3204, Level = LogLevel.Warning, Message = "Reindex stopped; run it again to resume")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 3205, Level = LogLevel.Warning, Message = "Reindex: the intent of blob {BlobKey} could not be removed; run reindex again within the reconciler's grace period")]
-    private static partial void LogForgetFailed(ILogger logger, Exception exception, string blobKey);
+    [LoggerMessage(EventId = 3205, Level = LogLevel.Warning, Message = "Reindex: the intents of {Count} blob(s) could not be removed; run reindex again within the reconciler's grace period")]
+    private static partial void LogForgetFailed(ILogger logger, Exception exception, int count);
 }

@@ -11,6 +11,9 @@ public sealed class FileBlobStore : IBlobStore
 {
     internal const string StagingFolder = ".staging";
 
+    /// <summary>The extended attribute holding the SHA-256 of a blob's bytes (<see cref="IBlobWrite.RecordContentSha256"/>).</summary>
+    internal const string ContentSha256Attribute = "user.pacs.sha256";
+
     private readonly string _root;
     private readonly string _staging;
     private volatile bool _directIo;
@@ -117,6 +120,30 @@ public sealed class FileBlobStore : IBlobStore
         stream.Position = Math.Min(offset, stream.Length);
         return ValueTask.FromResult<Stream>(new RangeStream(stream, count));
     }
+
+    /// <summary>
+    /// The SHA-256 recorded with the blob when it was written (<see cref="IBlobWrite.RecordContentSha256"/>), or null:
+    /// written before hashes were recorded, on a filesystem without user extended attributes, or copied by a tool that
+    /// dropped them (cp without --preserve=xattr). A blob is write-once, so a recorded hash stays the hash of its bytes
+    /// unless the disk corrupts them, which only reading every byte finds.
+    /// </summary>
+    public byte[]? ReadContentSha256(string key)
+    {
+        if (!Libc.Supported)
+        {
+            return null;
+        }
+
+        var hash = new byte[32];
+        return Libc.GetXattr(PathFor(key), ContentSha256Attribute, ref hash[0], hash.Length) == hash.Length ? hash : null;
+    }
+
+    /// <summary>
+    /// Opens a committed blob for small reads here and there (a header, an element's header after a seek): unbuffered,
+    /// so that each read asks the file for what it wants and no more (<see cref="OpenReadAsync"/> reads ahead 64 KiB).
+    /// </summary>
+    internal FileStream OpenForSmallReads(string key) =>
+        new(PathFor(key), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
 
     public ValueTask<bool> ExistsAsync(string key, CancellationToken cancellationToken) =>
         ValueTask.FromResult(File.Exists(PathFor(key)));
@@ -266,6 +293,17 @@ public sealed class FileBlobStore : IBlobStore
             var target = store.PathFor(key);
             _key = key;
             return CommitToAsync(target, cancellationToken);
+        }
+
+        public void RecordContentSha256(ReadOnlySpan<byte> sha256)
+        {
+            ObjectDisposedException.ThrowIf(_committed, this);
+            if (Libc.Supported && sha256.Length > 0)
+            {
+                // On the staging file, before its fsync, which makes the attribute durable with the bytes (it is inode
+                // metadata). A filesystem without user attributes (ENOTSUP) costs the rebuild a full read, nothing else.
+                _ = Libc.SetXattr(temp, ContentSha256Attribute, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(sha256), sha256.Length, 0);
+            }
         }
 
         public ValueTask FlushAsync(CancellationToken cancellationToken)

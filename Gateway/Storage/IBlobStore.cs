@@ -35,6 +35,13 @@ public interface IBlobWrite : IAsyncDisposable
     Stream Stream { get; }
 
     /// <summary>
+    /// Keeps the SHA-256 of the bytes written with the blob (the file store: an extended attribute, made durable by the
+    /// same fsync as the bytes), so that an index rebuild reads the header alone instead of hashing the whole blob.
+    /// Best effort: a store that cannot keep it makes the rebuild read every byte. Call it before the flush.
+    /// </summary>
+    void RecordContentSha256(ReadOnlySpan<byte> sha256);
+
+    /// <summary>
     /// Makes the bytes written so far durable (fsync) without making them visible; nothing may be written after it.
     /// Optional: <see cref="CommitAsync(CancellationToken)"/> does it when it was not done.
     /// </summary>

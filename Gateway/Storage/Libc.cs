@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace Pacs.Gateway.Storage;
 
 /// <summary>
-/// The few Linux file calls .NET does not offer (O_DIRECT and O_DIRECTORY opens, fcntl, sync_file_range), in one
+/// The few Linux file calls .NET does not offer (O_DIRECT and O_DIRECTORY opens, fcntl, sync_file_range, extended
+/// attributes), in one
 /// place for the blob store. Flag values are Linux's; O_DIRECT and O_DIRECTORY differ between x86 and the
 /// asm-generic architectures (arm64).
 /// </summary>
@@ -44,6 +45,12 @@ internal static class Libc
 
     [DllImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
     public static extern int SyncFileRange(int fd, long offset, long count, uint flags);
+
+    [DllImport("libc", EntryPoint = "setxattr", SetLastError = true)]
+    public static extern int SetXattr([MarshalAs(UnmanagedType.LPUTF8Str)] string path, [MarshalAs(UnmanagedType.LPUTF8Str)] string name, ref byte value, nint size, int flags);
+
+    [DllImport("libc", EntryPoint = "getxattr", SetLastError = true)]
+    public static extern nint GetXattr([MarshalAs(UnmanagedType.LPUTF8Str)] string path, [MarshalAs(UnmanagedType.LPUTF8Str)] string name, ref byte value, nint size);
 
     [DllImport("libc", EntryPoint = "close", SetLastError = true)]
     public static extern int Close(int fd);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -49,11 +50,13 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
         var blobCount = Directory.EnumerateFiles(Blobs, "*.dcm", SearchOption.AllDirectories).Count();
         Assert.Equal(212, blobCount);
 
-        // A second, truncated copy of one instance's blob (newer): reported by the rebuild, never indexed.
+        // A second, truncated copy of one instance's blob (newer), with the hash the funnel recorded with the original
+        // (as a disk losing the blob's tail would leave it): reported by the rebuild from its header alone, never indexed.
         var original = Directory.EnumerateFiles(Blobs, "*.dcm", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
-        var corrupt = original[..original.IndexOf('.', original.LastIndexOf('/'))] + ".0badc0ffee000000.dcm";
-        var bytes = await File.ReadAllBytesAsync(original);
-        await File.WriteAllBytesAsync(corrupt, bytes[..(bytes.Length * 2 / 3)]);
+        var corrupt = original[..original.LastIndexOf('.', original.Length - ".dcm".Length - 1)] + ".0badc0ffee000000.dcm"; // SOP.RANDOM.dcm
+        Assert.Equal(0, (await ChildProcess.RunAsync("cp", ["--preserve=xattr", original, corrupt])).ExitCode);
+        await using (var cut = new FileStream(corrupt, FileMode.Open, FileAccess.Write))
+            cut.SetLength(cut.Length * 2 / 3);
         var corruptKey = Path.GetRelativePath(Blobs, corrupt);
 
         // The disaster: the index rows are gone. The archive is started again (no study grain remembers them).
@@ -73,6 +76,8 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(212, progress.GetProperty("indexed").GetInt64());
         Assert.Equal(1, progress.GetProperty("refused").GetInt64());
         Assert.Equal(corruptKey, progress.GetProperty("refusedBlobs")[0].GetProperty("key").GetString());
+        Assert.Contains("truncated", progress.GetProperty("refusedBlobs")[0].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(213, progress.GetProperty("headerOnly").GetInt64()); // every hash was recorded with its blob
 
         Assert.Equal(before, await AnswersAsync(archive, studies));
         Assert.Equal(groups, await AccessGroupsAsync(database));
@@ -88,6 +93,15 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(0, progress.GetProperty("done").GetInt64());
         Assert.Equal(1, progress.GetProperty("refused").GetInt64());
 
+        // From the start, every blob read whole and hashed: each hash is the one recorded with its blob (already indexed).
+        await PacsOkAsync("reindex", "--url", archive.BaseUrl, "--restart", "--verify");
+        progress = await ProgressAsync(archive, "/api/admin/reindex");
+        Assert.Equal(213, progress.GetProperty("done").GetInt64());
+        Assert.Equal(0, progress.GetProperty("headerOnly").GetInt64());
+        Assert.Equal(212, progress.GetProperty("alreadyIndexed").GetInt64());
+        Assert.Equal(1, progress.GetProperty("refused").GetInt64());
+        Assert.Equal(before, await AnswersAsync(archive, studies));
+
         // Each start is in the audit trail; the progress polls are not.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         long starts;
@@ -101,16 +115,15 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
             starts = reader.GetInt64(0);
             Assert.Equal(0L, reader.GetInt64(1));
         }
-        while (starts < 2 && DateTime.UtcNow < deadline);
-        Assert.Equal(2L, starts);
+        while (starts < 3 && DateTime.UtcNow < deadline);
+        Assert.Equal(3L, starts);
     }
 
     [Fact]
     public async Task Import_FolderWithGoodDuplicateNonDicomAndTruncatedFiles_SummaryPerFile_RerunSkipsFinished()
     {
         var archive = await LocalArchive.StartAsync(_database, Blobs, _signingKey, _processes);
-        var demo = Path.Combine(_work, "demo");
-        Assert.Equal(0, (await ChildProcess.RunAsync("/usr/bin/python3", [Path.Combine(LocalArchive.RepoRoot(), "tools", "demo-data.py"), demo], timeoutSeconds: 120)).ExitCode);
+        var demo = await DemoAsync();
         var folder = Path.Combine(_work, "cd");
         Directory.CreateDirectory(Path.Combine(folder, "sub"));
         File.Copy(Path.Combine(demo, "DEMO-FR-3", "CR", "0001.dcm"), Path.Combine(folder, "cr.dcm"));
@@ -124,12 +137,7 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
 
         var (_, text) = await PacsOkAsync("import", folder, "--url", archive.BaseUrl);
         var p = await ProgressAsync(archive, "/api/admin/import");
-        Assert.Equal("done", p.GetProperty("state").GetString());
-        Assert.Equal(7, p.GetProperty("files").GetInt64());
-        Assert.Equal(4, p.GetProperty("stored").GetInt64());
-        Assert.Equal(1, p.GetProperty("duplicates").GetInt64());
-        Assert.Equal(1, p.GetProperty("refused").GetInt64());
-        Assert.Equal(1, p.GetProperty("notDicom").GetInt64());
+        AssertSummary(p, files: 7, stored: 4, duplicates: 1, refused: 1, notDicom: 1);
         Assert.Equal(Path.Combine(folder, "sub", "truncated.dcm"), p.GetProperty("refusedFiles")[0].GetProperty("path").GetString());
         Assert.Equal(1, p.GetProperty("refusedByReason").GetProperty("CannotUnderstand").GetInt64());
         Assert.Equal(Path.Combine(folder, "README.TXT"), p.GetProperty("notDicomFiles")[0].GetProperty("path").GetString());
@@ -148,6 +156,83 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
         p = await ProgressAsync(archive, "/api/admin/import");
         Assert.Equal(1, p.GetProperty("done").GetInt64());
         Assert.Equal(1, p.GetProperty("stored").GetInt64());
+    }
+
+    [Fact]
+    public async Task Import_ZipWithGoodDuplicateNonDicomAndTruncatedEntries_SummaryPerEntry_RerunSkipsFinished()
+    {
+        var archive = await LocalArchive.StartAsync(_database, Blobs, _signingKey, _processes);
+        var demo = await DemoAsync();
+        var zip = Path.Combine(_work, "export.zip");
+        var mr = await File.ReadAllBytesAsync(Path.Combine(demo, "DEMO-DE-2", "MR1", "0001.dcm"));
+        using (var archiveFile = ZipFile.Open(zip, ZipArchiveMode.Create))
+        {
+            archiveFile.CreateEntryFromFile(Path.Combine(demo, "DEMO-FR-3", "CR", "0001.dcm"), "cr.dcm");
+            archiveFile.CreateEntryFromFile(Path.Combine(demo, "DEMO-ES-4", "US", "0001.dcm"), "sub/us.dcm");
+            archiveFile.CreateEntryFromFile(Path.Combine(demo, "DEMO-EN-5", "DX", "0001.dcm"), "dx.dcm");
+            archiveFile.CreateEntryFromFile(Path.Combine(demo, "DEMO-EN-5", "DX", "0001.dcm"), "sub/dx-again.dcm");
+            archiveFile.CreateEntry("sub/");
+            await using (var readme = archiveFile.CreateEntry("README.TXT").Open())
+                await readme.WriteAsync("Patient CD. Insert into a viewer."u8.ToArray());
+            await using (var truncated = archiveFile.CreateEntry("sub/truncated.dcm").Open())
+                await truncated.WriteAsync(mr.AsMemory(0, mr.Length / 2));
+        }
+
+        var (_, text) = await PacsOkAsync("import", zip, "--url", archive.BaseUrl);
+        var p = await ProgressAsync(archive, "/api/admin/import");
+        AssertSummary(p, files: 6, stored: 3, duplicates: 1, refused: 1, notDicom: 1);
+        Assert.Equal($"{zip}!/sub/truncated.dcm", p.GetProperty("refusedFiles")[0].GetProperty("path").GetString());
+        Assert.Equal(1, p.GetProperty("refusedByReason").GetProperty("CannotUnderstand").GetInt64());
+        Assert.Equal($"{zip}!/README.TXT", p.GetProperty("notDicomFiles")[0].GetProperty("path").GetString());
+        Assert.Contains("duplicates  1", text, StringComparison.Ordinal);
+        Assert.Equal(3, (await archive.QidoAsync("/dicom-web/studies", "0020000D")).Count);
+
+        // Resumed: every entry's outcome was final, so a rerun of the same zip sends nothing again.
+        await PacsOkAsync("import", zip, "--url", archive.BaseUrl);
+        p = await ProgressAsync(archive, "/api/admin/import");
+        Assert.Equal(6, p.GetProperty("skipped").GetInt64());
+        Assert.Equal(0, p.GetProperty("done").GetInt64());
+    }
+
+    [Fact]
+    public async Task Import_FolderWithDicomDir_ExactlyItsFiles_MissingReported_DicomDirNotStored()
+    {
+        var archive = await LocalArchive.StartAsync(_database, Blobs, _signingKey, _processes);
+        var demo = await DemoAsync();
+        var cd = Path.Combine(_work, "cd");
+        Directory.CreateDirectory(Path.Combine(cd, "IMAGES"));
+        File.Copy(Path.Combine(demo, "DEMO-FR-3", "CR", "0001.dcm"), Path.Combine(cd, "IMAGES", "IM1"));
+        File.Copy(Path.Combine(demo, "DEMO-EN-5", "DX", "0001.dcm"), Path.Combine(cd, "IMAGES", "IM2"));
+        File.Copy(Path.Combine(demo, "DEMO-DE-2", "MR1", "0001.dcm"), Path.Combine(cd, "IMAGES", "IM3"));
+        var made = await ChildProcess.RunAsync("dcmmkdir", ["--invent", "--recurse", "+id", cd, "+D", Path.Combine(cd, "DICOMDIR"), "IMAGES"]);
+        Assert.True(made.ExitCode == 0, made.Output);
+        // A file the DICOMDIR does not name is not sent; one it names is gone.
+        File.Copy(Path.Combine(demo, "DEMO-ES-4", "US", "0001.dcm"), Path.Combine(cd, "IMAGES", "EXTRA"));
+        File.Delete(Path.Combine(cd, "IMAGES", "IM3"));
+
+        await PacsOkAsync("import", cd, "--url", archive.BaseUrl);
+        var p = await ProgressAsync(archive, "/api/admin/import");
+        AssertSummary(p, files: 3, stored: 2, duplicates: 0, refused: 1, notDicom: 0);
+        Assert.Equal(1, p.GetProperty("refusedByReason").GetProperty("Missing").GetInt64());
+        Assert.Equal(Path.Combine(cd, "IMAGES", "IM3"), p.GetProperty("refusedFiles")[0].GetProperty("path").GetString());
+        var studies = await archive.QidoAsync("/dicom-web/studies", "00080061");
+        Assert.Equal(["CR", "DX"], studies.Order(StringComparer.Ordinal));
+    }
+
+    private static void AssertSummary(JsonElement p, long files, long stored, long duplicates, long refused, long notDicom)
+    {
+        Assert.Equal("done", p.GetProperty("state").GetString());
+        Assert.Equal(
+            (files, stored, duplicates, refused, notDicom),
+            (p.GetProperty("files").GetInt64(), p.GetProperty("stored").GetInt64(), p.GetProperty("duplicates").GetInt64(),
+                p.GetProperty("refused").GetInt64(), p.GetProperty("notDicom").GetInt64()));
+    }
+
+    private async Task<string> DemoAsync()
+    {
+        var demo = Path.Combine(_work, "demo");
+        Assert.Equal(0, (await ChildProcess.RunAsync("/usr/bin/python3", [Path.Combine(LocalArchive.RepoRoot(), "loadtests", "data", "demo-data.py"), demo], timeoutSeconds: 120)).ExitCode);
+        return demo;
     }
 
     /// <summary>

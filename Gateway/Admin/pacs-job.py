@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Starts a job on a gateway's admin API and follows it to the end: ./pacs reindex and ./pacs import (docs/operations.md).
 
-  pacs-job.py --url URL reindex [--restart] [--parallelism N]
+  pacs-job.py --url URL reindex [--restart] [--verify] [--parallelism N]
   pacs-job.py --url URL import [--parallelism N] PATH...
 
 Logs in with PACS_USER (admin) and PACS_PASSWORD (or PACS_ADMIN_PASSWORD). Prints progress every few seconds and a
@@ -84,8 +84,8 @@ def reindex_line(p):
 
 
 def reindex_summary(p):
-    print(f"reindex {p['state']} in {p['elapsedSeconds']} s: {p['total']} blobs, {p['done']} read at {p['instancesPerSecond']}/s, "
-          f"{p['skipped']} skipped (checkpoint)")
+    print(f"reindex {p['state']} in {p['elapsedSeconds']} s: {p['total']} blobs, {p['done']} read at {p['instancesPerSecond']}/s "
+          f"({p['headerOnly']} by their header alone), {p['skipped']} skipped (checkpoint)")
     print(f"  indexed          {p['indexed']}")
     print(f"  already indexed  {p['alreadyIndexed']}")
     print(f"  kept aside       {p['keptAside']}")
@@ -119,6 +119,7 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--parallelism", type=int)
     parser.add_argument("--restart", action="store_true")
+    parser.add_argument("--verify", action="store_true")
     parser.add_argument("job", choices=["reindex", "import"])
     parser.add_argument("paths", nargs="*")
     args = parser.parse_args()
@@ -132,6 +133,8 @@ def main():
         query = []
         if args.restart:
             query.append("restart=true")
+        if args.verify:
+            query.append("verify=true")
         if args.parallelism:
             query.append(f"parallelism={args.parallelism}")
         status, body = api.call("POST", path + ("?" + "&".join(query) if query else ""))
