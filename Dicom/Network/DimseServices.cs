@@ -16,11 +16,28 @@ internal static class DimseServices
         {
             try
             {
-                await foreach (var match in provider.OnCFindAsync(request, association.Info, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+                var matches = provider.OnCFindAsync(request, association.Info, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                try
                 {
-                    if (cancellationToken.IsCancellationRequested) break;
-                    // C-CANCEL stops the stream between responses, never inside one (a half-sent message would end the association).
-                    await association.SendAsync(pc.Id, new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match), match, association.Lifetime).ConfigureAwait(false);
+                    while (true)
+                    {
+                        // Pending responses are written without a flush while the next match is at hand (rows the
+                        // database already sent), and flushed before waiting for more: the peer gets them in a few
+                        // sends, and the last pending ones leave with the final response, instead of two small sends
+                        // and two wake-ups of the peer per match (each P-DATA-TF PDU stands on its own, PS3.8 9.3.5:
+                        // how PDUs share a TCP send is the sender's choice).
+                        var next = matches.MoveNextAsync();
+                        if (!next.IsCompleted) await association.FlushAsync(association.Lifetime).ConfigureAwait(false);
+                        if (!await next.ConfigureAwait(false)) break;
+                        if (cancellationToken.IsCancellationRequested) break;
+                        var match = matches.Current;
+                        // C-CANCEL stops the stream between responses, never inside one (a half-sent message would end the association).
+                        await association.SendWithoutFlushAsync(pc.Id, new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match), match, association.Lifetime).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    await matches.DisposeAsync().ConfigureAwait(false);
                 }
                 if (cancellationToken.IsCancellationRequested) final = DimseStatus.Cancel;
             }
