@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Npgsql;
 using Pacs.Dicom;
 using Pacs.Dicom.IO;
@@ -255,7 +254,7 @@ internal sealed partial class Reindexer(
         try
         {
             var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(record.StudyInstanceUid));
-            commit = await calls.RunAsync("Commit", token => grain.CommitAsync(record, token), cancellationToken).ConfigureAwait(false);
+            commit = await ContentHash.CommitAsync(calls, grain, record, blobs, cancellationToken).ConfigureAwait(false);
         }
         catch (ArchiveIndexException e) when (!e.Message.StartsWith("Index ", StringComparison.Ordinal))
         {
@@ -356,7 +355,7 @@ internal sealed partial class Reindexer(
     private async Task<BlobRead> ParseAsync(string key, DicomTransferSyntax syntax, CancellationToken cancellationToken)
     {
         await using var source = await blobs.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var hash = new ContentHash();
         var tee = new TeeStream(source, Stream.Null, hash);
         DicomReadResult header;
         DicomDataset pixelData;
@@ -405,7 +404,7 @@ internal sealed partial class Reindexer(
             return new BlobRead(null, problem);
         }
 
-        var record = IngestService.BuildRecord(dataset, study, series, sop, sopClass, syntax, key, tee.BytesRead, hash.GetHashAndReset(), Source) with
+        var record = IngestService.BuildRecord(dataset, study, series, sop, sopClass, syntax, key, tee.BytesRead, hash.Finish(), Source) with
         {
             AccessGroups = accessGroups.For(Source, dataset),
         };
