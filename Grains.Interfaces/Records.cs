@@ -15,7 +15,8 @@ public sealed record InstanceRecord
     [Id(4)] public required string TransferSyntaxUid { get; init; }
     [Id(5)] public required string BlobKey { get; init; }
     [Id(6)] public required long BlobSize { get; init; }
-    [Id(7)] public required byte[] ContentSha256 { get; init; }
+    /// <summary>Hash of the stored bytes in <see cref="ContentHashAlgorithm"/>: the same bytes again are a duplicate.</summary>
+    [Id(7)] public required byte[] ContentHash { get; init; }
     [Id(8)] public required PatientDemographics Patient { get; init; }
     [Id(9)] public required StudyAttributes Study { get; init; }
     [Id(10)] public required SeriesAttributes Series { get; init; }
@@ -34,6 +35,13 @@ public sealed record InstanceRecord
     /// instances' groups. Empty (an admin's accept of a kept copy): the study's groups stay as they are.
     /// </summary>
     [Id(18)] public string[] AccessGroups { get; init; } = [];
+    /// <summary>How <see cref="ContentHash"/> was made (<see cref="ContentHashAlgorithms"/>); the ingest funnel uses BLAKE3.</summary>
+    [Id(19)] public string ContentHashAlgorithm { get; init; } = ContentHashAlgorithms.Sha256;
+    /// <summary>
+    /// SHA-256 of the same bytes, given only when the study grain asked for it (<see cref="CommitOutcome.Sha256Needed"/>):
+    /// to compare with a stored copy indexed before BLAKE3.
+    /// </summary>
+    [Id(20)] public byte[]? Sha256 { get; init; }
 }
 
 [GenerateSerializer, Immutable]
@@ -95,6 +103,11 @@ public enum CommitOutcome
     /// aside as a conflict copy (or, when the same bytes were already kept aside, left for the caller to reclaim).
     /// </summary>
     Conflict = 4,
+    /// <summary>
+    /// The stored copy's hash is SHA-256 (indexed before BLAKE3) and the record has none: nothing changed; the caller
+    /// asks again with <see cref="InstanceRecord.Sha256"/> of its bytes.
+    /// </summary>
+    Sha256Needed = 5,
 }
 
 [GenerateSerializer, Immutable]

@@ -91,9 +91,25 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
         string? obsolete = null;
         if (_instances.TryGetValue(sop, out var existing))
         {
-            if (existing.ContentSha256.AsSpan().SequenceEqual(instance.ContentSha256))
+            if (existing.ContentHashAlgorithm == instance.ContentHashAlgorithm)
             {
-                return new CommitResult(CommitOutcome.Duplicate);
+                if (existing.ContentHash.AsSpan().SequenceEqual(instance.ContentHash))
+                {
+                    return new CommitResult(CommitOutcome.Duplicate);
+                }
+            }
+            else if (existing.ContentHashAlgorithm == ContentHashAlgorithms.Sha256)
+            {
+                // Indexed before BLAKE3 (0170): only the caller has the bytes to hash the way the stored copy was.
+                if (instance.Sha256 is null)
+                {
+                    return new CommitResult(CommitOutcome.Sha256Needed);
+                }
+
+                if (existing.ContentHash.AsSpan().SequenceEqual(instance.Sha256))
+                {
+                    return new CommitResult(CommitOutcome.Duplicate);
+                }
             }
 
             // An administrator's accept or restore (Supersede) replaces whatever the policy says.
@@ -252,7 +268,7 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
             }
 
             _series[r.SeriesInstanceUid].Modality = r.Series.Modality;
-            Add(r.SopInstanceUid, new StoredInstance(r.SeriesInstanceUid, r.SopClassUid, r.ContentSha256, r.BlobKey));
+            Add(r.SopInstanceUid, new StoredInstance(r.SeriesInstanceUid, r.SopClassUid, r.ContentHash, r.ContentHashAlgorithm, r.BlobKey));
         }
 
         foreach (var pending in batch)

@@ -96,7 +96,7 @@ public sealed class BlobIntents(NpgsqlDataSource dataSource, Func<string, Cancel
     /// nothing), so the answer given here stays true. Throws when the database cannot decide (the caller then reports
     /// a failure and leaves the intent to the reconciler).
     /// </summary>
-    public async Task<bool> SettleAsync(string key, string sopInstanceUid, byte[] contentSha256, CancellationToken cancellationToken)
+    public async Task<bool> SettleAsync(string key, string sopInstanceUid, byte[] contentHash, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -119,7 +119,7 @@ public sealed class BlobIntents(NpgsqlDataSource dataSource, Func<string, Cancel
         {
             check.Parameters.Add(new NpgsqlParameter { Value = sopInstanceUid });
             check.Parameters.Add(new NpgsqlParameter { Value = key });
-            check.Parameters.Add(new NpgsqlParameter { Value = contentSha256 });
+            check.Parameters.Add(new NpgsqlParameter { Value = contentHash });
             indexed = (bool)(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
 

@@ -16,7 +16,7 @@ public sealed class InstanceCopies(NpgsqlDataSource dataSource, Func<string, Can
 
     private const string Columns = """
         copy_id, kind, study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid, transfer_syntax_uid,
-        blob_key, blob_size, content_sha256, source, created_at, expires_at
+        blob_key, blob_size, content_sha256, source, created_at, expires_at, content_hash_algorithm
         """;
 
     /// <summary>Copies of one kind (all when null), oldest first, at most <paramref name="limit"/>.</summary>
@@ -124,7 +124,7 @@ public sealed class InstanceCopies(NpgsqlDataSource dataSource, Func<string, Can
                 reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
                 reader.GetString(6), reader.GetString(7), reader.GetInt64(8), Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(9)),
                 reader.GetString(10), reader.GetFieldValue<DateTimeOffset>(11),
-                reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12)));
+                reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12), reader.GetString(13)));
         }
 
         return copies;

@@ -30,6 +30,8 @@ internal sealed class DicomAssociation : IAsyncDisposable
     private Dictionary<byte, NegotiatedPresentationContext> _contexts = [];
     private int _nextMessageId;
     private int _transportClosed;
+    // Bytes written to the transport since its last flush; read and written under the write lock only.
+    private long _unflushed;
     private bool _releaseRequested;
     private bool _anyPdv;
     private Exception? _terminalError;
@@ -639,6 +641,12 @@ internal sealed class DicomAssociation : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Messages written without a flush (<see cref="SendWithoutFlushAsync"/>) leave once this many bytes wait, so
+    /// that a long C-FIND answer streams to the peer instead of being held whole in memory.
+    /// </summary>
+    internal const int FlushThreshold = 64 * 1024;
+
     private async ValueTask WritePduAsync(Action<IBufferWriter<byte>> write, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -647,6 +655,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
             ThrowIfClosed();
             write(_output);
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            _unflushed = 0;
         }
         finally
         {
@@ -654,8 +663,22 @@ internal sealed class DicomAssociation : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a message, its command and data set each fragmented to the peer's maximum PDU length.</summary>
-    internal async ValueTask SendAsync(byte contextId, IDimseMessage message, DicomDataset? dataSet, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a message, its command and data set each fragmented to the peer's maximum PDU length; the command and the
+    /// data set leave in one flush (one send, one wake-up of the peer).
+    /// </summary>
+    internal ValueTask SendAsync(byte contextId, IDimseMessage message, DicomDataset? dataSet, CancellationToken cancellationToken) =>
+        WriteMessageAsync(contextId, message, dataSet, flush: true, cancellationToken);
+
+    /// <summary>
+    /// Writes a message like <see cref="SendAsync"/> but leaves it in the transport's buffer for the next flush
+    /// (<see cref="FlushAsync"/>, the next message sent, or <see cref="FlushThreshold"/> bytes), so that responses
+    /// that are ready together leave together.
+    /// </summary>
+    internal ValueTask SendWithoutFlushAsync(byte contextId, IDimseMessage message, DicomDataset? dataSet, CancellationToken cancellationToken) =>
+        WriteMessageAsync(contextId, message, dataSet, flush: false, cancellationToken);
+
+    private async ValueTask WriteMessageAsync(byte contextId, IDimseMessage message, DicomDataset? dataSet, bool flush, CancellationToken cancellationToken)
     {
         var command = DimseCommandCodec.Encode(message.ToCommand());
         var data = dataSet is null ? null : DicomWriter.ToBytes(dataSet, _contexts[contextId].TransferSyntax!);
@@ -665,6 +688,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
             ThrowIfClosed();
             await WriteFragmentsAsync(contextId, command, true, cancellationToken).ConfigureAwait(false);
             if (data is not null) await WriteFragmentsAsync(contextId, data, false, cancellationToken).ConfigureAwait(false);
+            if (flush && _unflushed > 0) await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -672,6 +696,44 @@ internal sealed class DicomAssociation : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends what <see cref="SendWithoutFlushAsync"/> left in the buffer. Best effort: a transport that is closing is reported by
+    /// the next send, not here (a caller flushes before it waits for something else, and must still collect that).
+    /// </summary>
+    internal async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            return;
+        }
+        try
+        {
+            if (_unflushed == 0 || Volatile.Read(ref _transportClosed) != 0) return;
+            await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DicomAssociationAbortedException or OperationCanceledException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The transport is going away; the next send or the read loop reports it.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Called under the write lock.</summary>
+    private async ValueTask FlushOutputAsync(CancellationToken cancellationToken)
+    {
+        var flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        _unflushed = 0;
+        if (flush.IsCompleted || flush.IsCanceled) throw new DicomAssociationAbortedException("transport closed while sending");
+    }
+
+    /// <summary>Writes the PDUs of one command or data set; flushes only past <see cref="FlushThreshold"/> (called under the write lock).</summary>
     private async ValueTask WriteFragmentsAsync(byte contextId, ReadOnlyMemory<byte> data, bool command, CancellationToken cancellationToken)
     {
         var max = MaxPdvDataLength;
@@ -681,8 +743,8 @@ internal sealed class DicomAssociation : IAsyncDisposable
             var n = Math.Min(max, data.Length - offset);
             PDataTfPdu.WriteSingle(_output, contextId, command, offset + n == data.Length, data.Span.Slice(offset, n));
             offset += n;
-            var flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            if (flush.IsCompleted || flush.IsCanceled) throw new DicomAssociationAbortedException("transport closed while sending");
+            _unflushed += PduHeader.Size + PDataTfPdu.PdvHeaderSize + n;
+            if (_unflushed >= FlushThreshold) await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
         }
         while (offset < data.Length);
     }
@@ -701,6 +763,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
         try
         {
             ThrowIfClosed();
+            // The command leaves with the first data PDU (one send, one wake-up of the peer).
             await WriteFragmentsAsync(contextId, command, true, cancellationToken).ConfigureAwait(false);
             var na = await dataSet.ReadAtLeastAsync(a.AsMemory(0, max), max, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             while (true)
@@ -708,8 +771,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
                 var nb = na < max ? 0 : await dataSet.ReadAtLeastAsync(b.AsMemory(0, max), max, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
                 var last = nb == 0;
                 PDataTfPdu.WriteSingle(_output, contextId, false, last, a.AsSpan(0, na));
-                var flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-                if (flush.IsCompleted || flush.IsCanceled) throw new DicomAssociationAbortedException("transport closed while sending");
+                await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
                 if (last) break;
                 (a, b) = (b, a);
                 na = nb;
@@ -812,6 +874,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
                     {
                         new AbortPdu(source, reason).Write(_output);
                         await _output.FlushAsync(cts.Token).ConfigureAwait(false);
+                        _unflushed = 0;
                     }
                     finally
                     {

@@ -101,8 +101,9 @@ public sealed class DicomClient : IAsyncDisposable
     /// <summary>
     /// C-STORE of one instance, its data set streamed from storage when a presentation context accepted the
     /// instance's own transfer syntax. Otherwise a native (uncompressed) instance is converted to a native syntax
-    /// the peer accepted (Implicit/Explicit VR LE, Explicit VR BE), PS3.5 A.1-A.3; conversion holds that one
-    /// instance in memory. Encapsulated instances are never transcoded: no matching context throws.
+    /// the peer accepted (Implicit/Explicit VR LE, Explicit VR BE), PS3.5 A.1-A.3, and a compressed instance whose codec
+    /// is here is decoded to a native little-endian syntax the peer accepted; conversion holds that one instance in
+    /// memory. Compressed data is never re-encoded: no usable context throws.
     /// </summary>
     public async Task<DimseStatus> StoreAsync(InstanceToSend instance, string? moveOriginatorAeTitle = null, ushort? moveOriginatorMessageId = null, CancellationToken cancellationToken = default)
     {

@@ -1,3 +1,4 @@
+using Pacs.Dicom.Codecs;
 using Pacs.Dicom.IO;
 using Pacs.Dicom.Network.Dimse;
 
@@ -16,11 +17,28 @@ internal static class DimseServices
         {
             try
             {
-                await foreach (var match in provider.OnCFindAsync(request, association.Info, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+                var matches = provider.OnCFindAsync(request, association.Info, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                try
                 {
-                    if (cancellationToken.IsCancellationRequested) break;
-                    // C-CANCEL stops the stream between responses, never inside one (a half-sent message would end the association).
-                    await association.SendAsync(pc.Id, new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match), match, association.Lifetime).ConfigureAwait(false);
+                    while (true)
+                    {
+                        // Pending responses are written without a flush while the next match is at hand (rows the
+                        // database already sent), and flushed before waiting for more: the peer gets them in a few
+                        // sends, and the last pending ones leave with the final response, instead of two small sends
+                        // and two wake-ups of the peer per match (each P-DATA-TF PDU stands on its own, PS3.8 9.3.5:
+                        // how PDUs share a TCP send is the sender's choice).
+                        var next = matches.MoveNextAsync();
+                        if (!next.IsCompleted) await association.FlushAsync(association.Lifetime).ConfigureAwait(false);
+                        if (!await next.ConfigureAwait(false)) break;
+                        if (cancellationToken.IsCancellationRequested) break;
+                        var match = matches.Current;
+                        // C-CANCEL stops the stream between responses, never inside one (a half-sent message would end the association).
+                        await association.SendWithoutFlushAsync(pc.Id, new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match), match, association.Lifetime).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    await matches.DisposeAsync().ConfigureAwait(false);
                 }
                 if (cancellationToken.IsCancellationRequested) final = DimseStatus.Cancel;
             }
@@ -140,7 +158,9 @@ internal static class DimseServices
                 // PS3.4 C.4.2.2.2: sub-operations on a new association, we being the requestor and storage SCU.
                 // Each instance's own syntax in a context of its own, so that a peer accepting it is never pushed to
                 // another one (the SCP picks one syntax per context, PS3.8 9.3.3.2); native instances also get a
-                // second context with the other native syntaxes as a fallback (converted on the fly).
+                // second context with the other native syntaxes as a fallback (converted on the fly), and compressed
+                // ones that can be decoded here a second context with the native little-endian syntaxes (decoded on
+                // the fly) for a peer that accepts uncompressed data only.
                 var contexts = instances.Select(i => (i.SopClassUid, i.TransferSyntax)).Distinct()
                     .SelectMany(p => p.TransferSyntax.IsNative
                         ? new[]
@@ -148,7 +168,9 @@ internal static class DimseServices
                             new PresentationContextRequest(p.SopClassUid, [p.TransferSyntax.Uid]),
                             new PresentationContextRequest(p.SopClassUid, DicomClientOptions.NativeTransferSyntaxes.Where(t => t != p.TransferSyntax.Uid).ToList()),
                         }
-                        : [new PresentationContextRequest(p.SopClassUid, [p.TransferSyntax.Uid])]).ToList();
+                        : FrameDecoders.CanDecode(p.TransferSyntax)
+                            ? new[] { new PresentationContextRequest(p.SopClassUid, [p.TransferSyntax.Uid]), new PresentationContextRequest(p.SopClassUid, DicomClientOptions.NativeTransferSyntaxes) }
+                            : new[] { new PresentationContextRequest(p.SopClassUid, [p.TransferSyntax.Uid]) }).ToList();
                 client = await DicomClient.ConnectAsync(new DicomClientOptions
                 {
                     Host = destination.Host,
@@ -197,18 +219,23 @@ internal static class DimseServices
     }
 
     /// <summary>
-    /// The presentation context to send <paramref name="instance"/> on: one that accepted its own transfer syntax,
+    /// The presentation context to send <paramref name="instance"/> on: one that accepted its own transfer syntax;
     /// else, for a native instance, one with another native syntax, the instance then converted on the fly
-    /// (PS3.5 A.1-A.3; the conversion holds that one instance in memory). Encapsulated data is never transcoded.
+    /// (PS3.5 A.1-A.3); else, for a compressed instance whose codec is here (<see cref="FrameDecoders.CanDecode"/>),
+    /// one with a native little-endian syntax, the pixel data then decoded on the fly (<see cref="NativePixelData"/>,
+    /// PS3.4 C.4.2.3.1 / C.4.3.3.1: the SCP may convert to a syntax the destination accepted). A conversion holds that
+    /// one instance in memory; a codestream that does not decode fails that sub-operation only. Compressed data is
+    /// never re-encoded into another compressed syntax.
     /// </summary>
     internal static (NegotiatedPresentationContext Context, InstanceToSend Instance)? ChooseStoreContext(DicomAssociation association, InstanceToSend instance, bool requireScpRole)
     {
         var exact = association.FindContext(c => c.AbstractSyntax == instance.SopClassUid && (!requireScpRole || c.RequestorIsScp)
             && c.TransferSyntax!.Uid == instance.TransferSyntax.Uid);
         if (exact is not null) return (exact, instance);
-        if (!instance.TransferSyntax.IsNative) return null;
+        var decode = !instance.TransferSyntax.IsNative;
+        if (decode && !FrameDecoders.CanDecode(instance.TransferSyntax)) return null;
         var target = association.FindContext(c => c.AbstractSyntax == instance.SopClassUid && (!requireScpRole || c.RequestorIsScp)
-            && c.TransferSyntax!.IsNative && !c.TransferSyntax.IsDeflated);
+            && c.TransferSyntax!.IsNative && !c.TransferSyntax.IsDeflated && !(decode && c.TransferSyntax.IsBigEndian));
         if (target is null) return null;
         var syntax = target.TransferSyntax!;
         return (target, instance with
@@ -220,7 +247,8 @@ internal static class DimseServices
                 await using (source.ConfigureAwait(false))
                 {
                     var read = await DicomReader.ReadDatasetAsync(source, instance.TransferSyntax, null, ct).ConfigureAwait(false);
-                    return new MemoryStream(DicomWriter.ToBytes(read.Dataset, syntax), writable: false);
+                    var dataset = decode ? NativePixelData.Decode(read.Dataset, instance.TransferSyntax) : read.Dataset;
+                    return new MemoryStream(DicomWriter.ToBytes(dataset, syntax), writable: false);
                 }
             },
         });

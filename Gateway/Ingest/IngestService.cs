@@ -87,7 +87,7 @@ internal sealed partial class IngestService(
         var handedOver = false;
         try
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var hash = new ContentHash();
             TeeStream? tee = null;
             DicomReadResult header;
             DicomTransferSyntax syntax;
@@ -156,9 +156,9 @@ internal sealed partial class IngestService(
                 return ReceivedInstance.Failed(new IngestResult(IngestStatus.Aborted, SopInstanceUid: request.ExpectedSopInstanceUid));
             }
 
-            var digest = hash.GetHashAndReset();
+            var digest = hash.Finish();
             // Kept with the blob, so that an index rebuild need not read it whole (Reindexer).
-            write.RecordContentSha256(digest);
+            write.RecordContentHash(digest);
             var record = BuildRecord(header.Dataset, identity, syntax, key!, tee!.BytesRead, digest, request.Source) with
             {
                 Supersede = request.Supersede,
@@ -257,7 +257,7 @@ internal sealed partial class IngestService(
             var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(identity.Study));
             var commitStarted = GatewayTelemetry.StageStart();
             using var indexCommit = GatewayTelemetry.StartStage("index commit");
-            commit = await calls.RunAsync("Commit", token => grain.CommitAsync(record, token), CancellationToken.None).ConfigureAwait(false);
+            commit = await ContentHash.CommitAsync(calls, grain, record, blobs, CancellationToken.None).ConfigureAwait(false);
             GatewayTelemetry.StageDone("index_commit", commitStarted);
         }
         catch (Exception e)
@@ -265,7 +265,7 @@ internal sealed partial class IngestService(
             LogIndexFailed(logger, e, identity.Study);
             // A failed call is not a failed commit: the silo may have died after COMMIT, or the answer was lost.
             // The index decides; answering "failure" for a row that exists would be a lie the sender acts on.
-            if (await SettleQuietlyAsync(blobKey, identity.Sop, record.ContentSha256).ConfigureAwait(false))
+            if (await SettleQuietlyAsync(blobKey, identity.Sop, record.ContentHash).ConfigureAwait(false))
             {
                 LogCommitLanded(logger, identity.Study);
                 return Result(IngestStatus.Stored, identity, null, warnings);
@@ -364,10 +364,10 @@ internal sealed partial class IngestService(
 
     /// <summary>The flat summary the index needs, and the header split by information-model level (PS3.4 C.6.1.1).</summary>
     internal static InstanceRecord BuildRecord(DicomDataset dataset, string study, string series, string sop, string sopClass,
-        DicomTransferSyntax syntax, string key, long size, byte[] sha256, string source) =>
-        BuildRecord(dataset, new Identity(study, series, sop, sopClass), syntax, key, size, sha256, source);
+        DicomTransferSyntax syntax, string key, long size, byte[] contentHash, string source) =>
+        BuildRecord(dataset, new Identity(study, series, sop, sopClass), syntax, key, size, contentHash, source);
 
-    private static InstanceRecord BuildRecord(DicomDataset dataset, Identity identity, DicomTransferSyntax syntax, string key, long size, byte[] sha256, string source)
+    private static InstanceRecord BuildRecord(DicomDataset dataset, Identity identity, DicomTransferSyntax syntax, string key, long size, byte[] contentHash, string source)
     {
         var patient = new DicomDataset();
         var studyLevel = new DicomDataset();
@@ -404,7 +404,8 @@ internal sealed partial class IngestService(
             TransferSyntaxUid = syntax.Uid,
             BlobKey = key,
             BlobSize = size,
-            ContentSha256 = sha256,
+            ContentHash = contentHash,
+            ContentHashAlgorithm = ContentHash.Algorithm,
             Patient = new PatientDemographics
             {
                 PatientId = Text(DicomTag.PatientID),
@@ -483,11 +484,11 @@ internal sealed partial class IngestService(
     }
 
     /// <summary>True only when the index holds our instance; false also when the database cannot tell (the intent stays).</summary>
-    private async Task<bool> SettleQuietlyAsync(string key, string sopInstanceUid, byte[] sha256)
+    private async Task<bool> SettleQuietlyAsync(string key, string sopInstanceUid, byte[] contentHash)
     {
         try
         {
-            return await intents.SettleAsync(key, sopInstanceUid, sha256, CancellationToken.None).ConfigureAwait(false);
+            return await intents.SettleAsync(key, sopInstanceUid, contentHash, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidOperationException)
         {

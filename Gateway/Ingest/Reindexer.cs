@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Npgsql;
 using Pacs.Dicom;
@@ -16,7 +17,7 @@ namespace Pacs.Gateway.Ingest;
 /// blob's end by seeking (<see cref="PixelDataLocator.ReadElementAsync(Stream, DicomTransferSyntax, long, DicomDataset, CancellationToken)"/>) and against the header's image
 /// (<see cref="PixelDataConsistency"/>), and turned into the same <see cref="InstanceRecord"/> the funnel builds
 /// (<see cref="IngestService.BuildRecord(DicomDataset, string, string, string, string, DicomTransferSyntax, string, long, byte[], string)"/>)
-/// with the SHA-256 the funnel recorded with the blob (<see cref="FileBlobStore.ReadContentSha256"/>). A blob without a
+/// with the SHA-256 the funnel recorded with the blob (<see cref="FileBlobStore.ReadContentHash"/>). A blob without a
 /// recorded hash (older, or copied without its extended attributes), a deflated one, one whose header does not parse,
 /// and every blob when <c>verify</c> is asked, is read whole and hashed instead (and with <c>verify</c>, a hash that
 /// differs from the recorded one is reported). Records are committed through the study grain, whose batch write
@@ -262,7 +263,7 @@ internal sealed partial class Reindexer(
         try
         {
             var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(record.StudyInstanceUid));
-            commit = await calls.RunAsync("Commit", token => grain.CommitAsync(record, token), cancellationToken).ConfigureAwait(false);
+            commit = await ContentHash.CommitAsync(calls, grain, record, blobs, cancellationToken).ConfigureAwait(false);
         }
         catch (ArchiveIndexException e) when (!e.Message.StartsWith("Index ", StringComparison.Ordinal))
         {
@@ -327,7 +328,7 @@ internal sealed partial class Reindexer(
     /// </summary>
     private async Task<BlobRead> ReadAsync(string key, bool verify, CancellationToken cancellationToken)
     {
-        var recorded = blobs.ReadContentSha256(key);
+        var recorded = blobs.ReadContentHash(key);
         DicomTransferSyntax guessed;
         await using (var source = blobs.OpenForSmallReads(key))
         {
@@ -360,10 +361,10 @@ internal sealed partial class Reindexer(
             }
         }
 
-        if (first.Record is { } record && recorded is not null && !record.ContentSha256.AsSpan().SequenceEqual(recorded))
+        if (first.Record is { } record && recorded is not null && !record.ContentHash.AsSpan().SequenceEqual(recorded))
         {
             // Write-once bytes that no longer hash to what the funnel recorded: damaged on disk since.
-            return new BlobRead(null, "The blob's bytes differ from the SHA-256 recorded when it was written");
+            return new BlobRead(null, "The blob's bytes differ from the content hash recorded when it was written");
         }
 
         return first;
@@ -430,7 +431,7 @@ internal sealed partial class Reindexer(
     private async Task<BlobRead> ParseAsync(string key, DicomTransferSyntax syntax, CancellationToken cancellationToken)
     {
         await using var source = await blobs.OpenReadAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var hash = new ContentHash();
         var tee = new TeeStream(source, Stream.Null, hash);
         DicomReadResult header;
         DicomDataset pixelData;
@@ -446,7 +447,7 @@ internal sealed partial class Reindexer(
             return new BlobRead(null, DimseStatusComment(e.Message));
         }
 
-        return await RecordAsync(key, header.Dataset, pixelData, syntax, tee.BytesRead, hash.GetHashAndReset(), cancellationToken).ConfigureAwait(false);
+        return await RecordAsync(key, header.Dataset, pixelData, syntax, tee.BytesRead, hash.Finish(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The identifying UIDs valid (PS3.5 9.1) and the blob named after them, or the problem.</summary>

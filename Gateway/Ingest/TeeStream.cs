@@ -1,16 +1,15 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using Pacs.Dicom;
 using Pacs.Dicom.IO;
 
 namespace Pacs.Gateway.Ingest;
 
 /// <summary>
-/// A read-only stream that copies everything read through it to the blob being written and to a SHA-256, so the
+/// A read-only stream that copies everything read through it to the blob being written and to its content hash, so the
 /// header parser and the blob see the same bytes in one pass. It tells a failing source (the sender went away)
 /// from a failing sink (storage), which map to different outcomes.
 /// </summary>
-internal sealed class TeeStream(Stream source, Stream sink, IncrementalHash hash) : Stream
+internal sealed class TeeStream(Stream source, Stream sink, ContentHash hash) : Stream
 {
     public long BytesRead { get; private set; }
 
@@ -56,7 +55,7 @@ internal sealed class TeeStream(Stream source, Stream sink, IncrementalHash hash
                 throw;
             }
 
-            hash.AppendData(buffer.Span[..n]);
+            hash.Append(buffer.Span[..n]);
             BytesRead += n;
         }
 

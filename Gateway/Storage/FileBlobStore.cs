@@ -11,8 +11,8 @@ public sealed class FileBlobStore : IBlobStore
 {
     internal const string StagingFolder = ".staging";
 
-    /// <summary>The extended attribute holding the SHA-256 of a blob's bytes (<see cref="IBlobWrite.RecordContentSha256"/>).</summary>
-    internal const string ContentSha256Attribute = "user.pacs.sha256";
+    /// <summary>The extended attribute holding the content hash (BLAKE3) of a blob's bytes (<see cref="IBlobWrite.RecordContentHash"/>).</summary>
+    internal const string ContentHashAttribute = "user.pacs.blake3";
 
     private readonly string _root;
     private readonly string _staging;
@@ -122,12 +122,12 @@ public sealed class FileBlobStore : IBlobStore
     }
 
     /// <summary>
-    /// The SHA-256 recorded with the blob when it was written (<see cref="IBlobWrite.RecordContentSha256"/>), or null:
+    /// The content hash recorded with the blob when it was written (<see cref="IBlobWrite.RecordContentHash"/>), or null:
     /// written before hashes were recorded, on a filesystem without user extended attributes, or copied by a tool that
     /// dropped them (cp without --preserve=xattr). A blob is write-once, so a recorded hash stays the hash of its bytes
     /// unless the disk corrupts them, which only reading every byte finds.
     /// </summary>
-    public byte[]? ReadContentSha256(string key)
+    public byte[]? ReadContentHash(string key)
     {
         if (!Libc.Supported)
         {
@@ -135,7 +135,7 @@ public sealed class FileBlobStore : IBlobStore
         }
 
         var hash = new byte[32];
-        return Libc.GetXattr(PathFor(key), ContentSha256Attribute, ref hash[0], hash.Length) == hash.Length ? hash : null;
+        return Libc.GetXattr(PathFor(key), ContentHashAttribute, ref hash[0], hash.Length) == hash.Length ? hash : null;
     }
 
     /// <summary>
@@ -295,14 +295,14 @@ public sealed class FileBlobStore : IBlobStore
             return CommitToAsync(target, cancellationToken);
         }
 
-        public void RecordContentSha256(ReadOnlySpan<byte> sha256)
+        public void RecordContentHash(ReadOnlySpan<byte> sha256)
         {
             ObjectDisposedException.ThrowIf(_committed, this);
             if (Libc.Supported && sha256.Length > 0)
             {
                 // On the staging file, before its fsync, which makes the attribute durable with the bytes (it is inode
                 // metadata). A filesystem without user attributes (ENOTSUP) costs the rebuild a full read, nothing else.
-                _ = Libc.SetXattr(temp, ContentSha256Attribute, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(sha256), sha256.Length, 0);
+                _ = Libc.SetXattr(temp, ContentHashAttribute, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(sha256), sha256.Length, 0);
             }
         }
 

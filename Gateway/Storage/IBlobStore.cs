@@ -35,11 +35,11 @@ public interface IBlobWrite : IAsyncDisposable
     Stream Stream { get; }
 
     /// <summary>
-    /// Keeps the SHA-256 of the bytes written with the blob (the file store: an extended attribute, made durable by the
+    /// Keeps the content hash (BLAKE3, <see cref="Pacs.Gateway.Ingest.ContentHash"/>) of the bytes written with the blob (the file store: an extended attribute, made durable by the
     /// same fsync as the bytes), so that an index rebuild reads the header alone instead of hashing the whole blob.
     /// Best effort: a store that cannot keep it makes the rebuild read every byte. Call it before the flush.
     /// </summary>
-    void RecordContentSha256(ReadOnlySpan<byte> sha256);
+    void RecordContentHash(ReadOnlySpan<byte> hash);
 
     /// <summary>
     /// Makes the bytes written so far durable (fsync) without making them visible; nothing may be written after it.

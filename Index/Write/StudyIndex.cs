@@ -39,7 +39,7 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
                     WHERE st.study_instance_uid = $1
                     """, studyInstanceUid),
                 Command("""
-                    SELECT s.series_instance_uid, s.modality, i.sop_instance_uid, i.sop_class_uid, i.content_sha256, i.blob_key
+                    SELECT s.series_instance_uid, s.modality, i.sop_instance_uid, i.sop_class_uid, i.content_sha256, i.blob_key, i.content_hash_algorithm
                     FROM pacs_studies st
                     JOIN pacs_series s ON s.study_key = st.study_key
                     LEFT JOIN pacs_instances i ON i.series_key = s.series_key
@@ -59,7 +59,7 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
             series[seriesUid] = reader.GetString(1);
             if (!reader.IsDBNull(2))
             {
-                instances[reader.GetString(2)] = new StoredInstance(seriesUid, reader.GetString(3), reader.GetFieldValue<byte[]>(4), reader.GetString(5));
+                instances[reader.GetString(2)] = new StoredInstance(seriesUid, reader.GetString(3), reader.GetFieldValue<byte[]>(4), reader.GetString(6), reader.GetString(5));
             }
         }
 
@@ -105,9 +105,9 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
             // restore until it expires (0104_instance_copies.sql); its blob stays where it is.
             var retain = Command("""
                 INSERT INTO pacs_instance_copies (kind, study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid,
-                    transfer_syntax_uid, blob_key, blob_size, content_sha256, source, expires_at)
+                    transfer_syntax_uid, blob_key, blob_size, content_sha256, content_hash_algorithm, source, expires_at)
                 SELECT 'replaced', s.study_instance_uid, se.series_instance_uid, i.sop_instance_uid, i.sop_class_uid,
-                    i.transfer_syntax_uid, i.blob_key, i.blob_size, i.content_sha256, '', now() + $3
+                    i.transfer_syntax_uid, i.blob_key, i.blob_size, i.content_sha256, i.content_hash_algorithm, '', now() + $3
                 FROM pacs_instances i JOIN pacs_series se ON se.series_key = i.series_key JOIN pacs_studies s ON s.study_key = i.study_key
                 WHERE i.sop_instance_uid = $1 AND i.blob_key = $2
                 ON CONFLICT (blob_key) DO NOTHING
@@ -431,14 +431,15 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         var command = Command("""
             WITH landed AS (
             INSERT INTO pacs_instances (sop_instance_uid, series_key, study_key, sop_class_uid, instance_number, transfer_syntax_uid,
-                number_of_frames, rows, columns, blob_key, blob_size, content_sha256, header)
+                number_of_frames, rows, columns, blob_key, blob_size, content_sha256, header, content_hash_algorithm)
             VALUES ($1, (SELECT series_key FROM pacs_series WHERE series_instance_uid = $2), (SELECT study_key FROM pacs_studies WHERE study_instance_uid = $3),
-                $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             ON CONFLICT (sop_instance_uid) DO UPDATE SET
                 series_key = excluded.series_key, sop_class_uid = excluded.sop_class_uid, instance_number = excluded.instance_number,
                 transfer_syntax_uid = excluded.transfer_syntax_uid, number_of_frames = excluded.number_of_frames, rows = excluded.rows,
                 columns = excluded.columns, blob_key = excluded.blob_key, blob_size = excluded.blob_size,
-                content_sha256 = excluded.content_sha256, header = excluded.header, created_at = now()
+                content_sha256 = excluded.content_sha256, content_hash_algorithm = excluded.content_hash_algorithm,
+                header = excluded.header, created_at = now()
             WHERE pacs_instances.study_key = excluded.study_key
             RETURNING 1)
             SELECT pacs_require(EXISTS (SELECT 1 FROM landed), 'PC002', $1)
@@ -450,8 +451,9 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         command.Parameters.Add(Int(r.Columns));
         command.Parameters.Add(new NpgsqlParameter { Value = r.BlobKey });
         command.Parameters.Add(new NpgsqlParameter { Value = r.BlobSize });
-        command.Parameters.Add(new NpgsqlParameter { Value = r.ContentSha256, NpgsqlDbType = NpgsqlDbType.Bytea });
+        command.Parameters.Add(new NpgsqlParameter { Value = r.ContentHash, NpgsqlDbType = NpgsqlDbType.Bytea });
         command.Parameters.Add(Json(r.HeaderJson));
+        command.Parameters.Add(new NpgsqlParameter { Value = r.ContentHashAlgorithm });
         return command;
     }
 
@@ -467,10 +469,10 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         await using var command = new NpgsqlCommand("""
             WITH kept AS (
                 INSERT INTO pacs_instance_copies (kind, study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid,
-                    transfer_syntax_uid, blob_key, blob_size, content_sha256, source)
-                SELECT 'conflict', $1, $2, $3, $4, $5, $6, $7, $8, $9
+                    transfer_syntax_uid, blob_key, blob_size, content_sha256, source, content_hash_algorithm)
+                SELECT 'conflict', $1, $2, $3, $4, $5, $6, $7, $8, $9, $11
                 WHERE NOT EXISTS (SELECT 1 FROM pacs_instance_copies
-                                  WHERE sop_instance_uid = $3 AND content_sha256 = $8 AND kind = 'conflict')
+                                  WHERE sop_instance_uid = $3 AND content_sha256 = $8 AND content_hash_algorithm = $11 AND kind = 'conflict')
                 RETURNING copy_id
             ), claimed AS (
                 DELETE FROM pacs_blob_intents WHERE blob_key = $6 AND EXISTS (SELECT 1 FROM kept) RETURNING 1
@@ -493,9 +495,10 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
 
-        command.Parameters.Add(new NpgsqlParameter { Value = record.ContentSha256, NpgsqlDbType = NpgsqlDbType.Bytea });
+        command.Parameters.Add(new NpgsqlParameter { Value = record.ContentHash, NpgsqlDbType = NpgsqlDbType.Bytea });
         command.Parameters.Add(new NpgsqlParameter { Value = record.Source });
         command.Parameters.Add(new NpgsqlParameter { Value = storedBlobKey });
+        command.Parameters.Add(new NpgsqlParameter { Value = record.ContentHashAlgorithm });
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -160,7 +160,8 @@ public class ArchiveFixture : IAsyncLifetime
     }
 
     /// <summary>Writes the instances as files into <paramref name="folder"/> and sends them with dcmtk's storescu (one association).</summary>
-    public async Task StoreScuAsync(string folder, IEnumerable<Pacs.Dicom.DicomFile> instances)
+    /// <param name="options">More storescu options, e.g. <c>-xt</c> to propose JPEG-LS lossless for a compressed file.</param>
+    public async Task StoreScuAsync(string folder, IEnumerable<Pacs.Dicom.DicomFile> instances, params string[] options)
     {
         Directory.CreateDirectory(folder);
         var files = new List<string>();
@@ -171,7 +172,7 @@ public class ArchiveFixture : IAsyncLifetime
             files.Add(path);
         }
         var (code, output) = await ChildProcess.RunAsync("storescu",
-            ["-nh", "-aec", AeTitle, "127.0.0.1", DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. files], 120);
+            ["-nh", .. options, "-aec", AeTitle, "127.0.0.1", DicomPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. files], 120);
         Assert.True(code == 0, "storescu failed:\n" + output);
     }
 

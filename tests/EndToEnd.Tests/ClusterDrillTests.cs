@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Npgsql;
 using Pacs.Dicom;
 using Pacs.Dicom.Network.Dimse;
@@ -143,9 +142,9 @@ public sealed class ClusterDrillTests(ClusterFixture cluster, ITestOutputHelper 
         Assert.Equal(workload.Instances.Select(i => i.Sop).Order(StringComparer.Ordinal), run.Acknowledged.Keys.Order(StringComparer.Ordinal));
 
         await using var data = NpgsqlDataSource.Create(cluster.Database);
-        var rows = new List<(string Study, string Series, string Sop, string Key, byte[] Sha)>();
+        var rows = new List<(string Study, string Series, string Sop, string Key, byte[] Hash, string Algorithm)>();
         await using (var command = data.CreateCommand("""
-            SELECT st.study_instance_uid, se.series_instance_uid, i.sop_instance_uid, i.blob_key, i.content_sha256
+            SELECT st.study_instance_uid, se.series_instance_uid, i.sop_instance_uid, i.blob_key, i.content_sha256, i.content_hash_algorithm
             FROM pacs_instances i JOIN pacs_studies st ON st.study_key = i.study_key JOIN pacs_series se ON se.series_key = i.series_key
             WHERE st.study_instance_uid = ANY($1)
             """))
@@ -153,7 +152,7 @@ public sealed class ClusterDrillTests(ClusterFixture cluster, ITestOutputHelper 
             command.Parameters.Add(new NpgsqlParameter { Value = workload.Studies.ToArray() });
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
-                rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<byte[]>(4)));
+                rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<byte[]>(4), reader.GetString(5)));
         }
 
         // Exactly once each, and nothing that was never acknowledged.
@@ -163,9 +162,10 @@ public sealed class ClusterDrillTests(ClusterFixture cluster, ITestOutputHelper 
         {
             var instance = sent[row.Sop];
             Assert.Equal((instance.Study, instance.Series), (row.Study, row.Series));
-            Assert.Equal(instance.Sha256, row.Sha);
+            Assert.Equal("blake3", row.Algorithm);
+            Assert.Equal(instance.Blake3, row.Hash);
             var blob = await File.ReadAllBytesAsync(Path.Combine(cluster.StorageRoot, row.Key));
-            Assert.Equal(row.Sha, SHA256.HashData(blob));
+            Assert.Equal(row.Hash, SyntheticInstance.Blake3Of(blob));
             Assert.Equal(instance.Bytes, blob);
         }
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Security.Cryptography;
+using Blake3;
 using Pacs.Dicom;
 using Pacs.Dicom.IO;
 using Pacs.Dicom.Network;
@@ -15,7 +15,14 @@ public sealed record SyntheticInstance(string Study, string Series, string Sop, 
 {
     public const string SopClass = "1.2.840.10008.5.1.4.1.1.2"; // CT Image Storage
 
-    public byte[] Sha256 { get; } = SHA256.HashData(Bytes);
+    /// <summary>The content hash the index holds for new instances (BLAKE3, content_hash_algorithm 'blake3').</summary>
+    public byte[] Blake3 { get; } = Blake3Of(Bytes);
+
+    public static byte[] Blake3Of(ReadOnlySpan<byte> bytes)
+    {
+        var hash = global::Blake3.Hasher.Hash(bytes);
+        return hash.AsSpan().ToArray();
+    }
 
     public InstanceToSend ToSend() =>
         new(SopClass, Sop, DicomTransferSyntax.ExplicitVRLittleEndian, _ => ValueTask.FromResult<Stream>(new MemoryStream(Bytes, writable: false)));

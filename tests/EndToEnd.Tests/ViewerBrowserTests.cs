@@ -117,6 +117,85 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
     }
 
     /// <summary>
+    /// A study stored compressed (issue 17 §2): MR_small uncompressed, and its JPEG-LS and JPEG 2000 lossless copies, as
+    /// three series stored by storescu in their own transfer syntaxes. OHIF's study browser shows a thumbnail per series
+    /// from our /thumbnail, which decodes the compressed ones: each loads and shows the pixels of the uncompressed
+    /// series' thumbnail (not blank, not the icon drawn for what cannot be decoded).
+    /// </summary>
+    [Fact]
+    public async Task Viewer_CompressedStudy_ThumbnailsShowTheDecodedImages()
+    {
+        const string description = "VIEWER COMPRESSED THUMBNAILS";
+        string[] series = ["MR UNCOMPRESSED", "MR JPEG-LS LOSSLESS", "MR JPEG 2000 LOSSLESS"];
+        string[] files = ["MR_small.dcm", "MR_small_jpeg_ls_lossless.dcm", "MR_small_jp2klossless.dcm"];
+        var study = DicomUidGenerator.Generate();
+        var stored = new List<DicomFile>();
+        for (var i = 0; i < files.Length; i++)
+        {
+            var source = DicomFile.Open(await File.ReadAllBytesAsync(Path.Combine(archive.RepoRoot, "tests", "Dicom.Tests", "Corpus", "test_files", files[i])));
+            var ds = source.Dataset;
+            ds.SetString(DicomTag.StudyInstanceUID, DicomVR.UI, study);
+            ds.SetString(DicomTag.SeriesInstanceUID, DicomVR.UI, DicomUidGenerator.Generate());
+            ds.SetString(DicomTag.SOPInstanceUID, DicomVR.UI, DicomUidGenerator.Generate());
+            ds.SetString(DicomTag.StudyDescription, DicomVR.LO, description);
+            ds.SetString(DicomTag.SeriesDescription, DicomVR.LO, series[i]);
+            ds.SetString(DicomTag.SeriesNumber, DicomVR.IS, (i + 1).ToString(CultureInfo.InvariantCulture));
+            stored.Add(DicomFile.Create(ds, source.TransferSyntax));
+        }
+        Assert.False(stored[1].TransferSyntax.IsNative || stored[2].TransferSyntax.IsNative);
+        // storescu proposes one syntax per SOP class: each file goes on an association of its own, the compressed ones
+        // proposed in their own syntax (-xt JPEG-LS lossless, -xv JPEG 2000 lossless), so that they are stored compressed.
+        string[] propose = ["", "-xt", "-xv"];
+        for (var i = 0; i < stored.Count; i++)
+            await archive.StoreScuAsync(Path.Combine(archive.WorkDirectory, "viewer-compressed"), [stored[i]], propose[i] == "" ? [] : [propose[i]]);
+
+        await using var session = await BrowserSession.StartAsync(archive.HttpPort);
+        var page = session.Page;
+        await session.GotoAsync("/");
+        await page.Locator("tr", new() { HasText = description }).ClickAsync(new() { Timeout = 30_000 });
+        foreach (var name in series)
+            await page.Locator("[data-cy=\"study-browser-thumbnail\"]", new() { HasText = name }).WaitForAsync(new() { Timeout = 30_000 });
+        await page.WaitForFunctionAsync("""
+            () => [...document.querySelectorAll('[data-cy="study-browser-thumbnail"] img')].filter(img => img.complete && img.naturalWidth > 0).length >= 3
+            """, null, new() { Timeout = 30_000, PollingInterval = 250 });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "compressed-thumbnails.png") });
+
+        // Each thumbnail's grey levels (red channel), read back through a canvas (same origin: not tainted).
+        var read = await page.EvaluateAsync<System.Text.Json.JsonElement>("""
+            () => [...document.querySelectorAll('[data-cy="study-browser-thumbnail"]')].map(t => {
+              const img = t.querySelector('img');
+              const c = document.createElement('canvas');
+              c.width = img.naturalWidth; c.height = img.naturalHeight;
+              const g = c.getContext('2d');
+              g.drawImage(img, 0, 0);
+              const d = g.getImageData(0, 0, c.width, c.height).data;
+              const grey = [];
+              for (let i = 0; i < d.length; i += 4) grey.push(d[i]);
+              return { text: t.innerText, width: c.width, height: c.height, grey };
+            })
+            """);
+        var thumbnails = read.EnumerateArray().Select(t => new Thumbnail(t.GetProperty("text").GetString() ?? "", t.GetProperty("width").GetInt32(),
+            t.GetProperty("height").GetInt32(), t.GetProperty("grey").EnumerateArray().Select(v => v.GetInt32()).ToArray())).ToList();
+        Thumbnail Of(string name) => thumbnails.Single(t => t.Text.Contains(name, StringComparison.Ordinal));
+        var reference = Of(series[0]);
+        var lit = reference.Grey.Count(v => v > 40) / (double)reference.Grey.Length;
+        Assert.True(lit > 0.2, $"the uncompressed series' thumbnail looks blank ({lit:0.00} lit)");
+        Assert.True(reference.Grey.Max() - reference.Grey.Min() > 100, "the uncompressed series' thumbnail has no contrast");
+        foreach (var name in series.Skip(1))
+        {
+            // The same pixels as the uncompressed series' thumbnail (lossless copies): neither blank nor the grey page
+            // icon /thumbnail draws for what it cannot decode.
+            var thumbnail = Of(name);
+            Assert.Equal((reference.Width, reference.Height), (thumbnail.Width, thumbnail.Height));
+            var differ = thumbnail.Grey.Zip(reference.Grey).Max(p => Math.Abs(p.First - p.Second));
+            Assert.True(differ <= 8, $"{name}: the thumbnail differs from the uncompressed one by up to {differ} grey levels");
+        }
+        session.AssertNoFailedRequests();
+    }
+
+    private sealed record Thumbnail(string Text, int Width, int Height, int[] Grey);
+
+    /// <summary>
     /// Opens the study as a reader does: the study list at /, the study's row found by its description and clicked
     /// (OHIF 3.13 selects it and shows a preview beside the list: the study's series as thumbnails and the workflows
     /// that fit it), then the "Basic Viewer" workflow button.

@@ -27,7 +27,7 @@ internal static class IndexTestData
             TransferSyntaxUid = "1.2.840.10008.1.2.1",
             BlobKey = $"{study}/{series}/{sop}.{Convert.ToHexStringLower(sha, 0, 8)}.dcm",
             BlobSize = 1234,
-            ContentSha256 = sha,
+            ContentHash = sha,
             Patient = patient ?? new PatientDemographics { PatientId = "PID-" + study[^6..], PatientName = "Doe^John", PatientBirthDate = "19700101", PatientSex = "M" },
             Study = new StudyAttributes { StudyDate = "20240131", StudyDescription = "Chest", ReferringPhysicianName = "Müller^Hans" },
             Series = new SeriesAttributes { Modality = modality, SeriesNumber = 1 },
