@@ -31,6 +31,7 @@ internal static class AdminEndpoints
         nodes.MapDelete("/{ae}", DeleteNode);
         app.MapUsers();
         app.MapAccessGroups();
+        app.MapAdminPages();
         return nodes;
     }
 
