@@ -17,6 +17,7 @@ internal static class AdminEndpoints
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
         services.AddProblemDetails();
         services.AddSingleton<NodeRegistry>();
+        services.AddSingleton<StudyAccessGroups>();
         services.AddHostedService<NodeSeeding>();
         return services;
     }
@@ -29,6 +30,8 @@ internal static class AdminEndpoints
         nodes.MapPut("/{ae}", PutNode);
         nodes.MapDelete("/{ae}", DeleteNode);
         app.MapUsers();
+        app.MapAccessGroups();
+        app.MapAdminPages();
         return nodes;
     }
 

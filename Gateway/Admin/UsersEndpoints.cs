@@ -9,7 +9,8 @@ namespace Pacs.Gateway.Admin;
 
 /// <summary>
 /// /api/users (admins): create, list and search (the account directory), read, update role/groups/language/enabled,
-/// reset a password (the user must change it at next login), revoke every session of an account.
+/// reset a password (the user must change it at next login), revoke every session of an account, remove an account's
+/// TOTP second factor (refused for admins while Pacs:Accounts:RequireTotpForAdmins holds: 409).
 /// </summary>
 internal static class UsersEndpoints
 {
@@ -24,6 +25,7 @@ internal static class UsersEndpoints
         users.MapPatch("/{username}", UpdateAsync);
         users.MapPost("/{username}/password", ResetPasswordAsync);
         users.MapPost("/{username}/revoke-sessions", RevokeSessionsAsync);
+        users.MapDelete("/{username}/totp", RemoveTotpAsync);
         return app;
     }
 
@@ -82,6 +84,8 @@ internal static class UsersEndpoints
             Groups = body.Groups ?? [accessGroups.Value.Default],
             MustChangePassword = body.MustChangePassword ?? true,
         }).ConfigureAwait(false);
+        // The path does not name the new account: the audit record does (the Audit tab of /admin shows it).
+        request.HttpContext.Items[Audit.AuditMiddleware.DetailItem] = new Dictionary<string, string>(StringComparer.Ordinal) { ["username"] = username };
         if (!result.Succeeded)
         {
             return Failure(result);
@@ -152,6 +156,18 @@ internal static class UsersEndpoints
         return Results.Json(new { revoked }, Json);
     }
 
+    private static async Task<IResult> RemoveTotpAsync(string username, IClusterClient cluster)
+    {
+        var key = IUserGrain.KeyFor(username);
+        if (!IUserGrain.IsValidUsername(key))
+        {
+            return Problem(StatusCodes.Status404NotFound, $"No account '{username}'.");
+        }
+
+        var result = await cluster.GetGrain<IUserGrain>(key).ResetTotpAsync().ConfigureAwait(false);
+        return result.Succeeded ? Results.Json(result.Account, Json) : Failure(result);
+    }
+
     private static async Task<T?> ReadAsync<T>(HttpRequest request)
         where T : class
     {
@@ -173,7 +189,7 @@ internal static class UsersEndpoints
     private static IResult Failure(AccountResult result) => result.Error switch
     {
         AccountError.NotFound => Problem(StatusCodes.Status404NotFound, result.Detail),
-        AccountError.AlreadyExists => Problem(StatusCodes.Status409Conflict, result.Detail),
+        AccountError.AlreadyExists or AccountError.Refused => Problem(StatusCodes.Status409Conflict, result.Detail),
         _ => Problem(StatusCodes.Status400BadRequest, result.Detail),
     };
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Starts a job on a gateway's admin API and follows it to the end: ./pacs reindex and ./pacs import (docs/operations.md).
+"""Starts a job on a gateway's admin API and follows it to the end: ./pacs reindex and ./pacs import (docs/operations.md);
+and streams an audit export to stdout: ./pacs audit export.
 
   pacs-job.py --url URL reindex [--restart] [--verify] [--parallelism N]
   pacs-job.py --url URL import [--parallelism N] PATH...
+  pacs-job.py --url URL audit-export --from TIME --to TIME
 
 Logs in with PACS_USER (admin) and PACS_PASSWORD (or PACS_ADMIN_PASSWORD). Prints progress every few seconds and a
 summary at the end; exit 0 when the job finished, 1 when it failed or stopped, 2 on a usage or login error.
@@ -14,6 +16,7 @@ import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -114,19 +117,54 @@ def import_summary(p):
         print(f"  skipped:   {f['path']}: {f['reason']}")
 
 
+def audit_export(api, start, end):
+    """GET /api/audit/export, copied to stdout as it arrives (the gateway streams it page by page)."""
+    api.login()
+    query = urllib.parse.urlencode({"from": start, "to": end})
+    request = urllib.request.Request(api.url + "/api/audit/export?" + query, method="GET")
+    request.add_header("Accept", "application/xml")
+    request.add_header("Authorization", "Bearer " + api.token)
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            out = sys.stdout.buffer
+            while True:
+                chunk = response.read(65536)
+                if not chunk:
+                    break
+                out.write(chunk)
+            out.flush()
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        fail(f"audit export refused ({e.code}): {detail(body)}", 2)
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+        fail(f"{api.url} does not answer: {e}", 1)
+
+
 def main():
     parser = argparse.ArgumentParser(prog="pacs-job.py")
     parser.add_argument("--url", required=True)
     parser.add_argument("--parallelism", type=int)
     parser.add_argument("--restart", action="store_true")
     parser.add_argument("--verify", action="store_true")
-    parser.add_argument("job", choices=["reindex", "import"])
+    parser.add_argument("--from", dest="start")
+    parser.add_argument("--to", dest="end")
+    parser.add_argument("job", choices=["reindex", "import", "audit-export"])
     parser.add_argument("paths", nargs="*")
     args = parser.parse_args()
     password = os.environ.get("PACS_PASSWORD") or os.environ.get("PACS_ADMIN_PASSWORD")
     if not password:
         fail("set PACS_PASSWORD (and PACS_USER, default admin) to an administrator's credentials", 2)
     api = Api(args.url, os.environ.get("PACS_USER", "admin"), password)
+
+    if args.job == "audit-export":
+        if not args.start or not args.end:
+            fail("audit-export needs --from and --to", 2)
+        audit_export(api, args.start, args.end)
+        sys.exit(0)
 
     if args.job == "reindex":
         path, line, summary = "/api/admin/reindex", reindex_line, reindex_summary

@@ -34,6 +34,9 @@ internal static class AuditActions
             case "/auth/totp/enrol": return "totp.enrol";
             case "/auth/totp/confirm": return "totp.confirm";
             case "/auth/refresh": return "token.refresh";
+            case "/auth/totp": return HttpMethods.IsDelete(method) ? "totp.remove" : null;
+            case "/auth/logout-everywhere": return "logout.everywhere";
+            case "/auth/me": return HttpMethods.IsPatch(method) ? "account.self.change" : null;
         }
 
         if (!pattern.StartsWith("/api/", StringComparison.Ordinal) || pattern.Contains("{**rest}", StringComparison.Ordinal)) return null;
@@ -44,6 +47,13 @@ internal static class AuditActions
             var job = pattern["/api/admin/".Length..].TrimEnd('/');
             return HttpMethods.IsPost(method) ? job + ".start" : null;
         }
+
+        // A study's access groups (AccessGroupEndpoints): a group change, with the study's UID from the route.
+        // (A group's own route, MapPut(""), may come with the group prefix's trailing slash.)
+        if (pattern.TrimEnd('/').EndsWith("/access-groups", StringComparison.Ordinal)) return get ? "group.read" : "group.change";
+        if (pattern == "/api/audit/export") return "audit.export";
+        if (pattern.StartsWith("/api/users/", StringComparison.Ordinal) && pattern.EndsWith("/totp", StringComparison.Ordinal) && HttpMethods.IsDelete(method))
+            return "account.totp.remove";
 
         var resource = pattern["/api/".Length..];
         var slash = resource.IndexOf('/', StringComparison.Ordinal);

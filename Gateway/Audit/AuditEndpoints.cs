@@ -6,8 +6,8 @@ using Pacs.Index.Audit;
 namespace Pacs.Gateway.Audit;
 
 /// <summary>
-/// GET /api/audit (the trail, filtered, newest first, keyset paging) and GET /api/audit/verify (the hash chain),
-/// admins only (<see cref="Policies.Admin"/>). Bad filters are problem details (RFC 9457). Reading the trail is itself
+/// GET /api/audit (the trail, filtered, newest first, keyset paging), GET /api/audit/verify (the hash chain) and
+/// GET /api/audit/export?from=&amp;to= (a time range as DICOM audit messages, streamed), admins only (<see cref="Policies.Admin"/>). Bad filters are problem details (RFC 9457). Reading the trail is itself
 /// recorded (action "audit.read": PS3.15 A.5.3.2, Audit Log Used).
 /// </summary>
 internal static class AuditEndpoints
@@ -18,7 +18,12 @@ internal static class AuditEndpoints
     public static IServiceCollection AddAuditTrail(this IServiceCollection services)
     {
         services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SyslogOptions>().BindConfiguration(SyslogOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AuditTrail>();
+        // The forwarder's hosted service before the writer's: hosts stop in reverse order, so the writer's last batch
+        // reaches the forwarder before it stops.
+        services.AddSingleton<SyslogForwarder>();
+        services.AddHostedService(sp => sp.GetRequiredService<SyslogForwarder>());
         services.AddSingleton<AuditWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         return services;
@@ -31,6 +36,7 @@ internal static class AuditEndpoints
         var audit = app.MapGroup("/api/audit").RequireAuthorization(Policies.Admin);
         audit.MapGet("/", QueryAsync);
         audit.MapGet("/verify", VerifyAsync);
+        audit.MapGet("/export", ExportAsync);
         audit.MapGet("/{eventKey:long}/dicom", DicomMessageAsync);
         return app;
     }
@@ -99,6 +105,70 @@ internal static class AuditEndpoints
         var xml = AuditMessage.Of(rows[0], host.Value.AeTitle);
         return Results.Text(xml.Declaration + "\n" + xml.Root, "application/xml", System.Text.Encoding.UTF8);
     }
+
+    /// <summary>Rows read per database round trip of an export.</summary>
+    internal const int ExportPageSize = 500;
+
+    /// <summary>
+    /// The rows of [from, to) in chain order, each as one DICOM Audit Message (PS3.15 A.5.1) inside one
+    /// &lt;AuditMessages&gt; document, written while the pages are read (<see cref="AuditTrail.RangeAsync"/>): memory is
+    /// one page whatever the range. Recorded as "audit.export" (Audit Log Used, PS3.15 A.5.3.2) with the range and the
+    /// rows sent. A database failure after the first bytes ends the response early (the XML then lacks its end tag).
+    /// </summary>
+    private static async Task ExportAsync(HttpContext http, AuditTrail trail, Microsoft.Extensions.Options.IOptions<GatewayHostOptions> host)
+    {
+        var q = http.Request.Query;
+        DateTimeOffset from = default, to = default;
+        if (q.Keys.Any(k => k is not ("from" or "to")) || q["from"].Count != 1 || q["to"].Count != 1
+            || !TryTime(q["from"]!, out from) || !TryTime(q["to"]!, out to) || to <= from)
+        {
+            await Bad("'from' and 'to' are required once each, ISO 8601 date and time (e.g. 2026-01-31T00:00:00Z), 'to' after 'from'.")
+                .ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        var cancellationToken = http.RequestAborted;
+        var response = http.Response;
+        NoStore.Apply(response);
+        response.ContentType = "application/xml; charset=utf-8";
+        response.Headers.ContentDisposition = string.Create(CultureInfo.InvariantCulture,
+            $"attachment; filename=\"audit-{from.UtcDateTime:yyyyMMddTHHmmss}Z-{to.UtcDateTime:yyyyMMddTHHmmss}Z.xml\"");
+        long rows = 0;
+        var settings = new System.Xml.XmlWriterSettings { Async = true, Encoding = new System.Text.UTF8Encoding(false) };
+        await using (var writer = System.Xml.XmlWriter.Create(response.Body, settings))
+        {
+            await writer.WriteStartDocumentAsync().ConfigureAwait(false);
+            await writer.WriteStartElementAsync(null, "AuditMessages", null).ConfigureAwait(false);
+            await writer.WriteAttributeStringAsync(null, "from", null, Iso(from)).ConfigureAwait(false);
+            await writer.WriteAttributeStringAsync(null, "to", null, Iso(to)).ConfigureAwait(false);
+            long after = 0;
+            while (true)
+            {
+                var page = await trail.RangeAsync(from, to, after, ExportPageSize, cancellationToken).ConfigureAwait(false);
+                foreach (var row in page)
+                {
+                    await AuditMessage.Of(row, host.Value.AeTitle).Root!.WriteToAsync(writer, cancellationToken).ConfigureAwait(false);
+                }
+
+                rows += page.Count;
+                await writer.FlushAsync().ConfigureAwait(false);
+                if (page.Count < ExportPageSize) break;
+                after = page[^1].EventKey;
+            }
+
+            await writer.WriteEndElementAsync().ConfigureAwait(false);
+            await writer.WriteEndDocumentAsync().ConfigureAwait(false);
+        }
+
+        http.Items[AuditMiddleware.DetailItem] = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["from"] = Iso(from),
+            ["to"] = Iso(to),
+            ["rows"] = rows.ToString(CultureInfo.InvariantCulture),
+        };
+    }
+
+    private static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
     private static async Task<IResult> VerifyAsync(HttpContext http, AuditTrail trail, CancellationToken cancellationToken)
     {

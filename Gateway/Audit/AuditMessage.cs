@@ -65,7 +65,7 @@ internal static class AuditMessage
                 CodeElement("ParticipantObjectIDTypeCode", new Code("2", "Patient Number", "RFC-3881"))));
         }
 
-        if (e.Action == "audit.read")
+        if (e.Action is "audit.read" or "audit.export")
         {
             message.Add(new XElement("ParticipantObjectIdentification",
                 new XAttribute("ParticipantObjectID", "pacs_audit_events"),
@@ -81,16 +81,16 @@ internal static class AuditMessage
     private static (Code EventId, string ActionCode, Code? TypeCode) Classify(AuditEvent e) => e.Action switch
     {
         "login" or "login.failed" or "lockout" => (new Code("110114", "User Authentication"), "E", new Code("110122", "Login")),
-        "logout" => (new Code("110114", "User Authentication"), "E", new Code("110123", "Logout")),
+        "logout" or "logout.everywhere" => (new Code("110114", "User Authentication"), "E", new Code("110123", "Logout")),
         "query" => (new Code("110112", "Query"), "E", null),
         "view.metadata" or "view.frames" or "view.rendered" or "view.bulkdata" => (new Code("110103", "DICOM Instances Accessed"), "R", null),
         "retrieve" when e.Actor.StartsWith("ae:", StringComparison.Ordinal) => (new Code("110102", "Begin Transferring DICOM Instances"), "E", null),
         "retrieve" => (new Code("110104", "DICOM Instances Transferred"), "R", null),
         "store" => (new Code("110104", "DICOM Instances Transferred"), "C", null),
         "delete" => (new Code("110105", "DICOM Study Deleted"), "D", null),
-        "audit.read" => (new Code("110101", "Audit Log Used"), "R", null),
+        "audit.read" or "audit.export" => (new Code("110101", "Audit Log Used"), "R", null),
         "node.change" => (new Code("110113", "Security Alert"), "E", new Code("110128", "Network Configuration")),
-        "account.change" or "password.change" => (new Code("110113", "Security Alert"), "E", new Code("110137", "User Security Attributes Changed")),
+        "account.change" or "account.self.change" or "account.totp.remove" or "password.change" or "totp.remove" or "totp.confirm" => (new Code("110113", "Security Alert"), "E", new Code("110137", "User Security Attributes Changed")),
         _ => (new Code("110113", "Security Alert"), "E", new Code("110132", "Use of Restricted Function")),
     };
 

@@ -14,6 +14,9 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
 {
     private const int MaxQueryLength = 1024;
 
+    /// <summary>HttpContext.Items key of more detail an endpoint adds to its record (IReadOnlyDictionary&lt;string, string&gt;).</summary>
+    public const string DetailItem = "pacs.audit.detail";
+
     public async Task InvokeAsync(HttpContext http)
     {
         var failed = true;
@@ -43,6 +46,11 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
             ["status"] = status.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         if (action == "query" && request.QueryString.HasValue) detail["query"] = Truncate(request.QueryString.Value!);
+        if (http.Items.TryGetValue(DetailItem, out var more) && more is IReadOnlyDictionary<string, string> extra)
+        {
+            foreach (var (key, value) in extra) detail[key] = Truncate(value);
+        }
+
         return new AuditRecord
         {
             Actor = http.User.UsernameOf() ?? "anonymous",

@@ -13,6 +13,7 @@ namespace Pacs.Gateway.Audit;
 /// is counted (<see cref="Dropped"/>) and logged at Warning, once per interval with the count. On a clean shutdown the
 /// queue is closed after the server has finished its requests and everything queued is written before the process
 /// ends. A failed write is retried with the same batch until it succeeds or the host's shutdown timeout runs out.
+/// A written batch goes on to the <see cref="SyslogForwarder"/> (when Pacs:Audit:Syslog names a repository).
 /// </summary>
 public sealed partial class AuditWriter : BackgroundService
 {
@@ -20,15 +21,18 @@ public sealed partial class AuditWriter : BackgroundService
 
     private readonly Channel<AuditRecord> _queue;
     private readonly AuditTrail _trail;
+    private readonly SyslogForwarder? _forwarder;
     private readonly int _batchSize;
     private readonly ILogger<AuditWriter> _logger;
     private long _dropped;
     private long _droppedSinceLogged;
     private long _lastDropLogged = Environment.TickCount64 - DropLogIntervalMs;
 
-    public AuditWriter(AuditTrail trail, IOptions<AuditOptions> options, ILogger<AuditWriter> logger)
+    /// <param name="forwarder">The syslog forwarder (registered with the writer; absent in tests that only queue).</param>
+    public AuditWriter(AuditTrail trail, IOptions<AuditOptions> options, ILogger<AuditWriter> logger, SyslogForwarder? forwarder = null)
     {
         _trail = trail;
+        _forwarder = forwarder;
         _batchSize = options.Value.BatchSize;
         _logger = logger;
         _queue = Channel.CreateBounded<AuditRecord>(new BoundedChannelOptions(options.Value.QueueCapacity)
@@ -86,6 +90,7 @@ public sealed partial class AuditWriter : BackgroundService
             try
             {
                 await _trail.AppendAsync(batch, CancellationToken.None).ConfigureAwait(false);
+                _forwarder?.Enqueue(batch);
                 return;
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException)

@@ -49,6 +49,7 @@ internal static partial class LoginEndpoints
         auth.MapGet("/me", Me).RequireAuthorization(Policies.Session);
         auth.MapPost("/password", ChangePasswordAsync).RequireAuthorization(Policies.Session);
         auth.MapTotp();
+        auth.MapOwnAccount();
         return app;
     }
 
@@ -351,7 +352,7 @@ internal static partial class LoginEndpoints
         http.Response.Cookies.Append(options.CookieName, session.SessionId, CookieOptions(options));
 
     /// <summary>HttpOnly; Secure; SameSite=Strict (issue 12). No Max-Age: the session grain decides when it ends.</summary>
-    private static CookieOptions CookieOptions(AuthOptions options) => new() { HttpOnly = true, Secure = true, SameSite = SameSiteMode.Strict, Path = "/" };
+    internal static CookieOptions CookieOptions(AuthOptions options) => new() { HttpOnly = true, Secure = true, SameSite = SameSiteMode.Strict, Path = "/" };
 
     private static async Task<Credentials?> ReadCredentialsAsync(HttpContext http)
     {

@@ -9,6 +9,8 @@ namespace Pacs.Gateway.Auth;
 /// once, as an otpauth URI (Google Authenticator's Key Uri Format, which the authenticator apps read from a QR code) and
 /// as base32; <c>POST /auth/totp/confirm {code}</c> with the app's current code turns it on, after which every login
 /// needs a code. Enrolling again (with the password) replaces the secret only when the new one is confirmed.
+/// <c>DELETE /auth/totp {password, code}</c> removes the factor (both must be right; refused for admins while
+/// Pacs:Accounts:RequireTotpForAdmins holds); an admin removes another account's with DELETE /api/users/{u}/totp.
 /// </summary>
 internal static class TotpEndpoints
 {
@@ -20,10 +22,32 @@ internal static class TotpEndpoints
 
     internal sealed record ConfirmRequest([property: JsonPropertyName("code")] string? Code);
 
+    internal sealed record RemoveRequest([property: JsonPropertyName("password")] string? Password, [property: JsonPropertyName("code")] string? Code);
+
     public static void MapTotp(this RouteGroupBuilder auth)
     {
         auth.MapPost("/totp/enrol", EnrolAsync).RequireAuthorization(Policies.Read);
         auth.MapPost("/totp/confirm", ConfirmAsync).RequireAuthorization(Policies.Read);
+        auth.MapDelete("/totp", RemoveAsync).RequireAuthorization(Policies.Read);
+    }
+
+    private static async Task<IResult> RemoveAsync(HttpContext http, IClusterClient cluster)
+    {
+        var body = await ReadAsync<RemoveRequest>(http).ConfigureAwait(false);
+        if (body?.Password is not { Length: > 0 } password || body.Code is not { Length: > 0 and <= 16 } code)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "password and code are required.");
+        }
+
+        var result = await cluster.GetGrain<IUserGrain>(http.User.UsernameOf()!).RemoveTotpAsync(password, code).ConfigureAwait(false);
+        NoStore.Apply(http.Response);
+        return result.Error switch
+        {
+            AccountError.None => Results.NoContent(),
+            AccountError.WrongPassword => Problem(StatusCodes.Status403Forbidden, result.Detail),
+            AccountError.Refused => Problem(StatusCodes.Status409Conflict, result.Detail),
+            _ => Problem(StatusCodes.Status400BadRequest, result.Detail),
+        };
     }
 
     private static async Task<IResult> EnrolAsync(HttpContext http, IClusterClient cluster)
@@ -79,5 +103,5 @@ internal static class TotpEndpoints
     }
 
     private static IResult Problem(int status, string detail) =>
-        Results.Problem(title: status == StatusCodes.Status403Forbidden ? "Forbidden" : "Bad Request", detail: detail, statusCode: status);
+        Results.Problem(title: status switch { 403 => "Forbidden", 409 => "Conflict", _ => "Bad Request" }, detail: detail, statusCode: status);
 }

@@ -71,6 +71,8 @@ public enum AccountError
     Invalid = 3,
     WeakPassword = 4,
     WrongPassword = 5,
+    /// <summary>Refused by configuration (e.g. removing the second factor of an admin when admins must have one).</summary>
+    Refused = 6,
 }
 
 /// <summary>The outcome of a login attempt. Callers show every failure alike (no user enumeration); the audit trail keeps the reason.</summary>

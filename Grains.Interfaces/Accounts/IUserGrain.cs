@@ -32,6 +32,18 @@ public interface IUserGrain : IGrainWithStringKey
 
     public const int TotpEnrolmentMinutes = 10;
 
+    /// <summary>
+    /// The user removes their own second factor: the current password and a current code of the factor (each failure
+    /// counts toward the lockout). Refused (<see cref="AccountError.Refused"/>) for an admin while the configuration
+    /// requires TOTP for admins; <see cref="AccountError.Invalid"/> when the account has no factor.
+    /// </summary>
+    [Alias("RemoveTotp")]
+    Task<AccountResult> RemoveTotpAsync(string password, string code);
+
+    /// <summary>An admin removes the account's second factor (a lost phone); refused for an admin account as above.</summary>
+    [Alias("ResetTotp")]
+    Task<AccountResult> ResetTotpAsync();
+
     [Alias("ChangePassword")]
     Task<AccountResult> ChangePasswordAsync(string currentPassword, string newPassword);
 

@@ -161,6 +161,58 @@ internal sealed partial class UserGrain(AccountStore store, IOptions<AccountOpti
         return true;
     }
 
+    public async Task<AccountResult> RemoveTotpAsync(string password, string code)
+    {
+        if (_row is not { } row)
+        {
+            return AccountResult.Fail(AccountError.NotFound, "No such account.");
+        }
+
+        var hash = row.PasswordHash;
+        if (password.Length > PasswordPolicy.MaximumLength || !await Task.Run(() => PasswordHasher.Verify(password, hash)))
+        {
+            await CountFailureAsync(DateTimeOffset.UtcNow);
+            return AccountResult.Fail(AccountError.WrongPassword, "The password or the code is not right.");
+        }
+
+        if (row.TotpSecret is not { } secret)
+        {
+            return AccountResult.Fail(AccountError.Invalid, "The account has no second factor.");
+        }
+
+        if (!VerifyTotp(secret, code.Trim()))
+        {
+            await CountFailureAsync(DateTimeOffset.UtcNow);
+            return AccountResult.Fail(AccountError.WrongPassword, "The password or the code is not right.");
+        }
+
+        return await ClearTotpAsync();
+    }
+
+    public Task<AccountResult> ResetTotpAsync() => _row is null
+        ? Task.FromResult(AccountResult.Fail(AccountError.NotFound, "No such account."))
+        : ClearTotpAsync();
+
+    private async Task<AccountResult> ClearTotpAsync()
+    {
+        var row = _row!;
+        // Without a factor such an admin could not log in at all (LoginAsync): the configuration wins.
+        if (row.Role == Roles.Admin && options.Value.RequireTotpForAdmins)
+        {
+            return AccountResult.Fail(AccountError.Refused, "Admins must keep a second factor (Pacs:Accounts:RequireTotpForAdmins).");
+        }
+
+        _pendingTotp = null;
+        if (row.TotpSecret is null)
+        {
+            return AccountResult.Ok(row.ToView());
+        }
+
+        _row = row with { TotpSecret = null };
+        await store.UpdateAccountAsync(_row, CancellationToken.None);
+        return AccountResult.Ok(_row.ToView());
+    }
+
     /// <summary>RFC 6238 with a window of one step either side (clock drift between phone and server).</summary>
     private static bool VerifyTotp(string base32Secret, string code)
     {

@@ -101,6 +101,33 @@ public sealed class AuditTrail(NpgsqlDataSource dataSource)
 
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.Before ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(filter.Limit, 1, MaxPageSize) });
+        return await ReadPageAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One page of the rows of [<paramref name="from"/>, <paramref name="to"/>) in chain order, after the event key
+    /// <paramref name="after"/> (0 for the first page; then the last key of the page before): the export's reads,
+    /// one short query per page so that a long export holds neither a transaction nor more than a page in memory.
+    /// </summary>
+    public async Task<IReadOnlyList<AuditEvent>> RangeAsync(DateTimeOffset from, DateTimeOffset to, long after, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT event_key, chain_seq, occurred_at, actor, role, client_address, session_id, kind, outcome, patient_id,
+                   study_instance_uid, sop_instance_uid, detail::text, encode(row_hash, 'hex')
+            FROM pacs_audit_events
+            WHERE occurred_at >= $1 AND occurred_at < $2 AND event_key > $3
+            ORDER BY event_key
+            LIMIT $4
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = from, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = to, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = after, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(limit, 1, MaxPageSize) });
+        return await ReadPageAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<IReadOnlyList<AuditEvent>> ReadPageAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var page = new List<AuditEvent>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -19,6 +19,7 @@ public class ArchiveClusterFixture : IAsyncLifetime
     private const string DatabaseKey = "PacsTest:Database";
 
     private readonly DuplicatePolicy _policy;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
     private PostgresServer? _server;
 
     public ArchiveClusterFixture()
@@ -26,7 +27,13 @@ public class ArchiveClusterFixture : IAsyncLifetime
     {
     }
 
-    protected ArchiveClusterFixture(DuplicatePolicy policy) => _policy = policy;
+    /// <param name="policy">The duplicate policy of the silos.</param>
+    /// <param name="settings">More host configuration of the silos (e.g. Pacs:Accounts:*).</param>
+    protected ArchiveClusterFixture(DuplicatePolicy policy, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        _policy = policy;
+        _settings = settings ?? new Dictionary<string, string?>();
+    }
 
     /// <summary>The private PostgreSQL server (tests stop and restart it).</summary>
     public PostgresServer Server => _server ?? throw new InvalidOperationException("The fixture did not start.");
@@ -61,7 +68,7 @@ public class ArchiveClusterFixture : IAsyncLifetime
             {
                 [DatabaseKey] = ConnectionString,
                 [ArchiveGrainOptions.Section + ":" + nameof(ArchiveGrainOptions.DuplicatePolicy)] = _policy.ToString(),
-            }));
+            }.Concat(_settings)));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
