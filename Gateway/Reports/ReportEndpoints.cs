@@ -14,7 +14,8 @@ namespace Pacs.Gateway.Reports;
 /// <summary>
 /// /api/studies/{study}/report: read (every role; operators see signed versions only), write the draft, sign and
 /// amend (doctors, admins; each with If-Match: 428 without it, 412 when it is stale), the history, and the PDF
-/// (doctors, admins: an export). Signing and amending also store the PDF into the study (ReportArchive).
+/// (doctors, admins: an export; signed with the clinic's certificate, ReportSigner). Signing and amending also store
+/// the signed PDF into the study (ReportArchive).
 /// </summary>
 internal static class ReportEndpoints
 {
@@ -89,7 +90,7 @@ internal static class ReportEndpoints
         return Answer(http, study, result);
     }
 
-    private static async Task<IResult> SignAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive, IOptions<ReportOptions> options)
+    private static async Task<IResult> SignAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive, ReportSigner signer, IOptions<ReportOptions> options)
     {
         if (IfMatch(http) is not { } ifMatch)
         {
@@ -97,10 +98,10 @@ internal static class ReportEndpoints
         }
 
         var result = await Grain(cluster, study).SignAsync(ifMatch, Actor(http.User)).ConfigureAwait(false);
-        return await ArchiveAndAnswerAsync(http, study, result, cluster, store, archive, options.Value).ConfigureAwait(false);
+        return await ArchiveAndAnswerAsync(http, study, result, cluster, store, archive, signer, options.Value).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> AmendAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive, IOptions<ReportOptions> options)
+    private static async Task<IResult> AmendAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive, ReportSigner signer, IOptions<ReportOptions> options)
     {
         if (IfMatch(http) is not { } ifMatch)
         {
@@ -114,7 +115,7 @@ internal static class ReportEndpoints
         }
 
         var result = await Grain(cluster, study).AmendAsync(ifMatch, Content(body!, http.User), body!.Reason ?? "", Actor(http.User)).ConfigureAwait(false);
-        return await ArchiveAndAnswerAsync(http, study, result, cluster, store, archive, options.Value).ConfigureAwait(false);
+        return await ArchiveAndAnswerAsync(http, study, result, cluster, store, archive, signer, options.Value).ConfigureAwait(false);
     }
 
     private static async Task<IResult> HistoryAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store)
@@ -129,7 +130,7 @@ internal static class ReportEndpoints
         return Results.Json(new { studyInstanceUid = study, versions = visible.Select(v => Version(v)) }, Json);
     }
 
-    private static async Task<IResult> PdfAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, StudyIndex audit, IOptions<ReportOptions> options)
+    private static async Task<IResult> PdfAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, StudyIndex audit, ReportSigner signer, IOptions<ReportOptions> options)
     {
         var requested = http.Request.Query["lang"].ToString();
         if (requested.Length > 0 && !Languages.IsValid(requested))
@@ -151,7 +152,7 @@ internal static class ReportEndpoints
         // The language: ?lang=, else the caller's preferred language, else English.
         var preferred = http.User.FindFirstValue(PacsClaims.Language);
         var language = requested.Length > 0 ? requested : Languages.IsValid(preferred) ? preferred! : Languages.Default;
-        var pdf = ReportPdf.Render(header, version, await SignerNameAsync(cluster, version).ConfigureAwait(false), language, options.Value);
+        var pdf = await ReportPdf.RenderAsync(header, version, await SignerNameAsync(cluster, version).ConfigureAwait(false), language, options.Value, signer).ConfigureAwait(false);
         await audit.AuditAsync("report.exported", study, null, new Dictionary<string, string>
         {
             ["actor"] = Actor(http.User),
@@ -163,7 +164,7 @@ internal static class ReportEndpoints
     }
 
     private static async Task<IResult> ArchiveAndAnswerAsync(
-        HttpContext http, string study, ReportResult result, IClusterClient cluster, ReportStore store, ReportArchive archive, ReportOptions options)
+        HttpContext http, string study, ReportResult result, IClusterClient cluster, ReportStore store, ReportArchive archive, ReportSigner signer, ReportOptions options)
     {
         if (!result.Succeeded || result.State.Current is not { } version)
         {
@@ -174,7 +175,7 @@ internal static class ReportEndpoints
         string? archived = null;
         if (await store.StudyAsync(study, CancellationToken.None).ConfigureAwait(false) is { } header)
         {
-            var pdf = ReportPdf.Render(header, version, await SignerNameAsync(cluster, version).ConfigureAwait(false), version.Content.Language, options);
+            var pdf = await ReportPdf.RenderAsync(header, version, await SignerNameAsync(cluster, version).ConfigureAwait(false), version.Content.Language, options, signer).ConfigureAwait(false);
             var stored = await archive.StoreAsync(header, version, pdf, Actor(http.User), CancellationToken.None).ConfigureAwait(false);
             archived = stored.IsSuccess ? stored.SopInstanceUid : null;
         }

@@ -70,6 +70,9 @@ public sealed class ReportsEndToEndTests(ArchiveFixture archive)
             Assert.Contains("Дата рождения", russian.Text);
             Assert.Contains("Очаговых изменений не выявлено.", russian.Text);
             Assert.Matches(@"\+DejaVu Sans\S*\s+CID TrueType\s+Identity-H\s+yes\s+yes", russian.Fonts);
+            // Signed with the clinic's certificate (pdfsig checks the CMS over the byte ranges).
+            Assert.Contains($"Signer Certificate Common Name: {ArchiveFixture.ReportSigningName}", russian.Signature);
+            Assert.Contains("Signature Validation: Signature is Valid.", russian.Signature);
             var german = await PdfTextAsync(path + "/pdf?lang=de", doctor, "de");
             Assert.Contains("Geburtsdatum", german.Text);
             Assert.Contains("Seite 1 von 1", german.Text);
@@ -151,7 +154,7 @@ public sealed class ReportsEndToEndTests(ArchiveFixture archive)
         return (response.StatusCode, body, response.Headers.ETag?.ToString());
     }
 
-    private async Task<(string Text, string Fonts)> PdfTextAsync(string path, string token, string name)
+    private async Task<(string Text, string Fonts, string Signature)> PdfTextAsync(string path, string token, string name)
     {
         using var request = archive.Request(HttpMethod.Get, path, token);
         using var response = await archive.Anonymous.SendAsync(request);
@@ -166,8 +169,11 @@ public sealed class ReportsEndToEndTests(ArchiveFixture archive)
         Assert.Equal(0, textExit);
         var (fontsExit, fonts) = await ChildProcess.RunAsync("pdffonts", [file]);
         Assert.Equal(0, fontsExit);
-        return (text, fonts);
+        return (text, fonts, await PdfsigAsync(file));
     }
+
+    /// <summary>pdfsig's report of the file's signatures (its exit code says only whether it found one).</summary>
+    internal static async Task<string> PdfsigAsync(string file) => (await ChildProcess.RunAsync("pdfsig", [file])).Output;
 
     private async Task AssertArchivedAsync(string study, string sop)
     {
@@ -184,6 +190,13 @@ public sealed class ReportsEndToEndTests(ArchiveFixture archive)
         Assert.Equal("DOC", file.Dataset.GetString(DicomTag.Modality));
         Assert.Equal(PatientName, file.Dataset.GetString(DicomTag.PatientName));
         Assert.Equal("application/pdf", file.Dataset.GetString(DicomTag.MIMETypeOfEncapsulatedDocument));
+        // The archived copy is the signed PDF (Encapsulated Document Length: the OB value is padded to even length).
+        Assert.True(file.Dataset.TryGetElement(DicomTag.EncapsulatedDocument, out var document));
+        var pdfFile = Path.Combine(archive.WorkDirectory, $"archived-{sop}.pdf");
+        await File.WriteAllBytesAsync(pdfFile, document.Value[..(int)file.Dataset.GetUInt32(DicomTag.EncapsulatedDocumentLength)!.Value].ToArray());
+        var signature = await PdfsigAsync(pdfFile);
+        Assert.Contains($"Signer Certificate Common Name: {ArchiveFixture.ReportSigningName}", signature);
+        Assert.Contains("Signature Validation: Signature is Valid.", signature);
         var path = Path.Combine(archive.WorkDirectory, "report.dcm");
         await File.WriteAllBytesAsync(path, bytes);
         if (Environment.GetEnvironmentVariable("PACS_REPORT_PDF_DIR") is { Length: > 0 } keep) File.Copy(path, Path.Combine(keep, "report.dcm"), true);
