@@ -87,6 +87,8 @@ var app = builder.Build();
 app.UseManagementPort(metricsPort); // before everything else: the management port serves /metrics and nothing more
 // Fails start-up in production without a signing key (docs/security.md).
 _ = app.Services.GetRequiredService<SigningKeys>();
+// Fails start-up when the configured report signing certificate cannot be read (docs/operations.md, "Report signing").
+_ = app.Services.GetRequiredService<ReportSigner>();
 app.UseTransportSecurity();
 // 503 + Retry-After, not 500, for a request whose grain calls a silo's failure left unanswered.
 app.UseMiddleware<Pacs.Gateway.Cluster.ClusterUnavailableMiddleware>();

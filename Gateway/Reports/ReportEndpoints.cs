@@ -14,7 +14,8 @@ namespace Pacs.Gateway.Reports;
 /// <summary>
 /// /api/studies/{study}/report: read (every role; operators see signed versions only), write the draft, sign and
 /// amend (doctors, admins; each with If-Match: 428 without it, 412 when it is stale), the history, and the PDF
-/// (doctors, admins: an export). Signing and amending also store the PDF into the study (ReportArchive).
+/// (doctors, admins: an export; signed with the clinic's certificate, ReportSigner) and the same as a FHIR R4
+/// DiagnosticReport. Signing and amending also store the signed PDF into the study (ReportArchive).
 /// </summary>
 internal static class ReportEndpoints
 {
@@ -44,6 +45,7 @@ internal static class ReportEndpoints
         report.MapPost("/amend", AmendAsync).RequireAuthorization(Policies.Report);
         report.MapGet("/history", HistoryAsync).RequireAuthorization(Policies.Read);
         report.MapGet("/pdf", PdfAsync).RequireAuthorization(Policies.Export);
+        report.MapGet("/fhir", FhirAsync).RequireAuthorization(Policies.Export);
         return app;
     }
 
@@ -89,7 +91,7 @@ internal static class ReportEndpoints
         return Answer(http, study, result);
     }
 
-    private static async Task<IResult> SignAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive, IOptions<ReportOptions> options)
+    private static async Task<IResult> SignAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive)
     {
         if (IfMatch(http) is not { } ifMatch)
         {
@@ -97,10 +99,10 @@ internal static class ReportEndpoints
         }
 
         var result = await Grain(cluster, study).SignAsync(ifMatch, Actor(http.User)).ConfigureAwait(false);
-        return await ArchiveAndAnswerAsync(http, study, result, cluster, store, archive, options.Value).ConfigureAwait(false);
+        return await ArchiveAndAnswerAsync(http, study, result, store, archive).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> AmendAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive, IOptions<ReportOptions> options)
+    private static async Task<IResult> AmendAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive)
     {
         if (IfMatch(http) is not { } ifMatch)
         {
@@ -114,7 +116,7 @@ internal static class ReportEndpoints
         }
 
         var result = await Grain(cluster, study).AmendAsync(ifMatch, Content(body!, http.User), body!.Reason ?? "", Actor(http.User)).ConfigureAwait(false);
-        return await ArchiveAndAnswerAsync(http, study, result, cluster, store, archive, options.Value).ConfigureAwait(false);
+        return await ArchiveAndAnswerAsync(http, study, result, store, archive).ConfigureAwait(false);
     }
 
     private static async Task<IResult> HistoryAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store)
@@ -129,7 +131,7 @@ internal static class ReportEndpoints
         return Results.Json(new { studyInstanceUid = study, versions = visible.Select(v => Version(v)) }, Json);
     }
 
-    private static async Task<IResult> PdfAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, StudyIndex audit, IOptions<ReportOptions> options)
+    private static async Task<IResult> PdfAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, StudyIndex audit, ReportArchive archive)
     {
         var requested = http.Request.Query["lang"].ToString();
         if (requested.Length > 0 && !Languages.IsValid(requested))
@@ -151,7 +153,7 @@ internal static class ReportEndpoints
         // The language: ?lang=, else the caller's preferred language, else English.
         var preferred = http.User.FindFirstValue(PacsClaims.Language);
         var language = requested.Length > 0 ? requested : Languages.IsValid(preferred) ? preferred! : Languages.Default;
-        var pdf = ReportPdf.Render(header, version, await SignerNameAsync(cluster, version).ConfigureAwait(false), language, options.Value);
+        var pdf = await archive.RenderAsync(header, version, language).ConfigureAwait(false);
         await audit.AuditAsync("report.exported", study, null, new Dictionary<string, string>
         {
             ["actor"] = Actor(http.User),
@@ -162,36 +164,52 @@ internal static class ReportEndpoints
         return Results.File(pdf, "application/pdf", $"report-v{version.Version}-{language}.pdf");
     }
 
+    /// <summary>The latest signed version as a FHIR R4 DiagnosticReport with its signed PDF (ReportFhir); 404 before signing.</summary>
+    private static async Task<IResult> FhirAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, StudyIndex audit, ReportArchive archive)
+    {
+        if (await store.StudyAsync(study, http.RequestAborted).ConfigureAwait(false) is not { } header)
+        {
+            return UnknownStudy();
+        }
+
+        var state = await Grain(cluster, study).GetAsync().ConfigureAwait(false);
+        var version = state.Current is { } current && ReportStatus.IsSigned(current.Status)
+            ? current
+            : (await Grain(cluster, study).HistoryAsync().ConfigureAwait(false)).LastOrDefault(v => ReportStatus.IsSigned(v.Status));
+        if (version is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, "The study has no signed report.");
+        }
+
+        var pdf = await archive.RenderAsync(header, version, version.Content.Language).ConfigureAwait(false);
+        var resource = ReportFhir.DiagnosticReport(header, version, await archive.SignerNameAsync(version).ConfigureAwait(false), pdf);
+        await audit.AuditAsync("report.exported", study, null, new Dictionary<string, string>
+        {
+            ["actor"] = Actor(http.User),
+            ["version"] = version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["format"] = "fhir",
+        }, http.RequestAborted).ConfigureAwait(false);
+        return Results.Bytes(resource, ReportFhir.MediaType + "; charset=utf-8");
+    }
+
     private static async Task<IResult> ArchiveAndAnswerAsync(
-        HttpContext http, string study, ReportResult result, IClusterClient cluster, ReportStore store, ReportArchive archive, ReportOptions options)
+        HttpContext http, string study, ReportResult result, ReportStore store, ReportArchive archive)
     {
         if (!result.Succeeded || result.State.Current is not { } version)
         {
             return Answer(http, study, result);
         }
 
-        // The report is signed whatever happens next; the archived copy is reported in the answer.
+        // The report is signed whatever happens next; the archived copy is reported in the answer (null: not yet, the
+        // sweep stores it later: ReportArchiveSweep).
         string? archived = null;
         if (await store.StudyAsync(study, CancellationToken.None).ConfigureAwait(false) is { } header)
         {
-            var pdf = ReportPdf.Render(header, version, await SignerNameAsync(cluster, version).ConfigureAwait(false), version.Content.Language, options);
-            var stored = await archive.StoreAsync(header, version, pdf, Actor(http.User), CancellationToken.None).ConfigureAwait(false);
-            archived = stored.IsSuccess ? stored.SopInstanceUid : null;
+            archived = await archive.ArchiveAsync(header, version, Actor(http.User), CancellationToken.None).ConfigureAwait(false);
         }
 
         http.Response.Headers.ETag = result.State.ETag;
         return Results.Json(new { report = View(study, result.State), archivedSopInstanceUid = archived }, Json);
-    }
-
-    private static async Task<string> SignerNameAsync(IClusterClient cluster, ReportVersion version)
-    {
-        if (version.Signer is not { } signer)
-        {
-            return "";
-        }
-
-        var account = await cluster.GetGrain<IUserGrain>(IUserGrain.KeyFor(signer)).GetAsync().ConfigureAwait(false);
-        return account is { DisplayName.Length: > 0 } ? account.DisplayName : signer;
     }
 
     private static IResult Answer(HttpContext http, string study, ReportResult result)

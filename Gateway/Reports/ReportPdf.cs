@@ -1,6 +1,7 @@
 using System.Globalization;
 using PdfSharp.Drawing;
 using PdfSharp.Pdf;
+using PdfSharp.Pdf.Signatures;
 using Pacs.Grains.Reports;
 using Pacs.Index.Reports;
 
@@ -40,16 +41,40 @@ internal sealed class ReportPdf
         _dateTimeFormat = L("dateTimeFormat");
     }
 
-    /// <summary>The PDF of <paramref name="version"/> of the report of <paramref name="study"/>.</summary>
+    /// <summary>The PDF of <paramref name="version"/> of the report of <paramref name="study"/>, not signed.</summary>
     public static byte[] Render(ReportStudy study, ReportVersion version, string signerName, string language, ReportOptions clinic)
     {
         var pdf = new ReportPdf(language);
-        return pdf.Build(study, version, signerName, clinic);
+        pdf.Build(study, version, signerName, clinic);
+        using var output = new MemoryStream();
+        pdf._document.Save(output, closeStream: false);
+        return output.ToArray();
+    }
+
+    /// <summary>
+    /// The PDF of <paramref name="version"/>, digitally signed with the clinic's certificate when it is a final or
+    /// amended version and <paramref name="signer"/> has a certificate; a draft's is never signed.
+    /// </summary>
+    public static async Task<byte[]> RenderAsync(ReportStudy study, ReportVersion version, string signerName, string language, ReportOptions clinic, ReportSigner signer)
+    {
+        if (!ReportStatus.IsSigned(version.Status) || signer.For(version.SignedAt ?? DateTimeOffset.UtcNow) is not { } digital)
+        {
+            return Render(study, version, signerName, language, clinic);
+        }
+
+        var pdf = new ReportPdf(language);
+        pdf.Build(study, version, signerName, clinic);
+        DigitalSignatureHandler.ForDocument(pdf._document, digital, signer.Options(
+            // /Reason is a PDF text string: kept ASCII (the names are in the signed page content).
+            $"Radiology report version {version.Version.ToString(CultureInfo.InvariantCulture)} ({version.Status})"));
+        using var output = new MemoryStream();
+        await pdf._document.SaveAsync(output, closeStream: false).ConfigureAwait(false);
+        return output.ToArray();
     }
 
     private string L(string key) => ReportLabels.Get(_language, key);
 
-    private byte[] Build(ReportStudy study, ReportVersion version, string signerName, ReportOptions clinic)
+    private void Build(ReportStudy study, ReportVersion version, string signerName, ReportOptions clinic)
     {
         _document.Info.Title = $"{L("title")} {study.AccessionNumber}".Trim();
         _document.Info.Creator = "Clinton PACS";
@@ -98,9 +123,6 @@ internal sealed class ReportPdf
         Field(L("version"), version.Version.ToString(CultureInfo.InvariantCulture));
         _graphics?.Dispose();
         Footers(study);
-        using var output = new MemoryStream();
-        _document.Save(output, closeStream: false);
-        return output.ToArray();
     }
 
     private void NewPage()

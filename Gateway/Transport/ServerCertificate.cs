@@ -70,47 +70,17 @@ internal sealed partial class ServerCertificate
     {
         var stamp = Stamp();
         var path = _options.CertificatePath;
-        var password = string.IsNullOrEmpty(_options.Password) ? null : _options.Password;
-        X509Certificate2 certificate;
-        if (IsPkcs12(path))
-        {
-            certificate = X509CertificateLoader.LoadPkcs12FromFile(path, password, X509KeyStorageFlags.EphemeralKeySet);
-        }
-        else
-        {
-            var keyPath = string.IsNullOrWhiteSpace(_options.KeyPath) ? path : _options.KeyPath;
-            using var pem = password is null
-                ? X509Certificate2.CreateFromPemFile(path, keyPath)
-                : X509Certificate2.CreateFromEncryptedPemFile(path, password, keyPath);
-            // SslStream on Linux wants the key in a form OpenSSL can hand over; a PKCS#12 round trip gives that.
-            certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null, X509KeyStorageFlags.EphemeralKeySet);
-        }
-        if (!certificate.HasPrivateKey) throw new ArgumentException($"The TLS certificate {path} comes without its private key (Pacs:Tls:KeyPath).");
+        using var loaded = CertificateFiles.Load(path, _options.KeyPath, _options.Password);
+        // SslStream on Linux wants the key in a form OpenSSL can hand over; a PKCS#12 round trip gives that.
+        var certificate = X509CertificateLoader.LoadPkcs12(loaded.Export(X509ContentType.Pkcs12), null, X509KeyStorageFlags.EphemeralKeySet);
         return new Loaded(certificate, stamp);
     }
 
     /// <summary>The intermediate certificates of a PEM chain file, sent with the leaf so that peers can build the chain.</summary>
-    public X509Certificate2Collection Chain()
-    {
-        var path = _options.CertificatePath;
-        var chain = new X509Certificate2Collection();
-        if (!_options.Enabled || IsPkcs12(path)) return chain;
-        chain.ImportFromPemFile(path);
-        if (chain.Count > 0) chain.RemoveAt(0);
-        return chain;
-    }
+    public X509Certificate2Collection Chain() =>
+        _options.Enabled ? CertificateFiles.Intermediates(_options.CertificatePath) : [];
 
-    private static bool IsPkcs12(string path) =>
-        path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase);
-
-    private string Stamp() => string.Join('|', new[] { _options.CertificatePath, _options.KeyPath }
-        .Where(p => !string.IsNullOrWhiteSpace(p))
-        .Select(p =>
-        {
-            var info = new FileInfo(p);
-            var target = info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info;
-            return target.Exists ? $"{target.FullName}:{target.Length}:{target.LastWriteTimeUtc.Ticks}" : $"{p}:missing";
-        }));
+    private string Stamp() => CertificateFiles.Stamp(_options.CertificatePath, _options.KeyPath);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "TLS certificate reloaded: {Subject}, valid until {NotAfter:u}")]
     private static partial void LogReloaded(ILogger logger, string subject, DateTime notAfter);

@@ -23,6 +23,8 @@ internal static class AppConfigScript
         var qido = JsonSerializer.Serialize(options.DicomWebRoot);
         var wadoUri = JsonSerializer.Serialize(options.WadoUriRoot);
         var source = JsonSerializer.Serialize(DataSourceName);
+        var clinic = JsonSerializer.Serialize(options.ClinicName.Trim().Length > 0 ? options.ClinicName.Trim() : "Clinton PACS");
+        var logo = JsonSerializer.Serialize(LogoDataUrl(options.LogoPath));
         var script = new StringBuilder();
         script.Append($$"""
             /** @type {AppTypes.Config} */
@@ -66,6 +68,18 @@ internal static class AppConfigScript
                 customizationService: { 'ohif.tours': { $set: [] } },
                 maxNumRequests: { interaction: 100, thumbnail: 5, prefetch: 25 },
                 showErrorDetails: 'always',
+                // The clinic's name and logo where OHIF shows its own (the study list's and the viewer's header both
+                // call whiteLabeling.createLogoComponentFn(React) in OHIF 3.13).
+                whiteLabeling: {
+                  createLogoComponentFn: function (React) {
+                    var clinic = {{clinic}};
+                    var logo = {{logo}};
+                    return React.createElement('a', { href: '/', title: clinic, 'aria-label': clinic, 'data-clinic-logo': '',
+                        style: { display: 'flex', alignItems: 'center', gap: '8px', color: '#fff', textDecoration: 'none' } },
+                      logo ? React.createElement('img', { src: logo, alt: '', style: { height: '24px', width: 'auto' } }) : null,
+                      React.createElement('span', { style: { fontSize: '16px', fontWeight: 600, whiteSpace: 'nowrap' } }, clinic));
+                  },
+                },
                 defaultDataSourceName: {{source}},
                 dataSources: [
                   {
@@ -98,4 +112,48 @@ internal static class AppConfigScript
             """);
         return script.ToString();
     }
+
+    /// <summary>The logo file as a data: URL; null without one (AddViewer checks the file at start: <see cref="LogoProblem"/>).</summary>
+    internal static string? LogoDataUrl(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return null;
+        }
+
+        if (LogoProblem(path) is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+
+        return $"data:{LogoMediaType(path)};base64,{Convert.ToBase64String(File.ReadAllBytes(path))}";
+    }
+
+    /// <summary>Why the configured logo cannot be embedded; null when it can (or none is configured).</summary>
+    internal static string? LogoProblem(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return null;
+        }
+
+        if (LogoMediaType(path) is null)
+        {
+            return $"Pacs:Viewer:LogoPath must name a .png, .jpg, .gif or .svg file, not {path}.";
+        }
+
+        var file = new FileInfo(path);
+        return !file.Exists ? $"Pacs:Viewer:LogoPath {path} does not exist."
+            : file.Length > ViewerOptions.MaximumLogoBytes ? $"Pacs:Viewer:LogoPath {path} holds {file.Length} bytes; at most {ViewerOptions.MaximumLogoBytes} are embedded."
+            : null;
+    }
+
+    private static string? LogoMediaType(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".png" => "image/png",
+        ".jpg" or ".jpeg" => "image/jpeg",
+        ".gif" => "image/gif",
+        ".svg" => "image/svg+xml",
+        _ => null,
+    };
 }

@@ -14,7 +14,10 @@ internal static partial class ViewerEndpoints
 {
     public static IServiceCollection AddViewer(this IServiceCollection services)
     {
-        services.AddOptions<ViewerOptions>().BindConfiguration(ViewerOptions.Section);
+        services.AddOptions<ViewerOptions>().BindConfiguration(ViewerOptions.Section)
+            .Validate(o => AppConfigScript.LogoProblem(o.LogoPath) is null,
+                $"Pacs:Viewer:LogoPath must name an existing .png, .jpg, .gif or .svg file of at most {ViewerOptions.MaximumLogoBytes} bytes.")
+            .ValidateOnStart();
         services.AddSingleton(sp => new ViewerFiles(ViewerFiles.ResolveRoot(sp.GetRequiredService<IOptions<ViewerOptions>>().Value)));
         services.AddSingleton<ViewerContentSecurityPolicy>();
         services.AddSingleton(sp => new GeneratedAppConfig(AppConfigScript.Build(sp.GetRequiredService<IOptions<ViewerOptions>>().Value)));

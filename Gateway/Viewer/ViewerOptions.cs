@@ -19,4 +19,15 @@ public sealed class ViewerOptions
 
     /// <summary>Root-relative WADO-URI endpoint.</summary>
     public string WadoUriRoot { get; set; } = "/wado";
+
+    /// <summary>The clinic's name in the viewer's header (OHIF white-labelling), instead of OHIF's logo.</summary>
+    public string ClinicName { get; set; } = "Clinton PACS";
+
+    /// <summary>
+    /// The clinic's logo beside its name: a PNG, JPEG, GIF or SVG file of at most <see cref="MaximumLogoBytes"/>, read
+    /// at start and embedded into app-config.js as a data: URL (the viewer's CSP allows img-src data:). Empty: the name alone.
+    /// </summary>
+    public string LogoPath { get; set; } = "";
+
+    public const int MaximumLogoBytes = 256 * 1024;
 }

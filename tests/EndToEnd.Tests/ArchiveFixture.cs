@@ -42,6 +42,14 @@ public class ArchiveFixture : IAsyncLifetime
 
     public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
 
+    /// <summary>The subject CN of the report signing certificate every gateway of this archive signs report PDFs with.</summary>
+    public const string ReportSigningName = "Clinton PACS e2e report signing";
+
+    /// <summary>Its PEM files (self-signed, made per fixture as ./pacs up makes one).</summary>
+    public string ReportSigningCertificate => Path.Combine(WorkDirectory, "report-signing", "cert.pem");
+
+    public string ReportSigningKey => Path.Combine(WorkDirectory, "report-signing", "key.pem");
+
     public ArchiveFixture()
     {
         Http = new HttpClient(new AuthenticatingHandler(() => BaseUrl, "admin", AdminPassword)) { Timeout = TimeSpan.FromSeconds(30) };
@@ -56,6 +64,7 @@ public class ArchiveFixture : IAsyncLifetime
     {
         Directory.CreateDirectory(StorageRoot);
         Directory.CreateDirectory(MoveDestinationDirectory);
+        WriteReportSigningCertificate();
         _postgres = await PostgresServer.StartNewAsync();
         Database = await _postgres.CreateDatabaseAsync("e2e");
 
@@ -98,6 +107,8 @@ public class ArchiveFixture : IAsyncLifetime
             "--Pacs:Auth:LoginAttemptsPerAddressPerMinute", "100000",
             // Small enough that the DICOMweb tests see QIDO truncation and its Warning header.
             "--Pacs:DicomWeb:MaxQidoResults", MaxQidoResults.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Pacs:Reports:Signing:CertificatePath", ReportSigningCertificate,
+            "--Pacs:Reports:Signing:KeyPath", ReportSigningKey,
             .. extraArguments ?? []],
             environment: env);
     }
@@ -127,6 +138,8 @@ public class ArchiveFixture : IAsyncLifetime
             "--Pacs:AeTitle", AeTitle,
             "--Pacs:StorageRoot", StorageRoot,
             "--Pacs:Telemetry:MetricsPort", "0",
+            "--Pacs:Reports:Signing:CertificatePath", ReportSigningCertificate,
+            "--Pacs:Reports:Signing:KeyPath", ReportSigningKey,
             .. arguments],
             environment: new Dictionary<string, string> { ["Pacs__Auth__SigningKey"] = SigningKey });
         try
@@ -210,6 +223,17 @@ public class ArchiveFixture : IAsyncLifetime
         var (status, body) = await TokenAsync(username, password);
         if (status != System.Net.HttpStatusCode.OK) throw new InvalidOperationException($"login as {username}: {status} {body}");
         return body.GetProperty("access_token").GetString()!;
+    }
+
+    private void WriteReportSigningCertificate()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(ReportSigningCertificate)!);
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={ReportSigningName}", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        File.WriteAllText(ReportSigningKey, key.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(ReportSigningCertificate, certificate.ExportCertificatePem());
     }
 
     public virtual async Task DisposeAsync()

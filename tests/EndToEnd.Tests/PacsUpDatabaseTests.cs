@@ -37,6 +37,13 @@ public sealed class PacsUpDatabaseTests(ITestOutputHelper output) : IAsyncLifeti
 
         await AssertLockedDownAsync(data, ports.Pg);
         await AssertStoresAndFindsAsync(ports, "LOCKDOWN-FRESH");
+
+        // Issue 14: a self-signed report signing certificate, its key 0600, loaded by the gateway.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data, "report-signing", "key.pem")));
+        var (x509, subject) = await ChildProcess.RunAsync("openssl", ["x509", "-noout", "-subject", "-in", Path.Combine(data, "report-signing", "cert.pem")], 30);
+        Assert.True(x509 == 0, subject);
+        Assert.Contains("Clinton PACS report signing (self-signed)", subject);
+        Assert.Contains("Report signing certificate: CN=Clinton PACS report signing (self-signed)", await File.ReadAllTextAsync(Path.Combine(data, "logs", "gateway-0.log")));
     }
 
     [Fact]

@@ -41,7 +41,11 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
             // OHIF on the study, in the same-origin iframe beside the panel, renders the image.
             Assert.Equal($"/viewer?StudyInstanceUIDs={study.StudyInstanceUid}", await page.Locator("#viewer").GetAttributeAsync("src"));
             await page.FrameLocator("#viewer").Locator(".viewport-element canvas").First.WaitForAsync(new() { Timeout = 90_000 });
-            Assert.Contains("E2E CT phantom", await page.Locator("#study-header").InnerTextAsync(), StringComparison.Ordinal);
+            var header = await page.Locator("#study-header").InnerTextAsync();
+            Assert.Contains("E2E CT phantom", header, StringComparison.Ordinal);
+            // Dates as the worklist shows them (ISO 8601), not DICOM's YYYYMMDD.
+            Assert.Contains("Study date: 2024-01-15", header, StringComparison.Ordinal);
+            Assert.DoesNotContain("20240115", header, StringComparison.Ordinal);
 
             // The CT head template is proposed for a CT study; applied, then the doctor types on.
             Assert.Equal("ct-head", await page.Locator("#template").InputValueAsync());
@@ -105,6 +109,16 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
             }
             await page.ScreenshotAsync(new() { Path = Path.Combine(ViewerBrowserTests.ScreenshotDirectory, "reporting-doctor-signed.png") });
             await AssertNoCspViolationsAsync(page);
+
+            // In Russian (the longest titles) the header's links and buttons wrap below the title, never over it.
+            await doctor.GotoAsync($"/reporting?study={study.StudyInstanceUid}&lang=ru");
+            await WaitReadyAsync(page);
+            await page.Locator("#next-unreported").WaitForAsync();
+            await AssertTitleNotCoveredAsync(page);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ViewerBrowserTests.ScreenshotDirectory, "reporting-doctor-ru.png") });
+            await doctor.GotoAsync("/worklist?lang=ru");
+            await page.Locator("header nav a").WaitForAsync(new() { Timeout = 30_000 });
+            await AssertTitleNotCoveredAsync(page);
         }
 
         // The operator: the signed report, read-only, no edit controls; no worklist (a doctor's page).
@@ -121,6 +135,18 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
         Assert.Contains(doctorName, await opPage.Locator("#report-editor-info").InnerTextAsync(), StringComparison.Ordinal);
         var worklist = await opPage.GotoAsync("/worklist");
         Assert.Equal(403, worklist!.Status);
+    }
+
+    /// <summary>The header's title and its navigation (links, buttons) do not overlap.</summary>
+    private static async Task AssertTitleNotCoveredAsync(IPage page)
+    {
+        var title = await page.Locator("header h1").BoundingBoxAsync();
+        var nav = await page.Locator("header nav").BoundingBoxAsync();
+        Assert.NotNull(title);
+        Assert.NotNull(nav);
+        var apart = nav.Y >= title.Y + title.Height - 1 || title.Y >= nav.Y + nav.Height - 1
+            || nav.X >= title.X + title.Width - 1 || title.X >= nav.X + nav.Width - 1;
+        Assert.True(apart, $"title {title.X},{title.Y} {title.Width}x{title.Height} overlaps nav {nav.X},{nav.Y} {nav.Width}x{nav.Height}");
     }
 
     private static async Task WaitReadyAsync(IPage page) =>

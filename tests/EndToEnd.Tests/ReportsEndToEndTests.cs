@@ -3,6 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Pacs.Dicom;
+using DiagnosticReport = Hl7.Fhir.Model.DiagnosticReport;
+using FhirDateTime = Hl7.Fhir.Model.FhirDateTime;
+using FhirJsonParser = Hl7.Fhir.Serialization.FhirJsonParser;
 
 namespace Pacs.EndToEnd.Tests;
 
@@ -70,6 +73,9 @@ public sealed class ReportsEndToEndTests(ArchiveFixture archive)
             Assert.Contains("Дата рождения", russian.Text);
             Assert.Contains("Очаговых изменений не выявлено.", russian.Text);
             Assert.Matches(@"\+DejaVu Sans\S*\s+CID TrueType\s+Identity-H\s+yes\s+yes", russian.Fonts);
+            // Signed with the clinic's certificate (pdfsig checks the CMS over the byte ranges).
+            Assert.Contains($"Signer Certificate Common Name: {ArchiveFixture.ReportSigningName}", russian.Signature);
+            Assert.Contains("Signature Validation: Signature is Valid.", russian.Signature);
             var german = await PdfTextAsync(path + "/pdf?lang=de", doctor, "de");
             Assert.Contains("Geburtsdatum", german.Text);
             Assert.Contains("Seite 1 von 1", german.Text);
@@ -109,6 +115,167 @@ public sealed class ReportsEndToEndTests(ArchiveFixture archive)
         {
             using var delete = await archive.Http.SendAsync(archive.Request(HttpMethod.Delete, $"/dicom-web/studies/{study}"));
         }
+    }
+
+    [Fact]
+    public async Task Fhir_SignedAndAmended_ParsesAsDiagnosticReportWithTheSignedPdf()
+    {
+        var doctorName = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var doctor = await archive.AccessTokenAsync(doctorName, await archive.CreateAccountAsync(doctorName, "doctor"));
+        var operatorName = "op-" + Guid.NewGuid().ToString("N")[..8];
+        var op = await archive.AccessTokenAsync(operatorName, await archive.CreateAccountAsync(operatorName, "operator"));
+        var study = await StoreStudyAsync();
+        try
+        {
+            var path = $"/api/studies/{study}/report";
+            Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, path + "/fhir", doctor)).Status);
+            var (_, _, etag) = await SendAsync(HttpMethod.Put, path, doctor,
+                new { language = "ru", technique = "КТ без контраста", findings = "Очаговых изменений не выявлено.", impression = "Норма." }, "\"v0.0\"");
+            // A draft is no report for the hospital's systems.
+            Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, path + "/fhir", doctor)).Status);
+            (_, _, etag) = await SendAsync(HttpMethod.Post, path + "/sign", doctor, null, etag);
+
+            var (final, finalJson) = await FhirAsync(path + "/fhir", doctor);
+            Assert.Equal(DiagnosticReport.DiagnosticReportStatus.Final, final.Status);
+            Assert.Equal("18748-4", Assert.Single(final.Code.Coding).Code);
+            Assert.Equal("http://loinc.org", final.Code!.Coding[0].System);
+            Assert.Equal("RAD", final.Category[0].Coding[0].Code);
+            Assert.Equal("Patient", final.Subject!.Type);
+            Assert.StartsWith("RPT-", final.Subject!.Identifier!.Value);
+            Assert.Equal("Иванов Пётр", final.Subject.Display);
+            Assert.Equal("2024-01-15", Assert.IsType<FhirDateTime>(final.Effective).Value);
+            Assert.NotNull(final.Issued);
+            Assert.True(Math.Abs((DateTimeOffset.UtcNow - final.Issued.Value).TotalMinutes) < 10, $"issued {final.Issued}");
+            Assert.Equal(doctorName, Assert.Single(final.Performer).Display);
+            Assert.Equal("Норма.", final.Conclusion);
+            var imaging = Assert.Single(final.ImagingStudy);
+            Assert.Equal("urn:dicom:uid", imaging.Identifier!.System);
+            Assert.Equal("urn:oid:" + study, imaging.Identifier.Value);
+            Assert.StartsWith("urn:oid:", Assert.Single(final.Identifier).Value);
+            var form = Assert.Single(final.PresentedForm);
+            Assert.Equal("application/pdf", form.ContentType);
+            Assert.Equal("ru", form.Language);
+            Assert.Equal("Радиологическое заключение 1", form.Title);
+            Assert.NotNull(form.Creation);
+            // The presented form is the signed PDF, in the report's language.
+            var pdf = Path.Combine(archive.WorkDirectory, $"fhir-{study}.pdf");
+            await File.WriteAllBytesAsync(pdf, form.Data!);
+            var signature = await PdfsigAsync(pdf);
+            Assert.Contains("Signature Validation: Signature is Valid.", signature);
+            var (_, text) = await ChildProcess.RunAsync("pdftotext", ["-enc", "UTF-8", pdf, "-"]);
+            Assert.Contains("Очаговых изменений не выявлено.", text);
+            // Hand-written, but not loosely: no property the R4 model does not know (the strict parser would fail on it).
+            using (var raw = JsonDocument.Parse(finalJson))
+                Assert.Equal(["resourceType", "id", "language", "identifier", "status", "category", "code", "subject", "effectiveDateTime", "issued", "performer", "resultsInterpreter", "imagingStudy", "conclusion", "presentedForm"],
+                    raw.RootElement.EnumerateObject().Select(p => p.Name));
+            // (Attachment.Size read through the SDK's R4 model throws an InvalidCastException in 6.8.0: read it raw.)
+            using (var raw = JsonDocument.Parse(finalJson))
+                Assert.Equal(form.Data!.LongLength, raw.RootElement.GetProperty("presentedForm")[0].GetProperty("size").GetInt64());
+
+            // Operators read reports but do not export them (the PDF rides along); an unknown study is 404.
+            Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Get, path + "/fhir", op)).Status);
+            Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, "/api/studies/1.2.3.404/report/fhir", doctor)).Status);
+
+            (_, _, etag) = await SendAsync(HttpMethod.Post, path + "/amend", doctor,
+                new { language = "ru", findings = "Очаговых изменений не выявлено.", impression = "Норма. Уточнение.", reason = "Опечатка" }, etag);
+            var (amended, _) = await FhirAsync(path + "/fhir", doctor);
+            Assert.Equal(DiagnosticReport.DiagnosticReportStatus.Amended, amended.Status);
+            Assert.Equal("Норма. Уточнение.", amended.Conclusion);
+            Assert.NotEqual(final.Id, amended.Id);
+            Assert.Equal("Радиологическое заключение 2", amended.PresentedForm[0].Title);
+        }
+        finally
+        {
+            using var delete = await archive.Http.SendAsync(archive.Request(HttpMethod.Delete, $"/dicom-web/studies/{study}"));
+        }
+    }
+
+    /// <summary>GET of a FHIR resource: application/fhir+json, parsed by the Firely R4 parser (strict) as a DiagnosticReport.</summary>
+    private async Task<(DiagnosticReport Report, string Json)> FhirAsync(string path, string token)
+    {
+        using var request = archive.Request(HttpMethod.Get, path, token);
+        using var response = await archive.Anonymous.SendAsync(request);
+        var json = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {json}");
+        Assert.Equal("application/fhir+json", response.Content.Headers.ContentType?.MediaType);
+        // FhirJsonParser (strict by default: an unknown property or a malformed value throws); 6.x may mark its
+        // Parse obsolete in favour of the System.Text.Json deserializer, which parses the same.
+#pragma warning disable CS0618
+        return (new FhirJsonParser().Parse<DiagnosticReport>(json), json);
+#pragma warning restore CS0618
+    }
+
+    [Fact]
+    public async Task Sign_WhileTheBlobStoreRefuses_SignedAnyway_AnotherGatewaysSweepStoresTheCopyOnce()
+    {
+        var doctorName = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var doctor = await archive.AccessTokenAsync(doctorName, await archive.CreateAccountAsync(doctorName, "doctor"));
+        var study = await StoreStudyAsync();
+        var broken = Path.Combine(archive.WorkDirectory, "broken-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            // A gateway whose blob store refuses every write once it runs (its staging folder replaced by a file).
+            using (var failing = await archive.StartGatewayAsync("--Pacs:StorageRoot", broken))
+            {
+                Directory.Delete(Path.Combine(broken, ".staging"), recursive: true);
+                await File.WriteAllTextAsync(Path.Combine(broken, ".staging"), "not a folder");
+                var path = $"http://127.0.0.1:{failing.HttpPort}/api/studies/{study}/report";
+                var draft = new { language = "en", findings = "No acute findings.", impression = "Normal." };
+                var (status, _, etag) = await SendToAsync(HttpMethod.Put, path, doctor, draft, "\"v0.0\"");
+                Assert.Equal(HttpStatusCode.OK, status);
+
+                // Signed all the same; the answer says the copy is not in the archive.
+                (status, var body, _) = await SendToAsync(HttpMethod.Post, path + "/sign", doctor, null, etag);
+                Assert.Equal(HttpStatusCode.OK, status);
+                Assert.Equal("final", body.GetProperty("report").GetProperty("status").GetString());
+                Assert.Equal(JsonValueKind.Null, body.GetProperty("archivedSopInstanceUid").ValueKind);
+                Assert.Contains("was not archived", failing.Log);
+                Assert.Empty(await ReportInstancesAsync(study));
+            }
+
+            // Another gateway (the working blob store, a sweep every second) stores it: from the database's record
+            // of the missing copy, not from anything the failed gateway kept.
+            using var sweeper = await archive.StartGatewayAsync("--Pacs:Reports:Archive:RetryInterval", "00:00:01");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while ((await ReportInstancesAsync(study)).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(500);
+            var sop = Assert.Single(await ReportInstancesAsync(study));
+            await AssertArchivedAsync(study, sop);
+            // Marked archived: later sweeps leave it alone (still exactly one instance, no kept conflict copy).
+            await Task.Delay(3000);
+            Assert.Equal([sop], await ReportInstancesAsync(study));
+            using var conflicts = await archive.Http.GetAsync($"{archive.BaseUrl}/api/conflicts");
+            Assert.DoesNotContain(sop, await conflicts.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            using var delete = await archive.Http.SendAsync(archive.Request(HttpMethod.Delete, $"/dicom-web/studies/{study}"));
+            try { Directory.Delete(broken, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>The SOP Instance UIDs of the study's Encapsulated PDF instances (QIDO).</summary>
+    private async Task<List<string>> ReportInstancesAsync(string study)
+    {
+        using var qido = await archive.Http.GetAsync($"{archive.BaseUrl}/dicom-web/studies/{study}/instances?SOPClassUID=1.2.840.10008.5.1.4.1.1.104.1");
+        var text = await qido.Content.ReadAsStringAsync();
+        if (qido.StatusCode == HttpStatusCode.NoContent || text.Length == 0) return [];
+        Assert.Equal(HttpStatusCode.OK, qido.StatusCode);
+        using var found = JsonDocument.Parse(text);
+        return [.. found.RootElement.EnumerateArray().Select(i => i.GetProperty("00080018").GetProperty("Value")[0].GetString()!)];
+    }
+
+    /// <summary>Like SendAsync, to a full URL (another gateway of the archive).</summary>
+    private async Task<(HttpStatusCode Status, JsonElement Body, string? ETag)> SendToAsync(HttpMethod method, string url, string token, object? json = null, string? ifMatch = null)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (json is not null) request.Content = JsonContent.Create(json);
+        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        using var response = await archive.Anonymous.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode < 400, $"{method} {url}: {(int)response.StatusCode} {text}");
+        var body = text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonDocument.Parse(text).RootElement.Clone() : default;
+        return (response.StatusCode, body, response.Headers.ETag?.ToString());
     }
 
     private async Task<string> StoreStudyAsync()
@@ -151,7 +318,7 @@ public sealed class ReportsEndToEndTests(ArchiveFixture archive)
         return (response.StatusCode, body, response.Headers.ETag?.ToString());
     }
 
-    private async Task<(string Text, string Fonts)> PdfTextAsync(string path, string token, string name)
+    private async Task<(string Text, string Fonts, string Signature)> PdfTextAsync(string path, string token, string name)
     {
         using var request = archive.Request(HttpMethod.Get, path, token);
         using var response = await archive.Anonymous.SendAsync(request);
@@ -166,8 +333,11 @@ public sealed class ReportsEndToEndTests(ArchiveFixture archive)
         Assert.Equal(0, textExit);
         var (fontsExit, fonts) = await ChildProcess.RunAsync("pdffonts", [file]);
         Assert.Equal(0, fontsExit);
-        return (text, fonts);
+        return (text, fonts, await PdfsigAsync(file));
     }
+
+    /// <summary>pdfsig's report of the file's signatures (its exit code says only whether it found one).</summary>
+    internal static async Task<string> PdfsigAsync(string file) => (await ChildProcess.RunAsync("pdfsig", [file])).Output;
 
     private async Task AssertArchivedAsync(string study, string sop)
     {
@@ -184,6 +354,13 @@ public sealed class ReportsEndToEndTests(ArchiveFixture archive)
         Assert.Equal("DOC", file.Dataset.GetString(DicomTag.Modality));
         Assert.Equal(PatientName, file.Dataset.GetString(DicomTag.PatientName));
         Assert.Equal("application/pdf", file.Dataset.GetString(DicomTag.MIMETypeOfEncapsulatedDocument));
+        // The archived copy is the signed PDF (Encapsulated Document Length: the OB value is padded to even length).
+        Assert.True(file.Dataset.TryGetElement(DicomTag.EncapsulatedDocument, out var document));
+        var pdfFile = Path.Combine(archive.WorkDirectory, $"archived-{sop}.pdf");
+        await File.WriteAllBytesAsync(pdfFile, document.Value[..(int)file.Dataset.GetUInt32(DicomTag.EncapsulatedDocumentLength)!.Value].ToArray());
+        var signature = await PdfsigAsync(pdfFile);
+        Assert.Contains($"Signer Certificate Common Name: {ArchiveFixture.ReportSigningName}", signature);
+        Assert.Contains("Signature Validation: Signature is Valid.", signature);
         var path = Path.Combine(archive.WorkDirectory, "report.dcm");
         await File.WriteAllBytesAsync(path, bytes);
         if (Environment.GetEnvironmentVariable("PACS_REPORT_PDF_DIR") is { Length: > 0 } keep) File.Copy(path, Path.Combine(keep, "report.dcm"), true);

@@ -105,4 +105,53 @@ public sealed class AppConfigScriptTests
         Assert.Equal("clinton-pacs-authorization", result.GetProperty("id").GetString());
         Assert.Equal("Bearer abc", result.GetProperty("header").GetProperty("Authorization").GetString());
     }
+
+    [Fact]
+    public async Task Build_Defaults_HeaderShowsTheClinicNameInsteadOfOhifsLogo()
+    {
+        // OHIF 3.13 calls whiteLabeling.createLogoComponentFn(React) for the study list's and the viewer's header.
+        var logo = await RunAsync(AppConfigScript.Build(new ViewerOptions()), ReactTree);
+        Assert.Equal("a", logo.GetProperty("type").GetString());
+        Assert.Equal("/", logo.GetProperty("props").GetProperty("href").GetString());
+        var children = logo.GetProperty("children");
+        Assert.Equal(JsonValueKind.Null, children[0].ValueKind); // no logo configured
+        Assert.Equal("Clinton PACS", children[1].GetProperty("children")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Build_ClinicNameAndLogo_LogoEmbeddedAsDataUrl()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"logo-{Guid.NewGuid():N}.png");
+        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3];
+        await File.WriteAllBytesAsync(file, png);
+        try
+        {
+            var logo = await RunAsync(AppConfigScript.Build(new ViewerOptions { ClinicName = "Клиника «Север» </script>", LogoPath = file }), ReactTree);
+            var children = logo.GetProperty("children");
+            Assert.Equal("img", children[0].GetProperty("type").GetString());
+            Assert.Equal("data:image/png;base64," + Convert.ToBase64String(png), children[0].GetProperty("props").GetProperty("src").GetString());
+            Assert.Equal("Клиника «Север» </script>", children[1].GetProperty("children")[0].GetString());
+            Assert.Equal("Клиника «Север» </script>", logo.GetProperty("props").GetProperty("title").GetString());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("logo.bmp")]
+    [InlineData("missing.png")]
+    public void LogoProblem_UnfitOrMissingFile_Named(string name)
+    {
+        Assert.Null(AppConfigScript.LogoProblem(""));
+        Assert.Contains("Pacs:Viewer:LogoPath", AppConfigScript.LogoProblem(Path.Combine(Path.GetTempPath(), "no-such-folder-" + Guid.NewGuid().ToString("N"), name)));
+    }
+
+    /// <summary>window.config.whiteLabeling's logo component built with a stand-in React.createElement, as JSON.</summary>
+    private const string ReactTree = """
+        JSON.stringify(window.config.whiteLabeling.createLogoComponentFn({
+          createElement: function (type, props) { return { type: type, props: props, children: Array.prototype.slice.call(arguments, 2) }; },
+        }))
+        """;
 }

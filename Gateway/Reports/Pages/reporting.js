@@ -49,6 +49,8 @@
   }
 
   // ---- Study header (QIDO-RS, PS3.18 10.6; attributes by tag, DICOM JSON PS3.18 F.2) ----
+  // A DICOM DA (PS3.5 6.2: YYYYMMDD) as the worklist shows dates (ISO 8601, YYYY-MM-DD); anything else as it is.
+  function dicomDate(da) { return /^\d{8}$/.test(da) ? da.slice(0, 4) + '-' + da.slice(4, 6) + '-' + da.slice(6) : da; }
   function value(dataset, tag) {
     var element = dataset[tag];
     if (!element || !element.Value || element.Value.length === 0) { return ''; }
@@ -67,8 +69,8 @@
         studyInfo = { modalities: modalities, description: value(d, '00081030') };
         var name = value(d, '00100010').split('^');
         [[t('patient'), (name.length > 1 ? name[0] + ', ' + name[1] : name[0]) + ' (' + value(d, '00100020') + ')'],
-         [t('birth_date'), value(d, '00100030')],
-         [t('study_date'), value(d, '00080020') + ' · ' + modalities.join(', ') + ' · ' + studyInfo.description],
+         [t('birth_date'), dicomDate(value(d, '00100030'))],
+         [t('study_date'), dicomDate(value(d, '00080020')) + ' · ' + modalities.join(', ') + ' · ' + (studyInfo.description || t('no_description'))],
          [t('accession'), value(d, '00080050')]].forEach(function (line) {
           var div = document.createElement('div');
           div.textContent = line[0] + ': ' + line[1];

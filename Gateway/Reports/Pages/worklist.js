@@ -47,7 +47,8 @@
       cell(row, personName(item.patientName));
       var link = document.createElement('a');
       link.href = '/reporting?study=' + encodeURIComponent(item.studyInstanceUid);
-      link.textContent = item.studyDescription || item.studyInstanceUid;
+      link.textContent = item.studyDescription || t('no_description');
+      link.title = item.studyInstanceUid;
       cell(row, '').appendChild(link);
       cell(row, (item.modalities || []).join(', '));
       cell(row, item.accessionNumber);
