@@ -12,14 +12,14 @@ using Pacs.Index.Write;
 namespace Pacs.Gateway.Reports;
 
 /// <summary>
-/// /api/studies/{study}/report: read (every role; operators see signed versions only), write the draft, sign and
-/// amend (doctors, admins; each with If-Match: 428 without it, 412 when it is stale), the history, and the PDF
-/// (doctors, admins: an export). Signing and amending also store the PDF into the study (ReportArchive).
+/// /api/studies/{study}/report: read (every role; operators see signed versions only), write the draft, mark it
+/// preliminary, sign and amend (doctors, admins; each with If-Match: 428 without it, 412 when it is stale), the history,
+/// and the PDF (doctors, admins: an export; a preliminary report's is marked PRELIMINARY). Signing and amending also store the PDF into the study (ReportArchive).
 /// </summary>
 internal static class ReportEndpoints
 {
-    /// <summary>Largest request body: five text fields of <see cref="ReportContent.MaximumFieldLength"/> characters, UTF-8, with room for JSON.</summary>
-    private const long MaximumBodyBytes = 5L * ReportContent.MaximumFieldLength * 4 + 16 * 1024;
+    /// <summary>Largest request body: six sections and a reason of <see cref="ReportContent.MaximumFieldLength"/> characters, UTF-8, with room for JSON.</summary>
+    private const long MaximumBodyBytes = 7L * ReportContent.MaximumFieldLength * 4 + 16 * 1024;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -40,6 +40,7 @@ internal static class ReportEndpoints
         });
         report.MapGet("", GetAsync).RequireAuthorization(Policies.Read);
         report.MapPut("", PutAsync).RequireAuthorization(Policies.Report);
+        report.MapPost("/preliminary", PreliminaryAsync).RequireAuthorization(Policies.Report);
         report.MapPost("/sign", SignAsync).RequireAuthorization(Policies.Report);
         report.MapPost("/amend", AmendAsync).RequireAuthorization(Policies.Report);
         report.MapGet("/history", HistoryAsync).RequireAuthorization(Policies.Read);
@@ -49,10 +50,12 @@ internal static class ReportEndpoints
 
     internal sealed record ContentBody(
         [property: JsonPropertyName("language")] string? Language,
+        [property: JsonPropertyName("clinicalInformation")] string? ClinicalInformation,
         [property: JsonPropertyName("technique")] string? Technique,
         [property: JsonPropertyName("comparison")] string? Comparison,
         [property: JsonPropertyName("findings")] string? Findings,
         [property: JsonPropertyName("impression")] string? Impression,
+        [property: JsonPropertyName("recommendations")] string? Recommendations,
         [property: JsonPropertyName("reason")] string? Reason);
 
     private static async Task<IResult> GetAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store)
@@ -87,6 +90,16 @@ internal static class ReportEndpoints
 
         var result = await Grain(cluster, study).SaveDraftAsync(ifMatch, Content(body!, http.User), Actor(http.User)).ConfigureAwait(false);
         return Answer(http, study, result);
+    }
+
+    private static async Task<IResult> PreliminaryAsync(string study, HttpContext http, IClusterClient cluster)
+    {
+        if (IfMatch(http) is not { } ifMatch)
+        {
+            return PreconditionRequired();
+        }
+
+        return Answer(http, study, await Grain(cluster, study).MarkPreliminaryAsync(ifMatch, Actor(http.User)).ConfigureAwait(false));
     }
 
     private static async Task<IResult> SignAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive, IOptions<ReportOptions> options)
@@ -143,9 +156,9 @@ internal static class ReportEndpoints
         }
 
         var state = await Grain(cluster, study).GetAsync().ConfigureAwait(false);
-        if (state.Current is not { } version || !ReportStatus.IsSigned(version.Status))
+        if (state.Current is not { } version || version.Status == ReportStatus.Draft)
         {
-            return Problem(StatusCodes.Status409Conflict, "Only a signed report has a PDF.");
+            return Problem(StatusCodes.Status409Conflict, "Only a preliminary or signed report has a PDF.");
         }
 
         // The language: ?lang=, else the caller's preferred language, else English.
@@ -225,10 +238,12 @@ internal static class ReportEndpoints
         return new ReportContent
         {
             Language = body.Language ?? (Languages.IsValid(preferred) ? preferred! : Languages.Default),
+            ClinicalInformation = body.ClinicalInformation ?? "",
             Technique = body.Technique ?? "",
             Comparison = body.Comparison ?? "",
             Findings = body.Findings ?? "",
             Impression = body.Impression ?? "",
+            Recommendations = body.Recommendations ?? "",
         };
     }
 
@@ -256,7 +271,7 @@ internal static class ReportEndpoints
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
         {
-            return (null, Problem(StatusCodes.Status400BadRequest, "The body must be a JSON object with language, technique, comparison, findings, impression (and reason to amend)."));
+            return (null, Problem(StatusCodes.Status400BadRequest, "The body must be a JSON object with language, clinicalInformation, technique, comparison, findings, impression, recommendations (and reason to amend)."));
         }
     }
 
@@ -273,10 +288,12 @@ internal static class ReportEndpoints
         version = v.Version,
         status = v.Status,
         language = v.Content.Language,
+        clinicalInformation = v.Content.ClinicalInformation,
         technique = v.Content.Technique,
         comparison = v.Content.Comparison,
         findings = v.Content.Findings,
         impression = v.Content.Impression,
+        recommendations = v.Content.Recommendations,
         amendmentReason = v.AmendmentReason,
         author = v.Author,
         signer = v.Signer,

@@ -8,8 +8,8 @@ namespace Pacs.Gateway.Reports;
 
 /// <summary>
 /// GET /api/worklist (doctors, admins): studies with their report status, newest first, from the index by one SQL
-/// query, only the studies of the caller's access groups. Filters: status (none, draft, final, amended; open = none or
-/// draft), from / to (study date, YYYY-MM-DD), modality; offset, limit.
+/// query, only the studies of the caller's access groups. Filters: status (none, draft, preliminary, final, amended;
+/// open = none, draft or preliminary), from / to (study date, YYYY-MM-DD), modality; offset, limit.
 /// </summary>
 internal static class WorklistEndpoints
 {

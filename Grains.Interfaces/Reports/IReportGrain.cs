@@ -15,11 +15,18 @@ public interface IReportGrain : IGrainWithStringKey
     [Alias("History")]
     Task<IReadOnlyList<ReportVersion>> HistoryAsync();
 
-    /// <summary>Creates or edits the draft (version 1); a signed report cannot be edited, only amended.</summary>
+    /// <summary>
+    /// Creates or edits the draft (version 1), or edits the preliminary report (which stays preliminary); a signed
+    /// report cannot be edited, only amended.
+    /// </summary>
     [Alias("SaveDraft")]
     Task<ReportResult> SaveDraftAsync(string ifMatch, ReportContent content, string author);
 
-    /// <summary>Signs the draft: it becomes final and immutable.</summary>
+    /// <summary>Marks the draft preliminary (optional): still editable, shown as such until it is signed.</summary>
+    [Alias("MarkPreliminary")]
+    Task<ReportResult> MarkPreliminaryAsync(string ifMatch, string actor);
+
+    /// <summary>Signs the draft or preliminary report: it becomes final and immutable.</summary>
     [Alias("Sign")]
     Task<ReportResult> SignAsync(string ifMatch, string signer);
 

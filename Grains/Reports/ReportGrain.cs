@@ -40,18 +40,41 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
             return Fail(ReportError.Invalid, invalid);
         }
 
+        // A preliminary report stays preliminary while it is edited (it does not fall back to draft).
+        var status = _state.Current?.Status == ReportStatus.Preliminary ? ReportStatus.Preliminary : ReportStatus.Draft;
         var now = DateTimeOffset.UtcNow;
         var draft = new ReportVersion
         {
             StudyInstanceUid = StudyInstanceUid,
             Version = 1,
-            Status = ReportStatus.Draft,
+            Status = status,
             Content = content,
             Author = author,
             CreatedAt = _state.Current?.CreatedAt ?? now,
             UpdatedAt = now,
         };
-        return await WriteAsync(draft, "report.draft.saved", author);
+        return await WriteAsync(draft, status == ReportStatus.Preliminary ? "report.preliminary.saved" : "report.draft.saved", author);
+    }
+
+    public async Task<ReportResult> MarkPreliminaryAsync(string ifMatch, string actor)
+    {
+        if (await Refuse(ifMatch) is { } refused)
+        {
+            return refused;
+        }
+
+        if (_state.Current is not { Status: ReportStatus.Draft } draft)
+        {
+            return Fail(ReportError.Conflict, _state.Current is null ? "There is no draft to mark preliminary."
+                : _state.Current.Status == ReportStatus.Preliminary ? "The report is preliminary already." : "The report is signed already.");
+        }
+
+        if (draft.Content.Findings.Trim().Length == 0 && draft.Content.Impression.Trim().Length == 0)
+        {
+            return Fail(ReportError.Invalid, "An empty report cannot be preliminary: write findings or an impression first.");
+        }
+
+        return await WriteAsync(draft with { Status = ReportStatus.Preliminary, UpdatedAt = DateTimeOffset.UtcNow }, "report.preliminary", actor);
     }
 
     public async Task<ReportResult> SignAsync(string ifMatch, string signer)
@@ -61,7 +84,7 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
             return refused;
         }
 
-        if (_state.Current is not { Status: ReportStatus.Draft } draft)
+        if (_state.Current is not { } draft || !ReportStatus.IsEditable(draft.Status))
         {
             return Fail(ReportError.Conflict, _state.Current is null ? "There is no draft to sign." : "The report is signed already: amend it instead.");
         }

@@ -5,13 +5,14 @@ using Pacs.Grains.Reports;
 namespace Pacs.Index.Reports;
 
 /// <summary>
-/// The SQL of pacs_reports and pacs_report_versions (0130_reports.sql): the only code that reads or writes them. The
+/// The SQL of pacs_reports and pacs_report_versions (0130_reports.sql, 0150_report_sections.sql): the only code that reads or writes them. The
 /// report grain writes; the gateway reads the worklist and a report's study header here without activating grains.
 /// </summary>
 public sealed class ReportStore(NpgsqlDataSource dataSource)
 {
     private const string VersionColumns =
-        "study_instance_uid, version, status, language, technique, comparison, findings, impression, amendment_reason, author, signer, created_at, updated_at, signed_at";
+        "study_instance_uid, version, status, language, technique, comparison, findings, impression, amendment_reason, author, signer, created_at, updated_at, signed_at, "
+        + "clinical_information, recommendations";
 
     public async Task<bool> StudyExistsAsync(string studyInstanceUid, CancellationToken cancellationToken)
     {
@@ -87,10 +88,11 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         }
 
         await using (var row = new NpgsqlCommand($"""
-            INSERT INTO pacs_report_versions ({VersionColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            INSERT INTO pacs_report_versions ({VersionColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
             ON CONFLICT (study_instance_uid, version) DO UPDATE SET status = excluded.status, language = excluded.language,
                 technique = excluded.technique, comparison = excluded.comparison, findings = excluded.findings,
-                impression = excluded.impression, author = excluded.author, signer = excluded.signer,
+                impression = excluded.impression, clinical_information = excluded.clinical_information,
+                recommendations = excluded.recommendations, author = excluded.author, signer = excluded.signer,
                 updated_at = excluded.updated_at, signed_at = excluded.signed_at
             WHERE pacs_report_versions.signed_at IS NULL
             """, connection, transaction))
@@ -110,6 +112,8 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             row.Parameters.Add(new NpgsqlParameter { Value = version.CreatedAt });
             row.Parameters.Add(new NpgsqlParameter { Value = version.UpdatedAt });
             row.Parameters.Add(new NpgsqlParameter { Value = (object?)version.SignedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            row.Parameters.Add(new NpgsqlParameter { Value = c.ClinicalInformation });
+            row.Parameters.Add(new NpgsqlParameter { Value = c.Recommendations });
             if (await row.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
             {
                 return false; // a signed version: immutable (the transaction is rolled back)
@@ -164,7 +168,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             FROM pacs_studies s
             JOIN pacs_patients p ON p.patient_key = s.patient_key
             LEFT JOIN pacs_reports r ON r.study_instance_uid = s.study_instance_uid
-            WHERE ($1::text IS NULL OR coalesce(r.status, 'none') = $1 OR ($1 = 'open' AND coalesce(r.status, 'none') IN ('none', 'draft')))
+            WHERE ($1::text IS NULL OR coalesce(r.status, 'none') = $1 OR ($1 = 'open' AND coalesce(r.status, 'none') IN ('none', 'draft', 'preliminary')))
               AND ($7::text[] IS NULL OR s.access_groups && $7)
               AND ($2::date IS NULL OR s.study_date >= $2)
               AND ($3::date IS NULL OR s.study_date <= $3)
@@ -220,6 +224,8 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             Comparison = reader.GetString(at + 5),
             Findings = reader.GetString(at + 6),
             Impression = reader.GetString(at + 7),
+            ClinicalInformation = reader.GetString(at + 14),
+            Recommendations = reader.GetString(at + 15),
         },
         AmendmentReason = reader.GetString(at + 8),
         Author = reader.GetString(at + 9),

@@ -49,6 +49,7 @@ internal static class ReportingPages
             <label>{{E(strings["filter_status"])}} <select name="status" id="filter-status">
             <option value="open" selected>{{E(strings["status_open"])}}</option><option value="">{{E(strings["status_all"])}}</option>
             <option value="none">{{E(strings["status_none"])}}</option><option value="draft">{{E(strings["status_draft"])}}</option>
+            <option value="preliminary">{{E(strings["status_preliminary"])}}</option>
             <option value="final">{{E(strings["status_final"])}}</option><option value="amended">{{E(strings["status_amended"])}}</option></select></label>
             <label>{{E(strings["filter_modality"])}} <input name="modality" id="filter-modality" maxlength="16" size="6"></label>
             <label>{{E(strings["filter_from"])}} <input type="date" name="from" id="filter-from"></label>
@@ -90,13 +91,16 @@ internal static class ReportingPages
             <div id="language-row" hidden><label>{{E(strings["report_language"])}} <select id="report-language">{{string.Concat(Languages.All.Select(l => $"<option value=\"{l}\">{l}</option>"))}}</select></label></div>
             <div id="amend-row" hidden><label>{{E(strings["amend_reason"])}}<textarea id="amend-reason" rows="2"></textarea></label></div>
             <div id="sections">
+            <label>{{E(strings["clinicalInformation"])}}<textarea id="clinicalInformation" rows="2"></textarea></label>
             <label>{{E(strings["technique"])}}<textarea id="technique" rows="3"></textarea></label>
             <label>{{E(strings["comparison"])}}<textarea id="comparison" rows="2"></textarea></label>
             <label>{{E(strings["findings"])}}<textarea id="findings" rows="8"></textarea></label>
             <label>{{E(strings["impression"])}}<textarea id="impression" rows="3"></textarea></label>
+            <label>{{E(strings["recommendations"])}}<textarea id="recommendations" rows="2"></textarea></label>
             </div>
             <p id="save-status" role="status" aria-live="polite"></p>
             <div id="actions">
+            <button type="button" id="preliminary" hidden>{{E(strings["mark_preliminary"])}}</button>
             <button type="button" id="sign" hidden>{{E(strings["sign"])}}</button>
             <button type="button" id="amend" hidden>{{E(strings["amend"])}}</button>
             <button type="button" id="sign-amendment" hidden>{{E(strings["sign_amendment"])}}</button>

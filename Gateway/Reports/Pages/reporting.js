@@ -1,6 +1,7 @@
 // The report panel beside OHIF (GET /reporting?study=UID; Gateway/Reports/Pages/ReportingPages.cs). Doctors and
 // admins write the draft (autosaved 3 s after typing stops and when the page is left, retried with back-off while the
-// gateway does not answer), sign it, amend a signed report; operators read the signed report. Every write names the
+// gateway does not answer), mark it preliminary (optional), sign it, amend a signed report; operators read the signed
+// report. Every write names the
 // ETag it was made against: a 412 shows who changed the report meanwhile instead of overwriting it.
 (function () {
   'use strict';
@@ -11,7 +12,7 @@
   var lang = body.dataset.lang;
   var mayEdit = body.dataset.role === 'doctor' || body.dataset.role === 'admin';
   var reportUrl = '/api/studies/' + encodeURIComponent(study) + '/report';
-  var fields = ['technique', 'comparison', 'findings', 'impression'];
+  var fields = ['clinicalInformation', 'technique', 'comparison', 'findings', 'impression', 'recommendations'];
   var autosaveDelayMs = 3000;
   var state = { etag: null, status: 'none', current: null, mode: 'read', edits: 0, savedEdits: 0, saving: null, timer: 0, retry: 0, conflict: false };
   var templates = [];
@@ -23,6 +24,7 @@
     for (var i = 1; i < arguments.length; i++) { text = text.split('{' + (i - 1) + '}').join(String(arguments[i])); }
     return text;
   }
+  function editable(status) { return status === 'none' || status === 'draft' || status === 'preliminary'; }
   function when(iso) { return iso ? new Date(iso).toLocaleString(lang) : ''; }
   function time(date) { return date.toLocaleTimeString(lang); }
   function toLogin() { window.location.assign('/login?returnUrl=' + encodeURIComponent(window.location.pathname + window.location.search)); }
@@ -110,7 +112,8 @@
   function applyTemplate() {
     var chosen = templates.filter(function (tp) { return tp.id === $('template').value; })[0];
     if (!chosen) { return; }
-    fields.forEach(function (f) { $(f).value = chosen[f]; });
+    // A template holds some of the sections: the others keep what the doctor wrote.
+    fields.forEach(function (f) { if (typeof chosen[f] === 'string') { $(f).value = chosen[f]; } });
     $('report-language').value = lang;
     edited();
   }
@@ -124,11 +127,12 @@
     $('template-row').hidden = !editing;
     $('language-row').hidden = !mayEdit;
     $('sign').hidden = mode !== 'edit';
+    $('preliminary').hidden = !(mode === 'edit' && state.status === 'draft');
     $('amend').hidden = !(mayEdit && mode === 'read' && (state.status === 'final' || state.status === 'amended'));
     $('sign-amendment').hidden = mode !== 'amend';
     $('amend-row').hidden = mode !== 'amend';
     var signed = state.status === 'final' || state.status === 'amended';
-    $('pdf').hidden = !(mayEdit && signed);
+    $('pdf').hidden = !(mayEdit && (signed || state.status === 'preliminary'));
     $('pdf').href = reportUrl + '/pdf?lang=' + encodeURIComponent(lang);
     $('sections').hidden = !mayEdit && !signed;
     body.dataset.mode = mode;
@@ -146,7 +150,7 @@
     if (c && c.signer) { info = t('signed_by', c.signer, when(c.signedAt)); }
     else if (c && c.author && c.author !== me) { info = t('edited_by', c.author, when(c.updatedAt)); }
     $('report-editor-info').textContent = info;
-    setMode(mayEdit && (report.status === 'none' || report.status === 'draft') ? 'edit' : 'read');
+    setMode(mayEdit && editable(report.status) ? 'edit' : 'read');
     loadVersions();
   }
   function loadReport() {
@@ -208,6 +212,7 @@
           state.current = report.current;
           body.dataset.reportStatus = report.status;
           $('report-status').textContent = t('status_' + report.status);
+          $('preliminary').hidden = !(state.mode === 'edit' && report.status === 'draft');
           state.savedEdits = edits;
           state.retry = 0;
           $('save-status').textContent = t('saved_at', time(new Date()));
@@ -247,7 +252,7 @@
     state.conflict = false;
     $('conflict').hidden = true;
     state.etag = state.pending.etag;
-    if (state.pending.status === 'none' || state.pending.status === 'draft') { state.edits++; save(); } else { show(state.pending); }
+    if (editable(state.pending.status)) { state.edits++; save(); } else { show(state.pending); }
   });
   // Leaving the page (tab closed, navigation): the last edits go out with keepalive, which outlives the page
   // (sendBeacon cannot send PUT or If-Match).
@@ -277,6 +282,19 @@
       if (state.conflict || dirty()) { return null; }
       return api(reportUrl + '/sign', { method: 'POST', headers: { 'If-Match': state.etag } }).then(signed);
     }).finally(function () { $('sign').disabled = false; });
+  });
+  $('preliminary').addEventListener('click', function () {
+    $('preliminary').disabled = true;
+    save().then(function () {
+      if (state.conflict || dirty()) { return null; }
+      return api(reportUrl + '/preliminary', { method: 'POST', headers: { 'If-Match': state.etag } }).then(function (r) {
+        if (!r.ok) {
+          if (r.status === 412) { return conflict(); }
+          return problem(r).then(function (d) { $('save-status').textContent = t('sign_failed', d); });
+        }
+        return r.json().then(function (report) { $('save-status').textContent = ''; show(report); });
+      });
+    }).finally(function () { $('preliminary').disabled = false; });
   });
   $('amend').addEventListener('click', function () { setMode('amend'); $('amend-reason').focus(); });
   $('sign-amendment').addEventListener('click', function () {
