@@ -14,7 +14,8 @@ namespace Pacs.Gateway.Reports;
 /// <summary>
 /// /api/studies/{study}/report: read (every role; operators see signed versions only), write the draft, mark it
 /// preliminary, sign and amend (doctors, admins; each with If-Match: 428 without it, 412 when it is stale), the history,
-/// and the PDF (doctors, admins: an export; a preliminary report's is marked PRELIMINARY). Signing and amending also store the PDF into the study (ReportArchive).
+/// the PDF (doctors, admins: an export; a preliminary report's is marked PRELIMINARY), and the record of a critical
+/// finding's communication (doctors, admins), without which a report flagged critical is not signed (422). Signing and amending also store the PDF into the study (ReportArchive).
 /// </summary>
 internal static class ReportEndpoints
 {
@@ -43,6 +44,7 @@ internal static class ReportEndpoints
         report.MapPost("/preliminary", PreliminaryAsync).RequireAuthorization(Policies.Report);
         report.MapPost("/sign", SignAsync).RequireAuthorization(Policies.Report);
         report.MapPost("/amend", AmendAsync).RequireAuthorization(Policies.Report);
+        report.MapPost("/critical-notification", CriticalNotificationAsync).RequireAuthorization(Policies.Report);
         report.MapGet("/history", HistoryAsync).RequireAuthorization(Policies.Read);
         report.MapGet("/pdf", PdfAsync).RequireAuthorization(Policies.Export);
         return app;
@@ -56,7 +58,14 @@ internal static class ReportEndpoints
         [property: JsonPropertyName("findings")] string? Findings,
         [property: JsonPropertyName("impression")] string? Impression,
         [property: JsonPropertyName("recommendations")] string? Recommendations,
-        [property: JsonPropertyName("reason")] string? Reason);
+        [property: JsonPropertyName("reason")] string? Reason,
+        [property: JsonPropertyName("priority")] string? Priority,
+        [property: JsonPropertyName("critical")] bool? Critical);
+
+    internal sealed record NotificationBody(
+        [property: JsonPropertyName("notified")] string? Notified,
+        [property: JsonPropertyName("method")] string? Method,
+        [property: JsonPropertyName("notifiedAt")] DateTimeOffset? NotifiedAt);
 
     private static async Task<IResult> GetAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store)
     {
@@ -100,6 +109,39 @@ internal static class ReportEndpoints
         }
 
         return Answer(http, study, await Grain(cluster, study).MarkPreliminaryAsync(ifMatch, Actor(http.User)).ConfigureAwait(false));
+    }
+
+    private static async Task<IResult> CriticalNotificationAsync(string study, HttpContext http, IClusterClient cluster)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = 16 * 1024; // a name, a word and a time
+        }
+
+        NotificationBody? body;
+        try
+        {
+            body = await http.Request.ReadFromJsonAsync<NotificationBody>(Json, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
+        {
+            body = null;
+        }
+
+        if (body is not { Notified: { } notified, Method: { } method })
+        {
+            return Problem(StatusCodes.Status400BadRequest,
+                $"The body must be a JSON object with notified (who), method ({string.Join(", ", CriticalNotification.Methods)}) and optionally notifiedAt (ISO 8601; default now).");
+        }
+
+        var result = await Grain(cluster, study).RecordCriticalNotificationAsync(new CriticalNotification
+        {
+            Notified = notified,
+            Method = method,
+            NotifiedAt = body.NotifiedAt ?? DateTimeOffset.UtcNow,
+            RecordedBy = Actor(http.User),
+        }).ConfigureAwait(false);
+        return Answer(http, study, result);
     }
 
     private static async Task<IResult> SignAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive, IOptions<ReportOptions> options)
@@ -216,6 +258,9 @@ internal static class ReportEndpoints
             ReportError.PreconditionFailed => Problem(StatusCodes.Status412PreconditionFailed, result.Detail),
             ReportError.Conflict => Problem(StatusCodes.Status409Conflict, result.Detail),
             ReportError.UnknownStudy => UnknownStudy(),
+            ReportError.CriticalNotificationRequired => Results.Problem(
+                title: "Unprocessable Content", detail: result.Detail, statusCode: StatusCodes.Status422UnprocessableEntity,
+                extensions: new Dictionary<string, object?> { ["rule"] = "critical-notification-required" }),
             _ => Problem(StatusCodes.Status400BadRequest, result.Detail),
         };
     }
@@ -244,6 +289,8 @@ internal static class ReportEndpoints
             Findings = body.Findings ?? "",
             Impression = body.Impression ?? "",
             Recommendations = body.Recommendations ?? "",
+            Priority = body.Priority ?? ReportPriority.Routine,
+            Critical = body.Critical ?? false,
         };
     }
 
@@ -271,7 +318,7 @@ internal static class ReportEndpoints
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
         {
-            return (null, Problem(StatusCodes.Status400BadRequest, "The body must be a JSON object with language, clinicalInformation, technique, comparison, findings, impression, recommendations (and reason to amend)."));
+            return (null, Problem(StatusCodes.Status400BadRequest, "The body must be a JSON object with language, clinicalInformation, technique, comparison, findings, impression, recommendations, priority, critical (and reason to amend)."));
         }
     }
 
@@ -281,6 +328,15 @@ internal static class ReportEndpoints
         status = state.Status,
         etag = state.ETag,
         current = state.Current is { } v ? Version(v) : null,
+        criticalNotifications = state.Notifications.Select(n => new
+        {
+            version = n.Version,
+            notified = n.Notified,
+            method = n.Method,
+            notifiedAt = n.NotifiedAt,
+            recordedBy = n.RecordedBy,
+            recordedAt = n.RecordedAt,
+        }),
     };
 
     private static object Version(ReportVersion v) => new
@@ -294,6 +350,8 @@ internal static class ReportEndpoints
         findings = v.Content.Findings,
         impression = v.Content.Impression,
         recommendations = v.Content.Recommendations,
+        priority = v.Content.Priority,
+        critical = v.Content.Critical,
         amendmentReason = v.AmendmentReason,
         author = v.Author,
         signer = v.Signer,

@@ -34,5 +34,12 @@ public interface IReportGrain : IGrainWithStringKey
     [Alias("Amend")]
     Task<ReportResult> AmendAsync(string ifMatch, ReportContent content, string reason, string signer);
 
+    /// <summary>
+    /// Records that a critical finding was communicated, for the version to be signed next (the draft's, or the next
+    /// version of a signed report). Needs a report; does not change the ETag.
+    /// </summary>
+    [Alias("RecordCriticalNotification")]
+    Task<ReportResult> RecordCriticalNotificationAsync(CriticalNotification notification);
+
     public static string KeyFor(string studyInstanceUid) => "report/" + studyInstanceUid;
 }

@@ -20,6 +20,10 @@ public sealed record ReportContent
     /// <summary>The clinical information (indication, question of the referring physician).</summary>
     [Id(5)] public string ClinicalInformation { get; init; } = "";
     [Id(6)] public string Recommendations { get; init; } = "";
+    /// <summary>The study's priority (<see cref="ReportPriority"/>).</summary>
+    [Id(7)] public string Priority { get; init; } = ReportPriority.Routine;
+    /// <summary>A critical finding: the report cannot be signed until its communication is recorded.</summary>
+    [Id(8)] public bool Critical { get; init; }
 
     /// <summary>Why the content is not acceptable, or null.</summary>
     public string? Check()
@@ -27,6 +31,11 @@ public sealed record ReportContent
         if (!Accounts.Languages.IsValid(Language))
         {
             return $"language must be one of {string.Join(", ", Accounts.Languages.All)}.";
+        }
+
+        if (!ReportPriority.IsValid(Priority))
+        {
+            return $"priority must be one of {string.Join(", ", ReportPriority.All)}.";
         }
 
         return ClinicalInformation.Length > MaximumFieldLength || Technique.Length > MaximumFieldLength

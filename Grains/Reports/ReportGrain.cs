@@ -94,6 +94,11 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
             return Fail(ReportError.Invalid, "An empty report cannot be signed: write findings or an impression first.");
         }
 
+        if (UnnotifiedCritical(draft.Content, draft.Version) is { } unnotified)
+        {
+            return unnotified;
+        }
+
         var now = DateTimeOffset.UtcNow;
         return await WriteAsync(draft with { Status = ReportStatus.Final, Signer = signer, SignedAt = now, UpdatedAt = now }, "report.signed", signer);
     }
@@ -126,6 +131,11 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
             return Fail(ReportError.Invalid, "An amendment needs findings or an impression.");
         }
 
+        if (UnnotifiedCritical(content, signed.Version + 1) is { } unnotified)
+        {
+            return unnotified;
+        }
+
         var now = DateTimeOffset.UtcNow;
         var amended = new ReportVersion
         {
@@ -142,6 +152,49 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
         };
         return await WriteAsync(amended, "report.amended", signer);
     }
+
+    public async Task<ReportResult> RecordCriticalNotificationAsync(CriticalNotification notification)
+    {
+        if (_state.Current is not { } current)
+        {
+            return Fail(ReportError.Conflict, "There is no report yet: save the draft (flagged critical) first.");
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        if (notification.Check(now) is { } invalid)
+        {
+            return Fail(ReportError.Invalid, invalid);
+        }
+
+        var recorded = notification with
+        {
+            Notified = notification.Notified.Trim(),
+            Version = ReportStatus.IsEditable(current.Status) ? current.Version : current.Version + 1,
+            RecordedAt = now,
+        };
+        await store.AddNotificationAsync(StudyInstanceUid, recorded, CancellationToken.None);
+        _state = _state with { Notifications = [.. _state.Notifications, recorded] };
+        await index.AuditAsync("report.critical.notified", StudyInstanceUid, null, new Dictionary<string, string>
+        {
+            ["actor"] = recorded.RecordedBy,
+            ["version"] = recorded.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["notified"] = recorded.Notified,
+            ["method"] = recorded.Method,
+            ["notifiedAt"] = recorded.NotifiedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        }, CancellationToken.None);
+        return ReportResult.Ok(_state);
+    }
+
+    /// <summary>
+    /// The refusal to sign <paramref name="version"/> when its content is flagged critical and no notification was
+    /// recorded for it (the communication of critical results comes before the signature); else null.
+    /// </summary>
+    private ReportResult? UnnotifiedCritical(ReportContent content, int version) =>
+        content.Critical && !_state.Notifications.Any(n => n.Version == version)
+            ? Fail(ReportError.CriticalNotificationRequired,
+                "Rule critical-notification-required: a report flagged critical cannot be signed until the notification of the "
+                + "critical finding is recorded (who was notified, how, when): POST /api/studies/{study}/report/critical-notification.")
+            : null;
 
     /// <summary>A failed result when the If-Match is not the current entity tag or the study is unknown; else null.</summary>
     private async Task<ReportResult?> Refuse(string ifMatch)
@@ -165,12 +218,14 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
             return Fail(ReportError.PreconditionFailed, $"The report has changed: its current ETag is {_state.ETag}.");
         }
 
-        _state = new ReportState { Current = version, Revision = _state.Revision + 1 };
+        _state = _state with { Current = version, Revision = _state.Revision + 1 };
         await index.AuditAsync(auditKind, StudyInstanceUid, null, new Dictionary<string, string>
         {
             ["actor"] = actor,
             ["version"] = version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["status"] = version.Status,
+            ["priority"] = version.Content.Priority,
+            ["critical"] = version.Content.Critical ? "true" : "false",
         }, CancellationToken.None);
         LogReportChanged(logger, StudyInstanceUid, version.Version, version.Status);
         return ReportResult.Ok(_state);

@@ -13,6 +13,8 @@ public sealed record WorklistQuery
     public DateOnly? From { get; init; }
     public DateOnly? To { get; init; }
     public string? Modality { get; init; }
+    /// <summary>routine, urgent or stat.</summary>
+    public string? Priority { get; init; }
     public int Offset { get; init; }
     public int Limit { get; init; } = 50;
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 
 namespace Pacs.EndToEnd.Tests;
 
@@ -80,6 +81,110 @@ public sealed partial class ReportsEndToEndTests
         finally
         {
             using var delete = await archive.Http.SendAsync(archive.Request(HttpMethod.Delete, $"/dicom-web/studies/{study}"));
+        }
+    }
+
+    [Fact]
+    public async Task Report_CriticalFinding_NotSignedUntilNotificationRecorded_HeadsWorklist()
+    {
+        var doctorName = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var doctor = await archive.AccessTokenAsync(doctorName, await archive.CreateAccountAsync(doctorName, "doctor"));
+        var operatorName = "op-" + Guid.NewGuid().ToString("N")[..8];
+        var op = await archive.AccessTokenAsync(operatorName, await archive.CreateAccountAsync(operatorName, "operator"));
+        var critical = await StoreStudyAsync();
+        var urgent = await StoreStudyAsync();
+        try
+        {
+            var path = $"/api/studies/{critical}/report";
+            var (_, _, etag) = await SendAsync(HttpMethod.Get, path, doctor);
+            var content = new { language = "en", findings = "Filling defects in both main pulmonary arteries.", impression = "Bilateral pulmonary embolism.", priority = "stat", critical = true };
+            Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(HttpMethod.Put, path, doctor, content with { priority = "asap" }, etag)).Status);
+            // No report yet: nothing to record a notification against.
+            Assert.Equal(HttpStatusCode.Conflict, (await SendAsync(HttpMethod.Post, path + "/critical-notification", doctor, new { notified = "Dr Smith", method = "phone" })).Status);
+            var (status, body, _) = await SendAsync(HttpMethod.Put, path, doctor, content, etag);
+            Assert.Equal(HttpStatusCode.OK, status);
+            etag = body.GetProperty("etag").GetString();
+            Assert.Equal("stat", body.GetProperty("current").GetProperty("priority").GetString());
+            Assert.True(body.GetProperty("current").GetProperty("critical").GetBoolean());
+
+            // The rule: no signature before the communication of the critical finding is recorded.
+            (status, body, _) = await SendAsync(HttpMethod.Post, path + "/sign", doctor, null, etag);
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+            Assert.Equal("critical-notification-required", body.GetProperty("rule").GetString());
+            Assert.Contains("critical-notification-required", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Equal("draft", (await SendAsync(HttpMethod.Get, path, doctor)).Body.GetProperty("status").GetString());
+
+            foreach (var bad in new object[]
+            {
+                new { notified = " ", method = "phone" },
+                new { notified = "Dr Smith", method = "fax" },
+                new { notified = "Dr Smith", method = "phone", notifiedAt = DateTimeOffset.UtcNow.AddDays(1) },
+            })
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(HttpMethod.Post, path + "/critical-notification", doctor, bad)).Status);
+            }
+
+            Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Post, path + "/critical-notification", op, new { notified = "Dr Smith", method = "phone" })).Status);
+            var notifiedAt = DateTimeOffset.UtcNow.AddMinutes(-3);
+            (status, body, var afterNotification) = await SendAsync(HttpMethod.Post, path + "/critical-notification", doctor,
+                new { notified = "Dr Smith, referring physician", method = "phone", notifiedAt });
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal(etag, afterNotification); // a record beside the report, not a change of its text
+            var notification = Assert.Single(body.GetProperty("criticalNotifications").EnumerateArray());
+            Assert.Equal("Dr Smith, referring physician", notification.GetProperty("notified").GetString());
+            Assert.Equal("phone", notification.GetProperty("method").GetString());
+            Assert.Equal(doctorName, notification.GetProperty("recordedBy").GetString());
+            Assert.Equal(1, notification.GetProperty("version").GetInt32());
+            Assert.Equal(notifiedAt.ToUnixTimeSeconds(), notification.GetProperty("notifiedAt").GetDateTimeOffset().ToUnixTimeSeconds());
+
+            // The worklist: critical first, then stat, urgent, routine; filtered by priority; the flag shown.
+            (_, _, var urgentEtag) = await SendAsync(HttpMethod.Get, $"/api/studies/{urgent}/report", doctor);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, $"/api/studies/{urgent}/report", doctor,
+                new { language = "en", findings = "Pending.", priority = "urgent" }, urgentEtag)).Status);
+            (status, body, _) = await SendAsync(HttpMethod.Get, "/api/worklist?status=open&from=2024-01-15&to=2024-01-15&limit=200", doctor);
+            Assert.Equal(HttpStatusCode.OK, status);
+            var items = body.GetProperty("items").EnumerateArray().ToList();
+            var order = new[] { "stat", "urgent", "routine" };
+            var ranks = items.Select(i => (i.GetProperty("critical").GetBoolean() ? 0 : 1) * 10
+                + Array.IndexOf(order, i.GetProperty("priority").GetString())).ToList();
+            Assert.Equal(ranks.Order(), ranks);
+            var ids = items.Select(i => i.GetProperty("studyInstanceUid").GetString()).ToList();
+            Assert.True(ids.IndexOf(critical) >= 0 && ids.IndexOf(critical) < ids.IndexOf(urgent), string.Join(", ", ids));
+            Assert.True(items[ids.IndexOf(critical)].GetProperty("critical").GetBoolean());
+            Assert.Equal("urgent", items[ids.IndexOf(urgent)].GetProperty("priority").GetString());
+            (_, body, _) = await SendAsync(HttpMethod.Get, "/api/worklist?priority=urgent&limit=200", doctor);
+            Assert.Contains(body.GetProperty("items").EnumerateArray(), i => i.GetProperty("studyInstanceUid").GetString() == urgent);
+            Assert.All(body.GetProperty("items").EnumerateArray(), i => Assert.Equal("urgent", i.GetProperty("priority").GetString()));
+            Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(HttpMethod.Get, "/api/worklist?priority=asap", doctor)).Status);
+
+            // Now it can be signed.
+            (status, body, etag) = await SendAsync(HttpMethod.Post, path + "/sign", doctor, null, etag);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("final", body.GetProperty("report").GetProperty("status").GetString());
+
+            // An amendment flagged critical needs a notification of its own (for version 2).
+            var amendment = new { language = "en", findings = "Bilateral PE with right heart strain.", impression = "Bilateral PE, right heart strain.", priority = "stat", critical = true, reason = "Right heart strain added" };
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, (await SendAsync(HttpMethod.Post, path + "/amend", doctor, amendment, etag)).Status);
+            (status, body, _) = await SendAsync(HttpMethod.Post, path + "/critical-notification", doctor, new { notified = "ICU registrar on call", method = "in-person" });
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal(2, body.GetProperty("criticalNotifications")[1].GetProperty("version").GetInt32());
+            (status, body, _) = await SendAsync(HttpMethod.Post, path + "/amend", doctor, amendment, etag);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("amended", body.GetProperty("report").GetProperty("status").GetString());
+
+            // Audited: each notification, with who recorded it.
+            using var audit = await archive.Http.GetAsync($"{archive.BaseUrl}/api/audit?action=report.critical.notified&studyInstanceUid={critical}");
+            Assert.Equal(HttpStatusCode.OK, audit.StatusCode);
+            var events = JsonDocument.Parse(await audit.Content.ReadAsStringAsync()).RootElement.GetProperty("items");
+            Assert.Equal(2, events.GetArrayLength());
+            Assert.Contains(doctorName, events.GetRawText(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var study in new[] { critical, urgent })
+            {
+                using var delete = await archive.Http.SendAsync(archive.Request(HttpMethod.Delete, $"/dicom-web/studies/{study}"));
+            }
         }
     }
 }

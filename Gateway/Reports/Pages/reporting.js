@@ -41,13 +41,32 @@
     });
   }
   function content() {
-    var value = { language: $('report-language').value };
+    var value = { language: $('report-language').value, priority: $('priority').value, critical: $('critical').checked };
     fields.forEach(function (f) { value[f] = $(f).value; });
     return value;
   }
   function fill(version) {
     fields.forEach(function (f) { $(f).value = version ? version[f] || '' : ''; });
     $('report-language').value = version && version.language ? version.language : lang;
+    $('priority').value = version && version.priority ? version.priority : 'routine';
+    $('critical').checked = !!(version && version.critical);
+  }
+
+  // ---- Critical findings: the notification (who, how, when) must be recorded before a critical report is signed ----
+  function showCritical() {
+    var editing = state.mode === 'edit' || state.mode === 'amend';
+    $('critical-row').hidden = !(mayEdit && ($('critical').checked || $('notifications').children.length > 0));
+    $('notify-form').hidden = !(editing && $('critical').checked);
+  }
+  function showNotifications(list) {
+    var ol = $('notifications');
+    ol.textContent = '';
+    (list || []).forEach(function (n) {
+      var item = document.createElement('li');
+      item.textContent = t('notification_row', n.notified, t('method_' + n.method), when(n.notifiedAt), n.recordedBy);
+      ol.appendChild(item);
+    });
+    showCritical();
   }
 
   // ---- Study header (QIDO-RS, PS3.18 10.6; attributes by tag, DICOM JSON PS3.18 F.2) ----
@@ -124,6 +143,9 @@
     var editing = mode === 'edit' || mode === 'amend';
     fields.forEach(function (f) { $(f).readOnly = !editing; });
     $('report-language').disabled = !editing;
+    $('priority').disabled = !editing;
+    $('critical').disabled = !editing;
+    $('priority-row').hidden = !mayEdit;
     $('template-row').hidden = !editing;
     $('language-row').hidden = !mayEdit;
     $('sign').hidden = mode !== 'edit';
@@ -136,6 +158,7 @@
     $('pdf').href = reportUrl + '/pdf?lang=' + encodeURIComponent(lang);
     $('sections').hidden = !mayEdit && !signed;
     body.dataset.mode = mode;
+    showCritical();
   }
   function show(report) {
     state.etag = report.etag;
@@ -144,6 +167,7 @@
     body.dataset.reportStatus = report.status;
     $('report-status').textContent = t('status_' + report.status);
     fill(report.current);
+    showNotifications(report.criticalNotifications);
     state.savedEdits = state.edits;
     var info = '';
     var c = report.current;
@@ -320,6 +344,30 @@
 
   fields.forEach(function (f) { $(f).addEventListener('input', edited); });
   $('report-language').addEventListener('change', edited);
+  $('priority').addEventListener('change', edited);
+  $('critical').addEventListener('change', function () { edited(); showCritical(); });
+  $('record-notification').addEventListener('click', function () {
+    var notified = $('notified').value.trim();
+    if (!notified) { $('notified').focus(); return; }
+    var at = $('notified-at').value;
+    $('record-notification').disabled = true;
+    // The record needs the report: the draft (flagged critical) is saved first.
+    save().then(function () {
+      return api(reportUrl + '/critical-notification', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ notified: notified, method: $('notify-method').value, notifiedAt: at ? new Date(at).toISOString() : null }),
+      });
+    }).then(function (r) {
+      if (!r.ok) { return problem(r).then(function (d) { $('save-status').textContent = t('notification_failed', d); }); }
+      return r.json().then(function (report) {
+        $('notified').value = '';
+        $('notified-at').value = '';
+        $('save-status').textContent = '';
+        showNotifications(report.criticalNotifications);
+      });
+    }).finally(function () { $('record-notification').disabled = false; });
+  });
   $('apply-template').addEventListener('click', applyTemplate);
   $('next-unreported').hidden = !mayEdit;
   setMode('read');
