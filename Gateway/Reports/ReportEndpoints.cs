@@ -15,7 +15,9 @@ namespace Pacs.Gateway.Reports;
 /// /api/studies/{study}/report: read (every role; operators see signed versions only), write the draft, mark it
 /// preliminary, sign and amend (doctors, admins; each with If-Match: 428 without it, 412 when it is stale), the history,
 /// the PDF (doctors, admins: an export; a preliminary report's is marked PRELIMINARY), and the record of a critical
-/// finding's communication (doctors, admins), without which a report flagged critical is not signed (422). Signing and amending also store the PDF into the study (ReportArchive).
+/// finding's communication (doctors, admins), without which a report flagged critical is not signed (422). Beside them
+/// the advisory editing lock, /report/lock: read by every role, taken, renewed and released by doctors and admins (an
+/// admin may take it over with ?force=true); a change by anyone else while it is held answers 409 naming the holder. Signing and amending also store the PDF into the study (ReportArchive).
 /// </summary>
 internal static class ReportEndpoints
 {
@@ -45,6 +47,9 @@ internal static class ReportEndpoints
         report.MapPost("/sign", SignAsync).RequireAuthorization(Policies.Report);
         report.MapPost("/amend", AmendAsync).RequireAuthorization(Policies.Report);
         report.MapPost("/critical-notification", CriticalNotificationAsync).RequireAuthorization(Policies.Report);
+        report.MapGet("/lock", GetLockAsync).RequireAuthorization(Policies.Read);
+        report.MapPost("/lock", AcquireLockAsync).RequireAuthorization(Policies.Report);
+        report.MapDelete("/lock", ReleaseLockAsync).RequireAuthorization(Policies.Report);
         report.MapGet("/history", HistoryAsync).RequireAuthorization(Policies.Read);
         report.MapGet("/pdf", PdfAsync).RequireAuthorization(Policies.Export);
         return app;
@@ -143,6 +148,72 @@ internal static class ReportEndpoints
         }).ConfigureAwait(false);
         return Answer(http, study, result);
     }
+
+    private static async Task<IResult> GetLockAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store)
+    {
+        if (!await store.StudyExistsAsync(study, http.RequestAborted).ConfigureAwait(false))
+        {
+            return UnknownStudy();
+        }
+
+        var held = await Grain(cluster, study).GetLockAsync().ConfigureAwait(false);
+        return Results.Json(held is null ? new { locked = false } : LockView(held, http.User), Json);
+    }
+
+    private static async Task<IResult> AcquireLockAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store)
+    {
+        var force = http.Request.Query["force"].ToString() switch
+        {
+            "" or "false" => false,
+            "true" => true,
+            _ => (bool?)null,
+        };
+        if (force is null)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "force is true or false.");
+        }
+
+        if (force.Value && !http.User.IsInRole(Roles.Admin))
+        {
+            return Problem(StatusCodes.Status403Forbidden, "Only an admin may take over another user's editing lock.");
+        }
+
+        if (!await store.StudyExistsAsync(study, http.RequestAborted).ConfigureAwait(false))
+        {
+            return UnknownStudy();
+        }
+
+        var user = Actor(http.User);
+        var displayName = http.User.FindFirstValue(PacsClaims.DisplayName) is { Length: > 0 } name ? name : user;
+        var held = await Grain(cluster, study).AcquireLockAsync(user, displayName, force.Value).ConfigureAwait(false);
+        return held.IsHeldBy(user) ? Results.Json(LockView(held, http.User), Json) : LockedProblem(held, $"The report is being edited by {held.HolderName} ({held.Holder}).");
+    }
+
+    private static async Task<IResult> ReleaseLockAsync(string study, HttpContext http, IClusterClient cluster)
+    {
+        await Grain(cluster, study).ReleaseLockAsync(Actor(http.User)).ConfigureAwait(false);
+        return Results.NoContent();
+    }
+
+    private static object LockView(ReportLock held, ClaimsPrincipal user) => new
+    {
+        locked = true,
+        holder = held.Holder,
+        holderName = held.HolderName,
+        since = held.Since,
+        expires = held.Expires,
+        mine = held.IsHeldBy(Actor(user)),
+    };
+
+    /// <summary>409 naming the lock's holder (problem details with holder, holderName, since, expires).</summary>
+    private static IResult LockedProblem(ReportLock held, string detail) =>
+        Results.Problem(title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict, extensions: new Dictionary<string, object?>
+        {
+            ["holder"] = held.Holder,
+            ["holderName"] = held.HolderName,
+            ["since"] = held.Since,
+            ["expires"] = held.Expires,
+        });
 
     private static async Task<IResult> SignAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive, IOptions<ReportOptions> options)
     {
@@ -257,6 +328,8 @@ internal static class ReportEndpoints
             ReportError.None => Results.Json(View(study, result.State), Json),
             ReportError.PreconditionFailed => Problem(StatusCodes.Status412PreconditionFailed, result.Detail),
             ReportError.Conflict => Problem(StatusCodes.Status409Conflict, result.Detail),
+            ReportError.Locked when result.Lock is { } held => LockedProblem(held, result.Detail),
+            ReportError.Locked => Problem(StatusCodes.Status409Conflict, result.Detail),
             ReportError.UnknownStudy => UnknownStudy(),
             ReportError.CriticalNotificationRequired => Results.Problem(
                 title: "Unprocessable Content", detail: result.Detail, statusCode: StatusCodes.Status422UnprocessableEntity,

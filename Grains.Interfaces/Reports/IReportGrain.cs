@@ -3,7 +3,8 @@ namespace Pacs.Grains.Reports;
 /// <summary>
 /// The report of one study (key: <see cref="KeyFor"/>, from the Study Instance UID): the only writer of its rows in
 /// pacs_reports and pacs_report_versions. Every change names the entity tag it was made against (optimistic
-/// concurrency: two doctors never silently overwrite each other) and is audited.
+/// concurrency: two doctors never silently overwrite each other) and is audited. Beside it, an advisory editing lock
+/// (<see cref="ReportLock"/>): while one user holds it, another user's changes are refused (409 naming the holder).
 /// </summary>
 [Alias("pacs.IReportGrain")]
 public interface IReportGrain : IGrainWithStringKey
@@ -40,6 +41,21 @@ public interface IReportGrain : IGrainWithStringKey
     /// </summary>
     [Alias("RecordCriticalNotification")]
     Task<ReportResult> RecordCriticalNotificationAsync(CriticalNotification notification);
+
+    /// <summary>The editing lock, or null when nobody holds it (or it has expired).</summary>
+    [Alias("GetLock")]
+    Task<ReportLock?> GetLockAsync();
+
+    /// <summary>
+    /// Takes or renews the editing lock for <paramref name="user"/> and returns the lock as it then stands: the caller's
+    /// when granted, else the other holder's. <paramref name="force"/> (admins) takes it over from another holder.
+    /// </summary>
+    [Alias("AcquireLock")]
+    Task<ReportLock> AcquireLockAsync(string user, string displayName, bool force);
+
+    /// <summary>Releases the lock if <paramref name="user"/> holds it.</summary>
+    [Alias("ReleaseLock")]
+    Task ReleaseLockAsync(string user);
 
     public static string KeyFor(string studyInstanceUid) => "report/" + studyInstanceUid;
 }

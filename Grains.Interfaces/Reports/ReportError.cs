@@ -12,4 +12,6 @@ public enum ReportError
     UnknownStudy,
     /// <summary>A report flagged critical without a recorded notification cannot be signed (HTTP 422).</summary>
     CriticalNotificationRequired,
+    /// <summary>Another user holds the editing lock (HTTP 409 naming the holder).</summary>
+    Locked,
 }

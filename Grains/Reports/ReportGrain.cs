@@ -7,12 +7,17 @@ namespace Pacs.Grains.Reports;
 /// <summary>
 /// The report of one study (<see cref="IReportGrain"/>): checks the entity tag and the life cycle, writes one version
 /// row per change (the store checks the revision again, so a second activation elsewhere cannot overwrite either) and
-/// records an audit event for every change.
+/// records an audit event for every change. The advisory editing lock lives in this activation's memory only (not
+/// persisted: after a silo's loss it is gone, and the ETag still guards every write).
 /// </summary>
 [GrainType("report")]
 internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, ILogger<ReportGrain> logger) : Grain, IReportGrain
 {
     private ReportState _state = new();
+    private ReportLock? _lock;
+
+    /// <summary>The lock unless it has expired.</summary>
+    private ReportLock? LiveLock => _lock is { } held && held.Expires > DateTimeOffset.UtcNow ? held : null;
 
     private string StudyInstanceUid => this.GetPrimaryKeyString()["report/".Length..];
 
@@ -25,7 +30,7 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
 
     public async Task<ReportResult> SaveDraftAsync(string ifMatch, ReportContent content, string author)
     {
-        if (await Refuse(ifMatch) is { } refused)
+        if (await Refuse(ifMatch, author) is { } refused)
         {
             return refused;
         }
@@ -58,7 +63,7 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
 
     public async Task<ReportResult> MarkPreliminaryAsync(string ifMatch, string actor)
     {
-        if (await Refuse(ifMatch) is { } refused)
+        if (await Refuse(ifMatch, actor) is { } refused)
         {
             return refused;
         }
@@ -79,7 +84,7 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
 
     public async Task<ReportResult> SignAsync(string ifMatch, string signer)
     {
-        if (await Refuse(ifMatch) is { } refused)
+        if (await Refuse(ifMatch, signer) is { } refused)
         {
             return refused;
         }
@@ -105,7 +110,7 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
 
     public async Task<ReportResult> AmendAsync(string ifMatch, ReportContent content, string reason, string signer)
     {
-        if (await Refuse(ifMatch) is { } refused)
+        if (await Refuse(ifMatch, signer) is { } refused)
         {
             return refused;
         }
@@ -196,9 +201,56 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
                 + "critical finding is recorded (who was notified, how, when): POST /api/studies/{study}/report/critical-notification.")
             : null;
 
-    /// <summary>A failed result when the If-Match is not the current entity tag or the study is unknown; else null.</summary>
-    private async Task<ReportResult?> Refuse(string ifMatch)
+    public Task<ReportLock?> GetLockAsync() => Task.FromResult(LiveLock);
+
+    public async Task<ReportLock> AcquireLockAsync(string user, string displayName, bool force)
     {
+        var held = LiveLock;
+        if (held is not null && !held.IsHeldBy(user) && !force)
+        {
+            return held;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var renewal = held is not null && held.IsHeldBy(user);
+        _lock = new ReportLock { Holder = user, HolderName = displayName, Since = renewal ? held!.Since : now, Expires = now + ReportLock.Lifetime };
+        if (!renewal)
+        {
+            // Heartbeats renew silently; taking the lock, and above all taking it from someone, is audited.
+            var detail = new Dictionary<string, string> { ["actor"] = user };
+            if (held is not null)
+            {
+                detail["previousHolder"] = held.Holder;
+            }
+
+            await index.AuditAsync(held is null ? "report.lock.taken" : "report.lock.forced", StudyInstanceUid, null, detail, CancellationToken.None);
+        }
+
+        return _lock;
+    }
+
+    public async Task ReleaseLockAsync(string user)
+    {
+        if (LiveLock is { } held && held.IsHeldBy(user))
+        {
+            _lock = null;
+            await index.AuditAsync("report.lock.released", StudyInstanceUid, null, new Dictionary<string, string> { ["actor"] = user }, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// A failed result when another user holds the editing lock, the If-Match is not the current entity tag or the
+    /// study is unknown; else null.
+    /// </summary>
+    private async Task<ReportResult?> Refuse(string ifMatch, string actor)
+    {
+        if (LiveLock is { } held && !held.IsHeldBy(actor))
+        {
+            return ReportResult.Fail(ReportError.Locked, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The report is being edited by {held.HolderName} ({held.Holder}) since {held.Since:yyyy-MM-dd HH:mm} UTC; the lock expires at {held.Expires:HH:mm:ss} UTC unless renewed."),
+                _state) with { Lock = held };
+        }
+
         if (!string.Equals(ifMatch, _state.ETag, StringComparison.Ordinal))
         {
             return Fail(ReportError.PreconditionFailed, $"The report has changed: its current ETag is {_state.ETag}.");
@@ -219,6 +271,12 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
         }
 
         _state = _state with { Current = version, Revision = _state.Revision + 1 };
+        if (LiveLock is { } mine && mine.IsHeldBy(actor))
+        {
+            // A save renews the holder's lock; signing ends the editing.
+            _lock = ReportStatus.IsSigned(version.Status) ? null : mine with { Expires = DateTimeOffset.UtcNow + ReportLock.Lifetime };
+        }
+
         await index.AuditAsync(auditKind, StudyInstanceUid, null, new Dictionary<string, string>
         {
             ["actor"] = actor,

@@ -67,24 +67,25 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
             Assert.EndsWith("Follow-up MR advised.", await page.Locator("#impression").InputValueAsync(), StringComparison.Ordinal);
 
             // A second writer changes the draft meanwhile (with the current ETag): the panel's next autosave gets 412 and
-            // shows who changed it instead of overwriting; the doctor then chooses to overwrite with their text.
+            // shows who changed it instead of overwriting; the doctor then chooses to overwrite with their text. The
+            // second writer is the same doctor in another session (the editing lock is the user's: another user would
+            // get 409 from the lock, ReportingPagesBrowserTests.Lock_…).
             var reportUrl = $"{archive.BaseUrl}/api/studies/{study.StudyInstanceUid}/report";
+            var doctorToken = await archive.AccessTokenAsync(doctorName, doctorPassword);
             string etag;
             using (var current = await archive.Http.GetAsync(reportUrl)) etag = current.Headers.ETag!.ToString();
-            using (var put = new HttpRequestMessage(HttpMethod.Put, reportUrl)
+            using (var put = archive.Request(HttpMethod.Put, $"/api/studies/{study.StudyInstanceUid}/report", doctorToken))
             {
-                Content = System.Net.Http.Json.JsonContent.Create(new { language = "en", findings = "Changed by the second reader.", impression = "Other." }),
-            })
-            {
+                put.Content = System.Net.Http.Json.JsonContent.Create(new { language = "en", findings = "Changed by the second reader.", impression = "Other." });
                 put.Headers.TryAddWithoutValidation("If-Match", etag);
-                using var answer = await archive.Http.SendAsync(put);
+                using var answer = await archive.Anonymous.SendAsync(put);
                 Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
             }
             await page.Locator("#comparison").ClickAsync();
             await page.Keyboard.PressAsync("Control+End");
             await page.Locator("#comparison").PressSequentiallyAsync(" CT of 2023.");
             await page.Locator("#conflict").WaitForAsync(new() { Timeout = 20_000 });
-            Assert.Contains("Changed elsewhere by admin", await page.Locator("#conflict-text").InnerTextAsync(), StringComparison.Ordinal);
+            Assert.Contains($"Changed elsewhere by {doctorName}", await page.Locator("#conflict-text").InnerTextAsync(), StringComparison.Ordinal);
             Assert.Equal("Changed by the second reader.", Findings(await ServerReportAsync(study.StudyInstanceUid, _ => true)));
             await page.Locator("#conflict-overwrite").ClickAsync();
             var overwritten = await ServerReportAsync(study.StudyInstanceUid, r => Findings(r).EndsWith("left basal ganglia.", StringComparison.Ordinal));

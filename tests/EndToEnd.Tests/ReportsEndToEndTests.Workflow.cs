@@ -187,4 +187,104 @@ public sealed partial class ReportsEndToEndTests
             }
         }
     }
+
+    [Fact]
+    public async Task Report_EditingLock_OtherDoctorsChangesRefused409NamingHolder_AdminTakesOver_SignReleases()
+    {
+        var nameA = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var doctorA = await archive.AccessTokenAsync(nameA, await archive.CreateAccountAsync(nameA, "doctor"));
+        var nameB = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var doctorB = await archive.AccessTokenAsync(nameB, await archive.CreateAccountAsync(nameB, "doctor"));
+        var operatorName = "op-" + Guid.NewGuid().ToString("N")[..8];
+        var op = await archive.AccessTokenAsync(operatorName, await archive.CreateAccountAsync(operatorName, "operator"));
+        var study = await StoreStudyAsync();
+        try
+        {
+            var path = $"/api/studies/{study}/report";
+            var lockPath = path + "/lock";
+            Assert.False((await SendAsync(HttpMethod.Get, lockPath, op)).Body.GetProperty("locked").GetBoolean());
+            Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Post, "/api/studies/1.2.3.404/report/lock", doctorA)).Status);
+
+            var (status, body, _) = await SendAsync(HttpMethod.Post, lockPath, doctorA);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal(nameA, body.GetProperty("holder").GetString());
+            Assert.True(body.GetProperty("mine").GetBoolean());
+            var since = body.GetProperty("since").GetDateTimeOffset();
+            Assert.InRange(body.GetProperty("expires").GetDateTimeOffset() - since, TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(130));
+            // A renewal (the panel's heartbeat) keeps "since".
+            (status, body, _) = await SendAsync(HttpMethod.Post, lockPath, doctorA);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal(since, body.GetProperty("since").GetDateTimeOffset());
+
+            // Doctor B: refused with the holder named; no take-over for a doctor; operators read the lock only.
+            (status, body, _) = await SendAsync(HttpMethod.Post, lockPath, doctorB);
+            Assert.Equal(HttpStatusCode.Conflict, status);
+            Assert.Equal(nameA, body.GetProperty("holder").GetString());
+            Assert.Equal(nameA, body.GetProperty("holderName").GetString());
+            Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Post, lockPath + "?force=true", doctorB)).Status);
+            Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(HttpMethod.Post, lockPath + "?force=maybe", doctorA)).Status);
+            (status, body, _) = await SendAsync(HttpMethod.Get, lockPath, op);
+            Assert.Equal(nameA, body.GetProperty("holder").GetString());
+            Assert.False(body.GetProperty("mine").GetBoolean());
+            Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Post, lockPath, op)).Status);
+            Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Delete, lockPath, op)).Status);
+
+            var draft = new { language = "en", findings = "No acute abnormality.", impression = "Normal." };
+            var (_, _, etag) = await SendAsync(HttpMethod.Get, path, doctorA);
+            (status, _, etag) = await SendAsync(HttpMethod.Put, path, doctorA, draft, etag);
+            Assert.Equal(HttpStatusCode.OK, status);
+            // B's save with the current ETag: 409 naming A (the lock is checked before the If-Match, so B learns who edits).
+            (status, body, _) = await SendAsync(HttpMethod.Put, path, doctorB, draft with { impression = "B's text." }, etag);
+            Assert.Equal(HttpStatusCode.Conflict, status);
+            Assert.Equal(nameA, body.GetProperty("holder").GetString());
+            Assert.Contains(nameA, body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.Conflict, (await SendAsync(HttpMethod.Post, path + "/sign", doctorB, null, etag)).Status);
+            Assert.Equal("Normal.", (await SendAsync(HttpMethod.Get, path, doctorB)).Body.GetProperty("current").GetProperty("impression").GetString());
+            // B releasing A's lock does nothing.
+            Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, lockPath, doctorB)).Status);
+            Assert.Equal(nameA, (await SendAsync(HttpMethod.Get, lockPath, doctorB)).Body.GetProperty("holder").GetString());
+
+            // A leaves: the lock is free, B's save (with the ETag) passes.
+            Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, lockPath, doctorA)).Status);
+            Assert.False((await SendAsync(HttpMethod.Get, lockPath, doctorB)).Body.GetProperty("locked").GetBoolean());
+            (status, _, etag) = await SendAsync(HttpMethod.Put, path, doctorB, draft with { impression = "B's text." }, etag);
+            Assert.Equal(HttpStatusCode.OK, status);
+            // The If-Match check stays: A's stale ETag is 412.
+            Assert.Equal(HttpStatusCode.PreconditionFailed, (await SendAsync(HttpMethod.Put, path, doctorA, draft, "\"v1.1\"")).Status);
+
+            // A takes the lock again; an admin takes it over; A's next save is refused naming the admin.
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Post, lockPath, doctorA)).Status);
+            using (var force = await archive.Http.PostAsync($"{archive.BaseUrl}{lockPath}?force=true", null))
+            {
+                Assert.Equal(HttpStatusCode.OK, force.StatusCode);
+            }
+
+            (status, body, _) = await SendAsync(HttpMethod.Put, path, doctorA, draft, etag);
+            Assert.Equal(HttpStatusCode.Conflict, status);
+            var admin = body.GetProperty("holder").GetString();
+            Assert.NotEqual(nameA, admin);
+            // The admin signs: signing ends the lock.
+            using (var sign = archive.Request(HttpMethod.Post, path + "/sign"))
+            {
+                sign.Headers.TryAddWithoutValidation("If-Match", etag);
+                using var signed = await archive.Http.SendAsync(sign);
+                Assert.Equal(HttpStatusCode.OK, signed.StatusCode);
+            }
+
+            Assert.False((await SendAsync(HttpMethod.Get, lockPath, doctorA)).Body.GetProperty("locked").GetBoolean());
+
+            // Audited: taken and forced (each with the actor), not every renewal.
+            foreach (var (action, count) in new[] { ("report.lock.taken", 2), ("report.lock.forced", 1), ("report.lock.released", 1) })
+            {
+                using var audit = await archive.Http.GetAsync($"{archive.BaseUrl}/api/audit?action={action}&studyInstanceUid={study}");
+                Assert.Equal(HttpStatusCode.OK, audit.StatusCode);
+                var events = JsonDocument.Parse(await audit.Content.ReadAsStringAsync()).RootElement.GetProperty("items");
+                Assert.True(events.GetArrayLength() == count, $"{action}: {events}");
+            }
+        }
+        finally
+        {
+            using var delete = await archive.Http.SendAsync(archive.Request(HttpMethod.Delete, $"/dicom-web/studies/{study}"));
+        }
+    }
 }

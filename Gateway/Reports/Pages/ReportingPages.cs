@@ -88,6 +88,7 @@ internal static class ReportingPages
             <section id="study-header"></section>
             <p id="report-status" role="status"></p>
             <p id="report-editor-info"></p>
+            <div id="lock-banner" role="alert" hidden><p id="lock-text"></p><button type="button" id="take-over" hidden>{{E(strings["take_over"])}}</button></div>
             <div id="conflict" role="alert" hidden><p id="conflict-text"></p>
             <button type="button" id="conflict-load">{{E(strings["load_current"])}}</button> <button type="button" id="conflict-overwrite">{{E(strings["overwrite"])}}</button></div>
             <div id="template-row" hidden><label>{{E(strings["template"])}} <select id="template"></select></label> <button type="button" id="apply-template">{{E(strings["apply_template"])}}</button></div>

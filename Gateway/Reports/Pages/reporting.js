@@ -2,7 +2,10 @@
 // admins write the draft (autosaved 3 s after typing stops and when the page is left, retried with back-off while the
 // gateway does not answer), mark it preliminary (optional), sign it, amend a signed report; operators read the signed
 // report. Every write names the
-// ETag it was made against: a 412 shows who changed the report meanwhile instead of overwriting it.
+// ETag it was made against: a 412 shows who changed the report meanwhile instead of overwriting it. While editing, the
+// panel holds the report's advisory lock (POST …/lock, renewed by every autosave and a heartbeat every 30 s, released
+// when the page is left or the report signed); a second doctor sees "being edited by …" and cannot edit (an admin may
+// take over).
 (function () {
   'use strict';
   var strings = JSON.parse(document.getElementById('pacs-strings').textContent);
@@ -14,6 +17,8 @@
   var reportUrl = '/api/studies/' + encodeURIComponent(study) + '/report';
   var fields = ['clinicalInformation', 'technique', 'comparison', 'findings', 'impression', 'recommendations'];
   var autosaveDelayMs = 3000;
+  var lockHeartbeatMs = 30000;
+  var lock = { held: false, timer: 0 };
   var state = { etag: null, status: 'none', current: null, mode: 'read', edits: 0, savedEdits: 0, saving: null, timer: 0, retry: 0, conflict: false };
   var templates = [];
   var studyInfo = { modalities: [], description: '' };
@@ -50,6 +55,49 @@
     $('report-language').value = version && version.language ? version.language : lang;
     $('priority').value = version && version.priority ? version.priority : 'routine';
     $('critical').checked = !!(version && version.critical);
+  }
+
+  // ---- The advisory editing lock ----
+  function showLock(holder) {
+    if (!holder) { $('lock-banner').hidden = true; return; }
+    var since = new Date(holder.since).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' });
+    $('lock-text').textContent = t('locked_by', holder.holderName || holder.holder, since);
+    $('take-over').hidden = body.dataset.role !== 'admin';
+    $('lock-banner').hidden = false;
+  }
+  function lockLost(holder) {
+    lock.held = false;
+    clearInterval(lock.timer);
+    body.dataset.lock = 'other';
+    showLock(holder);
+    if (state.mode === 'edit' || state.mode === 'amend') { setMode('read'); }
+  }
+  /** Takes (or renews) the lock; resolves true when this page may edit. */
+  function acquireLock(force) {
+    return api(reportUrl + '/lock' + (force ? '?force=true' : ''), { method: 'POST' }).then(function (r) {
+      if (r.ok) {
+        if (!lock.held) {
+          lock.held = true;
+          clearInterval(lock.timer);
+          lock.timer = setInterval(function () { if (lock.held) { acquireLock(false); } }, lockHeartbeatMs);
+        }
+        body.dataset.lock = 'mine';
+        showLock(null);
+        return true;
+      }
+      if (r.status === 409) { return r.json().then(function (holder) { lockLost(holder); return false; }); }
+      return true; // the lock is advice: without an answer editing goes on, every save still names its ETag
+    }, function () { return true; });
+  }
+  function releaseLock() {
+    if (!lock.held) { return; }
+    lock.held = false;
+    clearInterval(lock.timer);
+    fetch(reportUrl + '/lock', { method: 'DELETE', keepalive: true, credentials: 'same-origin' }).catch(function () {});
+  }
+  /** A 409 with the lock's holder (another doctor edits) or a plain conflict (the report changed). */
+  function refused409(r) {
+    return r.json().catch(function () { return {}; }).then(function (p) { return p.holder ? lockLost(p) : conflict(); });
   }
 
   // ---- Critical findings: the notification (who, how, when) must be recorded before a critical report is signed ----
@@ -243,7 +291,8 @@
           body.dataset.savedEdits = String(edits);
         });
       }
-      if (r.status === 412 || r.status === 409) { return conflict(); }
+      if (r.status === 409) { return refused409(r); }
+      if (r.status === 412) { return conflict(); }
       if (r.status >= 500 || r.status === 429) { return problem(r).then(retryLater); }
       return problem(r).then(function (d) { $('save-status').textContent = d; });
     }, function (e) { retryLater(e.message); })
@@ -281,7 +330,7 @@
   // Leaving the page (tab closed, navigation): the last edits go out with keepalive, which outlives the page
   // (sendBeacon cannot send PUT or If-Match).
   window.addEventListener('pagehide', function () {
-    if (!dirty() || state.conflict) { return; }
+    if (!dirty() || state.conflict) { releaseLock(); return; }
     fetch(reportUrl, {
       method: 'PUT',
       keepalive: true,
@@ -289,6 +338,8 @@
       headers: { 'Content-Type': 'application/json', 'If-Match': state.etag },
       body: JSON.stringify(content()),
     }).catch(function () {});
+    // Sent after the save: should the release arrive first, the save still passes (the lock is then free).
+    releaseLock();
   });
   document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'hidden' && dirty()) { save(); } });
 
@@ -296,8 +347,12 @@
   function signed(r) {
     if (!r.ok) {
       if (r.status === 412) { return conflict(); }
+      if (r.status === 409) { return refused409(r); }
       return problem(r).then(function (d) { $('save-status').textContent = t('sign_failed', d); });
     }
+    // Signed: the server ended the lock.
+    lock.held = false;
+    clearInterval(lock.timer);
     return r.json().then(function (answer) { $('save-status').textContent = ''; show(answer.report); });
   }
   $('sign').addEventListener('click', function () {
@@ -320,7 +375,12 @@
       });
     }).finally(function () { $('preliminary').disabled = false; });
   });
-  $('amend').addEventListener('click', function () { setMode('amend'); $('amend-reason').focus(); });
+  $('amend').addEventListener('click', function () {
+    acquireLock(false).then(function (mayAmend) { if (mayAmend) { setMode('amend'); $('amend-reason').focus(); } });
+  });
+  $('take-over').addEventListener('click', function () {
+    acquireLock(true).then(function (granted) { if (granted) { loadReport().then(lockIfEditing); } });
+  });
   $('sign-amendment').addEventListener('click', function () {
     var reason = $('amend-reason').value.trim();
     if (!reason) { $('save-status').textContent = t('amend_reason_required'); return; }
@@ -371,5 +431,7 @@
   $('apply-template').addEventListener('click', applyTemplate);
   $('next-unreported').hidden = !mayEdit;
   setMode('read');
-  loadStudy().then(function () { return mayEdit ? loadTemplates() : null; }).then(loadReport).then(function () { body.dataset.ready = 'true'; });
+  function lockIfEditing() { return state.mode === 'edit' ? acquireLock(false) : null; }
+  loadStudy().then(function () { return mayEdit ? loadTemplates() : null; }).then(loadReport).then(lockIfEditing)
+    .then(function () { body.dataset.ready = 'true'; });
 })();
