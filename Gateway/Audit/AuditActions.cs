@@ -40,6 +40,9 @@ internal static class AuditActions
         }
 
         if (!pattern.StartsWith("/api/", StringComparison.Ordinal) || pattern.Contains("{**rest}", StringComparison.Ordinal)) return null;
+        // The report's editing lock is renewed by a heartbeat every 30 s while a doctor edits: the report grain records
+        // the lock taken, forced and released itself (report.lock.*), not each renewal.
+        if (pattern.EndsWith("/report/lock", StringComparison.Ordinal)) return null;
         if (pattern.StartsWith("/api/admin/", StringComparison.Ordinal))
         {
             // The data jobs (reindex, import): their start is recorded; their progress, polled every second, is not

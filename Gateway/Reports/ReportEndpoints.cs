@@ -12,15 +12,18 @@ using Pacs.Index.Write;
 namespace Pacs.Gateway.Reports;
 
 /// <summary>
-/// /api/studies/{study}/report: read (every role; operators see signed versions only), write the draft, sign and
-/// amend (doctors, admins; each with If-Match: 428 without it, 412 when it is stale), the history, and the PDF
-/// (doctors, admins: an export; signed with the clinic's certificate, ReportSigner) and the same as a FHIR R4
-/// DiagnosticReport. Signing and amending also store the signed PDF into the study (ReportArchive).
+/// /api/studies/{study}/report: read (every role; operators see signed versions only), write the draft, mark it
+/// preliminary, sign and amend (doctors, admins; each with If-Match: 428 without it, 412 when it is stale), the history,
+/// the PDF (doctors, admins: an export; a preliminary report's is marked PRELIMINARY), and the record of a critical
+/// finding's communication (doctors, admins), without which a report flagged critical is not signed (422). Beside them
+/// the advisory editing lock, /report/lock: read by every role, taken, renewed and released by doctors and admins (an
+/// admin may take it over with ?force=true); a change by anyone else while it is held answers 409 naming the holder. The PDF of a signed version is signed with the clinic's certificate (ReportSigner) and is also served as a FHIR R4
+/// DiagnosticReport (/fhir). Signing and amending also store the signed PDF into the study (ReportArchive).
 /// </summary>
 internal static class ReportEndpoints
 {
-    /// <summary>Largest request body: five text fields of <see cref="ReportContent.MaximumFieldLength"/> characters, UTF-8, with room for JSON.</summary>
-    private const long MaximumBodyBytes = 5L * ReportContent.MaximumFieldLength * 4 + 16 * 1024;
+    /// <summary>Largest request body: six sections and a reason of <see cref="ReportContent.MaximumFieldLength"/> characters, UTF-8, with room for JSON.</summary>
+    private const long MaximumBodyBytes = 7L * ReportContent.MaximumFieldLength * 4 + 16 * 1024;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -41,8 +44,13 @@ internal static class ReportEndpoints
         });
         report.MapGet("", GetAsync).RequireAuthorization(Policies.Read);
         report.MapPut("", PutAsync).RequireAuthorization(Policies.Report);
+        report.MapPost("/preliminary", PreliminaryAsync).RequireAuthorization(Policies.Report);
         report.MapPost("/sign", SignAsync).RequireAuthorization(Policies.Report);
         report.MapPost("/amend", AmendAsync).RequireAuthorization(Policies.Report);
+        report.MapPost("/critical-notification", CriticalNotificationAsync).RequireAuthorization(Policies.Report);
+        report.MapGet("/lock", GetLockAsync).RequireAuthorization(Policies.Read);
+        report.MapPost("/lock", AcquireLockAsync).RequireAuthorization(Policies.Report);
+        report.MapDelete("/lock", ReleaseLockAsync).RequireAuthorization(Policies.Report);
         report.MapGet("/history", HistoryAsync).RequireAuthorization(Policies.Read);
         report.MapGet("/pdf", PdfAsync).RequireAuthorization(Policies.Export);
         report.MapGet("/fhir", FhirAsync).RequireAuthorization(Policies.Export);
@@ -51,11 +59,20 @@ internal static class ReportEndpoints
 
     internal sealed record ContentBody(
         [property: JsonPropertyName("language")] string? Language,
+        [property: JsonPropertyName("clinicalInformation")] string? ClinicalInformation,
         [property: JsonPropertyName("technique")] string? Technique,
         [property: JsonPropertyName("comparison")] string? Comparison,
         [property: JsonPropertyName("findings")] string? Findings,
         [property: JsonPropertyName("impression")] string? Impression,
-        [property: JsonPropertyName("reason")] string? Reason);
+        [property: JsonPropertyName("recommendations")] string? Recommendations,
+        [property: JsonPropertyName("reason")] string? Reason,
+        [property: JsonPropertyName("priority")] string? Priority,
+        [property: JsonPropertyName("critical")] bool? Critical);
+
+    internal sealed record NotificationBody(
+        [property: JsonPropertyName("notified")] string? Notified,
+        [property: JsonPropertyName("method")] string? Method,
+        [property: JsonPropertyName("notifiedAt")] DateTimeOffset? NotifiedAt);
 
     private static async Task<IResult> GetAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store)
     {
@@ -90,6 +107,115 @@ internal static class ReportEndpoints
         var result = await Grain(cluster, study).SaveDraftAsync(ifMatch, Content(body!, http.User), Actor(http.User)).ConfigureAwait(false);
         return Answer(http, study, result);
     }
+
+    private static async Task<IResult> PreliminaryAsync(string study, HttpContext http, IClusterClient cluster)
+    {
+        if (IfMatch(http) is not { } ifMatch)
+        {
+            return PreconditionRequired();
+        }
+
+        return Answer(http, study, await Grain(cluster, study).MarkPreliminaryAsync(ifMatch, Actor(http.User)).ConfigureAwait(false));
+    }
+
+    private static async Task<IResult> CriticalNotificationAsync(string study, HttpContext http, IClusterClient cluster)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = 16 * 1024; // a name, a word and a time
+        }
+
+        NotificationBody? body;
+        try
+        {
+            body = await http.Request.ReadFromJsonAsync<NotificationBody>(Json, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
+        {
+            body = null;
+        }
+
+        if (body is not { Notified: { } notified, Method: { } method })
+        {
+            return Problem(StatusCodes.Status400BadRequest,
+                $"The body must be a JSON object with notified (who), method ({string.Join(", ", CriticalNotification.Methods)}) and optionally notifiedAt (ISO 8601; default now).");
+        }
+
+        var result = await Grain(cluster, study).RecordCriticalNotificationAsync(new CriticalNotification
+        {
+            Notified = notified,
+            Method = method,
+            NotifiedAt = body.NotifiedAt ?? DateTimeOffset.UtcNow,
+            RecordedBy = Actor(http.User),
+        }).ConfigureAwait(false);
+        return Answer(http, study, result);
+    }
+
+    private static async Task<IResult> GetLockAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store)
+    {
+        if (!await store.StudyExistsAsync(study, http.RequestAborted).ConfigureAwait(false))
+        {
+            return UnknownStudy();
+        }
+
+        var held = await Grain(cluster, study).GetLockAsync().ConfigureAwait(false);
+        return Results.Json(held is null ? new { locked = false } : LockView(held, http.User), Json);
+    }
+
+    private static async Task<IResult> AcquireLockAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store)
+    {
+        var force = http.Request.Query["force"].ToString() switch
+        {
+            "" or "false" => false,
+            "true" => true,
+            _ => (bool?)null,
+        };
+        if (force is null)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "force is true or false.");
+        }
+
+        if (force.Value && !http.User.IsInRole(Roles.Admin))
+        {
+            return Problem(StatusCodes.Status403Forbidden, "Only an admin may take over another user's editing lock.");
+        }
+
+        if (!await store.StudyExistsAsync(study, http.RequestAborted).ConfigureAwait(false))
+        {
+            return UnknownStudy();
+        }
+
+        var user = Actor(http.User);
+        var displayName = http.User.FindFirstValue(PacsClaims.DisplayName) is { Length: > 0 } name ? name : user;
+        var held = await Grain(cluster, study).AcquireLockAsync(user, displayName, force.Value).ConfigureAwait(false);
+        return held.IsHeldBy(user) ? Results.Json(LockView(held, http.User), Json) : LockedProblem(held, $"The report is being edited by {held.HolderName} ({held.Holder}).");
+    }
+
+    private static async Task<IResult> ReleaseLockAsync(string study, HttpContext http, IClusterClient cluster)
+    {
+        await Grain(cluster, study).ReleaseLockAsync(Actor(http.User)).ConfigureAwait(false);
+        return Results.NoContent();
+    }
+
+    private static object LockView(ReportLock held, ClaimsPrincipal user) => new
+    {
+        locked = true,
+        holder = held.Holder,
+        holderName = held.HolderName,
+        since = held.Since,
+        expires = held.Expires,
+        mine = held.IsHeldBy(Actor(user)),
+    };
+
+    /// <summary>409 naming the lock's holder (problem details with holder, holderName, since, expires).</summary>
+    private static IResult LockedProblem(ReportLock held, string detail) =>
+        Results.Problem(title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict, extensions: new Dictionary<string, object?>
+        {
+            ["holder"] = held.Holder,
+            ["holderName"] = held.HolderName,
+            ["since"] = held.Since,
+            ["expires"] = held.Expires,
+        });
 
     private static async Task<IResult> SignAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive)
     {
@@ -145,9 +271,9 @@ internal static class ReportEndpoints
         }
 
         var state = await Grain(cluster, study).GetAsync().ConfigureAwait(false);
-        if (state.Current is not { } version || !ReportStatus.IsSigned(version.Status))
+        if (state.Current is not { } version || version.Status == ReportStatus.Draft)
         {
-            return Problem(StatusCodes.Status409Conflict, "Only a signed report has a PDF.");
+            return Problem(StatusCodes.Status409Conflict, "Only a preliminary or signed report has a PDF.");
         }
 
         // The language: ?lang=, else the caller's preferred language, else English.
@@ -220,7 +346,12 @@ internal static class ReportEndpoints
             ReportError.None => Results.Json(View(study, result.State), Json),
             ReportError.PreconditionFailed => Problem(StatusCodes.Status412PreconditionFailed, result.Detail),
             ReportError.Conflict => Problem(StatusCodes.Status409Conflict, result.Detail),
+            ReportError.Locked when result.Lock is { } held => LockedProblem(held, result.Detail),
+            ReportError.Locked => Problem(StatusCodes.Status409Conflict, result.Detail),
             ReportError.UnknownStudy => UnknownStudy(),
+            ReportError.CriticalNotificationRequired => Results.Problem(
+                title: "Unprocessable Content", detail: result.Detail, statusCode: StatusCodes.Status422UnprocessableEntity,
+                extensions: new Dictionary<string, object?> { ["rule"] = "critical-notification-required" }),
             _ => Problem(StatusCodes.Status400BadRequest, result.Detail),
         };
     }
@@ -243,10 +374,14 @@ internal static class ReportEndpoints
         return new ReportContent
         {
             Language = body.Language ?? (Languages.IsValid(preferred) ? preferred! : Languages.Default),
+            ClinicalInformation = body.ClinicalInformation ?? "",
             Technique = body.Technique ?? "",
             Comparison = body.Comparison ?? "",
             Findings = body.Findings ?? "",
             Impression = body.Impression ?? "",
+            Recommendations = body.Recommendations ?? "",
+            Priority = body.Priority ?? ReportPriority.Routine,
+            Critical = body.Critical ?? false,
         };
     }
 
@@ -274,7 +409,7 @@ internal static class ReportEndpoints
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
         {
-            return (null, Problem(StatusCodes.Status400BadRequest, "The body must be a JSON object with language, technique, comparison, findings, impression (and reason to amend)."));
+            return (null, Problem(StatusCodes.Status400BadRequest, "The body must be a JSON object with language, clinicalInformation, technique, comparison, findings, impression, recommendations, priority, critical (and reason to amend)."));
         }
     }
 
@@ -284,6 +419,15 @@ internal static class ReportEndpoints
         status = state.Status,
         etag = state.ETag,
         current = state.Current is { } v ? Version(v) : null,
+        criticalNotifications = state.Notifications.Select(n => new
+        {
+            version = n.Version,
+            notified = n.Notified,
+            method = n.Method,
+            notifiedAt = n.NotifiedAt,
+            recordedBy = n.RecordedBy,
+            recordedAt = n.RecordedAt,
+        }),
     };
 
     private static object Version(ReportVersion v) => new
@@ -291,10 +435,14 @@ internal static class ReportEndpoints
         version = v.Version,
         status = v.Status,
         language = v.Content.Language,
+        clinicalInformation = v.Content.ClinicalInformation,
         technique = v.Content.Technique,
         comparison = v.Content.Comparison,
         findings = v.Content.Findings,
         impression = v.Content.Impression,
+        recommendations = v.Content.Recommendations,
+        priority = v.Content.Priority,
+        critical = v.Content.Critical,
         amendmentReason = v.AmendmentReason,
         author = v.Author,
         signer = v.Signer,

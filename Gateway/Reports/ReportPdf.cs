@@ -8,8 +8,9 @@ using Pacs.Index.Reports;
 namespace Pacs.Gateway.Reports;
 
 /// <summary>
-/// Renders a signed report version as an A4 PDF with PDFsharp: clinic, patient and study header, the sections, the
-/// signature block, the version or amendment mark and page numbers; labels and dates in the requested language.
+/// Renders a preliminary or signed report version as an A4 PDF with PDFsharp: clinic, patient and study header, the
+/// six sections, the signature block, the version, preliminary or amendment mark and page numbers; labels and dates in
+/// the requested language.
 /// The DejaVu Sans faces are embedded (subset, Unicode encoding), so any Latin or Cyrillic name is kept as text.
 /// </summary>
 internal sealed class ReportPdf
@@ -86,7 +87,12 @@ internal sealed class ReportPdf
         }
 
         _y += 8;
-        var mark = version.Status == ReportStatus.Amended ? L("amended") : L("final");
+        var mark = version.Status switch
+        {
+            ReportStatus.Amended => L("amended"),
+            ReportStatus.Preliminary => L("preliminary"),
+            _ => L("final"),
+        };
         Line($"{L("title")} · {mark}", _title);
         _y += 6;
         Line(L("patient"), _heading);
@@ -113,10 +119,12 @@ internal sealed class ReportPdf
             _y += 6;
         }
 
+        Section(L("clinicalInformation"), version.Content.ClinicalInformation);
         Section(L("technique"), version.Content.Technique);
         Section(L("comparison"), version.Content.Comparison);
         Section(L("findings"), version.Content.Findings);
         Section(L("impression"), version.Content.Impression);
+        Section(L("recommendations"), version.Content.Recommendations);
         Rule();
         Field(L("signedBy"), signerName);
         Field(L("signedAt"), version.SignedAt is { } signed ? signed.ToUniversalTime().ToString(_dateTimeFormat, CultureInfo.InvariantCulture) + " UTC" : "");

@@ -7,9 +7,10 @@ using Pacs.Index.Reports;
 namespace Pacs.Gateway.Reports;
 
 /// <summary>
-/// GET /api/worklist (doctors, admins): studies with their report status, newest first, from the index by one SQL
-/// query, only the studies of the caller's access groups. Filters: status (none, draft, final, amended; open = none or
-/// draft), from / to (study date, YYYY-MM-DD), modality; offset, limit.
+/// GET /api/worklist (doctors, admins): studies with their report status, priority and critical flag, critical findings
+/// first, then stat, urgent, routine, then newest first, from the index by one SQL query, only the studies of the
+/// caller's access groups. Filters: status (none, draft, preliminary, final, amended; open = none, draft or
+/// preliminary), from / to (study date, YYYY-MM-DD), modality, priority (routine, urgent, stat); offset, limit.
 /// </summary>
 internal static class WorklistEndpoints
 {
@@ -43,6 +44,12 @@ internal static class WorklistEndpoints
             return Problem("modality is a DICOM code string of at most 16 characters.");
         }
 
+        string? priority = q["priority"].ToString() is { Length: > 0 } p ? p : null;
+        if (priority is not null && !ReportPriority.IsValid(priority))
+        {
+            return Problem($"priority must be one of {string.Join(", ", ReportPriority.All)}.");
+        }
+
         var offset = 0;
         var limit = 50;
         if ((q["offset"].Count > 0 && !int.TryParse(q["offset"], NumberStyles.None, CultureInfo.InvariantCulture, out offset))
@@ -54,7 +61,7 @@ internal static class WorklistEndpoints
 
         var page = await store.WorklistAsync(new WorklistQuery
             {
-                Status = status, From = from, To = to, Modality = modality, Offset = offset, Limit = limit,
+                Status = status, From = from, To = to, Modality = modality, Priority = priority, Offset = offset, Limit = limit,
                 // Issue 12: the caller's access groups, in the query itself, so that neither rows nor the total leak.
                 AccessGroups = request.HttpContext.User.StudyGroupsOf(),
             },

@@ -10,4 +10,8 @@ public enum ReportError
     Invalid,
     /// <summary>No such study in the archive (HTTP 404).</summary>
     UnknownStudy,
+    /// <summary>A report flagged critical without a recorded notification cannot be signed (HTTP 422).</summary>
+    CriticalNotificationRequired,
+    /// <summary>Another user holds the editing lock (HTTP 409 naming the holder).</summary>
+    Locked,
 }

@@ -8,6 +8,8 @@ public sealed record ReportResult
     [Id(0)] public ReportError Error { get; init; }
     [Id(1)] public string Detail { get; init; } = "";
     [Id(2)] public required ReportState State { get; init; }
+    /// <summary>With <see cref="ReportError.Locked"/>: the lock held by someone else.</summary>
+    [Id(3)] public ReportLock? Lock { get; init; }
 
     public bool Succeeded => Error == ReportError.None;
 

@@ -8,6 +8,8 @@ public sealed record ReportState
     [Id(0)] public ReportVersion? Current { get; init; }
     /// <summary>Bumped by every write of the report; with the version it makes the ETag.</summary>
     [Id(1)] public int Revision { get; init; }
+    /// <summary>The critical-finding notifications recorded for the report, oldest first (they do not change the ETag).</summary>
+    [Id(2)] public IReadOnlyList<CriticalNotification> Notifications { get; init; } = [];
 
     public string Status => Current?.Status ?? ReportStatus.None;
 

@@ -5,13 +5,15 @@ using Pacs.Grains.Reports;
 namespace Pacs.Index.Reports;
 
 /// <summary>
-/// The SQL of pacs_reports and pacs_report_versions (0130_reports.sql): the only code that reads or writes them. The
+/// The SQL of pacs_reports, pacs_report_versions and pacs_report_notifications (0130_reports.sql, 0150_report_sections.sql,
+/// 0151_report_priority.sql): the only code that reads or writes them. The
 /// report grain writes; the gateway reads the worklist and a report's study header here without activating grains.
 /// </summary>
 public sealed class ReportStore(NpgsqlDataSource dataSource)
 {
     private const string VersionColumns =
-        "study_instance_uid, version, status, language, technique, comparison, findings, impression, amendment_reason, author, signer, created_at, updated_at, signed_at";
+        "study_instance_uid, version, status, language, technique, comparison, findings, impression, amendment_reason, author, signer, created_at, updated_at, signed_at, "
+        + "clinical_information, recommendations, priority, critical";
 
     public async Task<bool> StudyExistsAsync(string studyInstanceUid, CancellationToken cancellationToken)
     {
@@ -29,10 +31,60 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             WHERE r.study_instance_uid = $1
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = studyInstanceUid });
+        ReportState state;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return new ReportState();
+            }
+
+            state = new ReportState { Revision = reader.GetInt32(0), Current = ReadVersion(reader, 1) };
+        }
+
+        return state with { Notifications = await NotificationsAsync(studyInstanceUid, cancellationToken).ConfigureAwait(false) };
+    }
+
+    private async Task<IReadOnlyList<CriticalNotification>> NotificationsAsync(string studyInstanceUid, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT version, notified, method, notified_at, recorded_by, recorded_at FROM pacs_report_notifications
+            WHERE study_instance_uid = $1 ORDER BY notification_id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = studyInstanceUid });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new ReportState { Revision = reader.GetInt32(0), Current = ReadVersion(reader, 1) }
-            : new ReportState();
+        var notifications = new List<CriticalNotification>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            notifications.Add(new CriticalNotification
+            {
+                Version = reader.GetInt32(0),
+                Notified = reader.GetString(1),
+                Method = reader.GetString(2),
+                NotifiedAt = reader.GetFieldValue<DateTimeOffset>(3),
+                RecordedBy = reader.GetString(4),
+                RecordedAt = reader.GetFieldValue<DateTimeOffset>(5),
+            });
+        }
+
+        return notifications;
+    }
+
+    /// <summary>Records that a critical finding of the report was communicated (one row; the report must exist).</summary>
+    public async Task AddNotificationAsync(string studyInstanceUid, CriticalNotification notification, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO pacs_report_notifications (study_instance_uid, version, notified, method, notified_at, recorded_by, recorded_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = studyInstanceUid });
+        command.Parameters.Add(new NpgsqlParameter { Value = notification.Version });
+        command.Parameters.Add(new NpgsqlParameter { Value = notification.Notified });
+        command.Parameters.Add(new NpgsqlParameter { Value = notification.Method });
+        command.Parameters.Add(new NpgsqlParameter { Value = notification.NotifiedAt });
+        command.Parameters.Add(new NpgsqlParameter { Value = notification.RecordedBy });
+        command.Parameters.Add(new NpgsqlParameter { Value = notification.RecordedAt });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<ReportVersion>> HistoryAsync(string studyInstanceUid, CancellationToken cancellationToken)
@@ -60,11 +112,12 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var head = expectedRevision == 0
             ? new NpgsqlCommand("""
-                INSERT INTO pacs_reports (study_instance_uid, status, version, revision, author, signer, signed_at)
-                VALUES ($1, $2, $3, 1, $4, $5, $6) ON CONFLICT (study_instance_uid) DO NOTHING
+                INSERT INTO pacs_reports (study_instance_uid, status, version, revision, author, signer, signed_at, priority, critical)
+                VALUES ($1, $2, $3, 1, $4, $5, $6, $8, $9) ON CONFLICT (study_instance_uid) DO NOTHING
                 """, connection, transaction)
             : new NpgsqlCommand("""
-                UPDATE pacs_reports SET status = $2, version = $3, revision = revision + 1, author = $4, signer = $5, signed_at = $6, updated_at = now()
+                UPDATE pacs_reports SET status = $2, version = $3, revision = revision + 1, author = $4, signer = $5, signed_at = $6,
+                    priority = $8, critical = $9, updated_at = now()
                 WHERE study_instance_uid = $1 AND revision = $7
                 """, connection, transaction);
         await using (head)
@@ -75,10 +128,10 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             head.Parameters.Add(new NpgsqlParameter { Value = version.Author });
             head.Parameters.Add(new NpgsqlParameter { Value = (object?)version.Signer ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             head.Parameters.Add(new NpgsqlParameter { Value = (object?)version.SignedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            if (expectedRevision != 0)
-            {
-                head.Parameters.Add(new NpgsqlParameter { Value = expectedRevision });
-            }
+            // $7 (the expected revision) is in the UPDATE only; the INSERT leaves it unused, typed so that it binds.
+            head.Parameters.Add(new NpgsqlParameter { Value = expectedRevision, NpgsqlDbType = NpgsqlDbType.Integer });
+            head.Parameters.Add(new NpgsqlParameter { Value = version.Content.Priority });
+            head.Parameters.Add(new NpgsqlParameter { Value = version.Content.Critical });
 
             if (await head.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
             {
@@ -87,10 +140,11 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         }
 
         await using (var row = new NpgsqlCommand($"""
-            INSERT INTO pacs_report_versions ({VersionColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            INSERT INTO pacs_report_versions ({VersionColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
             ON CONFLICT (study_instance_uid, version) DO UPDATE SET status = excluded.status, language = excluded.language,
                 technique = excluded.technique, comparison = excluded.comparison, findings = excluded.findings,
-                impression = excluded.impression, author = excluded.author, signer = excluded.signer,
+                impression = excluded.impression, clinical_information = excluded.clinical_information,
+                recommendations = excluded.recommendations, priority = excluded.priority, critical = excluded.critical, author = excluded.author, signer = excluded.signer,
                 updated_at = excluded.updated_at, signed_at = excluded.signed_at
             WHERE pacs_report_versions.signed_at IS NULL
             """, connection, transaction))
@@ -110,6 +164,10 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             row.Parameters.Add(new NpgsqlParameter { Value = version.CreatedAt });
             row.Parameters.Add(new NpgsqlParameter { Value = version.UpdatedAt });
             row.Parameters.Add(new NpgsqlParameter { Value = (object?)version.SignedAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            row.Parameters.Add(new NpgsqlParameter { Value = c.ClinicalInformation });
+            row.Parameters.Add(new NpgsqlParameter { Value = c.Recommendations });
+            row.Parameters.Add(new NpgsqlParameter { Value = c.Priority });
+            row.Parameters.Add(new NpgsqlParameter { Value = c.Critical });
             if (await row.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
             {
                 return false; // a signed version: immutable (the transaction is rolled back)
@@ -154,22 +212,28 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         };
     }
 
-    /// <summary>Studies with their report status, newest study first: one indexed query, no grain activations.</summary>
+    /// <summary>
+    /// Studies with their report status: critical findings first, then stat, urgent, routine (a study without a report
+    /// is routine), then the newest study first. One query, no grain activations.
+    /// </summary>
     public async Task<WorklistPage> WorklistAsync(WorklistQuery query, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT s.study_instance_uid, s.study_date, s.study_description, s.accession_number, s.modalities_in_study,
                    p.patient_name, p.patient_id, coalesce(r.status, 'none'), r.version, r.author, r.signer, r.signed_at, r.updated_at,
-                   count(*) OVER ()
+                   count(*) OVER (), coalesce(r.priority, 'routine'), coalesce(r.critical, false)
             FROM pacs_studies s
             JOIN pacs_patients p ON p.patient_key = s.patient_key
             LEFT JOIN pacs_reports r ON r.study_instance_uid = s.study_instance_uid
-            WHERE ($1::text IS NULL OR coalesce(r.status, 'none') = $1 OR ($1 = 'open' AND coalesce(r.status, 'none') IN ('none', 'draft')))
+            WHERE ($1::text IS NULL OR coalesce(r.status, 'none') = $1 OR ($1 = 'open' AND coalesce(r.status, 'none') IN ('none', 'draft', 'preliminary')))
               AND ($7::text[] IS NULL OR s.access_groups && $7)
               AND ($2::date IS NULL OR s.study_date >= $2)
               AND ($3::date IS NULL OR s.study_date <= $3)
               AND ($4::text IS NULL OR $4 = ANY (s.modalities_in_study))
-            ORDER BY s.study_date DESC NULLS LAST, s.study_key DESC
+              AND ($8::text IS NULL OR coalesce(r.priority, 'routine') = $8)
+            ORDER BY coalesce(r.critical, false) DESC,
+                     CASE coalesce(r.priority, 'routine') WHEN 'stat' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END,
+                     s.study_date DESC NULLS LAST, s.study_key DESC
             OFFSET $5 LIMIT $6
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -179,6 +243,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = query.Offset });
         command.Parameters.Add(new NpgsqlParameter { Value = query.Limit });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.AccessGroups?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Priority ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var items = new List<WorklistItem>();
         long total = 0;
@@ -199,6 +264,8 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
                 Signer = reader.IsDBNull(10) ? null : reader.GetString(10),
                 SignedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
                 ReportUpdatedAt = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
+                Priority = reader.GetString(14),
+                Critical = reader.GetBoolean(15),
             });
             total = reader.GetInt64(13);
         }
@@ -220,6 +287,10 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             Comparison = reader.GetString(at + 5),
             Findings = reader.GetString(at + 6),
             Impression = reader.GetString(at + 7),
+            ClinicalInformation = reader.GetString(at + 14),
+            Recommendations = reader.GetString(at + 15),
+            Priority = reader.GetString(at + 16),
+            Critical = reader.GetBoolean(at + 17),
         },
         AmendmentReason = reader.GetString(at + 8),
         Author = reader.GetString(at + 9),

@@ -16,4 +16,8 @@ public sealed record WorklistItem
     public string? Signer { get; init; }
     public DateTimeOffset? SignedAt { get; init; }
     public DateTimeOffset? ReportUpdatedAt { get; init; }
+    /// <summary>routine, urgent or stat (Pacs.Grains.Reports.ReportPriority); routine for a study without a report.</summary>
+    public string Priority { get; init; } = "routine";
+    /// <summary>The report is flagged as holding a critical finding.</summary>
+    public bool Critical { get; init; }
 }

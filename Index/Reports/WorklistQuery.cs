@@ -5,7 +5,7 @@ public sealed record WorklistQuery
 {
     public const string Open = "open";
 
-    /// <summary>A report status, or <see cref="Open"/>: no report or a draft (what is left to report).</summary>
+    /// <summary>A report status, or <see cref="Open"/>: no report, a draft or a preliminary report (what is left to sign).</summary>
     public string? Status { get; init; }
 
     /// <summary>The studies whose access groups meet these; null: every study (admins, accounts holding "*").</summary>
@@ -13,6 +13,8 @@ public sealed record WorklistQuery
     public DateOnly? From { get; init; }
     public DateOnly? To { get; init; }
     public string? Modality { get; init; }
+    /// <summary>routine, urgent or stat.</summary>
+    public string? Priority { get; init; }
     public int Offset { get; init; }
     public int Limit { get; init; } = 50;
 }

@@ -71,24 +71,25 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
             Assert.EndsWith("Follow-up MR advised.", await page.Locator("#impression").InputValueAsync(), StringComparison.Ordinal);
 
             // A second writer changes the draft meanwhile (with the current ETag): the panel's next autosave gets 412 and
-            // shows who changed it instead of overwriting; the doctor then chooses to overwrite with their text.
+            // shows who changed it instead of overwriting; the doctor then chooses to overwrite with their text. The
+            // second writer is the same doctor in another session (the editing lock is the user's: another user would
+            // get 409 from the lock, ReportingPagesBrowserTests.Lock_…).
             var reportUrl = $"{archive.BaseUrl}/api/studies/{study.StudyInstanceUid}/report";
+            var doctorToken = await archive.AccessTokenAsync(doctorName, doctorPassword);
             string etag;
             using (var current = await archive.Http.GetAsync(reportUrl)) etag = current.Headers.ETag!.ToString();
-            using (var put = new HttpRequestMessage(HttpMethod.Put, reportUrl)
+            using (var put = archive.Request(HttpMethod.Put, $"/api/studies/{study.StudyInstanceUid}/report", doctorToken))
             {
-                Content = System.Net.Http.Json.JsonContent.Create(new { language = "en", findings = "Changed by the second reader.", impression = "Other." }),
-            })
-            {
+                put.Content = System.Net.Http.Json.JsonContent.Create(new { language = "en", findings = "Changed by the second reader.", impression = "Other." });
                 put.Headers.TryAddWithoutValidation("If-Match", etag);
-                using var answer = await archive.Http.SendAsync(put);
+                using var answer = await archive.Anonymous.SendAsync(put);
                 Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
             }
             await page.Locator("#comparison").ClickAsync();
             await page.Keyboard.PressAsync("Control+End");
             await page.Locator("#comparison").PressSequentiallyAsync(" CT of 2023.");
             await page.Locator("#conflict").WaitForAsync(new() { Timeout = 20_000 });
-            Assert.Contains("Changed elsewhere by admin", await page.Locator("#conflict-text").InnerTextAsync(), StringComparison.Ordinal);
+            Assert.Contains($"Changed elsewhere by {doctorName}", await page.Locator("#conflict-text").InnerTextAsync(), StringComparison.Ordinal);
             Assert.Equal("Changed by the second reader.", Findings(await ServerReportAsync(study.StudyInstanceUid, _ => true)));
             await page.Locator("#conflict-overwrite").ClickAsync();
             var overwritten = await ServerReportAsync(study.StudyInstanceUid, r => Findings(r).EndsWith("left basal ganglia.", StringComparison.Ordinal));
@@ -147,6 +148,120 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
         var apart = nav.Y >= title.Y + title.Height - 1 || title.Y >= nav.Y + nav.Height - 1
             || nav.X >= title.X + title.Width - 1 || title.X >= nav.X + nav.Width - 1;
         Assert.True(apart, $"title {title.X},{title.Y} {title.Width}x{title.Height} overlaps nav {nav.X},{nav.Y} {nav.Width}x{nav.Height}");
+    }
+
+    [Fact]
+    public async Task Reporting_SecondDoctorOpensSameStudy_SeesLockBannerCannotEdit_ApiSaveGets409()
+    {
+        var study = await StoreStudyAsync();
+        var nameA = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var passwordA = await archive.CreateAccountAsync(nameA, "doctor");
+        using (var rename = new HttpRequestMessage(HttpMethod.Patch, $"{archive.BaseUrl}/api/users/{nameA}")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { displayName = "Dr Alice Lockwood" }),
+        })
+        {
+            using var renamed = await archive.Http.SendAsync(rename);
+            Assert.True(renamed.IsSuccessStatusCode, $"PATCH user: {(int)renamed.StatusCode}");
+        }
+
+        var nameB = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var passwordB = await archive.CreateAccountAsync(nameB, "doctor");
+        var reporting = $"/reporting?study={study.StudyInstanceUid}&lang=en";
+
+        // Doctor A opens the study and writes: A's panel holds the lock, the draft is autosaved.
+        await using var a = await BrowserSession.StartAsync(archive.HttpPort, nameA, passwordA);
+        await a.GotoAsync(reporting);
+        await WaitReadyAsync(a.Page);
+        Assert.Equal("mine", await a.Page.Locator("body").GetAttributeAsync("data-lock"));
+        await a.Page.Locator("#findings").FillAsync("Doctor A's findings.");
+        await ServerReportAsync(study.StudyInstanceUid, r => Findings(r) == "Doctor A's findings.");
+
+        // Doctor B opens the same study: the banner names A, nothing is editable, no take-over for a doctor.
+        await using var b = await BrowserSession.StartAsync(archive.HttpPort, nameB, passwordB);
+        await b.GotoAsync(reporting);
+        await WaitReadyAsync(b.Page);
+        await Assertions.Expect(b.Page.Locator("#lock-banner")).ToBeVisibleAsync();
+        Assert.Matches(@"^Being edited by Dr Alice Lockwood since \d{1,2}:\d{2}", await b.Page.Locator("#lock-text").InnerTextAsync());
+        Assert.Equal("other", await b.Page.Locator("body").GetAttributeAsync("data-lock"));
+        Assert.Equal("Doctor A's findings.", await b.Page.Locator("#findings").InputValueAsync());
+        foreach (var field in new[] { "#clinicalInformation", "#technique", "#comparison", "#findings", "#impression", "#recommendations" })
+            Assert.True(await b.Page.Locator(field).GetAttributeAsync("readonly") is not null, $"{field} is editable for the second doctor");
+        foreach (var control in new[] { "#sign", "#preliminary", "#take-over" })
+            Assert.False(await b.Page.Locator(control).IsVisibleAsync(), $"{control} is shown to the second doctor");
+        Assert.False(await a.Page.Locator("#lock-banner").IsVisibleAsync(), "the holder sees the lock banner");
+
+        // B through the API, with the current ETag: 409 naming A, and A's text stays.
+        var tokenB = await archive.AccessTokenAsync(nameB, passwordB);
+        var path = $"/api/studies/{study.StudyInstanceUid}/report";
+        string etag;
+        using (var current = await archive.Anonymous.SendAsync(archive.Request(HttpMethod.Get, path, tokenB))) etag = current.Headers.ETag!.ToString();
+        using (var put = archive.Request(HttpMethod.Put, path, tokenB))
+        {
+            put.Content = System.Net.Http.Json.JsonContent.Create(new { language = "en", findings = "Doctor B overwrites." });
+            put.Headers.TryAddWithoutValidation("If-Match", etag);
+            using var answer = await archive.Anonymous.SendAsync(put);
+            Assert.Equal(HttpStatusCode.Conflict, answer.StatusCode);
+            Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
+            var problem = JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(nameA, problem.GetProperty("holder").GetString());
+            Assert.Equal("Dr Alice Lockwood", problem.GetProperty("holderName").GetString());
+        }
+
+        Assert.Equal("Doctor A's findings.", Findings(await ServerReportAsync(study.StudyInstanceUid, _ => true)));
+        await b.Page.ScreenshotAsync(new() { Path = Path.Combine(ViewerBrowserTests.ScreenshotDirectory, "reporting-locked.png") });
+        await AssertNoCspViolationsAsync(b.Page);
+    }
+
+    [Fact]
+    public async Task Reporting_CriticalReport_SignRefusedUntilNotificationRecorded_ThenSigned()
+    {
+        var study = await StoreStudyAsync();
+        var doctorName = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var doctorPassword = await archive.CreateAccountAsync(doctorName, "doctor");
+        await using var doctor = await BrowserSession.StartAsync(archive.HttpPort, doctorName, doctorPassword);
+        var page = doctor.Page;
+        await doctor.GotoAsync($"/reporting?study={study.StudyInstanceUid}&lang=en");
+        await WaitReadyAsync(page);
+
+        // A critical, stat report: the notification form shows once the flag is set; the draft is autosaved.
+        Assert.False(await page.Locator("#critical-row").IsVisibleAsync(), "the notification section shows before the flag");
+        await page.Locator("#findings").FillAsync("Large acute subdural haematoma with midline shift.");
+        await page.Locator("#impression").FillAsync("Acute subdural haematoma.");
+        await page.Locator("#priority").SelectOptionAsync("stat");
+        await page.Locator("#critical").CheckAsync();
+        await Assertions.Expect(page.Locator("#notify-form")).ToBeVisibleAsync();
+        var saved = await ServerReportAsync(study.StudyInstanceUid, r => r.GetProperty("current") is { ValueKind: JsonValueKind.Object } c
+            && c.GetProperty("critical").GetBoolean() && c.GetProperty("priority").GetString() == "stat");
+        Assert.Equal("draft", saved.GetProperty("status").GetString());
+
+        // Sign before the notification: refused, naming the rule; still a draft.
+        await page.Locator("#sign").ClickAsync();
+        await Assertions.Expect(page.Locator("#save-status")).ToContainTextAsync("critical-notification-required");
+        Assert.Equal("draft", (await ServerReportAsync(study.StudyInstanceUid, _ => true)).GetProperty("status").GetString());
+
+        // The worklist shows the flag and the priority.
+        using (var list = await archive.Http.GetAsync($"{archive.BaseUrl}/api/worklist?status=open&limit=200"))
+        {
+            var items = JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement.GetProperty("items").EnumerateArray().ToList();
+            var first = items.FindIndex(i => !i.GetProperty("critical").GetBoolean());
+            var row = items.FindIndex(i => i.GetProperty("studyInstanceUid").GetString() == study.StudyInstanceUid);
+            Assert.True(row >= 0 && (first < 0 || row < first), "the critical study is not among the first rows");
+        }
+
+        // Record the notification (phone, now), then sign.
+        await page.Locator("#notified").FillAsync("Dr Smith, referring physician");
+        await page.Locator("#notify-method").SelectOptionAsync("phone");
+        await page.Locator("#record-notification").ClickAsync();
+        await Assertions.Expect(page.Locator("#notifications li")).ToHaveCountAsync(1);
+        Assert.Contains("Dr Smith, referring physician · By phone", await page.Locator("#notifications li").InnerTextAsync(), StringComparison.Ordinal);
+        await page.Locator("#sign").ClickAsync();
+        await page.Locator("body[data-report-status=\"final\"]").WaitForAsync(new() { Timeout = 30_000 });
+        var final = await ServerReportAsync(study.StudyInstanceUid, r => r.GetProperty("status").GetString() == "final");
+        Assert.Equal(doctorName, final.GetProperty("current").GetProperty("signer").GetString());
+        Assert.True(final.GetProperty("current").GetProperty("critical").GetBoolean());
+        Assert.Equal(doctorName, Assert.Single(final.GetProperty("criticalNotifications").EnumerateArray()).GetProperty("recordedBy").GetString());
+        await AssertNoCspViolationsAsync(page);
     }
 
     private static async Task WaitReadyAsync(IPage page) =>

@@ -15,7 +15,7 @@ namespace Pacs.EndToEnd.Tests;
 /// the worklist. The study stored here is deleted at the end.
 /// </summary>
 [Collection(StowArchiveCollection.Name)]
-public sealed class ReportsEndToEndTests(ArchiveFixture archive)
+public sealed partial class ReportsEndToEndTests(ArchiveFixture archive)
 {
     private const string PatientName = "Иванов^Пётр";
 

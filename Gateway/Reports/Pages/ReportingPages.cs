@@ -49,14 +49,18 @@ internal static class ReportingPages
             <label>{{E(strings["filter_status"])}} <select name="status" id="filter-status">
             <option value="open" selected>{{E(strings["status_open"])}}</option><option value="">{{E(strings["status_all"])}}</option>
             <option value="none">{{E(strings["status_none"])}}</option><option value="draft">{{E(strings["status_draft"])}}</option>
+            <option value="preliminary">{{E(strings["status_preliminary"])}}</option>
             <option value="final">{{E(strings["status_final"])}}</option><option value="amended">{{E(strings["status_amended"])}}</option></select></label>
+            <label>{{E(strings["priority"])}} <select name="priority" id="filter-priority"><option value="" selected>{{E(strings["status_all"])}}</option>
+            <option value="stat">{{E(strings["priority_stat"])}}</option><option value="urgent">{{E(strings["priority_urgent"])}}</option>
+            <option value="routine">{{E(strings["priority_routine"])}}</option></select></label>
             <label>{{E(strings["filter_modality"])}} <input name="modality" id="filter-modality" maxlength="16" size="6"></label>
             <label>{{E(strings["filter_from"])}} <input type="date" name="from" id="filter-from"></label>
             <label>{{E(strings["filter_to"])}} <input type="date" name="to" id="filter-to"></label>
             <button type="submit">{{E(strings["search"])}}</button>
             </form>
             <table id="worklist"><thead><tr><th>{{E(strings["col_date"])}}</th><th>{{E(strings["col_patient"])}}</th><th>{{E(strings["col_description"])}}</th>
-            <th>{{E(strings["col_modality"])}}</th><th>{{E(strings["col_accession"])}}</th><th>{{E(strings["col_status"])}}</th><th>{{E(strings["col_author"])}}</th></tr></thead>
+            <th>{{E(strings["col_modality"])}}</th><th>{{E(strings["col_accession"])}}</th><th>{{E(strings["col_status"])}}</th><th>{{E(strings["priority"])}}</th><th>{{E(strings["col_author"])}}</th></tr></thead>
             <tbody></tbody></table>
             <p id="worklist-message" role="status"></p>
             <nav id="pager"><button type="button" id="prev">{{E(strings["prev"])}}</button> <span id="page-info"></span> <button type="button" id="next">{{E(strings["next"])}}</button></nav>
@@ -84,19 +88,32 @@ internal static class ReportingPages
             <section id="study-header"></section>
             <p id="report-status" role="status"></p>
             <p id="report-editor-info"></p>
+            <div id="lock-banner" role="alert" hidden><p id="lock-text"></p><button type="button" id="take-over" hidden>{{E(strings["take_over"])}}</button></div>
             <div id="conflict" role="alert" hidden><p id="conflict-text"></p>
             <button type="button" id="conflict-load">{{E(strings["load_current"])}}</button> <button type="button" id="conflict-overwrite">{{E(strings["overwrite"])}}</button></div>
             <div id="template-row" hidden><label>{{E(strings["template"])}} <select id="template"></select></label> <button type="button" id="apply-template">{{E(strings["apply_template"])}}</button></div>
             <div id="language-row" hidden><label>{{E(strings["report_language"])}} <select id="report-language">{{string.Concat(Languages.All.Select(l => $"<option value=\"{l}\">{l}</option>"))}}</select></label></div>
+            <div id="priority-row" hidden><label>{{E(strings["priority"])}} <select id="priority"><option value="routine">{{E(strings["priority_routine"])}}</option>
+            <option value="urgent">{{E(strings["priority_urgent"])}}</option><option value="stat">{{E(strings["priority_stat"])}}</option></select></label>
+            <label><input type="checkbox" id="critical"> {{E(strings["critical"])}}</label></div>
+            <section id="critical-row" hidden><h2>{{E(strings["critical_notifications"])}}</h2><ol id="notifications"></ol>
+            <div id="notify-form"><label>{{E(strings["notified"])}}<input id="notified" maxlength="200"></label>
+            <label>{{E(strings["notify_method"])}} <select id="notify-method"><option value="phone">{{E(strings["method_phone"])}}</option>
+            <option value="in-person">{{E(strings["method_in-person"])}}</option><option value="message">{{E(strings["method_message"])}}</option></select></label>
+            <label>{{E(strings["notified_at"])}} <input type="datetime-local" id="notified-at"></label>
+            <button type="button" id="record-notification">{{E(strings["record_notification"])}}</button></div></section>
             <div id="amend-row" hidden><label>{{E(strings["amend_reason"])}}<textarea id="amend-reason" rows="2"></textarea></label></div>
             <div id="sections">
+            <label>{{E(strings["clinicalInformation"])}}<textarea id="clinicalInformation" rows="2"></textarea></label>
             <label>{{E(strings["technique"])}}<textarea id="technique" rows="3"></textarea></label>
             <label>{{E(strings["comparison"])}}<textarea id="comparison" rows="2"></textarea></label>
             <label>{{E(strings["findings"])}}<textarea id="findings" rows="8"></textarea></label>
             <label>{{E(strings["impression"])}}<textarea id="impression" rows="3"></textarea></label>
+            <label>{{E(strings["recommendations"])}}<textarea id="recommendations" rows="2"></textarea></label>
             </div>
             <p id="save-status" role="status" aria-live="polite"></p>
             <div id="actions">
+            <button type="button" id="preliminary" hidden>{{E(strings["mark_preliminary"])}}</button>
             <button type="button" id="sign" hidden>{{E(strings["sign"])}}</button>
             <button type="button" id="amend" hidden>{{E(strings["amend"])}}</button>
             <button type="button" id="sign-amendment" hidden>{{E(strings["sign_amendment"])}}</button>

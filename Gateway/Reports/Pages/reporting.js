@@ -1,7 +1,11 @@
 // The report panel beside OHIF (GET /reporting?study=UID; Gateway/Reports/Pages/ReportingPages.cs). Doctors and
 // admins write the draft (autosaved 3 s after typing stops and when the page is left, retried with back-off while the
-// gateway does not answer), sign it, amend a signed report; operators read the signed report. Every write names the
-// ETag it was made against: a 412 shows who changed the report meanwhile instead of overwriting it.
+// gateway does not answer), mark it preliminary (optional), sign it, amend a signed report; operators read the signed
+// report. Every write names the
+// ETag it was made against: a 412 shows who changed the report meanwhile instead of overwriting it. While editing, the
+// panel holds the report's advisory lock (POST …/lock, renewed by every autosave and a heartbeat every 30 s, released
+// when the page is left or the report signed); a second doctor sees "being edited by …" and cannot edit (an admin may
+// take over).
 (function () {
   'use strict';
   var strings = JSON.parse(document.getElementById('pacs-strings').textContent);
@@ -11,8 +15,10 @@
   var lang = body.dataset.lang;
   var mayEdit = body.dataset.role === 'doctor' || body.dataset.role === 'admin';
   var reportUrl = '/api/studies/' + encodeURIComponent(study) + '/report';
-  var fields = ['technique', 'comparison', 'findings', 'impression'];
+  var fields = ['clinicalInformation', 'technique', 'comparison', 'findings', 'impression', 'recommendations'];
   var autosaveDelayMs = 3000;
+  var lockHeartbeatMs = 30000;
+  var lock = { held: false, timer: 0 };
   var state = { etag: null, status: 'none', current: null, mode: 'read', edits: 0, savedEdits: 0, saving: null, timer: 0, retry: 0, conflict: false };
   var templates = [];
   var studyInfo = { modalities: [], description: '' };
@@ -23,6 +29,7 @@
     for (var i = 1; i < arguments.length; i++) { text = text.split('{' + (i - 1) + '}').join(String(arguments[i])); }
     return text;
   }
+  function editable(status) { return status === 'none' || status === 'draft' || status === 'preliminary'; }
   function when(iso) { return iso ? new Date(iso).toLocaleString(lang) : ''; }
   function time(date) { return date.toLocaleTimeString(lang); }
   function toLogin() { window.location.assign('/login?returnUrl=' + encodeURIComponent(window.location.pathname + window.location.search)); }
@@ -39,13 +46,75 @@
     });
   }
   function content() {
-    var value = { language: $('report-language').value };
+    var value = { language: $('report-language').value, priority: $('priority').value, critical: $('critical').checked };
     fields.forEach(function (f) { value[f] = $(f).value; });
     return value;
   }
   function fill(version) {
     fields.forEach(function (f) { $(f).value = version ? version[f] || '' : ''; });
     $('report-language').value = version && version.language ? version.language : lang;
+    $('priority').value = version && version.priority ? version.priority : 'routine';
+    $('critical').checked = !!(version && version.critical);
+  }
+
+  // ---- The advisory editing lock ----
+  function showLock(holder) {
+    if (!holder) { $('lock-banner').hidden = true; return; }
+    var since = new Date(holder.since).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' });
+    $('lock-text').textContent = t('locked_by', holder.holderName || holder.holder, since);
+    $('take-over').hidden = body.dataset.role !== 'admin';
+    $('lock-banner').hidden = false;
+  }
+  function lockLost(holder) {
+    lock.held = false;
+    clearInterval(lock.timer);
+    body.dataset.lock = 'other';
+    showLock(holder);
+    if (state.mode === 'edit' || state.mode === 'amend') { setMode('read'); }
+  }
+  /** Takes (or renews) the lock; resolves true when this page may edit. */
+  function acquireLock(force) {
+    return api(reportUrl + '/lock' + (force ? '?force=true' : ''), { method: 'POST' }).then(function (r) {
+      if (r.ok) {
+        if (!lock.held) {
+          lock.held = true;
+          clearInterval(lock.timer);
+          lock.timer = setInterval(function () { if (lock.held) { acquireLock(false); } }, lockHeartbeatMs);
+        }
+        body.dataset.lock = 'mine';
+        showLock(null);
+        return true;
+      }
+      if (r.status === 409) { return r.json().then(function (holder) { lockLost(holder); return false; }); }
+      return true; // the lock is advice: without an answer editing goes on, every save still names its ETag
+    }, function () { return true; });
+  }
+  function releaseLock() {
+    if (!lock.held) { return; }
+    lock.held = false;
+    clearInterval(lock.timer);
+    fetch(reportUrl + '/lock', { method: 'DELETE', keepalive: true, credentials: 'same-origin' }).catch(function () {});
+  }
+  /** A 409 with the lock's holder (another doctor edits) or a plain conflict (the report changed). */
+  function refused409(r) {
+    return r.json().catch(function () { return {}; }).then(function (p) { return p.holder ? lockLost(p) : conflict(); });
+  }
+
+  // ---- Critical findings: the notification (who, how, when) must be recorded before a critical report is signed ----
+  function showCritical() {
+    var editing = state.mode === 'edit' || state.mode === 'amend';
+    $('critical-row').hidden = !(mayEdit && ($('critical').checked || $('notifications').children.length > 0));
+    $('notify-form').hidden = !(editing && $('critical').checked);
+  }
+  function showNotifications(list) {
+    var ol = $('notifications');
+    ol.textContent = '';
+    (list || []).forEach(function (n) {
+      var item = document.createElement('li');
+      item.textContent = t('notification_row', n.notified, t('method_' + n.method), when(n.notifiedAt), n.recordedBy);
+      ol.appendChild(item);
+    });
+    showCritical();
   }
 
   // ---- Study header (QIDO-RS, PS3.18 10.6; attributes by tag, DICOM JSON PS3.18 F.2) ----
@@ -112,7 +181,8 @@
   function applyTemplate() {
     var chosen = templates.filter(function (tp) { return tp.id === $('template').value; })[0];
     if (!chosen) { return; }
-    fields.forEach(function (f) { $(f).value = chosen[f]; });
+    // A template holds some of the sections: the others keep what the doctor wrote.
+    fields.forEach(function (f) { if (typeof chosen[f] === 'string') { $(f).value = chosen[f]; } });
     $('report-language').value = lang;
     edited();
   }
@@ -123,17 +193,22 @@
     var editing = mode === 'edit' || mode === 'amend';
     fields.forEach(function (f) { $(f).readOnly = !editing; });
     $('report-language').disabled = !editing;
+    $('priority').disabled = !editing;
+    $('critical').disabled = !editing;
+    $('priority-row').hidden = !mayEdit;
     $('template-row').hidden = !editing;
     $('language-row').hidden = !mayEdit;
     $('sign').hidden = mode !== 'edit';
+    $('preliminary').hidden = !(mode === 'edit' && state.status === 'draft');
     $('amend').hidden = !(mayEdit && mode === 'read' && (state.status === 'final' || state.status === 'amended'));
     $('sign-amendment').hidden = mode !== 'amend';
     $('amend-row').hidden = mode !== 'amend';
     var signed = state.status === 'final' || state.status === 'amended';
-    $('pdf').hidden = !(mayEdit && signed);
+    $('pdf').hidden = !(mayEdit && (signed || state.status === 'preliminary'));
     $('pdf').href = reportUrl + '/pdf?lang=' + encodeURIComponent(lang);
     $('sections').hidden = !mayEdit && !signed;
     body.dataset.mode = mode;
+    showCritical();
   }
   function show(report) {
     state.etag = report.etag;
@@ -142,13 +217,14 @@
     body.dataset.reportStatus = report.status;
     $('report-status').textContent = t('status_' + report.status);
     fill(report.current);
+    showNotifications(report.criticalNotifications);
     state.savedEdits = state.edits;
     var info = '';
     var c = report.current;
     if (c && c.signer) { info = t('signed_by', c.signer, when(c.signedAt)); }
     else if (c && c.author && c.author !== me) { info = t('edited_by', c.author, when(c.updatedAt)); }
     $('report-editor-info').textContent = info;
-    setMode(mayEdit && (report.status === 'none' || report.status === 'draft') ? 'edit' : 'read');
+    setMode(mayEdit && editable(report.status) ? 'edit' : 'read');
     loadVersions();
   }
   function loadReport() {
@@ -210,13 +286,15 @@
           state.current = report.current;
           body.dataset.reportStatus = report.status;
           $('report-status').textContent = t('status_' + report.status);
+          $('preliminary').hidden = !(state.mode === 'edit' && report.status === 'draft');
           state.savedEdits = edits;
           state.retry = 0;
           $('save-status').textContent = t('saved_at', time(new Date()));
           body.dataset.savedEdits = String(edits);
         });
       }
-      if (r.status === 412 || r.status === 409) { return conflict(); }
+      if (r.status === 409) { return refused409(r); }
+      if (r.status === 412) { return conflict(); }
       if (r.status >= 500 || r.status === 429) { return problem(r).then(retryLater); }
       return problem(r).then(function (d) { $('save-status').textContent = d; });
     }, function (e) { retryLater(e.message); })
@@ -249,12 +327,12 @@
     state.conflict = false;
     $('conflict').hidden = true;
     state.etag = state.pending.etag;
-    if (state.pending.status === 'none' || state.pending.status === 'draft') { state.edits++; save(); } else { show(state.pending); }
+    if (editable(state.pending.status)) { state.edits++; save(); } else { show(state.pending); }
   });
   // Leaving the page (tab closed, navigation): the last edits go out with keepalive, which outlives the page
   // (sendBeacon cannot send PUT or If-Match).
   window.addEventListener('pagehide', function () {
-    if (!dirty() || state.conflict) { return; }
+    if (!dirty() || state.conflict) { releaseLock(); return; }
     fetch(reportUrl, {
       method: 'PUT',
       keepalive: true,
@@ -262,6 +340,8 @@
       headers: { 'Content-Type': 'application/json', 'If-Match': state.etag },
       body: JSON.stringify(content()),
     }).catch(function () {});
+    // Sent after the save: should the release arrive first, the save still passes (the lock is then free).
+    releaseLock();
   });
   document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'hidden' && dirty()) { save(); } });
 
@@ -269,8 +349,12 @@
   function signed(r) {
     if (!r.ok) {
       if (r.status === 412) { return conflict(); }
+      if (r.status === 409) { return refused409(r); }
       return problem(r).then(function (d) { $('save-status').textContent = t('sign_failed', d); });
     }
+    // Signed: the server ended the lock.
+    lock.held = false;
+    clearInterval(lock.timer);
     return r.json().then(function (answer) { $('save-status').textContent = ''; show(answer.report); });
   }
   $('sign').addEventListener('click', function () {
@@ -280,7 +364,25 @@
       return api(reportUrl + '/sign', { method: 'POST', headers: { 'If-Match': state.etag } }).then(signed);
     }).finally(function () { $('sign').disabled = false; });
   });
-  $('amend').addEventListener('click', function () { setMode('amend'); $('amend-reason').focus(); });
+  $('preliminary').addEventListener('click', function () {
+    $('preliminary').disabled = true;
+    save().then(function () {
+      if (state.conflict || dirty()) { return null; }
+      return api(reportUrl + '/preliminary', { method: 'POST', headers: { 'If-Match': state.etag } }).then(function (r) {
+        if (!r.ok) {
+          if (r.status === 412) { return conflict(); }
+          return problem(r).then(function (d) { $('save-status').textContent = t('sign_failed', d); });
+        }
+        return r.json().then(function (report) { $('save-status').textContent = ''; show(report); });
+      });
+    }).finally(function () { $('preliminary').disabled = false; });
+  });
+  $('amend').addEventListener('click', function () {
+    acquireLock(false).then(function (mayAmend) { if (mayAmend) { setMode('amend'); $('amend-reason').focus(); } });
+  });
+  $('take-over').addEventListener('click', function () {
+    acquireLock(true).then(function (granted) { if (granted) { loadReport().then(lockIfEditing); } });
+  });
   $('sign-amendment').addEventListener('click', function () {
     var reason = $('amend-reason').value.trim();
     if (!reason) { $('save-status').textContent = t('amend_reason_required'); return; }
@@ -304,8 +406,34 @@
 
   fields.forEach(function (f) { $(f).addEventListener('input', edited); });
   $('report-language').addEventListener('change', edited);
+  $('priority').addEventListener('change', edited);
+  $('critical').addEventListener('change', function () { edited(); showCritical(); });
+  $('record-notification').addEventListener('click', function () {
+    var notified = $('notified').value.trim();
+    if (!notified) { $('notified').focus(); return; }
+    var at = $('notified-at').value;
+    $('record-notification').disabled = true;
+    // The record needs the report: the draft (flagged critical) is saved first.
+    save().then(function () {
+      return api(reportUrl + '/critical-notification', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ notified: notified, method: $('notify-method').value, notifiedAt: at ? new Date(at).toISOString() : null }),
+      });
+    }).then(function (r) {
+      if (!r.ok) { return problem(r).then(function (d) { $('save-status').textContent = t('notification_failed', d); }); }
+      return r.json().then(function (report) {
+        $('notified').value = '';
+        $('notified-at').value = '';
+        $('save-status').textContent = '';
+        showNotifications(report.criticalNotifications);
+      });
+    }).finally(function () { $('record-notification').disabled = false; });
+  });
   $('apply-template').addEventListener('click', applyTemplate);
   $('next-unreported').hidden = !mayEdit;
   setMode('read');
-  loadStudy().then(function () { return mayEdit ? loadTemplates() : null; }).then(loadReport).then(function () { body.dataset.ready = 'true'; });
+  function lockIfEditing() { return state.mode === 'edit' ? acquireLock(false) : null; }
+  loadStudy().then(function () { return mayEdit ? loadTemplates() : null; }).then(loadReport).then(lockIfEditing)
+    .then(function () { body.dataset.ready = 'true'; });
 })();

@@ -1,5 +1,5 @@
 // The reporting worklist (GET /worklist; Gateway/Reports/Pages/ReportingPages.cs): /api/worklist with the filters of
-// the form, a page of 50 rows, a row opens the study in /reporting (OHIF with the report panel beside it).
+// the form (critical findings first, then stat, urgent, routine), a page of 50 rows, a row opens the study in /reporting (OHIF with the report panel beside it).
 (function () {
   'use strict';
   var strings = JSON.parse(document.getElementById('pacs-strings').textContent);
@@ -20,7 +20,7 @@
   function query() {
     var form = document.getElementById('filters');
     var params = new URLSearchParams();
-    ['status', 'modality', 'from', 'to'].forEach(function (name) {
+    ['status', 'priority', 'modality', 'from', 'to'].forEach(function (name) {
       var value = form.elements[name].value.trim();
       if (value) { params.set(name, value); }
     });
@@ -42,6 +42,8 @@
       var row = document.createElement('tr');
       row.dataset.study = item.studyInstanceUid;
       row.dataset.status = item.reportStatus;
+      row.dataset.priority = item.priority;
+      row.dataset.critical = String(item.critical);
       row.tabIndex = 0;
       cell(row, item.studyDate || '');
       cell(row, personName(item.patientName));
@@ -53,6 +55,8 @@
       cell(row, (item.modalities || []).join(', '));
       cell(row, item.accessionNumber);
       cell(row, statusText(item.reportStatus)).className = 'status-' + item.reportStatus;
+      // Critical findings and stat studies head the list (the server's order); the flag is spelled out, not a colour only.
+      cell(row, (item.critical ? t('critical') + ' · ' : '') + t('priority_' + item.priority)).className = 'priority-' + item.priority;
       cell(row, item.signer || item.author || '');
       row.addEventListener('click', function (e) { if (e.target !== link) { link.click(); } });
       row.addEventListener('keydown', function (e) { if (e.key === 'Enter') { link.click(); } });
