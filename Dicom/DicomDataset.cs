@@ -31,9 +31,16 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
     {
         get
         {
-            if (_characterSet is not null) return _characterSet;
+            if (_characterSet is not null)
+            {
+                return _characterSet;
+            }
+
             if (TryGetElement(DicomTag.SpecificCharacterSet, out var e) && e.Value.Length > 0)
+            {
                 return _characterSet = DicomCharacterSet.FromSpecificCharacterSet(Encoding.ASCII.GetString(e.Value.Span));
+            }
+
             return InheritedCharacterSet ?? DicomCharacterSet.Default;
         }
     }
@@ -57,7 +64,11 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
     /// <summary>Adds or replaces the element with the same tag, keeping tag order.</summary>
     public void Set(DicomElement element)
     {
-        if (element.Tag == DicomTag.SpecificCharacterSet) _characterSet = null;
+        if (element.Tag == DicomTag.SpecificCharacterSet)
+        {
+            _characterSet = null;
+        }
+
         var n = _elements.Count;
         if (n == 0 || _elements[n - 1].Tag < element.Tag)
         {
@@ -65,15 +76,25 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
             return;
         }
         var i = IndexOf(element.Tag);
-        if (i >= 0) _elements[i] = element;
-        else _elements.Insert(~i, element);
+        if (i >= 0)
+        {
+            _elements[i] = element;
+        }
+        else
+        {
+            _elements.Insert(~i, element);
+        }
     }
 
     public void Set(DicomTag tag, DicomVR vr, ReadOnlyMemory<byte> value) => Set(new DicomElement(tag, vr, value));
 
     public void Set(DicomTag tag, DicomSequence sequence)
     {
-        foreach (var item in sequence.Items) item.InheritedCharacterSet = CharacterSet;
+        foreach (var item in sequence.Items)
+        {
+            item.InheritedCharacterSet = CharacterSet;
+        }
+
         Set(new DicomElement(tag, sequence));
     }
 
@@ -89,23 +110,39 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
     public void SetUInt16(DicomTag tag, DicomVR vr, params ReadOnlySpan<ushort> values)
     {
         var bytes = new byte[values.Length * 2];
-        for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(i * 2), values[i]);
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(i * 2), values[i]);
+        }
+
         Set(new DicomElement(tag, vr, bytes));
     }
 
     public void SetUInt32(DicomTag tag, DicomVR vr, params ReadOnlySpan<uint> values)
     {
         var bytes = new byte[values.Length * 4];
-        for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4), values[i]);
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4), values[i]);
+        }
+
         Set(new DicomElement(tag, vr, bytes));
     }
 
     public bool Remove(DicomTag tag)
     {
         var i = IndexOf(tag);
-        if (i < 0) return false;
+        if (i < 0)
+        {
+            return false;
+        }
+
         _elements.RemoveAt(i);
-        if (tag == DicomTag.SpecificCharacterSet) _characterSet = null;
+        if (tag == DicomTag.SpecificCharacterSet)
+        {
+            _characterSet = null;
+        }
+
         return true;
     }
 
@@ -115,7 +152,11 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
     /// <summary>The whole value as text, decoded with the character set, trailing padding removed; null when absent.</summary>
     public string? GetString(DicomTag tag)
     {
-        if (!TryGetElement(tag, out var e) || e.Payload is not null) return null;
+        if (!TryGetElement(tag, out var e) || e.Payload is not null)
+        {
+            return null;
+        }
+
         return DecodeString(e);
     }
 
@@ -123,10 +164,22 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
     public string[] GetStrings(DicomTag tag)
     {
         var s = GetString(tag);
-        if (string.IsNullOrEmpty(s)) return [];
-        if (TryGetElement(tag, out var e) && e.VR.IsSingleValueText) return [s];
+        if (string.IsNullOrEmpty(s))
+        {
+            return [];
+        }
+
+        if (TryGetElement(tag, out var e) && e.VR.IsSingleValueText)
+        {
+            return [s];
+        }
+
         var parts = s.Split('\\');
-        for (var i = 0; i < parts.Length; i++) parts[i] = TrimValue(parts[i], e.VR);
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = TrimValue(parts[i], e.VR);
+        }
+
         return parts;
     }
 
@@ -148,12 +201,32 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
     /// <summary>An IS value or a binary integer (US, SS, UL, SL), whichever the element holds.</summary>
     public int? GetInt32(DicomTag tag)
     {
-        if (!TryGetElement(tag, out var e)) return null;
+        if (!TryGetElement(tag, out var e))
+        {
+            return null;
+        }
+
         var span = e.Value.Span;
-        if (e.VR == DicomVR.US && span.Length >= 2) return BinaryPrimitives.ReadUInt16LittleEndian(span);
-        if (e.VR == DicomVR.SS && span.Length >= 2) return BinaryPrimitives.ReadInt16LittleEndian(span);
-        if (e.VR == DicomVR.UL && span.Length >= 4) return (int)BinaryPrimitives.ReadUInt32LittleEndian(span);
-        if (e.VR == DicomVR.SL && span.Length >= 4) return BinaryPrimitives.ReadInt32LittleEndian(span);
+        if (e.VR == DicomVR.US && span.Length >= 2)
+        {
+            return BinaryPrimitives.ReadUInt16LittleEndian(span);
+        }
+
+        if (e.VR == DicomVR.SS && span.Length >= 2)
+        {
+            return BinaryPrimitives.ReadInt16LittleEndian(span);
+        }
+
+        if (e.VR == DicomVR.UL && span.Length >= 4)
+        {
+            return (int)BinaryPrimitives.ReadUInt32LittleEndian(span);
+        }
+
+        if (e.VR == DicomVR.SL && span.Length >= 4)
+        {
+            return BinaryPrimitives.ReadInt32LittleEndian(span);
+        }
+
         var s = GetStrings(tag);
         return s.Length > 0 && int.TryParse(s[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
     }
@@ -169,10 +242,17 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
             if (e.Sequence is { } sq)
             {
                 var items = new List<DicomDataset>(sq.Items.Count);
-                foreach (var item in sq.Items) items.Add(item.Clone());
+                foreach (var item in sq.Items)
+                {
+                    items.Add(item.Clone());
+                }
+
                 copy._elements.Add(new DicomElement(e.Tag, new DicomSequence(items) { UndefinedLength = sq.UndefinedLength }));
             }
-            else copy._elements.Add(e);
+            else
+            {
+                copy._elements.Add(e);
+            }
         }
         return copy;
     }
@@ -193,9 +273,19 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
         {
             var mid = (lo + hi) >>> 1;
             var t = _elements[mid].Tag.Value;
-            if (t == tag.Value) return mid;
-            if (t < tag.Value) lo = mid + 1;
-            else hi = mid - 1;
+            if (t == tag.Value)
+            {
+                return mid;
+            }
+
+            if (t < tag.Value)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
         }
         return ~lo;
     }
@@ -208,17 +298,28 @@ public sealed class DicomDataset : IEnumerable<DicomElement>
     /// </summary>
     internal static string TrimValue(string s, DicomVR vr)
     {
-        if (vr == DicomVR.UI) return s.TrimEnd('\0', ' ');
+        if (vr == DicomVR.UI)
+        {
+            return s.TrimEnd('\0', ' ');
+        }
+
         if (vr == DicomVR.AE || vr == DicomVR.CS || vr == DicomVR.DS || vr == DicomVR.IS || vr == DicomVR.DA
             || vr == DicomVR.DT || vr == DicomVR.TM || vr == DicomVR.AS || vr == DicomVR.SH || vr == DicomVR.LO
             || vr == DicomVR.PN)
+        {
             return vr == DicomVR.SH || vr == DicomVR.LO || vr == DicomVR.PN ? s.TrimEnd(' ', '\0').TrimStart(' ') : s.Trim(' ', '\0');
+        }
+
         return s.TrimEnd(' ', '\0');
     }
 
     internal static ReadOnlyMemory<byte> Pad(byte[] bytes, DicomVR vr)
     {
-        if ((bytes.Length & 1) == 0) return bytes;
+        if ((bytes.Length & 1) == 0)
+        {
+            return bytes;
+        }
+
         var padded = new byte[bytes.Length + 1];
         bytes.CopyTo(padded, 0);
         padded[^1] = vr.PaddingByte;

@@ -29,7 +29,11 @@ public sealed class DicomFile
         meta.SetString(DicomTag.TransferSyntaxUID, DicomVR.UI, transferSyntax.Uid);
         meta.SetString(DicomTag.ImplementationClassUID, DicomVR.UI, DicomUidGenerator.ImplementationClassUid);
         meta.SetString(DicomTag.ImplementationVersionName, DicomVR.SH, DicomUidGenerator.ImplementationVersionName);
-        if (!string.IsNullOrEmpty(sourceAeTitle)) meta.SetString(DicomTag.SourceApplicationEntityTitle, DicomVR.AE, sourceAeTitle);
+        if (!string.IsNullOrEmpty(sourceAeTitle))
+        {
+            meta.SetString(DicomTag.SourceApplicationEntityTitle, DicomVR.AE, sourceAeTitle);
+        }
+
         return new DicomFile(meta, dataset, transferSyntax);
     }
 

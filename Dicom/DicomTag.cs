@@ -44,7 +44,11 @@ public readonly partial record struct DicomTag(uint Value) : IComparable<DicomTa
     {
         tag = default;
         text = text.Trim();
-        if (text.Length == 11 && text[0] == '(' && text[10] == ')') text = text[1..10];
+        if (text.Length == 11 && text[0] == '(' && text[10] == ')')
+        {
+            text = text[1..10];
+        }
+
         if (text.Length == 9 && text[4] == ',')
         {
             if (ushort.TryParse(text[..4], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var g)

@@ -104,7 +104,10 @@ public sealed record DicomTransferSyntax(
             SMPTEST211030PCMDigitalAudio,
         ];
         foreach (var p in RetiredJpeg)
+        {
             list.Add(Encap("1.2.840.10008.1.2.4." + p, "JPEG (retired process " + p + ")", lossy: true, retired: true));
+        }
+
         return list;
     }
 }

@@ -48,9 +48,15 @@ public static class SeriesMetadataBuilder
             command.Parameters.Add(new NpgsqlParameter { Value = studyInstanceUid });
             command.Parameters.Add(new NpgsqlParameter { Value = seriesInstanceUid });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) keys.Add(reader.GetInt64(0));
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                keys.Add(reader.GetInt64(0));
+            }
         }
-        if (keys.Count == 0) return null;
+        if (keys.Count == 0)
+        {
+            return null;
+        }
 
         var partCount = Math.Clamp(keys.Count / MinInstancesPerPart, 1, MaxParts);
         var parts = new Task<Part>[partCount];
@@ -62,7 +68,11 @@ public static class SeriesMetadataBuilder
         var done = await Task.WhenAll(parts).ConfigureAwait(false);
 
         var count = done.Sum(p => p.Uids.Count);
-        if (count == 0) return null;
+        if (count == 0)
+        {
+            return null;
+        }
+
         var json = new byte[2 + done.Sum(p => p.Buffer.WrittenCount) + Math.Max(0, count - 1)];
         var uids = new List<string>(count);
         var offsets = new List<int>(count);
@@ -73,7 +83,11 @@ public static class SeriesMetadataBuilder
         {
             for (var i = 0; i < part.Uids.Count; i++)
             {
-                if (uids.Count > 0) json[position++] = (byte)',';
+                if (uids.Count > 0)
+                {
+                    json[position++] = (byte)',';
+                }
+
                 part.Buffer.Written.Slice(part.Offsets[i], part.Lengths[i]).CopyTo(json.AsSpan(position));
                 uids.Add(part.Uids[i]);
                 offsets.Add(position);

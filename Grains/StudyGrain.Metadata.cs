@@ -20,13 +20,21 @@ internal sealed partial class StudyGrain
 
     public async Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion, CancellationToken cancellationToken)
     {
-        if (!_series.TryGetValue(seriesInstanceUid, out var series) || series.Instances.Count == 0) return null;
+        if (!_series.TryGetValue(seriesInstanceUid, out var series) || series.Instances.Count == 0)
+        {
+            return null;
+        }
+
         SeriesMetadata? metadata = null;
         if (_seriesMetadata.TryGetValue(seriesInstanceUid, out var kept))
         {
             metadataBudget.Touch(BudgetKey(seriesInstanceUid));
             // The caller holds the current version: no bytes needed, whether or not they are still in memory here.
-            if (string.Equals(knownVersion, kept.Version, StringComparison.Ordinal)) return new SeriesMetadata { Version = kept.Version };
+            if (string.Equals(knownVersion, kept.Version, StringComparison.Ordinal))
+            {
+                return new SeriesMetadata { Version = kept.Version };
+            }
+
             kept.Metadata.TryGetTarget(out metadata);
         }
 
@@ -43,7 +51,11 @@ internal sealed partial class StudyGrain
             {
                 throw new ArchiveIndexException($"Index unavailable: {e.Message}");
             }
-            if (metadata is null) return null;
+            if (metadata is null)
+            {
+                return null;
+            }
+
             LogSeriesMetadataBuilt(logger, _studyInstanceUid, seriesInstanceUid, metadata.SopInstanceUids.Count, metadata.Json!.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (_seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid) == generation)
             {
@@ -59,7 +71,11 @@ internal sealed partial class StudyGrain
     /// <summary>A deactivating grain's series leave the budget with it.</summary>
     private void ForgetSeriesMetadata()
     {
-        foreach (var series in _seriesMetadata.Keys) metadataBudget.Forget(BudgetKey(series));
+        foreach (var series in _seriesMetadata.Keys)
+        {
+            metadataBudget.Forget(BudgetKey(series));
+        }
+
         _seriesMetadata.Clear();
     }
 
@@ -71,7 +87,11 @@ internal sealed partial class StudyGrain
 
     private void InvalidateSeriesMetadata(string seriesInstanceUid)
     {
-        if (_seriesMetadata.Remove(seriesInstanceUid)) metadataBudget.Forget(BudgetKey(seriesInstanceUid));
+        if (_seriesMetadata.Remove(seriesInstanceUid))
+        {
+            metadataBudget.Forget(BudgetKey(seriesInstanceUid));
+        }
+
         _seriesMetadataGenerations[seriesInstanceUid] = _seriesMetadataGenerations.GetValueOrDefault(seriesInstanceUid) + 1;
     }
 }

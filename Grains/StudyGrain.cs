@@ -1,7 +1,7 @@
-using Orleans.Concurrency;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Orleans.Concurrency;
 using Pacs.Index.Write;
 
 namespace Pacs.Grains;

@@ -18,7 +18,11 @@ public sealed class NodeRegistry(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand("select ae_title, host, port, description, services, require_user_identity from pacs_nodes order by ae_title");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<DicomNode>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) list.Add(Read(reader));
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(Read(reader));
+        }
+
         return list;
     }
 
@@ -57,11 +61,31 @@ public sealed class NodeRegistry(NpgsqlDataSource dataSource)
     /// <summary>The reason a node is not acceptable, or null. AE titles per PS3.5 Table 6.2-1 (AE: 1-16 characters, no backslash or control characters, not only spaces).</summary>
     public static string? Validate(DicomNode node)
     {
-        if (!IsValidAeTitle(node.AeTitle)) return "AE title must be 1 to 16 characters without backslash or control characters";
-        if (string.IsNullOrWhiteSpace(node.Host) || node.Host.Length > 255) return "host is required";
-        if (node.Port is < 1 or > 65535) return "port must be between 1 and 65535";
-        if (node.Description.Length > 1024) return "description is too long";
-        if (node.Services.Any(s => !NodeService.All.Contains(s, StringComparer.Ordinal))) return "services must be among \"store\", \"find\" and \"retrieve\"";
+        if (!IsValidAeTitle(node.AeTitle))
+        {
+            return "AE title must be 1 to 16 characters without backslash or control characters";
+        }
+
+        if (string.IsNullOrWhiteSpace(node.Host) || node.Host.Length > 255)
+        {
+            return "host is required";
+        }
+
+        if (node.Port is < 1 or > 65535)
+        {
+            return "port must be between 1 and 65535";
+        }
+
+        if (node.Description.Length > 1024)
+        {
+            return "description is too long";
+        }
+
+        if (node.Services.Any(s => !NodeService.All.Contains(s, StringComparer.Ordinal)))
+        {
+            return "services must be among \"store\", \"find\" and \"retrieve\"";
+        }
+
         return null;
     }
 

@@ -5,9 +5,9 @@ using Orleans.Dashboard;
 using Pacs.Grains;
 using Pacs.Grains.Accounts;
 using Pacs.Grains.Persistence;
+using Pacs.Hosting;
 using Pacs.Index.Schema;
 using Pacs.Silo;
-using Pacs.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddLogLevelDefaults();

@@ -43,7 +43,11 @@ public static class FrameDecoders
 
     private static bool Loads(string library)
     {
-        if (!NativeLibrary.TryLoad(library, typeof(FrameDecoders).Assembly, null, out var handle)) return false;
+        if (!NativeLibrary.TryLoad(library, typeof(FrameDecoders).Assembly, null, out var handle))
+        {
+            return false;
+        }
+
         NativeLibrary.Free(handle);
         return true;
     }

@@ -15,25 +15,53 @@ public static class FrameFragments
     public static IReadOnlyList<int[]>? Group(IReadOnlyList<long> fragmentLengths, IReadOnlyList<ulong>? frameOffsets, int numberOfFrames)
     {
         var frames = Math.Max(1, numberOfFrames);
-        if (fragmentLengths.Count == 0) return null;
+        if (fragmentLengths.Count == 0)
+        {
+            return null;
+        }
+
         if (frameOffsets is { Count: > 0 } offsets)
         {
-            if (offsets.Count != frames) return null;
+            if (offsets.Count != frames)
+            {
+                return null;
+            }
+
             var result = new List<int>[frames];
-            for (var f = 0; f < frames; f++) result[f] = [];
+            for (var f = 0; f < frames; f++)
+            {
+                result[f] = [];
+            }
+
             ulong position = 0;
             var frame = 0;
             for (var i = 0; i < fragmentLengths.Count; i++)
             {
-                while (frame + 1 < frames && position >= offsets[frame + 1]) frame++;
-                if (position < offsets[frame]) return null; // fragment before the first frame: inconsistent table
+                while (frame + 1 < frames && position >= offsets[frame + 1])
+                {
+                    frame++;
+                }
+
+                if (position < offsets[frame])
+                {
+                    return null; // fragment before the first frame: inconsistent table
+                }
+
                 result[frame].Add(i);
                 position += 8 + (ulong)fragmentLengths[i];
             }
             return result.Any(r => r.Count == 0) ? null : result.Select(r => r.ToArray()).ToList();
         }
-        if (fragmentLengths.Count == frames) return Enumerable.Range(0, frames).Select(i => new[] { i }).ToList();
-        if (frames == 1) return [Enumerable.Range(0, fragmentLengths.Count).ToArray()];
+        if (fragmentLengths.Count == frames)
+        {
+            return Enumerable.Range(0, frames).Select(i => new[] { i }).ToList();
+        }
+
+        if (frames == 1)
+        {
+            return [Enumerable.Range(0, fragmentLengths.Count).ToArray()];
+        }
+
         return null;
     }
 
@@ -43,11 +71,19 @@ public static class FrameFragments
     /// </summary>
     public static IReadOnlyList<int[]>? GroupByStarts(IReadOnlyList<bool> starts, int numberOfFrames)
     {
-        if (starts.Count == 0 || !starts[0]) return null;
+        if (starts.Count == 0 || !starts[0])
+        {
+            return null;
+        }
+
         var result = new List<List<int>>();
         for (var i = 0; i < starts.Count; i++)
         {
-            if (starts[i]) result.Add([]);
+            if (starts[i])
+            {
+                result.Add([]);
+            }
+
             result[^1].Add(i);
         }
         return result.Count == Math.Max(1, numberOfFrames) ? result.Select(r => r.ToArray()).ToList() : null;

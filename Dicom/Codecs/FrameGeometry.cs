@@ -20,8 +20,16 @@ public readonly record struct FrameGeometry(int Rows, int Columns, int SamplesPe
         var samples = dataset.GetInt32(DicomTag.SamplesPerPixel) ?? 1;
         var bitsAllocated = dataset.GetInt32(DicomTag.BitsAllocated) ?? 0;
         var bitsStored = dataset.GetInt32(DicomTag.BitsStored) ?? bitsAllocated;
-        if (rows <= 0 || columns <= 0 || samples is not (1 or 3 or 4) || bitsAllocated is not (8 or 16 or 32)) return null;
-        if (bitsStored <= 0 || bitsStored > bitsAllocated) bitsStored = bitsAllocated;
+        if (rows <= 0 || columns <= 0 || samples is not (1 or 3 or 4) || bitsAllocated is not (8 or 16 or 32))
+        {
+            return null;
+        }
+
+        if (bitsStored <= 0 || bitsStored > bitsAllocated)
+        {
+            bitsStored = bitsAllocated;
+        }
+
         return new FrameGeometry(rows, columns, samples, bitsAllocated, bitsStored, dataset.GetInt32(DicomTag.PixelRepresentation) == 1);
     }
 }

@@ -41,32 +41,60 @@ internal sealed class Jpeg2000Decoder : IFrameDecoder
             throw new CodecUnavailableException(Library, e);
         }
 
-        if (codec == IntPtr.Zero) throw new CodecUnavailableException(Library);
+        if (codec == IntPtr.Zero)
+        {
+            throw new CodecUnavailableException(Library);
+        }
+
         var handle = GCHandle.Alloc(source);
         var parameters = Marshal.AllocHGlobal(DecoderParametersSize);
         IntPtr stream = IntPtr.Zero, image = IntPtr.Zero;
         try
         {
             NativeMethods.opj_set_default_decoder_parameters(parameters);
-            if (NativeMethods.opj_setup_decoder(codec, parameters) == 0) throw Bad("JPEG 2000 decoder setup failed");
+            if (NativeMethods.opj_setup_decoder(codec, parameters) == 0)
+            {
+                throw Bad("JPEG 2000 decoder setup failed");
+            }
+
             stream = NativeMethods.opj_stream_create(64 * 1024, 1);
-            if (stream == IntPtr.Zero) throw Bad("JPEG 2000 stream could not be created");
+            if (stream == IntPtr.Zero)
+            {
+                throw Bad("JPEG 2000 stream could not be created");
+            }
+
             NativeMethods.opj_stream_set_read_function(stream, Marshal.GetFunctionPointerForDelegate(Read));
             NativeMethods.opj_stream_set_skip_function(stream, Marshal.GetFunctionPointerForDelegate(Skip));
             NativeMethods.opj_stream_set_seek_function(stream, Marshal.GetFunctionPointerForDelegate(Seek));
             NativeMethods.opj_stream_set_user_data(stream, GCHandle.ToIntPtr(handle), IntPtr.Zero);
             NativeMethods.opj_stream_set_user_data_length(stream, (ulong)encoded.Length);
 
-            if (NativeMethods.opj_read_header(stream, codec, out image) == 0 || image == IntPtr.Zero) throw Bad("JPEG 2000 main header is not valid");
+            if (NativeMethods.opj_read_header(stream, codec, out image) == 0 || image == IntPtr.Zero)
+            {
+                throw Bad("JPEG 2000 main header is not valid");
+            }
+
             CheckHeader(image, geometry);
-            if (NativeMethods.opj_decode(codec, stream, image) == 0) throw Bad("JPEG 2000 codestream could not be decoded");
+            if (NativeMethods.opj_decode(codec, stream, image) == 0)
+            {
+                throw Bad("JPEG 2000 codestream could not be decoded");
+            }
+
             NativeMethods.opj_end_decompress(codec, stream);
             return Copy(image, geometry);
         }
         finally
         {
-            if (image != IntPtr.Zero) NativeMethods.opj_image_destroy(image);
-            if (stream != IntPtr.Zero) NativeMethods.opj_stream_destroy(stream);
+            if (image != IntPtr.Zero)
+            {
+                NativeMethods.opj_image_destroy(image);
+            }
+
+            if (stream != IntPtr.Zero)
+            {
+                NativeMethods.opj_stream_destroy(stream);
+            }
+
             NativeMethods.opj_destroy_codec(codec);
             Marshal.FreeHGlobal(parameters);
             handle.Free();
@@ -91,8 +119,15 @@ internal sealed class Jpeg2000Decoder : IFrameDecoder
         {
             var comp = comps + c * CompSize;
             var precision = Marshal.ReadInt32(comp, CompPrec);
-            if (Marshal.ReadInt32(comp, CompDx) != 1 || Marshal.ReadInt32(comp, CompDy) != 1) throw Bad("JPEG 2000 subsampled components are not decoded");
-            if (precision is < 1 or > 16 || precision > geometry.BitsAllocated) throw Bad($"JPEG 2000 component precision {precision} exceeds Bits Allocated {geometry.BitsAllocated}");
+            if (Marshal.ReadInt32(comp, CompDx) != 1 || Marshal.ReadInt32(comp, CompDy) != 1)
+            {
+                throw Bad("JPEG 2000 subsampled components are not decoded");
+            }
+
+            if (precision is < 1 or > 16 || precision > geometry.BitsAllocated)
+            {
+                throw Bad($"JPEG 2000 component precision {precision} exceeds Bits Allocated {geometry.BitsAllocated}");
+            }
         }
     }
 
@@ -109,16 +144,27 @@ internal sealed class Jpeg2000Decoder : IFrameDecoder
         {
             var comp = comps + c * CompSize;
             if (Marshal.ReadInt32(comp, CompW) != geometry.Columns || Marshal.ReadInt32(comp, CompH) != geometry.Rows)
+            {
                 throw Bad("JPEG 2000 component decoded at another size (reduced resolution)");
+            }
+
             var data = Marshal.ReadIntPtr(comp, CompData);
-            if (data == IntPtr.Zero) throw Bad("JPEG 2000 component has no data");
+            if (data == IntPtr.Zero)
+            {
+                throw Bad("JPEG 2000 component has no data");
+            }
+
             Marshal.Copy(data, plane, 0, pixels);
             for (var p = 0; p < pixels; p++)
             {
                 var v = plane[p];
                 var at = (p * samples + c) * bytes;
                 output[at] = (byte)v;
-                if (bytes > 1) output[at + 1] = (byte)(v >> 8);
+                if (bytes > 1)
+                {
+                    output[at + 1] = (byte)(v >> 8);
+                }
+
                 if (bytes > 2)
                 {
                     output[at + 2] = (byte)(v >> 16);
@@ -154,11 +200,22 @@ internal sealed class Jpeg2000Decoder : IFrameDecoder
     {
         var source = SourceOf(user);
         var left = source.Data.Length - source.Position;
-        if (left <= 0) return unchecked((nuint)(-1)); // end of stream, as OpenJPEG's own readers say it
+        if (left <= 0)
+        {
+            return unchecked((nuint)(-1)); // end of stream, as OpenJPEG's own readers say it
+        }
+
         var n = (int)Math.Min((long)Math.Min(count, int.MaxValue), left);
         var chunk = source.Data.Slice((int)source.Position, n);
-        if (MemoryMarshal.TryGetArray(chunk, out var segment)) Marshal.Copy(segment.Array!, segment.Offset, buffer, n);
-        else Marshal.Copy(chunk.ToArray(), 0, buffer, n);
+        if (MemoryMarshal.TryGetArray(chunk, out var segment))
+        {
+            Marshal.Copy(segment.Array!, segment.Offset, buffer, n);
+        }
+        else
+        {
+            Marshal.Copy(chunk.ToArray(), 0, buffer, n);
+        }
+
         source.Position += n;
         return (nuint)n;
     }
@@ -175,7 +232,11 @@ internal sealed class Jpeg2000Decoder : IFrameDecoder
     private static int OnSeek(long position, IntPtr user)
     {
         var source = SourceOf(user);
-        if (position < 0 || position > source.Data.Length) return 0;
+        if (position < 0 || position > source.Data.Length)
+        {
+            return 0;
+        }
+
         source.Position = position;
         return 1;
     }

@@ -49,7 +49,11 @@ internal sealed class JpegDecoder : IFrameDecoder
         {
             var width = geometry.Columns;
             var height = geometry.Rows;
-            if (x >= width || y >= height || componentIndex >= geometry.SamplesPerPixel) return;
+            if (x >= width || y >= height || componentIndex >= geometry.SamplesPerPixel)
+            {
+                return;
+            }
+
             var samples = geometry.SamplesPerPixel;
             var bytes = geometry.BytesPerSample;
             var block = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref blockRef, 64);
@@ -63,7 +67,10 @@ internal sealed class JpegDecoder : IFrameDecoder
                     var value = Math.Clamp((int)block[dy * 8 + dx], 0, _max);
                     var at = (((y + dy) * width + x + dx) * samples + componentIndex) * bytes;
                     output[at] = (byte)value;
-                    if (bytes > 1) output[at + 1] = (byte)(value >> 8);
+                    if (bytes > 1)
+                    {
+                        output[at + 1] = (byte)(value >> 8);
+                    }
                 }
             }
         }

@@ -13,7 +13,11 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
     public byte[] Decode(ReadOnlyMemory<byte> encoded, FrameGeometry geometry)
     {
         var data = encoded.Span;
-        if (data.Length < 4 || data[0] != 0xFF || data[1] != 0xD8) throw Bad("JPEG lossless frame does not start with SOI", 0);
+        if (data.Length < 4 || data[0] != 0xFF || data[1] != 0xD8)
+        {
+            throw Bad("JPEG lossless frame does not start with SOI", 0);
+        }
+
         var tables = new HuffmanTable?[4];
         var restartInterval = 0;
         Frame? frame = null;
@@ -21,7 +25,11 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
         var position = 2;
         while (position + 4 <= data.Length)
         {
-            if (data[position] != 0xFF) throw Bad("JPEG marker expected", position);
+            if (data[position] != 0xFF)
+            {
+                throw Bad("JPEG marker expected", position);
+            }
+
             var marker = data[position + 1];
             if (marker == 0xFF)
             {
@@ -29,9 +37,17 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
                 continue;
             }
 
-            if (marker == 0xD9) break; // EOI
+            if (marker == 0xD9)
+            {
+                break; // EOI
+            }
+
             var length = BinaryPrimitives.ReadUInt16BigEndian(data[(position + 2)..]);
-            if (length < 2 || position + 2 + length > data.Length) throw Bad("JPEG segment longer than the frame", position);
+            if (length < 2 || position + 2 + length > data.Length)
+            {
+                throw Bad("JPEG segment longer than the frame", position);
+            }
+
             var segment = data.Slice(position + 4, length - 2);
             switch (marker)
             {
@@ -45,12 +61,20 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
                     position += 2 + length;
                     break;
                 case 0xDD: // DRI (T.81 B.2.4.4)
-                    if (segment.Length < 2) throw Bad("JPEG DRI segment too short", position);
+                    if (segment.Length < 2)
+                    {
+                        throw Bad("JPEG DRI segment too short", position);
+                    }
+
                     restartInterval = BinaryPrimitives.ReadUInt16BigEndian(segment);
                     position += 2 + length;
                     break;
                 case 0xDA: // SOS (T.81 B.2.3)
-                    if (frame is null || samples is null) throw Bad("JPEG scan before its frame header", position);
+                    if (frame is null || samples is null)
+                    {
+                        throw Bad("JPEG scan before its frame header", position);
+                    }
+
                     position = DecodeScan(data, position + 2 + length, segment, frame, tables, restartInterval, samples, position);
                     break;
                 case >= 0xC0 and <= 0xCF when marker is not (0xC4 or 0xC8 or 0xCC):
@@ -61,14 +85,21 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
             }
         }
 
-        if (frame is null || samples is null) throw Bad("JPEG lossless frame has no frame header", 0);
+        if (frame is null || samples is null)
+        {
+            throw Bad("JPEG lossless frame has no frame header", 0);
+        }
+
         var output = new byte[geometry.Length];
         var bytes = geometry.BytesPerSample;
         for (var i = 0; i < samples.Length; i++)
         {
             var value = samples[i];
             output[i * bytes] = (byte)value;
-            if (bytes > 1) output[i * bytes + 1] = (byte)(value >> 8);
+            if (bytes > 1)
+            {
+                output[i * bytes + 1] = (byte)(value >> 8);
+            }
         }
 
         return output;
@@ -78,9 +109,17 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
 
     private static Frame ReadFrame(ReadOnlySpan<byte> s, FrameGeometry geometry, int offset)
     {
-        if (s.Length < 6) throw Bad("JPEG SOF3 segment too short", offset);
+        if (s.Length < 6)
+        {
+            throw Bad("JPEG SOF3 segment too short", offset);
+        }
+
         int precision = s[0], height = BinaryPrimitives.ReadUInt16BigEndian(s[1..]), width = BinaryPrimitives.ReadUInt16BigEndian(s[3..]), count = s[5];
-        if (s.Length < 6 + count * 3) throw Bad("JPEG SOF3 segment too short", offset);
+        if (s.Length < 6 + count * 3)
+        {
+            throw Bad("JPEG SOF3 segment too short", offset);
+        }
+
         if (width != geometry.Columns || height != geometry.Rows || count != geometry.SamplesPerPixel || precision is < 2 or > 16 || precision > geometry.BitsAllocated)
         {
             throw Bad($"JPEG frame is {width}x{height}x{count} at {precision} bits where the data set says " +
@@ -91,7 +130,10 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
         for (var c = 0; c < count; c++)
         {
             ids[c] = s[6 + c * 3];
-            if (s[7 + c * 3] != 0x11) throw Bad("JPEG lossless components with sampling factors other than 1x1 are not decoded", offset);
+            if (s[7 + c * 3] != 0x11)
+            {
+                throw Bad("JPEG lossless components with sampling factors other than 1x1 are not decoded", offset);
+            }
         }
 
         return new Frame(precision, width, height, ids);
@@ -102,15 +144,35 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
         var i = 0;
         while (i < s.Length)
         {
-            if (i + 17 > s.Length) throw Bad("JPEG DHT segment too short", offset);
+            if (i + 17 > s.Length)
+            {
+                throw Bad("JPEG DHT segment too short", offset);
+            }
+
             var tc = s[i] >> 4;
             var th = s[i] & 0x0F;
-            if (th > 3) throw Bad("JPEG Huffman table id out of range", offset);
+            if (th > 3)
+            {
+                throw Bad("JPEG Huffman table id out of range", offset);
+            }
+
             var counts = s.Slice(i + 1, 16);
             var total = 0;
-            foreach (var n in counts) total += n;
-            if (total > 256 || i + 17 + total > s.Length) throw Bad("JPEG DHT segment too short", offset);
-            if (tc == 0) tables[th] = new HuffmanTable(counts, s.Slice(i + 17, total));
+            foreach (var n in counts)
+            {
+                total += n;
+            }
+
+            if (total > 256 || i + 17 + total > s.Length)
+            {
+                throw Bad("JPEG DHT segment too short", offset);
+            }
+
+            if (tc == 0)
+            {
+                tables[th] = new HuffmanTable(counts, s.Slice(i + 17, total));
+            }
+
             i += 17 + total;
         }
     }
@@ -119,22 +181,37 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
     private static int DecodeScan(ReadOnlySpan<byte> data, int start, ReadOnlySpan<byte> header, Frame frame, HuffmanTable?[] tables,
         int restartInterval, ushort[] samples, int offset)
     {
-        if (header.Length < 1) throw Bad("JPEG SOS segment too short", offset);
+        if (header.Length < 1)
+        {
+            throw Bad("JPEG SOS segment too short", offset);
+        }
+
         var count = header[0];
-        if (count < 1 || header.Length < 1 + count * 2 + 3) throw Bad("JPEG SOS segment too short", offset);
+        if (count < 1 || header.Length < 1 + count * 2 + 3)
+        {
+            throw Bad("JPEG SOS segment too short", offset);
+        }
+
         var components = new int[count];
         var scanTables = new HuffmanTable[count];
         for (var j = 0; j < count; j++)
         {
             var index = Array.IndexOf(frame.Components, header[1 + j * 2]);
-            if (index < 0) throw Bad("JPEG scan names a component the frame lacks", offset);
+            if (index < 0)
+            {
+                throw Bad("JPEG scan names a component the frame lacks", offset);
+            }
+
             components[j] = index;
             scanTables[j] = tables[header[2 + j * 2] >> 4] ?? throw Bad("JPEG scan uses an undefined Huffman table", offset);
         }
 
         var predictor = header[1 + count * 2];
         var pointTransform = header[3 + count * 2] & 0x0F;
-        if (predictor > 7 || pointTransform >= frame.Precision) throw Bad("JPEG scan predictor or point transform out of range", offset);
+        if (predictor > 7 || pointTransform >= frame.Precision)
+        {
+            throw Bad("JPEG scan predictor or point transform out of range", offset);
+        }
 
         int width = frame.Width, height = frame.Height, nf = frame.Components.Length;
         var initial = 1 << (frame.Precision - pointTransform - 1);
@@ -189,15 +266,24 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
                     samples[at] = (ushort)(prediction + diff);
                 }
 
-                if (restartInterval > 0) untilRestart--;
+                if (restartInterval > 0)
+                {
+                    untilRestart--;
+                }
             }
 
-            if (restarted && y == restartRow) restarted = false;
+            if (restarted && y == restartRow)
+            {
+                restarted = false;
+            }
         }
 
         if (pointTransform > 0)
         {
-            for (var i = 0; i < samples.Length; i++) samples[i] = (ushort)(samples[i] << pointTransform);
+            for (var i = 0; i < samples.Length; i++)
+            {
+                samples[i] = (ushort)(samples[i] << pointTransform);
+            }
         }
 
         return reader.End();
@@ -276,7 +362,11 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
 
         public int Bit()
         {
-            if (_bits == 0) Fill();
+            if (_bits == 0)
+            {
+                Fill();
+            }
+
             _bits--;
             return (_buffer >> _bits) & 1;
         }
@@ -291,7 +381,11 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
             else
             {
                 // A marker or the end: zeros, as decoders do for a short scan, but only a few bytes' worth.
-                if (++_padding > MaxPaddingBytes) throw Bad("JPEG entropy-coded data ends early", _position);
+                if (++_padding > MaxPaddingBytes)
+                {
+                    throw Bad("JPEG entropy-coded data ends early", _position);
+                }
+
                 _buffer = 0;
             }
 
@@ -302,11 +396,27 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
         public int DecodeDifference(HuffmanTable table)
         {
             var ssss = table.Decode(ref this);
-            if (ssss == 0) return 0;
-            if (ssss == 16) return 32768;
-            if (ssss > 16) throw Bad("JPEG difference category above 16", _position);
+            if (ssss == 0)
+            {
+                return 0;
+            }
+
+            if (ssss == 16)
+            {
+                return 32768;
+            }
+
+            if (ssss > 16)
+            {
+                throw Bad("JPEG difference category above 16", _position);
+            }
+
             var v = 0;
-            for (var i = 0; i < ssss; i++) v = (v << 1) | Bit();
+            for (var i = 0; i < ssss; i++)
+            {
+                v = (v << 1) | Bit();
+            }
+
             return v < 1 << (ssss - 1) ? v - (1 << ssss) + 1 : v;
         }
 
@@ -314,9 +424,20 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
         public void Restart()
         {
             _bits = 0;
-            while (_position + 1 < _data.Length && _data[_position] == 0xFF && _data[_position + 1] == 0xFF) _position++;
-            if (_position + 1 < _data.Length && _data[_position] == 0xFF && _data[_position + 1] is >= 0xD0 and <= 0xD7) _position += 2;
-            else throw Bad("JPEG restart marker expected", _position);
+            while (_position + 1 < _data.Length && _data[_position] == 0xFF && _data[_position + 1] == 0xFF)
+            {
+                _position++;
+            }
+
+            if (_position + 1 < _data.Length && _data[_position] == 0xFF && _data[_position + 1] is >= 0xD0 and <= 0xD7)
+            {
+                _position += 2;
+            }
+            else
+            {
+                throw Bad("JPEG restart marker expected", _position);
+            }
+
             _padding = 0;
         }
 
@@ -324,7 +445,11 @@ internal sealed class JpegLosslessDecoder : IFrameDecoder
         public readonly int End()
         {
             var p = _position;
-            while (p + 1 < _data.Length && !(_data[p] == 0xFF && _data[p + 1] != 0x00 && _data[p + 1] != 0xFF && _data[p + 1] is < 0xD0 or > 0xD7)) p++;
+            while (p + 1 < _data.Length && !(_data[p] == 0xFF && _data[p + 1] != 0x00 && _data[p + 1] != 0xFF && _data[p + 1] is < 0xD0 or > 0xD7))
+            {
+                p++;
+            }
+
             return Math.Min(p, _data.Length);
         }
     }

@@ -24,7 +24,11 @@ internal sealed class JpegLsDecoder : IFrameDecoder
         // A codestream cut short ends without EOI (T.87 C.1.1; a fragment may add one byte of padding, PS3.5 A.4). CharLS
         // 2.4 spends tens of seconds on some truncated scans before it fails, so those are refused here.
         var end = encoded.Span.TrimEnd((byte)0);
-        if (end.Length < 4 || end[^2] != 0xFF || end[^1] != 0xD9) throw Bad("JPEG-LS codestream does not end with EOI (truncated)");
+        if (end.Length < 4 || end[^2] != 0xFF || end[^1] != 0xD9)
+        {
+            throw Bad("JPEG-LS codestream does not end with EOI (truncated)");
+        }
+
         var source = encoded.ToArray();
         IntPtr decoder;
         try
@@ -36,7 +40,11 @@ internal sealed class JpegLsDecoder : IFrameDecoder
             throw new CodecUnavailableException(Library, e);
         }
 
-        if (decoder == IntPtr.Zero) throw new CodecUnavailableException(Library);
+        if (decoder == IntPtr.Zero)
+        {
+            throw new CodecUnavailableException(Library);
+        }
+
         var pin = GCHandle.Alloc(source, GCHandleType.Pinned);
         try
         {
@@ -55,7 +63,11 @@ internal sealed class JpegLsDecoder : IFrameDecoder
             var charlsBytes = info.BitsPerSample <= 8 ? 1 : 2;
             var size = (long)info.Width * info.Height * info.ComponentCount * charlsBytes;
             Check(NativeMethods.charls_jpegls_decoder_get_destination_size(decoder, 0, out var needed), "destination size");
-            if ((long)needed != size) throw Bad($"JPEG-LS destination of {needed} bytes where {size} are expected");
+            if ((long)needed != size)
+            {
+                throw Bad($"JPEG-LS destination of {needed} bytes where {size} are expected");
+            }
+
             var decoded = new byte[size];
             Check(NativeMethods.charls_jpegls_decoder_decode_to_buffer(decoder, decoded, (nuint)decoded.Length, 0), "decode");
             return Interleave(decoded, geometry, charlsBytes, planar: interleave == 0 && info.ComponentCount > 1);
@@ -71,7 +83,11 @@ internal sealed class JpegLsDecoder : IFrameDecoder
     private static byte[] Interleave(byte[] decoded, FrameGeometry geometry, int charlsBytes, bool planar)
     {
         var outBytes = geometry.BytesPerSample;
-        if (outBytes == charlsBytes && !planar) return decoded;
+        if (outBytes == charlsBytes && !planar)
+        {
+            return decoded;
+        }
+
         var output = new byte[geometry.Length];
         var pixels = geometry.Rows * geometry.Columns;
         var samples = geometry.SamplesPerPixel;
@@ -82,7 +98,10 @@ internal sealed class JpegLsDecoder : IFrameDecoder
                 var from = (planar ? s * pixels + p : p * samples + s) * charlsBytes;
                 var to = (p * samples + s) * outBytes;
                 output[to] = decoded[from];
-                if (charlsBytes == 2) output[to + 1] = decoded[from + 1];
+                if (charlsBytes == 2)
+                {
+                    output[to + 1] = decoded[from + 1];
+                }
             }
         }
 
@@ -91,7 +110,10 @@ internal sealed class JpegLsDecoder : IFrameDecoder
 
     private static void Check(int error, string step)
     {
-        if (error != 0) throw Bad($"JPEG-LS {step} failed (CharLS error {error})");
+        if (error != 0)
+        {
+            throw Bad($"JPEG-LS {step} failed (CharLS error {error})");
+        }
     }
 
     private static DicomFormatException Bad(string reason) => new(reason, 0, DicomTag.PixelData);

@@ -21,10 +21,17 @@ public static class NativePixelData
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(stored);
-        if (!dataset.TryGetElement(DicomTag.PixelData, out var pixel) || pixel.Fragments is not { } fragments) return dataset;
+        if (!dataset.TryGetElement(DicomTag.PixelData, out var pixel) || pixel.Fragments is not { } fragments)
+        {
+            return dataset;
+        }
+
         var decoder = FrameDecoders.Find(stored) ?? throw new DicomFormatException($"Pixel data in {stored.Name} cannot be decoded here", 0, DicomTag.PixelData);
         var geometry = FrameGeometry.FromDataset(dataset) ?? throw new DicomFormatException("The Image Pixel module is incomplete: the pixel data cannot be decoded", 0, DicomTag.PixelData);
-        if (fragments.Items.Any(f => f.Bulk is not null)) throw new ArgumentException("The fragments must be read into memory.", nameof(dataset));
+        if (fragments.Items.Any(f => f.Bulk is not null))
+        {
+            throw new ArgumentException("The fragments must be read into memory.", nameof(dataset));
+        }
 
         var frameCount = Math.Max(1, dataset.GetInt32(DicomTag.NumberOfFrames) ?? 1);
         var lengths = fragments.Items.Select(f => (long)f.Data.Length).ToList();
@@ -33,16 +40,25 @@ public static class NativePixelData
             ?? throw new DicomFormatException($"The fragments cannot be assigned to frames ({fragments.Items.Count} fragments for {frameCount} frames)", 0, DicomTag.PixelData);
         var length = groups.Count * geometry.Length;
         var padded = length + (length & 1); // PS3.5 7.1.1: values have an even length
-        if (padded > Array.MaxLength) throw new DicomFormatException("The decoded pixel data would exceed what one value can hold", 0, DicomTag.PixelData);
+        if (padded > Array.MaxLength)
+        {
+            throw new DicomFormatException("The decoded pixel data would exceed what one value can hold", 0, DicomTag.PixelData);
+        }
 
         var pixels = new byte[padded];
         for (var f = 0; f < groups.Count; f++)
         {
             long encodedLength = 0;
-            foreach (var i in groups[f]) encodedLength += fragments.Items[i].Data.Length;
+            foreach (var i in groups[f])
+            {
+                encodedLength += fragments.Items[i].Data.Length;
+            }
             // A compressed frame may exceed its decoded size a little (incompressible data); more is refused.
             if (encodedLength > geometry.Length * 2 + 64 * 1024)
+            {
                 throw new DicomFormatException($"Frame {f + 1} is {encodedLength} bytes compressed, more than its {geometry.Length} bytes decoded allow", 0, DicomTag.PixelData);
+            }
+
             ReadOnlyMemory<byte> encoded;
             if (groups[f].Length == 1)
             {
@@ -63,9 +79,20 @@ public static class NativePixelData
         }
 
         if (dataset.GetString(DicomTag.PhotometricInterpretation) is { } photometric)
+        {
             dataset.SetString(DicomTag.PhotometricInterpretation, DicomVR.CS, FrameDecoders.DecodedPhotometric(stored, photometric.Trim()));
-        if (geometry.SamplesPerPixel > 1) dataset.SetUInt16(DicomTag.PlanarConfiguration, DicomVR.US, 0);
-        if (stored.IsLossy) dataset.SetString(DicomTag.LossyImageCompression, DicomVR.CS, "01");
+        }
+
+        if (geometry.SamplesPerPixel > 1)
+        {
+            dataset.SetUInt16(DicomTag.PlanarConfiguration, DicomVR.US, 0);
+        }
+
+        if (stored.IsLossy)
+        {
+            dataset.SetString(DicomTag.LossyImageCompression, DicomVR.CS, "01");
+        }
+
         dataset.Remove(DicomTag.ExtendedOffsetTable);
         dataset.Remove(DicomTag.ExtendedOffsetTableLengths);
         // PS3.5 8.1.1 / A.1: OB for 8 bits allocated, else OW.
@@ -80,13 +107,25 @@ public static class NativePixelData
         {
             var span = extended.Value.Span;
             var list = new List<ulong>(span.Length / 8);
-            for (var i = 0; i + 8 <= span.Length; i += 8) list.Add(BinaryPrimitives.ReadUInt64LittleEndian(span[i..]));
+            for (var i = 0; i + 8 <= span.Length; i += 8)
+            {
+                list.Add(BinaryPrimitives.ReadUInt64LittleEndian(span[i..]));
+            }
+
             return list;
         }
         var table = fragments.BasicOffsetTable.Span;
-        if (table.Length < 4) return null;
+        if (table.Length < 4)
+        {
+            return null;
+        }
+
         var offsets = new List<ulong>(table.Length / 4);
-        for (var i = 0; i + 4 <= table.Length; i += 4) offsets.Add(BinaryPrimitives.ReadUInt32LittleEndian(table[i..]));
+        for (var i = 0; i + 4 <= table.Length; i += 4)
+        {
+            offsets.Add(BinaryPrimitives.ReadUInt32LittleEndian(table[i..]));
+        }
+
         return offsets;
     }
 }

@@ -14,11 +14,18 @@ internal sealed class RleDecoder : IFrameDecoder
     public byte[] Decode(ReadOnlyMemory<byte> encoded, FrameGeometry geometry)
     {
         var data = encoded.Span;
-        if (data.Length < HeaderLength) throw Bad("RLE header shorter than 64 bytes", 0);
+        if (data.Length < HeaderLength)
+        {
+            throw Bad("RLE header shorter than 64 bytes", 0);
+        }
+
         var segments = BinaryPrimitives.ReadUInt32LittleEndian(data);
         var bytesPerSample = geometry.BytesPerSample;
         var expected = geometry.SamplesPerPixel * bytesPerSample;
-        if (segments > MaxSegments || segments != expected) throw Bad($"RLE frame has {segments} segments where {expected} are expected", 0);
+        if (segments > MaxSegments || segments != expected)
+        {
+            throw Bad($"RLE frame has {segments} segments where {expected} are expected", 0);
+        }
 
         var pixels = geometry.Rows * geometry.Columns;
         var output = new byte[geometry.Length];
@@ -26,7 +33,10 @@ internal sealed class RleDecoder : IFrameDecoder
         {
             var start = BinaryPrimitives.ReadUInt32LittleEndian(data[(4 + s * 4)..]);
             var end = s + 1 < segments ? BinaryPrimitives.ReadUInt32LittleEndian(data[(8 + s * 4)..]) : (uint)data.Length;
-            if (start < HeaderLength || start > end || end > data.Length) throw Bad($"RLE segment {s + 1} offset out of range", 4 + s * 4);
+            if (start < HeaderLength || start > end || end > data.Length)
+            {
+                throw Bad($"RLE segment {s + 1} offset out of range", 4 + s * 4);
+            }
 
             // Segment s holds byte (s % bytesPerSample) of sample (s / bytesPerSample), most significant first (G.2):
             // in little-endian output that byte sits at bytesPerSample - 1 - (s % bytesPerSample).
@@ -50,23 +60,42 @@ internal sealed class RleDecoder : IFrameDecoder
             if (n >= 0)
             {
                 var run = n + 1;
-                if (i + run > segment.Length) throw Bad("RLE literal run past the segment end", segmentOffset + i);
+                if (i + run > segment.Length)
+                {
+                    throw Bad("RLE literal run past the segment end", segmentOffset + i);
+                }
+
                 run = Math.Min(run, count - written);
-                for (var k = 0; k < run; k++) output[first + (written + k) * stride] = segment[i + k];
+                for (var k = 0; k < run; k++)
+                {
+                    output[first + (written + k) * stride] = segment[i + k];
+                }
+
                 i += n + 1;
                 written += run;
             }
             else if (n != -128)
             {
-                if (i >= segment.Length) throw Bad("RLE replicate run past the segment end", segmentOffset + i);
+                if (i >= segment.Length)
+                {
+                    throw Bad("RLE replicate run past the segment end", segmentOffset + i);
+                }
+
                 var value = segment[i++];
                 var run = Math.Min(1 - n, count - written);
-                for (var k = 0; k < run; k++) output[first + (written + k) * stride] = value;
+                for (var k = 0; k < run; k++)
+                {
+                    output[first + (written + k) * stride] = value;
+                }
+
                 written += run;
             }
         }
 
-        if (written < count) throw Bad($"RLE segment decodes to {written} of {count} bytes", segmentOffset);
+        if (written < count)
+        {
+            throw Bad($"RLE segment decodes to {written} of {count} bytes", segmentOffset);
+        }
     }
 
     private static DicomFormatException Bad(string reason, long offset) => new(reason, offset, DicomTag.PixelData);

@@ -77,9 +77,21 @@ public static partial class DicomDictionary
     public static DicomVR GetDefaultVR(DicomTag tag)
     {
         var index = FindExact(tag.Value);
-        if (index >= 0) return new DicomVR(_exactDefaultVRs[index]);
-        if (tag.IsGroupLength) return DicomVR.UL;
-        if (tag.IsPrivate) return tag.IsPrivateCreator ? DicomVR.LO : DicomVR.UN;
+        if (index >= 0)
+        {
+            return new DicomVR(_exactDefaultVRs[index]);
+        }
+
+        if (tag.IsGroupLength)
+        {
+            return DicomVR.UL;
+        }
+
+        if (tag.IsPrivate)
+        {
+            return tag.IsPrivateCreator ? DicomVR.LO : DicomVR.UN;
+        }
+
         index = FindMasked(tag.Value);
         return index >= 0 ? new DicomVR(_maskedDefaultVRs[index]) : DicomVR.UN;
     }
@@ -99,9 +111,19 @@ public static partial class DicomDictionary
         {
             var mid = lo + ((hi - lo) >> 1);
             var value = tags[mid];
-            if (value == tag) return mid;
-            if (value < tag) lo = mid + 1;
-            else hi = mid - 1;
+            if (value == tag)
+            {
+                return mid;
+            }
+
+            if (value < tag)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
         }
         return -1;
     }
@@ -114,7 +136,10 @@ public static partial class DicomDictionary
         var masks = _maskedMasks;
         for (var i = 0; i < tags.Length; i++)
         {
-            if ((tag & masks[i]) == (tags[i] & masks[i])) return i;
+            if ((tag & masks[i]) == (tags[i] & masks[i]))
+            {
+                return i;
+            }
         }
         return -1;
     }
@@ -134,7 +159,9 @@ public static partial class DicomDictionary
             var names = GeneratedData.Names.Split('\n', StringSplitOptions.TrimEntries);
             var count = _exactTags.Length + _maskedTags.Length;
             if (keywords.Length != count || names.Length != count)
+            {
                 throw new InvalidOperationException("DicomDictionary.g.cs is inconsistent: regenerate it with generate.py.");
+            }
 
             var entries = new DicomDictionaryEntry[count];
             for (var i = 0; i < count; i++)

@@ -27,14 +27,22 @@ public static class DicomDump
     public static string Dump(DicomReadResult result)
     {
         var text = new StringBuilder();
-        foreach (var line in Lines(result)) text.AppendLine(line.ToString());
+        foreach (var line in Lines(result))
+        {
+            text.AppendLine(line.ToString());
+        }
+
         return text.ToString();
     }
 
     public static IEnumerable<DicomDumpLine> Lines(DicomReadResult result)
     {
         var lines = new List<DicomDumpLine>();
-        if (result.FileMetaInformation is { } meta) Walk(meta, 0, lines, explicitVR: true);
+        if (result.FileMetaInformation is { } meta)
+        {
+            Walk(meta, 0, lines, explicitVR: true);
+        }
+
         Walk(result.Dataset, 0, lines, result.TransferSyntax.IsExplicitVR);
         return lines;
     }
@@ -63,7 +71,10 @@ public static class DicomDump
                 lines.Add(new(depth, e.Tag, e.VR.ToString(), $"(PixelSequence #={fragments.Items.Count + 1})", "u/l", 1, keyword));
                 lines.Add(new(depth + 1, DicomTag.Item, "pi", Hex(fragments.BasicOffsetTable.Span, 1), Len(fragments.BasicOffsetTable.Length), 1, "Item"));
                 foreach (var f in fragments.Items)
+                {
                     lines.Add(new(depth + 1, DicomTag.Item, "pi", f.Bulk is null ? Hex(f.Data.Span, 1) : "(not loaded)", Len(f.Length), 1, "Item"));
+                }
+
                 continue;
             }
             if (e.Bulk is { } bulk)
@@ -78,9 +89,21 @@ public static class DicomDump
     private static int Multiplicity(in DicomElement e)
     {
         var span = e.Value.Span;
-        if (span.IsEmpty) return 0;
-        if (e.VR.IsSingleValueText) return 1;
-        if (e.VR.IsString) return span.Count((byte)'\\') + 1;
+        if (span.IsEmpty)
+        {
+            return 0;
+        }
+
+        if (e.VR.IsSingleValueText)
+        {
+            return 1;
+        }
+
+        if (e.VR.IsString)
+        {
+            return span.Count((byte)'\\') + 1;
+        }
+
         return e.VR.IsBinaryNumber && e.VR != DicomVR.OW && e.VR != DicomVR.OF && e.VR != DicomVR.OD && e.VR != DicomVR.OL && e.VR != DicomVR.OV
             ? span.Length / Math.Max(1, e.VR.MaxLength) : 1;
     }
@@ -88,7 +111,11 @@ public static class DicomDump
     private static long SequenceLength(DicomSequence sequence, DicomTransferSyntax syntax)
     {
         long total = 0;
-        foreach (var item in sequence.Items) total += 8 + DicomWriter.EncodedLength(item, syntax);
+        foreach (var item in sequence.Items)
+        {
+            total += 8 + DicomWriter.EncodedLength(item, syntax);
+        }
+
         return total;
     }
 
@@ -97,31 +124,102 @@ public static class DicomDump
     /// <summary>The value as dcmdump prints it.</summary>
     public static string FormatValue(DicomVR vr, ReadOnlySpan<byte> value)
     {
-        if (value.IsEmpty) return "(no value available)";
-        if (value.Length > LongValueThreshold) return "(not loaded)";
+        if (value.IsEmpty)
+        {
+            return "(no value available)";
+        }
+
+        if (value.Length > LongValueThreshold)
+        {
+            return "(not loaded)";
+        }
+
         if (vr.IsString || !vr.IsKnown && IsPrintable(value))
         {
             var text = Encoding.Latin1.GetString(value).TrimEnd('\0', ' ');
             return "[" + text + "]";
         }
         var parts = new List<string>();
-        if (vr == DicomVR.US) for (var i = 0; i + 2 <= value.Length; i += 2) parts.Add(Num(BinaryPrimitives.ReadUInt16LittleEndian(value[i..])));
-        else if (vr == DicomVR.SS) for (var i = 0; i + 2 <= value.Length; i += 2) parts.Add(Num(BinaryPrimitives.ReadInt16LittleEndian(value[i..])));
-        else if (vr == DicomVR.UL) for (var i = 0; i + 4 <= value.Length; i += 4) parts.Add(Num(BinaryPrimitives.ReadUInt32LittleEndian(value[i..])));
-        else if (vr == DicomVR.SL) for (var i = 0; i + 4 <= value.Length; i += 4) parts.Add(Num(BinaryPrimitives.ReadInt32LittleEndian(value[i..])));
-        else if (vr == DicomVR.UV) for (var i = 0; i + 8 <= value.Length; i += 8) parts.Add(Num(BinaryPrimitives.ReadUInt64LittleEndian(value[i..])));
-        else if (vr == DicomVR.SV) for (var i = 0; i + 8 <= value.Length; i += 8) parts.Add(Num(BinaryPrimitives.ReadInt64LittleEndian(value[i..])));
-        else if (vr == DicomVR.FL || vr == DicomVR.OF)
-            for (var i = 0; i + 4 <= value.Length; i += 4) parts.Add(BinaryPrimitives.ReadSingleLittleEndian(value[i..]).ToString("G9", CultureInfo.InvariantCulture));
-        else if (vr == DicomVR.FD || vr == DicomVR.OD)
-            for (var i = 0; i + 8 <= value.Length; i += 8) parts.Add(BinaryPrimitives.ReadDoubleLittleEndian(value[i..]).ToString("G17", CultureInfo.InvariantCulture));
-        else if (vr == DicomVR.AT)
+        if (vr == DicomVR.US)
+        {
+            for (var i = 0; i + 2 <= value.Length; i += 2)
+            {
+                parts.Add(Num(BinaryPrimitives.ReadUInt16LittleEndian(value[i..])));
+            }
+        }
+        else if (vr == DicomVR.SS)
+        {
+            for (var i = 0; i + 2 <= value.Length; i += 2)
+            {
+                parts.Add(Num(BinaryPrimitives.ReadInt16LittleEndian(value[i..])));
+            }
+        }
+        else if (vr == DicomVR.UL)
+        {
             for (var i = 0; i + 4 <= value.Length; i += 4)
+            {
+                parts.Add(Num(BinaryPrimitives.ReadUInt32LittleEndian(value[i..])));
+            }
+        }
+        else if (vr == DicomVR.SL)
+        {
+            for (var i = 0; i + 4 <= value.Length; i += 4)
+            {
+                parts.Add(Num(BinaryPrimitives.ReadInt32LittleEndian(value[i..])));
+            }
+        }
+        else if (vr == DicomVR.UV)
+        {
+            for (var i = 0; i + 8 <= value.Length; i += 8)
+            {
+                parts.Add(Num(BinaryPrimitives.ReadUInt64LittleEndian(value[i..])));
+            }
+        }
+        else if (vr == DicomVR.SV)
+        {
+            for (var i = 0; i + 8 <= value.Length; i += 8)
+            {
+                parts.Add(Num(BinaryPrimitives.ReadInt64LittleEndian(value[i..])));
+            }
+        }
+        else if (vr == DicomVR.FL || vr == DicomVR.OF)
+        {
+            for (var i = 0; i + 4 <= value.Length; i += 4)
+            {
+                parts.Add(BinaryPrimitives.ReadSingleLittleEndian(value[i..]).ToString("G9", CultureInfo.InvariantCulture));
+            }
+        }
+        else if (vr == DicomVR.FD || vr == DicomVR.OD)
+        {
+            for (var i = 0; i + 8 <= value.Length; i += 8)
+            {
+                parts.Add(BinaryPrimitives.ReadDoubleLittleEndian(value[i..]).ToString("G17", CultureInfo.InvariantCulture));
+            }
+        }
+        else if (vr == DicomVR.AT)
+        {
+            for (var i = 0; i + 4 <= value.Length; i += 4)
+            {
                 parts.Add($"({BinaryPrimitives.ReadUInt16LittleEndian(value[i..]):x4},{BinaryPrimitives.ReadUInt16LittleEndian(value[(i + 2)..]):x4})");
-        else if (vr == DicomVR.OW) return Hex(value, 2);
-        else if (vr == DicomVR.OL) return Hex(value, 4);
-        else if (vr == DicomVR.OV) return Hex(value, 8);
-        else return Hex(value, 1);
+            }
+        }
+        else if (vr == DicomVR.OW)
+        {
+            return Hex(value, 2);
+        }
+        else if (vr == DicomVR.OL)
+        {
+            return Hex(value, 4);
+        }
+        else if (vr == DicomVR.OV)
+        {
+            return Hex(value, 8);
+        }
+        else
+        {
+            return Hex(value, 1);
+        }
+
         return string.Join('\\', parts);
     }
 
@@ -130,13 +228,28 @@ public static class DicomDump
     /// <summary>Lower-case hex of little-endian units of <paramref name="unit"/> bytes, backslash separated.</summary>
     private static string Hex(ReadOnlySpan<byte> value, int unit)
     {
-        if (value.IsEmpty) return "(no value available)";
-        if (value.Length > LongValueThreshold) return "(not loaded)";
+        if (value.IsEmpty)
+        {
+            return "(no value available)";
+        }
+
+        if (value.Length > LongValueThreshold)
+        {
+            return "(not loaded)";
+        }
+
         var text = new StringBuilder(value.Length * 3);
         for (var i = 0; i + unit <= value.Length; i += unit)
         {
-            if (i > 0) text.Append('\\');
-            for (var b = unit - 1; b >= 0; b--) text.Append(value[i + b].ToString("x2", CultureInfo.InvariantCulture));
+            if (i > 0)
+            {
+                text.Append('\\');
+            }
+
+            for (var b = unit - 1; b >= 0; b--)
+            {
+                text.Append(value[i + b].ToString("x2", CultureInfo.InvariantCulture));
+            }
         }
         return text.ToString();
     }
@@ -144,7 +257,13 @@ public static class DicomDump
     private static bool IsPrintable(ReadOnlySpan<byte> value)
     {
         foreach (var b in value)
-            if (b < 0x20 && b != 0 && b != '\r' && b != '\n' && b != '\t' && b != 0x1B) return false;
+        {
+            if (b < 0x20 && b != 0 && b != '\r' && b != '\n' && b != '\t' && b != 0x1B)
+            {
+                return false;
+            }
+        }
+
         return true;
     }
 }

@@ -111,7 +111,11 @@ internal sealed class DicomParser
                 _skipRemaining -= n;
                 if (_skipRemaining > 0)
                 {
-                    if (isFinal) throw Truncated(baseOffset + reader.Consumed, _skipTag, _skipTotal);
+                    if (isFinal)
+                    {
+                        throw Truncated(baseOffset + reader.Consumed, _skipTag, _skipTotal);
+                    }
+
                     return ParseStatus.NeedMoreData;
                 }
             }
@@ -123,12 +127,18 @@ internal sealed class DicomParser
             {
                 if (pos == top.End)
                 {
-                    if (_depth == 1) return ParseStatus.Completed;
+                    if (_depth == 1)
+                    {
+                        return ParseStatus.Completed;
+                    }
+
                     _depth--;
                     continue;
                 }
                 if (pos > top.End)
+                {
                     throw new DicomFormatException("Element extends past the end of its item or sequence", pos, top.Tag);
+                }
             }
 
             switch (top.Kind)
@@ -136,15 +146,23 @@ internal sealed class DicomParser
                 case FrameKind.Dataset:
                 {
                     var status = ReadDatasetElement(ref reader, ref top, baseOffset, isFinal);
-                    if (status is { } s) return s;
-                    break;
+                    if (status is { } s)
+                        {
+                            return s;
+                        }
+
+                        break;
                 }
                 case FrameKind.Sequence:
                 {
                     if (reader.Remaining < 8)
                     {
-                        if (isFinal) throw Truncated(pos, top.Tag, 8);
-                        return ParseStatus.NeedMoreData;
+                        if (isFinal)
+                            {
+                                throw Truncated(pos, top.Tag, 8);
+                            }
+
+                            return ParseStatus.NeedMoreData;
                     }
                     var (tag, length) = ReadItemHeader(ref reader, top.BigEndian);
                     if (tag == DicomTag.Item)
@@ -161,9 +179,17 @@ internal sealed class DicomParser
                     }
                     else if (tag == DicomTag.SequenceDelimitationItem)
                     {
-                        if (length != 0) Warn(pos, tag, "Sequence Delimitation Item with non-zero length");
-                        if (top.End >= 0) Warn(pos, top.Tag, "Sequence Delimitation Item in a defined-length sequence");
-                        _depth--;
+                        if (length != 0)
+                            {
+                                Warn(pos, tag, "Sequence Delimitation Item with non-zero length");
+                            }
+
+                            if (top.End >= 0)
+                            {
+                                Warn(pos, top.Tag, "Sequence Delimitation Item in a defined-length sequence");
+                            }
+
+                            _depth--;
                     }
                     else
                     {
@@ -175,8 +201,12 @@ internal sealed class DicomParser
                 {
                     if (reader.Remaining < 8)
                     {
-                        if (isFinal) throw Truncated(pos, top.Tag, 8);
-                        return ParseStatus.NeedMoreData;
+                        if (isFinal)
+                            {
+                                throw Truncated(pos, top.Tag, 8);
+                            }
+
+                            return ParseStatus.NeedMoreData;
                     }
                     var save = reader.Consumed;
                     var (tag, length) = ReadItemHeader(ref reader, top.BigEndian);
@@ -186,17 +216,27 @@ internal sealed class DicomParser
                         break;
                     }
                     if (tag != DicomTag.Item || length == uint.MaxValue)
-                        throw new DicomFormatException($"Expected a fragment item, found {tag}", pos, top.Tag);
-                    var valuePos = pos + 8;
+                        {
+                            throw new DicomFormatException($"Expected a fragment item, found {tag}", pos, top.Tag);
+                        }
+
+                        var valuePos = pos + 8;
                     if (!top.BasicOffsetTableRead)
                     {
                         // PS3.5 A.4: the first item is the Basic Offset Table (possibly empty).
                         if (length > (uint)_options.MaxBufferedValueLength && !_stableSource)
-                            throw new DicomFormatException("Basic Offset Table too large", pos, top.Tag);
-                        if (reader.Remaining < length)
+                            {
+                                throw new DicomFormatException("Basic Offset Table too large", pos, top.Tag);
+                            }
+
+                            if (reader.Remaining < length)
                         {
-                            if (isFinal) throw Truncated(valuePos, top.Tag, length);
-                            reader.Rewind(reader.Consumed - save);
+                            if (isFinal)
+                                {
+                                    throw Truncated(valuePos, top.Tag, length);
+                                }
+
+                                reader.Rewind(reader.Consumed - save);
                             return ParseStatus.NeedMoreData;
                         }
                         top.Fragments!.BasicOffsetTable = TakeValue(ref reader, (int)length, 4, top.BigEndian);
@@ -216,8 +256,12 @@ internal sealed class DicomParser
                     }
                     if (reader.Remaining < length)
                     {
-                        if (isFinal) throw Truncated(valuePos, top.Tag, length);
-                        reader.Rewind(reader.Consumed - save);
+                        if (isFinal)
+                            {
+                                throw Truncated(valuePos, top.Tag, length);
+                            }
+
+                            reader.Rewind(reader.Consumed - save);
                         return ParseStatus.NeedMoreData;
                     }
                     top.Fragments!.Items.Add(new DicomFragment(TakeValue(ref reader, (int)length, 1, false)));
@@ -234,8 +278,16 @@ internal sealed class DicomParser
         var isRoot = _depth == 1;
         if (reader.Remaining < 8)
         {
-            if (reader.Remaining == 0 && isFinal && isRoot && top.End < 0) return ParseStatus.Completed;
-            if (!isFinal) return ParseStatus.NeedMoreData;
+            if (reader.Remaining == 0 && isFinal && isRoot && top.End < 0)
+            {
+                return ParseStatus.Completed;
+            }
+
+            if (!isFinal)
+            {
+                return ParseStatus.NeedMoreData;
+            }
+
             if (isRoot && top.End < 0)
             {
                 Warn(pos, default, $"{reader.Remaining} trailing bytes after the data set ignored");
@@ -306,12 +358,20 @@ internal sealed class DicomParser
             reader.TryRead(out var c0);
             reader.TryRead(out var c1);
             vr = DicomVR.FromChars(c0, c1);
-            if (!vr.IsKnown) Warn(pos, tag, $"Unknown VR {vr}, read with a 32-bit length");
+            if (!vr.IsKnown)
+            {
+                Warn(pos, tag, $"Unknown VR {vr}, read with a 32-bit length");
+            }
+
             if (vr.HasLongExplicitLength)
             {
                 if (reader.Remaining < 6)
                 {
-                    if (isFinal) throw Truncated(pos, tag, 12);
+                    if (isFinal)
+                    {
+                        throw Truncated(pos, tag, 12);
+                    }
+
                     reader.Rewind(reader.Consumed - save);
                     return ParseStatus.NeedMoreData;
                 }
@@ -331,7 +391,10 @@ internal sealed class DicomParser
             vr = DicomDictionary.GetDefaultVR(tag);
             if (vr == DicomVR.US && IsSignedPixelContext(top.Dataset!) && DicomDictionary.TryGetEntry(tag, out var entry)
                 && Array.IndexOf(entry.VRs, DicomVR.SS) >= 0)
+            {
                 vr = DicomVR.SS; // "US or SS" follows Pixel Representation (PS3.5 A.1 note; PS3.3 C.7.6.3.1)
+            }
+
             headerLength = 8;
         }
 
@@ -361,7 +424,11 @@ internal sealed class DicomParser
             if (vr == DicomVR.OB || vr == DicomVR.OW || vr == DicomVR.UN || tag == DicomTag.PixelData)
             {
                 // PS3.5 A.4: encapsulated Pixel Data has VR OB whatever the file says.
-                if (vr != DicomVR.OB) Warn(pos, tag, $"Encapsulated pixel data with VR {vr}, read as OB");
+                if (vr != DicomVR.OB)
+                {
+                    Warn(pos, tag, $"Encapsulated pixel data with VR {vr}, read as OB");
+                }
+
                 var fragments = new DicomFragments(default, []);
                 AddElement(dataset, new DicomElement(tag, DicomVR.OB, fragments), pos);
                 Push(new Frame { Kind = FrameKind.Fragments, End = -1, Fragments = fragments, Tag = tag, Explicit = top.Explicit, BigEndian = top.BigEndian }, pos);
@@ -372,18 +439,26 @@ internal sealed class DicomParser
 
         var end = valuePos + length;
         if (top.End >= 0 && end > top.End)
+        {
             throw new DicomFormatException($"Value length {length} larger than what remains of the item", pos, tag);
+        }
 
         if (vr == DicomVR.SQ)
         {
             var seq = new DicomSequence { UndefinedLength = false };
             AddElement(dataset, new DicomElement(tag, seq), pos);
             if (length > 0)
+            {
                 Push(new Frame { Kind = FrameKind.Sequence, End = end, Sequence = seq, Tag = tag, Explicit = top.Explicit, BigEndian = top.BigEndian }, pos);
+            }
+
             return null;
         }
 
-        if ((length & 1) == 1) Warn(pos, tag, $"Odd value length {length}");
+        if ((length & 1) == 1)
+        {
+            Warn(pos, tag, $"Odd value length {length}");
+        }
 
         var bulkByVR = vr.IsByteStream || vr == DicomVR.OW || vr == DicomVR.OF || vr == DicomVR.OD || vr == DicomVR.OL || vr == DicomVR.OV;
         if ((bulkByVR && length >= _options.BulkDataThreshold) || (!_stableSource && length > (uint)_options.MaxBufferedValueLength))
@@ -395,7 +470,11 @@ internal sealed class DicomParser
 
         if (reader.Remaining < length)
         {
-            if (isFinal) throw Truncated(valuePos, tag, length);
+            if (isFinal)
+            {
+                throw Truncated(valuePos, tag, length);
+            }
+
             reader.Rewind(reader.Consumed - save);
             return ParseStatus.NeedMoreData;
         }
@@ -425,13 +504,23 @@ internal sealed class DicomParser
     {
         // Each nesting level is a sequence frame plus an item frame.
         if (_depth >= _options.MaxSequenceDepth * 2 + 1)
+        {
             throw new DicomFormatException("Sequences nested deeper than the allowed bound", pos, frame.Tag);
-        if (_depth == _stack.Length) Array.Resize(ref _stack, _stack.Length * 2);
+        }
+
+        if (_depth == _stack.Length)
+        {
+            Array.Resize(ref _stack, _stack.Length * 2);
+        }
+
         if (frame.Kind == FrameKind.Dataset && frame.Dataset is not null)
         {
             // An item inherits the character set of the data set that holds its sequence (PS3.5 7.5.3).
             var parent = _stack[_depth - 2 >= 0 ? _depth - 2 : 0].Dataset;
-            if (parent is not null) frame.Dataset.InheritedCharacterSet = parent.CharacterSet;
+            if (parent is not null)
+            {
+                frame.Dataset.InheritedCharacterSet = parent.CharacterSet;
+            }
         }
         _stack[_depth++] = frame;
     }
@@ -439,7 +528,9 @@ internal sealed class DicomParser
     private static void CheckNestedEnd(ref Frame parent, long end, long pos, DicomTag tag)
     {
         if (end >= 0 && parent.End >= 0 && end > parent.End)
+        {
             throw new DicomFormatException("Item length larger than what remains of the sequence", pos, tag);
+        }
     }
 
     private void StartSkip(long length, DicomTag tag)
@@ -451,7 +542,11 @@ internal sealed class DicomParser
 
     private ReadOnlyMemory<byte> TakeValue(ref SequenceReader<byte> reader, int length, int unit, bool bigEndian)
     {
-        if (length == 0) return ReadOnlyMemory<byte>.Empty;
+        if (length == 0)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
         var slice = reader.UnreadSequence.Slice(0, length);
         reader.Advance(length);
         if (bigEndian && unit > 1)
@@ -460,8 +555,16 @@ internal sealed class DicomParser
             SwapInPlace(copy, unit);
             return copy;
         }
-        if (_stableSource && slice.IsSingleSegment) return slice.First;
-        if (_arena is not null) return _arena.Copy(slice);
+        if (_stableSource && slice.IsSingleSegment)
+        {
+            return slice.First;
+        }
+
+        if (_arena is not null)
+        {
+            return _arena.Copy(slice);
+        }
+
         return slice.ToArray();
     }
 
@@ -471,13 +574,25 @@ internal sealed class DicomParser
         switch (unit)
         {
             case 2:
-                for (var i = 0; i < n; i += 2) (data[i], data[i + 1]) = (data[i + 1], data[i]);
+                for (var i = 0; i < n; i += 2)
+                {
+                    (data[i], data[i + 1]) = (data[i + 1], data[i]);
+                }
+
                 break;
             case 4:
-                for (var i = 0; i < n; i += 4) data.Slice(i, 4).Reverse();
+                for (var i = 0; i < n; i += 4)
+                {
+                    data.Slice(i, 4).Reverse();
+                }
+
                 break;
             case 8:
-                for (var i = 0; i < n; i += 8) data.Slice(i, 8).Reverse();
+                for (var i = 0; i < n; i += 8)
+                {
+                    data.Slice(i, 8).Reverse();
+                }
+
                 break;
         }
     }
@@ -523,13 +638,22 @@ internal sealed class DicomParser
     private static bool IsAllZero(ReadOnlySequence<byte> rest)
     {
         foreach (var segment in rest)
-            if (segment.Span.IndexOfAnyExcept((byte)0) >= 0) return false;
+        {
+            if (segment.Span.IndexOfAnyExcept((byte)0) >= 0)
+            {
+                return false;
+            }
+        }
+
         return true;
     }
 
     private void Warn(long offset, DicomTag tag, string message)
     {
-        if (_warnings.Count < 1000) _warnings.Add(new DicomReadWarning(offset, tag, message));
+        if (_warnings.Count < 1000)
+        {
+            _warnings.Add(new DicomReadWarning(offset, tag, message));
+        }
     }
 
     private static DicomFormatException Truncated(long offset, DicomTag tag, long needed) =>
@@ -549,7 +673,11 @@ internal sealed class ValueArena
     public ReadOnlyMemory<byte> Copy(ReadOnlySequence<byte> source)
     {
         var length = (int)source.Length;
-        if (length > BlockSize / 4) return source.ToArray();
+        if (length > BlockSize / 4)
+        {
+            return source.ToArray();
+        }
+
         if (_block is null || _used + length > _block.Length)
         {
             _block = new byte[BlockSize];

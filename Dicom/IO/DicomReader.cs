@@ -33,8 +33,10 @@ public static class DicomReader
             var status = parser.Parse(new ReadOnlySequence<byte>(bytes[metaStart..]), isFinal: true, out var consumed);
             datasetStart = metaStart + (int)consumed;
             if (metaEnd > 0 && metaEnd != datasetStart && status == DicomParser.ParseStatus.Stopped)
+            {
                 warnings.Add(new DicomReadWarning(metaStart, DicomTag.FileMetaInformationGroupLength,
                     $"File Meta Information Group Length says the group ends at {metaEnd}, it ends at {datasetStart}"));
+            }
         }
 
         var syntax = ResolveSyntax(meta, span[datasetStart..], warnings);
@@ -164,7 +166,10 @@ public static class DicomReader
         finally
         {
             await pipe.CompleteAsync().ConfigureAwait(false);
-            if (!ReferenceEquals(source, stream)) await source.DisposeAsync().ConfigureAwait(false);
+            if (!ReferenceEquals(source, stream))
+            {
+                await source.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -191,7 +196,11 @@ public static class DicomReader
         while (true)
         {
             var read = await pipe.ReadAsync(cancellationToken).ConfigureAwait(false);
-            if (read.Buffer.Length >= count || read.IsCompleted) return read;
+            if (read.Buffer.Length >= count || read.IsCompleted)
+            {
+                return read;
+            }
+
             pipe.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
     }
@@ -204,7 +213,10 @@ public static class DicomReader
             var n = Math.Min(count, read.Buffer.Length);
             pipe.AdvanceTo(read.Buffer.GetPosition(n));
             count -= n;
-            if (n == 0 && read.IsCompleted) throw new DicomFormatException("Truncated preamble", 0);
+            if (n == 0 && read.IsCompleted)
+            {
+                throw new DicomFormatException("Truncated preamble", 0);
+            }
         }
     }
 
@@ -218,20 +230,37 @@ public static class DicomReader
     internal static (int Start, bool HasMeta) DetectPart10(ReadOnlySpan<byte> head)
     {
         if (head.Length >= PreambleLength + 4 && head.Slice(PreambleLength, 4).SequenceEqual("DICM"u8))
+        {
             return (PreambleLength + 4, true);
+        }
+
         if (head.Length >= 4 && head[..4].SequenceEqual("DICM"u8))
+        {
             return (4, true);
+        }
+
         if (head.Length >= 6 && BinaryPrimitives.ReadUInt16LittleEndian(head) == 0x0002 && head[4] is >= (byte)'A' and <= (byte)'Z')
+        {
             return (0, true);
+        }
+
         return (0, false);
     }
 
     /// <summary>End offset of the meta group from (0002,0000) when present, else -1.</summary>
     private static long GroupLengthEnd(ReadOnlySpan<byte> span, int metaStart)
     {
-        if (span.Length < metaStart + 12) return -1;
+        if (span.Length < metaStart + 12)
+        {
+            return -1;
+        }
+
         var s = span[metaStart..];
-        if (BinaryPrimitives.ReadUInt32LittleEndian(s) != 0x00000002 || s[4] != 'U' || s[5] != 'L') return -1;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(s) != 0x00000002 || s[4] != 'U' || s[5] != 'L')
+        {
+            return -1;
+        }
+
         return metaStart + 12 + BinaryPrimitives.ReadUInt32LittleEndian(s[8..]);
     }
 
@@ -242,12 +271,19 @@ public static class DicomReader
         if (!string.IsNullOrEmpty(uid))
         {
             var known = DicomTransferSyntax.Find(uid);
-            if (known is not null) return known;
+            if (known is not null)
+            {
+                return known;
+            }
+
             warnings.Add(new DicomReadWarning(0, DicomTag.TransferSyntaxUID, $"Unknown transfer syntax {uid}, read as explicit VR little endian"));
             return DicomTransferSyntax.Resolve(uid);
         }
         if (meta is not null)
+        {
             warnings.Add(new DicomReadWarning(0, DicomTag.TransferSyntaxUID, "Transfer Syntax UID missing from the meta header, guessed from the data"));
+        }
+
         return Guess(datasetHead);
     }
 
@@ -257,13 +293,21 @@ public static class DicomReader
     /// </summary>
     internal static DicomTransferSyntax Guess(ReadOnlySpan<byte> head)
     {
-        if (head.Length < 8) return DicomTransferSyntax.ImplicitVRLittleEndian;
+        if (head.Length < 8)
+        {
+            return DicomTransferSyntax.ImplicitVRLittleEndian;
+        }
+
         var le = BinaryPrimitives.ReadUInt16LittleEndian(head);
         var be = BinaryPrimitives.ReadUInt16BigEndian(head);
         var bigEndian = le > 0x00FF && be <= 0x00FF && be != 0;
         var explicitVR = head[4] is >= (byte)'A' and <= (byte)'Z' && head[5] is >= (byte)'A' and <= (byte)'Z'
             && DicomVR.FromChars(head[4], head[5]).IsKnown;
-        if (bigEndian) return DicomTransferSyntax.ExplicitVRBigEndian;
+        if (bigEndian)
+        {
+            return DicomTransferSyntax.ExplicitVRBigEndian;
+        }
+
         return explicitVR ? DicomTransferSyntax.ExplicitVRLittleEndian : DicomTransferSyntax.ImplicitVRLittleEndian;
     }
 
@@ -279,7 +323,10 @@ public static class DicomReader
             while ((n = ReadSafely(inflate, buffer, offset)) > 0)
             {
                 if (output.Length + n > maxLength)
+                {
                     throw new DicomFormatException($"Deflated data set inflates beyond {maxLength} bytes", offset);
+                }
+
                 output.Write(buffer, 0, n);
             }
         }

@@ -32,7 +32,10 @@ public static class DicomWriter
             new Encoder(plain, explicitVR: true, bigEndian: false, options).WriteDataset(dataset);
             using var stream = new BufferWriterStream(output);
             using (var deflate = new DeflateStream(stream, CompressionLevel.Fastest, leaveOpen: true))
+            {
                 deflate.Write(plain.WrittenSpan);
+            }
+
             return;
         }
         new Encoder(output, syntax.IsExplicitVR, syntax.IsBigEndian, options).WriteDataset(dataset);
@@ -50,11 +53,19 @@ public static class DicomWriter
         var encoder = new Encoder(output, explicitVR: true, bigEndian: false, options);
         // PS3.10 7.1: (0002,0000) holds the length of the rest of the group.
         long groupLength = 0;
-        foreach (var e in meta) groupLength += encoder.ElementLength(e);
+        foreach (var e in meta)
+        {
+            groupLength += encoder.ElementLength(e);
+        }
+
         var lengthElement = new byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(lengthElement, (uint)groupLength);
         encoder.WriteElement(new DicomElement(DicomTag.FileMetaInformationGroupLength, DicomVR.UL, lengthElement));
-        foreach (var e in meta) encoder.WriteElement(e);
+        foreach (var e in meta)
+        {
+            encoder.WriteElement(e);
+        }
+
         WriteDataset(output, file.Dataset, file.TransferSyntax, options);
     }
 
@@ -103,7 +114,13 @@ public static class DicomWriter
         {
             long length = 0;
             foreach (var e in dataset)
-                if (e.Tag.Group == groupLength.Tag.Group && !e.Tag.IsGroupLength) length += ElementLength(e);
+            {
+                if (e.Tag.Group == groupLength.Tag.Group && !e.Tag.IsGroupLength)
+                {
+                    length += ElementLength(e);
+                }
+            }
+
             var value = new byte[4];
             BinaryPrimitives.WriteUInt32LittleEndian(value, (uint)length);
             WriteElement(new DicomElement(groupLength.Tag, DicomVR.UL, value));
@@ -146,7 +163,10 @@ public static class DicomWriter
                     WriteTag(DicomTag.Item);
                     WriteUInt32((uint)(data.Length + (data.Length & 1)));
                     output.Write(data.Span);
-                    if ((data.Length & 1) == 1) output.Write([(byte)0]);
+                    if ((data.Length & 1) == 1)
+                    {
+                        output.Write([(byte)0]);
+                    }
                 }
                 WriteTag(DicomTag.SequenceDelimitationItem);
                 WriteUInt32(0);
@@ -158,10 +178,16 @@ public static class DicomWriter
             var vr = e.VR;
             var length = (long)value.Length + odd;
             if (explicitVR && !vr.HasLongExplicitLength && length > ushort.MaxValue)
+            {
                 vr = DicomVR.UN; // too long for a 16-bit length: PS3.5 6.2.2 allows UN here
+            }
+
             WriteHeader(e.Tag, vr, (uint)length);
             WriteSwapped(value.Span, e.VR.UnitSize);
-            if (odd == 1) output.Write([e.VR.PaddingByte]);
+            if (odd == 1)
+            {
+                output.Write([e.VR.PaddingByte]);
+            }
         }
 
         private ReadOnlyMemory<byte> Resolve(BulkDataReference bulk, DicomTag tag) =>
@@ -200,8 +226,15 @@ public static class DicomWriter
             }
             else
             {
-                if (bigEndian) BinaryPrimitives.WriteUInt16BigEndian(span[2..], (ushort)length);
-                else BinaryPrimitives.WriteUInt16LittleEndian(span[2..], (ushort)length);
+                if (bigEndian)
+                {
+                    BinaryPrimitives.WriteUInt16BigEndian(span[2..], (ushort)length);
+                }
+                else
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(span[2..], (ushort)length);
+                }
+
                 output.Advance(4);
             }
         }
@@ -225,22 +258,37 @@ public static class DicomWriter
         private void WriteUInt32(uint value)
         {
             var span = output.GetSpan(4);
-            if (bigEndian) BinaryPrimitives.WriteUInt32BigEndian(span, value);
-            else BinaryPrimitives.WriteUInt32LittleEndian(span, value);
+            if (bigEndian)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(span, value);
+            }
+            else
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(span, value);
+            }
+
             output.Advance(4);
         }
 
         public long DatasetLength(DicomDataset dataset)
         {
             long total = 0;
-            foreach (var e in dataset) total += ElementLength(e);
+            foreach (var e in dataset)
+            {
+                total += ElementLength(e);
+            }
+
             return total;
         }
 
         private long SequenceContentLength(DicomSequence sequence, bool undefined)
         {
             long total = 0;
-            foreach (var item in sequence.Items) total += 8 + DatasetLength(item) + (undefined ? 8 : 0);
+            foreach (var item in sequence.Items)
+            {
+                total += 8 + DatasetLength(item) + (undefined ? 8 : 0);
+            }
+
             return total + (undefined ? 8 : 0);
         }
 
@@ -253,8 +301,12 @@ public static class DicomWriter
             }
             if (e.Fragments is { } fragments)
             {
-                long total = HeaderLength(DicomVR.OB) + 8 + fragments.BasicOffsetTable.Length + 8;
-                foreach (var f in fragments.Items) total += 8 + f.Length + (f.Length & 1);
+                var total = HeaderLength(DicomVR.OB) + 8 + fragments.BasicOffsetTable.Length + 8;
+                foreach (var f in fragments.Items)
+                {
+                    total += 8 + f.Length + (f.Length & 1);
+                }
+
                 return total;
             }
             var length = e.Length + (e.Length & 1);

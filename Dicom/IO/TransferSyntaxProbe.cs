@@ -79,8 +79,16 @@ public static class TransferSyntaxProbe
                 case 0xDA when frame is not null && segment.Length >= 1:
                     // SOS: Ns, Ns x (Cs, Td/Ta), then Ss: the predictor (JPEG lossless) or NEAR (JPEG-LS).
                     var ss = 1 + (2 * segment[0]);
-                    if (segment.Length <= ss) return frame;
-                    if (frame == DicomTransferSyntax.JPEGLossless) return segment[ss] == 1 ? DicomTransferSyntax.JPEGLosslessSV1 : frame;
+                    if (segment.Length <= ss)
+                    {
+                        return frame;
+                    }
+
+                    if (frame == DicomTransferSyntax.JPEGLossless)
+                    {
+                        return segment[ss] == 1 ? DicomTransferSyntax.JPEGLosslessSV1 : frame;
+                    }
+
                     return segment[ss] == 0 ? DicomTransferSyntax.JPEGLSLossless : DicomTransferSyntax.JPEGLSNearLossless;
                 case 0xDA:
                     return frame;

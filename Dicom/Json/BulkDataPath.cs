@@ -35,13 +35,25 @@ public static class BulkDataPath
     {
         ArgumentNullException.ThrowIfNull(path);
         var parts = path.Trim('/').Split('/');
-        if (parts.Length % 2 == 0) return null;
+        if (parts.Length % 2 == 0)
+        {
+            return null;
+        }
+
         var steps = new List<DicomPathStep>(parts.Length / 2 + 1);
         for (var i = 0; i < parts.Length; i += 2)
         {
-            if (parts[i].Length != 8 || !uint.TryParse(parts[i], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var tag)) return null;
+            if (parts[i].Length != 8 || !uint.TryParse(parts[i], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var tag))
+            {
+                return null;
+            }
+
             var item = -1;
-            if (i + 1 < parts.Length && (!int.TryParse(parts[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out item) || item < 0)) return null;
+            if (i + 1 < parts.Length && (!int.TryParse(parts[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out item) || item < 0))
+            {
+                return null;
+            }
+
             steps.Add(new DicomPathStep(new DicomTag(tag), item));
         }
         return steps;

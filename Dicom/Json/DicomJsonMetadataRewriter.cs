@@ -92,7 +92,10 @@ public static class DicomJsonMetadataRewriter
         var pixelDataPending = topLevel; // until Pixel Data is seen or written
         ushort bitsAllocated = 16;
         SkipWhitespace(json, ref position);
-        if (json[position] == (byte)'}') position++;
+        if (json[position] == (byte)'}')
+        {
+            position++;
+        }
         else
         {
             while (true)
@@ -108,7 +111,10 @@ public static class DicomJsonMetadataRewriter
                     if (pixelDataPending)
                     {
                         var order = key.SequenceCompareTo("7FE00010"u8);
-                        if (order == 0) pixelDataPending = false;
+                        if (order == 0)
+                        {
+                            pixelDataPending = false;
+                        }
                         else if (order > 0 && hasRows)
                         {
                             Separator(output, ref first);
@@ -116,15 +122,31 @@ public static class DicomJsonMetadataRewriter
                             pixelDataPending = false;
                         }
                     }
-                    if (topLevel && key.SequenceEqual("00280010"u8)) hasRows = true;
-                    if (topLevel && key.SequenceEqual("00280100"u8) && element.HasValue && FirstNumber(element.Value) is { } bits) bitsAllocated = bits;
+                    if (topLevel && key.SequenceEqual("00280010"u8))
+                    {
+                        hasRows = true;
+                    }
+
+                    if (topLevel && key.SequenceEqual("00280100"u8) && element.HasValue && FirstNumber(element.Value) is { } bits)
+                    {
+                        bitsAllocated = bits;
+                    }
+
                     Separator(output, ref first);
                     WriteElement(output, key, ref element, context);
                 }
                 SkipWhitespace(json, ref position);
                 var next = json[position++];
-                if (next == (byte)'}') break;
-                if (next != (byte)',') throw new JsonException("Expected ',' or '}' in a stored header.");
+                if (next == (byte)'}')
+                {
+                    break;
+                }
+
+                if (next != (byte)',')
+                {
+                    throw new JsonException("Expected ',' or '}' in a stored header.");
+                }
+
                 SkipWhitespace(json, ref position);
             }
         }
@@ -154,7 +176,10 @@ public static class DicomJsonMetadataRewriter
             SkipWhitespace(json, ref position);
             Expect(json, ref position, (byte)':');
             SkipWhitespace(json, ref position);
-            if (name.SequenceEqual("vr"u8)) element.Vr = ReadString(json, ref position);
+            if (name.SequenceEqual("vr"u8))
+            {
+                element.Vr = ReadString(json, ref position);
+            }
             else if (name.SequenceEqual("Value"u8))
             {
                 var start = position;
@@ -172,11 +197,23 @@ public static class DicomJsonMetadataRewriter
                 element.BulkDataUri = ReadString(json, ref position);
                 element.HasBulkDataUri = true;
             }
-            else SkipValue(json, ref position);
+            else
+            {
+                SkipValue(json, ref position);
+            }
+
             SkipWhitespace(json, ref position);
             var next = json[position++];
-            if (next == (byte)'}') return element;
-            if (next != (byte)',') throw new JsonException("Expected ',' or '}' in a stored header element.");
+            if (next == (byte)'}')
+            {
+                return element;
+            }
+
+            if (next != (byte)',')
+            {
+                throw new JsonException("Expected ',' or '}' in a stored header element.");
+            }
+
             SkipWhitespace(json, ref position);
         }
     }
@@ -191,7 +228,10 @@ public static class DicomJsonMetadataRewriter
         output.Write("\""u8);
         if (element.HasValue)
         {
-            if (element.Vr.SequenceEqual("SQ"u8)) WriteItems(output, element.Value, key, context);
+            if (element.Vr.SequenceEqual("SQ"u8))
+            {
+                WriteItems(output, element.Value, key, context);
+            }
             else
             {
                 output.Write(",\"Value\":"u8);
@@ -209,7 +249,10 @@ public static class DicomJsonMetadataRewriter
             // PS3.18 F.2.7: base64 of the value; 4 characters per 3 bytes, '=' padding at the end.
             var base64 = element.InlineBinary;
             var padding = base64.EndsWith("=="u8) ? 2 : base64.EndsWith("="u8) ? 1 : 0;
-            if (IsBinary(element.Vr) && base64.Length / 4 * 3 - padding >= BulkDataThreshold) WriteBulkDataUri(output, context, key);
+            if (IsBinary(element.Vr) && base64.Length / 4 * 3 - padding >= BulkDataThreshold)
+            {
+                WriteBulkDataUri(output, context, key);
+            }
             else
             {
                 output.Write(",\"InlineBinary\":\""u8);
@@ -232,20 +275,36 @@ public static class DicomJsonMetadataRewriter
         var position = 0;
         Expect(json, ref position, (byte)'[');
         SkipWhitespace(json, ref position);
-        if (json[position] == (byte)']') return;
+        if (json[position] == (byte)']')
+        {
+            return;
+        }
+
         output.Write(",\"Value\":["u8);
         var index = 0;
         while (true)
         {
-            if (index > 0) output.Write(","u8);
+            if (index > 0)
+            {
+                output.Write(","u8);
+            }
+
             context.Path.Add(BulkDataPath.ItemStep(Encoding.ASCII.GetString(key), index));
             WriteDataset(output, json, ref position, context, topLevel: false);
             context.Path.RemoveAt(context.Path.Count - 1);
             index++;
             SkipWhitespace(json, ref position);
             var next = json[position++];
-            if (next == (byte)']') break;
-            if (next != (byte)',') throw new JsonException("Expected ',' or ']' in a stored sequence.");
+            if (next == (byte)']')
+            {
+                break;
+            }
+
+            if (next != (byte)',')
+            {
+                throw new JsonException("Expected ',' or ']' in a stored sequence.");
+            }
+
             SkipWhitespace(json, ref position);
         }
         output.Write("]"u8);
@@ -326,15 +385,30 @@ public static class DicomJsonMetadataRewriter
         for (var limit = Math.Min(json.Length, i + 24); i < limit; i++)
         {
             var b = json[i];
-            if (b == (byte)'"') return i + 1;
-            if (b == (byte)'\\') i++;
+            if (b == (byte)'"')
+            {
+                return i + 1;
+            }
+
+            if (b == (byte)'\\')
+            {
+                i++;
+            }
         }
         while (true)
         {
             var next = json[i..].IndexOfAny(InsideStringStops);
-            if (next < 0) throw new JsonException("Unterminated string in a stored header.");
+            if (next < 0)
+            {
+                throw new JsonException("Unterminated string in a stored header.");
+            }
+
             i += next;
-            if (json[i] == (byte)'"') return i + 1;
+            if (json[i] == (byte)'"')
+            {
+                return i + 1;
+            }
+
             i += 2; // a backslash escapes the byte after it
         }
     }
@@ -343,7 +417,11 @@ public static class DicomJsonMetadataRewriter
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ReadOnlySpan<byte> ReadString(ReadOnlySpan<byte> json, scoped ref int position)
     {
-        if (json[position] != (byte)'"') throw new JsonException("Expected a string in a stored header.");
+        if (json[position] != (byte)'"')
+        {
+            throw new JsonException("Expected a string in a stored header.");
+        }
+
         var end = StringEnd(json, position);
         var content = json[(position + 1)..(end - 1)];
         position = end;
@@ -370,7 +448,11 @@ public static class DicomJsonMetadataRewriter
         while (true)
         {
             var next = json[position..].IndexOfAny(StructureStops);
-            if (next < 0) throw new JsonException("Unterminated value in a stored header.");
+            if (next < 0)
+            {
+                throw new JsonException("Unterminated value in a stored header.");
+            }
+
             position += next;
             switch (json[position])
             {
@@ -385,7 +467,10 @@ public static class DicomJsonMetadataRewriter
                     break;
             }
             position++;
-            if (depth == 0) return;
+            if (depth == 0)
+            {
+                return;
+            }
         }
     }
 
@@ -393,7 +478,11 @@ public static class DicomJsonMetadataRewriter
     private static ushort? FirstNumber(ReadOnlySpan<byte> value)
     {
         var position = 0;
-        if (value.IsEmpty || value[0] != (byte)'[') return null;
+        if (value.IsEmpty || value[0] != (byte)'[')
+        {
+            return null;
+        }
+
         position++;
         SkipWhitespace(value, ref position);
         return Utf8Parser.TryParse(value[position..], out ushort number, out var consumed) && consumed > 0 ? number : null;
@@ -402,18 +491,29 @@ public static class DicomJsonMetadataRewriter
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SkipWhitespace(ReadOnlySpan<byte> json, ref int position)
     {
-        while (position < json.Length && json[position] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') position++;
+        while (position < json.Length && json[position] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            position++;
+        }
     }
 
     private static void Expect(ReadOnlySpan<byte> json, ref int position, byte expected)
     {
-        if (json[position] != expected) throw new JsonException($"Expected '{(char)expected}' in a stored header.");
+        if (json[position] != expected)
+        {
+            throw new JsonException($"Expected '{(char)expected}' in a stored header.");
+        }
+
         position++;
     }
 
     private static void Separator(JsonOutputBuffer output, ref bool first)
     {
-        if (!first) output.Write(","u8);
+        if (!first)
+        {
+            output.Write(","u8);
+        }
+
         first = false;
     }
 

@@ -36,9 +36,16 @@ public readonly record struct BulkDataContext(IReadOnlyList<DicomPathStep> Path,
         var sb = new StringBuilder(Path.Count * 11);
         foreach (var step in Path)
         {
-            if (sb.Length > 0) sb.Append(separator);
+            if (sb.Length > 0)
+            {
+                sb.Append(separator);
+            }
+
             sb.Append(step.Tag.ToHexString());
-            if (step.ItemIndex >= 0) sb.Append(separator).Append(step.ItemIndex);
+            if (step.ItemIndex >= 0)
+            {
+                sb.Append(separator).Append(step.ItemIndex);
+            }
         }
         return sb.ToString();
     }

@@ -35,7 +35,11 @@ public static class DicomJsonReader
         options ??= DicomJsonReaderOptions.Default;
         try
         {
-            if (reader.TokenType == JsonTokenType.None && !reader.Read()) throw Error(ref reader, "Empty JSON");
+            if (reader.TokenType == JsonTokenType.None && !reader.Read())
+            {
+                throw Error(ref reader, "Empty JSON");
+            }
+
             var state = new State(options);
             var ds = ReadDataset(ref reader, state, 0);
             FixCharacterSets(ds, state);
@@ -54,8 +58,16 @@ public static class DicomJsonReader
         options ??= DicomJsonReaderOptions.Default;
         try
         {
-            if (reader.TokenType == JsonTokenType.None && !reader.Read()) throw Error(ref reader, "Empty JSON");
-            if (reader.TokenType != JsonTokenType.StartArray) throw Error(ref reader, "Expected an array of data sets");
+            if (reader.TokenType == JsonTokenType.None && !reader.Read())
+            {
+                throw Error(ref reader, "Empty JSON");
+            }
+
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw Error(ref reader, "Expected an array of data sets");
+            }
+
             var list = new List<DicomDataset>();
             while (Next(ref reader) != JsonTokenType.EndArray)
             {
@@ -115,7 +127,10 @@ public static class DicomJsonReader
     {
         try
         {
-            if (reader.Read()) throw Error(ref reader, "Unexpected content after the JSON value");
+            if (reader.Read())
+            {
+                throw Error(ref reader, "Unexpected content after the JSON value");
+            }
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
@@ -135,16 +150,27 @@ public static class DicomJsonReader
             {
                 if (length == buffer.Length)
                 {
-                    if (buffer.Length >= max) throw new DicomFormatException($"JSON larger than {max} bytes", length);
+                    if (buffer.Length >= max)
+                    {
+                        throw new DicomFormatException($"JSON larger than {max} bytes", length);
+                    }
+
                     var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min((long)buffer.Length * 2, max + 1), Array.MaxLength));
                     buffer.AsSpan(0, length).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
                 }
                 var n = await stream.ReadAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
-                if (n == 0) break;
+                if (n == 0)
+                {
+                    break;
+                }
+
                 length += n;
-                if (length > max) throw new DicomFormatException($"JSON larger than {max} bytes", length);
+                if (length > max)
+                {
+                    throw new DicomFormatException($"JSON larger than {max} bytes", length);
+                }
             }
             return (buffer, length);
         }
@@ -165,14 +191,30 @@ public static class DicomJsonReader
 
     private static DicomDataset ReadDataset(ref Utf8JsonReader r, State state, int depth)
     {
-        if (depth > state.Options.MaxSequenceDepth) throw Error(ref r, $"Sequences nested deeper than {state.Options.MaxSequenceDepth}");
-        if (r.TokenType != JsonTokenType.StartObject) throw Error(ref r, "Expected a data set object");
+        if (depth > state.Options.MaxSequenceDepth)
+        {
+            throw Error(ref r, $"Sequences nested deeper than {state.Options.MaxSequenceDepth}");
+        }
+
+        if (r.TokenType != JsonTokenType.StartObject)
+        {
+            throw Error(ref r, "Expected a data set object");
+        }
+
         var ds = new DicomDataset();
         while (Next(ref r) != JsonTokenType.EndObject)
         {
             // Next() only returns PropertyName or EndObject inside an object.
-            if (!TryParseTag(ref r, out var tag)) throw Error(ref r, "Attribute key is not eight hexadecimal digits");
-            if (ds.Contains(tag)) throw Error(ref r, "Duplicate attribute", tag);
+            if (!TryParseTag(ref r, out var tag))
+            {
+                throw Error(ref r, "Attribute key is not eight hexadecimal digits");
+            }
+
+            if (ds.Contains(tag))
+            {
+                throw Error(ref r, "Duplicate attribute", tag);
+            }
+
             Next(ref r);
             ds.Set(ReadAttribute(ref r, tag, state, depth));
         }
@@ -181,7 +223,11 @@ public static class DicomJsonReader
 
     private static DicomElement ReadAttribute(ref Utf8JsonReader r, DicomTag tag, State state, int depth)
     {
-        if (r.TokenType != JsonTokenType.StartObject) throw Error(ref r, "Attribute must be an object", tag);
+        if (r.TokenType != JsonTokenType.StartObject)
+        {
+            throw Error(ref r, "Attribute must be an object", tag);
+        }
+
         DicomVR? vr = null;
         Utf8JsonReader valueStart = default;
         var valueKind = 0; // 1 Value, 2 InlineBinary, 3 BulkDataURI
@@ -196,25 +242,50 @@ public static class DicomJsonReader
             Next(ref r);
             if (kind == 0)
             {
-                if (vr is not null) throw Error(ref r, "Duplicate \"vr\"", tag);
+                if (vr is not null)
+                {
+                    throw Error(ref r, "Duplicate \"vr\"", tag);
+                }
+
                 vr = ParseVR(ref r, tag);
             }
             else if (kind > 0)
             {
-                if (valueKind != 0) throw Error(ref r, "More than one of Value, InlineBinary, BulkDataURI", tag);
+                if (valueKind != 0)
+                {
+                    throw Error(ref r, "More than one of Value, InlineBinary, BulkDataURI", tag);
+                }
+
                 valueKind = kind;
-                if (vr is { } known) parsed = ReadPayload(ref r, kind, tag, known, state, depth);
+                if (vr is { } known)
+                {
+                    parsed = ReadPayload(ref r, kind, tag, known, state, depth);
+                }
                 else
                 {
                     valueStart = r; // checkpoint: "vr" may come after the value (JSON members are unordered)
                     r.Skip();
                 }
             }
-            else r.Skip();
+            else
+            {
+                r.Skip();
+            }
         }
-        if (vr is not { } v) throw Error(ref r, "Attribute has no \"vr\"", tag);
-        if (parsed is { } done) return done;
-        if (valueKind == 0) return v == DicomVR.SQ ? new DicomElement(tag, new DicomSequence()) : new DicomElement(tag, v, ReadOnlyMemory<byte>.Empty);
+        if (vr is not { } v)
+        {
+            throw Error(ref r, "Attribute has no \"vr\"", tag);
+        }
+
+        if (parsed is { } done)
+        {
+            return done;
+        }
+
+        if (valueKind == 0)
+        {
+            return v == DicomVR.SQ ? new DicomElement(tag, new DicomSequence()) : new DicomElement(tag, v, ReadOnlyMemory<byte>.Empty);
+        }
 
         var end = r; // resume after the attribute object once the value is parsed
         var element = ReadPayload(ref valueStart, valueKind, tag, v, state, depth);
@@ -231,18 +302,38 @@ public static class DicomJsonReader
 
     private static DicomVR ParseVR(ref Utf8JsonReader r, DicomTag tag)
     {
-        if (r.TokenType != JsonTokenType.String) throw Error(ref r, "\"vr\" must be a string", tag);
+        if (r.TokenType != JsonTokenType.String)
+        {
+            throw Error(ref r, "\"vr\" must be a string", tag);
+        }
+
         var span = r.ValueSpan;
-        if (r.ValueIsEscaped || span.Length != 2) throw Error(ref r, "\"vr\" must be two letters", tag);
+        if (r.ValueIsEscaped || span.Length != 2)
+        {
+            throw Error(ref r, "\"vr\" must be two letters", tag);
+        }
+
         var vr = DicomVR.FromChars(span[0], span[1]);
-        if (!vr.IsKnown) throw Error(ref r, "Unknown VR", tag);
+        if (!vr.IsKnown)
+        {
+            throw Error(ref r, "Unknown VR", tag);
+        }
+
         return vr;
     }
 
     private static DicomElement ReadInlineBinary(ref Utf8JsonReader r, DicomTag tag, DicomVR vr)
     {
-        if (r.TokenType != JsonTokenType.String) throw Error(ref r, "InlineBinary must be a base64 string", tag);
-        if (vr == DicomVR.SQ) throw Error(ref r, "InlineBinary on a sequence", tag);
+        if (r.TokenType != JsonTokenType.String)
+        {
+            throw Error(ref r, "InlineBinary must be a base64 string", tag);
+        }
+
+        if (vr == DicomVR.SQ)
+        {
+            throw Error(ref r, "InlineBinary on a sequence", tag);
+        }
+
         byte[] bytes;
         try { bytes = r.GetBytesFromBase64(); }
         catch (FormatException) { throw Error(ref r, "InlineBinary is not valid base64", tag); }
@@ -252,23 +343,46 @@ public static class DicomJsonReader
 
     private static DicomElement ReadBulkDataUri(ref Utf8JsonReader r, DicomTag tag, DicomVR vr)
     {
-        if (r.TokenType != JsonTokenType.String) throw Error(ref r, "BulkDataURI must be a string", tag);
-        if (vr == DicomVR.SQ) throw Error(ref r, "BulkDataURI on a sequence", tag);
+        if (r.TokenType != JsonTokenType.String)
+        {
+            throw Error(ref r, "BulkDataURI must be a string", tag);
+        }
+
+        if (vr == DicomVR.SQ)
+        {
+            throw Error(ref r, "BulkDataURI on a sequence", tag);
+        }
+
         return new DicomElement(tag, vr, new BulkDataUri(r.GetString()!));
     }
 
     private static DicomElement ReadValue(ref Utf8JsonReader r, DicomTag tag, DicomVR vr, State state, int depth)
     {
-        if (r.TokenType != JsonTokenType.StartArray) throw Error(ref r, "\"Value\" must be an array", tag);
+        if (r.TokenType != JsonTokenType.StartArray)
+        {
+            throw Error(ref r, "\"Value\" must be an array", tag);
+        }
+
         if (vr == DicomVR.SQ)
         {
             var items = new List<DicomDataset>();
-            while (Next(ref r) != JsonTokenType.EndArray) items.Add(ReadDataset(ref r, state, depth + 1));
+            while (Next(ref r) != JsonTokenType.EndArray)
+            {
+                items.Add(ReadDataset(ref r, state, depth + 1));
+            }
+
             return new DicomElement(tag, new DicomSequence(items));
         }
-        if (vr.IsString) return ReadStrings(ref r, tag, vr, state);
+        if (vr.IsString)
+        {
+            return ReadStrings(ref r, tag, vr, state);
+        }
+
         if ((vr.IsBinaryNumber && vr.HasLongExplicitLength && vr != DicomVR.SV && vr != DicomVR.UV) || vr.IsByteStream)
+        {
             throw Error(ref r, $"\"Value\" is not allowed for {vr}: use InlineBinary or BulkDataURI", tag);
+        }
+
         return ReadNumbers(ref r, tag, vr);
     }
 
@@ -278,15 +392,29 @@ public static class DicomJsonReader
         var count = 0;
         while (Next(ref r) != JsonTokenType.EndArray)
         {
-            if (count++ > 0) sb.Append('\\');
+            if (count++ > 0)
+            {
+                sb.Append('\\');
+            }
+
             switch (r.TokenType)
             {
                 case JsonTokenType.Null:
                     break; // PS3.18 F.2.5: an empty value in a multi-valued attribute
                 case JsonTokenType.String:
-                    if (vr == DicomVR.PN) sb.Append(r.GetString()); // lenient: "A=I=P" text instead of an object
-                    else if (vr == DicomVR.DS) AppendDecimal(sb, r.GetString()!);
-                    else sb.Append(r.GetString());
+                    if (vr == DicomVR.PN)
+                    {
+                        sb.Append(r.GetString()); // lenient: "A=I=P" text instead of an object
+                    }
+                    else if (vr == DicomVR.DS)
+                    {
+                        AppendDecimal(sb, r.GetString()!);
+                    }
+                    else
+                    {
+                        sb.Append(r.GetString());
+                    }
+
                     break;
                 case JsonTokenType.Number when vr == DicomVR.IS || vr == DicomVR.DS:
                     AppendNumberText(ref r, sb, vr);
@@ -299,10 +427,20 @@ public static class DicomJsonReader
             }
         }
         var text = sb.ToString();
-        if (text.Length == count - 1) text = ""; // only empty values: an empty element
+        if (text.Length == count - 1)
+        {
+            text = ""; // only empty values: an empty element
+        }
+
         byte[] bytes;
-        if (Ascii.IsValid(text)) bytes = Encoding.ASCII.GetBytes(text);
-        else if (!vr.UsesSpecificCharacterSet) throw Error(ref r, $"Non-ASCII text in a {vr} value", tag);
+        if (Ascii.IsValid(text))
+        {
+            bytes = Encoding.ASCII.GetBytes(text);
+        }
+        else if (!vr.UsesSpecificCharacterSet)
+        {
+            throw Error(ref r, $"Non-ASCII text in a {vr} value", tag);
+        }
         else
         {
             bytes = Encoding.UTF8.GetBytes(text); // re-encoded later if the data set declares another character set
@@ -320,10 +458,16 @@ public static class DicomJsonReader
             // 1.0 or 1e2 are integers in JSON terms; IS wants digits.
             if (raw.AsSpan().IndexOfAny(".eE") >= 0 && decimal.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
                 && d == decimal.Truncate(d))
+            {
                 raw = d.ToString("0", CultureInfo.InvariantCulture);
+            }
+
             sb.Append(raw);
         }
-        else AppendDecimal(sb, raw);
+        else
+        {
+            AppendDecimal(sb, raw);
+        }
     }
 
     private static void AppendDecimal(StringBuilder sb, string text)
@@ -357,17 +501,41 @@ public static class DicomJsonReader
                 r.Skip();
                 continue;
             }
-            if (r.TokenType == JsonTokenType.Null) continue;
-            if (r.TokenType != JsonTokenType.String) throw Error(ref r, "Person name component group must be a string", tag);
+            if (r.TokenType == JsonTokenType.Null)
+            {
+                continue;
+            }
+
+            if (r.TokenType != JsonTokenType.String)
+            {
+                throw Error(ref r, "Person name component group must be a string", tag);
+            }
+
             var s = r.GetString();
-            if (which == 0) a = s;
-            else if (which == 1) i = s;
-            else p = s;
+            if (which == 0)
+            {
+                a = s;
+            }
+            else if (which == 1)
+            {
+                i = s;
+            }
+            else
+            {
+                p = s;
+            }
         }
         // PS3.5 6.2.1: trailing empty component groups and their '=' are left out.
         sb.Append(a);
-        if (!string.IsNullOrEmpty(i) || !string.IsNullOrEmpty(p)) sb.Append('=').Append(i);
-        if (!string.IsNullOrEmpty(p)) sb.Append('=').Append(p);
+        if (!string.IsNullOrEmpty(i) || !string.IsNullOrEmpty(p))
+        {
+            sb.Append('=').Append(i);
+        }
+
+        if (!string.IsNullOrEmpty(p))
+        {
+            sb.Append('=').Append(p);
+        }
     }
 
     private static DicomElement ReadNumbers(ref Utf8JsonReader r, DicomTag tag, DicomVR vr)
@@ -382,24 +550,41 @@ public static class DicomJsonReader
             {
                 if (r.TokenType != JsonTokenType.String || r.ValueIsEscaped || r.ValueSpan.Length != 8
                     || !uint.TryParse(r.ValueSpan, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var t))
+                {
                     throw Error(ref r, "AT value must be a string of eight hexadecimal digits", tag);
+                }
+
                 BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)(t >> 16));
                 BinaryPrimitives.WriteUInt16LittleEndian(span[2..], (ushort)t);
             }
             else if (vr == DicomVR.FL || vr == DicomVR.FD)
             {
                 var d = ReadDouble(ref r, tag, vr);
-                if (vr == DicomVR.FL) BinaryPrimitives.WriteSingleLittleEndian(span, (float)d);
-                else BinaryPrimitives.WriteDoubleLittleEndian(span, d);
+                if (vr == DicomVR.FL)
+                {
+                    BinaryPrimitives.WriteSingleLittleEndian(span, (float)d);
+                }
+                else
+                {
+                    BinaryPrimitives.WriteDoubleLittleEndian(span, d);
+                }
             }
             else if (vr == DicomVR.UV)
             {
-                if (!TryGetInteger(ref r, out ulong u)) throw Error(ref r, "UV value out of range", tag);
+                if (!TryGetInteger(ref r, out ulong u))
+                {
+                    throw Error(ref r, "UV value out of range", tag);
+                }
+
                 BinaryPrimitives.WriteUInt64LittleEndian(span, u);
             }
             else
             {
-                if (!TryGetInteger(ref r, out long l)) throw Error(ref r, $"{vr} value is not an integer", tag);
+                if (!TryGetInteger(ref r, out long l))
+                {
+                    throw Error(ref r, $"{vr} value is not an integer", tag);
+                }
+
                 var (min, max) = vr.Code switch
                 {
                     0x5553 => (ushort.MinValue, (long)ushort.MaxValue), // US
@@ -408,7 +593,11 @@ public static class DicomJsonReader
                     0x534C => (int.MinValue, int.MaxValue),             // SL
                     _ => (long.MinValue, long.MaxValue),                // SV
                 };
-                if (l < min || l > max) throw Error(ref r, $"{vr} value out of range", tag);
+                if (l < min || l > max)
+                {
+                    throw Error(ref r, $"{vr} value out of range", tag);
+                }
+
                 switch (unit)
                 {
                     case 2: BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)l); break;
@@ -423,15 +612,34 @@ public static class DicomJsonReader
 
     private static double ReadDouble(ref Utf8JsonReader r, DicomTag tag, DicomVR vr)
     {
-        if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var d)) return d;
+        if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var d))
+        {
+            return d;
+        }
+
         if (r.TokenType == JsonTokenType.String)
         {
             // Our writer's spelling of the values JSON numbers cannot carry; numeric strings leniently.
             var s = r.GetString();
-            if (s == "NaN") return double.NaN;
-            if (s == "Infinity") return double.PositiveInfinity;
-            if (s == "-Infinity") return double.NegativeInfinity;
-            if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out d)) return d;
+            if (s == "NaN")
+            {
+                return double.NaN;
+            }
+
+            if (s == "Infinity")
+            {
+                return double.PositiveInfinity;
+            }
+
+            if (s == "-Infinity")
+            {
+                return double.NegativeInfinity;
+            }
+
+            if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out d))
+            {
+                return d;
+            }
         }
         throw Error(ref r, $"{vr} value is not a number", tag);
     }
@@ -462,8 +670,16 @@ public static class DicomJsonReader
     private static bool TryParseTag(ref Utf8JsonReader r, out DicomTag tag)
     {
         tag = default;
-        if (r.ValueIsEscaped || r.ValueSpan.Length != 8) return false;
-        if (!uint.TryParse(r.ValueSpan, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v)) return false;
+        if (r.ValueIsEscaped || r.ValueSpan.Length != 8)
+        {
+            return false;
+        }
+
+        if (!uint.TryParse(r.ValueSpan, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v))
+        {
+            return false;
+        }
+
         tag = new DicomTag(v);
         return true;
     }
@@ -480,7 +696,11 @@ public static class DicomJsonReader
             Relink(top);
             return;
         }
-        if (!DeclaresCharset(top) && !AnyDeclares(top)) top.SetString(DicomTag.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
+        if (!DeclaresCharset(top) && !AnyDeclares(top))
+        {
+            top.SetString(DicomTag.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
+        }
+
         Reencode(top);
     }
 
@@ -490,21 +710,35 @@ public static class DicomJsonReader
     private static bool AnyDeclares(DicomDataset ds)
     {
         foreach (var e in ds)
+        {
             if (e.Sequence is { } sq)
+            {
                 foreach (var item in sq.Items)
-                    if (DeclaresCharset(item) || AnyDeclares(item)) return true;
+                {
+                    if (DeclaresCharset(item) || AnyDeclares(item))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
         return false;
     }
 
     private static void Relink(DicomDataset ds)
     {
         foreach (var e in ds)
+        {
             if (e.Sequence is { } sq)
+            {
                 foreach (var item in sq.Items)
                 {
                     item.InheritedCharacterSet = ds.CharacterSet;
                     Relink(item);
                 }
+            }
+        }
     }
 
     private static void Reencode(DicomDataset ds)
@@ -523,17 +757,31 @@ public static class DicomJsonReader
                 }
                 continue;
             }
-            if (isUtf8 || e.Payload is not null || !e.VR.UsesSpecificCharacterSet || Ascii.IsValid(e.Value.Span)) continue;
+            if (isUtf8 || e.Payload is not null || !e.VR.UsesSpecificCharacterSet || Ascii.IsValid(e.Value.Span))
+            {
+                continue;
+            }
+
             var text = Encoding.UTF8.GetString(e.Value.Span).TrimEnd(' ');
             (changed ??= []).Add(new DicomElement(e.Tag, e.VR, DicomDataset.Pad(charset.Encode(text, e.VR), e.VR)));
         }
-        if (changed is not null) foreach (var e in changed) ds.Set(e);
+        if (changed is not null)
+        {
+            foreach (var e in changed)
+            {
+                ds.Set(e);
+            }
+        }
     }
 
     /// <summary>Advances to the next token; running out of input inside a value is malformed JSON.</summary>
     private static JsonTokenType Next(ref Utf8JsonReader r)
     {
-        if (!r.Read()) throw Error(ref r, "Unexpected end of JSON");
+        if (!r.Read())
+        {
+            throw Error(ref r, "Unexpected end of JSON");
+        }
+
         return r.TokenType;
     }
 

@@ -58,7 +58,11 @@ public static class DicomJsonWriter
         options ??= DicomJsonOptions.Default;
         var path = new List<DicomPathStep>();
         writer.WriteStartArray();
-        foreach (var ds in datasets) WriteDataset(writer, ds, ds.CharacterSet, options, path);
+        foreach (var ds in datasets)
+        {
+            WriteDataset(writer, ds, ds.CharacterSet, options, path);
+        }
+
         writer.WriteEndArray();
     }
 
@@ -70,7 +74,11 @@ public static class DicomJsonWriter
     public static byte[] ToUtf8Bytes(DicomDataset dataset, DicomJsonOptions? options = null, JsonWriterOptions writerOptions = default)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, Relaxed(writerOptions))) Write(w, dataset, options);
+        using (var w = new Utf8JsonWriter(buffer, Relaxed(writerOptions)))
+        {
+            Write(w, dataset, options);
+        }
+
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -78,7 +86,11 @@ public static class DicomJsonWriter
     public static byte[] ToUtf8Bytes(IEnumerable<DicomDataset> datasets, DicomJsonOptions? options = null, JsonWriterOptions writerOptions = default)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, Relaxed(writerOptions))) WriteArray(w, datasets, options);
+        using (var w = new Utf8JsonWriter(buffer, Relaxed(writerOptions)))
+        {
+            WriteArray(w, datasets, options);
+        }
+
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -93,7 +105,11 @@ public static class DicomJsonWriter
         w.WriteStartObject();
         foreach (var e in ds)
         {
-            if (e.Tag.IsGroupLength) continue;
+            if (e.Tag.IsGroupLength)
+            {
+                continue;
+            }
+
             WriteElement(w, ds, e, charset, o, path);
         }
         w.WriteEndObject();
@@ -107,8 +123,15 @@ public static class DicomJsonWriter
         w.WriteStartObject();
 
         var vr = e.VR;
-        if (!vr.IsKnown || (vr == DicomVR.SQ && e.Sequence is null && e.Payload is null)) vr = DicomVR.UN;
-        else if (e.Payload is DicomFragments) vr = DicomVR.OB; // PS3.5 A.4: encapsulated values are OB, whatever an implicit VR reader guessed
+        if (!vr.IsKnown || (vr == DicomVR.SQ && e.Sequence is null && e.Payload is null))
+        {
+            vr = DicomVR.UN;
+        }
+        else if (e.Payload is DicomFragments)
+        {
+            vr = DicomVR.OB; // PS3.5 A.4: encapsulated values are OB, whatever an implicit VR reader guessed
+        }
+
         Span<byte> vrText = [vr.First, vr.Second];
         w.WriteString(VrName, vrText);
 
@@ -133,7 +156,11 @@ public static class DicomJsonWriter
 
     private static void WriteSequence(Utf8JsonWriter w, DicomTag tag, DicomSequence sq, DicomCharacterSet charset, DicomJsonOptions o, List<DicomPathStep> path)
     {
-        if (sq.Items.Count == 0) return; // PS3.18 F.2.5: empty attribute has no "Value"
+        if (sq.Items.Count == 0)
+        {
+            return; // PS3.18 F.2.5: empty attribute has no "Value"
+        }
+
         w.WritePropertyName(ValueName);
         w.WriteStartArray();
         for (var i = 0; i < sq.Items.Count; i++)
@@ -151,26 +178,41 @@ public static class DicomJsonWriter
 
     private static void WriteBulkUri(Utf8JsonWriter w, DicomDataset ds, in DicomElement e, DicomJsonOptions o, List<DicomPathStep> path)
     {
-        if (o.BulkDataUriBuilder is null) return;
+        if (o.BulkDataUriBuilder is null)
+        {
+            return;
+        }
+
         var steps = new DicomPathStep[path.Count + 1];
         path.CopyTo(steps);
         steps[^1] = new DicomPathStep(e.Tag, -1);
         var uri = o.BulkDataUriBuilder(new BulkDataContext(steps, ds, e));
-        if (uri is not null) w.WriteString(BulkDataUriName, uri);
+        if (uri is not null)
+        {
+            w.WriteString(BulkDataUriName, uri);
+        }
     }
 
     private static void WriteValue(Utf8JsonWriter w, DicomDataset ds, in DicomElement e, DicomVR vr, DicomCharacterSet charset, DicomJsonOptions o, List<DicomPathStep> path)
     {
         var bytes = e.Value.Span;
-        if (bytes.IsEmpty) return; // PS3.18 F.2.5
+        if (bytes.IsEmpty)
+        {
+            return; // PS3.18 F.2.5
+        }
 
         if (vr.IsByteStream || vr == DicomVR.OD || vr == DicomVR.OF || vr == DicomVR.OL || vr == DicomVR.OV || vr == DicomVR.OW)
         {
             // PS3.18 F.2.7: binary values are base64 of the little-endian bytes.
             if (o.BulkDataUriBuilder is not null && bytes.Length >= o.BulkDataThreshold)
+            {
                 WriteBulkUri(w, ds, e, o, path);
+            }
             else
+            {
                 w.WriteBase64String(InlineBinaryName, bytes);
+            }
+
             return;
         }
 
@@ -194,43 +236,99 @@ public static class DicomJsonWriter
             }
         }
         else if (code == DicomVR.US.Code)
-            for (var i = 0; i + 2 <= bytes.Length; i += 2) w.WriteNumberValue(BinaryPrimitives.ReadUInt16LittleEndian(bytes[i..]));
+        {
+            for (var i = 0; i + 2 <= bytes.Length; i += 2)
+            {
+                w.WriteNumberValue(BinaryPrimitives.ReadUInt16LittleEndian(bytes[i..]));
+            }
+        }
         else if (code == DicomVR.SS.Code)
-            for (var i = 0; i + 2 <= bytes.Length; i += 2) w.WriteNumberValue(BinaryPrimitives.ReadInt16LittleEndian(bytes[i..]));
+        {
+            for (var i = 0; i + 2 <= bytes.Length; i += 2)
+            {
+                w.WriteNumberValue(BinaryPrimitives.ReadInt16LittleEndian(bytes[i..]));
+            }
+        }
         else if (code == DicomVR.UL.Code)
-            for (var i = 0; i + 4 <= bytes.Length; i += 4) w.WriteNumberValue(BinaryPrimitives.ReadUInt32LittleEndian(bytes[i..]));
+        {
+            for (var i = 0; i + 4 <= bytes.Length; i += 4)
+            {
+                w.WriteNumberValue(BinaryPrimitives.ReadUInt32LittleEndian(bytes[i..]));
+            }
+        }
         else if (code == DicomVR.SL.Code)
-            for (var i = 0; i + 4 <= bytes.Length; i += 4) w.WriteNumberValue(BinaryPrimitives.ReadInt32LittleEndian(bytes[i..]));
+        {
+            for (var i = 0; i + 4 <= bytes.Length; i += 4)
+            {
+                w.WriteNumberValue(BinaryPrimitives.ReadInt32LittleEndian(bytes[i..]));
+            }
+        }
         else if (code == DicomVR.SV.Code)
-            for (var i = 0; i + 8 <= bytes.Length; i += 8) WriteInt64(w, BinaryPrimitives.ReadInt64LittleEndian(bytes[i..]));
+        {
+            for (var i = 0; i + 8 <= bytes.Length; i += 8)
+            {
+                WriteInt64(w, BinaryPrimitives.ReadInt64LittleEndian(bytes[i..]));
+            }
+        }
         else if (code == DicomVR.UV.Code)
+        {
             for (var i = 0; i + 8 <= bytes.Length; i += 8)
             {
                 var v = BinaryPrimitives.ReadUInt64LittleEndian(bytes[i..]);
-                if (v <= MaxSafeInteger) w.WriteNumberValue(v);
-                else w.WriteStringValue(v.ToString(CultureInfo.InvariantCulture));
+                if (v <= MaxSafeInteger)
+                {
+                    w.WriteNumberValue(v);
+                }
+                else
+                {
+                    w.WriteStringValue(v.ToString(CultureInfo.InvariantCulture));
+                }
             }
+        }
         else if (code == DicomVR.FL.Code)
+        {
             for (var i = 0; i + 4 <= bytes.Length; i += 4)
             {
                 var v = BinaryPrimitives.ReadSingleLittleEndian(bytes[i..]);
-                if (float.IsFinite(v)) w.WriteNumberValue(v);
-                else w.WriteStringValue(NonFinite(v));
+                if (float.IsFinite(v))
+                {
+                    w.WriteNumberValue(v);
+                }
+                else
+                {
+                    w.WriteStringValue(NonFinite(v));
+                }
             }
+        }
         else if (code == DicomVR.FD.Code)
+        {
             for (var i = 0; i + 8 <= bytes.Length; i += 8)
             {
                 var v = BinaryPrimitives.ReadDoubleLittleEndian(bytes[i..]);
-                if (double.IsFinite(v)) w.WriteNumberValue(v);
-                else w.WriteStringValue(NonFinite(v));
+                if (double.IsFinite(v))
+                {
+                    w.WriteNumberValue(v);
+                }
+                else
+                {
+                    w.WriteStringValue(NonFinite(v));
+                }
             }
+        }
+
         w.WriteEndArray();
     }
 
     private static void WriteInt64(Utf8JsonWriter w, long v)
     {
-        if (v is >= -MaxSafeInteger and <= MaxSafeInteger) w.WriteNumberValue(v);
-        else w.WriteStringValue(v.ToString(CultureInfo.InvariantCulture)); // PS3.18 F.2.3.1
+        if (v is >= -MaxSafeInteger and <= MaxSafeInteger)
+        {
+            w.WriteNumberValue(v);
+        }
+        else
+        {
+            w.WriteStringValue(v.ToString(CultureInfo.InvariantCulture)); // PS3.18 F.2.3.1
+        }
     }
 
     private static string NonFinite(double v) => double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
@@ -239,11 +337,17 @@ public static class DicomJsonWriter
     {
         var span = e.Value.Span;
         var text = DicomDataset.TrimValue(vr.UsesSpecificCharacterSet ? charset.Decode(span, vr) : Encoding.Latin1.GetString(span), vr);
-        if (text.Length == 0) return; // PS3.18 F.2.5: zero length (or only padding) has no "Value"
+        if (text.Length == 0)
+        {
+            return; // PS3.18 F.2.5: zero length (or only padding) has no "Value"
+        }
         // A person name of delimiters only ("^^^^", "^^\\=^") names nobody: PS3.5 6.2.1.1 lets trailing empty
         // components drop with their delimiters, so it is the empty value. Viewers that show "^" as ", " (OHIF's
         // study list showed such a patient as ",") then show their empty-name convention instead.
-        if (vr == DicomVR.PN && IsDelimitersOnly(text)) return;
+        if (vr == DicomVR.PN && IsDelimitersOnly(text))
+        {
+            return;
+        }
 
         w.WritePropertyName(ValueName);
         w.WriteStartArray();
@@ -260,7 +364,11 @@ public static class DicomJsonWriter
                 var cut = rest.IndexOf('\\');
                 var part = cut < 0 ? rest : rest[..cut];
                 WriteOneString(w, DicomDataset.TrimValue(part.ToString(), vr), vr);
-                if (cut < 0) break;
+                if (cut < 0)
+                {
+                    break;
+                }
+
                 rest = rest[(cut + 1)..];
             }
         }
@@ -275,10 +383,22 @@ public static class DicomJsonWriter
             w.WriteNullValue();
             return;
         }
-        if (vr == DicomVR.PN) WritePersonName(w, value);
-        else if (vr == DicomVR.IS) WriteIntegerString(w, value);
-        else if (vr == DicomVR.DS) WriteDecimalString(w, value);
-        else w.WriteStringValue(value);
+        if (vr == DicomVR.PN)
+        {
+            WritePersonName(w, value);
+        }
+        else if (vr == DicomVR.IS)
+        {
+            WriteIntegerString(w, value);
+        }
+        else if (vr == DicomVR.DS)
+        {
+            WriteDecimalString(w, value);
+        }
+        else
+        {
+            w.WriteStringValue(value);
+        }
     }
 
     /// <summary>PS3.18 F.2.2: a PN value is an object of its component groups; empty groups are left out.</summary>
@@ -293,21 +413,48 @@ public static class DicomJsonWriter
             var rest = s[(first + 1)..];
             var second = rest.IndexOf('=');
             ideographic = second < 0 ? rest : rest[..second];
-            if (second >= 0) phonetic = rest[(second + 1)..];
+            if (second >= 0)
+            {
+                phonetic = rest[(second + 1)..];
+            }
         }
         // PS3.5 6.2.1.1: a group of empty components ("^^^^") is an empty group.
-        if (IsDelimitersOnly(alphabetic)) alphabetic = default;
-        if (IsDelimitersOnly(ideographic)) ideographic = default;
-        if (IsDelimitersOnly(phonetic)) phonetic = default;
+        if (IsDelimitersOnly(alphabetic))
+        {
+            alphabetic = default;
+        }
+
+        if (IsDelimitersOnly(ideographic))
+        {
+            ideographic = default;
+        }
+
+        if (IsDelimitersOnly(phonetic))
+        {
+            phonetic = default;
+        }
+
         if (alphabetic.IsEmpty && ideographic.IsEmpty && phonetic.IsEmpty)
         {
             w.WriteNullValue();
             return;
         }
         w.WriteStartObject();
-        if (!alphabetic.IsEmpty) w.WriteString(AlphabeticName, alphabetic);
-        if (!ideographic.IsEmpty) w.WriteString(IdeographicName, ideographic);
-        if (!phonetic.IsEmpty) w.WriteString(PhoneticName, phonetic);
+        if (!alphabetic.IsEmpty)
+        {
+            w.WriteString(AlphabeticName, alphabetic);
+        }
+
+        if (!ideographic.IsEmpty)
+        {
+            w.WriteString(IdeographicName, ideographic);
+        }
+
+        if (!phonetic.IsEmpty)
+        {
+            w.WriteString(PhoneticName, phonetic);
+        }
+
         w.WriteEndObject();
     }
 
@@ -316,8 +463,14 @@ public static class DicomJsonWriter
 
     private static void WriteIntegerString(Utf8JsonWriter w, string value)
     {
-        if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)) WriteInt64(w, v);
-        else w.WriteStringValue(value); // not a valid IS: keep the text rather than fail the whole response
+        if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
+        {
+            WriteInt64(w, v);
+        }
+        else
+        {
+            w.WriteStringValue(value); // not a valid IS: keep the text rather than fail the whole response
+        }
     }
 
     private static void WriteDecimalString(Utf8JsonWriter w, string value)
@@ -326,40 +479,86 @@ public static class DicomJsonWriter
         {
             // Already a JSON number: keep the exact text (no double rounding, byte-stable round trips).
             Span<byte> utf8 = stackalloc byte[value.Length];
-            for (var i = 0; i < value.Length; i++) utf8[i] = (byte)value[i];
+            for (var i = 0; i < value.Length; i++)
+            {
+                utf8[i] = (byte)value[i];
+            }
+
             w.WriteRawValue(utf8, skipInputValidation: true);
             return;
         }
         if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
+        {
             w.WriteNumberValue(d); // "+1.5", ".5", "1." → shortest round-trip form
+        }
         else
+        {
             w.WriteStringValue(value); // not a valid DS (or NaN/Inf): JSON numbers cannot carry it
+        }
     }
 
     /// <summary>RFC 8259 section 6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?</summary>
     internal static bool IsJsonNumber(ReadOnlySpan<char> s)
     {
         var i = 0;
-        if (i < s.Length && s[i] == '-') i++;
-        if (i >= s.Length) return false;
-        if (s[i] == '0') i++;
+        if (i < s.Length && s[i] == '-')
+        {
+            i++;
+        }
+
+        if (i >= s.Length)
+        {
+            return false;
+        }
+
+        if (s[i] == '0')
+        {
+            i++;
+        }
         else if (s[i] is >= '1' and <= '9')
-            while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
-        else return false;
+        {
+            while (i < s.Length && char.IsAsciiDigit(s[i]))
+            {
+                i++;
+            }
+        }
+        else
+        {
+            return false;
+        }
+
         if (i < s.Length && s[i] == '.')
         {
             i++;
             var start = i;
-            while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
-            if (i == start) return false;
+            while (i < s.Length && char.IsAsciiDigit(s[i]))
+            {
+                i++;
+            }
+
+            if (i == start)
+            {
+                return false;
+            }
         }
         if (i < s.Length && (s[i] == 'e' || s[i] == 'E'))
         {
             i++;
-            if (i < s.Length && (s[i] == '+' || s[i] == '-')) i++;
+            if (i < s.Length && (s[i] == '+' || s[i] == '-'))
+            {
+                i++;
+            }
+
             var start = i;
-            while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
-            if (i == start) return false;
+            while (i < s.Length && char.IsAsciiDigit(s[i]))
+            {
+                i++;
+            }
+
+            if (i == start)
+            {
+                return false;
+            }
         }
         return i == s.Length;
     }

@@ -19,14 +19,22 @@ public sealed class JsonOutputBuffer(int capacity)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Write(ReadOnlySpan<byte> bytes)
     {
-        if (_buffer.Length - WrittenCount < bytes.Length) Grow(bytes.Length);
+        if (_buffer.Length - WrittenCount < bytes.Length)
+        {
+            Grow(bytes.Length);
+        }
+
         bytes.CopyTo(_buffer.AsSpan(WrittenCount));
         WrittenCount += bytes.Length;
     }
 
     internal Span<byte> GetSpan(int size)
     {
-        if (_buffer.Length - WrittenCount < size) Grow(size);
+        if (_buffer.Length - WrittenCount < size)
+        {
+            Grow(size);
+        }
+
         return _buffer.AsSpan(WrittenCount);
     }
 

@@ -26,7 +26,10 @@ public sealed class AssociationLimiter(AssociationLimits limits)
     {
         get
         {
-            lock (_gate) return _total;
+            lock (_gate)
+            {
+                return _total;
+            }
         }
     }
 
@@ -48,7 +51,10 @@ public sealed class AssociationLimiter(AssociationLimits limits)
                 return null;
             }
             _total++;
-            if (address is not null) _perAddress[address] = count + 1;
+            if (address is not null)
+            {
+                _perAddress[address] = count + 1;
+            }
         }
         refusal = "";
         return new AssociationSlot(this, address);
@@ -57,7 +63,11 @@ public sealed class AssociationLimiter(AssociationLimits limits)
     /// <summary>Permission to answer a refused connection with A-ASSOCIATE-RJ; dispose when done. Null: just close it.</summary>
     public IDisposable? TryEnterRejection()
     {
-        if (Interlocked.Increment(ref _rejecting) <= limits.MaxConcurrentRejections) return new Rejection(this);
+        if (Interlocked.Increment(ref _rejecting) <= limits.MaxConcurrentRejections)
+        {
+            return new Rejection(this);
+        }
+
         Interlocked.Decrement(ref _rejecting);
         return null;
     }
@@ -67,7 +77,11 @@ public sealed class AssociationLimiter(AssociationLimits limits)
         lock (_gate)
         {
             var count = _perCallingAe.GetValueOrDefault(callingAe);
-            if (count >= limits.MaxAssociationsPerCallingAe) return false;
+            if (count >= limits.MaxAssociationsPerCallingAe)
+            {
+                return false;
+            }
+
             _perCallingAe[callingAe] = count + 1;
             return true;
         }
@@ -78,16 +92,29 @@ public sealed class AssociationLimiter(AssociationLimits limits)
         lock (_gate)
         {
             _total--;
-            if (address is not null) Decrement(_perAddress, address);
-            if (callingAe is not null) Decrement(_perCallingAe, callingAe);
+            if (address is not null)
+            {
+                Decrement(_perAddress, address);
+            }
+
+            if (callingAe is not null)
+            {
+                Decrement(_perCallingAe, callingAe);
+            }
         }
     }
 
     private static void Decrement<TKey>(Dictionary<TKey, int> counts, TKey key) where TKey : notnull
     {
         // Entries are removed at zero, so the maps hold only addresses and titles that are connected now.
-        if (counts.TryGetValue(key, out var n) && n > 1) counts[key] = n - 1;
-        else counts.Remove(key);
+        if (counts.TryGetValue(key, out var n) && n > 1)
+        {
+            counts[key] = n - 1;
+        }
+        else
+        {
+            counts.Remove(key);
+        }
     }
 
     /// <summary>IPv4 peers on a dual-mode socket appear as ::ffff:a.b.c.d; they are the same address.</summary>
@@ -100,7 +127,10 @@ public sealed class AssociationLimiter(AssociationLimits limits)
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0) Interlocked.Decrement(ref limiter._rejecting);
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref limiter._rejecting);
+            }
         }
     }
 }

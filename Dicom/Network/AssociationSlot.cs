@@ -23,14 +23,25 @@ public sealed class AssociationSlot : IDisposable
     /// </summary>
     public AssociateRejectPdu? AdmitCallingAe(AssociateRequestPdu request)
     {
-        if (_callingAe is not null) return null;
-        if (!_limiter.TryAddCallingAe(request.CallingAeTitle)) return AssociationLimiter.LocalLimitExceeded;
+        if (_callingAe is not null)
+        {
+            return null;
+        }
+
+        if (!_limiter.TryAddCallingAe(request.CallingAeTitle))
+        {
+            return AssociationLimiter.LocalLimitExceeded;
+        }
+
         _callingAe = request.CallingAeTitle;
         return null;
     }
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) _limiter.Leave(_address, _callingAe);
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _limiter.Leave(_address, _callingAe);
+        }
     }
 }

@@ -218,7 +218,10 @@ internal sealed class DicomAssociation : IAsyncDisposable
         foreach (var proposal in request.PresentationContexts)
         {
             var result = accept.PresentationContexts.FirstOrDefault(r => r.Id == proposal.Id);
-            if (result is null) continue;
+            if (result is null)
+            {
+                continue;
+            }
             // PS3.7 D.3.3.4: without a role selection the requestor is SCU only; the acceptor's answer decides.
             var proposedRole = request.UserInformation.RoleSelections.FirstOrDefault(r => r.SopClassUid == proposal.AbstractSyntax);
             var acceptedRole = accept.UserInformation.RoleSelections.FirstOrDefault(r => r.SopClassUid == proposal.AbstractSyntax);
@@ -257,7 +260,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
                 _input.AdvanceTo(consumed);
                 return first;
             }
-            if (result.IsCompleted) throw new DicomAssociationAbortedException("transport closed during association negotiation");
+            if (result.IsCompleted)
+            {
+                throw new DicomAssociationAbortedException("transport closed during association negotiation");
+            }
+
             _input.AdvanceTo(buffer.Start, buffer.End);
         }
     }
@@ -267,8 +274,16 @@ internal sealed class DicomAssociation : IAsyncDisposable
         first = default;
         consumed = buffer.Start;
         var reader = new SequenceReader<byte>(buffer);
-        if (!PduHeader.TryPeek(reader, limits, out var header)) return false;
-        if (reader.Remaining < PduHeader.Size + header.Length) return false;
+        if (!PduHeader.TryPeek(reader, limits, out var header))
+        {
+            return false;
+        }
+
+        if (reader.Remaining < PduHeader.Size + header.Length)
+        {
+            return false;
+        }
+
         switch (header.Type)
         {
             case PduType.AssociateRequest:
@@ -299,7 +314,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
     private async ValueTask<ReadResult> ReadWithTimeoutAsync(TimeSpan timeout, string what)
     {
         var token = _lifetime.Token;
-        if (timeout == Timeout.InfiniteTimeSpan) return await _input.ReadAsync(token).ConfigureAwait(false);
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return await _input.ReadAsync(token).ConfigureAwait(false);
+        }
+
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
         cts.CancelAfter(timeout);
         try
@@ -326,11 +345,27 @@ internal sealed class DicomAssociation : IAsyncDisposable
             // acceptor applies the idle timeout; a requestor decides itself when its association has idled enough.
             TimeSpan timeout;
             string what;
-            if (midMessage) (timeout, what) = (_options.DimseTimeout, "DIMSE timeout: peer stalled mid-message");
-            else if (!_operations.IsEmpty || !_pending.IsEmpty || _releaseRequested) (timeout, what) = (Timeout.InfiniteTimeSpan, "");
-            else if (_isRequestor) (timeout, what) = (Timeout.InfiniteTimeSpan, "");
-            else if (!_anyPdv) (timeout, what) = (Min(_options.FirstRequestTimeout, _options.IdleTimeout), "idle timeout: no request since the association was established");
-            else (timeout, what) = (_options.IdleTimeout, "idle timeout");
+            if (midMessage)
+            {
+                (timeout, what) = (_options.DimseTimeout, "DIMSE timeout: peer stalled mid-message");
+            }
+            else if (!_operations.IsEmpty || !_pending.IsEmpty || _releaseRequested)
+            {
+                (timeout, what) = (Timeout.InfiniteTimeSpan, "");
+            }
+            else if (_isRequestor)
+            {
+                (timeout, what) = (Timeout.InfiniteTimeSpan, "");
+            }
+            else if (!_anyPdv)
+            {
+                (timeout, what) = (Min(_options.FirstRequestTimeout, _options.IdleTimeout), "idle timeout: no request since the association was established");
+            }
+            else
+            {
+                (timeout, what) = (_options.IdleTimeout, "idle timeout");
+            }
+
             var result = await ReadWithTimeoutAsync(timeout, what).ConfigureAwait(false);
             var buffer = result.Buffer;
             var stop = false;
@@ -356,7 +391,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
             _input.AdvanceTo(buffer.Start, buffer.End);
             buffered = buffer.Length;
         }
-        if (end == LoopEnd.Released) await WaitForPeerCloseAsync().ConfigureAwait(false);
+        if (end == LoopEnd.Released)
+        {
+            await WaitForPeerCloseAsync().ConfigureAwait(false);
+        }
+
         await CloseTransportAsync(null).ConfigureAwait(false);
     }
 
@@ -365,7 +404,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
     /// <summary>Wakes the read loop so it picks the timeout that now applies (e.g. idle after an operation ends).</summary>
     private void RearmReadTimeout()
     {
-        if (Volatile.Read(ref _transportClosed) != 0) return;
+        if (Volatile.Read(ref _transportClosed) != 0)
+        {
+            return;
+        }
+
         try { _input.CancelPendingRead(); } catch (InvalidOperationException) { }
     }
 
@@ -375,8 +418,16 @@ internal sealed class DicomAssociation : IAsyncDisposable
         pdu = default;
         var reader = new SequenceReader<byte>(buffer);
         // The length is checked against the limits here, before the body is waited for.
-        if (!PduHeader.TryPeek(reader, _options.Limits, out var header)) return false;
-        if (buffer.Length < PduHeader.Size + header.Length) return false;
+        if (!PduHeader.TryPeek(reader, _options.Limits, out var header))
+        {
+            return false;
+        }
+
+        if (buffer.Length < PduHeader.Size + header.Length)
+        {
+            return false;
+        }
+
         type = header.Type;
         pdu = buffer.Slice(0, PduHeader.Size + header.Length);
         return true;
@@ -388,7 +439,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
         {
             case PduType.PDataTransfer:
                 var values = ParsePData(pdu);
-                foreach (var pdv in values) await OnPdvAsync(pdv).ConfigureAwait(false);
+                foreach (var pdv in values)
+                {
+                    await OnPdvAsync(pdv).ConfigureAwait(false);
+                }
+
                 return null;
             case PduType.ReleaseRequest:
                 if (_releaseRequested)
@@ -431,14 +486,32 @@ internal sealed class DicomAssociation : IAsyncDisposable
     {
         _anyPdv = true;
         if (!_contexts.TryGetValue(pdv.PresentationContextId, out var pc) || !pc.IsAccepted)
+        {
             throw new DicomFormatException($"PDV on presentation context {pdv.PresentationContextId} that was not accepted", 0);
+        }
+
         if (pdv.IsCommand)
         {
-            if (_command is not null) throw new DicomFormatException("command fragment while a data set was expected", 0);
+            if (_command is not null)
+            {
+                throw new DicomFormatException("command fragment while a data set was expected", 0);
+            }
+
             if (_commandBytes.WrittenCount + pdv.Data.Length > DimseCommandCodec.MaxCommandLength)
+            {
                 throw new DicomFormatException("command set too long", 0);
-            foreach (var segment in pdv.Data) _commandBytes.Write(segment.Span);
-            if (!pdv.IsLastFragment) return;
+            }
+
+            foreach (var segment in pdv.Data)
+            {
+                _commandBytes.Write(segment.Span);
+            }
+
+            if (!pdv.IsLastFragment)
+            {
+                return;
+            }
+
             var command = DimseCommandCodec.Decode(_commandBytes.WrittenMemory);
             _commandBytes.ResetWrittenCount();
             _messageContextId = pdv.PresentationContextId;
@@ -448,22 +521,43 @@ internal sealed class DicomAssociation : IAsyncDisposable
                 return;
             }
             _command = command;
-            if (DimseCommand.GetCommandField(command) == CommandField.CStoreRequest) _store = StartStore(pc, CStoreRequest.FromCommand(command));
-            else _dataBytes = new ArrayBufferWriter<byte>();
+            if (DimseCommand.GetCommandField(command) == CommandField.CStoreRequest)
+            {
+                _store = StartStore(pc, CStoreRequest.FromCommand(command));
+            }
+            else
+            {
+                _dataBytes = new ArrayBufferWriter<byte>();
+            }
+
             return;
         }
-        if (_command is null) throw new DicomFormatException("data set fragment without a command", 0);
+        if (_command is null)
+        {
+            throw new DicomFormatException("data set fragment without a command", 0);
+        }
+
         if (pdv.PresentationContextId != _messageContextId)
+        {
             throw new DicomFormatException("data set on another presentation context than its command", 0);
+        }
+
         if (_store is { } store)
         {
             foreach (var segment in pdv.Data)
             {
                 // Backpressure: while the provider does not read, this waits and the socket is not read either.
                 var flush = await store.Pipe.Writer.WriteAsync(segment, _lifetime.Token).ConfigureAwait(false);
-                if (flush.IsCompleted) break; // the provider finished early: discard the rest
+                if (flush.IsCompleted)
+                {
+                    break; // the provider finished early: discard the rest
+                }
             }
-            if (!pdv.IsLastFragment) return;
+            if (!pdv.IsLastFragment)
+            {
+                return;
+            }
+
             await store.Pipe.Writer.CompleteAsync().ConfigureAwait(false);
             var status = await store.Provider.ConfigureAwait(false);
             _store = null;
@@ -473,9 +567,20 @@ internal sealed class DicomAssociation : IAsyncDisposable
         }
         var data = _dataBytes!;
         if (data.WrittenCount + pdv.Data.Length > _options.MaxIdentifierLength)
+        {
             throw new DicomFormatException($"identifier longer than {_options.MaxIdentifierLength} bytes", 0);
-        foreach (var segment in pdv.Data) data.Write(segment.Span);
-        if (!pdv.IsLastFragment) return;
+        }
+
+        foreach (var segment in pdv.Data)
+        {
+            data.Write(segment.Span);
+        }
+
+        if (!pdv.IsLastFragment)
+        {
+            return;
+        }
+
         var cmd = _command;
         _command = null;
         _dataBytes = null;
@@ -524,7 +629,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
         var status = DimseStatus.ProcessingFailure;
         try
         {
-            if (_providers.Store is not { } provider) return status = DimseStatus.SopClassNotSupported.WithComment("no storage service on this association");
+            if (_providers.Store is not { } provider)
+            {
+                return status = DimseStatus.SopClassNotSupported.WithComment("no storage service on this association");
+            }
+
             return status = await provider.OnCStoreAsync(request, stream, pc.TransferSyntax!, Info, _lifetime.Token).ConfigureAwait(false);
         }
         catch (DimseStatusException ex)
@@ -548,7 +657,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
         switch (message)
         {
             case IDimseResponse response:
-                if (_pending.TryGetValue(response.MessageIdBeingRespondedTo, out var channel)) channel.Writer.TryWrite(response);
+                if (_pending.TryGetValue(response.MessageIdBeingRespondedTo, out var channel))
+                {
+                    channel.Writer.TryWrite(response);
+                }
+
                 break;
             case CEchoRequest echo:
                 var status = DimseStatus.SopClassNotSupported;
@@ -573,7 +686,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
                 StartOperation(get.MessageId, ct => DimseServices.RunGetAsync(this, pc, get, ct));
                 break;
             case CCancelRequest cancel:
-                if (_operations.TryGetValue(cancel.MessageIdBeingRespondedTo, out var op)) await op.Cancel.CancelAsync().ConfigureAwait(false);
+                if (_operations.TryGetValue(cancel.MessageIdBeingRespondedTo, out var op))
+                {
+                    await op.Cancel.CancelAsync().ConfigureAwait(false);
+                }
+
                 break;
             default:
                 throw new DicomFormatException($"unexpected {message.CommandField} request", 0);
@@ -687,8 +804,15 @@ internal sealed class DicomAssociation : IAsyncDisposable
         {
             ThrowIfClosed();
             await WriteFragmentsAsync(contextId, command, true, cancellationToken).ConfigureAwait(false);
-            if (data is not null) await WriteFragmentsAsync(contextId, data, false, cancellationToken).ConfigureAwait(false);
-            if (flush && _unflushed > 0) await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+            if (data is not null)
+            {
+                await WriteFragmentsAsync(contextId, data, false, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (flush && _unflushed > 0)
+            {
+                await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -712,7 +836,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
         }
         try
         {
-            if (_unflushed == 0 || Volatile.Read(ref _transportClosed) != 0) return;
+            if (_unflushed == 0 || Volatile.Read(ref _transportClosed) != 0)
+            {
+                return;
+            }
+
             await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is DicomAssociationAbortedException or OperationCanceledException or IOException or InvalidOperationException or ObjectDisposedException)
@@ -730,7 +858,10 @@ internal sealed class DicomAssociation : IAsyncDisposable
     {
         var flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         _unflushed = 0;
-        if (flush.IsCompleted || flush.IsCanceled) throw new DicomAssociationAbortedException("transport closed while sending");
+        if (flush.IsCompleted || flush.IsCanceled)
+        {
+            throw new DicomAssociationAbortedException("transport closed while sending");
+        }
     }
 
     /// <summary>Writes the PDUs of one command or data set; flushes only past <see cref="FlushThreshold"/> (called under the write lock).</summary>
@@ -744,7 +875,10 @@ internal sealed class DicomAssociation : IAsyncDisposable
             PDataTfPdu.WriteSingle(_output, contextId, command, offset + n == data.Length, data.Span.Slice(offset, n));
             offset += n;
             _unflushed += PduHeader.Size + PDataTfPdu.PdvHeaderSize + n;
-            if (_unflushed >= FlushThreshold) await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+            if (_unflushed >= FlushThreshold)
+            {
+                await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         while (offset < data.Length);
     }
@@ -772,7 +906,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
                 var last = nb == 0;
                 PDataTfPdu.WriteSingle(_output, contextId, false, last, a.AsSpan(0, na));
                 await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
-                if (last) break;
+                if (last)
+                {
+                    break;
+                }
+
                 (a, b) = (b, a);
                 na = nb;
             }
@@ -790,7 +928,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
     {
         var channel = Channel.CreateUnbounded<IDimseResponse>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         _pending[messageId] = channel;
-        if (_closed.Task.IsCompleted) channel.Writer.TryComplete(Aborted());
+        if (_closed.Task.IsCompleted)
+        {
+            channel.Writer.TryComplete(Aborted());
+        }
+
         return new ResponseRegistration(this, messageId, channel);
     }
 
@@ -815,7 +957,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                if (association._lifetime.IsCancellationRequested || association._closed.Task.IsCompleted) throw association.Aborted();
+                if (association._lifetime.IsCancellationRequested || association._closed.Task.IsCompleted)
+                {
+                    throw association.Aborted();
+                }
+
                 await association.AbortAsync(AbortSource.ServiceUser, AbortReason.NotSpecified, "DIMSE timeout waiting for a response").ConfigureAwait(false);
                 throw new DicomAssociationAbortedException("DIMSE timeout waiting for a response");
             }
@@ -831,7 +977,10 @@ internal sealed class DicomAssociation : IAsyncDisposable
     /// <summary>Called under the write lock: the writer may already be completed by a close.</summary>
     private void ThrowIfClosed()
     {
-        if (Volatile.Read(ref _transportClosed) != 0) throw Aborted();
+        if (Volatile.Read(ref _transportClosed) != 0)
+        {
+            throw Aborted();
+        }
     }
 
     private DicomAssociationAbortedException Aborted() =>
@@ -842,7 +991,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
     /// <summary>Orderly release (PS3.8 7.2): A-RELEASE-RQ, wait (ARTIM) for A-RELEASE-RP, close.</summary>
     public async Task ReleaseAsync(CancellationToken cancellationToken)
     {
-        if (_closed.Task.IsCompleted) return;
+        if (_closed.Task.IsCompleted)
+        {
+            return;
+        }
+
         _releaseRequested = true;
         try
         {
@@ -855,7 +1008,10 @@ internal sealed class DicomAssociation : IAsyncDisposable
         // PS3.8 9.2 AR-1..AR-3: ARTIM bounds the wait for A-RELEASE-RP; then the initiator closes.
         await Task.WhenAny(_releaseResponse.Task, _closed.Task, Task.Delay(_options.ArtimTimeout, cancellationToken)).ConfigureAwait(false);
         if (!_releaseResponse.Task.IsCompleted && !_closed.Task.IsCompleted)
+        {
             await AbortAsync(AbortSource.ServiceProvider, AbortReason.NotSpecified, "ARTIM expired waiting for A-RELEASE-RP").ConfigureAwait(false);
+        }
+
         await CloseTransportAsync(null).ConfigureAwait(false);
     }
 
@@ -922,7 +1078,10 @@ internal sealed class DicomAssociation : IAsyncDisposable
             {
                 var result = await ReadWithTimeoutAsync(_options.ArtimTimeout, "ARTIM").ConfigureAwait(false);
                 _input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted) return;
+                if (result.IsCompleted)
+                {
+                    return;
+                }
             }
         }
         catch (Exception ex) when (ex is TimeoutException or IOException or OperationCanceledException or InvalidOperationException)
@@ -938,16 +1097,32 @@ internal sealed class DicomAssociation : IAsyncDisposable
             await _closed.Task.ConfigureAwait(false);
             return;
         }
-        if (error is not null) _terminalError ??= error;
+        if (error is not null)
+        {
+            _terminalError ??= error;
+        }
+
         var aborted = Aborted();
-        foreach (var channel in _pending.Values) channel.Writer.TryComplete(aborted);
-        if (_store is { } store) await store.Pipe.Writer.CompleteAsync(new IOException("association ended mid-instance", aborted)).ConfigureAwait(false);
+        foreach (var channel in _pending.Values)
+        {
+            channel.Writer.TryComplete(aborted);
+        }
+
+        if (_store is { } store)
+        {
+            await store.Pipe.Writer.CompleteAsync(new IOException("association ended mid-instance", aborted)).ConfigureAwait(false);
+        }
+
         try { await _lifetime.CancelAsync().ConfigureAwait(false); } catch (ObjectDisposedException) { }
         // A PipeWriter is not thread-safe: complete it under the write lock, after unblocking any stalled flush.
         _output.CancelPendingFlush();
         var locked = await _writeLock.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         try { await _output.CompleteAsync().ConfigureAwait(false); } catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException) { }
-        finally { if (locked) _writeLock.Release(); }
+        finally { if (locked)
+            {
+                _writeLock.Release();
+            }
+        }
         try { await _input.CompleteAsync().ConfigureAwait(false); } catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException) { }
         if (_store is { } s)
         {

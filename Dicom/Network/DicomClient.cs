@@ -71,9 +71,16 @@ public sealed class DicomClient : IAsyncDisposable
         foreach (var pc in options.PresentationContexts)
         {
             proposals.Add(new PresentationContextProposal(id, pc.AbstractSyntax, pc.TransferSyntaxes));
-            if (pc.ProposeScpRole && roles.All(r => r.SopClassUid != pc.AbstractSyntax)) roles.Add(new RoleSelection(pc.AbstractSyntax, true, true));
+            if (pc.ProposeScpRole && roles.All(r => r.SopClassUid != pc.AbstractSyntax))
+            {
+                roles.Add(new RoleSelection(pc.AbstractSyntax, true, true));
+            }
+
             id += 2; // PS3.8 9.3.2.2: presentation context IDs are odd
-            if (id == 1) throw new ArgumentException("more than 128 presentation contexts proposed", nameof(options));
+            if (id == 1)
+            {
+                throw new ArgumentException("more than 128 presentation contexts proposed", nameof(options));
+            }
         }
         var request = new AssociateRequestPdu(options.CalledAeTitle, options.CallingAeTitle, proposals, new UserInformation
         {
@@ -134,17 +141,28 @@ public sealed class DicomClient : IAsyncDisposable
                 var response = (CFindResponse)await registration.NextAsync(cancellationToken).ConfigureAwait(false);
                 if (response.Status.IsPending)
                 {
-                    if (response.Identifier is { } match) yield return match;
+                    if (response.Identifier is { } match)
+                    {
+                        yield return match;
+                    }
+
                     continue;
                 }
                 finished = true;
-                if (response.Status.Category is DimseStatusCategory.Failure) throw new DimseStatusException(response.Status);
+                if (response.Status.Category is DimseStatusCategory.Failure)
+                {
+                    throw new DimseStatusException(response.Status);
+                }
+
                 yield break;
             }
         }
         finally
         {
-            if (!finished) await CancelAndDrainAsync(pc.Id, messageId, registration).ConfigureAwait(false);
+            if (!finished)
+            {
+                await CancelAndDrainAsync(pc.Id, messageId, registration).ConfigureAwait(false);
+            }
         }
     }
 
@@ -189,7 +207,11 @@ public sealed class DicomClient : IAsyncDisposable
 
     private async Task CancelAndDrainAsync(byte contextId, ushort messageId, DicomAssociation.ResponseRegistration registration)
     {
-        if (_association.Closed.IsCompleted) return;
+        if (_association.Closed.IsCompleted)
+        {
+            return;
+        }
+
         try
         {
             await _association.SendAsync(contextId, new CCancelRequest(messageId), null, CancellationToken.None).ConfigureAwait(false);

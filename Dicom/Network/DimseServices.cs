@@ -12,7 +12,10 @@ internal static class DimseServices
         var started = DimseTelemetry.StartTimestamp();
         using var activity = DimseTelemetry.StartOperation("C-FIND", association.Info, request.AffectedSopClassUid);
         var final = DimseStatus.Success;
-        if (association.Providers.Find is not { } provider) final = DimseStatus.SopClassNotSupported;
+        if (association.Providers.Find is not { } provider)
+        {
+            final = DimseStatus.SopClassNotSupported;
+        }
         else
         {
             try
@@ -28,9 +31,21 @@ internal static class DimseServices
                         // and two wake-ups of the peer per match (each P-DATA-TF PDU stands on its own, PS3.8 9.3.5:
                         // how PDUs share a TCP send is the sender's choice).
                         var next = matches.MoveNextAsync();
-                        if (!next.IsCompleted) await association.FlushAsync(association.Lifetime).ConfigureAwait(false);
-                        if (!await next.ConfigureAwait(false)) break;
-                        if (cancellationToken.IsCancellationRequested) break;
+                        if (!next.IsCompleted)
+                        {
+                            await association.FlushAsync(association.Lifetime).ConfigureAwait(false);
+                        }
+
+                        if (!await next.ConfigureAwait(false))
+                        {
+                            break;
+                        }
+
+                        if (cancellationToken.IsCancellationRequested)
+                        {
+                            break;
+                        }
+
                         var match = matches.Current;
                         // C-CANCEL stops the stream between responses, never inside one (a half-sent message would end the association).
                         await association.SendWithoutFlushAsync(pc.Id, new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match), match, association.Lifetime).ConfigureAwait(false);
@@ -40,7 +55,10 @@ internal static class DimseServices
                 {
                     await matches.DisposeAsync().ConfigureAwait(false);
                 }
-                if (cancellationToken.IsCancellationRequested) final = DimseStatus.Cancel;
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    final = DimseStatus.Cancel;
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -87,10 +105,16 @@ internal static class DimseServices
         progress.Remaining = instances.Count;
         foreach (var instance in instances)
         {
-            if (cancellationToken.IsCancellationRequested) break;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
             // PS3.4 C.4.3.1: sub-operations go on a context of the instance's SOP class where the requestor is SCP.
             DimseStatus status;
-            if (ChooseStoreContext(association, instance, requireScpRole: true) is not { } choice) status = DimseStatus.SopClassNotSupported;
+            if (ChooseStoreContext(association, instance, requireScpRole: true) is not { } choice)
+            {
+                status = DimseStatus.SopClassNotSupported;
+            }
             else
             {
                 // A sub-operation under way when C-CANCEL arrives is finished (PS3.4 C.4.3.3.1 stops the ones not started).
@@ -107,7 +131,9 @@ internal static class DimseServices
             }
             progress.Count(instance, status);
             if (progress.Remaining > 0 && !cancellationToken.IsCancellationRequested)
+            {
                 await association.SendAsync(pc.Id, new CGetResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, progress.Counts(true)), null, association.Lifetime).ConfigureAwait(false);
+            }
         }
         var (final, identifier) = progress.Final(cancellationToken.IsCancellationRequested);
         DimseTelemetry.Stop(activity, "C-GET", final, started);
@@ -121,7 +147,11 @@ internal static class DimseServices
         async ValueTask Respond(DimseStatus status, SubOperationCounts? counts = null, DicomDataset? identifier = null)
         {
             // Every response but a pending one is the last: the operation's span ends with it.
-            if (!status.IsPending) DimseTelemetry.Stop(activity, "C-MOVE", status, started);
+            if (!status.IsPending)
+            {
+                DimseTelemetry.Stop(activity, "C-MOVE", status, started);
+            }
+
             await association.SendAsync(pc.Id, new CMoveResponse(request.MessageId, status, request.AffectedSopClassUid, counts, identifier), identifier, CancellationToken.None).ConfigureAwait(false);
         }
 
@@ -184,16 +214,25 @@ internal static class DimseServices
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 if (cancellationToken.IsCancellationRequested)
+                {
                     await Respond(DimseStatus.Cancel, progress.Counts(true)).ConfigureAwait(false); // none started
+                }
                 else
+                {
                     await Respond(DimseStatus.UnableToPerformSubOperations.WithComment(ex.Message)).ConfigureAwait(false);
+                }
+
                 return;
             }
             await using (client.ConfigureAwait(false))
             {
                 foreach (var instance in instances)
                 {
-                    if (cancellationToken.IsCancellationRequested) break;
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
                     DimseStatus status;
                     using var sub = DimseTelemetry.StartSubOperation(destination.AeTitle, association.Info.CalledAeTitle, instance.SopClassUid);
                     try
@@ -208,7 +247,9 @@ internal static class DimseServices
                     DimseTelemetry.Stop(sub, "C-STORE sub-operation", status, 0);
                     progress.Count(instance, status);
                     if (progress.Remaining > 0 && !cancellationToken.IsCancellationRequested)
+                    {
                         await Respond(DimseStatus.Pending, progress.Counts(true)).ConfigureAwait(false);
+                    }
                 }
                 try { await client.ReleaseAsync(CancellationToken.None).ConfigureAwait(false); }
                 catch (Exception ex) when (ex is not OutOfMemoryException) { /* the sub-operations are already counted */ }
@@ -231,12 +272,24 @@ internal static class DimseServices
     {
         var exact = association.FindContext(c => c.AbstractSyntax == instance.SopClassUid && (!requireScpRole || c.RequestorIsScp)
             && c.TransferSyntax!.Uid == instance.TransferSyntax.Uid);
-        if (exact is not null) return (exact, instance);
+        if (exact is not null)
+        {
+            return (exact, instance);
+        }
+
         var decode = !instance.TransferSyntax.IsNative;
-        if (decode && !FrameDecoders.CanDecode(instance.TransferSyntax)) return null;
+        if (decode && !FrameDecoders.CanDecode(instance.TransferSyntax))
+        {
+            return null;
+        }
+
         var target = association.FindContext(c => c.AbstractSyntax == instance.SopClassUid && (!requireScpRole || c.RequestorIsScp)
             && c.TransferSyntax!.IsNative && !c.TransferSyntax.IsDeflated && !(decode && c.TransferSyntax.IsBigEndian));
-        if (target is null) return null;
+        if (target is null)
+        {
+            return null;
+        }
+
         var syntax = target.TransferSyntax!;
         return (target, instance with
         {
@@ -268,7 +321,10 @@ internal static class DimseServices
         }
         while (true)
         {
-            if (await registration.NextAsync(cancellationToken).ConfigureAwait(false) is CStoreResponse response) return response.Status;
+            if (await registration.NextAsync(cancellationToken).ConfigureAwait(false) is CStoreResponse response)
+            {
+                return response.Status;
+            }
         }
     }
 
@@ -309,9 +365,21 @@ internal static class DimseServices
                 identifier = new DicomDataset();
                 identifier.SetStrings(DicomTag.FailedSOPInstanceUIDList, DicomVR.UI, FailedUids);
             }
-            if (cancelled) return (DimseStatus.Cancel, identifier);
-            if (Failed > 0 && Completed == 0 && Warning == 0) return (DimseStatus.UnableToPerformSubOperations, identifier);
-            if (Failed > 0 || Warning > 0) return (DimseStatus.SubOperationsCompleteWithFailures, identifier);
+            if (cancelled)
+            {
+                return (DimseStatus.Cancel, identifier);
+            }
+
+            if (Failed > 0 && Completed == 0 && Warning == 0)
+            {
+                return (DimseStatus.UnableToPerformSubOperations, identifier);
+            }
+
+            if (Failed > 0 || Warning > 0)
+            {
+                return (DimseStatus.SubOperationsCompleteWithFailures, identifier);
+            }
+
             return (DimseStatus.Success, identifier);
         }
     }

@@ -78,7 +78,10 @@ public static class DimseTelemetry
             if (activity.IsAllDataRequested)
             {
                 activity.SetTag("dicom.status", StatusText(status.Code));
-                if (category == DimseStatusCategory.Failure) activity.SetStatus(ActivityStatusCode.Error, status.ErrorComment);
+                if (category == DimseStatusCategory.Failure)
+                {
+                    activity.SetStatus(ActivityStatusCode.Error, status.ErrorComment);
+                }
             }
 
             activity.Dispose();

@@ -72,24 +72,40 @@ public sealed class DefaultAssociationPolicy : IAssociationPolicy
     public ValueTask<AssociationDecision> DecideAsync(AssociateRequestPdu request, System.Net.EndPoint? remoteEndPoint, CancellationToken cancellationToken)
     {
         if (CalledAeTitles is not null && !CalledAeTitles.Contains(request.CalledAeTitle))
+        {
             return ValueTask.FromResult(AssociationDecision.Rejected(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser, AssociateRejectReason.CalledAeTitleNotRecognized));
+        }
+
         if (CallingAeTitles is not null && !CallingAeTitles.Contains(request.CallingAeTitle))
+        {
             return ValueTask.FromResult(AssociationDecision.Rejected(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser, AssociateRejectReason.CallingAeTitleNotRecognized));
+        }
+
         if (AuthorizeUser is not null && !AuthorizeUser(request.UserInformation.UserIdentityRequest))
+        {
             return ValueTask.FromResult(AssociationDecision.Rejected(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser, AssociateRejectReason.NoReasonGiven));
+        }
 
         var results = new List<PresentationContextResult>(request.PresentationContexts.Count);
         var acceptedAbstract = new HashSet<string>(StringComparer.Ordinal);
         foreach (var pc in request.PresentationContexts)
         {
             var result = Negotiate(pc);
-            if (result.IsAccepted) acceptedAbstract.Add(pc.AbstractSyntax);
+            if (result.IsAccepted)
+            {
+                acceptedAbstract.Add(pc.AbstractSyntax);
+            }
+
             results.Add(result);
         }
         var roles = new List<RoleSelection>();
         foreach (var role in request.UserInformation.RoleSelections)
+        {
             if (acceptedAbstract.Contains(role.SopClassUid))
+            {
                 roles.Add(new RoleSelection(role.SopClassUid, role.ScuRole, role.ScpRole && AcceptScpRole));
+            }
+        }
         // PS3.7 D.3.3.7.2: answer the user identity only when a positive response was requested.
         var identity = request.UserInformation.UserIdentityRequest is { PositiveResponseRequested: true } id
             && id.Type is UserIdentityType.Username or UserIdentityType.UsernameAndPasscode
@@ -106,7 +122,11 @@ public sealed class DefaultAssociationPolicy : IAssociationPolicy
         var answers = new List<SopClassExtendedNegotiation>();
         foreach (var asked in request.UserInformation.ExtendedNegotiations)
         {
-            if (!RelationalQuerySopClasses.Contains(asked.SopClassUid) || !acceptedAbstract.Contains(asked.SopClassUid)) continue;
+            if (!RelationalQuerySopClasses.Contains(asked.SopClassUid) || !acceptedAbstract.Contains(asked.SopClassUid))
+            {
+                continue;
+            }
+
             var info = new byte[Math.Max(1, asked.ServiceClassApplicationInformation.Length)];
             info[0] = asked.ServiceClassApplicationInformation.Length > 0 && asked.ServiceClassApplicationInformation.Span[0] == 1 ? (byte)1 : (byte)0;
             answers.Add(new SopClassExtendedNegotiation(asked.SopClassUid, info));
@@ -120,7 +140,13 @@ public sealed class DefaultAssociationPolicy : IAssociationPolicy
         if (AbstractSyntaxes.TryGetValue(pc.AbstractSyntax, out var accepted))
         {
             foreach (var ts in accepted)
-                if (pc.TransferSyntaxes.Contains(ts)) return new(pc.Id, PresentationContextResultReason.Acceptance, ts);
+            {
+                if (pc.TransferSyntaxes.Contains(ts))
+                {
+                    return new(pc.Id, PresentationContextResultReason.Acceptance, ts);
+                }
+            }
+
             return new(pc.Id, PresentationContextResultReason.TransferSyntaxesNotSupported, fallback);
         }
         if (AcceptAnyStorage && pc.AbstractSyntax.StartsWith("1.2.840.10008.5.1.4.1.1.", StringComparison.Ordinal))
@@ -128,9 +154,21 @@ public sealed class DefaultAssociationPolicy : IAssociationPolicy
             // Store what the modality sends, preferring explicit VR LE among native syntaxes; deflate is not accepted
             // because the storage layer keeps the data set as received.
             foreach (var ts in UncompressedPreference)
-                if (pc.TransferSyntaxes.Contains(ts)) return new(pc.Id, PresentationContextResultReason.Acceptance, ts);
+            {
+                if (pc.TransferSyntaxes.Contains(ts))
+                {
+                    return new(pc.Id, PresentationContextResultReason.Acceptance, ts);
+                }
+            }
+
             foreach (var ts in pc.TransferSyntaxes)
-                if (DicomTransferSyntax.Find(ts) is { IsDeflated: false }) return new(pc.Id, PresentationContextResultReason.Acceptance, ts);
+            {
+                if (DicomTransferSyntax.Find(ts) is { IsDeflated: false })
+                {
+                    return new(pc.Id, PresentationContextResultReason.Acceptance, ts);
+                }
+            }
+
             return new(pc.Id, PresentationContextResultReason.TransferSyntaxesNotSupported, fallback);
         }
         return new(pc.Id, PresentationContextResultReason.AbstractSyntaxNotSupported, fallback);

@@ -19,7 +19,10 @@ public sealed record InstanceToSend(
         DicomReadResult header;
         var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 16 * 1024, useAsync: true);
         await using (probe.ConfigureAwait(false))
+        {
             header = await DicomReader.ReadFileAsync(probe, DicomReadOptions.HeaderOnly, cancellationToken).ConfigureAwait(false);
+        }
+
         var meta = header.FileMetaInformation ?? throw new DicomFormatException("not a Part 10 file: no file meta information", 0);
         var sopClass = meta.GetString(DicomTag.MediaStorageSOPClassUID) ?? header.Dataset.GetString(DicomTag.SOPClassUID)
             ?? throw new DicomFormatException("no SOP class UID", 0, DicomTag.MediaStorageSOPClassUID);

@@ -50,7 +50,13 @@ public sealed class DicomQuery
     public QueryKey? FindKey(DicomTag tag)
     {
         foreach (var k in Keys)
-            if (k.Tag == tag) return k;
+        {
+            if (k.Tag == tag)
+            {
+                return k;
+            }
+        }
+
         return null;
     }
 

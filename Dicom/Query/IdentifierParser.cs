@@ -6,25 +6,40 @@ internal static class IdentifierParser
     public static QueryParseResult Parse(DicomDataset identifier, string affectedSopClassUid, DimseQueryOptions options)
     {
         if (!QueryRetrieveSopClass.TryGetModel(affectedSopClassUid, out var model))
+        {
             return new QueryError(QueryErrorKind.SopClassNotSupported, $"'{affectedSopClassUid}' is not a Query/Retrieve SOP class");
+        }
+
         if (model == QueryModel.PatientStudyOnly)
+        {
             return new QueryError(QueryErrorKind.SopClassNotSupported, "the Patient/Study Only information model is retired (PS3.4 C.6.3) and not supported");
+        }
 
         var levelText = identifier.GetString(QueryTags.QueryRetrieveLevel);
         if (levelText is null)
+        {
             return new QueryError(QueryErrorKind.IdentifierDoesNotMatchSopClass, "Query/Retrieve Level is missing", QueryTags.QueryRetrieveLevel);
+        }
+
         if (!QueryLevels.TryParse(levelText, out var level))
+        {
             return new QueryError(QueryErrorKind.IdentifierDoesNotMatchSopClass, $"'{levelText}' is not a Query/Retrieve Level", QueryTags.QueryRetrieveLevel);
+        }
         // PS3.4 C.6.2.1: the Study Root model has no Patient level.
         if (model == QueryModel.StudyRoot && level == QueryLevel.Patient)
+        {
             return new QueryError(QueryErrorKind.IdentifierDoesNotMatchSopClass, "PATIENT level is not part of the Study Root information model", QueryTags.QueryRetrieveLevel);
+        }
 
         TimeSpan? timezone = null;
         var tzText = identifier.GetString(QueryTags.TimezoneOffsetFromUTC);
         if (!string.IsNullOrEmpty(tzText))
         {
             if (!QueryDateTime.TryParseOffset(tzText, out var tz))
+            {
                 return new QueryError(QueryErrorKind.UnableToProcess, $"'{tzText}' is not a Timezone Offset From UTC (&ZZXX)", QueryTags.TimezoneOffsetFromUTC);
+            }
+
             timezone = tz;
         }
 
@@ -37,20 +52,40 @@ internal static class IdentifierParser
         foreach (var element in identifier)
         {
             var tag = element.Tag;
-            if (QueryAttributes.IsControlElement(tag)) continue;
+            if (QueryAttributes.IsControlElement(tag))
+            {
+                continue;
+            }
             // Private attributes are neither matched nor returned: their meaning depends on a creator we do not know.
-            if (tag.IsPrivate) continue;
+            if (tag.IsPrivate)
+            {
+                continue;
+            }
 
             var attributeLevel = QueryAttributes.LevelOf(tag, model, level);
             var vr = QueryDictionary.ResolveVR(tag, element.VR);
             if (!TryReadKey(identifier, element, vr, attributeLevel, ctx, out var key, out var returnKey, out var raw, out var error))
+            {
                 return error;
+            }
+
             returnKeys.Add(returnKey);
-            if (raw is not null) rawValues[tag] = raw;
-            if (key is null) continue;
+            if (raw is not null)
+            {
+                rawValues[tag] = raw;
+            }
+
+            if (key is null)
+            {
+                continue;
+            }
             // Keys below the queried level do not exist in a hierarchical query (PS3.4 C.4.1.3.1); lenient policy:
             // they are returned but do not constrain.
-            if (!options.Relational && attributeLevel > level) continue;
+            if (!options.Relational && attributeLevel > level)
+            {
+                continue;
+            }
+
             keys.Add(key);
         }
 
@@ -73,16 +108,27 @@ internal static class IdentifierParser
             // of its unique key. A relational query may leave it out or give any matching (C.4.1.3.2).
             if (options.Relational)
             {
-                if (uniqueKey is not null) higher.Add(uniqueKey);
+                if (uniqueKey is not null)
+                {
+                    higher.Add(uniqueKey);
+                }
+
                 continue;
             }
-            if (uniqueKey is null && studyFixed) continue;
+            if (uniqueKey is null && studyFixed)
+            {
+                continue;
+            }
+
             return new QueryError(QueryErrorKind.IdentifierDoesNotMatchSopClass,
                 $"a hierarchical {level.ToCode()} query needs a single value in the unique key of the {l.ToCode()} level",
                 uniqueTag);
         }
 
-        if (options.CombinedDateTimeMatching) CombineDateTime(keys, rawValues);
+        if (options.CombinedDateTimeMatching)
+        {
+            CombineDateTime(keys, rawValues);
+        }
 
         return new DicomQuery
         {
@@ -124,26 +170,49 @@ internal static class IdentifierParser
             var itemReturn = new List<ReturnKey>();
             foreach (var e in item)
             {
-                if (e.Tag.IsGroupLength || e.Tag.IsPrivate || e.Tag == QueryTags.SpecificCharacterSet) continue;
+                if (e.Tag.IsGroupLength || e.Tag.IsPrivate || e.Tag == QueryTags.SpecificCharacterSet)
+                {
+                    continue;
+                }
+
                 var evr = QueryDictionary.ResolveVR(e.Tag, e.VR);
-                if (!TryReadKey(item, e, evr, level, ctx, out var k, out var rk, out _, out error)) return Fail(tag, out returnKey);
+                if (!TryReadKey(item, e, evr, level, ctx, out var k, out var rk, out _, out error))
+                {
+                    return Fail(tag, out returnKey);
+                }
+
                 itemReturn.Add(rk);
-                if (k is not null) itemKeys.Add(k);
+                if (k is not null)
+                {
+                    itemKeys.Add(k);
+                }
             }
             returnKey = new ReturnKey(tag, DicomVR.SQ, itemReturn);
-            if (itemKeys.Count > 0) key = new QueryKey(tag, DicomVR.SQ, new SequenceMatching(itemKeys), level);
+            if (itemKeys.Count > 0)
+            {
+                key = new QueryKey(tag, DicomVR.SQ, new SequenceMatching(itemKeys), level);
+            }
+
             return true;
         }
 
         returnKey = new ReturnKey(tag, vr);
-        if (QueryAttributes.IsReturnOnly(tag)) return true;
+        if (QueryAttributes.IsReturnOnly(tag))
+        {
+            return true;
+        }
+
         raw = ReadValue(dataset, element, vr);
         if (!MatchingParser.TryParse(raw, vr, ctx, out var matching, out var message))
         {
             error = new QueryError(QueryErrorKind.UnableToProcess, message!, tag);
             return false;
         }
-        if (matching is not UniversalMatching) key = new QueryKey(tag, vr, matching, level);
+        if (matching is not UniversalMatching)
+        {
+            key = new QueryKey(tag, vr, matching, level);
+        }
+
         return true;
     }
 
@@ -156,9 +225,20 @@ internal static class IdentifierParser
     /// <summary>The key value as text, decoded with the identifier's character set under the resolved VR.</summary>
     private static string ReadValue(DicomDataset dataset, in DicomElement element, DicomVR vr)
     {
-        if (element.Value.Length == 0) return "";
-        if (vr.IsBinaryNumber) return MatchingParser.FormatNumbers(new DicomElement(element.Tag, vr, element.Value));
-        if (!vr.IsString) return "";
+        if (element.Value.Length == 0)
+        {
+            return "";
+        }
+
+        if (vr.IsBinaryNumber)
+        {
+            return MatchingParser.FormatNumbers(new DicomElement(element.Tag, vr, element.Value));
+        }
+
+        if (!vr.IsString)
+        {
+            return "";
+        }
         // Implicit VR identifiers arrive as UN until the dictionary knows the tag: decode under the resolved VR.
         return dataset.DecodeString(new DicomElement(element.Tag, vr, element.Value));
     }
@@ -172,17 +252,35 @@ internal static class IdentifierParser
         for (var i = 0; i < keys.Count; i++)
         {
             var dateKey = keys[i];
-            if (dateKey.Matching is not DateRangeMatching dates) continue;
-            if (!QueryAttributes.TryGetTimePartner(dateKey.Tag, out var timeTag)) continue;
+            if (dateKey.Matching is not DateRangeMatching dates)
+            {
+                continue;
+            }
+
+            if (!QueryAttributes.TryGetTimePartner(dateKey.Tag, out var timeTag))
+            {
+                continue;
+            }
+
             var j = keys.FindIndex(k => k.Tag == timeTag);
-            if (j < 0 || keys[j].Matching is not TimeRangeMatching times) continue;
-            if (!IsRange(rawValues, dateKey.Tag) || !IsRange(rawValues, timeTag)) continue;
+            if (j < 0 || keys[j].Matching is not TimeRangeMatching times)
+            {
+                continue;
+            }
+
+            if (!IsRange(rawValues, dateKey.Tag) || !IsRange(rawValues, timeTag))
+            {
+                continue;
+            }
 
             DateTime? lower = dates.Lower is { } dl ? dl.ToDateTime(times.Lower ?? TimeOnly.MinValue) : null;
             DateTime? upper = dates.Upper is { } du ? du.ToDateTime(times.Upper ?? TimeOnly.MaxValue) : null;
             keys[i] = dateKey with { Matching = new CombinedDateTimeRangeMatching(timeTag, lower, upper) };
             keys.RemoveAt(j);
-            if (j < i) i--;
+            if (j < i)
+            {
+                i--;
+            }
         }
     }
 

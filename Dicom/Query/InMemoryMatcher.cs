@@ -12,7 +12,13 @@ public static class InMemoryMatcher
     {
         var tz = CandidateOffset(candidate);
         foreach (var key in query.Keys)
-            if (!MatchesKey(key, candidate, tz)) return false;
+        {
+            if (!MatchesKey(key, candidate, tz))
+            {
+                return false;
+            }
+        }
+
         return true;
     }
 
@@ -27,12 +33,25 @@ public static class InMemoryMatcher
         if (query.IncludeAll)
         {
             foreach (var e in candidate)
-                if (!QueryAttributes.IsControlElement(e.Tag)) result.Set(CopyElement(e));
+            {
+                if (!QueryAttributes.IsControlElement(e.Tag))
+                {
+                    result.Set(CopyElement(e));
+                }
+            }
         }
         foreach (var rk in query.ReturnKeys)
         {
-            if (QueryAttributes.IsControlElement(rk.Tag)) continue;
-            if (query.IncludeAll && result.Contains(rk.Tag)) continue;
+            if (QueryAttributes.IsControlElement(rk.Tag))
+            {
+                continue;
+            }
+
+            if (query.IncludeAll && result.Contains(rk.Tag))
+            {
+                continue;
+            }
+
             result.Set(ProjectKey(rk, candidate));
         }
         return result;
@@ -41,14 +60,21 @@ public static class InMemoryMatcher
     private static DicomElement ProjectKey(ReturnKey rk, DicomDataset candidate)
     {
         if (!candidate.TryGetElement(rk.Tag, out var e))
+        {
             return rk.VR == DicomVR.SQ ? new DicomElement(rk.Tag, new DicomSequence()) : new DicomElement(rk.Tag, rk.VR, ReadOnlyMemory<byte>.Empty);
+        }
+
         if (e.Sequence is { } sq && rk.ItemKeys is { } itemKeys)
         {
             var items = new List<DicomDataset>(sq.Items.Count);
             foreach (var item in sq.Items)
             {
                 var projected = new DicomDataset(itemKeys.Count) { InheritedCharacterSet = item.CharacterSet };
-                foreach (var ik in itemKeys) projected.Set(ProjectKey(ik, item));
+                foreach (var ik in itemKeys)
+                {
+                    projected.Set(ProjectKey(ik, item));
+                }
+
                 items.Add(projected);
             }
             return new DicomElement(rk.Tag, new DicomSequence(items));
@@ -58,9 +84,17 @@ public static class InMemoryMatcher
 
     private static DicomElement CopyElement(in DicomElement e)
     {
-        if (e.Sequence is not { } sq) return e;
+        if (e.Sequence is not { } sq)
+        {
+            return e;
+        }
+
         var items = new List<DicomDataset>(sq.Items.Count);
-        foreach (var item in sq.Items) items.Add(item.Clone());
+        foreach (var item in sq.Items)
+        {
+            items.Add(item.Clone());
+        }
+
         return new DicomElement(e.Tag, new DicomSequence(items) { UndefinedLength = sq.UndefinedLength });
     }
 
@@ -81,7 +115,11 @@ public static class InMemoryMatcher
                     || (empty.Sequence is { } esq ? esq.Items.Count == 0 : empty.Length == 0);
             case SequenceMatching seq:
                 {
-                    if (candidate.GetSequence(key.Tag) is not { } sq) return false;
+                    if (candidate.GetSequence(key.Tag) is not { } sq)
+                    {
+                        return false;
+                    }
+
                     foreach (var item in sq.Items)
                     {
                         var all = true;
@@ -89,7 +127,10 @@ public static class InMemoryMatcher
                         {
                             if (!MatchesKey(k, item, candidateOffset)) { all = false; break; }
                         }
-                        if (all) return true;
+                        if (all)
+                        {
+                            return true;
+                        }
                     }
                     return false;
                 }
@@ -99,21 +140,51 @@ public static class InMemoryMatcher
 
         // Multi-valued candidates match when any one value does (e.g. ModalitiesInStudy, PS3.4 C.6.2.1.2).
         foreach (var value in CandidateValues(candidate, key.Tag, key.VR))
-            if (MatchesValue(key.Matching, key.VR, value, candidateOffset)) return true;
+        {
+            if (MatchesValue(key.Matching, key.VR, value, candidateOffset))
+            {
+                return true;
+            }
+        }
+
         return false;
     }
 
     private static string[] CandidateValues(DicomDataset candidate, DicomTag tag, DicomVR keyVR)
     {
-        if (!candidate.TryGetElement(tag, out var e) || e.Payload is not null) return [];
-        if (e.VR.IsBinaryNumber) return MatchingParser.FormatNumbers(e).Split('\\', StringSplitOptions.RemoveEmptyEntries);
+        if (!candidate.TryGetElement(tag, out var e) || e.Payload is not null)
+        {
+            return [];
+        }
+
+        if (e.VR.IsBinaryNumber)
+        {
+            return MatchingParser.FormatNumbers(e).Split('\\', StringSplitOptions.RemoveEmptyEntries);
+        }
+
         var vr = e.VR == DicomVR.UN ? keyVR : e.VR;
-        if (vr.IsBinaryNumber) return MatchingParser.FormatNumbers(new DicomElement(tag, vr, e.Value)).Split('\\', StringSplitOptions.RemoveEmptyEntries);
+        if (vr.IsBinaryNumber)
+        {
+            return MatchingParser.FormatNumbers(new DicomElement(tag, vr, e.Value)).Split('\\', StringSplitOptions.RemoveEmptyEntries);
+        }
+
         var text = candidate.DecodeString(new DicomElement(tag, vr, e.Value));
-        if (text.Length == 0) return [];
-        if (vr.IsSingleValueText) return [text];
+        if (text.Length == 0)
+        {
+            return [];
+        }
+
+        if (vr.IsSingleValueText)
+        {
+            return [text];
+        }
+
         var parts = text.Split('\\');
-        for (var i = 0; i < parts.Length; i++) parts[i] = DicomDataset.TrimValue(parts[i], vr);
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = DicomDataset.TrimValue(parts[i], vr);
+        }
+
         return parts;
     }
 
@@ -122,8 +193,16 @@ public static class InMemoryMatcher
         switch (matching)
         {
             case SingleValueMatching single:
-                if (vr == DicomVR.PN) return PersonNameMatch.MatchesSingle(single.Value, value);
-                if (vr == DicomVR.IS || vr == DicomVR.DS || vr.IsBinaryNumber) return NumbersEqual(single.Value, value);
+                if (vr == DicomVR.PN)
+                {
+                    return PersonNameMatch.MatchesSingle(single.Value, value);
+                }
+
+                if (vr == DicomVR.IS || vr == DicomVR.DS || vr.IsBinaryNumber)
+                {
+                    return NumbersEqual(single.Value, value);
+                }
+
                 return string.Equals(single.Value, value, StringComparison.Ordinal);
             case WildcardMatching wildcard:
                 return vr == DicomVR.PN
@@ -133,11 +212,23 @@ public static class InMemoryMatcher
                 return PersonNameMatch.MatchesFuzzy(fuzzy.Words, value);
             case ListOfUidMatching list:
                 foreach (var uid in list.Uids)
-                    if (string.Equals(uid, value, StringComparison.Ordinal)) return true;
+                {
+                    if (string.Equals(uid, value, StringComparison.Ordinal))
+                    {
+                        return true;
+                    }
+                }
+
                 return false;
             case MultipleValueMatching multiple:
                 foreach (var alternative in multiple.Alternatives)
-                    if (MatchesValue(alternative, vr, value, candidateOffset)) return true;
+                {
+                    if (MatchesValue(alternative, vr, value, candidateOffset))
+                    {
+                        return true;
+                    }
+                }
+
                 return false;
             case DateRangeMatching dates:
                 return QueryDateTime.TryParseDate(value, out var d)
@@ -158,18 +249,27 @@ public static class InMemoryMatcher
     {
         foreach (var dateText in CandidateValues(candidate, dateTag, DicomVR.DA))
         {
-            if (!QueryDateTime.TryParseDate(dateText, out var date)) continue;
+            if (!QueryDateTime.TryParseDate(dateText, out var date))
+            {
+                continue;
+            }
+
             var timeText = candidate.GetString(m.TimeTag);
             DateTime first, last;
             if (!string.IsNullOrEmpty(timeText) && QueryDateTime.TryParseTime(timeText.Split('\\')[0], out var t, out _))
+            {
                 first = last = date.ToDateTime(t);
+            }
             else
             {
                 // No time: the entity spans its whole day, and matches if the day meets the range.
                 first = date.ToDateTime(TimeOnly.MinValue);
                 last = date.ToDateTime(TimeOnly.MaxValue);
             }
-            if ((m.Lower is not { } lo || last >= lo) && (m.Upper is not { } hi || first <= hi)) return true;
+            if ((m.Lower is not { } lo || last >= lo) && (m.Upper is not { } hi || first <= hi))
+            {
+                return true;
+            }
         }
         return false;
     }

@@ -42,7 +42,11 @@ public sealed record WildcardMatching(string Pattern) : Matching
                 case '*': sb.Append('%'); break;
                 case '?': sb.Append('_'); break;
                 default:
-                    if (c == '%' || c == '_' || c == escape) sb.Append(escape);
+                    if (c == '%' || c == '_' || c == escape)
+                    {
+                        sb.Append(escape);
+                    }
+
                     sb.Append(c);
                     break;
             }

@@ -17,7 +17,10 @@ internal static class MatchingParser
     {
         error = null;
         matching = UniversalMatching.Instance;
-        if (raw.Length == 0) return true; // PS3.4 C.2.2.2.3
+        if (raw.Length == 0)
+        {
+            return true; // PS3.4 C.2.2.2.3
+        }
 
         // PS3.5 6.1.2.3: NUL is no character of any DICOM character repertoire (only UI pads with it, and that padding
         // is gone by now); such a value cannot match anything stored and is refused as a bad value, not passed on.
@@ -34,13 +37,29 @@ internal static class MatchingParser
             return true;
         }
 
-        if (vr == DicomVR.UI) return TryParseUids(raw, ctx, out matching, out error);
-        if (vr == DicomVR.DA || vr == DicomVR.TM || vr == DicomVR.DT) return TryParseDateTime(raw, vr, ctx, out matching, out error);
-        if (AllowsWildcard(vr)) return TryParseText(raw, vr, ctx, out matching, out error);
+        if (vr == DicomVR.UI)
+        {
+            return TryParseUids(raw, ctx, out matching, out error);
+        }
+
+        if (vr == DicomVR.DA || vr == DicomVR.TM || vr == DicomVR.DT)
+        {
+            return TryParseDateTime(raw, vr, ctx, out matching, out error);
+        }
+
+        if (AllowsWildcard(vr))
+        {
+            return TryParseText(raw, vr, ctx, out matching, out error);
+        }
+
         if (vr.IsString || vr.IsBinaryNumber)
         {
             // Numbers, AS: no wildcard (PS3.4 C.2.2.2.4); "*" alone is still universal.
-            if (IsAllStars(raw)) return true;
+            if (IsAllStars(raw))
+            {
+                return true;
+            }
+
             var values = SplitValues(raw, ctx, splitComma: ctx.MultipleValueMatching);
             matching = values.Count == 1
                 ? new SingleValueMatching(values[0])
@@ -60,7 +79,10 @@ internal static class MatchingParser
     {
         matching = UniversalMatching.Instance;
         error = null;
-        if (IsAllStars(raw)) return true;
+        if (IsAllStars(raw))
+        {
+            return true;
+        }
         // PS3.4 C.2.2.2.2 backslash; PS3.18 8.3.4.1 uid-list-match is comma separated.
         var uids = SplitValues(raw, ctx, splitComma: ctx.Qido);
         foreach (var uid in uids)
@@ -80,7 +102,11 @@ internal static class MatchingParser
         matching = UniversalMatching.Instance;
         error = null;
         var value = raw.Trim();
-        if (IsAllStars(value)) return true;
+        if (IsAllStars(value))
+        {
+            return true;
+        }
+
         if (value.IndexOfAny(['*', '?']) >= 0)
         {
             error = $"wild cards are not allowed on {vr} (PS3.4 C.2.2.2.4)";
@@ -103,7 +129,11 @@ internal static class MatchingParser
             {
                 DateOnly? lo = a is null ? null : ParseDate(a);
                 DateOnly? hi = b is null ? null : ParseDate(b);
-                if (lo > hi) return Fail($"date range '{value}' ends before it starts", out error);
+                if (lo > hi)
+                {
+                    return Fail($"date range '{value}' ends before it starts", out error);
+                }
+
                 matching = new DateRangeMatching(lo, hi);
                 return true;
             }
@@ -119,9 +149,21 @@ internal static class MatchingParser
             if (QueryDateTime.TrySplitRange(value, v => QueryDateTime.TryParseTime(v, out _, out _), out var a, out var b))
             {
                 TimeOnly? l = null, u = null;
-                if (a is not null && QueryDateTime.TryParseTime(a, out var al, out _)) l = al;
-                if (b is not null && QueryDateTime.TryParseTime(b, out _, out var bu)) u = bu;
-                if (l > u) return Fail($"time range '{value}' ends before it starts", out error);
+                if (a is not null && QueryDateTime.TryParseTime(a, out var al, out _))
+                {
+                    l = al;
+                }
+
+                if (b is not null && QueryDateTime.TryParseTime(b, out _, out var bu))
+                {
+                    u = bu;
+                }
+
+                if (l > u)
+                {
+                    return Fail($"time range '{value}' ends before it starts", out error);
+                }
+
                 matching = new TimeRangeMatching(l, u);
                 return true;
             }
@@ -136,9 +178,21 @@ internal static class MatchingParser
         if (QueryDateTime.TrySplitRange(value, v => QueryDateTime.TryParseDateTime(v, offset, out _, out _), out var da, out var db))
         {
             DateTimeOffset? l = null, u = null;
-            if (da is not null && QueryDateTime.TryParseDateTime(da, offset, out var x, out _)) l = x;
-            if (db is not null && QueryDateTime.TryParseDateTime(db, offset, out _, out var y)) u = y;
-            if (l > u) return Fail($"date-time range '{value}' ends before it starts", out error);
+            if (da is not null && QueryDateTime.TryParseDateTime(da, offset, out var x, out _))
+            {
+                l = x;
+            }
+
+            if (db is not null && QueryDateTime.TryParseDateTime(db, offset, out _, out var y))
+            {
+                u = y;
+            }
+
+            if (l > u)
+            {
+                return Fail($"date-time range '{value}' ends before it starts", out error);
+            }
+
             matching = new DateTimeRangeMatching(l, u);
             return true;
         }
@@ -151,7 +205,7 @@ internal static class MatchingParser
         error = null;
         // LT, ST, UT, UR hold one value: backslash is text (PS3.5 6.2).
         // CS can hold neither comma nor backslash in a value, so a QIDO comma list on CS is always a value list.
-        List<string> values = vr.IsSingleValueText
+        var values = vr.IsSingleValueText
             ? [raw]
             : SplitValues(raw, ctx, splitComma: ctx.MultipleValueMatching || (ctx.Qido && vr == DicomVR.CS));
         var alternatives = new List<Matching>(values.Count);
@@ -159,15 +213,28 @@ internal static class MatchingParser
         {
             var value = vr == DicomVR.PN || vr.IsSingleValueText ? v.TrimEnd(' ') : v.Trim(' ');
             if (IsAllStars(value) || value.Length == 0)
+            {
                 return true; // one universal alternative makes the whole key universal
+            }
+
             if (vr == DicomVR.PN && ctx.Fuzzy)
             {
                 var words = PersonNameMatch.FuzzyWords(value);
-                if (words.Count == 0) return true;
+                if (words.Count == 0)
+                {
+                    return true;
+                }
+
                 alternatives.Add(new FuzzyPersonNameMatching(words));
             }
-            else if (value.IndexOfAny(['*', '?']) >= 0) alternatives.Add(new WildcardMatching(value));
-            else alternatives.Add(new SingleValueMatching(value));
+            else if (value.IndexOfAny(['*', '?']) >= 0)
+            {
+                alternatives.Add(new WildcardMatching(value));
+            }
+            else
+            {
+                alternatives.Add(new SingleValueMatching(value));
+            }
         }
         matching = alternatives.Count == 1 ? alternatives[0] : new MultipleValueMatching(alternatives);
         return true;
@@ -180,9 +247,16 @@ internal static class MatchingParser
         foreach (var p in parts)
         {
             var t = p.Trim(' ', '\0');
-            if (t.Length > 0 && !list.Contains(t, StringComparer.Ordinal)) list.Add(t);
+            if (t.Length > 0 && !list.Contains(t, StringComparer.Ordinal))
+            {
+                list.Add(t);
+            }
         }
-        if (list.Count == 0) list.Add("");
+        if (list.Count == 0)
+        {
+            list.Add("");
+        }
+
         return list;
     }
 
@@ -204,23 +278,57 @@ internal static class MatchingParser
     {
         var span = e.Value.Span;
         var unit = e.VR.UnitSize;
-        if (unit <= 0 || span.Length < unit) return "";
+        if (unit <= 0 || span.Length < unit)
+        {
+            return "";
+        }
+
         var parts = new List<string>(span.Length / unit);
         for (var i = 0; i + unit <= span.Length; i += unit)
         {
             var s = span.Slice(i, unit);
             string text;
-            if (e.VR == DicomVR.US) text = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(s).ToString(CultureInfo.InvariantCulture);
-            else if (e.VR == DicomVR.SS) text = System.Buffers.Binary.BinaryPrimitives.ReadInt16LittleEndian(s).ToString(CultureInfo.InvariantCulture);
-            else if (e.VR == DicomVR.UL) text = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(s).ToString(CultureInfo.InvariantCulture);
-            else if (e.VR == DicomVR.SL) text = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(s).ToString(CultureInfo.InvariantCulture);
-            else if (e.VR == DicomVR.FL) text = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(s).ToString("R", CultureInfo.InvariantCulture);
-            else if (e.VR == DicomVR.FD) text = System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(s).ToString("R", CultureInfo.InvariantCulture);
-            else if (e.VR == DicomVR.SV) text = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(s).ToString(CultureInfo.InvariantCulture);
-            else if (e.VR == DicomVR.UV) text = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(s).ToString(CultureInfo.InvariantCulture);
+            if (e.VR == DicomVR.US)
+            {
+                text = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(s).ToString(CultureInfo.InvariantCulture);
+            }
+            else if (e.VR == DicomVR.SS)
+            {
+                text = System.Buffers.Binary.BinaryPrimitives.ReadInt16LittleEndian(s).ToString(CultureInfo.InvariantCulture);
+            }
+            else if (e.VR == DicomVR.UL)
+            {
+                text = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(s).ToString(CultureInfo.InvariantCulture);
+            }
+            else if (e.VR == DicomVR.SL)
+            {
+                text = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(s).ToString(CultureInfo.InvariantCulture);
+            }
+            else if (e.VR == DicomVR.FL)
+            {
+                text = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(s).ToString("R", CultureInfo.InvariantCulture);
+            }
+            else if (e.VR == DicomVR.FD)
+            {
+                text = System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(s).ToString("R", CultureInfo.InvariantCulture);
+            }
+            else if (e.VR == DicomVR.SV)
+            {
+                text = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(s).ToString(CultureInfo.InvariantCulture);
+            }
+            else if (e.VR == DicomVR.UV)
+            {
+                text = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(s).ToString(CultureInfo.InvariantCulture);
+            }
             else if (e.VR == DicomVR.AT)
+            {
                 text = new DicomTag(System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(s), System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(s[2..])).ToHexString();
-            else return "";
+            }
+            else
+            {
+                return "";
+            }
+
             parts.Add(text);
         }
         return string.Join('\\', parts);

@@ -21,13 +21,27 @@ internal static class PersonNameMatch
         {
             if (c >= 0xC0) { plain = false; break; }
         }
-        if (plain) return upper;
+        if (plain)
+        {
+            return upper;
+        }
+
         var sb = new StringBuilder(upper.Length);
         foreach (var c in upper)
         {
-            if (c is >= '\u0300' and <= '\u036F') continue;
-            if (LatinFolds.TryGetValue(c, out var folded)) sb.Append(folded);
-            else sb.Append(c);
+            if (c is >= '\u0300' and <= '\u036F')
+            {
+                continue;
+            }
+
+            if (LatinFolds.TryGetValue(c, out var folded))
+            {
+                sb.Append(folded);
+            }
+            else
+            {
+                sb.Append(c);
+            }
         }
         return sb.ToString();
     }
@@ -47,7 +61,13 @@ internal static class PersonNameMatch
         ];
         var map = new Dictionary<char, string>();
         foreach (var (from, to) in groups)
-            foreach (var c in from) map[c] = to;
+        {
+            foreach (var c in from)
+            {
+                map[c] = to;
+            }
+        }
+
         return System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(map);
     }
 
@@ -58,7 +78,10 @@ internal static class PersonNameMatch
         foreach (var w in query.Split(['^', '=', ' ', ','], StringSplitOptions.RemoveEmptyEntries))
         {
             var t = w.Replace("*", "", StringComparison.Ordinal).Replace("?", "", StringComparison.Ordinal);
-            if (t.Length > 0) words.Add(Fold(t));
+            if (t.Length > 0)
+            {
+                words.Add(Fold(t));
+            }
         }
         return words;
     }
@@ -67,7 +90,11 @@ internal static class PersonNameMatch
     public static bool MatchesFuzzy(IReadOnlyList<string> words, string candidate)
     {
         var candidateWords = candidate.Split(['^', '=', ' '], StringSplitOptions.RemoveEmptyEntries);
-        for (var i = 0; i < candidateWords.Length; i++) candidateWords[i] = Fold(candidateWords[i]);
+        for (var i = 0; i < candidateWords.Length; i++)
+        {
+            candidateWords[i] = Fold(candidateWords[i]);
+        }
+
         foreach (var w in words)
         {
             var found = false;
@@ -75,7 +102,10 @@ internal static class PersonNameMatch
             {
                 if (c.StartsWith(w, StringComparison.Ordinal)) { found = true; break; }
             }
-            if (!found) return false;
+            if (!found)
+            {
+                return false;
+            }
         }
         return true;
     }
@@ -95,12 +125,18 @@ internal static class PersonNameMatch
     public static bool MatchesWildcard(string pattern, string candidate)
     {
         if (pattern.IndexOfAny(['^', '=']) >= 0)
+        {
             return MatchComponents(pattern, candidate, static (q, c) => Wildcard.IsMatch(Fold(q), Fold(c)));
+        }
+
         var folded = Fold(pattern);
         var groups = candidate.Split('=');
         foreach (var g in groups)
         {
-            if (Wildcard.IsMatch(folded, Fold(g.TrimEnd('^', ' ')))) return true;
+            if (Wildcard.IsMatch(folded, Fold(g.TrimEnd('^', ' '))))
+            {
+                return true;
+            }
         }
         return false;
     }
@@ -116,9 +152,16 @@ internal static class PersonNameMatch
             for (var i = 0; i < qComps.Length; i++)
             {
                 var q = qComps[i].Trim(' ');
-                if (q.Length == 0) continue;
+                if (q.Length == 0)
+                {
+                    continue;
+                }
+
                 var c = i < cComps.Length ? cComps[i].Trim(' ') : "";
-                if (!match(q, c)) return false;
+                if (!match(q, c))
+                {
+                    return false;
+                }
             }
         }
         return true;
@@ -148,9 +191,16 @@ internal static class Wildcard
                 p = star + 1;
                 t = ++mark;
             }
-            else return false;
+            else
+            {
+                return false;
+            }
         }
-        while (p < pattern.Length && pattern[p] == '*') p++;
+        while (p < pattern.Length && pattern[p] == '*')
+        {
+            p++;
+        }
+
         return p == pattern.Length;
     }
 }

@@ -27,24 +27,48 @@ internal static class QidoParser
             var name = rawName?.Trim() ?? "";
             var value = rawValue ?? "";
             // Some viewers send "?&..." and so an empty name: nothing to do.
-            if (name.Length == 0) continue;
+            if (name.Length == 0)
+            {
+                continue;
+            }
+
             switch (name.ToLowerInvariant())
             {
                 case "fuzzymatching":
-                    if (!TryBool(name, value, out fuzzy, out var e1)) return e1;
+                    if (!TryBool(name, value, out fuzzy, out var e1))
+                    {
+                        return e1;
+                    }
+
                     break;
                 case "emptyvaluematching":
-                    if (!TryBool(name, value, out emptyValue, out var e2)) return e2;
+                    if (!TryBool(name, value, out emptyValue, out var e2))
+                    {
+                        return e2;
+                    }
+
                     break;
                 case "multiplevaluematching":
-                    if (!TryBool(name, value, out multipleValue, out var e3)) return e3;
+                    if (!TryBool(name, value, out multipleValue, out var e3))
+                    {
+                        return e3;
+                    }
+
                     break;
                 case "limit":
-                    if (!TryUInt(name, value, out var l, out var e4)) return e4;
+                    if (!TryUInt(name, value, out var l, out var e4))
+                    {
+                        return e4;
+                    }
+
                     limit = l;
                     break;
                 case "offset":
-                    if (!TryUInt(name, value, out offset, out var e5)) return e5;
+                    if (!TryUInt(name, value, out offset, out var e5))
+                    {
+                        return e5;
+                    }
+
                     break;
                 case "includefield":
                     foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -54,7 +78,11 @@ internal static class QidoParser
                             includeAll = true;
                             continue;
                         }
-                        if (!TryResolvePath(part, out var path, out var pe)) return pe;
+                        if (!TryResolvePath(part, out var path, out var pe))
+                        {
+                            return pe;
+                        }
+
                         includeFields.Add(path[0].Tag);
                         includeReturn.Add(ToReturnKey(path, 0));
                     }
@@ -75,7 +103,10 @@ internal static class QidoParser
             if ((n == "TimezoneOffsetFromUTC" || n == "00080201") && v.Length > 0)
             {
                 if (!QueryDateTime.TryParseOffset(v, out var tz))
+                {
                     return Error($"'{v}' is not a Timezone Offset From UTC (&ZZXX)", QueryTags.TimezoneOffsetFromUTC);
+                }
+
                 timezone = tz;
             }
         }
@@ -85,7 +116,11 @@ internal static class QidoParser
         var roots = new List<Node>();
         foreach (var (name, value) in matches)
         {
-            if (!TryResolvePath(name, out var path, out var pe)) return pe;
+            if (!TryResolvePath(name, out var path, out var pe))
+            {
+                return pe;
+            }
+
             var siblings = roots;
             for (var i = 0; i < path.Count; i++)
             {
@@ -100,12 +135,19 @@ internal static class QidoParser
                 if (last)
                 {
                     if (node.Value is not null || node.Children is not null)
+                    {
                         return Error($"'{name}' is given more than once", tag);
+                    }
+
                     node.Value = value;
                 }
                 else
                 {
-                    if (node.Value is not null) return Error($"'{name}' nests into an attribute that also has a value", tag);
+                    if (node.Value is not null)
+                    {
+                        return Error($"'{name}' nests into an attribute that also has a value", tag);
+                    }
+
                     siblings = node.Children ??= [];
                 }
             }
@@ -113,30 +155,60 @@ internal static class QidoParser
 
         var keys = new List<QueryKey>();
         var returnKeys = new List<ReturnKey>();
-        foreach (var t in QueryAttributes.QidoDefaults(level)) returnKeys.Add(new ReturnKey(t, QueryDictionary.GetVR(t)));
+        foreach (var t in QueryAttributes.QidoDefaults(level))
+        {
+            returnKeys.Add(new ReturnKey(t, QueryDictionary.GetVR(t)));
+        }
         // PS3.18 10.6.3.3: a query not scoped to a study (or series) also returns that level's attributes.
         if (level >= QueryLevel.Series && scope.StudyInstanceUid is null)
-            foreach (var t in QueryAttributes.QidoDefaults(QueryLevel.Study)) returnKeys.Add(new ReturnKey(t, QueryDictionary.GetVR(t)));
+        {
+            foreach (var t in QueryAttributes.QidoDefaults(QueryLevel.Study))
+            {
+                returnKeys.Add(new ReturnKey(t, QueryDictionary.GetVR(t)));
+            }
+        }
+
         if (level == QueryLevel.Image && scope.SeriesInstanceUid is null)
-            foreach (var t in QueryAttributes.QidoDefaults(QueryLevel.Series)) returnKeys.Add(new ReturnKey(t, QueryDictionary.GetVR(t)));
+        {
+            foreach (var t in QueryAttributes.QidoDefaults(QueryLevel.Series))
+            {
+                returnKeys.Add(new ReturnKey(t, QueryDictionary.GetVR(t)));
+            }
+        }
 
         foreach (var node in roots)
         {
             var attributeLevel = QueryAttributes.LevelOf(node.Tag, QueryModel.StudyRoot, level);
-            if (!TryBuildKey(node, attributeLevel, ctx, out var key, out var error)) return error;
-            if (key is not null) keys.Add(key);
+            if (!TryBuildKey(node, attributeLevel, ctx, out var key, out var error))
+            {
+                return error;
+            }
+
+            if (key is not null)
+            {
+                keys.Add(key);
+            }
+
             returnKeys.Add(ToReturnKey(node));
         }
         returnKeys.AddRange(includeReturn);
 
         if (scope.StudyInstanceUid is { } study)
         {
-            if (!DicomUids.IsValid(study)) return Error($"'{study}' is not a valid Study Instance UID", QueryTags.StudyInstanceUID);
+            if (!DicomUids.IsValid(study))
+            {
+                return Error($"'{study}' is not a valid Study Instance UID", QueryTags.StudyInstanceUID);
+            }
+
             keys.Insert(0, new QueryKey(QueryTags.StudyInstanceUID, DicomVR.UI, new SingleValueMatching(study), QueryLevel.Study));
         }
         if (scope.SeriesInstanceUid is { } series)
         {
-            if (!DicomUids.IsValid(series)) return Error($"'{series}' is not a valid Series Instance UID", QueryTags.SeriesInstanceUID);
+            if (!DicomUids.IsValid(series))
+            {
+                return Error($"'{series}' is not a valid Series Instance UID", QueryTags.SeriesInstanceUID);
+            }
+
             keys.Insert(scope.StudyInstanceUid is null ? 0 : 1,
                 new QueryKey(QueryTags.SeriesInstanceUID, DicomVR.UI, new SingleValueMatching(series), QueryLevel.Series));
         }
@@ -149,7 +221,10 @@ internal static class QidoParser
         for (var l = QueryLevel.Study; l < level; l++)
         {
             var unique = keys.FirstOrDefault(k => k.Tag == QueryAttributes.UniqueKey(l));
-            if (unique is not null) higher.Add(unique);
+            if (unique is not null)
+            {
+                higher.Add(unique);
+            }
         }
 
         return new DicomQuery
@@ -183,14 +258,29 @@ internal static class QidoParser
             var itemKeys = new List<QueryKey>();
             foreach (var child in node.Children)
             {
-                if (!TryBuildKey(child, level, ctx, out var k, out error)) return false;
-                if (k is not null) itemKeys.Add(k);
+                if (!TryBuildKey(child, level, ctx, out var k, out error))
+                {
+                    return false;
+                }
+
+                if (k is not null)
+                {
+                    itemKeys.Add(k);
+                }
             }
-            if (itemKeys.Count > 0) key = new QueryKey(node.Tag, DicomVR.SQ, new SequenceMatching(itemKeys), level);
+            if (itemKeys.Count > 0)
+            {
+                key = new QueryKey(node.Tag, DicomVR.SQ, new SequenceMatching(itemKeys), level);
+            }
+
             return true;
         }
         var value = node.Value ?? "";
-        if (value.Length == 0 || QueryAttributes.IsReturnOnly(node.Tag)) return true;
+        if (value.Length == 0 || QueryAttributes.IsReturnOnly(node.Tag))
+        {
+            return true;
+        }
+
         if (node.VR == DicomVR.SQ)
         {
             error = Error($"{node.Tag} is a sequence: match on its attributes (Sequence.Attribute=value)", node.Tag);
@@ -206,7 +296,11 @@ internal static class QidoParser
             error = Error($"{node.Tag}: {message}", node.Tag);
             return false;
         }
-        if (matching is not UniversalMatching) key = new QueryKey(node.Tag, node.VR, matching, level);
+        if (matching is not UniversalMatching)
+        {
+            key = new QueryKey(node.Tag, node.VR, matching, level);
+        }
+
         return true;
     }
 
@@ -233,9 +327,19 @@ internal static class QidoParser
                 continue;
             }
             var existing = result[i];
-            if (existing.ItemKeys is null) continue;
-            if (k.ItemKeys is null) result[i] = k;
-            else result[i] = existing with { ItemKeys = Dedupe([.. existing.ItemKeys, .. k.ItemKeys]) };
+            if (existing.ItemKeys is null)
+            {
+                continue;
+            }
+
+            if (k.ItemKeys is null)
+            {
+                result[i] = k;
+            }
+            else
+            {
+                result[i] = existing with { ItemKeys = Dedupe([.. existing.ItemKeys, .. k.ItemKeys]) };
+            }
         }
         return result;
     }
@@ -274,7 +378,11 @@ internal static class QidoParser
     private static bool TryBool(string name, string value, out bool result, out QueryError error)
     {
         error = null!;
-        if (bool.TryParse(value.Trim(), out result)) return true;
+        if (bool.TryParse(value.Trim(), out result))
+        {
+            return true;
+        }
+
         error = Error($"{name} must be true or false, not '{value}'", null);
         return false;
     }
@@ -282,7 +390,11 @@ internal static class QidoParser
     private static bool TryUInt(string name, string value, out int result, out QueryError error)
     {
         error = null!;
-        if (int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out result)) return true;
+        if (int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out result))
+        {
+            return true;
+        }
+
         error = Error($"{name} must be a non-negative integer, not '{value}'", null);
         return false;
     }

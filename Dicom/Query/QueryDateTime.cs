@@ -25,8 +25,15 @@ internal static class QueryDateTime
             s.Slice(5, 2).CopyTo(digits[4..]);
             s.Slice(8, 2).CopyTo(digits[6..]);
         }
-        else if (s.Length == 8) s.CopyTo(digits);
-        else return false;
+        else if (s.Length == 8)
+        {
+            s.CopyTo(digits);
+        }
+        else
+        {
+            return false;
+        }
+
         return DateOnly.TryParseExact(digits, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
     }
 
@@ -41,20 +48,46 @@ internal static class QueryDateTime
         Span<char> buf = stackalloc char[s.Length];
         var n = 0;
         foreach (var c in s)
-            if (c != ':') buf[n++] = c;
+        {
+            if (c != ':')
+            {
+                buf[n++] = c;
+            }
+        }
+
         var t = buf[..n];
         var dot = t.IndexOf('.');
         var main = dot >= 0 ? t[..dot] : t;
         var frac = dot >= 0 ? t[(dot + 1)..] : [];
-        if (main.Length is not (2 or 4 or 6) || frac.Length > 6 || (dot >= 0 && (main.Length != 6 || frac.Length == 0))) return false;
-        if (!AllDigits(main) || !AllDigits(frac)) return false;
+        if (main.Length is not (2 or 4 or 6) || frac.Length > 6 || (dot >= 0 && (main.Length != 6 || frac.Length == 0)))
+        {
+            return false;
+        }
+
+        if (!AllDigits(main) || !AllDigits(frac))
+        {
+            return false;
+        }
+
         var hh = Num(main[..2]);
         var mm = main.Length >= 4 ? Num(main.Slice(2, 2)) : 0;
         var ss = main.Length >= 6 ? Num(main.Slice(4, 2)) : 0;
-        if (hh > 23 || mm > 59 || ss > 60) return false;
-        if (ss == 60) ss = 59; // leap second: PS3.5 allows 60
+        if (hh > 23 || mm > 59 || ss > 60)
+        {
+            return false;
+        }
+
+        if (ss == 60)
+        {
+            ss = 59; // leap second: PS3.5 allows 60
+        }
+
         var micro = 0;
-        if (frac.Length > 0) micro = Num(frac) * Pow10(6 - frac.Length);
+        if (frac.Length > 0)
+        {
+            micro = Num(frac) * Pow10(6 - frac.Length);
+        }
+
         var start = new TimeSpan(hh, mm, ss) + TimeSpan.FromTicks(micro * TimeSpan.TicksPerMicrosecond);
         var span = main.Length switch
         {
@@ -79,22 +112,42 @@ internal static class QueryDateTime
         var offset = defaultOffset;
         if (s.Length > 5 && s[^5] is '+' or '-')
         {
-            if (!TryParseOffset(s[^5..], out offset)) return false;
+            if (!TryParseOffset(s[^5..], out offset))
+            {
+                return false;
+            }
+
             s = s[..^5];
         }
         var dot = s.IndexOf('.');
         var main = dot >= 0 ? s[..dot] : s;
         var frac = dot >= 0 ? s[(dot + 1)..] : [];
-        if (main.Length is not (4 or 6 or 8 or 10 or 12 or 14) || frac.Length > 6 || (dot >= 0 && (main.Length != 14 || frac.Length == 0))) return false;
-        if (!AllDigits(main) || !AllDigits(frac)) return false;
+        if (main.Length is not (4 or 6 or 8 or 10 or 12 or 14) || frac.Length > 6 || (dot >= 0 && (main.Length != 14 || frac.Length == 0)))
+        {
+            return false;
+        }
+
+        if (!AllDigits(main) || !AllDigits(frac))
+        {
+            return false;
+        }
+
         var year = Num(main[..4]);
         var month = main.Length >= 6 ? Num(main.Slice(4, 2)) : 1;
         var day = main.Length >= 8 ? Num(main.Slice(6, 2)) : 1;
         var hh = main.Length >= 10 ? Num(main.Slice(8, 2)) : 0;
         var mm = main.Length >= 12 ? Num(main.Slice(10, 2)) : 0;
         var ss = main.Length >= 14 ? Num(main.Slice(12, 2)) : 0;
-        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hh > 23 || mm > 59 || ss > 60) return false;
-        if (ss == 60) ss = 59;
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hh > 23 || mm > 59 || ss > 60)
+        {
+            return false;
+        }
+
+        if (ss == 60)
+        {
+            ss = 59;
+        }
+
         var micro = frac.Length > 0 ? Num(frac) * Pow10(6 - frac.Length) : 0;
         var start = new DateTime(year, month, day, hh, mm, ss, DateTimeKind.Unspecified).AddTicks(micro * TimeSpan.TicksPerMicrosecond);
         var end = main.Length switch
@@ -116,12 +169,24 @@ internal static class QueryDateTime
     {
         offset = default;
         s = s.Trim(' ');
-        if (s.Length != 5 || s[0] is not ('+' or '-') || !AllDigits(s[1..])) return false;
+        if (s.Length != 5 || s[0] is not ('+' or '-') || !AllDigits(s[1..]))
+        {
+            return false;
+        }
+
         var hh = Num(s.Slice(1, 2));
         var mm = Num(s.Slice(3, 2));
-        if (hh > 14 || mm > 59) return false;
+        if (hh > 14 || mm > 59)
+        {
+            return false;
+        }
+
         offset = new TimeSpan(hh, mm, 0);
-        if (s[0] == '-') offset = -offset;
+        if (s[0] == '-')
+        {
+            offset = -offset;
+        }
+
         return true;
     }
 
@@ -137,7 +202,11 @@ internal static class QueryDateTime
         {
             var a = value[..i].Trim();
             var b = value[(i + 1)..].Trim();
-            if (a.Length == 0 && b.Length == 0) return false;
+            if (a.Length == 0 && b.Length == 0)
+            {
+                return false;
+            }
+
             if ((a.Length == 0 || isValid(a)) && (b.Length == 0 || isValid(b)))
             {
                 lower = a.Length == 0 ? null : a;
@@ -151,7 +220,13 @@ internal static class QueryDateTime
     private static bool AllDigits(ReadOnlySpan<char> s)
     {
         foreach (var c in s)
-            if (c is < '0' or > '9') return false;
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+        }
+
         return true;
     }
 
@@ -160,7 +235,11 @@ internal static class QueryDateTime
     private static int Pow10(int n)
     {
         var r = 1;
-        for (var i = 0; i < n; i++) r *= 10;
+        for (var i = 0; i < n; i++)
+        {
+            r *= 10;
+        }
+
         return r;
     }
 }

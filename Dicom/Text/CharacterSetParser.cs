@@ -41,8 +41,15 @@ internal static class CharacterSetParser
     {
         // CS values: leading and trailing spaces are not significant (PS3.5 6.2), NUL padding is a common error.
         var terms = rawValue.Split('\\');
-        for (var i = 0; i < terms.Length; i++) terms[i] = terms[i].Trim(' ', '\0');
-        if (terms.Length == 1 && terms[0].Length == 0) return DicomCharacterSet.Default;
+        for (var i = 0; i < terms.Length; i++)
+        {
+            terms[i] = terms[i].Trim(' ', '\0');
+        }
+
+        if (terms.Length == 1 && terms[0].Length == 0)
+        {
+            return DicomCharacterSet.Default;
+        }
 
         var warnings = new List<string>();
         var isKnown = true;
@@ -52,11 +59,18 @@ internal static class CharacterSetParser
             if (terms[i].Length == 0)
             {
                 // An empty value 1 means the default repertoire (PS3.3 C.12.1.1.2); elsewhere it means nothing.
-                if (i > 0) warnings.Add($"Specific Character Set value {i + 1} is empty; ignored.");
+                if (i > 0)
+                {
+                    warnings.Add($"Specific Character Set value {i + 1} is empty; ignored.");
+                }
+
                 continue;
             }
             resolved[i] = Resolve(terms[i], warnings);
-            if (resolved[i] is null) isKnown = false;
+            if (resolved[i] is null)
+            {
+                isKnown = false;
+            }
         }
 
         // ISO_IR 192, GB18030 and GBK cannot be combined with code extensions (PS3.5 6.1.2.5.4).
@@ -64,7 +78,10 @@ internal static class CharacterSetParser
         if (stateless is not null)
         {
             if (terms.Count(t => t.Length > 0) > 1)
+            {
                 warnings.Add($"'{stateless.Name}' does not allow code extensions; the other terms are ignored.");
+            }
+
             var encoding = stateless.Kind switch
             {
                 Kind.Utf8 => Encoding.UTF8,
@@ -100,7 +117,7 @@ internal static class CharacterSetParser
 
         // PS3.5 6.1.2.5.3: value 1 (or the default repertoire when it is empty) is active at the start of every value.
         var first = resolved[0];
-        CodeElement initialG0 = CodeElement.Ascii;
+        var initialG0 = CodeElement.Ascii;
         CodeElement? initialG1 = null;
         if (first is { Kind: Kind.SingleByte })
         {
@@ -115,11 +132,25 @@ internal static class CharacterSetParser
         var declared = new List<CodeElement>();
         for (var i = 0; i < resolved.Length; i++)
         {
-            if (resolved[i] is not { } t) continue;
+            if (resolved[i] is not { } t)
+            {
+                continue;
+            }
+
             if (!t.Extension && terms.Length > 1)
+            {
                 warnings.Add($"'{terms[i]}' is not a defined term with code extensions; read as '{Iso2022Name(t)}'.");
-            if (!declared.Contains(t.G0)) declared.Add(t.G0);
-            if (t.G1 is not null && !declared.Contains(t.G1)) declared.Add(t.G1);
+            }
+
+            if (!declared.Contains(t.G0))
+            {
+                declared.Add(t.G0);
+            }
+
+            if (t.G1 is not null && !declared.Contains(t.G1))
+            {
+                declared.Add(t.G1);
+            }
         }
         return DicomCharacterSet.Create(terms, warnings, isKnown, new Iso2022Codec(initialG0, initialG1, [.. declared]));
     }
@@ -130,7 +161,11 @@ internal static class CharacterSetParser
         if (ByKey.TryGetValue(key, out var t))
         {
             // "ISO 2022 IR 192" or "ISO_IR 87" name a set that exists only in the other form.
-            if (t.Name != term) warnings.Add($"'{term}' is not a defined term; read as '{t.Name}'.");
+            if (t.Name != term)
+            {
+                warnings.Add($"'{term}' is not a defined term; read as '{t.Name}'.");
+            }
+
             return t;
         }
         if (Aliases.TryGetValue(key, out var alias))
@@ -148,7 +183,13 @@ internal static class CharacterSetParser
     {
         var sb = new StringBuilder(term.Length);
         foreach (var c in term)
-            if (char.IsAsciiLetterOrDigit(c)) sb.Append(char.ToUpperInvariant(c));
+        {
+            if (char.IsAsciiLetterOrDigit(c))
+            {
+                sb.Append(char.ToUpperInvariant(c));
+            }
+        }
+
         var key = sb.ToString();
         // Single-byte sets exist in both forms; the multi-byte ones only with "ISO 2022" and UTF-8 only without.
         return key switch

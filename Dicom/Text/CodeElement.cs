@@ -100,7 +100,11 @@ internal sealed class CodeElement
     /// <summary>Decodes a one-byte code (7-bit form); ASCII-like sets are the identity.</summary>
     public char Decode(int code)
     {
-        if (IsAsciiLike) return (char)code;
+        if (IsAsciiLike)
+        {
+            return (char)code;
+        }
+
         var i = code - _first;
         return (uint)i < (uint)_table.Length ? _table[i] : Undefined;
     }
@@ -110,7 +114,11 @@ internal sealed class CodeElement
     {
         var row = first - 0x21;
         var cell = second - 0x21;
-        if ((uint)row >= 94 || (uint)cell >= 94) return Undefined;
+        if ((uint)row >= 94 || (uint)cell >= 94)
+        {
+            return Undefined;
+        }
+
         return _table[row * 94 + cell];
     }
 
@@ -145,7 +153,11 @@ internal sealed class CodeElement
         for (var i = 0; i < _table.Length; i++)
         {
             var c = _table[i];
-            if (c == Undefined) continue;
+            if (c == Undefined)
+            {
+                continue;
+            }
+
             var code = BytesPerChar == 1 ? _first + i : ((0x21 + i / 94) << 8) | (0x21 + i % 94);
             reverse.TryAdd(c, (ushort)code);   // first code wins where a table maps two codes to one char
         }
@@ -157,7 +169,10 @@ internal sealed class CodeElement
         // JIS X 0201 Katakana 0x21..0x5F are HALFWIDTH IDEOGRAPHIC FULL STOP .. HALFWIDTH KATAKANA SEMI-VOICED SOUND MARK.
         string.Create(94, 0, static (span, _) =>
         {
-            for (var i = 0; i < span.Length; i++) span[i] = i < 63 ? (char)(0xFF61 + i) : Undefined;
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = i < 63 ? (char)(0xFF61 + i) : Undefined;
+            }
         });
 
     private static byte[] Esc(string tail) => [0x1B, .. System.Text.Encoding.ASCII.GetBytes(tail)];

@@ -63,10 +63,18 @@ public sealed class DicomCharacterSet
     public static DicomCharacterSet FromSpecificCharacterSet(string rawValue)
     {
         ArgumentNullException.ThrowIfNull(rawValue);
-        if (Cache.TryGetValue(rawValue, out var cached)) return cached;
+        if (Cache.TryGetValue(rawValue, out var cached))
+        {
+            return cached;
+        }
+
         var created = CharacterSetParser.Parse(rawValue);
         // The cap bounds memory against hostile or garbage values; beyond it instances are simply not cached.
-        if (Cache.Count < CacheCapacity) Cache.TryAdd(rawValue, created);
+        if (Cache.Count < CacheCapacity)
+        {
+            Cache.TryAdd(rawValue, created);
+        }
+
         return created;
     }
 
@@ -135,7 +143,10 @@ internal sealed class SingleByteCodec
         for (var b = encodableFrom; b <= encodableTo; b++)
         {
             var c = decode[b];
-            if (c != '\uFFFD') _encode.TryAdd(c, (byte)b);
+            if (c != '\uFFFD')
+            {
+                _encode.TryAdd(c, (byte)b);
+            }
         }
     }
 
@@ -150,8 +161,15 @@ internal sealed class SingleByteCodec
     {
         var table = string.Create(256, g1, static (span, set) =>
         {
-            for (var b = 0; b < 0xA0; b++) span[b] = (char)b;
-            for (var b = 0xA0; b < 0x100; b++) span[b] = set.Decode(b & 0x7F);
+            for (var b = 0; b < 0xA0; b++)
+            {
+                span[b] = (char)b;
+            }
+
+            for (var b = 0xA0; b < 0x100; b++)
+            {
+                span[b] = set.Decode(b & 0x7F);
+            }
         });
         return new SingleByteCodec(table, ReferenceEquals(g1, CodeElement.Latin1), 0x80, 0xFF);
     }
@@ -159,12 +177,19 @@ internal sealed class SingleByteCodec
     public string Decode(ReadOnlySpan<byte> bytes)
     {
         // Latin-1 is the identity and has a vectorised decoder; so is ASCII-only input for every table here.
-        if (_latin1Identity || !bytes.ContainsAnyInRange((byte)0x80, (byte)0xFF)) return Encoding.Latin1.GetString(bytes);
+        if (_latin1Identity || !bytes.ContainsAnyInRange((byte)0x80, (byte)0xFF))
+        {
+            return Encoding.Latin1.GetString(bytes);
+        }
+
         return string.Create(bytes.Length, new TableInput(bytes, _decode), static (span, state) =>
         {
             var table = state.Table;
             var input = state.Bytes;
-            for (var i = 0; i < span.Length; i++) span[i] = table[input[i]];
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = table[input[i]];
+            }
         });
     }
 
@@ -175,8 +200,14 @@ internal sealed class SingleByteCodec
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
-            if (c < 0x80) bytes[i] = (byte)c;
-            else if (_encode.TryGetValue(c, out var b)) bytes[i] = b;
+            if (c < 0x80)
+            {
+                bytes[i] = (byte)c;
+            }
+            else if (_encode.TryGetValue(c, out var b))
+            {
+                bytes[i] = b;
+            }
             else
             {
                 // A surrogate pair is one character: one '?' for it.
@@ -198,11 +229,21 @@ internal sealed class SingleByteCodec
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
-            if (c < 0x80) list.Add((byte)c);
-            else if (_encode.TryGetValue(c, out var b)) list.Add(b);
+            if (c < 0x80)
+            {
+                list.Add((byte)c);
+            }
+            else if (_encode.TryGetValue(c, out var b))
+            {
+                list.Add(b);
+            }
             else
             {
-                if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+                if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                {
+                    i++;
+                }
+
                 list.Add((byte)'?');
             }
         }
@@ -218,6 +259,9 @@ internal sealed class SingleByteCodec
 
     private static string Latin1Chars() => string.Create(256, 0, static (span, _) =>
     {
-        for (var b = 0; b < span.Length; b++) span[b] = (char)b;
+        for (var b = 0; b < span.Length; b++)
+        {
+            span[b] = (char)b;
+        }
     });
 }

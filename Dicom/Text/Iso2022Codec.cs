@@ -32,7 +32,9 @@ internal sealed class Iso2022Codec
     {
         // Fast path: no escape and no high byte means the initial single-byte G0 (ASCII or Romaji, both read as ASCII).
         if (bytes.IndexOf(Esc) < 0 && !bytes.ContainsAnyInRange((byte)0x80, (byte)0xFF) && _initialG0.BytesPerChar == 1)
+        {
             return Encoding.Latin1.GetString(bytes);
+        }
 
         var isPersonName = vr == DicomVR.PN;
         var multiValued = !vr.IsSingleValueText;
@@ -50,8 +52,15 @@ internal sealed class Iso2022Codec
             {
                 if (TryMatchEscape(bytes[i..], out var element, out var toG1, out var length))
                 {
-                    if (toG1) g1 = element;
-                    else g0 = element;
+                    if (toG1)
+                    {
+                        g1 = element;
+                    }
+                    else
+                    {
+                        g0 = element;
+                    }
+
                     i += length;
                 }
                 else
@@ -150,8 +159,16 @@ internal sealed class Iso2022Codec
             {
                 // Return to the sets of value 1 before the delimiter (PS3.5 6.1.2.5.3). G1 cannot be
                 // "undesignated"; when value 1 has none, readers reset it anyway, so nothing is written.
-                if (g0 != _initialG0) Write(output, _initialG0.Designation);
-                if (g1 != _initialG1 && _initialG1 is not null) Write(output, _initialG1.Designation);
+                if (g0 != _initialG0)
+                {
+                    Write(output, _initialG0.Designation);
+                }
+
+                if (g1 != _initialG1 && _initialG1 is not null)
+                {
+                    Write(output, _initialG1.Designation);
+                }
+
                 g0 = _initialG0;
                 g1 = _initialG1;
                 WriteByte(output, (byte)c);
@@ -180,18 +197,36 @@ internal sealed class Iso2022Codec
             var found = false;
             foreach (var element in _declared)
             {
-                if (element.IsAsciiLike || !element.TryEncode(c, out code)) continue;
+                if (element.IsAsciiLike || !element.TryEncode(c, out code))
+                {
+                    continue;
+                }
+
                 Write(output, element.Designation);
-                if (element.DesignatesG1) g1 = element;
-                else g0 = element;
+                if (element.DesignatesG1)
+                {
+                    g1 = element;
+                }
+                else
+                {
+                    g0 = element;
+                }
+
                 WriteCode(output, element, code, high: element.DesignatesG1);
                 found = true;
                 break;
             }
-            if (found) continue;
+            if (found)
+            {
+                continue;
+            }
 
             lossless = false;
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+
             if (g0.BytesPerChar != 1)
             {
                 g0 = _initialG0.BytesPerChar == 1 ? _initialG0 : CodeElement.Ascii;
@@ -200,8 +235,16 @@ internal sealed class Iso2022Codec
             WriteByte(output, (byte)'?');
         }
         // "before the end of a Data Element value" the initial sets are active again (PS3.5 6.1.2.5.3).
-        if (g0 != _initialG0) Write(output, _initialG0.Designation);
-        if (g1 != _initialG1 && _initialG1 is not null) Write(output, _initialG1.Designation);
+        if (g0 != _initialG0)
+        {
+            Write(output, _initialG0.Designation);
+        }
+
+        if (g1 != _initialG1 && _initialG1 is not null)
+        {
+            Write(output, _initialG1.Designation);
+        }
+
         return output.WrittenSpan.ToArray();
     }
 
@@ -209,7 +252,11 @@ internal sealed class Iso2022Codec
     {
         foreach (var (escape, e, g1) in CodeElement.Escapes)
         {
-            if (!bytes.StartsWith(escape)) continue;
+            if (!bytes.StartsWith(escape))
+            {
+                continue;
+            }
+
             element = e;
             toG1 = g1;
             length = escape.Length;
@@ -229,7 +276,10 @@ internal sealed class Iso2022Codec
             WriteByte(output, (byte)((code >> 8) | mask));
             WriteByte(output, (byte)((code & 0xFF) | mask));
         }
-        else WriteByte(output, (byte)(code | mask));
+        else
+        {
+            WriteByte(output, (byte)(code | mask));
+        }
     }
 
     private static void WriteByte(ArrayBufferWriter<byte> output, byte b)

@@ -14,7 +14,11 @@ public readonly record struct PersonName(string Alphabetic, string Ideographic, 
     /// </summary>
     public static PersonName Parse(string? value)
     {
-        if (string.IsNullOrEmpty(value)) return Empty;
+        if (string.IsNullOrEmpty(value))
+        {
+            return Empty;
+        }
+
         var text = value.AsSpan().TrimEnd(" \0");
         Span<Range> groups = stackalloc Range[4];
         var count = text.Split(groups, '=');
@@ -45,7 +49,11 @@ public readonly record struct PersonNameComponents(string FamilyName, string Giv
     /// <summary>Splits a component group on '^'. Components beyond the fifth are ignored; never throws.</summary>
     public static PersonNameComponents Parse(string? group)
     {
-        if (string.IsNullOrEmpty(group)) return new("", "", "", "", "");
+        if (string.IsNullOrEmpty(group))
+        {
+            return new("", "", "", "", "");
+        }
+
         var text = group.AsSpan();
         Span<Range> parts = stackalloc Range[6];
         var count = text.Split(parts, '^');
@@ -58,7 +66,11 @@ public readonly record struct PersonNameComponents(string FamilyName, string Giv
     {
         string[] all = [FamilyName, GivenName, MiddleName, NamePrefix, NameSuffix];
         var last = all.Length - 1;
-        while (last > 0 && all[last].Length == 0) last--;
+        while (last > 0 && all[last].Length == 0)
+        {
+            last--;
+        }
+
         return string.Join('^', all, 0, last + 1);
     }
 }

@@ -41,7 +41,11 @@ internal static class AccessGroupEndpoints
 
     private static async Task<IResult> GetAsync(string study, HttpContext http, StudyAccessGroups groups)
     {
-        if (!DicomUids.IsValid(study)) return BadUid();
+        if (!DicomUids.IsValid(study))
+        {
+            return BadUid();
+        }
+
         var current = await groups.GetAsync(study, http.RequestAborted).ConfigureAwait(false);
         NoStore.Apply(http.Response);
         return current is null ? NoStudy() : Results.Json(new { studyInstanceUid = study, groups = current }, Json);
@@ -49,7 +53,11 @@ internal static class AccessGroupEndpoints
 
     private static async Task<IResult> PutAsync(string study, HttpContext http, StudyAccessGroups groups)
     {
-        if (!DicomUids.IsValid(study)) return BadUid();
+        if (!DicomUids.IsValid(study))
+        {
+            return BadUid();
+        }
+
         GroupsBody? body = null;
         if (http.Request.ContentLength is null or <= 16 * 1024)
         {
@@ -70,7 +78,11 @@ internal static class AccessGroupEndpoints
         }
 
         var before = await groups.SetAsync(study, names, http.RequestAborted).ConfigureAwait(false);
-        if (before is null) return NoStudy();
+        if (before is null)
+        {
+            return NoStudy();
+        }
+
         var after = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         http.Items[AuditMiddleware.DetailItem] = new Dictionary<string, string>(StringComparer.Ordinal)
         {

@@ -63,7 +63,10 @@ internal static class AdminEndpoints
             RequireUserIdentity = body?.RequireUserIdentity ?? false,
         };
         if (NodeRegistry.Validate(node) is { } error)
+        {
             return TypedResults.Problem(title: "invalid node", detail: error, statusCode: StatusCodes.Status400BadRequest);
+        }
+
         var created = await registry.UpsertAsync(node, cancellationToken).ConfigureAwait(false);
         access.Forget(ae);
         return created

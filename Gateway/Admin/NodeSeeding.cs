@@ -18,15 +18,25 @@ internal sealed partial class NodeSeeding(NodeRegistry registry, IOptions<AdminO
         }).ToList();
         foreach (var node in nodes)
         {
-            if (NodeRegistry.Validate(node) is { } error) throw new OptionsValidationException(AdminOptions.Section, typeof(AdminOptions), [$"Pacs:Nodes {node.AeTitle}: {error}"]);
+            if (NodeRegistry.Validate(node) is { } error)
+            {
+                throw new OptionsValidationException(AdminOptions.Section, typeof(AdminOptions), [$"Pacs:Nodes {node.AeTitle}: {error}"]);
+            }
         }
-        if (nodes.Count == 0) return;
+        if (nodes.Count == 0)
+        {
+            return;
+        }
         // The database may come up after the gateway (./pacs starts them together): retry for a bounded time.
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                foreach (var node in nodes) await registry.UpsertAsync(node, cancellationToken).ConfigureAwait(false);
+                foreach (var node in nodes)
+                {
+                    await registry.UpsertAsync(node, cancellationToken).ConfigureAwait(false);
+                }
+
                 LogSeeded(logger, nodes.Count);
                 return;
             }

@@ -49,9 +49,14 @@ internal static class AuditEndpoints
         foreach (var key in q.Keys)
         {
             if (key is not ("from" or "to" or "actor" or "action" or "patientId" or "studyInstanceUid" or "outcome" or "before" or "limit"))
+            {
                 return Bad($"Unknown filter '{Clip(key)}': use from, to, actor, action, patientId, studyInstanceUid, outcome, before, limit.");
+            }
+
             if (q[key].Count != 1 || (q[key][0]?.Length ?? 0) is 0 or > MaxFilterLength)
+            {
                 return Bad($"Filter '{key}' must be given once, with 1 to {MaxFilterLength} characters.");
+            }
         }
 
         DateTimeOffset? from = null, to = null;
@@ -59,27 +64,48 @@ internal static class AuditEndpoints
         var limit = 100;
         if (q.ContainsKey("from"))
         {
-            if (!TryTime(q["from"]!, out var t)) return Bad("'from' must be an ISO 8601 date and time, e.g. 2026-01-31T00:00:00Z.");
+            if (!TryTime(q["from"]!, out var t))
+            {
+                return Bad("'from' must be an ISO 8601 date and time, e.g. 2026-01-31T00:00:00Z.");
+            }
+
             from = t;
         }
 
         if (q.ContainsKey("to"))
         {
-            if (!TryTime(q["to"]!, out var t)) return Bad("'to' must be an ISO 8601 date and time, e.g. 2026-01-31T00:00:00Z.");
+            if (!TryTime(q["to"]!, out var t))
+            {
+                return Bad("'to' must be an ISO 8601 date and time, e.g. 2026-01-31T00:00:00Z.");
+            }
+
             to = t;
         }
 
         if (q.ContainsKey("before"))
         {
-            if (!long.TryParse(q["before"], NumberStyles.None, CultureInfo.InvariantCulture, out var b) || b < 1) return Bad("'before' must be an event key (the previous page's 'next').");
+            if (!long.TryParse(q["before"], NumberStyles.None, CultureInfo.InvariantCulture, out var b) || b < 1)
+            {
+                return Bad("'before' must be an event key (the previous page's 'next').");
+            }
+
             before = b;
         }
 
         if (q.ContainsKey("limit") && (!int.TryParse(q["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > AuditTrail.MaxPageSize))
+        {
             return Bad($"'limit' must be between 1 and {AuditTrail.MaxPageSize}.");
+        }
+
         if (q.ContainsKey("outcome") && !Outcomes.Contains(q["outcome"].ToString(), StringComparer.Ordinal))
+        {
             return Bad("'outcome' must be success, denied, failure or error.");
-        if (from is { } f && to is { } u && u <= f) return Bad("'to' must be after 'from'.");
+        }
+
+        if (from is { } f && to is { } u && u <= f)
+        {
+            return Bad("'to' must be after 'from'.");
+        }
 
         var filter = new AuditFilter
         {
@@ -100,7 +126,10 @@ internal static class AuditEndpoints
             ? await trail.QueryAsync(new AuditFilter { Before = eventKey + 1, Limit = 1 }, cancellationToken).ConfigureAwait(false)
             : [];
         if (rows.Count == 0 || rows[0].EventKey != eventKey)
+        {
             return TypedResults.Problem(title: "no such audit event", detail: $"There is no audit event {eventKey}.", statusCode: StatusCodes.Status404NotFound);
+        }
+
         NoStore.Apply(http.Response);
         var xml = AuditMessage.Of(rows[0], host.Value.AeTitle);
         return Results.Text(xml.Declaration + "\n" + xml.Root, "application/xml", System.Text.Encoding.UTF8);
@@ -152,7 +181,11 @@ internal static class AuditEndpoints
 
                 rows += page.Count;
                 await writer.FlushAsync().ConfigureAwait(false);
-                if (page.Count < ExportPageSize) break;
+                if (page.Count < ExportPageSize)
+                {
+                    break;
+                }
+
                 after = page[^1].EventKey;
             }
 

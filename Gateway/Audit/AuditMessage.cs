@@ -25,7 +25,10 @@ internal static class AuditMessage
             // 0 success, 4 minor failure, 8 serious failure (PS3.15 A.5.1, RFC 3881 5.1.4).
             new XAttribute("EventOutcomeIndicator", e.Outcome switch { "success" => "0", "error" => "8", _ => "4" }),
             CodeElement("EventID", eventId));
-        if (typeCode is { } type) identification.Add(CodeElement("EventTypeCode", type));
+        if (typeCode is { } type)
+        {
+            identification.Add(CodeElement("EventTypeCode", type));
+        }
 
         var requestor = new XElement("ActiveParticipant",
             new XAttribute("UserID", e.Actor),
@@ -36,7 +39,11 @@ internal static class AuditMessage
             requestor.Add(new XAttribute("NetworkAccessPointID", e.ClientAddress), new XAttribute("NetworkAccessPointTypeCode", "2"));
         }
 
-        if (e.Actor.StartsWith("ae:", StringComparison.Ordinal)) requestor.Add(new XAttribute("AlternativeUserID", "AETITLES=" + e.Actor[3..]));
+        if (e.Actor.StartsWith("ae:", StringComparison.Ordinal))
+        {
+            requestor.Add(new XAttribute("AlternativeUserID", "AETITLES=" + e.Actor[3..]));
+        }
+
         var archive = new XElement("ActiveParticipant",
             new XAttribute("UserID", archiveAeTitle),
             new XAttribute("AlternativeUserID", "AETITLES=" + archiveAeTitle),

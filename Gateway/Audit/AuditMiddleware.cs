@@ -45,10 +45,17 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
             ["path"] = Truncate(request.Path.Value ?? ""),
             ["status"] = status.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        if (action == "query" && request.QueryString.HasValue) detail["query"] = Truncate(request.QueryString.Value!);
+        if (action == "query" && request.QueryString.HasValue)
+        {
+            detail["query"] = Truncate(request.QueryString.Value!);
+        }
+
         if (http.Items.TryGetValue(DetailItem, out var more) && more is IReadOnlyDictionary<string, string> extra)
         {
-            foreach (var (key, value) in extra) detail[key] = Truncate(value);
+            foreach (var (key, value) in extra)
+            {
+                detail[key] = Truncate(value);
+            }
         }
 
         return new AuditRecord
@@ -71,7 +78,10 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer)
     {
         foreach (var v in values)
         {
-            if (v.Count > 0 && !string.IsNullOrEmpty(v[0])) return Truncate(v[0]!);
+            if (v.Count > 0 && !string.IsNullOrEmpty(v[0]))
+            {
+                return Truncate(v[0]!);
+            }
         }
 
         return null;

@@ -47,12 +47,20 @@ public sealed partial class AuditWriter : BackgroundService
 
     public void Record(AuditRecord record)
     {
-        if (_queue.Writer.TryWrite(record)) return;
+        if (_queue.Writer.TryWrite(record))
+        {
+            return;
+        }
+
         Interlocked.Increment(ref _dropped);
         var pending = Interlocked.Increment(ref _droppedSinceLogged);
         var last = Volatile.Read(ref _lastDropLogged);
         var now = Environment.TickCount64;
-        if (now - last < DropLogIntervalMs || Interlocked.CompareExchange(ref _lastDropLogged, now, last) != last) return;
+        if (now - last < DropLogIntervalMs || Interlocked.CompareExchange(ref _lastDropLogged, now, last) != last)
+        {
+            return;
+        }
+
         Interlocked.Add(ref _droppedSinceLogged, -pending);
         LogDropped(_logger, pending, Dropped);
     }
@@ -77,7 +85,11 @@ public sealed partial class AuditWriter : BackgroundService
         // Not the stopping token: the loop ends when the queue is closed and drained.
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            while (batch.Count < _batchSize && reader.TryRead(out var record)) batch.Add(record);
+            while (batch.Count < _batchSize && reader.TryRead(out var record))
+            {
+                batch.Add(record);
+            }
+
             await WriteAsync(batch).ConfigureAwait(false);
             batch.Clear();
         }

@@ -41,7 +41,11 @@ public sealed partial class SyslogForwarder : BackgroundService
         _options = options.Value;
         _aeTitle = host.Value.AeTitle;
         _logger = logger;
-        if (string.IsNullOrWhiteSpace(_options.Host)) return;
+        if (string.IsNullOrWhiteSpace(_options.Host))
+        {
+            return;
+        }
+
         if (_options.CaFile.Length > 0)
         {
             // Read once at start: a missing or unreadable CA file stops the gateway with the reason.
@@ -65,8 +69,15 @@ public sealed partial class SyslogForwarder : BackgroundService
     /// <summary>Queues the records of a written batch; never waits. Nothing when forwarding is off.</summary>
     public void Enqueue(IReadOnlyList<AuditRecord> records)
     {
-        if (_queue is null) return;
-        foreach (var record in records) _queue.Writer.TryWrite(record);
+        if (_queue is null)
+        {
+            return;
+        }
+
+        foreach (var record in records)
+        {
+            _queue.Writer.TryWrite(record);
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -93,7 +104,10 @@ public sealed partial class SyslogForwarder : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_queue is null) return;
+        if (_queue is null)
+        {
+            return;
+        }
         // Not the stopping token: the loop ends when the queue is closed and sent, or when StopAsync gives up.
         var token = _abort.Token;
         var reader = _queue.Reader;
@@ -120,7 +134,11 @@ public sealed partial class SyslogForwarder : BackgroundService
                         if (!reader.TryRead(out var record))
                         {
                             await stream.FlushAsync(token).ConfigureAwait(false);
-                            if (!await reader.WaitToReadAsync(token).ConfigureAwait(false)) return;
+                            if (!await reader.WaitToReadAsync(token).ConfigureAwait(false))
+                            {
+                                return;
+                            }
+
                             continue;
                         }
 
@@ -157,7 +175,11 @@ public sealed partial class SyslogForwarder : BackgroundService
     /// <summary>TLS 1.2/1.3 with the repository's certificate checked against its host name and the CA file (RFC 5425 5.1), or plain TCP.</summary>
     private async Task<Stream> SecureAsync(NetworkStream network, CancellationToken cancellationToken)
     {
-        if (!_options.Tls) return network;
+        if (!_options.Tls)
+        {
+            return network;
+        }
+
         var tls = new SslStream(network, leaveInnerStreamOpen: false);
         try
         {
@@ -192,7 +214,11 @@ public sealed partial class SyslogForwarder : BackgroundService
         var pending = Interlocked.Increment(ref _droppedSinceLogged);
         var last = Volatile.Read(ref _lastDropLogged);
         var now = Environment.TickCount64;
-        if (now - last < DropLogIntervalMs || Interlocked.CompareExchange(ref _lastDropLogged, now, last) != last) return;
+        if (now - last < DropLogIntervalMs || Interlocked.CompareExchange(ref _lastDropLogged, now, last) != last)
+        {
+            return;
+        }
+
         Interlocked.Add(ref _droppedSinceLogged, -pending);
         LogDropped(_logger, pending, Dropped);
     }

@@ -52,7 +52,11 @@ public static class PacsClaims
     /// </summary>
     public static IReadOnlyList<string>? StudyGroupsOf(this ClaimsPrincipal user)
     {
-        if (user.RoleOf() == Roles.Admin) return null;
+        if (user.RoleOf() == Roles.Admin)
+        {
+            return null;
+        }
+
         var groups = user.GroupsOf();
         return groups.Contains(AccessGroups.All) ? null : groups;
     }

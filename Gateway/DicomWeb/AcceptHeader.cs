@@ -28,18 +28,30 @@ public static class AcceptHeader
         var ranges = new List<(MediaRange Range, int Order)>();
         foreach (var header in headers)
         {
-            if (string.IsNullOrWhiteSpace(header)) continue;
+            if (string.IsNullOrWhiteSpace(header))
+            {
+                continue;
+            }
+
             foreach (var item in SplitOutsideQuotes(header, ','))
             {
                 var parts = SplitOutsideQuotes(item, ';');
                 var mediaType = parts[0].Trim();
-                if (mediaType.Length == 0) continue;
+                if (mediaType.Length == 0)
+                {
+                    continue;
+                }
+
                 string? type = null, syntax = null;
                 var q = 1.0;
                 for (var i = 1; i < parts.Count; i++)
                 {
                     var eq = parts[i].IndexOf('=', StringComparison.Ordinal);
-                    if (eq < 0) continue;
+                    if (eq < 0)
+                    {
+                        continue;
+                    }
+
                     var name = parts[i][..eq].Trim().ToLowerInvariant();
                     var value = Unquote(parts[i][(eq + 1)..].Trim());
                     switch (name)
@@ -51,11 +63,19 @@ public static class AcceptHeader
                             syntax = value;
                             break;
                         case "q":
-                            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out q)) q = 1.0;
+                            if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out q))
+                            {
+                                q = 1.0;
+                            }
+
                             break;
                     }
                 }
-                if (q <= 0) continue;
+                if (q <= 0)
+                {
+                    continue;
+                }
+
                 ranges.Add((new MediaRange(mediaType.ToLowerInvariant(), type?.ToLowerInvariant(), syntax, q), ranges.Count));
             }
         }
@@ -73,16 +93,32 @@ public static class AcceptHeader
     public static Negotiated? Negotiate(IReadOnlyList<MediaRange> ranges, IReadOnlyList<Representation> offers,
         string defaultPartType, string? defaultSyntax, bool multipartByDefault)
     {
-        if (offers.Count == 0) return null;
-        if (ranges.Count == 0) return new Negotiated(offers[0], multipartByDefault);
+        if (offers.Count == 0)
+        {
+            return null;
+        }
+
+        if (ranges.Count == 0)
+        {
+            return new Negotiated(offers[0], multipartByDefault);
+        }
+
         foreach (var range in ranges)
         {
-            if (range.IsAny) return new Negotiated(offers[0], multipartByDefault);
+            if (range.IsAny)
+            {
+                return new Negotiated(offers[0], multipartByDefault);
+            }
+
             string partType;
             bool multipart;
             if (range.IsMultipart)
             {
-                if (!range.MediaType.Equals("multipart/related", StringComparison.Ordinal) && range.MediaType != "multipart/*") continue;
+                if (!range.MediaType.Equals("multipart/related", StringComparison.Ordinal) && range.MediaType != "multipart/*")
+                {
+                    continue;
+                }
+
                 partType = range.Type ?? defaultPartType;
                 multipart = true;
             }
@@ -91,7 +127,10 @@ public static class AcceptHeader
                 partType = range.MediaType;
                 multipart = false;
             }
-            if (Pick(partType, range.TransferSyntax, offers, defaultSyntax) is { } picked) return new Negotiated(picked, multipart);
+            if (Pick(partType, range.TransferSyntax, offers, defaultSyntax) is { } picked)
+            {
+                return new Negotiated(picked, multipart);
+            }
         }
         return null;
     }
@@ -99,7 +138,11 @@ public static class AcceptHeader
     private static Representation? Pick(string partType, string? syntax, IReadOnlyList<Representation> offers, string? defaultSyntax)
     {
         // transfer-syntax=* : whatever is stored, in its own media type (what OHIF asks for frames).
-        if (syntax == "*") return offers[0];
+        if (syntax == "*")
+        {
+            return offers[0];
+        }
+
         var anyType = partType is "*/*" or "*" || partType.EndsWith("/*", StringComparison.Ordinal);
         bool TypeMatches(Representation o) =>
             anyType ? partType is "*/*" or "*" || o.MediaType.StartsWith(partType[..^1], StringComparison.OrdinalIgnoreCase)
@@ -107,16 +150,35 @@ public static class AcceptHeader
         if (syntax is not null)
         {
             foreach (var o in offers)
-                if (TypeMatches(o) && string.Equals(o.TransferSyntaxUid, syntax, StringComparison.Ordinal)) return o;
+            {
+                if (TypeMatches(o) && string.Equals(o.TransferSyntaxUid, syntax, StringComparison.Ordinal))
+                {
+                    return o;
+                }
+            }
+
             return null;
         }
         if (defaultSyntax is not null)
+        {
             foreach (var o in offers)
-                if (TypeMatches(o) && string.Equals(o.TransferSyntaxUid, defaultSyntax, StringComparison.Ordinal)) return o;
+            {
+                if (TypeMatches(o) && string.Equals(o.TransferSyntaxUid, defaultSyntax, StringComparison.Ordinal))
+                {
+                    return o;
+                }
+            }
+        }
         // No syntax named and the default cannot be produced: the stored form of that type (lenient; compressed
         // instances are sent as stored rather than refused).
         foreach (var o in offers)
-            if (TypeMatches(o)) return o;
+        {
+            if (TypeMatches(o))
+            {
+                return o;
+            }
+        }
+
         return null;
     }
 
@@ -127,7 +189,10 @@ public static class AcceptHeader
         var quoted = false;
         for (var i = 0; i < s.Length; i++)
         {
-            if (s[i] == '"') quoted = !quoted;
+            if (s[i] == '"')
+            {
+                quoted = !quoted;
+            }
             else if (s[i] == separator && !quoted)
             {
                 parts.Add(s[start..i]);

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Pacs.Dicom;
 using Pacs.Dicom.Json;
-using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.DicomWeb;
 
@@ -20,7 +20,10 @@ internal static class BulkDataResource
         var steps = BulkDataPath.Parse(path) ?? throw DicomWebException.BadRequest($"'{path}' is not a bulk data path (tag[/item/tag...]).");
         var found = (await DicomWebUris.InstancesAsync(index, study, series, instance, cancellationToken).ConfigureAwait(false))[0];
         var stored = DicomTransferSyntax.Resolve(found.TransferSyntaxUid);
-        if (stored.IsDeflated) throw DicomWebException.NotAcceptable("Bulk data of deflated instances is not offered; retrieve the instance.");
+        if (stored.IsDeflated)
+        {
+            throw DicomWebException.NotAcceptable("Bulk data of deflated instances is not offered; retrieve the instance.");
+        }
 
         string mediaType;
         Func<Stream, Task> write;
@@ -89,9 +92,21 @@ internal static class BulkDataResource
         var current = dataset;
         for (var i = 0; i < steps.Count; i++)
         {
-            if (!current.TryGetElement(steps[i].Tag, out var e)) return null;
-            if (i == steps.Count - 1) return e.Sequence is null && e.Fragments is null ? e : null;
-            if (e.Sequence is not { } sq || steps[i].ItemIndex >= sq.Items.Count) return null;
+            if (!current.TryGetElement(steps[i].Tag, out var e))
+            {
+                return null;
+            }
+
+            if (i == steps.Count - 1)
+            {
+                return e.Sequence is null && e.Fragments is null ? e : null;
+            }
+
+            if (e.Sequence is not { } sq || steps[i].ItemIndex >= sq.Items.Count)
+            {
+                return null;
+            }
+
             current = sq.Items[steps[i].ItemIndex];
         }
         return null;

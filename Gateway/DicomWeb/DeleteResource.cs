@@ -23,7 +23,10 @@ internal static partial class DeleteResource
     {
         var keys = await grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study)).DeleteAsync(series, sop).ConfigureAwait(false);
         if (keys.Count == 0)
+        {
             throw DicomWebException.NotFound(sop is not null ? $"Instance {sop} not found." : series is not null ? $"Series {series} not found." : $"Study {study} not found.");
+        }
+
         foreach (var key in keys)
         {
             try

@@ -1,5 +1,5 @@
-using Pacs.Gateway.Auth;
 using Microsoft.Extensions.Options;
+using Pacs.Gateway.Auth;
 using Pacs.Gateway.DicomWeb;
 using Pacs.Gateway.DicomWeb.Rendering;
 using Pacs.Gateway.Ingest;

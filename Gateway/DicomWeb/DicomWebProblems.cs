@@ -37,13 +37,20 @@ internal sealed partial class DicomWebProblemFilter(ILogger<DicomWebProblemFilte
         }
         catch (DicomWebException e)
         {
-            if (context.HttpContext.Response.HasStarted) return Abort(context.HttpContext, e);
+            if (context.HttpContext.Response.HasStarted)
+            {
+                return Abort(context.HttpContext, e);
+            }
+
             return Results.Problem(statusCode: e.StatusCode, title: e.Title, detail: e.Detail);
         }
         catch (ArchiveIndexException e)
         {
             LogIndexUnavailable(logger, e);
-            if (context.HttpContext.Response.HasStarted) return Abort(context.HttpContext, e);
+            if (context.HttpContext.Response.HasStarted)
+            {
+                return Abort(context.HttpContext, e);
+            }
             // RFC 9110 10.2.3: the database is restarting or failing over; a client (or the viewer) may ask again
             // shortly. Every pooled connection reconnects on its next use once it is back.
             context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds;

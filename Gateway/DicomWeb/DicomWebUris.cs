@@ -19,12 +19,23 @@ internal static class DicomWebUris
     public static async Task<IReadOnlyList<IndexedInstance>> InstancesAsync(IndexReader index, string study, string? series, string? sop, CancellationToken cancellationToken)
     {
         var parameters = new List<KeyValuePair<string, string>>();
-        if (sop is not null) parameters.Add(new("SOPInstanceUID", sop));
+        if (sop is not null)
+        {
+            parameters.Add(new("SOPInstanceUID", sop));
+        }
+
         var parsed = DicomQuery.FromQido(QueryLevel.Image, parameters, new QidoScope(study, series));
-        if (!parsed.IsSuccess) throw DicomWebException.BadRequest(parsed.Error.Message);
+        if (!parsed.IsSuccess)
+        {
+            throw DicomWebException.BadRequest(parsed.Error.Message);
+        }
+
         var instances = await index.GetInstancesAsync(parsed.Query, cancellationToken).ConfigureAwait(false);
         if (instances.Count == 0)
+        {
             throw DicomWebException.NotFound(sop is not null ? $"Instance {sop} not found." : series is not null ? $"Series {series} not found." : $"Study {study} not found.");
+        }
+
         return instances;
     }
 }

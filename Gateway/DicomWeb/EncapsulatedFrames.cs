@@ -17,8 +17,15 @@ internal static class EncapsulatedFrames
     /// <summary>The fragments of each frame; null when they cannot be told apart.</summary>
     public static async Task<IReadOnlyList<int[]>?> GroupsAsync(IBlobStore blobs, string blobKey, PixelDataLayout layout, CancellationToken cancellationToken)
     {
-        if (layout.FragmentsOfFrames() is { } known) return known;
-        if (layout.Fragments.Count > 1_000_000) return null;
+        if (layout.FragmentsOfFrames() is { } known)
+        {
+            return known;
+        }
+
+        if (layout.Fragments.Count > 1_000_000)
+        {
+            return null;
+        }
         // No usable offset table and more fragments than frames: a frame starts at each fragment that starts a
         // codestream (PS3.5 A.4: a frame may span fragments, a fragment holds at most one frame).
         var starts = new bool[layout.Fragments.Count];
@@ -42,9 +49,16 @@ internal static class EncapsulatedFrames
     {
         var fragments = groups[frame];
         long total = 0;
-        foreach (var i in fragments) total += layout.Fragments[i].Length;
+        foreach (var i in fragments)
+        {
+            total += layout.Fragments[i].Length;
+        }
+
         if (total > MaxEncodedLength(geometry))
+        {
             throw new DicomFormatException($"Frame {frame + 1} is {total} bytes compressed, more than its {geometry.Length} bytes decoded allow", layout.Fragments[fragments[0]].Offset, DicomTag.PixelData);
+        }
+
         var encoded = new byte[total];
         var at = 0;
         await using (var stream = await blobs.OpenReadAsync(blobKey, cancellationToken: cancellationToken).ConfigureAwait(false))

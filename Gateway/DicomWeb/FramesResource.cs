@@ -1,7 +1,7 @@
 using System.Globalization;
 using Pacs.Dicom;
-using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.DicomWeb;
 
@@ -20,13 +20,21 @@ internal static class FramesResource
         // A frame listed twice would be sent twice: "1,1,1,..." in one URL made a response thousands of times the
         // instance. Each frame at most once bounds a response by the instance's own size (with the check below).
         if (FirstRepeated(numbers) is { } repeated)
+        {
             throw DicomWebException.BadRequest($"Frame {repeated} is listed more than once; each frame may be asked for once per request.");
+        }
+
         var found = (await DicomWebUris.InstancesAsync(index, study, series, instance, cancellationToken).ConfigureAwait(false))[0];
         var stored = DicomTransferSyntax.Resolve(found.TransferSyntaxUid);
         var layout = await locator.LocateAsync(found.BlobKey, stored, cancellationToken).ConfigureAwait(false)
             ?? throw DicomWebException.NotFound($"Instance {instance} has no Pixel Data.");
         foreach (var n in numbers)
-            if (n > layout.NumberOfFrames) throw DicomWebException.NotFound($"Instance {instance} has {layout.NumberOfFrames} frame(s); frame {n} does not exist.");
+        {
+            if (n > layout.NumberOfFrames)
+            {
+                throw DicomWebException.NotFound($"Instance {instance} has {layout.NumberOfFrames} frame(s); frame {n} does not exist.");
+            }
+        }
 
         var offer = PixelMediaTypes.ForFrames(stored);
         var negotiated = AcceptHeader.Negotiate(AcceptHeader.Parse(http.Request.Headers.Accept), [offer], PixelMediaTypes.OctetStream, null, multipartByDefault: true)
@@ -41,7 +49,12 @@ internal static class FramesResource
         else
         {
             foreach (var n in numbers)
-                if (layout.NativeFrame(n - 1) is null) throw DicomWebException.NotFound($"Frame {n} of {instance} lies outside its Pixel Data.");
+            {
+                if (layout.NativeFrame(n - 1) is null)
+                {
+                    throw DicomWebException.NotFound($"Frame {n} of {instance} lies outside its Pixel Data.");
+                }
+            }
         }
 
         var response = http.Response;
@@ -70,7 +83,11 @@ internal static class FramesResource
         var list = new List<int>();
         foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
         {
-            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1) return null;
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+            {
+                return null;
+            }
+
             list.Add(n);
         }
         return list.Count == 0 ? null : list;
@@ -80,7 +97,13 @@ internal static class FramesResource
     {
         var seen = new HashSet<int>();
         foreach (var n in numbers)
-            if (!seen.Add(n)) return n;
+        {
+            if (!seen.Add(n))
+            {
+                return n;
+            }
+        }
+
         return null;
     }
 

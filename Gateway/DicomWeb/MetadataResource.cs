@@ -2,13 +2,13 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
-using Pacs.Index.Read;
 using Pacs.Grains;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.DicomWeb;
 
@@ -26,13 +26,30 @@ internal static class MetadataResource
     {
         var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study));
         var seriesUids = await cache.GetSeriesInstanceUidsAsync(grain, study, index, cancellationToken).ConfigureAwait(false);
-        if (seriesUids.Count == 0) throw DicomWebException.NotFound($"Study {study} not found.");
+        if (seriesUids.Count == 0)
+        {
+            throw DicomWebException.NotFound($"Study {study} not found.");
+        }
+
         var baseUrl = DicomWebUris.BaseUrl(http.Request);
         var rendered = new List<RenderedSeries>(seriesUids.Count);
         foreach (var series in seriesUids)
-            if (await cache.GetAsync(grain, study, series, baseUrl).ConfigureAwait(false) is { } r) rendered.Add(r);
-        if (rendered.Count == 0) throw DicomWebException.NotFound($"Study {study} not found.");
-        if (rendered.Count == 1) return Serve(http, rendered[0].Json, rendered[0].ETag, rendered[0].GetGzip);
+        {
+            if (await cache.GetAsync(grain, study, series, baseUrl).ConfigureAwait(false) is { } r)
+            {
+                rendered.Add(r);
+            }
+        }
+
+        if (rendered.Count == 0)
+        {
+            throw DicomWebException.NotFound($"Study {study} not found.");
+        }
+
+        if (rendered.Count == 1)
+        {
+            return Serve(http, rendered[0].Json, rendered[0].ETag, rendered[0].GetGzip);
+        }
 
         var etag = Hash(string.Join(",", rendered.Select(r => r.ETag)));
         return Serve(http, Concatenate(rendered), etag, null);
@@ -53,7 +70,11 @@ internal static class MetadataResource
         var rendered = await cache.GetAsync(grain, study, series, DicomWebUris.BaseUrl(http.Request)).ConfigureAwait(false)
             ?? throw DicomWebException.NotFound($"Series {series} not found in study {study}.");
         var i = rendered.IndexOf(instance);
-        if (i < 0) throw DicomWebException.NotFound($"Instance {instance} not found in series {series}.");
+        if (i < 0)
+        {
+            throw DicomWebException.NotFound($"Instance {instance} not found in series {series}.");
+        }
+
         var json = new byte[rendered.Lengths[i] + 2];
         json[0] = (byte)'[';
         rendered.Json.AsSpan(rendered.Offsets[i], rendered.Lengths[i]).CopyTo(json.AsSpan(1));
@@ -68,8 +89,16 @@ internal static class MetadataResource
         var first = true;
         foreach (var s in series)
         {
-            if (s.Json.Length <= 2) continue;
-            if (!first) buffer.Write(","u8);
+            if (s.Json.Length <= 2)
+            {
+                continue;
+            }
+
+            if (!first)
+            {
+                buffer.Write(","u8);
+            }
+
             buffer.Write(s.Json.AsSpan(1, s.Json.Length - 2));
             first = false;
         }
@@ -94,13 +123,19 @@ internal static class MetadataResource
         {
             foreach (var value in request.Headers.IfNoneMatch)
             {
-                if (value is null) continue;
+                if (value is null)
+                {
+                    continue;
+                }
+
                 foreach (var candidate in value.Split(',', StringSplitOptions.TrimEntries))
+                {
                     if (candidate == "*" || candidate == tag || candidate == "W/" + tag)
                     {
                         timing?.WriteTo(response);
                         return Results.StatusCode(StatusCodes.Status304NotModified);
                     }
+                }
             }
         }
         var body = json;
@@ -109,7 +144,10 @@ internal static class MetadataResource
             response.Headers.ContentEncoding = "gzip";
             var started = Stopwatch.GetTimestamp();
             body = gzip is not null ? gzip() : SeriesMetadataCache.Gzip(json);
-            if (timing is not null) timing.Gzip = Stopwatch.GetElapsedTime(started);
+            if (timing is not null)
+            {
+                timing.Gzip = Stopwatch.GetElapsedTime(started);
+            }
         }
         timing?.WriteTo(response);
         // One write of the cached bytes with a Content-Length; Kestrel copies them to the socket as they are.
@@ -120,12 +158,24 @@ internal static class MetadataResource
     {
         foreach (var value in request.Headers.AcceptEncoding)
         {
-            if (value is null) continue;
+            if (value is null)
+            {
+                continue;
+            }
+
             foreach (var part in value.Split(','))
             {
                 var p = part.Split(';', StringSplitOptions.TrimEntries);
-                if (!p[0].Equals("gzip", StringComparison.OrdinalIgnoreCase)) continue;
-                if (p.Length > 1 && p[1].Replace(" ", "", StringComparison.Ordinal) is "q=0" or "q=0.0" or "q=0.00" or "q=0.000") return false;
+                if (!p[0].Equals("gzip", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                if (p.Length > 1 && p[1].Replace(" ", "", StringComparison.Ordinal) is "q=0" or "q=0.0" or "q=0.00" or "q=0.000")
+                {
+                    return false;
+                }
+
                 return true;
             }
         }

@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -31,15 +31,27 @@ internal sealed class MetadataTiming
         var total = Stopwatch.GetElapsedTime(_started);
         var text = new StringBuilder(96);
         Append(text, "grain", Grain);
-        if (Render is { } render) Append(text, "render", render);
-        if (Gzip is { } gzip) Append(text, "gzip", gzip);
+        if (Render is { } render)
+        {
+            Append(text, "render", render);
+        }
+
+        if (Gzip is { } gzip)
+        {
+            Append(text, "gzip", gzip);
+        }
+
         Append(text, "total", total);
         response.Headers["Server-Timing"] = text.ToString();
     }
 
     private static void Append(StringBuilder text, string name, TimeSpan duration)
     {
-        if (text.Length > 0) text.Append(", ");
+        if (text.Length > 0)
+        {
+            text.Append(", ");
+        }
+
         text.Append(name).Append(";dur=").Append(duration.TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture));
     }
 }

@@ -32,12 +32,24 @@ public sealed class MultipartRelatedWriter(Stream output, string boundary)
         CancellationToken cancellationToken = default)
     {
         var sb = new StringBuilder(160);
-        if (_started) sb.Append("\r\n");
+        if (_started)
+        {
+            sb.Append("\r\n");
+        }
+
         _started = true;
         sb.Append("--").Append(Boundary).Append("\r\n");
         sb.Append("Content-Type: ").Append(PartContentType(mediaType, transferSyntaxUid)).Append("\r\n");
-        if (length is { } n) sb.Append("Content-Length: ").Append(n.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
-        if (contentLocation is not null) sb.Append("Content-Location: ").Append(contentLocation).Append("\r\n");
+        if (length is { } n)
+        {
+            sb.Append("Content-Length: ").Append(n.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+        }
+
+        if (contentLocation is not null)
+        {
+            sb.Append("Content-Location: ").Append(contentLocation).Append("\r\n");
+        }
+
         sb.Append("\r\n");
         return output.WriteAsync(Encoding.ASCII.GetBytes(sb.ToString()), cancellationToken);
     }

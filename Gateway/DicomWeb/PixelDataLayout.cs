@@ -51,13 +51,25 @@ public sealed record PixelDataLayout
     /// </summary>
     public static BlobRange? NativeFrame(int frame, int rows, int columns, int samplesPerPixel, int bitsAllocated, BlobRange value)
     {
-        if (frame < 0 || rows <= 0 || columns <= 0 || samplesPerPixel <= 0 || bitsAllocated <= 0) return null;
+        if (frame < 0 || rows <= 0 || columns <= 0 || samplesPerPixel <= 0 || bitsAllocated <= 0)
+        {
+            return null;
+        }
+
         var frameBits = (long)rows * columns * samplesPerPixel * bitsAllocated;
         var startBits = frameBits * frame;
-        if (startBits % 8 != 0) return null;
+        if (startBits % 8 != 0)
+        {
+            return null;
+        }
+
         var start = startBits / 8;
         var length = (frameBits + 7) / 8;
-        if (start + length > value.Length) return null;
+        if (start + length > value.Length)
+        {
+            return null;
+        }
+
         return new BlobRange(value.Offset + start, length);
     }
 
@@ -83,13 +95,25 @@ public sealed record PixelDataLayout
         switch (unit)
         {
             case 2:
-                for (var i = 0; i + 2 <= data.Length; i += 2) BinaryPrimitives.WriteUInt16LittleEndian(data[i..], BinaryPrimitives.ReadUInt16BigEndian(data[i..]));
+                for (var i = 0; i + 2 <= data.Length; i += 2)
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(data[i..], BinaryPrimitives.ReadUInt16BigEndian(data[i..]));
+                }
+
                 break;
             case 4:
-                for (var i = 0; i + 4 <= data.Length; i += 4) BinaryPrimitives.WriteUInt32LittleEndian(data[i..], BinaryPrimitives.ReadUInt32BigEndian(data[i..]));
+                for (var i = 0; i + 4 <= data.Length; i += 4)
+                {
+                    BinaryPrimitives.WriteUInt32LittleEndian(data[i..], BinaryPrimitives.ReadUInt32BigEndian(data[i..]));
+                }
+
                 break;
             case 8:
-                for (var i = 0; i + 8 <= data.Length; i += 8) BinaryPrimitives.WriteUInt64LittleEndian(data[i..], BinaryPrimitives.ReadUInt64BigEndian(data[i..]));
+                for (var i = 0; i + 8 <= data.Length; i += 8)
+                {
+                    BinaryPrimitives.WriteUInt64LittleEndian(data[i..], BinaryPrimitives.ReadUInt64BigEndian(data[i..]));
+                }
+
                 break;
         }
     }

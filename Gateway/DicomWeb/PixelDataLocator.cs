@@ -28,7 +28,11 @@ public sealed class PixelDataLocator(IBlobStore blobs)
     /// <summary>The layout of the instance's Pixel Data; null when it has none.</summary>
     public async ValueTask<PixelDataLayout?> LocateAsync(string blobKey, DicomTransferSyntax syntax, CancellationToken cancellationToken)
     {
-        if (_cache.TryGetValue(blobKey, out var cached)) return cached;
+        if (_cache.TryGetValue(blobKey, out var cached))
+        {
+            return cached;
+        }
+
         return (await ReadAsync(blobKey, syntax, cancellationToken).ConfigureAwait(false)).Layout;
     }
 
@@ -38,18 +42,39 @@ public sealed class PixelDataLocator(IBlobStore blobs)
     /// </summary>
     public async ValueTask<(DicomDataset Header, PixelDataLayout? Layout)> ReadAsync(string blobKey, DicomTransferSyntax syntax, CancellationToken cancellationToken)
     {
-        if (syntax.IsDeflated) throw DicomWebException.NotAcceptable("Frames and pixel bulk data of deflated instances are not offered.");
+        if (syntax.IsDeflated)
+        {
+            throw DicomWebException.NotAcceptable("Frames and pixel bulk data of deflated instances are not offered.");
+        }
 
         DicomReadResult header;
         await using (var stream = await blobs.OpenReadAsync(blobKey, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
             header = await DicomReader.ReadDatasetAsync(stream, syntax, HeaderOptions, cancellationToken).ConfigureAwait(false);
+        }
+
         var ds = header.Dataset;
-        if (!header.StoppedAtPixelData) return (ds, null);
-        if (_cache.TryGetValue(blobKey, out var cached)) return (ds, cached);
+        if (!header.StoppedAtPixelData)
+        {
+            return (ds, null);
+        }
+
+        if (_cache.TryGetValue(blobKey, out var cached))
+        {
+            return (ds, cached);
+        }
 
         var layout = await ReadElementAsync(blobKey, syntax, header.EndOffset, ds, cancellationToken).ConfigureAwait(false);
-        if (layout is null) return (ds, null);
-        if (_cache.Count >= MaxCachedLayouts) _cache.Clear();
+        if (layout is null)
+        {
+            return (ds, null);
+        }
+
+        if (_cache.Count >= MaxCachedLayouts)
+        {
+            _cache.Clear();
+        }
+
         _cache[blobKey] = layout;
         return (ds, layout);
     }
@@ -68,14 +93,22 @@ public sealed class PixelDataLocator(IBlobStore blobs)
     /// <summary>As <see cref="ReadElementAsync(string, DicomTransferSyntax, long, DicomDataset, CancellationToken)"/>, on a blob the caller has open (seekable).</summary>
     internal static async Task<PixelDataLayout?> ReadElementAsync(Stream stream, DicomTransferSyntax syntax, long elementOffset, DicomDataset ds, CancellationToken cancellationToken)
     {
-        if (!stream.CanSeek) throw new NotSupportedException("Pixel data location needs a seekable blob stream.");
+        if (!stream.CanSeek)
+        {
+            throw new NotSupportedException("Pixel data location needs a seekable blob stream.");
+        }
+
         stream.Seek(elementOffset, SeekOrigin.Begin);
         var head = new byte[12];
         var bigEndian = syntax.IsBigEndian;
         await stream.ReadExactlyAsync(head.AsMemory(0, 8), cancellationToken).ConfigureAwait(false);
         var group = bigEndian ? BinaryPrimitives.ReadUInt16BigEndian(head) : BinaryPrimitives.ReadUInt16LittleEndian(head);
         var element = bigEndian ? BinaryPrimitives.ReadUInt16BigEndian(head.AsSpan(2)) : BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(2));
-        if (group != 0x7FE0 || element != 0x0010) return null; // Float/Double Float Pixel Data: not offered as frames
+        if (group != 0x7FE0 || element != 0x0010)
+        {
+            return null; // Float/Double Float Pixel Data: not offered as frames
+        }
+
         DicomVR vr;
         uint length;
         long valueOffset;
@@ -104,7 +137,9 @@ public sealed class PixelDataLocator(IBlobStore blobs)
             NumberOfFrames = Math.Max(1, ds.GetInt32(DicomTag.NumberOfFrames) ?? 1),
         };
         if (length != 0xFFFFFFFF)
+        {
             return layout with { Value = new BlobRange(valueOffset, Math.Min(length, Math.Max(0, stream.Length - valueOffset))), Truncated = valueOffset + length > stream.Length };
+        }
 
         // PS3.5 A.4: items (FFFE,E000) up to the sequence delimiter (FFFE,E0DD); the first is the Basic Offset Table.
         var fragments = new List<BlobRange>();
@@ -125,7 +160,10 @@ public sealed class PixelDataLocator(IBlobStore blobs)
             }
 
             if (tag != 0xFFFEE000 || itemLength == 0xFFFFFFFF)
+            {
                 throw new DicomFormatException("Bad item in encapsulated Pixel Data", position, DicomTag.PixelData);
+            }
+
             var value = new BlobRange(position + 8, Math.Min(itemLength, Math.Max(0, stream.Length - position - 8)));
             if (basicOffsetTable is null)
             {
@@ -144,13 +182,21 @@ public sealed class PixelDataLocator(IBlobStore blobs)
         {
             var span = eot.Value.Span;
             var list = new ulong[span.Length / 8];
-            for (var i = 0; i < list.Length; i++) list[i] = BinaryPrimitives.ReadUInt64LittleEndian(span[(i * 8)..]);
+            for (var i = 0; i < list.Length; i++)
+            {
+                list[i] = BinaryPrimitives.ReadUInt64LittleEndian(span[(i * 8)..]);
+            }
+
             offsets = list;
         }
         else if (basicOffsetTable is { Length: >= 4 })
         {
             var list = new ulong[basicOffsetTable.Length / 4];
-            for (var i = 0; i < list.Length; i++) list[i] = BinaryPrimitives.ReadUInt32LittleEndian(basicOffsetTable.AsSpan(i * 4));
+            for (var i = 0; i < list.Length; i++)
+            {
+                list[i] = BinaryPrimitives.ReadUInt32LittleEndian(basicOffsetTable.AsSpan(i * 4));
+            }
+
             offsets = list;
         }
         // PS3.5 A.4: the items end with a Sequence Delimitation Item; without it the blob was cut short.

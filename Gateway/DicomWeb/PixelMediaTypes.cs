@@ -13,7 +13,11 @@ public static class PixelMediaTypes
     public static Representation ForFrames(DicomTransferSyntax stored)
     {
         // Native data goes as little-endian octets (big-endian is swapped on the way out): PS3.18 8.7.3.3.2.
-        if (!stored.IsEncapsulated) return new Representation(OctetStream, DicomTransferSyntax.ExplicitVRLittleEndian.Uid);
+        if (!stored.IsEncapsulated)
+        {
+            return new Representation(OctetStream, DicomTransferSyntax.ExplicitVRLittleEndian.Uid);
+        }
+
         var uid = stored.Uid;
         var type = uid switch
         {

@@ -38,10 +38,19 @@ internal static class QidoResource
     {
         var parameters = new List<KeyValuePair<string, string>>();
         foreach (var (name, values) in http.Request.Query)
+        {
             foreach (var value in values)
+            {
                 parameters.Add(new(name, value ?? ""));
+            }
+        }
+
         var parsed = DicomQuery.FromQido(level, parameters, scope);
-        if (!parsed.IsSuccess) throw DicomWebException.BadRequest(parsed.Error.ToString());
+        if (!parsed.IsSuccess)
+        {
+            throw DicomWebException.BadRequest(parsed.Error.ToString());
+        }
+
         var query = parsed.Query;
 
         // PS3.18 8.3.4.4: the server may return fewer than asked; then a Warning says more can be requested.
@@ -52,13 +61,22 @@ internal static class QidoResource
 
         var matches = new List<IndexMatch>(Math.Min(take + 1, 1024));
         await foreach (var match in index.FindAsync(bounded, http.User.StudyGroupsOf(), cancellationToken).ConfigureAwait(false))
+        {
             matches.Add(match);
+        }
+
         var truncated = serverCapped && matches.Count > take;
-        if (truncated) matches.RemoveRange(take, matches.Count - take);
+        if (truncated)
+        {
+            matches.RemoveRange(take, matches.Count - take);
+        }
 
         var response = http.Response;
         if (truncated)
+        {
             response.Headers.Warning = $"299 {http.Request.Host.Host} \"The number of results exceeded the maximum supported by the server. Additional results can be requested.\"";
+        }
+
         if (matches.Count == 0)
         {
             response.StatusCode = StatusCodes.Status204NoContent;
@@ -73,7 +91,10 @@ internal static class QidoResource
         foreach (var match in matches)
         {
             DicomJsonWriter.Write(writer, Project(query, match, baseUrl));
-            if (writer.BytesPending > 32 * 1024) await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (writer.BytesPending > 32 * 1024)
+            {
+                await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         writer.WriteEndArray();
         await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -84,12 +105,23 @@ internal static class QidoResource
     {
         var result = InMemoryMatcher.Project(query, match.Candidate);
         // The candidate's values are Unicode (the index JSON); say so when they are not plain ASCII.
-        if (match.Candidate.TryGetElement(DicomTag.SpecificCharacterSet, out var cs)) result.Set(cs);
+        if (match.Candidate.TryGetElement(DicomTag.SpecificCharacterSet, out var cs))
+        {
+            result.Set(cs);
+        }
         // A study whose series have no Modality has no ModalitiesInStudy to derive. DICOM JSON may carry it without a
         // Value (PS3.18 F.2.5), but OHIF 3.13's study list reads ModalitiesInStudy.Value.length and then shows no
         // study at all; an attribute that is absent is read as "no modalities" by it and by any client.
-        if (result.TryGetElement(DicomTag.ModalitiesInStudy, out var modalities) && modalities.Value.Length == 0) result.Remove(DicomTag.ModalitiesInStudy);
-        if (result.Contains(DicomTag.InstanceAvailability)) result.SetString(DicomTag.InstanceAvailability, DicomVR.CS, "ONLINE");
+        if (result.TryGetElement(DicomTag.ModalitiesInStudy, out var modalities) && modalities.Value.Length == 0)
+        {
+            result.Remove(DicomTag.ModalitiesInStudy);
+        }
+
+        if (result.Contains(DicomTag.InstanceAvailability))
+        {
+            result.SetString(DicomTag.InstanceAvailability, DicomVR.CS, "ONLINE");
+        }
+
         var url = match.Level switch
         {
             QueryLevel.Study when match.StudyInstanceUid is { } s => DicomWebUris.Study(baseUrl, s),
@@ -97,7 +129,11 @@ internal static class QidoResource
             QueryLevel.Image when match is { StudyInstanceUid: { } s, SeriesInstanceUid: { } se, SopInstanceUid: { } i } => DicomWebUris.Instance(baseUrl, s, se, i),
             _ => null,
         };
-        if (url is not null) result.SetString(DicomTag.RetrieveURL, DicomVR.UR, url);
+        if (url is not null)
+        {
+            result.SetString(DicomTag.RetrieveURL, DicomVR.UR, url);
+        }
+
         return result;
     }
 

@@ -3,8 +3,8 @@ using System.Buffers.Binary;
 using Pacs.Dicom;
 using Pacs.Dicom.Codecs;
 using Pacs.Dicom.IO;
-using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.DicomWeb;
 
@@ -34,8 +34,16 @@ internal static class RetrieveResource
     {
         var offers = new List<Representation> { new(PixelMediaTypes.Dicom, stored.Uid) };
         if (stored.IsNative && !stored.IsDeflated)
+        {
             foreach (var target in NativeTargets)
-                if (target.Uid != stored.Uid) offers.Add(new(PixelMediaTypes.Dicom, target.Uid));
+            {
+                if (target.Uid != stored.Uid)
+                {
+                    offers.Add(new(PixelMediaTypes.Dicom, target.Uid));
+                }
+            }
+        }
+
         return offers;
     }
 
@@ -134,9 +142,16 @@ internal static class RetrieveResource
         var header = await locator.ReadHeaderAsync(blobKey, stored, 64 * 1024, cancellationToken).ConfigureAwait(false);
         await LoadBulkValuesAsync(header.Dataset, blobKey, stored, blobs, cancellationToken).ConfigureAwait(false);
         await output.WriteAsync(DicomWriter.ToBytes(header.Dataset, target), cancellationToken).ConfigureAwait(false);
-        if (!header.StoppedAtPixelData) return;
+        if (!header.StoppedAtPixelData)
+        {
+            return;
+        }
+
         var layout = await locator.LocateAsync(blobKey, stored, cancellationToken).ConfigureAwait(false);
-        if (layout is null || layout.Encapsulated) return;
+        if (layout is null || layout.Encapsulated)
+        {
+            return;
+        }
 
         var vr = stored.IsExplicitVR ? layout.VR : DicomVR.OW;
         var length = (uint)layout.Value.Length;
@@ -162,7 +177,11 @@ internal static class RetrieveResource
         await using var tail = await blobs.OpenReadAsync(blobKey, tailOffset, MaxTail + 1, cancellationToken).ConfigureAwait(false);
         using var tailBytes = new MemoryStream();
         await tail.CopyToAsync(tailBytes, cancellationToken).ConfigureAwait(false);
-        if (tailBytes.Length is 0 or > MaxTail) return;
+        if (tailBytes.Length is 0 or > MaxTail)
+        {
+            return;
+        }
+
         var trailing = DicomReader.ReadDataset(tailBytes.ToArray(), stored).Dataset;
         await output.WriteAsync(DicomWriter.ToBytes(trailing, target), cancellationToken).ConfigureAwait(false);
     }
@@ -194,12 +213,26 @@ internal static class RetrieveResource
         var groups = await EncapsulatedFrames.GroupsAsync(blobs, blobKey, layout, cancellationToken).ConfigureAwait(false)
             ?? throw DicomWebException.NotAcceptable($"The fragments cannot be assigned to frames ({layout.Fragments.Count} fragments for {layout.NumberOfFrames} frames).");
         var length = groups.Count * geometry.Length;
-        if (length >= uint.MaxValue - 1) throw DicomWebException.NotAcceptable("The decoded pixel data would exceed the 4 GiB a native value can hold.");
+        if (length >= uint.MaxValue - 1)
+        {
+            throw DicomWebException.NotAcceptable("The decoded pixel data would exceed the 4 GiB a native value can hold.");
+        }
 
         if (dataset.GetString(DicomTag.PhotometricInterpretation) is { } photometric)
+        {
             dataset.SetString(DicomTag.PhotometricInterpretation, DicomVR.CS, FrameDecoders.DecodedPhotometric(stored, photometric.Trim()));
-        if (geometry.SamplesPerPixel > 1) dataset.SetUInt16(DicomTag.PlanarConfiguration, DicomVR.US, 0);
-        if (stored.IsLossy) dataset.SetString(DicomTag.LossyImageCompression, DicomVR.CS, "01");
+        }
+
+        if (geometry.SamplesPerPixel > 1)
+        {
+            dataset.SetUInt16(DicomTag.PlanarConfiguration, DicomVR.US, 0);
+        }
+
+        if (stored.IsLossy)
+        {
+            dataset.SetString(DicomTag.LossyImageCompression, DicomVR.CS, "01");
+        }
+
         dataset.Remove(DicomTag.ExtendedOffsetTable);
         dataset.Remove(DicomTag.ExtendedOffsetTableLengths);
         await output.WriteAsync(DicomWriter.ToBytes(dataset, target), cancellationToken).ConfigureAwait(false);
@@ -228,7 +261,10 @@ internal static class RetrieveResource
             var frame = await EncapsulatedFrames.DecodeAsync(blobs, blobKey, layout, groups, f, decoder, geometry, cancellationToken).ConfigureAwait(false);
             await output.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
         }
-        if (padded != length) await output.WriteAsync(new byte[1], cancellationToken).ConfigureAwait(false);
+        if (padded != length)
+        {
+            await output.WriteAsync(new byte[1], cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Values the header read left in the blob (64 KiB or more) are read now, so the writer can encode them.</summary>
@@ -239,18 +275,40 @@ internal static class RetrieveResource
         {
             if (e.Sequence is { } sq)
             {
-                foreach (var item in sq.Items) await LoadBulkValuesAsync(item, blobKey, stored, blobs, cancellationToken).ConfigureAwait(false);
+                foreach (var item in sq.Items)
+                {
+                    await LoadBulkValuesAsync(item, blobKey, stored, blobs, cancellationToken).ConfigureAwait(false);
+                }
+
                 continue;
             }
-            if (e.Bulk is not { } bulk) continue;
+            if (e.Bulk is not { } bulk)
+            {
+                continue;
+            }
+
             var bytes = new byte[bulk.Length];
             await using (var s = await blobs.OpenReadAsync(blobKey, bulk.Offset, bulk.Length, cancellationToken).ConfigureAwait(false))
+            {
                 await s.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
-            if (stored.IsBigEndian) PixelDataLayout.SwapInPlace(bytes, e.VR == DicomVR.OW || e.VR == DicomVR.US || e.VR == DicomVR.SS ? 2 : e.VR == DicomVR.OF || e.VR == DicomVR.OL || e.VR == DicomVR.UL || e.VR == DicomVR.SL || e.VR == DicomVR.FL ? 4 : e.VR == DicomVR.OD || e.VR == DicomVR.FD || e.VR == DicomVR.OV ? 8 : 1);
+            }
+
+            if (stored.IsBigEndian)
+            {
+                PixelDataLayout.SwapInPlace(bytes, e.VR == DicomVR.OW || e.VR == DicomVR.US || e.VR == DicomVR.SS ? 2 : e.VR == DicomVR.OF || e.VR == DicomVR.OL || e.VR == DicomVR.UL || e.VR == DicomVR.SL || e.VR == DicomVR.FL ? 4 : e.VR == DicomVR.OD || e.VR == DicomVR.FD || e.VR == DicomVR.OV ? 8 : 1);
+            }
+
             (loaded ??= []).Add(new DicomElement(e.Tag, e.VR, bytes));
         }
-        if (loaded is null) return;
-        foreach (var e in loaded) dataset.Set(e);
+        if (loaded is null)
+        {
+            return;
+        }
+
+        foreach (var e in loaded)
+        {
+            dataset.Set(e);
+        }
     }
 }
 
@@ -277,9 +335,15 @@ internal static class BlobCopy
                 PixelDataLayout.SwapInPlace(buffer.AsSpan(0, whole), swapUnit);
                 await output.WriteAsync(buffer.AsMemory(0, whole), cancellationToken).ConfigureAwait(false);
                 carry = available - whole;
-                if (carry > 0) buffer.AsSpan(whole, carry).CopyTo(buffer);
+                if (carry > 0)
+                {
+                    buffer.AsSpan(whole, carry).CopyTo(buffer);
+                }
             }
-            if (carry > 0) await output.WriteAsync(buffer.AsMemory(0, carry), cancellationToken).ConfigureAwait(false);
+            if (carry > 0)
+            {
+                await output.WriteAsync(buffer.AsMemory(0, carry), cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -291,7 +355,9 @@ internal static class BlobCopy
     public static async Task CopyFragmentsAsync(IBlobStore blobs, string blobKey, IEnumerable<BlobRange> fragments, Stream output, CancellationToken cancellationToken)
     {
         foreach (var fragment in fragments)
+        {
             await CopyRangeAsync(blobs, blobKey, fragment, 1, output, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>A whole blob in memory: only for deflated data sets, of which no range can be read (PS3.5 A.5).</summary>
@@ -307,8 +373,15 @@ internal static class BlobCopy
     {
         var bytes = new byte[range.Length];
         await using (var source = await blobs.OpenReadAsync(blobKey, range.Offset, range.Length, cancellationToken).ConfigureAwait(false))
+        {
             await source.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
-        if (swapUnit > 1) PixelDataLayout.SwapInPlace(bytes, swapUnit);
+        }
+
+        if (swapUnit > 1)
+        {
+            PixelDataLayout.SwapInPlace(bytes, swapUnit);
+        }
+
         return bytes;
     }
 }

@@ -2,15 +2,15 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Pacs.Dicom.Query;
 using Pacs.Gateway.Cluster;
-using Pacs.Index.Read;
 using Pacs.Grains;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.DicomWeb;
 
@@ -46,12 +46,20 @@ internal sealed partial class SeriesMetadataCache(IOptions<DicomWebOptions> opti
         catch (Exception e) when (cached is not null && known is not null && (e is TimeoutException or ArchiveIndexException || GrainCalls.IsSiloUnreachable(e)))
         {
             LogServedHeldCopy(logger, study, series, e.GetType().Name);
-            if (timing is not null) timing.Grain = Stopwatch.GetElapsedTime(started);
+            if (timing is not null)
+            {
+                timing.Grain = Stopwatch.GetElapsedTime(started);
+            }
+
             cached.LastUsed = Stopwatch.GetTimestamp();
             return cached;
         }
 
-        if (timing is not null) timing.Grain = Stopwatch.GetElapsedTime(started);
+        if (timing is not null)
+        {
+            timing.Grain = Stopwatch.GetElapsedTime(started);
+        }
+
         if (metadata is null)
         {
             _entries.TryRemove((study, series), out _);
@@ -67,11 +75,18 @@ internal sealed partial class SeriesMetadataCache(IOptions<DicomWebOptions> opti
         {
             // Raced with an eviction: ask for the bytes.
             metadata = await calls.RunAsync("GetSeriesMetadata", token => grain.GetSeriesMetadataAsync(series, null, token), CancellationToken.None).ConfigureAwait(false);
-            if (metadata?.Json is null) return null;
+            if (metadata?.Json is null)
+            {
+                return null;
+            }
         }
         started = Stopwatch.GetTimestamp();
         var rendered = Render(metadata, baseUrl);
-        if (timing is not null) timing.Render = Stopwatch.GetElapsedTime(started);
+        if (timing is not null)
+        {
+            timing.Render = Stopwatch.GetElapsedTime(started);
+        }
+
         var budget = options.Value.MetadataCacheMegabytes * 1024L * 1024;
         if (budget > 0 && rendered.Bytes <= budget / 4)
         {
@@ -99,7 +114,10 @@ internal sealed partial class SeriesMetadataCache(IOptions<DicomWebOptions> opti
             var uids = new List<string>();
             await foreach (var match in index.FindAsync(query, cancellationToken).ConfigureAwait(false))
             {
-                if (match.SeriesInstanceUid is { } uid) uids.Add(uid);
+                if (match.SeriesInstanceUid is { } uid)
+                {
+                    uids.Add(uid);
+                }
             }
             uids.Sort(StringComparer.Ordinal);
             return uids;
@@ -120,14 +138,25 @@ internal sealed partial class SeriesMetadataCache(IOptions<DicomWebOptions> opti
     /// <summary>Drops the least recently used series until the cache is within its budget (one trimmer at a time).</summary>
     private void Trim(long budget)
     {
-        if (Bytes <= budget || !_trimLock.TryEnter()) return;
+        if (Bytes <= budget || !_trimLock.TryEnter())
+        {
+            return;
+        }
+
         try
         {
             var total = Bytes;
             foreach (var (key, entry) in _entries.OrderBy(e => e.Value.LastUsed).ToList())
             {
-                if (total <= budget * 3 / 4) break;
-                if (_entries.TryRemove(new KeyValuePair<(string, string), RenderedSeries>(key, entry))) total -= entry.Bytes;
+                if (total <= budget * 3 / 4)
+                {
+                    break;
+                }
+
+                if (_entries.TryRemove(new KeyValuePair<(string, string), RenderedSeries>(key, entry)))
+                {
+                    total -= entry.Bytes;
+                }
             }
         }
         finally
@@ -151,7 +180,11 @@ internal sealed partial class SeriesMetadataCache(IOptions<DicomWebOptions> opti
         for (var from = 0; ;)
         {
             var hit = source.AsSpan(from).IndexOf(Marker);
-            if (hit < 0) break;
+            if (hit < 0)
+            {
+                break;
+            }
+
             hits.Add(from + hit + Marker.Length - markerTail);
             from += hit + Marker.Length;
         }
@@ -168,7 +201,11 @@ internal sealed partial class SeriesMetadataCache(IOptions<DicomWebOptions> opti
                 source.AsSpan(read, stop - read).CopyTo(output.AsSpan(written));
                 written += stop - read;
                 read = stop;
-                if (stop == end) return;
+                if (stop == end)
+                {
+                    return;
+                }
+
                 replacement.CopyTo(output.AsSpan(written));
                 written += replacement.Length;
                 read += markerTail;
@@ -189,7 +226,11 @@ internal sealed partial class SeriesMetadataCache(IOptions<DicomWebOptions> opti
     internal static byte[] Gzip(byte[] json)
     {
         using var buffer = new MemoryStream(json.Length / 4 + 64);
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(json);
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(json);
+        }
+
         return buffer.ToArray();
     }
 }

@@ -63,14 +63,24 @@ internal static class StowContentType
     {
         parameters = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         mediaType = "";
-        if (string.IsNullOrWhiteSpace(text)) return false;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
         var segments = new List<string>();
         var start = 0;
         var quoted = false;
         for (var i = 0; i < text.Length; i++)
         {
-            if (text[i] == '"') quoted = !quoted;
-            else if (text[i] == '\\' && quoted) i++;
+            if (text[i] == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (text[i] == '\\' && quoted)
+            {
+                i++;
+            }
             else if (text[i] == ';' && !quoted)
             {
                 segments.Add(text[start..i]);
@@ -81,15 +91,26 @@ internal static class StowContentType
         segments.Add(text[start..]);
         mediaType = segments[0].Trim().ToLowerInvariant();
         var slash = mediaType.IndexOf('/', StringComparison.Ordinal);
-        if (slash <= 0 || slash == mediaType.Length - 1 || mediaType.Contains(' ', StringComparison.Ordinal)) return false;
+        if (slash <= 0 || slash == mediaType.Length - 1 || mediaType.Contains(' ', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
         foreach (var segment in segments.Skip(1))
         {
             var eq = segment.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0) continue;
+            if (eq <= 0)
+            {
+                continue;
+            }
+
             var name = segment[..eq].Trim();
             var value = segment[(eq + 1)..].Trim();
             if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
+            {
                 value = value[1..^1].Replace("\\\"", "\"", StringComparison.Ordinal).Replace("\\\\", "\\", StringComparison.Ordinal);
+            }
+
             parameters.TryAdd(name, value);
         }
 

@@ -31,7 +31,11 @@ internal sealed partial class DicomConnectionHandler(DicomAcceptor acceptor, Ass
         {
             NoteRefused(connection, refusal);
             using var rejection = limiter.TryEnterRejection();
-            if (rejection is null) return; // closes the connection without reading from it
+            if (rejection is null)
+            {
+                return; // closes the connection without reading from it
+            }
+
             try { await acceptor.RejectAsync(connection.Transport, AssociationLimiter.LocalLimitExceeded, stop.Token).ConfigureAwait(false); }
             catch (Exception ex) when (ex is not OutOfMemoryException) { LogFailed(logger, ex); }
             return;
@@ -58,7 +62,11 @@ internal sealed partial class DicomConnectionHandler(DicomAcceptor acceptor, Ass
     private AssociateRejectPdu? AdmitCallingAe(AssociationSlot slot, AssociateRequestPdu request)
     {
         var reject = slot.AdmitCallingAe(request);
-        if (reject is not null) LogCallingAeRefused(logger, request.CallingAeTitle);
+        if (reject is not null)
+        {
+            LogCallingAeRefused(logger, request.CallingAeTitle);
+        }
+
         return reject;
     }
 
@@ -69,7 +77,11 @@ internal sealed partial class DicomConnectionHandler(DicomAcceptor acceptor, Ass
         var refused = Interlocked.Increment(ref _refusedSinceLogged);
         var last = Volatile.Read(ref _lastRefusalLogged);
         var now = Environment.TickCount64;
-        if (now - last < RefusalLogInterval || Interlocked.CompareExchange(ref _lastRefusalLogged, now, last) != last) return;
+        if (now - last < RefusalLogInterval || Interlocked.CompareExchange(ref _lastRefusalLogged, now, last) != last)
+        {
+            return;
+        }
+
         Interlocked.Add(ref _refusedSinceLogged, -refused);
         LogRefused(logger, connection.RemoteEndPoint?.ToString(), refusal, refused);
     }

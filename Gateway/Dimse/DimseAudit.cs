@@ -23,7 +23,11 @@ internal sealed class DimseAudit(AuditWriter writer)
         if (user is not null)
         {
             var withAe = new Dictionary<string, string>(StringComparer.Ordinal) { ["callingAe"] = association.CallingAeTitle.Trim() };
-            foreach (var (key, value) in detail ?? new Dictionary<string, string>()) withAe[key] = value;
+            foreach (var (key, value) in detail ?? new Dictionary<string, string>())
+            {
+                withAe[key] = value;
+            }
+
             detail = withAe;
         }
         writer.Record(new AuditRecord

@@ -59,11 +59,19 @@ internal static class DimseRoles
         var refused = new HashSet<string>(StringComparer.Ordinal);
         var results = decision.Results.Select(r =>
         {
-            if (!r.IsAccepted || !abstractSyntaxes.TryGetValue(r.Id, out var sopClass) || allowed(sopClass)) return r;
+            if (!r.IsAccepted || !abstractSyntaxes.TryGetValue(r.Id, out var sopClass) || allowed(sopClass))
+            {
+                return r;
+            }
+
             refused.Add(sopClass);
             return r with { Result = PresentationContextResultReason.UserRejection };
         }).ToList();
-        if (refused.Count == 0) return decision;
+        if (refused.Count == 0)
+        {
+            return decision;
+        }
+
         return AssociationDecision.Accepted(results,
             [.. decision.Roles.Where(role => !refused.Contains(role.SopClassUid))],
             decision.UserIdentityResponse,

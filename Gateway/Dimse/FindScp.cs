@@ -50,9 +50,15 @@ internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> ho
     {
         var parsed = DicomQuery.FromIdentifier(identifier, sopClassUid, relational);
         if (!parsed.IsSuccess)
+        {
             throw new DimseStatusException(new DimseStatus(parsed.Error.DimseStatus, DimseStatus.TruncateErrorComment(parsed.Error.Message), parsed.Error.OffendingElement));
+        }
+
         if (parsed.Query.Model == QueryModel.PatientStudyOnly)
+        {
             throw new DimseStatusException(DimseStatus.SopClassNotSupported);
+        }
+
         return parsed.Query;
     }
 
@@ -66,7 +72,11 @@ internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> ho
         var response = InMemoryMatcher.Project(query, candidate);
         response.SetString(DicomTag.QueryRetrieveLevel, DicomVR.CS, query.Level.ToCode());
         response.SetString(DicomTag.RetrieveAETitle, DicomVR.AE, aeTitle);
-        if (HasNonAscii(response)) response.SetString(DicomTag.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
+        if (HasNonAscii(response))
+        {
+            response.SetString(DicomTag.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
+        }
+
         return response;
     }
 
@@ -77,12 +87,27 @@ internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> ho
             if (e.Sequence is { } sq)
             {
                 foreach (var item in sq.Items)
-                    if (HasNonAscii(item)) return true;
+                {
+                    if (HasNonAscii(item))
+                    {
+                        return true;
+                    }
+                }
+
                 continue;
             }
-            if (!e.VR.UsesSpecificCharacterSet) continue;
+            if (!e.VR.UsesSpecificCharacterSet)
+            {
+                continue;
+            }
+
             foreach (var b in e.Value.Span)
-                if (b >= 0x80) return true;
+            {
+                if (b >= 0x80)
+                {
+                    return true;
+                }
+            }
         }
         return false;
     }

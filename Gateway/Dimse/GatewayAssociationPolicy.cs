@@ -21,8 +21,16 @@ internal static class GatewayAssociationPolicy
         {
             [CEchoRequest.VerificationSopClassUid] = DefaultAssociationPolicy.UncompressedPreference,
         };
-        foreach (var uid in QueryRetrieveSopClasses) syntaxes[uid] = DefaultAssociationPolicy.UncompressedPreference;
-        foreach (var uid in DicomUids.StorageSopClasses) syntaxes[uid] = StorageTransferSyntaxes;
+        foreach (var uid in QueryRetrieveSopClasses)
+        {
+            syntaxes[uid] = DefaultAssociationPolicy.UncompressedPreference;
+        }
+
+        foreach (var uid in DicomUids.StorageSopClasses)
+        {
+            syntaxes[uid] = StorageTransferSyntaxes;
+        }
+
         return new DefaultAssociationPolicy
         {
             CalledAeTitles = new HashSet<string>([aeTitle.Trim()], StringComparer.Ordinal),

@@ -24,9 +24,16 @@ internal sealed class NodeAccess(NodeRegistry registry, IOptions<DimseOptions> d
     {
         var now = Stopwatch.GetTimestamp();
         if (_cache.TryGetValue(aeTitle, out var cached) && Stopwatch.GetElapsedTime(cached.ReadAt, now).TotalSeconds < dimse.Value.NodeCacheSeconds)
+        {
             return cached.Node;
+        }
+
         var node = await registry.FindAsync(aeTitle, cancellationToken).ConfigureAwait(false);
-        if (_cache.Count >= MaxCached) _cache.Clear();
+        if (_cache.Count >= MaxCached)
+        {
+            _cache.Clear();
+        }
+
         _cache[aeTitle] = (node, now);
         return node;
     }

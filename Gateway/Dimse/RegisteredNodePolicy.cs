@@ -17,7 +17,10 @@ internal sealed partial class RegisteredNodePolicy(IAssociationPolicy inner, Nod
 {
     public async ValueTask<AssociationDecision> DecideAsync(AssociateRequestPdu request, System.Net.EndPoint? remoteEndPoint, CancellationToken cancellationToken)
     {
-        if (!access.RegisteredOnly) return await inner.DecideAsync(request, remoteEndPoint, cancellationToken).ConfigureAwait(false);
+        if (!access.RegisteredOnly)
+        {
+            return await inner.DecideAsync(request, remoteEndPoint, cancellationToken).ConfigureAwait(false);
+        }
 
         var node = await access.FindAsync(request.CallingAeTitle, cancellationToken).ConfigureAwait(false);
         if (node is null)
@@ -26,7 +29,10 @@ internal sealed partial class RegisteredNodePolicy(IAssociationPolicy inner, Nod
             return AssociationDecision.Rejected(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser, AssociateRejectReason.CallingAeTitleNotRecognized);
         }
         var decision = await inner.DecideAsync(request, remoteEndPoint, cancellationToken).ConfigureAwait(false);
-        if (decision.Reject is not null) return decision;
+        if (decision.Reject is not null)
+        {
+            return decision;
+        }
 
         return DimseRoles.Narrow(decision, request, sopClass => Allows(node, sopClass));
     }

@@ -3,8 +3,8 @@ using Pacs.Dicom;
 using Pacs.Dicom.Network;
 using Pacs.Dicom.Query;
 using Pacs.Gateway.Auth;
-using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.Dimse;
 
@@ -19,7 +19,11 @@ internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, Dim
         string service, string? destination, CancellationToken cancellationToken)
     {
         var detail = new Dictionary<string, string>(StringComparer.Ordinal) { ["service"] = service, ["sopClassUid"] = sopClassUid };
-        if (destination is not null) detail["destination"] = destination.Trim();
+        if (destination is not null)
+        {
+            detail["destination"] = destination.Trim();
+        }
+
         IReadOnlyList<IndexedInstance> rows;
         try
         {

@@ -55,7 +55,11 @@ internal sealed partial class StoreScp(IngestService ingest, NodeAccess access, 
         audit.Record(association, "store", result.IsSuccess ? "success" : "failure", studyInstanceUid: result.StudyInstanceUid,
             sopInstanceUid: result.SopInstanceUid ?? request.AffectedSopInstanceUid,
             detail: new Dictionary<string, string>(StringComparer.Ordinal) { ["status"] = result.Status.ToString() });
-        if (!status.IsSuccess) LogRefused(logger, association.CallingAeTitle, result.Status, status.Code);
+        if (!status.IsSuccess)
+        {
+            LogRefused(logger, association.CallingAeTitle, result.Status, status.Code);
+        }
+
         return status;
     }
 

@@ -31,14 +31,21 @@ internal sealed partial class UserIdentityPolicy(
     public async ValueTask<AssociationDecision> DecideAsync(AssociateRequestPdu request, EndPoint? remoteEndPoint, CancellationToken cancellationToken)
     {
         var decision = await inner.DecideAsync(request, remoteEndPoint, cancellationToken).ConfigureAwait(false);
-        if (decision.Reject is not null) return decision;
+        if (decision.Reject is not null)
+        {
+            return decision;
+        }
 
         var identity = request.UserInformation.UserIdentityRequest;
         var address = Address(remoteEndPoint);
         // PS3.7 D.3.3.7: an acceptor that does not support an identity type ignores the sub-item (Kerberos, SAML).
         if (identity is null || identity.Type is UserIdentityType.Kerberos or UserIdentityType.Saml)
         {
-            if (await nodes.FindAsync(request.CallingAeTitle, cancellationToken).ConfigureAwait(false) is not { RequireUserIdentity: true }) return decision;
+            if (await nodes.FindAsync(request.CallingAeTitle, cancellationToken).ConfigureAwait(false) is not { RequireUserIdentity: true })
+            {
+                return decision;
+            }
+
             Record(request, address, "", "login.failed", "identity-required");
             LogRefused(logger, request.CallingAeTitle, "identity-required");
             return Refused;
@@ -56,7 +63,10 @@ internal sealed partial class UserIdentityPolicy(
         {
             // Type 2 records its own attempts (with the lockout); the others are one failed login each.
             if (identity.Type != UserIdentityType.UsernameAndPasscode)
+            {
                 Record(request, address, identity.Type == UserIdentityType.Username ? IUserGrain.LoginKeyFor(identity.PrimaryText) : "", "login.failed", reason);
+            }
+
             LogRefused(logger, request.CallingAeTitle, reason);
             return Refused;
         }
@@ -106,9 +116,17 @@ internal sealed partial class UserIdentityPolicy(
     /// <summary>Type 5: one of our access tokens (RFC 7519, as <c>Authorization: Bearer</c> carries it) of a live session.</summary>
     private async Task<(ClaimsPrincipal?, string)> TokenAsync(UserIdentityRequest identity, CancellationToken cancellationToken)
     {
-        if (identity.PrimaryField.Length > AccessToken.MaxLength) return (null, "token too long");
+        if (identity.PrimaryField.Length > AccessToken.MaxLength)
+        {
+            return (null, "token too long");
+        }
+
         var claims = AccessToken.Validate(identity.PrimaryText, keys, DateTimeOffset.UtcNow, out var failure);
-        if (claims is null) return (null, failure ?? "invalid token");
+        if (claims is null)
+        {
+            return (null, failure ?? "invalid token");
+        }
+
         SessionView? session;
         try
         {
@@ -119,7 +137,11 @@ internal sealed partial class UserIdentityPolicy(
             return (null, "session check unavailable");
         }
 
-        if (session is null || session.MustChangePassword) return (null, "session ended");
+        if (session is null || session.MustChangePassword)
+        {
+            return (null, "session ended");
+        }
+
         return (PacsClaims.Principal(session, "dicom-jwt", "dicom"), "");
     }
 
@@ -128,7 +150,11 @@ internal sealed partial class UserIdentityPolicy(
     {
         var grain = cluster.GetGrain<IUserGrain>(IUserGrain.LoginKeyFor(identity.PrimaryText));
         var account = await calls.RunAsync("account", ct => grain.GetAsync().WaitAsync(ct), cancellationToken).ConfigureAwait(false);
-        if (account is null || !account.Enabled || account.MustChangePassword || account.LockedUntil > DateTimeOffset.UtcNow) return (null, "unknown or unusable account");
+        if (account is null || !account.Enabled || account.MustChangePassword || account.LockedUntil > DateTimeOffset.UtcNow)
+        {
+            return (null, "unknown or unusable account");
+        }
+
         return (Principal(account.Username, account.Role, account.Groups, "dicom-username"), "");
     }
 

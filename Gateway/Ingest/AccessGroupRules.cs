@@ -46,8 +46,10 @@ internal sealed class AccessGroupRules
         foreach (var group in value.Rules.Select(r => r.Group).Append(value.Default))
         {
             if (!AccessGroups.IsValidName(group))
+            {
                 throw new OptionsValidationException(AccessGroupOptions.Section, typeof(AccessGroupOptions),
                     [$"{AccessGroupOptions.Section}: '{group}' is not a group name (1-64 of a-z, 0-9, '-', '_', '.')"]);
+            }
         }
 
         _rules = [.. value.Rules];
@@ -61,22 +63,40 @@ internal sealed class AccessGroupRules
     /// <summary>The groups of an instance sent by <paramref name="source"/> ("dimse:CALLINGAE" or "user:name").</summary>
     public string[] For(string source, DicomDataset dataset)
     {
-        if (_rules.Length == 0) return _default;
+        if (_rules.Length == 0)
+        {
+            return _default;
+        }
+
         var callingAe = source.StartsWith("dimse:", StringComparison.Ordinal) ? source["dimse:".Length..] : null;
         string? institution = null;
         List<string>? groups = null;
         foreach (var rule in _rules)
         {
-            if (rule.CalledAeTitle.Length > 0 && !string.Equals(rule.CalledAeTitle.Trim(), _calledAe, StringComparison.Ordinal)) continue;
-            if (rule.CallingAeTitle.Length > 0 && !string.Equals(rule.CallingAeTitle.Trim(), callingAe, StringComparison.Ordinal)) continue;
+            if (rule.CalledAeTitle.Length > 0 && !string.Equals(rule.CalledAeTitle.Trim(), _calledAe, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (rule.CallingAeTitle.Length > 0 && !string.Equals(rule.CallingAeTitle.Trim(), callingAe, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             if (rule.InstitutionName.Length > 0)
             {
                 institution ??= dataset.GetString(DicomTag.InstitutionName)?.Trim() ?? "";
-                if (!string.Equals(rule.InstitutionName.Trim(), institution, StringComparison.OrdinalIgnoreCase)) continue;
+                if (!string.Equals(rule.InstitutionName.Trim(), institution, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
             }
 
             groups ??= [];
-            if (!groups.Contains(rule.Group, StringComparer.Ordinal)) groups.Add(rule.Group);
+            if (!groups.Contains(rule.Group, StringComparer.Ordinal))
+            {
+                groups.Add(rule.Group);
+            }
         }
 
         return groups is null ? _default : [.. groups];

@@ -1,6 +1,6 @@
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
-using System.IO.Compression;
 using Microsoft.Extensions.Options;
 using Pacs.Gateway.DicomWeb;
 using Pacs.Gateway.Storage;

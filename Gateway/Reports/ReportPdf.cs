@@ -1,9 +1,9 @@
 using System.Globalization;
+using Pacs.Grains.Reports;
+using Pacs.Index.Reports;
 using PdfSharp.Drawing;
 using PdfSharp.Pdf;
 using PdfSharp.Pdf.Signatures;
-using Pacs.Grains.Reports;
-using Pacs.Index.Reports;
 
 namespace Pacs.Gateway.Reports;
 

@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Options;
-using PdfSharp.Pdf.Signatures;
 using Pacs.Gateway.Transport;
+using PdfSharp.Pdf.Signatures;
 
 namespace Pacs.Gateway.Reports;
 

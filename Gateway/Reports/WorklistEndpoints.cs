@@ -27,7 +27,7 @@ internal static class WorklistEndpoints
     private static async Task<IResult> ListAsync(HttpRequest request, ReportStore store)
     {
         var q = request.Query;
-        string? status = q["status"].ToString() is { Length: > 0 } s ? s : null;
+        var status = q["status"].ToString() is { Length: > 0 } s ? s : null;
         if (status is not null && status != WorklistQuery.Open && !ReportStatus.All.Contains(status))
         {
             return Problem($"status must be one of {string.Join(", ", ReportStatus.All)}, {WorklistQuery.Open}.");
@@ -38,13 +38,13 @@ internal static class WorklistEndpoints
             return Problem("from and to are dates: YYYY-MM-DD or YYYYMMDD.");
         }
 
-        string? modality = q["modality"].ToString() is { Length: > 0 } m ? m.ToUpperInvariant() : null;
+        var modality = q["modality"].ToString() is { Length: > 0 } m ? m.ToUpperInvariant() : null;
         if (modality is { Length: > 16 })
         {
             return Problem("modality is a DICOM code string of at most 16 characters.");
         }
 
-        string? priority = q["priority"].ToString() is { Length: > 0 } p ? p : null;
+        var priority = q["priority"].ToString() is { Length: > 0 } p ? p : null;
         if (priority is not null && !ReportPriority.IsValid(priority))
         {
             return Problem($"priority must be one of {string.Join(", ", ReportPriority.All)}.");

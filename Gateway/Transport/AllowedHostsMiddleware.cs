@@ -27,20 +27,35 @@ internal sealed class AllowedHostsMiddleware
         if (!string.IsNullOrWhiteSpace(value.PublicBaseUrl))
         {
             if (!Uri.TryCreate(value.PublicBaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
                 throw new OptionsValidationException(HttpHostOptions.Section, typeof(HttpHostOptions), [$"Pacs:Http:PublicBaseUrl must be an absolute http(s) URL: '{value.PublicBaseUrl}'"]);
+            }
+
             _publicBase = uri;
         }
         var hosts = value.AllowedHosts.Select(h => h.Trim()).Where(h => h.Length > 0).ToList();
         if (hosts.Count == 0)
         {
             hosts.AddRange(LoopbackHosts);
-            if (_publicBase is not null) hosts.Add(_publicBase.Host);
+            if (_publicBase is not null)
+            {
+                hosts.Add(_publicBase.Host);
+            }
         }
         foreach (var host in hosts)
         {
-            if (host == "*") _any = true;
-            else if (host.StartsWith("*.", StringComparison.Ordinal)) _suffixes.Add(host[1..]);
-            else _exact.Add(host);
+            if (host == "*")
+            {
+                _any = true;
+            }
+            else if (host.StartsWith("*.", StringComparison.Ordinal))
+            {
+                _suffixes.Add(host[1..]);
+            }
+            else
+            {
+                _exact.Add(host);
+            }
         }
     }
 
@@ -57,18 +72,34 @@ internal sealed class AllowedHostsMiddleware
             context.Request.Scheme = _publicBase.Scheme;
             context.Request.Host = HostString.FromUriComponent(_publicBase.Authority); // no default port
             var path = _publicBase.AbsolutePath.TrimEnd('/');
-            if (path.Length > 0) context.Request.PathBase = new PathString(path).Add(context.Request.PathBase);
+            if (path.Length > 0)
+            {
+                context.Request.PathBase = new PathString(path).Add(context.Request.PathBase);
+            }
         }
         return _next(context);
     }
 
     private bool IsAllowed(HostString host)
     {
-        if (!host.HasValue) return false;
+        if (!host.HasValue)
+        {
+            return false;
+        }
         // Host is "name[:port]" (RFC 9110 7.2); an entry may name the port or not.
-        if (_exact.Contains(host.Value) || _exact.Contains(host.Host)) return true;
+        if (_exact.Contains(host.Value) || _exact.Contains(host.Host))
+        {
+            return true;
+        }
+
         foreach (var suffix in _suffixes)
-            if (host.Host.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && host.Host.Length > suffix.Length) return true;
+        {
+            if (host.Host.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && host.Host.Length > suffix.Length)
+            {
+                return true;
+            }
+        }
+
         return false;
     }
 }

@@ -47,7 +47,10 @@ internal sealed partial class DicomTlsConnectionMiddleware(
             var original = connection.Transport;
             connection.Transport = pipe;
             if (peer is not null)
+            {
                 connection.Features.Set(acceptor.WithPolicy(new CertificateNodePolicy(acceptor.Policy, peer, nodes)));
+            }
+
             try
             {
                 await next(connection).ConfigureAwait(false);
@@ -66,8 +69,16 @@ internal sealed partial class DicomTlsConnectionMiddleware(
     /// </summary>
     private bool ValidateClientCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
-        if (certificate is null) return _options.DicomClientCertificates != ClientCertificateMode.Required;
-        if (_clientRoots.Count == 0) return false;
+        if (certificate is null)
+        {
+            return _options.DicomClientCertificates != ClientCertificateMode.Required;
+        }
+
+        if (_clientRoots.Count == 0)
+        {
+            return false;
+        }
+
         using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         using var custom = new X509Chain();
         custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -76,16 +87,29 @@ internal sealed partial class DicomTlsConnectionMiddleware(
         // id-kp-clientAuth (RFC 5280 4.2.1.12).
         custom.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2"));
         if (chain is not null)
-            foreach (var element in chain.ChainElements) custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+        {
+            foreach (var element in chain.ChainElements)
+            {
+                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
         return custom.Build(leaf);
     }
 
     private static X509Certificate2Collection LoadClientRoots(TlsOptions options)
     {
         var roots = new X509Certificate2Collection();
-        if (options.DicomClientCertificates == ClientCertificateMode.None) return roots;
+        if (options.DicomClientCertificates == ClientCertificateMode.None)
+        {
+            return roots;
+        }
+
         if (string.IsNullOrWhiteSpace(options.ClientCaPath))
+        {
             throw new OptionsValidationException(TlsOptions.Section, typeof(TlsOptions), ["Pacs:Tls:ClientCaPath must name the CA of DICOM client certificates when DicomClientCertificates is not None"]);
+        }
+
         roots.ImportFromPemFile(options.ClientCaPath);
         return roots;
     }

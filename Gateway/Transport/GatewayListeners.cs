@@ -70,25 +70,43 @@ internal static class GatewayListeners
                 if (uri.Scheme == Uri.UriSchemeHttps)
                 {
                     if (!certificate.Enabled)
+                    {
                         throw new InvalidOperationException($"{uri} is an https URL but no certificate is configured (Pacs:Tls:CertificatePath).");
+                    }
+
                     configure = listen => listen.UseHttps(Https(certificate, tls));
                 }
                 else if (uri.Scheme != Uri.UriSchemeHttp)
                 {
                     throw new InvalidOperationException($"Only http and https URLs can be listened on: {uri}");
                 }
-                if (uri.IsLoopback && uri.Host == "localhost") kestrel.ListenLocalhost(uri.Port, configure);
+                if (uri.IsLoopback && uri.Host == "localhost")
+                {
+                    kestrel.ListenLocalhost(uri.Port, configure);
+                }
                 else if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
                 {
-                    if (address.Equals(IPAddress.Any)) kestrel.ListenAnyIP(uri.Port, configure);
-                    else kestrel.Listen(address, uri.Port, configure);
+                    if (address.Equals(IPAddress.Any))
+                    {
+                        kestrel.ListenAnyIP(uri.Port, configure);
+                    }
+                    else
+                    {
+                        kestrel.Listen(address, uri.Port, configure);
+                    }
                 }
-                else kestrel.ListenAnyIP(uri.Port, configure);
+                else
+                {
+                    kestrel.ListenAnyIP(uri.Port, configure);
+                }
             }
 
             var bind = IPAddress.Parse(options.DicomBindAddress);
             if (options.DicomPort != 0)
+            {
                 kestrel.Listen(bind, options.DicomPort, listen => listen.UseConnectionHandler<DicomConnectionHandler>());
+            }
+
             if (certificate.Enabled && tls.DicomPort != 0)
             {
                 kestrel.Listen(bind, tls.DicomPort, listen =>
@@ -113,6 +131,8 @@ internal static class GatewayListeners
     {
         var urls = configuration["urls"] ?? configuration["ASPNETCORE_URLS"] ?? "http://localhost:5000";
         foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
             yield return new Uri(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal));
+        }
     }
 }

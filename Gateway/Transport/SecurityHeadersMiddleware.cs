@@ -41,11 +41,22 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<T
             headers.XFrameOptions = "SAMEORIGIN";
             headers["Referrer-Policy"] = "same-origin";
             headers.XContentTypeOptions = "nosniff";
-            if (hsts is not null) headers.StrictTransportSecurity = hsts;
-            if (string.IsNullOrEmpty(headers.CacheControl)) headers.CacheControl = "no-store";
+            if (hsts is not null)
+            {
+                headers.StrictTransportSecurity = hsts;
+            }
+
+            if (string.IsNullOrEmpty(headers.CacheControl))
+            {
+                headers.CacheControl = "no-store";
+            }
+
             if (string.IsNullOrEmpty(headers.ContentSecurityPolicy)
                 && response.ContentType is { } type && type.StartsWith("text/html", StringComparison.OrdinalIgnoreCase))
+            {
                 headers.ContentSecurityPolicy = DefaultDocumentPolicy;
+            }
+
             return Task.CompletedTask;
         }, (context.Response, secure ? _hsts : null));
         return next(context);

@@ -41,13 +41,29 @@ internal sealed partial class ServerCertificate
     {
         get
         {
-            if (_current is null) throw new InvalidOperationException("No TLS certificate is configured (Pacs:Tls:CertificatePath).");
-            if (_time.GetTimestamp() < Volatile.Read(ref _nextCheck)) return _current.Certificate;
+            if (_current is null)
+            {
+                throw new InvalidOperationException("No TLS certificate is configured (Pacs:Tls:CertificatePath).");
+            }
+
+            if (_time.GetTimestamp() < Volatile.Read(ref _nextCheck))
+            {
+                return _current.Certificate;
+            }
+
             lock (_lock)
             {
-                if (_time.GetTimestamp() < _nextCheck) return _current.Certificate;
+                if (_time.GetTimestamp() < _nextCheck)
+                {
+                    return _current.Certificate;
+                }
+
                 _nextCheck = _time.GetTimestamp() + CheckInterval;
-                if (Stamp() == _current.Stamp) return _current.Certificate;
+                if (Stamp() == _current.Stamp)
+                {
+                    return _current.Certificate;
+                }
+
                 try
                 {
                     var next = Load();

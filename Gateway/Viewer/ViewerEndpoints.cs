@@ -28,7 +28,9 @@ internal static partial class ViewerEndpoints
     {
         var files = app.ServiceProvider.GetRequiredService<ViewerFiles>();
         if (!files.Installed)
+        {
             LogNotInstalled(app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ViewerEndpoints).FullName!), files.Root);
+        }
 
         app.MapMethods("/app-config.js", [HttpMethods.Get, HttpMethods.Head], AppConfig)
             .RequireAuthorization(Policies.Read);
@@ -62,9 +64,11 @@ internal static partial class ViewerEndpoints
         }
 
         if (!files.Installed)
+        {
             return Results.Problem(title: "viewer not installed",
                 detail: $"The OHIF viewer is not installed under {files.Root}; `./pacs up` installs it (Gateway/Viewer/ohif.pin).",
                 statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
 
         var file = files.TryMap(path);
         string caching;

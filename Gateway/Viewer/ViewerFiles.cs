@@ -33,9 +33,17 @@ internal sealed partial class ViewerFiles
     /// <summary>The configured folder, else "viewer" beside the assembly (publish output), else the build tree's.</summary>
     public static string ResolveRoot(ViewerOptions options)
     {
-        if (!string.IsNullOrWhiteSpace(options.Root)) return options.Root;
+        if (!string.IsNullOrWhiteSpace(options.Root))
+        {
+            return options.Root;
+        }
+
         var published = Path.Combine(AppContext.BaseDirectory, "viewer");
-        if (File.Exists(Path.Combine(published, "index.html"))) return published;
+        if (File.Exists(Path.Combine(published, "index.html")))
+        {
+            return published;
+        }
+
         var buildTree = typeof(ViewerFiles).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == BuildTreeMetadataKey)?.Value;
         return string.IsNullOrEmpty(buildTree) ? published : buildTree;
@@ -47,13 +55,31 @@ internal sealed partial class ViewerFiles
     /// </summary>
     public string? TryMap(string? path)
     {
-        if (string.IsNullOrEmpty(path)) return null;
+        if (string.IsNullOrEmpty(path))
+        {
+            return null;
+        }
+
         var relative = path.TrimStart('/');
-        if (relative.Length == 0 || relative.Contains('\\') || relative.Contains('\0')) return null;
+        if (relative.Length == 0 || relative.Contains('\\') || relative.Contains('\0'))
+        {
+            return null;
+        }
+
         foreach (var segment in relative.Split('/'))
-            if (segment is "" or "." or "..") return null;
+        {
+            if (segment is "" or "." or "..")
+            {
+                return null;
+            }
+        }
+
         var full = Path.GetFullPath(Path.Combine(Root, relative));
-        if (!full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal)) return null;
+        if (!full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
         return File.Exists(full) ? full : null;
     }
 

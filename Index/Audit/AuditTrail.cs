@@ -15,7 +15,11 @@ public sealed class AuditTrail(NpgsqlDataSource dataSource)
     /// <summary>Appends the records in one statement (one transaction, one round trip), in list order.</summary>
     public async Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
-        if (records.Count == 0) return;
+        if (records.Count == 0)
+        {
+            return;
+        }
+
         var n = records.Count;
         var time = new DateTimeOffset[n];
         var actor = new string[n];

@@ -19,14 +19,30 @@ public static class HttpListeners
             {
                 // "http://host:port" with host an address, localhost, or * / + / 0.0.0.0 for every interface.
                 var uri = new Uri(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal));
-                if (uri.Scheme != Uri.UriSchemeHttp) throw new InvalidOperationException($"Only http URLs are supported here: {url}");
-                if (uri.IsLoopback && uri.Host == "localhost") kestrel.ListenLocalhost(uri.Port);
+                if (uri.Scheme != Uri.UriSchemeHttp)
+                {
+                    throw new InvalidOperationException($"Only http URLs are supported here: {url}");
+                }
+
+                if (uri.IsLoopback && uri.Host == "localhost")
+                {
+                    kestrel.ListenLocalhost(uri.Port);
+                }
                 else if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
                 {
-                    if (address.Equals(IPAddress.Any)) kestrel.ListenAnyIP(uri.Port);
-                    else kestrel.Listen(address, uri.Port);
+                    if (address.Equals(IPAddress.Any))
+                    {
+                        kestrel.ListenAnyIP(uri.Port);
+                    }
+                    else
+                    {
+                        kestrel.Listen(address, uri.Port);
+                    }
                 }
-                else kestrel.ListenAnyIP(uri.Port);
+                else
+                {
+                    kestrel.ListenAnyIP(uri.Port);
+                }
             }
         });
 }

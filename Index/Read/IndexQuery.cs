@@ -108,13 +108,24 @@ public sealed class IndexQuery
         var ignored = new List<QueryKey>();
         foreach (var key in query.Keys)
         {
-            if (key.Matching is UniversalMatching) continue;
+            if (key.Matching is UniversalMatching)
+            {
+                continue;
+            }
+
             var column = IndexColumns.Find(key.Tag);
             if (column is null)
             {
                 // Attributes without a column are matched on the candidate, which holds only this level and above.
-                if (TableLevel(key, query) > query.Level) ignored.Add(key);
-                else post.Add(key);
+                if (TableLevel(key, query) > query.Level)
+                {
+                    ignored.Add(key);
+                }
+                else
+                {
+                    post.Add(key);
+                }
+
                 continue;
             }
             var c = column.Value;
@@ -122,13 +133,28 @@ public sealed class IndexQuery
             {
                 // Relational key below the queried level (PS3.4 C.4.1.2.2): some entity below must match.
                 var condition = builder.Condition(c, key.Matching, out var exact);
-                if (condition is not null) builder.Where.Add(builder.Below(c.Level, condition));
-                if (!exact) ignored.Add(key);
+                if (condition is not null)
+                {
+                    builder.Where.Add(builder.Below(c.Level, condition));
+                }
+
+                if (!exact)
+                {
+                    ignored.Add(key);
+                }
+
                 continue;
             }
             var cond = builder.Condition(c, key.Matching, out var isExact);
-            if (cond is not null) builder.Where.Add(cond);
-            if (!isExact) post.Add(key);
+            if (cond is not null)
+            {
+                builder.Where.Add(cond);
+            }
+
+            if (!isExact)
+            {
+                post.Add(key);
+            }
         }
 
         var pagedInSql = post.Count == 0;
@@ -149,7 +175,11 @@ public sealed class IndexQuery
         {
             var name = "p" + Parameters.Count.ToString(CultureInfo.InvariantCulture);
             var p = new NpgsqlParameter(name, value);
-            if (type is { } t) p.NpgsqlDbType = t;
+            if (type is { } t)
+            {
+                p.NpgsqlDbType = t;
+            }
+
             Parameters.Add(p);
             return "@" + name;
         }
@@ -270,7 +300,10 @@ public sealed class IndexQuery
                     {
                         var parts = new List<string>();
                         foreach (var word in f.Words)
+                        {
                             parts.Add($"exists (select 1 from regexp_split_to_table({col}, '[=^ ]') w where w <> '' and starts_with(w, {Param(word)}))");
+                        }
+
                         return parts.Count == 0 ? "true" : "(" + string.Join(" and ", parts) + ")";
                     }
                 case EmptyValueMatching:
@@ -293,7 +326,11 @@ public sealed class IndexQuery
                 for (var i = 0; i < components.Length; i++)
                 {
                     var q = components[i].Trim(' ');
-                    if (q.Length == 0) continue; // an empty query component constrains nothing
+                    if (q.Length == 0)
+                    {
+                        continue; // an empty query component constrains nothing
+                    }
+
                     parts.Add($"{Component(col, g, i)} {op} {param(q)}");
                 }
             }
@@ -325,8 +362,16 @@ public sealed class IndexQuery
         private string Range(string col, DateOnly? lower, DateOnly? upper)
         {
             var parts = new List<string> { $"{col} is not null" };
-            if (lower is { } lo) parts.Add($"{col} >= {Param(lo, NpgsqlDbType.Date)}");
-            if (upper is { } hi) parts.Add($"{col} <= {Param(hi, NpgsqlDbType.Date)}");
+            if (lower is { } lo)
+            {
+                parts.Add($"{col} >= {Param(lo, NpgsqlDbType.Date)}");
+            }
+
+            if (upper is { } hi)
+            {
+                parts.Add($"{col} <= {Param(hi, NpgsqlDbType.Date)}");
+            }
+
             return "(" + string.Join(" and ", parts) + ")";
         }
 
@@ -340,8 +385,16 @@ public sealed class IndexQuery
                     {
                         exact.Value = false;
                         var parts = new List<string>();
-                        if (d.Lower is { } lo) parts.Add($"{col} >= {Param(lo.ToString("yyyyMMdd", CultureInfo.InvariantCulture))}");
-                        if (d.Upper is { } hi) parts.Add($"{col} <= {Param(hi.ToString("yyyyMMdd", CultureInfo.InvariantCulture))}");
+                        if (d.Lower is { } lo)
+                        {
+                            parts.Add($"{col} >= {Param(lo.ToString("yyyyMMdd", CultureInfo.InvariantCulture))}");
+                        }
+
+                        if (d.Upper is { } hi)
+                        {
+                            parts.Add($"{col} <= {Param(hi.ToString("yyyyMMdd", CultureInfo.InvariantCulture))}");
+                        }
+
                         return parts.Count == 0 ? null : $"({col} !~ '^[0-9]{{8}}$' or ({string.Join(" and ", parts)}))";
                     }
                 case EmptyValueMatching:
@@ -405,8 +458,15 @@ public sealed class IndexQuery
             {
                 // The headers are read only when a key must be checked on them.
                 sb.Append("i.instance_key, ");
-                if (withJson) sb.Append(P).Append(" || ").Append(S).Append(" || ").Append(Se).Append(" || ").Append(I);
-                else sb.Append("null::jsonb");
+                if (withJson)
+                {
+                    sb.Append(P).Append(" || ").Append(S).Append(" || ").Append(Se).Append(" || ").Append(I);
+                }
+                else
+                {
+                    sb.Append("null::jsonb");
+                }
+
                 sb.Append(InstanceColumns).Append(InstanceFrom);
                 AppendWhere(sb);
                 sb.Append(" order by s.study_key, se.series_number nulls last, se.series_key, i.instance_number nulls last, i.instance_key");
@@ -446,14 +506,26 @@ public sealed class IndexQuery
                         break;
                 }
             }
-            if (limit is { } l) sb.Append(" limit ").Append(l.ToString(CultureInfo.InvariantCulture));
-            if (offset > 0) sb.Append(" offset ").Append(offset.ToString(CultureInfo.InvariantCulture));
+            if (limit is { } l)
+            {
+                sb.Append(" limit ").Append(l.ToString(CultureInfo.InvariantCulture));
+            }
+
+            if (offset > 0)
+            {
+                sb.Append(" offset ").Append(offset.ToString(CultureInfo.InvariantCulture));
+            }
+
             return sb.ToString();
         }
 
         private void AppendWhere(StringBuilder sb)
         {
-            if (Where.Count == 0) return;
+            if (Where.Count == 0)
+            {
+                return;
+            }
+
             sb.Append(" where ").Append(string.Join(" and ", Where));
         }
     }

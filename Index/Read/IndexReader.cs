@@ -28,21 +28,31 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
         var postFilter = plan.PostFilter;
         var skip = plan.PagedInSql ? 0 : query.Offset;
         var remaining = plan.PagedInSql ? int.MaxValue : query.Limit ?? int.MaxValue;
-        if (remaining <= 0) yield break;
+        if (remaining <= 0)
+        {
+            yield break;
+        }
 
         await using var command = Command(plan.Sql, plan.Parameters);
         await using var reader = await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
         while (await ReadAsync(reader, cancellationToken).ConfigureAwait(false))
         {
             var match = ReadMatch(query.Level, reader);
-            if (postFilter is not null && !InMemoryMatcher.Matches(postFilter, match.Candidate)) continue;
+            if (postFilter is not null && !InMemoryMatcher.Matches(postFilter, match.Candidate))
+            {
+                continue;
+            }
+
             if (skip > 0)
             {
                 skip--;
                 continue;
             }
             yield return match;
-            if (--remaining == 0) yield break;
+            if (--remaining == 0)
+            {
+                yield break;
+            }
         }
     }
 
@@ -60,7 +70,11 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
         await using var reader = await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
         while (await ReadAsync(reader, cancellationToken).ConfigureAwait(false))
         {
-            if (postFilter is not null && !InMemoryMatcher.Matches(postFilter, ReadJson(reader, IndexQuery.JsonOrdinal))) continue;
+            if (postFilter is not null && !InMemoryMatcher.Matches(postFilter, ReadJson(reader, IndexQuery.JsonOrdinal)))
+            {
+                continue;
+            }
+
             list.Add(ReadInstance(reader));
         }
         return list;
@@ -96,7 +110,11 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
     private NpgsqlCommand Command(string sql, IEnumerable<NpgsqlParameter> parameters)
     {
         var command = dataSource.CreateCommand(sql);
-        foreach (var p in parameters) command.Parameters.Add(p);
+        foreach (var p in parameters)
+        {
+            command.Parameters.Add(p);
+        }
+
         return command;
     }
 
@@ -119,7 +137,11 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
 
     private static DicomDataset ReadJson(NpgsqlDataReader reader, int ordinal)
     {
-        if (reader.IsDBNull(ordinal)) return new DicomDataset();
+        if (reader.IsDBNull(ordinal))
+        {
+            return new DicomDataset();
+        }
+
         var json = reader.GetString(ordinal);
         return DicomJsonReader.Read(Encoding.UTF8.GetBytes(json));
     }
@@ -139,8 +161,16 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
                 // PS3.4 C.6.2.1.2 (and C.6.1.1.3): derived study attributes, kept current by the index writer.
                 var modalities = reader.GetFieldValue<string[]>(2);
                 var sopClasses = reader.GetFieldValue<string[]>(3);
-                if (modalities.Length > 0) candidate.SetStrings(DicomTag.ModalitiesInStudy, DicomVR.CS, modalities);
-                if (sopClasses.Length > 0) candidate.SetStrings(DicomTag.SOPClassesInStudy, DicomVR.UI, sopClasses);
+                if (modalities.Length > 0)
+                {
+                    candidate.SetStrings(DicomTag.ModalitiesInStudy, DicomVR.CS, modalities);
+                }
+
+                if (sopClasses.Length > 0)
+                {
+                    candidate.SetStrings(DicomTag.SOPClassesInStudy, DicomVR.UI, sopClasses);
+                }
+
                 SetCount(candidate, DicomTag.NumberOfStudyRelatedSeries, reader.GetInt32(4));
                 SetCount(candidate, DicomTag.NumberOfStudyRelatedInstances, reader.GetInt32(5));
                 var studyUid = reader.GetString(6);
@@ -171,6 +201,9 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
     // The unique keys come from the index columns, so a response carries them even if the JSON lacks them.
     private static void EnsureUid(DicomDataset ds, DicomTag tag, string uid)
     {
-        if (!ds.TryGetElement(tag, out var e) || e.Length == 0) ds.SetString(tag, DicomVR.UI, uid);
+        if (!ds.TryGetElement(tag, out var e) || e.Length == 0)
+        {
+            ds.SetString(tag, DicomVR.UI, uid);
+        }
     }
 }

@@ -190,7 +190,7 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var keys = new List<string>();
-        string deleteSql = (seriesInstanceUid, sopInstanceUid) switch
+        var deleteSql = (seriesInstanceUid, sopInstanceUid) switch
         {
             (_, not null) => """
                 DELETE FROM pacs_instances i USING pacs_studies st

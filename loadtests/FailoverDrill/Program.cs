@@ -35,7 +35,10 @@ try
         var verdict = f.Event is FailoverEvent.SiloSlow ? "measured" : violations.Count == 0 ? "PASS" : "FAIL: " + string.Join("; ", violations);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{f.Event,-19} {f.Readers.Count,8} {f.ReaderFailures,7} {f.ReaderMax.TotalMilliseconds,8:0} {f.LongestReaderStall.TotalSeconds,9:0.0} {f.Stores.Count,7} {f.StoreFailures,7} {f.StoreMax.TotalMilliseconds,8:0} {dead,8}  {verdict}"));
-        if (f.Event is FailoverEvent.DatabaseRestarted) Console.WriteLine("  " + f.Report());
+        if (f.Event is FailoverEvent.DatabaseRestarted)
+        {
+            Console.WriteLine("  " + f.Report());
+        }
     }
 }
 finally

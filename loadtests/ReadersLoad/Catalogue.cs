@@ -39,12 +39,20 @@ internal static class Catalogue
         foreach (var study in await PagedAsync(http, root, query, maxStudies, cancellationToken))
         {
             var studyUid = Text(study, StudyInstanceUid);
-            if (studyUid is null) continue;
+            if (studyUid is null)
+            {
+                continue;
+            }
+
             var series = new List<CatalogueSeries>();
             foreach (var s in await PagedAsync(http, root, $"studies/{studyUid}/series", 10_000, cancellationToken))
             {
                 var seriesUid = Text(s, SeriesInstanceUid);
-                if (seriesUid is null) continue;
+                if (seriesUid is null)
+                {
+                    continue;
+                }
+
                 var instances = (await PagedAsync(http, root, $"studies/{studyUid}/series/{seriesUid}/instances?includefield={InstanceNumber}&includefield={NumberOfFrames}", 100_000, cancellationToken))
                     .Select(i => (Uid: Text(i, SopInstanceUid), Number: Number(i, InstanceNumber) ?? 0, Frames: Number(i, NumberOfFrames) ?? 1))
                     .Where(i => i.Uid is not null)
@@ -52,10 +60,15 @@ internal static class Catalogue
                     .OrderBy(i => i.Number).ThenBy(i => i.Uid, StringComparer.Ordinal)
                     .Select(i => new CatalogueInstance(i.Uid!, i.Number, Math.Max(1, i.Frames)))
                     .ToList();
-                if (instances.Count > 0) series.Add(new CatalogueSeries(seriesUid, Number(s, SeriesNumber) ?? 0, Text(s, Modality) ?? "", instances));
+                if (instances.Count > 0)
+                {
+                    series.Add(new CatalogueSeries(seriesUid, Number(s, SeriesNumber) ?? 0, Text(s, Modality) ?? "", instances));
+                }
             }
             if (series.Count > 0)
+            {
                 studies.Add(new CatalogueStudy(studyUid, Text(study, PatientId) ?? "", series.OrderBy(s => s.SeriesNumber).ThenBy(s => s.SeriesInstanceUid, StringComparer.Ordinal).ToList()));
+            }
         }
         return studies;
     }
@@ -70,19 +83,33 @@ internal static class Catalogue
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(root, $"{query}{separator}offset={results.Count.ToString(CultureInfo.InvariantCulture)}&limit={Math.Min(1000, max - results.Count).ToString(CultureInfo.InvariantCulture)}"));
             request.Headers.Accept.ParseAdd("application/dicom+json");
             using var response = await http.SendAsync(request, cancellationToken);
-            if (response.StatusCode == System.Net.HttpStatusCode.NoContent) break;
+            if (response.StatusCode == System.Net.HttpStatusCode.NoContent)
+            {
+                break;
+            }
+
             if (!response.IsSuccessStatusCode)
+            {
                 throw new HttpRequestException($"GET {request.RequestUri}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+            }
+
             using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
             var added = 0;
             foreach (var element in json.RootElement.EnumerateArray())
             {
                 // A server that ignores offset answers the first page again: stop on a page with nothing new.
-                if (!seen.Add(element.GetRawText())) continue;
+                if (!seen.Add(element.GetRawText()))
+                {
+                    continue;
+                }
+
                 results.Add(element.Clone());
                 added++;
             }
-            if (added == 0) break;
+            if (added == 0)
+            {
+                break;
+            }
         }
         return results;
     }

@@ -46,7 +46,11 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        if (studies.Count == 0) throw new InvalidOperationException("no study to read");
+        if (studies.Count == 0)
+        {
+            throw new InvalidOperationException("no study to read");
+        }
+
         var started = Stopwatch.GetTimestamp();
         // Readers stop starting studies at the deadline; a study under way then is let finish for up to a minute.
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -83,10 +87,18 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
         var tokenSource = tokens(gateway);
         for (var n = 0; settings.StudiesPerReader is not { } max || n < max; n++)
         {
-            if (settings.StudiesPerReader is null && Stopwatch.GetTimestamp() >= deadline) break;
+            if (settings.StudiesPerReader is null && Stopwatch.GetTimestamp() >= deadline)
+            {
+                break;
+            }
+
             var index = (reader + n) % studies.Count;
             await ReadStudyAsync(reader, gateway, http, root, tokenSource, studies[index], plans[index], cancellationToken);
-            if (settings.StudiesPerReader is null && Stopwatch.GetTimestamp() >= deadline) break;
+            if (settings.StudiesPerReader is null && Stopwatch.GetTimestamp() >= deadline)
+            {
+                break;
+            }
+
             await Task.Delay(settings.Pause, cancellationToken);
         }
     }
@@ -120,7 +132,11 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
                     RequestKind.Frame => (p.Series is { } s ? seriesMetadata.GetValueOrDefault(s) : null) ?? studyMetadata ?? seriesQuery,
                     _ => null,
                 };
-                if (dependency is not null) await dependency;
+                if (dependency is not null)
+                {
+                    await dependency;
+                }
+
                 await slots.WaitAsync(cancellationToken);
                 var isFirstSeriesFrame = p.Kind == RequestKind.Frame && p.Series == 0;
                 var task = SendAsync(http, root, tokenSource, p, slots, onSuccess: isFirstSeriesFrame ? clock.FrameShown : null, cancellationToken);
@@ -132,7 +148,10 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
                     case RequestKind.StudyMetadata: studyMetadata ??= task; break;
                     case RequestKind.SeriesMetadata when p.Series is { } s: seriesMetadata.TryAdd(s, task); break;
                 }
-                if (isFirstSeriesFrame) firstSeriesFrames.Add(task);
+                if (isFirstSeriesFrame)
+                {
+                    firstSeriesFrames.Add(task);
+                }
             }
             await Task.WhenAll(tasks);
         }
@@ -142,7 +161,10 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
         }
         double? firstSeriesMs = null;
         if (complete && firstSeriesFrames.Count > 0 && firstSeriesFrames.All(t => t.IsCompletedSuccessfully && t.Result))
+        {
             firstSeriesMs = Stopwatch.GetElapsedTime(start, Interlocked.Read(ref clock.FirstSeriesEnd)).TotalMilliseconds;
+        }
+
         var first = Interlocked.Read(ref clock.FirstImage);
         _studies.Enqueue(new StudyOutcome(reader, gateway, study.StudyInstanceUid,
             first == 0 ? null : Stopwatch.GetElapsedTime(start, first).TotalMilliseconds,
@@ -174,7 +196,11 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(root, p.Path));
-            if (p.Accept is not null) request.Headers.TryAddWithoutValidation("Accept", p.Accept);
+            if (p.Accept is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Accept", p.Accept);
+            }
+
             request.Headers.Authorization = await tokenSource.HeaderAsync(timeout.Token);
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
@@ -182,7 +208,10 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
             try
             {
                 int read;
-                while ((read = await body.ReadAsync(buffer, timeout.Token)) > 0) bytes += read;
+                while ((read = await body.ReadAsync(buffer, timeout.Token)) > 0)
+                {
+                    bytes += read;
+                }
             }
             finally
             {
@@ -190,8 +219,14 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
             }
             var status = (int)response.StatusCode;
             // 204 is a search with no match: an answer, not an error (PS3.18 8.3.3.1).
-            if (status is not (200 or 204 or 206)) error = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            else if (p.Kind == RequestKind.Frame && bytes == 0) error = "empty frame";
+            if (status is not (200 or 204 or 206))
+            {
+                error = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else if (p.Kind == RequestKind.Frame && bytes == 0)
+            {
+                error = "empty frame";
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -216,7 +251,11 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
         var end = Stopwatch.GetTimestamp();
         InterlockedMax(ref _lastEnd, end);
         _requests.Enqueue(new RequestOutcome(p.Kind, Stopwatch.GetElapsedTime(begin, end).TotalMilliseconds, bytes, error));
-        if (error is null) onSuccess?.Invoke();
+        if (error is null)
+        {
+            onSuccess?.Invoke();
+        }
+
         return error is null;
     }
 

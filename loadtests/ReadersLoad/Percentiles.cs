@@ -5,7 +5,11 @@ internal static class Percentiles
 {
     public static double Of(IReadOnlyList<double> sorted, double percent)
     {
-        if (sorted.Count == 0) return double.NaN;
+        if (sorted.Count == 0)
+        {
+            return double.NaN;
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(percent);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(percent, 100);
         var rank = (int)Math.Ceiling(percent / 100.0 * sorted.Count);

@@ -36,7 +36,10 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
             using var timer = new PeriodicTimer(interval);
             try
             {
-                while (await timer.WaitForNextTickAsync(_stop.Token)) Sample();
+                while (await timer.WaitForNextTickAsync(_stop.Token))
+                {
+                    Sample();
+                }
             }
             catch (OperationCanceledException) { }
         });
@@ -46,7 +49,11 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
     public async Task<IReadOnlyDictionary<string, ProcessUsage>> StopAsync()
     {
         await _stop.CancelAsync();
-        if (_loop is not null) await _loop;
+        if (_loop is not null)
+        {
+            await _loop;
+        }
+
         Sample();
         lock (_lock)
         {
@@ -69,11 +76,19 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
                 foreach (var pid in Tree(root))
                 {
                     var ticks = CpuTicks(pid);
-                    if (ticks >= 0) _last[name][pid] = ticks;
+                    if (ticks >= 0)
+                    {
+                        _last[name][pid] = ticks;
+                    }
+
                     rss += RssKb(pid);
                 }
                 var reaped = ReapedTicks(root);
-                if (reaped >= 0) _reapedLast[name] = reaped;
+                if (reaped >= 0)
+                {
+                    _reapedLast[name] = reaped;
+                }
+
                 _peakRssKb[name] = Math.Max(_peakRssKb[name], rss);
             }
         }
@@ -85,20 +100,39 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
         var children = new Dictionary<int, List<int>>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
             var fields = StatFields(pid);
-            if (fields is null) continue;
+            if (fields is null)
+            {
+                continue;
+            }
+
             var parent = int.Parse(fields[1], CultureInfo.InvariantCulture);
-            if (!children.TryGetValue(parent, out var list)) children[parent] = list = [];
+            if (!children.TryGetValue(parent, out var list))
+            {
+                children[parent] = list = [];
+            }
+
             list.Add(pid);
         }
         var result = new List<int>();
-        if (StatFields(root) is null) return result;
+        if (StatFields(root) is null)
+        {
+            return result;
+        }
+
         var queue = new Queue<int>([root]);
         while (queue.TryDequeue(out var pid))
         {
             result.Add(pid);
-            foreach (var child in children.GetValueOrDefault(pid) ?? []) queue.Enqueue(child);
+            foreach (var child in children.GetValueOrDefault(pid) ?? [])
+            {
+                queue.Enqueue(child);
+            }
         }
         return result;
     }
@@ -117,8 +151,12 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
         try
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
                 if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
                     return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                }
+            }
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
@@ -143,7 +181,11 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        if (_loop is not null) await _loop;
+        if (_loop is not null)
+        {
+            await _loop;
+        }
+
         _stop.Dispose();
     }
 }

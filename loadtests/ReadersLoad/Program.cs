@@ -64,15 +64,26 @@ try
             case "--out": output = Value(args, ref i); break;
             case "--pid":
                 var pair = Value(args, ref i)!.Split('=', 2);
-                if (pair.Length != 2) throw new ArgumentException("--pid takes NAME=PID");
+                if (pair.Length != 2)
+                {
+                    throw new ArgumentException("--pid takes NAME=PID");
+                }
+
                 pids[pair[0]] = int.Parse(pair[1], CultureInfo.InvariantCulture);
                 break;
             case "-h" or "--help": Console.WriteLine(Usage); return 0;
             default: throw new ArgumentException($"unknown option {args[i]}");
         }
     }
-    if (bases.Count == 0) throw new ArgumentException("at least one --base is needed");
-    if (readers < 1 || connections < 1 || maxStudies < 1 || pause < 0 || duration <= 0) throw new ArgumentException("counts and durations must be positive");
+    if (bases.Count == 0)
+    {
+        throw new ArgumentException("at least one --base is needed");
+    }
+
+    if (readers < 1 || connections < 1 || maxStudies < 1 || pause < 0 || duration <= 0)
+    {
+        throw new ArgumentException("counts and durations must be positive");
+    }
 }
 catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or UriFormatException)
 {
@@ -85,5 +96,9 @@ var settings = new LoadSettings(bases, readers, TimeSpan.FromSeconds(duration), 
 var report = await ReadersLoadRunner.RunAsync(label, settings, SessionRecording.Load(recordingPath), maxStudies, modalities, user, password,
     loginUrl is null ? null : new Uri(loginUrl), pids, CancellationToken.None);
 Console.WriteLine(report.SummaryLine());
-if (output is not null) await File.WriteAllTextAsync(output, report.ToJson());
+if (output is not null)
+{
+    await File.WriteAllTextAsync(output, report.ToJson());
+}
+
 return 0;

@@ -11,7 +11,11 @@ internal static class ReadersLoadRunner
         var tokens = new TokenSource(http, loginUrl, user, password);
         using var catalogueHttp = new HttpClient(new AuthorizingHandler(tokens)) { Timeout = TimeSpan.FromSeconds(120) };
         var catalogue = await Catalogue.DiscoverAsync(catalogueHttp, settings.Bases[0], maxStudies, modalities, cancellationToken);
-        if (catalogue.Count == 0) throw new InvalidOperationException($"no study with images at {settings.Bases[0]}");
+        if (catalogue.Count == 0)
+        {
+            throw new InvalidOperationException($"no study with images at {settings.Bases[0]}");
+        }
+
         var plans = catalogue.Select(s => (IReadOnlyList<PlannedRequest>)ReplayPlan.For(recording, s)).ToList();
 
         var run = new LoadRun(settings, catalogue, plans, _ => tokens);

@@ -19,15 +19,23 @@ internal static class ReplayPlan
         foreach (var r in recording.Requests.OrderBy(r => r.Sequence))
         {
             // The series of the target this request stands for: itself, or for the last recorded one every further series.
-            IEnumerable<int?> targets = r.Series is not { } s ? [null]
+            var targets = r.Series is not { } s ? [null]
                 : s < lastRecorded || lastRecorded == 0 ? [s]
                 : Enumerable.Range(s, Math.Max(0, study.Series.Count - s)).Select(i => (int?)i);
             foreach (var target in targets)
             {
-                if (target is { } t && t >= study.Series.Count) continue;
+                if (target is { } t && t >= study.Series.Count)
+                {
+                    continue;
+                }
+
                 if (r.Kind == RequestKind.Frame && target is { } ts && r.Instance is not null)
                 {
-                    if (!framesPlanned.Add(ts)) continue;
+                    if (!framesPlanned.Add(ts))
+                    {
+                        continue;
+                    }
+
                     var series = study.Series[ts];
                     var order = FrameOrder(recording, r.Series!.Value, series.Instances.Count);
                     foreach (var position in order)
@@ -67,10 +75,17 @@ internal static class ReplayPlan
     {
         var recordedOrder = recording.Requests.Where(r => r.Kind == RequestKind.Frame && r.Series == recordedSeries && r.Instance is not null)
             .OrderBy(r => r.Sequence).Select(r => r.Instance!.Value).Distinct().ToList();
-        if (recordedOrder.Count == 0) return Enumerable.Range(0, count).ToList();
+        if (recordedOrder.Count == 0)
+        {
+            return Enumerable.Range(0, count).ToList();
+        }
+
         var recordedCount = Math.Max(recording.Series.FirstOrDefault(s => s.Index == recordedSeries)?.Instances ?? 0, recordedOrder.Max() + 1);
         var rank = new Dictionary<int, int>();
-        for (var i = 0; i < recordedOrder.Count; i++) rank[recordedOrder[i]] = i;
+        for (var i = 0; i < recordedOrder.Count; i++)
+        {
+            rank[recordedOrder[i]] = i;
+        }
         // A target position's rank, and its distance from the recorded position it takes the rank of: positions of
         // one rank go nearest first, so a stack read downwards from its last slice is replayed downwards too.
         (int Rank, double Distance) RankOf(int position)
@@ -87,15 +102,27 @@ internal static class ReplayPlan
     {
         path = path.Replace("{study}", study.StudyInstanceUid, StringComparison.Ordinal)
             .Replace("{patient}", Uri.EscapeDataString(study.PatientId), StringComparison.Ordinal);
-        if (series is { } s) path = path.Replace("{series}", study.Series[s].SeriesInstanceUid, StringComparison.Ordinal);
-        if (instance is not null) path = path.Replace("{instance}", instance, StringComparison.Ordinal);
+        if (series is { } s)
+        {
+            path = path.Replace("{series}", study.Series[s].SeriesInstanceUid, StringComparison.Ordinal);
+        }
+
+        if (instance is not null)
+        {
+            path = path.Replace("{instance}", instance, StringComparison.Ordinal);
+        }
+
         return path;
     }
 
     private static string ReplaceFrameNumber(string path, int frame)
     {
         var i = path.LastIndexOf("/frames/", StringComparison.Ordinal);
-        if (i < 0) return path;
+        if (i < 0)
+        {
+            return path;
+        }
+
         var end = path.IndexOfAny(['/', '?'], i + 8);
         return path[..(i + 8)] + frame.ToString(System.Globalization.CultureInfo.InvariantCulture) + (end < 0 ? "" : path[end..]);
     }

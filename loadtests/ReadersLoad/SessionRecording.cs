@@ -78,14 +78,27 @@ internal sealed record SessionRecording(
     {
         var recording = JsonSerializer.Deserialize<SessionRecording>(json, Json)
             ?? throw new InvalidDataException("the recording is empty");
-        if (recording.Requests is null || recording.Requests.Count == 0) throw new InvalidDataException("the recording has no requests");
-        if (recording.Series is null || recording.Series.Count == 0) throw new InvalidDataException("the recording names no series");
+        if (recording.Requests is null || recording.Requests.Count == 0)
+        {
+            throw new InvalidDataException("the recording has no requests");
+        }
+
+        if (recording.Series is null || recording.Series.Count == 0)
+        {
+            throw new InvalidDataException("the recording names no series");
+        }
+
         foreach (var r in recording.Requests)
         {
             if (r.Path.Contains("{series}", StringComparison.Ordinal) && r.Series is null)
+            {
                 throw new InvalidDataException($"request {r.Sequence} has {{series}} in its path but no series index");
+            }
+
             if (r.Path.Contains("{instance}", StringComparison.Ordinal) && (r.Series is null || r.Instance is null))
+            {
                 throw new InvalidDataException($"request {r.Sequence} has {{instance}} in its path but no series or instance index");
+            }
         }
         return recording;
     }
@@ -101,7 +114,11 @@ internal sealed record SessionRecording(
     public static (string Path, RequestKind Kind)? Abstract(Uri url, string dicomWebRoot, string study, string patientId, IReadOnlyCollection<string> series, IReadOnlyCollection<string> instances)
     {
         var pathAndQuery = url.PathAndQuery;
-        if (!pathAndQuery.StartsWith(dicomWebRoot, StringComparison.Ordinal)) return null;
+        if (!pathAndQuery.StartsWith(dicomWebRoot, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
         var relative = pathAndQuery[dicomWebRoot.Length..];
         var segments = relative.Split('?', 2);
         var parts = segments[0].Split('/');
@@ -128,13 +145,41 @@ internal sealed record SessionRecording(
     public static RequestKind KindOf(string path)
     {
         var p = path.Split('?', 2)[0].TrimEnd('/');
-        if (p.Contains("/frames/", StringComparison.Ordinal)) return RequestKind.Frame;
-        if (p.EndsWith("/thumbnail", StringComparison.Ordinal) || p.EndsWith("/rendered", StringComparison.Ordinal)) return RequestKind.Thumbnail;
-        if (p == "studies") return RequestKind.StudyList;
-        if (p == "studies/{study}/series") return RequestKind.StudySeries;
-        if (p.EndsWith("/instances", StringComparison.Ordinal)) return RequestKind.Instances;
-        if (p == "studies/{study}/metadata") return RequestKind.StudyMetadata;
-        if (p == "studies/{study}/series/{series}/metadata") return RequestKind.SeriesMetadata;
+        if (p.Contains("/frames/", StringComparison.Ordinal))
+        {
+            return RequestKind.Frame;
+        }
+
+        if (p.EndsWith("/thumbnail", StringComparison.Ordinal) || p.EndsWith("/rendered", StringComparison.Ordinal))
+        {
+            return RequestKind.Thumbnail;
+        }
+
+        if (p == "studies")
+        {
+            return RequestKind.StudyList;
+        }
+
+        if (p == "studies/{study}/series")
+        {
+            return RequestKind.StudySeries;
+        }
+
+        if (p.EndsWith("/instances", StringComparison.Ordinal))
+        {
+            return RequestKind.Instances;
+        }
+
+        if (p == "studies/{study}/metadata")
+        {
+            return RequestKind.StudyMetadata;
+        }
+
+        if (p == "studies/{study}/series/{series}/metadata")
+        {
+            return RequestKind.SeriesMetadata;
+        }
+
         return RequestKind.Other;
     }
 }

@@ -17,8 +17,16 @@ internal sealed class TokenSource(HttpClient http, Uri? loginUrl, string? userna
 
     public async ValueTask<AuthenticationHeaderValue?> HeaderAsync(CancellationToken cancellationToken)
     {
-        if (loginUrl is null || username is null) return null;
-        if (_token is { } current && DateTime.UtcNow < _renewAt) return new AuthenticationHeaderValue("Bearer", current);
+        if (loginUrl is null || username is null)
+        {
+            return null;
+        }
+
+        if (_token is { } current && DateTime.UtcNow < _renewAt)
+        {
+            return new AuthenticationHeaderValue("Bearer", current);
+        }
+
         await _lock.WaitAsync(cancellationToken);
         try
         {
@@ -26,7 +34,11 @@ internal sealed class TokenSource(HttpClient http, Uri? loginUrl, string? userna
             {
                 using var response = await http.PostAsync(loginUrl, JsonContent.Create(new { username, password }), cancellationToken);
                 var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                if (!response.IsSuccessStatusCode) throw new HttpRequestException($"login as {username} at {loginUrl}: {(int)response.StatusCode} {body}");
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new HttpRequestException($"login as {username} at {loginUrl}: {(int)response.StatusCode} {body}");
+                }
+
                 using var json = JsonDocument.Parse(body);
                 _token = json.RootElement.GetProperty("access_token").GetString();
                 var lifetime = json.RootElement.TryGetProperty("expires_in", out var e) ? e.GetInt32() : 300;

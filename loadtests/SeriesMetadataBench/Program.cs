@@ -55,7 +55,10 @@ var buffer = new byte[16 * 1024 * 1024];
 // several series are built before anything is measured (tiered compilation promotes a method after 30 calls).
 foreach (var (jitStudy, jitSeries) in series.Take(jitSeriesCount))
 {
-    for (var i = 0; i < 40; i++) await FetchAsync(jitStudy, jitSeries, gzip: i % 2 == 0, check: i < 2);
+    for (var i = 0; i < 40; i++)
+    {
+        await FetchAsync(jitStudy, jitSeries, gzip: i % 2 == 0, check: i < 2);
+    }
 }
 await Task.Delay(1000); // lets tiered compilation promote what the loops made hot
 
@@ -71,9 +74,17 @@ Report($"cold, {coldEncoding}", cold);
 var (warmStudy, warmSeries) = series[jitSeriesCount];
 foreach (var gzip in warmCount > 0 ? new[] { true, false } : [])
 {
-    for (var i = 0; i < 20; i++) await FetchAsync(warmStudy, warmSeries, gzip, check: false);
+    for (var i = 0; i < 20; i++)
+    {
+        await FetchAsync(warmStudy, warmSeries, gzip, check: false);
+    }
+
     var warm = new List<Sample>(warmCount);
-    for (var i = 0; i < warmCount; i++) warm.Add(await FetchAsync(warmStudy, warmSeries, gzip, check: false));
+    for (var i = 0; i < warmCount; i++)
+    {
+        warm.Add(await FetchAsync(warmStudy, warmSeries, gzip, check: false));
+    }
+
     Report($"warm, {(gzip ? "gzip" : "identity")}", warm);
 }
 return 0;
@@ -82,18 +93,34 @@ async Task<Sample> FetchAsync(string study, string s, bool gzip, bool check)
 {
     using var request = new HttpRequestMessage(HttpMethod.Get, $"{baseUrl}/studies/{study}/series/{s}/metadata");
     request.Headers.Accept.ParseAdd("application/dicom+json");
-    if (gzip) request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
+    if (gzip)
+    {
+        request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
+    }
+
     var watch = Stopwatch.StartNew();
     using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     var ttfb = watch.Elapsed.TotalMilliseconds;
     await using var body = await response.Content.ReadAsStreamAsync();
     var length = 0;
     int read;
-    while ((read = await body.ReadAsync(buffer.AsMemory(length))) > 0) length += read;
+    while ((read = await body.ReadAsync(buffer.AsMemory(length))) > 0)
+    {
+        length += read;
+    }
+
     var total = watch.Elapsed.TotalMilliseconds;
-    if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"{s}: HTTP {(int)response.StatusCode}");
+    if (response.StatusCode != HttpStatusCode.OK)
+    {
+        throw new InvalidOperationException($"{s}: HTTP {(int)response.StatusCode}");
+    }
+
     var encoded = response.Content.Headers.ContentEncoding.Contains("gzip");
-    if (encoded != gzip) throw new InvalidOperationException($"{s}: Content-Encoding {string.Join(",", response.Content.Headers.ContentEncoding)}");
+    if (encoded != gzip)
+    {
+        throw new InvalidOperationException($"{s}: Content-Encoding {string.Join(",", response.Content.Headers.ContentEncoding)}");
+    }
+
     if (check)
     {
         // After the clock: the body is a JSON array with one object per instance.
@@ -106,7 +133,10 @@ async Task<Sample> FetchAsync(string study, string s, bool gzip, bool check)
             json = plain.ToArray();
         }
         using var document = JsonDocument.Parse(json);
-        if (document.RootElement.GetArrayLength() == 0) throw new InvalidOperationException($"{s}: empty metadata");
+        if (document.RootElement.GetArrayLength() == 0)
+        {
+            throw new InvalidOperationException($"{s}: empty metadata");
+        }
     }
     var timing = response.Headers.TryGetValues("Server-Timing", out var values) ? string.Join(", ", values) : "";
     return new Sample(total, ttfb, length, timing, ServerTotal(timing));
@@ -118,9 +148,18 @@ static double? ServerTotal(string timing)
     foreach (var metric in timing.Split(',', StringSplitOptions.TrimEntries))
     {
         var parts = metric.Split(';', StringSplitOptions.TrimEntries);
-        if (parts[0] != "total") continue;
+        if (parts[0] != "total")
+        {
+            continue;
+        }
+
         foreach (var p in parts.Skip(1))
-            if (p.StartsWith("dur=", StringComparison.Ordinal)) return double.Parse(p.AsSpan(4), CultureInfo.InvariantCulture);
+        {
+            if (p.StartsWith("dur=", StringComparison.Ordinal))
+            {
+                return double.Parse(p.AsSpan(4), CultureInfo.InvariantCulture);
+            }
+        }
     }
     return null;
 }
@@ -130,7 +169,11 @@ static void Report(string label, List<Sample> samples)
     static string Stats(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
-        if (sorted.Length == 0) return "n/a";
+        if (sorted.Length == 0)
+        {
+            return "n/a";
+        }
+
         double At(double q) => sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * q))];
         return FormattableString.Invariant($"p50 {At(0.5),7:F2}  p95 {At(0.95),7:F2}  min {sorted[0],7:F2}  max {sorted[^1],7:F2}");
     }

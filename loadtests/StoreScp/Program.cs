@@ -60,8 +60,15 @@ internal sealed class FileStore(string outDir, bool fsync) : ICStoreProvider
             using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None);
             file.Write(MetaBytes(meta, transferSyntax));
             int n;
-            while ((n = await dataSet.ReadAsync(buffer, cancellationToken)) > 0) file.Write(buffer, 0, n);
-            if (fsync) file.Flush(flushToDisk: true);
+            while ((n = await dataSet.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                file.Write(buffer, 0, n);
+            }
+
+            if (fsync)
+            {
+                file.Flush(flushToDisk: true);
+            }
         }
         finally
         {

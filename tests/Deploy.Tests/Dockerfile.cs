@@ -23,7 +23,11 @@ internal sealed class Dockerfile
         foreach (var raw in Repository.Read(relativePath).Split('\n'))
         {
             var line = raw.TrimEnd('\r');
-            if (logical.Length == 0 && line.TrimStart().StartsWith('#')) continue;
+            if (logical.Length == 0 && line.TrimStart().StartsWith('#'))
+            {
+                continue;
+            }
+
             if (line.EndsWith('\\'))
             {
                 logical += line[..^1] + " ";
@@ -32,7 +36,11 @@ internal sealed class Dockerfile
             logical += line;
             var text = logical.Trim();
             logical = "";
-            if (text.Length == 0) continue;
+            if (text.Length == 0)
+            {
+                continue;
+            }
+
             var space = text.IndexOf(' ', StringComparison.Ordinal);
             var instruction = new Instruction(text[..space].ToUpperInvariant(), text[(space + 1)..].Trim());
             if (instruction.Keyword == "FROM")
@@ -75,7 +83,11 @@ internal sealed class Dockerfile
                 string? from = null;
                 while (words[0].StartsWith("--", StringComparison.Ordinal))
                 {
-                    if (words[0].StartsWith("--from=", StringComparison.Ordinal)) from = words[0]["--from=".Length..];
+                    if (words[0].StartsWith("--from=", StringComparison.Ordinal))
+                    {
+                        from = words[0]["--from=".Length..];
+                    }
+
                     words.RemoveAt(0);
                 }
                 return (from, words.Take(words.Count - 1).ToArray(), words[^1]);

@@ -23,7 +23,10 @@ public sealed partial class DockerfileTests
         _ = workload;
         var dockerfile = Dockerfile.Load($"{host}/Dockerfile");
         Assert.True(dockerfile.Stages.Count >= 2, "not a multi-stage build");
-        foreach (var stage in dockerfile.Stages) Assert.Matches(PinnedBaseImage(), stage.Image);
+        foreach (var stage in dockerfile.Stages)
+        {
+            Assert.Matches(PinnedBaseImage(), stage.Image);
+        }
 
         var build = dockerfile["build"];
         Assert.StartsWith("mcr.microsoft.com/dotnet/sdk:", build.Image, StringComparison.Ordinal);
@@ -41,14 +44,18 @@ public sealed partial class DockerfileTests
         var build = Dockerfile.Load($"{host}/Dockerfile")["build"];
         var copied = build.Copies().Where(c => c.From is null).SelectMany(c => c.Sources).ToHashSet(StringComparer.Ordinal);
         foreach (var source in copied.Where(s => s != "."))
+        {
             Assert.True(File.Exists(Repository.PathOf(source)), $"{host}/Dockerfile copies {source}, which does not exist");
+        }
 
         // The restore step sees only what was copied before it: the host's project and everything it references.
         var restore = build.Instructions.FindIndex(i => i.Keyword == "RUN" && i.Arguments.StartsWith("dotnet restore", StringComparison.Ordinal));
         Assert.True(restore > 0, "no dotnet restore step");
         var beforeRestore = build.Instructions.Take(restore).Where(i => i.Keyword == "COPY").SelectMany(i => i.Words.SkipLast(1)).ToHashSet(StringComparer.Ordinal);
         foreach (var needed in new[] { "global.json", "Directory.Build.props", "Directory.Packages.props" }.Concat(ProjectClosure($"{host}/{host}.csproj")))
+        {
             Assert.Contains(needed, beforeRestore);
+        }
     }
 
     [Theory, MemberData(nameof(Hosts))]
@@ -87,7 +94,10 @@ public sealed partial class DockerfileTests
         }
         finally
         {
-            if (Directory.Exists(published)) Directory.Delete(published, recursive: true);
+            if (Directory.Exists(published))
+            {
+                Directory.Delete(published, recursive: true);
+            }
         }
     }
 
@@ -142,7 +152,11 @@ public sealed partial class DockerfileTests
         var pending = new Stack<string>([project]);
         while (pending.TryPop(out var current))
         {
-            if (!seen.Add(current)) continue;
+            if (!seen.Add(current))
+            {
+                continue;
+            }
+
             var folder = Path.GetDirectoryName(current)!;
             foreach (var reference in XDocument.Load(Repository.PathOf(current)).Descendants("ProjectReference"))
             {

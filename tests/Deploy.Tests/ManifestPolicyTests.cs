@@ -154,7 +154,10 @@ public sealed partial class ManifestPolicyTests
         Assert.True(hpa.Spec.MaxReplicas >= (hpa.Spec.MinReplicas ?? 1));
         // A metric the cluster cannot read stops the HPA from scaling in: only the overlay that asks for
         // prometheus-adapter (components/gateway-custom-metrics) uses any but CPU.
-        if (name != "production-custom-metrics") Assert.All(hpa.Spec.Metrics, m => Assert.Equal("Resource", m.Type));
+        if (name != "production-custom-metrics")
+        {
+            Assert.All(hpa.Spec.Metrics, m => Assert.Equal("Resource", m.Type));
+        }
     }
 
     /// <summary>
@@ -260,7 +263,10 @@ public sealed partial class ManifestPolicyTests
         var pvc = overlay.Single<V1PersistentVolumeClaim>(claim);
         var storageRoot = container.Env.Single(e => e.Name == "Pacs__StorageRoot").Value;
         Assert.Contains(container.VolumeMounts, m => m.MountPath == storageRoot);
-        if (name != "dev") Assert.Equal(new[] { "ReadWriteMany" }, pvc.Spec.AccessModes);
+        if (name != "dev")
+        {
+            Assert.Equal(new[] { "ReadWriteMany" }, pvc.Spec.AccessModes);
+        }
     }
 
     [Fact]
@@ -309,7 +315,11 @@ public sealed partial class ManifestPolicyTests
 
         var archive = new HashSet<string> { "silo", "gateway" };
         var guarded = new List<string> { "silo" };
-        if (overlay.All<V1StatefulSet>().Any()) guarded.Add("postgresql");
+        if (overlay.All<V1StatefulSet>().Any())
+        {
+            guarded.Add("postgresql");
+        }
+
         foreach (var component in guarded)
         {
             var pods = overlay.PodTemplates().Single(t => t.Template.Metadata.Labels["app.kubernetes.io/component"] == component).Template.Metadata.Labels;

@@ -60,7 +60,10 @@ public sealed class AccessGroupAdminTests(ArchiveFixture archive)
         }
         Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync(doctor, "/api/access-groups"));
         foreach (var bad in new object[] { new { groups = new[] { "Site A" } }, new { groups = Array.Empty<string>() }, new { other = 1 } })
+        {
             Assert.Equal(HttpStatusCode.BadRequest, await AdminStatusAsync(HttpMethod.Put, path, bad));
+        }
+
         Assert.Equal(HttpStatusCode.NotFound, await AdminStatusAsync(HttpMethod.Put, "/api/studies/1.2.3.4.999999/access-groups", new { groups = new[] { site } }));
         Assert.Equal(HttpStatusCode.BadRequest, await AdminStatusAsync(HttpMethod.Get, "/api/studies/1..2/access-groups", null));
     }
@@ -84,7 +87,11 @@ public sealed class AccessGroupAdminTests(ArchiveFixture archive)
     private async Task<JsonElement> JsonAsync(HttpMethod method, string path, object? body = null)
     {
         using var request = archive.Request(method, path);
-        if (body is not null) request.Content = JsonContent.Create(body);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
         using var response = await archive.Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{method} {path}: {(int)response.StatusCode} {text}");
@@ -94,10 +101,17 @@ public sealed class AccessGroupAdminTests(ArchiveFixture archive)
     private async Task<HttpStatusCode> AdminStatusAsync(HttpMethod method, string path, object? body)
     {
         using var request = archive.Request(method, path);
-        if (body is not null) request.Content = JsonContent.Create(body);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
         using var response = await archive.Http.SendAsync(request);
         if (response.StatusCode != HttpStatusCode.OK)
+        {
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+
         return response.StatusCode;
     }
 
@@ -112,7 +126,11 @@ public sealed class AccessGroupAdminTests(ArchiveFixture archive)
         using var response = await archive.Anonymous.SendAsync(archive.Request(HttpMethod.Get, $"/dicom-web/studies?StudyInstanceUID={study}", token));
         Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NoContent, response.StatusCode.ToString());
         var text = await response.Content.ReadAsStringAsync();
-        if (text.Length == 0) return [];
+        if (text.Length == 0)
+        {
+            return [];
+        }
+
         using var json = JsonDocument.Parse(text);
         return json.RootElement.EnumerateArray().Select(e => e.GetProperty("0020000D").GetProperty("Value")[0].GetString()!).ToList();
     }
@@ -132,7 +150,10 @@ public sealed class AccessGroupAdminTests(ArchiveFixture archive)
                     Parameters = { new() { Value = action }, new() { Value = study } },
                 };
                 await using var reader = await command.ExecuteReaderAsync();
-                while (await reader.ReadAsync()) details.Add(reader.GetString(0));
+                while (await reader.ReadAsync())
+                {
+                    details.Add(reader.GetString(0));
+                }
             }
 
             if (details.Count > 0 || DateTime.UtcNow > deadline)

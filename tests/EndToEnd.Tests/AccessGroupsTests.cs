@@ -85,9 +85,15 @@ public sealed class AccessGroupsTests(ArchiveFixture archive)
         }
         finally
         {
-            foreach (var file in files) File.Delete(file);
+            foreach (var file in files)
+            {
+                File.Delete(file);
+            }
+
             foreach (var study in new[] { a, b })
+            {
                 using (await archive.Http.DeleteAsync($"{archive.BaseUrl}/dicom-web/studies/{study.StudyInstanceUid}")) { }
+            }
         }
     }
 
@@ -104,7 +110,11 @@ public sealed class AccessGroupsTests(ArchiveFixture archive)
         using var response = await archive.Http.SendAsync(request);
         Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NoContent, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         var text = await response.Content.ReadAsStringAsync();
-        if (text.Length == 0) return [];
+        if (text.Length == 0)
+        {
+            return [];
+        }
+
         using var json = JsonDocument.Parse(text);
         return json.RootElement.EnumerateArray().Select(e => e.GetProperty("0020000D").GetProperty("Value")[0].GetString()!).Order(StringComparer.Ordinal).ToList();
     }

@@ -37,14 +37,28 @@ public sealed class AdminApiTests(ArchiveFixture archive)
     {
         var put = archive.Request(HttpMethod.Put, "/api/dicom-nodes/WORKSTATION1");
         put.Content = JsonContent.Create(new { host = "127.0.0.1", port = 4242, description = "reading room" });
-        using (var response = await archive.Http.SendAsync(put)) Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        using (var response = await archive.Http.SendAsync(put))
+        {
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        }
+
         var again = archive.Request(HttpMethod.Put, "/api/dicom-nodes/WORKSTATION1");
         again.Content = JsonContent.Create(new { host = "127.0.0.1", port = 4243 });
-        using (var response = await archive.Http.SendAsync(again)) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var response = await archive.Http.SendAsync(again))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
         using (var response = await archive.Http.SendAsync(archive.Request(HttpMethod.Get, "/api/dicom-nodes/WORKSTATION1")))
+        {
             Assert.Equal(4243, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("port").GetInt32());
+        }
+
         using (var response = await archive.Http.SendAsync(archive.Request(HttpMethod.Delete, "/api/dicom-nodes/WORKSTATION1")))
+        {
             Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        }
+
         using (var response = await archive.Http.SendAsync(archive.Request(HttpMethod.Get, "/api/dicom-nodes/WORKSTATION1")))
         {
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);

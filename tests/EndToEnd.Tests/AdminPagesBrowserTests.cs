@@ -52,7 +52,11 @@ public sealed class AdminPagesBrowserTests(ArchiveFixture archive)
             {
                 await page.Locator("#audit-filter button[type=submit]").ClickAsync();
                 await Assertions.Expect(page.Locator("#audit-status")).Not.ToHaveTextAsync("Loading…");
-                if (await creation.CountAsync() > 0) break;
+                if (await creation.CountAsync() > 0)
+                {
+                    break;
+                }
+
                 await Task.Delay(500);
             }
             while (DateTime.UtcNow < deadline);

@@ -159,11 +159,18 @@ public class ArchiveFixture : IAsyncLifetime
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
-            if (process.HasExited) throw new InvalidOperationException($"{name} exited with {process.ExitCode}:\n{process.Output}");
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"{name} exited with {process.ExitCode}:\n{process.Output}");
+            }
+
             try
             {
                 using var response = await Http.GetAsync(url);
-                if (response.IsSuccessStatusCode) return;
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
@@ -193,7 +200,11 @@ public class ArchiveFixture : IAsyncLifetime
     public HttpRequestMessage Request(HttpMethod method, string path, string? token = null)
     {
         var request = new HttpRequestMessage(method, $"{BaseUrl}{path}");
-        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
         return request;
     }
 
@@ -206,7 +217,10 @@ public class ArchiveFixture : IAsyncLifetime
         request.Content = System.Net.Http.Json.JsonContent.Create(new { username, role, password, groups = groups.Length == 0 ? null : groups, mustChangePassword = false });
         using var response = await Http.SendAsync(request);
         if (response.StatusCode != System.Net.HttpStatusCode.Created)
+        {
             throw new InvalidOperationException($"creating {username}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
         return password;
     }
 
@@ -221,7 +235,11 @@ public class ArchiveFixture : IAsyncLifetime
     public async Task<string> AccessTokenAsync(string username, string password)
     {
         var (status, body) = await TokenAsync(username, password);
-        if (status != System.Net.HttpStatusCode.OK) throw new InvalidOperationException($"login as {username}: {status} {body}");
+        if (status != System.Net.HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"login as {username}: {status} {body}");
+        }
+
         return body.GetProperty("access_token").GetString()!;
     }
 
@@ -243,14 +261,24 @@ public class ArchiveFixture : IAsyncLifetime
         _storescp?.Dispose();
         Http.Dispose();
         Anonymous.Dispose();
-        if (_postgres is not null) await _postgres.DisposeAsync();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
         try { Directory.Delete(WorkDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln"))) return dir.FullName;
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
         throw new InvalidOperationException("Cluster.sln not found above " + AppContext.BaseDirectory);
     }
 
@@ -269,7 +297,11 @@ public sealed class ExtraGateway(ChildProcess process, int dicomPort, int httpPo
     public async Task<int> StopAsync(TimeSpan timeout)
     {
         var (code, output) = await ChildProcess.RunAsync("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        if (code != 0) throw new InvalidOperationException("kill -TERM failed: " + output);
+        if (code != 0)
+        {
+            throw new InvalidOperationException("kill -TERM failed: " + output);
+        }
+
         return await process.WaitAsync(timeout);
     }
 

@@ -29,14 +29,21 @@ public sealed class AssociationFloodEndToEndTests(ArchiveFixture archive)
         var baseline = await TimedAsync("echoscu", ["-aec", ArchiveFixture.AeTitle, "127.0.0.1", port]);
         try
         {
-            for (var i = 0; i < PerAddressQuota; i++) held.Add(await ConnectFromAsync("127.0.0.2"));
+            for (var i = 0; i < PerAddressQuota; i++)
+            {
+                held.Add(await ConnectFromAsync("127.0.0.2"));
+            }
+
             var refused = await Assert.ThrowsAsync<DicomAssociationRejectedException>(async () => await (await ConnectFromAsync("127.0.0.2")).DisposeAsync());
             Assert.Equal(AssociationLimiter.LocalLimitExceeded, refused.Reject);
 
             // 1,000 connections that send 3 bytes of a PDU header and then nothing, opened 50 at a time.
             var flooding = Stopwatch.StartNew();
             for (var batch = 0; batch < HalfOpenConnections / 50; batch++)
+            {
                 flood.AddRange(await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => HalfOpenAsync("127.0.0.3"))));
+            }
+
             var floodTime = flooding.Elapsed;
 
             var echo = await TimedAsync("echoscu", ["-v", "-aec", ArchiveFixture.AeTitle, "127.0.0.1", port]);
@@ -53,7 +60,11 @@ public sealed class AssociationFloodEndToEndTests(ArchiveFixture archive)
         }
         finally
         {
-            foreach (var s in flood) s.Dispose();
+            foreach (var s in flood)
+            {
+                s.Dispose();
+            }
+
             foreach (var c in held)
             {
                 try { await c.ReleaseAsync(); } catch (DicomAssociationAbortedException) { }

@@ -145,7 +145,9 @@ public sealed class AuditExportTests(AuditArchiveFixture archive)
         var nobody = "syslog-" + Guid.NewGuid().ToString("N")[..8];
         using (var response = await archive.Anonymous.PostAsync($"http://127.0.0.1:{gateway.HttpPort}/auth/token",
             System.Net.Http.Json.JsonContent.Create(new { username = nobody, password = "Not-The-Password-1" }), cancellationToken))
+        {
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
 
         // Read until the login's message, then a little longer: no second one for it.
         var found = new List<XElement>();
@@ -181,7 +183,11 @@ public sealed class AuditExportTests(AuditArchiveFixture archive)
         while (true)
         {
             await stream.ReadExactlyAsync(one, cancellationToken);
-            if (one[0] == (byte)' ') break;
+            if (one[0] == (byte)' ')
+            {
+                break;
+            }
+
             Assert.InRange(one[0], (byte)'0', (byte)'9');
             length = checked(length * 10 + (one[0] - '0'));
             Assert.InRange(length, 1, 1 << 20);
@@ -217,7 +223,10 @@ public sealed class AuditExportTests(AuditArchiveFixture archive)
                 {
                     Parameters = { new() { Value = from } },
                 };
-                if (await command.ExecuteScalarAsync() is string text) return JsonDocument.Parse(text).RootElement.Clone();
+                if (await command.ExecuteScalarAsync() is string text)
+                {
+                    return JsonDocument.Parse(text).RootElement.Clone();
+                }
             }
 
             Assert.True(DateTime.UtcNow < deadline, "no audit.export record");

@@ -21,7 +21,9 @@ public sealed class AuditTrailTests(AuditArchiveFixture archive)
     {
         var patientId = "AUD-" + Guid.NewGuid().ToString("N")[..10];
         using (var response = await archive.Http.GetAsync($"{archive.BaseUrl}/dicom-web/studies?PatientID={patientId}"))
+        {
             Assert.True(response.IsSuccessStatusCode, response.StatusCode.ToString());
+        }
 
         var row = await SingleAsync("kind = 'query' AND patient_id = $1", patientId);
         Assert.Equal("admin", row.Actor);
@@ -45,9 +47,15 @@ public sealed class AuditTrailTests(AuditArchiveFixture archive)
         part.Headers.ContentType = new MediaTypeHeaderValue("application/dicom");
         content.Add(part);
         stow.Content = content;
-        using (var response = await archive.Anonymous.SendAsync(stow)) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using (var response = await archive.Anonymous.SendAsync(archive.Request(HttpMethod.Get, $"/dicom-web/studies/{study.StudyInstanceUid}", token)))
+        using (var response = await archive.Anonymous.SendAsync(stow))
+        {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var response = await archive.Anonymous.SendAsync(archive.Request(HttpMethod.Get, $"/dicom-web/studies/{study.StudyInstanceUid}", token)))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
 
         var store = await SingleAsync("kind = 'store' AND study_instance_uid = $1", study.StudyInstanceUid);
         Assert.Equal((username, "operator", "success"), (store.Actor, store.Role, store.Outcome));
@@ -146,7 +154,10 @@ public sealed class AuditTrailTests(AuditArchiveFixture archive)
     {
         var patientId = "AUD-" + Guid.NewGuid().ToString("N")[..10];
         using (var response = await archive.Http.GetAsync($"{archive.BaseUrl}/dicom-web/studies?PatientID={patientId}"))
+        {
             Assert.True(response.IsSuccessStatusCode);
+        }
+
         var query = await SingleAsync("kind = 'query' AND patient_id = $1", patientId);
         var message = await DicomMessageAsync(query.EventKey);
         Assert.Equal("110112", message.Element("EventIdentification")!.Element("EventID")!.Attribute("csd-code")!.Value);
@@ -199,7 +210,10 @@ public sealed class AuditTrailTests(AuditArchiveFixture archive)
     {
         var patientId = "AUD-" + Guid.NewGuid().ToString("N")[..10];
         using (var response = await archive.Http.GetAsync($"{archive.BaseUrl}/dicom-web/studies?PatientID={patientId}"))
+        {
             Assert.True(response.IsSuccessStatusCode);
+        }
+
         var row = await SingleAsync("kind = 'query' AND patient_id = $1", patientId);
         Assert.Equal("OK", (await GetJsonAsync("/api/audit/verify")).GetProperty("status").GetString());
 
@@ -319,7 +333,9 @@ public sealed class AuditTrailTests(AuditArchiveFixture archive)
                     connection) { Parameters = { new() { Value = value } } };
                 await using var reader = await command.ExecuteReaderAsync();
                 while (await reader.ReadAsync())
+                {
                     rows.Add(new Row(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.GetString(7)));
+                }
             }
 
             if (rows.Count >= expected || DateTime.UtcNow > deadline)

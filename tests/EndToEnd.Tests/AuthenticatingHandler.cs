@@ -44,7 +44,11 @@ public sealed class AuthenticatingHandler(Func<string> baseUrl, string username,
                         Content = JsonContent.Create(new { username, password }),
                     };
                     response = await base.SendAsync(login, cancellationToken);
-                    if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || DateTime.UtcNow >= giveUpAt) break;
+                    if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || DateTime.UtcNow >= giveUpAt)
+                    {
+                        break;
+                    }
+
                     var pause = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
                     response.Dispose();
                     await Task.Delay(pause, cancellationToken);
@@ -52,7 +56,11 @@ public sealed class AuthenticatingHandler(Func<string> baseUrl, string username,
 
                 using var _ = response;
                 var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"login as {username} failed: {(int)response.StatusCode} {body}");
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"login as {username} failed: {(int)response.StatusCode} {body}");
+                }
+
                 using var json = JsonDocument.Parse(body);
                 _token = json.RootElement.GetProperty("access_token").GetString()!;
                 // Renew well before expiry (15 minutes by default).
@@ -69,7 +77,11 @@ public sealed class AuthenticatingHandler(Func<string> baseUrl, string username,
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _lock.Dispose();
+        if (disposing)
+        {
+            _lock.Dispose();
+        }
+
         base.Dispose(disposing);
     }
 }

@@ -59,7 +59,10 @@ public sealed class AuthenticationTests(ArchiveFixture archive)
         var name = NewName("locked");
         var password = await archive.CreateAccountAsync(name, "operator");
         for (var i = 0; i < 5; i++)
+        {
             Assert.Equal(HttpStatusCode.Unauthorized, (await archive.TokenAsync(name, "Wrong-Password-" + i)).Status);
+        }
+
         Assert.Equal(HttpStatusCode.Unauthorized, (await archive.TokenAsync(name, password)).Status);
         using var account = await archive.Http.GetAsync($"{archive.BaseUrl}/api/users/{name}");
         var lockedUntil = (await account.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("lockedUntil").GetDateTimeOffset();
@@ -72,7 +75,11 @@ public sealed class AuthenticationTests(ArchiveFixture archive)
         // The per-account limit (10 a minute) holds for names that do not exist too: it reveals nothing.
         var name = NewName("flood");
         var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < 11; i++) statuses.Add((await archive.TokenAsync(name, "Wrong-Password-123")).Status);
+        for (var i = 0; i < 11; i++)
+        {
+            statuses.Add((await archive.TokenAsync(name, "Wrong-Password-123")).Status);
+        }
+
         Assert.All(statuses.Take(10), s => Assert.Equal(HttpStatusCode.Unauthorized, s));
         Assert.Equal(HttpStatusCode.TooManyRequests, statuses[10]);
     }
@@ -86,7 +93,7 @@ public sealed class AuthenticationTests(ArchiveFixture archive)
         var good = await archive.AccessTokenAsync("admin", ArchiveFixture.AdminPassword);
         var parts = good.Split('.');
         var payload = JsonDocument.Parse(Base64UrlDecode(parts[1])).RootElement;
-        string token = kind switch
+        var token = kind switch
         {
             "none" => Base64Url("""{"alg":"none","typ":"JWT"}""") + "." + parts[1] + ".",
             "tampered" => parts[0] + "." + Base64Url(Encoding.UTF8.GetString(Base64UrlDecode(parts[1])).Replace("\"admin\"", "\"admi2\"", StringComparison.Ordinal)) + "." + parts[2],
@@ -100,7 +107,10 @@ public sealed class AuthenticationTests(ArchiveFixture archive)
         };
         Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(HttpMethod.Get, "/dicom-web/studies", token));
         // The same forged payload signed with the real key is accepted: the refusal above was the forgery's.
-        if (kind == "other-key") Assert.Equal(HttpStatusCode.OK, Ok(await StatusAsync(HttpMethod.Get, "/dicom-web/studies", Sign(parts[0], parts[1], Convert.FromBase64String(archive.SigningKey)))));
+        if (kind == "other-key")
+        {
+            Assert.Equal(HttpStatusCode.OK, Ok(await StatusAsync(HttpMethod.Get, "/dicom-web/studies", Sign(parts[0], parts[1], Convert.FromBase64String(archive.SigningKey)))));
+        }
     }
 
     [Fact]
@@ -137,7 +147,11 @@ public sealed class AuthenticationTests(ArchiveFixture archive)
         do
         {
             status = await StatusAsync(HttpMethod.Get, "/dicom-web/studies", token);
-            if (status == HttpStatusCode.Unauthorized) return;
+            if (status == HttpStatusCode.Unauthorized)
+            {
+                return;
+            }
+
             await Task.Delay(100);
         }
         while (DateTime.UtcNow < deadline);
@@ -202,17 +216,27 @@ public sealed class AuthenticationTests(ArchiveFixture archive)
 
         using var me = archive.Request(HttpMethod.Get, "/auth/me");
         me.Headers.Add("Cookie", session);
-        using (var response = await archive.Anonymous.SendAsync(me)) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var response = await archive.Anonymous.SendAsync(me))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
 
         // A state-changing request with the cookie from another site's page: refused before it reaches the endpoint.
         using var foreign = archive.Request(HttpMethod.Delete, "/dicom-web/studies/1.2.3.999");
         foreign.Headers.Add("Cookie", session);
         foreign.Headers.Add("Origin", "http://evil.example");
-        using (var response = await archive.Anonymous.SendAsync(foreign)) Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        using (var response = await archive.Anonymous.SendAsync(foreign))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
+
         using var same = archive.Request(HttpMethod.Delete, "/dicom-web/studies/1.2.3.999");
         same.Headers.Add("Cookie", session);
         same.Headers.Add("Origin", archive.BaseUrl);
-        using (var response = await archive.Anonymous.SendAsync(same)) Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        using (var response = await archive.Anonymous.SendAsync(same))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
     }
 
     [Theory]
@@ -302,7 +326,10 @@ public sealed class AuthenticationTests(ArchiveFixture archive)
                 var status = await StatusAsync(method, path, token, content);
                 var expected = token is null ? "401" : allowed.Contains(who) ? "allowed" : "403";
                 var actual = status switch { HttpStatusCode.Unauthorized => "401", HttpStatusCode.Forbidden => "403", _ => "allowed" };
-                if (expected != actual) failures.Add($"{who} {method} {path}: {(int)status}, expected {expected}");
+                if (expected != actual)
+                {
+                    failures.Add($"{who} {method} {path}: {(int)status}, expected {expected}");
+                }
             }
         }
 

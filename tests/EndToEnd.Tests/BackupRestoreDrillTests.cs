@@ -56,7 +56,10 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
         await PacsOkAsync("backup", "sync", "--data", Data, "--backup", Backup);
         var kept = before.Instances.Concat(alsoBefore.Instances).ToList();
         var wado = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var instance in kept) wado[instance.Sop] = SHA256.HashData(await WadoAsync(archive, instance));
+        foreach (var instance in kept)
+        {
+            wado[instance.Sop] = SHA256.HashData(await WadoAsync(archive, instance));
+        }
 
         await Task.Delay(500);
         var t = DateTime.UtcNow;
@@ -67,7 +70,11 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
         await PacsOkAsync("backup", "verify", "--data", Data, "--backup", Backup);
 
         // The disaster: everything SIGKILLed (PostgreSQL's postmaster and its backends too), the database and the blobs gone.
-        foreach (var process in archive.Processes) process.KillHard();
+        foreach (var process in archive.Processes)
+        {
+            process.KillHard();
+        }
+
         var postmaster = int.Parse(File.ReadLines(Path.Combine(_postgres.RootDirectory!, "data", "postmaster.pid")).First(), CultureInfo.InvariantCulture);
         using (var server = Process.GetProcessById(postmaster))
         {
@@ -76,7 +83,11 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
             server.Kill(entireProcessTree: false);
         }
         var gone = Stopwatch.StartNew();
-        while (File.Exists($"/proc/{postmaster.ToString(CultureInfo.InvariantCulture)}/stat") && gone.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
+        while (File.Exists($"/proc/{postmaster.ToString(CultureInfo.InvariantCulture)}/stat") && gone.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(100);
+        }
+
         await _postgres.StopAsync();
         Directory.Delete(Path.Combine(_postgres.RootDirectory!, "data"), recursive: true);
         Directory.Delete(Path.Combine(Data, "blobs"), recursive: true);
@@ -89,7 +100,10 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
         var latestRows = await IndexedAsync(Connection(latestPort));
         Assert.Equal(all.Select(i => i.Sop).Order(StringComparer.Ordinal), latestRows.Keys.Order(StringComparer.Ordinal));
         foreach (var instance in all)
+        {
             Assert.Equal(instance.Bytes, await File.ReadAllBytesAsync(Path.Combine(_latest, "blobs", latestRows[instance.Sop])));
+        }
+
         await PacsOkAsync("down", "--data", _latest);
 
         _restored = Path.Combine(_work, "restored");
@@ -116,7 +130,11 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
         }
 
         // Nothing stored after T: neither its study nor its instances.
-        foreach (var study in after.Studies) Assert.Empty(await QidoAsync(restored, $"/dicom-web/studies?StudyInstanceUID={study}"));
+        foreach (var study in after.Studies)
+        {
+            Assert.Empty(await QidoAsync(restored, $"/dicom-web/studies?StudyInstanceUID={study}"));
+        }
+
         using var missing = await restored.Http.GetAsync(WadoPath(restored, after.Instances[0]));
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(before.Studies.Concat(alsoBefore.Studies).Order(StringComparer.Ordinal),
@@ -154,7 +172,11 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
         await using var command = data.CreateCommand("SELECT sop_instance_uid, blob_key FROM pacs_instances");
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new Dictionary<string, string>(StringComparer.Ordinal);
-        while (await reader.ReadAsync()) rows.Add(reader.GetString(0), reader.GetString(1));
+        while (await reader.ReadAsync())
+        {
+            rows.Add(reader.GetString(0), reader.GetString(1));
+        }
+
         return rows;
     }
 
@@ -178,10 +200,24 @@ public sealed class BackupRestoreDrillTests(ITestOutputHelper output) : IAsyncLi
 
     public async Task DisposeAsync()
     {
-        foreach (var process in _processes) process.Dispose();
+        foreach (var process in _processes)
+        {
+            process.Dispose();
+        }
+
         foreach (var folder in new[] { _latest, _restored })
-            if (folder is not null && Directory.Exists(folder)) await PacsAsync("down", "--data", folder);
-        if (_postgres is not null) await _postgres.DisposeAsync();
+        {
+            if (folder is not null && Directory.Exists(folder))
+            {
+                await PacsAsync("down", "--data", folder);
+            }
+        }
+
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
         try { Directory.Delete(_work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -24,13 +24,23 @@ internal sealed class BrowserSession : IAsyncDisposable
         page.Request += (_, r) =>
         {
             _log.Enqueue($"-> {r.Method} {r.Url}");
-            if (r.Url.Contains("/frames/", StringComparison.Ordinal)) Interlocked.Increment(ref _frameRequests);
+            if (r.Url.Contains("/frames/", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _frameRequests);
+            }
         };
         page.Response += (_, r) =>
         {
             _log.Enqueue($"<- {r.Status} {r.Url}");
-            if (r.Status >= 400) _failures.Enqueue($"{r.Status} {r.Request.Method} {r.Url}");
-            if (r.Status == 200 && r.Url.Contains("/frames/", StringComparison.Ordinal)) _framesServed.Enqueue(r.Url);
+            if (r.Status >= 400)
+            {
+                _failures.Enqueue($"{r.Status} {r.Request.Method} {r.Url}");
+            }
+
+            if (r.Status == 200 && r.Url.Contains("/frames/", StringComparison.Ordinal))
+            {
+                _framesServed.Enqueue(r.Url);
+            }
         };
         page.RequestFailed += (_, r) =>
         {
@@ -49,9 +59,15 @@ internal sealed class BrowserSession : IAsyncDisposable
         };
         page.Console += (_, m) =>
         {
-            if (m.Type is "error" or "warning") _log.Enqueue($"console {m.Type}: {m.Text}");
+            if (m.Type is "error" or "warning")
+            {
+                _log.Enqueue($"console {m.Type}: {m.Text}");
+            }
             // Chromium reports each CSP refusal on the console too, including those of workers.
-            if (m.Text.Contains("Content Security Policy", StringComparison.Ordinal)) _cspConsole.Enqueue(m.Text);
+            if (m.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                _cspConsole.Enqueue(m.Text);
+            }
         };
         page.PageError += (_, e) => _log.Enqueue("page error: " + e);
     }
@@ -133,7 +149,11 @@ internal sealed class BrowserSession : IAsyncDisposable
               window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`));
             """);
         var session = new BrowserSession(playwright, browser, await context.NewPageAsync());
-        if (username is not null) await session.LogInAsync(username, password);
+        if (username is not null)
+        {
+            await session.LogInAsync(username, password);
+        }
+
         return session;
     }
 
@@ -146,7 +166,11 @@ internal sealed class BrowserSession : IAsyncDisposable
         do
         {
             share = await ViewportShareAsync();
-            if (share > 0.8) return share;
+            if (share > 0.8)
+            {
+                return share;
+            }
+
             await Task.Delay(500);
         }
         while (DateTime.UtcNow < deadline);

@@ -152,7 +152,9 @@ public sealed class ClusterDrillTests(ClusterFixture cluster, ITestOutputHelper 
             command.Parameters.Add(new NpgsqlParameter { Value = workload.Studies.ToArray() });
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
+            {
                 rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<byte[]>(4), reader.GetString(5)));
+            }
         }
 
         // Exactly once each, and nothing that was never acknowledged.
@@ -190,7 +192,13 @@ public sealed class ClusterDrillTests(ClusterFixture cluster, ITestOutputHelper 
         var known = new HashSet<string>(StringComparer.Ordinal);
         await using (var command = data.CreateCommand("SELECT blob_key FROM pacs_instances UNION ALL SELECT blob_key FROM pacs_blob_intents"))
         await using (var reader = await command.ExecuteReaderAsync())
-            while (await reader.ReadAsync()) known.Add(reader.GetString(0));
+        {
+            while (await reader.ReadAsync())
+            {
+                known.Add(reader.GetString(0));
+            }
+        }
+
         var unaccounted = Directory.GetFiles(cluster.StorageRoot, "*.dcm", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(cluster.StorageRoot, f).Replace(Path.DirectorySeparatorChar, '/'))
             .Where(k => !k.StartsWith(".staging/", StringComparison.Ordinal) && !known.Contains(k))
@@ -210,10 +218,17 @@ public sealed class ClusterDrillTests(ClusterFixture cluster, ITestOutputHelper 
         {
             var lines = node.Output.Split('\n').Where(l => string.CompareOrdinal(l, since) >= 0).ToList();
             var landed = lines.Count(l => l.Contains("commit had landed", StringComparison.Ordinal));
-            if (landed > 0) output.WriteLine($"{node.Name}: {landed} failed grain call(s) settled as stored by the index");
+            if (landed > 0)
+            {
+                output.WriteLine($"{node.Name}: {landed} failed grain call(s) settled as stored by the index");
+            }
+
             var warnings = lines.Where(l => l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal) || l.Contains(" crit: ", StringComparison.Ordinal)).ToList();
             output.WriteLine($"{node.Name}: {warnings.Count} warning/error lines");
-            foreach (var line in warnings.Take(8)) output.WriteLine("  " + (line.Length > 300 ? line[..300] : line));
+            foreach (var line in warnings.Take(8))
+            {
+                output.WriteLine("  " + (line.Length > 300 ? line[..300] : line));
+            }
         }
     }
 

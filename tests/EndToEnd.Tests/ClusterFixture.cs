@@ -100,7 +100,11 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task EnsureRunningAsync()
     {
         var started = Silos.Concat(Gateways).Where(n => !n.IsRunning).ToList();
-        foreach (var node in started) Start(node);
+        foreach (var node in started)
+        {
+            Start(node);
+        }
+
         foreach (var node in Silos.Concat(Gateways))
         {
             // A port taken between choosing and binding is the machine's doing, not the node's: try other ports.
@@ -166,7 +170,10 @@ public sealed class ClusterFixture : IAsyncLifetime
             try
             {
                 using var response = await Http.GetAsync($"http://127.0.0.1:{node.HttpPort}/health/ready");
-                if (response.IsSuccessStatusCode) return;
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
@@ -183,16 +190,30 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var node in Gateways.Concat(Silos)) node.Process?.Dispose();
+        foreach (var node in Gateways.Concat(Silos))
+        {
+            node.Process?.Dispose();
+        }
+
         Http.Dispose();
-        if (Postgres is not null) await Postgres.DisposeAsync();
+        if (Postgres is not null)
+        {
+            await Postgres.DisposeAsync();
+        }
+
         try { Directory.Delete(WorkDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln"))) return dir.FullName;
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
         throw new InvalidOperationException("Cluster.sln not found above " + AppContext.BaseDirectory);
     }
 }

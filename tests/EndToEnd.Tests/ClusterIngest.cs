@@ -55,10 +55,16 @@ public sealed class SyntheticWorkload
         AddStudy(instances, random, main, $"{label}-MAIN", mainInstances, mainSeries);
         var others = new List<SyntheticInstance>();
         for (var s = 0; s < otherStudies; s++)
+        {
             AddStudy(others, random, DicomUidGenerator.Generate(), $"{label}-{s}", otherInstances, 2);
+        }
         // Interleave the small studies into the big one, so every sender carries both all along.
         var step = Math.Max(1, instances.Count / Math.Max(1, others.Count));
-        for (var i = 0; i < others.Count; i++) instances.Insert(Math.Min(instances.Count, (i + 1) * step + i), others[i]);
+        for (var i = 0; i < others.Count; i++)
+        {
+            instances.Insert(Math.Min(instances.Count, (i + 1) * step + i), others[i]);
+        }
+
         return new SyntheticWorkload(instances, main);
     }
 
@@ -143,8 +149,16 @@ public sealed class ClusterIngestRun
         var watch = Stopwatch.StartNew();
         while (_acknowledged.Count < count)
         {
-            if (watch.Elapsed > timeout) throw new TimeoutException($"only {_acknowledged.Count} of {count} acknowledged within {timeout}: {Summary()}");
-            if (_senders.FirstOrDefault(t => t.IsFaulted) is { } failed) await failed;
+            if (watch.Elapsed > timeout)
+            {
+                throw new TimeoutException($"only {_acknowledged.Count} of {count} acknowledged within {timeout}: {Summary()}");
+            }
+
+            if (_senders.FirstOrDefault(t => t.IsFaulted) is { } failed)
+            {
+                await failed;
+            }
+
             await Task.Delay(20);
         }
     }
@@ -197,20 +211,33 @@ public sealed class ClusterIngestRun
                     catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                     {
                         _attempts.Enqueue(new StoreAttempt(sender, gateway, instance.Sop, started, watch.Elapsed, null, $"{e.GetType().Name}: {e.Message}"));
-                        if (client is not null) await client.DisposeAsync();
+                        if (client is not null)
+                        {
+                            await client.DisposeAsync();
+                        }
+
                         client = null;
                         // A refused connection: that gateway is gone, use the other one (as a modality with two
                         // configured destinations would). An association that died mid-store: try again, same gateway.
-                        if (e is SocketException || e.InnerException is SocketException) gateway = (gateway + 1) % _ports.Length;
+                        if (e is SocketException || e.InnerException is SocketException)
+                        {
+                            gateway = (gateway + 1) % _ports.Length;
+                        }
                     }
                     await Task.Delay(100, cancellationToken);
                 }
             }
-            if (client is not null) await client.ReleaseAsync(cancellationToken);
+            if (client is not null)
+            {
+                await client.ReleaseAsync(cancellationToken);
+            }
         }
         finally
         {
-            if (client is not null) await client.DisposeAsync();
+            if (client is not null)
+            {
+                await client.DisposeAsync();
+            }
         }
     }
 

@@ -62,7 +62,11 @@ public sealed class ClusterReaders
         var previous = from;
         foreach (var end in ends.Append(to))
         {
-            if (end - previous > longest) longest = end - previous;
+            if (end - previous > longest)
+            {
+                longest = end - previous;
+            }
+
             previous = end;
         }
         return longest;
@@ -70,7 +74,11 @@ public sealed class ClusterReaders
 
     public static string Summary(IReadOnlyCollection<ReaderRequest> requests)
     {
-        if (requests.Count == 0) return "no reader requests";
+        if (requests.Count == 0)
+        {
+            return "no reader requests";
+        }
+
         var durations = requests.Select(r => r.Duration.TotalMilliseconds).Order().ToList();
         double Percentile(double p) => durations[Math.Min(durations.Count - 1, (int)(p * durations.Count))];
         var failures = requests.Where(r => !r.IsSuccess).GroupBy(r => r.Status is { } s ? s.ToString(CultureInfo.InvariantCulture) : r.Error!.Split(':')[0]);
@@ -102,7 +110,11 @@ public sealed class ClusterReaders
 
     private async Task GetAsync(HttpClient http, int reader, int gateway, string kind, string path, CancellationToken cancellationToken)
     {
-        if (cancellationToken.IsCancellationRequested) return;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+
         var started = DateTime.UtcNow;
         var watch = Stopwatch.StartNew();
         try

@@ -51,7 +51,11 @@ public sealed class CompressedRenderingEndToEndTests(ArchiveFixture archive)
         await StoreOnce.WaitAsync();
         try
         {
-            if (_study is { } done) return done;
+            if (_study is { } done)
+            {
+                return done;
+            }
+
             var study = DicomUidGenerator.Generate();
             var parts = new List<byte[]>();
             var reference = Renamed("MR_small.dcm", study);
@@ -72,7 +76,11 @@ public sealed class CompressedRenderingEndToEndTests(ArchiveFixture archive)
             {
                 ds.TryGetElement(DicomTag.PixelData, out var pixelData);
                 var fragment = pixelData.Fragments!.Items[0].Data.ToArray();
-                for (var i = 2; i < 200; i++) fragment[i] = 0xFF;
+                for (var i = 2; i < 200; i++)
+                {
+                    fragment[i] = 0xFF;
+                }
+
                 pixelData.Fragments.Items[0] = new DicomFragment(fragment);
             });
             parts.Add(damaged.Bytes);
@@ -103,7 +111,11 @@ public sealed class CompressedRenderingEndToEndTests(ArchiveFixture archive)
     private async Task<(HttpStatusCode Status, string Type, byte[] Body, string FullType)> GetAsync(string path, string? accept = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Base + path);
-        if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
         using var response = await archive.Http.SendAsync(request);
         return (response.StatusCode, response.Content.Headers.ContentType?.MediaType ?? "", await response.Content.ReadAsByteArrayAsync(),
             response.Content.Headers.ContentType?.ToString() ?? "");
@@ -242,12 +254,18 @@ public sealed class CompressedRenderingEndToEndTests(ArchiveFixture archive)
                     var n = (sbyte)seg[i++];
                     if (n >= 0)
                     {
-                        for (var k = 0; k <= n; k++) rgb[(written++) * 3 + s] = seg[i++];
+                        for (var k = 0; k <= n; k++)
+                        {
+                            rgb[(written++) * 3 + s] = seg[i++];
+                        }
                     }
                     else if (n != -128)
                     {
                         var v = seg[i++];
-                        for (var k = 0; k < 1 - n; k++) rgb[(written++) * 3 + s] = v;
+                        for (var k = 0; k < 1 - n; k++)
+                        {
+                            rgb[(written++) * 3 + s] = v;
+                        }
                     }
                 }
             }

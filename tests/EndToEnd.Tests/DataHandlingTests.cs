@@ -56,14 +56,24 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
         var corrupt = original[..original.LastIndexOf('.', original.Length - ".dcm".Length - 1)] + ".0badc0ffee000000.dcm"; // SOP.RANDOM.dcm
         Assert.Equal(0, (await ChildProcess.RunAsync("cp", ["--preserve=xattr", original, corrupt])).ExitCode);
         await using (var cut = new FileStream(corrupt, FileMode.Open, FileAccess.Write))
+        {
             cut.SetLength(cut.Length * 2 / 3);
+        }
+
         var corruptKey = Path.GetRelativePath(Blobs, corrupt);
 
         // The disaster: the index rows are gone. The archive is started again (no study grain remembers them).
-        foreach (var process in archive.Processes) process.KillHard();
+        foreach (var process in archive.Processes)
+        {
+            process.KillHard();
+        }
+
         await using (var data = Npgsql.NpgsqlDataSource.Create(database))
         await using (var wipe = data.CreateCommand("TRUNCATE pacs_instances, pacs_series, pacs_studies, pacs_patients, pacs_blob_intents CASCADE"))
+        {
             await wipe.ExecuteNonQueryAsync();
+        }
+
         archive = await LocalArchive.StartAsync(database, Blobs, _signingKey, _processes);
         Assert.Empty(await archive.QidoAsync("/dicom-web/studies", "0020000D"));
 
@@ -84,7 +94,9 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(File.Exists(corrupt), "the rebuild deletes nothing");
         await using (var data = Npgsql.NpgsqlDataSource.Create(database))
         await using (var intents = data.CreateCommand("SELECT count(*) FROM pacs_blob_intents"))
+        {
             Assert.Equal(0L, (long)(await intents.ExecuteScalarAsync())!);
+        }
 
         // Resumable: a second run finds every study folder in the checkpoint and reads nothing.
         await PacsOkAsync("reindex", "--url", archive.BaseUrl);
@@ -173,9 +185,14 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
             archiveFile.CreateEntryFromFile(Path.Combine(demo, "DEMO-EN-5", "DX", "0001.dcm"), "sub/dx-again.dcm");
             archiveFile.CreateEntry("sub/");
             await using (var readme = archiveFile.CreateEntry("README.TXT").Open())
+            {
                 await readme.WriteAsync("Patient CD. Insert into a viewer."u8.ToArray());
+            }
+
             await using (var truncated = archiveFile.CreateEntry("sub/truncated.dcm").Open())
+            {
                 await truncated.WriteAsync(mr.AsMemory(0, mr.Length / 2));
+            }
         }
 
         var (_, text) = await PacsOkAsync("import", zip, "--url", archive.BaseUrl);
@@ -281,8 +298,16 @@ public sealed class DataHandlingTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var process in _processes) process.Dispose();
-        if (_postgres is not null) await _postgres.DisposeAsync();
+        foreach (var process in _processes)
+        {
+            process.Dispose();
+        }
+
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
         try { Directory.Delete(_work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

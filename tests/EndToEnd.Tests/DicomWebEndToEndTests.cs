@@ -38,7 +38,11 @@ public sealed class DicomWebEndToEndTests(ArchiveFixture archive)
         await StoreOnce.WaitAsync();
         try
         {
-            if (_stored is not null) return _stored;
+            if (_stored is not null)
+            {
+                return _stored;
+            }
+
             var dir = Path.Combine(archive.RepoRoot, "tests", "Dicom.Tests", "Corpus", "test_files");
             Directory.CreateDirectory(archive.WorkDirectory);
             var result = new Dictionary<string, Stored>(StringComparer.Ordinal);
@@ -48,7 +52,11 @@ public sealed class DicomWebEndToEndTests(ArchiveFixture archive)
                 // SOP Instance UID of its own so that none replaces another.
                 var original = DicomFile.Open(await File.ReadAllBytesAsync(Path.Combine(dir, name)));
                 var unique = $"{original.Dataset.GetString(DicomTag.SOPInstanceUID)}.{Array.IndexOf(Files, name) + 1}";
-                if (unique.Length > 64) unique = $"2.25.{Array.IndexOf(Files, name) + 1}{Guid.NewGuid().ToString("N")[..16].Select(c => (int)c % 10).Aggregate("", (a, d) => a + d)}";
+                if (unique.Length > 64)
+                {
+                    unique = $"2.25.{Array.IndexOf(Files, name) + 1}{Guid.NewGuid().ToString("N")[..16].Select(c => (int)c % 10).Aggregate("", (a, d) => a + d)}";
+                }
+
                 original.Dataset.SetString(DicomTag.SOPInstanceUID, DicomVR.UI, unique);
                 original.FileMetaInformation.SetString(DicomTag.MediaStorageSOPInstanceUID, DicomVR.UI, unique);
                 var path = Path.Combine(archive.WorkDirectory, name);
@@ -106,7 +114,11 @@ public sealed class DicomWebEndToEndTests(ArchiveFixture archive)
     private async Task<HttpResponseMessage> GetAsync(string relative, string? accept = null, Action<HttpRequestMessage>? configure = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, Base + relative);
-        if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
         configure?.Invoke(request);
         return await archive.Http.SendAsync(request);
     }
@@ -290,7 +302,11 @@ public sealed class DicomWebEndToEndTests(ArchiveFixture archive)
             // ...and its values are those of the file sent.
             foreach (var e in stored.File.Dataset)
             {
-                if (e.Sequence is not null || e.Fragments is not null || e.Tag.IsGroupLength || e.Tag.Value == 0xFFFCFFFC) continue;
+                if (e.Sequence is not null || e.Fragments is not null || e.Tag.IsGroupLength || e.Tag.Value == 0xFFFCFFFC)
+                {
+                    continue;
+                }
+
                 Assert.True(received.Dataset.TryGetElement(e.Tag, out var r) && e.Value.Span.SequenceEqual(r.Value.Span), $"{name}: {e.Tag} differs");
             }
         }
@@ -323,7 +339,11 @@ public sealed class DicomWebEndToEndTests(ArchiveFixture archive)
         foreach (var e in expected)
         {
             // storescu drops Data Set Trailing Padding when it re-encodes a file, so the archive never had it.
-            if (e.Sequence is not null || e.Tag.Value == 0xFFFCFFFC) continue;
+            if (e.Sequence is not null || e.Tag.Value == 0xFFFCFFFC)
+            {
+                continue;
+            }
+
             Assert.True(received.Dataset.TryGetElement(e.Tag, out var r), $"{name}: {e.Tag} missing");
             Assert.True(e.Value.Span.SequenceEqual(r.Value.Span), $"{name}: {e.Tag} differs");
         }
@@ -469,7 +489,11 @@ public sealed class DicomWebEndToEndTests(ArchiveFixture archive)
         var parts = await PartsAsync(await GetAsync($"/studies/{stored.Study}/series/{stored.Series}/instances/{stored.Sop}/frames/{list}"));
         Assert.Equal(frames, parts.Count);
         var pixels = PixelData(stored.File);
-        for (var f = 0; f < frames; f++) Assert.Equal(pixels.AsSpan(f * size, size).ToArray(), parts[f].Body);
+        for (var f = 0; f < frames; f++)
+        {
+            Assert.Equal(pixels.AsSpan(f * size, size).ToArray(), parts[f].Body);
+        }
+
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync($"/studies/{stored.Study}/series/{stored.Series}/instances/{stored.Sop}/frames/{frames + 1}")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await GetAsync($"/studies/{stored.Study}/series/{stored.Series}/instances/{stored.Sop}/frames/0")).StatusCode);
     }

@@ -54,7 +54,11 @@ public sealed partial class DimseEndToEndTests(ArchiveFixture archive)
         await StoreOnce.WaitAsync();
         try
         {
-            if (_stored is not null) return _stored;
+            if (_stored is not null)
+            {
+                return _stored;
+            }
+
             var dir = Path.Combine(archive.RepoRoot, "tests", "Dicom.Tests", "Corpus", "test_files");
             var files = Directory.GetFiles(dir, "*.dcm").Where(f => !Broken.Contains(Path.GetFileName(f))).Order(StringComparer.Ordinal).ToList();
             var parsed = new Dictionary<string, (DicomDataset Dataset, string Syntax)>();
@@ -75,7 +79,10 @@ public sealed partial class DimseEndToEndTests(ArchiveFixture archive)
                 foreach (var line in output.Split('\n'))
                 {
                     var sending = SendingFile().Match(line);
-                    if (sending.Success) current = sending.Groups[1].Value.Trim();
+                    if (sending.Success)
+                    {
+                        current = sending.Groups[1].Value.Trim();
+                    }
                     else if (current is not null && line.Contains("Received Store Response", StringComparison.Ordinal))
                     {
                         var ds = parsed[current].Dataset;
@@ -92,7 +99,10 @@ public sealed partial class DimseEndToEndTests(ArchiveFixture archive)
 
                         current = null;
                     }
-                    else if (line.Contains("Store Failed", StringComparison.Ordinal)) log.AppendLine("NOT SENT: " + current);
+                    else if (line.Contains("Store Failed", StringComparison.Ordinal))
+                    {
+                        log.AppendLine("NOT SENT: " + current);
+                    }
                 }
             }
             return _stored = new Corpus(sent, successes, log.ToString());
@@ -170,7 +180,10 @@ public sealed partial class DimseEndToEndTests(ArchiveFixture archive)
             Assert.True(code == 0, output);
             var list = new List<DicomDataset>();
             foreach (var f in Directory.GetFiles(dir).Order(StringComparer.Ordinal))
+            {
                 list.Add(DicomFile.Open(await File.ReadAllBytesAsync(f)).Dataset);
+            }
+
             return list;
         }
         finally
@@ -219,7 +232,10 @@ public sealed partial class DimseEndToEndTests(ArchiveFixture archive)
             var expectedSeries = study.GroupBy(s => s.Series).ToDictionary(g => g.Key, g => g.Count());
             Assert.Equal(expectedSeries.Keys.Order(StringComparer.Ordinal), series.Select(r => r.GetString(DicomTag.SeriesInstanceUID)!).Order(StringComparer.Ordinal));
             foreach (var r in series)
+            {
                 Assert.Equal(expectedSeries[r.GetString(DicomTag.SeriesInstanceUID)!], int.Parse(r.GetString(DicomTag.NumberOfSeriesRelatedInstances)!, CultureInfo.InvariantCulture));
+            }
+
             foreach (var s in study.GroupBy(s => s.Series))
             {
                 var images = await FindAsync("-S", "QueryRetrieveLevel=IMAGE", $"StudyInstanceUID={study.Key}", $"SeriesInstanceUID={s.Key}", "SOPInstanceUID", "SOPClassUID");
@@ -242,7 +258,10 @@ public sealed partial class DimseEndToEndTests(ArchiveFixture archive)
         await using var reader = await command.ExecuteReaderAsync();
         var blobs = new Dictionary<string, (string, byte[])>();
         while (await reader.ReadAsync())
+        {
             blobs[reader.GetString(0)] = (reader.GetString(2), await File.ReadAllBytesAsync(Path.Combine(archive.StorageRoot, reader.GetString(1))));
+        }
+
         return blobs;
     }
 
@@ -262,7 +281,11 @@ public sealed partial class DimseEndToEndTests(ArchiveFixture archive)
     public async Task Move_EveryStudyToStorescp_DataSetsArriveByteIdentical()
     {
         var stored = (await StoreCorpusAsync()).Stored;
-        foreach (var f in Directory.GetFiles(archive.MoveDestinationDirectory)) File.Delete(f);
+        foreach (var f in Directory.GetFiles(archive.MoveDestinationDirectory))
+        {
+            File.Delete(f);
+        }
+
         foreach (var study in stored.GroupBy(s => s.Study))
         {
             var (code, output) = await ChildProcess.RunAsync("movescu", ["-v", "-S", "-aec", ArchiveFixture.AeTitle, "-aem", ArchiveFixture.DestinationAe,
@@ -287,9 +310,14 @@ public sealed partial class DimseEndToEndTests(ArchiveFixture archive)
         {
             var (syntax, blob) = blobs[sop];
             var file = stored.First(s => s.Sop == sop).File;
-            if (got.Syntax != syntax) differences.Add($"{file}: stored as {syntax}, received as {got.Syntax}");
+            if (got.Syntax != syntax)
+            {
+                differences.Add($"{file}: stored as {syntax}, received as {got.Syntax}");
+            }
             else if (!blob.AsSpan().SequenceEqual(got.DataSet))
+            {
                 differences.Add($"{file}: stored {blob.Length} bytes, received {got.DataSet.Length}, first difference at {blob.AsSpan().CommonPrefixLength(got.DataSet)}");
+            }
         }
         Assert.True(differences.Count == 0, string.Join("\n", differences));
     }

@@ -72,7 +72,9 @@ public sealed class DimseNodeAccessTests(ArchiveFixture archive)
             File.Delete(file);
             using var delete = await archive.Http.DeleteAsync($"{archive.BaseUrl}/dicom-web/studies/{study.StudyInstanceUid}");
             foreach (var ae in new[] { storeOnly, findOnly })
+            {
                 using (await archive.Http.DeleteAsync($"{archive.BaseUrl}/api/dicom-nodes/{ae}")) { }
+            }
         }
     }
 

@@ -133,7 +133,10 @@ public sealed class DimseUserIdentityTests(ArchiveFixture archive)
             File.Delete(fileA);
             File.Delete(fileB);
             foreach (var study in new[] { a, b })
+            {
                 using (await archive.Http.DeleteAsync($"{archive.BaseUrl}/dicom-web/studies/{study.StudyInstanceUid}")) { }
+            }
+
             using (await archive.Http.DeleteAsync($"{archive.BaseUrl}/api/dicom-nodes/{requiring}")) { }
         }
     }
@@ -168,7 +171,10 @@ public sealed class DimseUserIdentityTests(ArchiveFixture archive)
     {
         var found = new List<string>();
         await foreach (var match in client.FindAsync(QueryRetrieveSopClass.StudyRootFind, Identifier(studies)))
+        {
             found.Add(match.GetString(DicomTag.StudyInstanceUID)!);
+        }
+
         return found.Order(StringComparer.Ordinal).ToList();
     }
 
@@ -198,7 +204,11 @@ public sealed class DimseUserIdentityTests(ArchiveFixture archive)
                 Parameters = { new() { Value = actor }, new() { Value = action }, new() { Value = role } },
             };
             var count = (long)(await command.ExecuteScalarAsync())!;
-            if (count > 0) return;
+            if (count > 0)
+            {
+                return;
+            }
+
             Assert.True(DateTime.UtcNow < deadline, $"no audit record {action} by {actor} ({role})");
             await Task.Delay(200);
         }

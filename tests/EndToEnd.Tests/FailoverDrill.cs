@@ -53,8 +53,15 @@ public sealed record FailoverFigures(
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"{Event} ({Victim}): readers {ClusterReaders.Summary(Readers)}; longest time with no reader answer {LongestReaderStall.TotalSeconds:0.0} s");
         text.Append(CultureInfo.InvariantCulture, $"; C-STORE: {Stores.Count} attempts, {StoreFailures} failed, max {StoreMax.TotalMilliseconds:0} ms ({IngestSummary})");
-        if (DeclaredDeadAfter is { } dead) text.Append(CultureInfo.InvariantCulture, $"; declared dead after {dead.TotalSeconds:0.0} s");
-        else if (Event is not FailoverEvent.DatabaseRestarted) text.Append("; not declared dead");
+        if (DeclaredDeadAfter is { } dead)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"; declared dead after {dead.TotalSeconds:0.0} s");
+        }
+        else if (Event is not FailoverEvent.DatabaseRestarted)
+        {
+            text.Append("; not declared dead");
+        }
+
         if (Event is FailoverEvent.DatabaseRestarted)
         {
             var qido = Readers.Where(r => r.Kind == "qido" && !r.IsSuccess).ToList();
@@ -74,7 +81,10 @@ public sealed record FailoverFigures(
         var violations = new List<string>();
         void Bound(bool holds, string what)
         {
-            if (!holds) violations.Add(what);
+            if (!holds)
+            {
+                violations.Add(what);
+            }
         }
 
         TimeSpan Limit(double seconds) => TimeSpan.FromSeconds(seconds * margin);
@@ -169,7 +179,11 @@ public sealed class FailoverDrill(ClusterFixture cluster, Action<string> log)
 
         var completion = run.CompleteAsync(TimeSpan.FromMinutes(3));
         var observedUntil = eventAt + (what is FailoverEvent.SiloSlow ? TimeSpan.FromSeconds(35) : Observe);
-        if (observedUntil > DateTime.UtcNow) await Task.Delay(observedUntil - DateTime.UtcNow);
+        if (observedUntil > DateTime.UtcNow)
+        {
+            await Task.Delay(observedUntil - DateTime.UtcNow);
+        }
+
         TimeSpan? dead = declaredDead is null ? null : await declaredDead;
         if (what is FailoverEvent.SiloHung)
         {
@@ -187,7 +201,9 @@ public sealed class FailoverDrill(ClusterFixture cluster, Action<string> log)
             var lastFailure = observed.Where(r => !r.IsSuccess).Select(r => r.EndedUtc).DefaultIfEmpty(back).Max();
             var kinds = observed.Select(r => r.Kind).Distinct().ToList();
             if (kinds.All(k => observed.Any(r => r.Kind == k && r.IsSuccess && r.StartedUtc >= lastFailure)))
+            {
                 recovered = lastFailure > back ? lastFailure - back : TimeSpan.Zero;
+            }
         }
 
         var stores = run.Attempts.Where(a => a.StartedUtc + a.Duration >= eventAt).ToList();
@@ -216,7 +232,10 @@ public sealed class FailoverDrill(ClusterFixture cluster, Action<string> log)
     private static async Task SignalAsync(ClusterFixture.Node node, string signal)
     {
         var (code, output) = await ChildProcess.RunAsync("kill", [$"-{signal}", node.Process!.Id.ToString(CultureInfo.InvariantCulture)]);
-        if (code != 0) throw new InvalidOperationException($"kill -{signal} {node.Name}: {output}");
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {node.Name}: {output}");
+        }
     }
 
     private static async Task SlowDownAsync(ClusterFixture.Node node, TimeSpan duration)
@@ -242,7 +261,10 @@ public sealed class FailoverDrill(ClusterFixture cluster, Action<string> log)
                 await using var command = data.CreateCommand(
                     "SELECT status FROM orleans_membership WHERE silo_name = $1 ORDER BY generation DESC LIMIT 1");
                 command.Parameters.Add(new NpgsqlParameter { Value = siloName });
-                if (await command.ExecuteScalarAsync() is 6) return DateTime.UtcNow - since;
+                if (await command.ExecuteScalarAsync() is 6)
+                {
+                    return DateTime.UtcNow - since;
+                }
             }
             catch (NpgsqlException) { }
             await Task.Delay(100);

@@ -24,7 +24,11 @@ internal sealed record LocalArchive(HttpClient Http, int HttpPort, int DicomPort
         var root = RepoRoot();
         // No management (metrics) ports: another cluster on this machine may hold the defaults. Five different free ports: two FreePort calls can hand out the same one (a gateway once bound the silo's).
         var ports = new HashSet<int>();
-        while (ports.Count < 5) ports.Add(ChildProcess.FreePort());
+        while (ports.Count < 5)
+        {
+            ports.Add(ChildProcess.FreePort());
+        }
+
         var (siloHttp, http, dicom, siloPort, siloGateway) = (ports.ElementAt(0), ports.ElementAt(1), ports.ElementAt(2), ports.ElementAt(3), ports.ElementAt(4));
         var silo = new ChildProcess("dotnet", [Path.Combine(root, "Silo", "bin", bin, "net10.0", "Pacs.Silo.dll"),
             "--database", database, "--silo-name", "local-silo", "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture),
@@ -48,12 +52,23 @@ internal sealed record LocalArchive(HttpClient Http, int HttpPort, int DicomPort
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
             while (true)
             {
-                if (process.HasExited) throw new InvalidOperationException($"exited with {process.ExitCode}:\n{process.Output}");
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"not ready within 120 s:\n{process.Output}");
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"exited with {process.ExitCode}:\n{process.Output}");
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"not ready within 120 s:\n{process.Output}");
+                }
+
                 try
                 {
                     using var response = await client.GetAsync(url);
-                    if (response.IsSuccessStatusCode) break;
+                    if (response.IsSuccessStatusCode)
+                    {
+                        break;
+                    }
                 }
                 catch (HttpRequestException) { }
                 catch (TaskCanceledException) { }
@@ -67,7 +82,11 @@ internal sealed record LocalArchive(HttpClient Http, int HttpPort, int DicomPort
     public async Task<List<string>> QidoAsync(string path, string tag = "00080018")
     {
         using var response = await Http.GetAsync(BaseUrl + path);
-        if (response.StatusCode == HttpStatusCode.NoContent) return [];
+        if (response.StatusCode == HttpStatusCode.NoContent)
+        {
+            return [];
+        }
+
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return json.RootElement.EnumerateArray().Select(e => e.GetProperty(tag).GetProperty("Value")[0].GetString()!).ToList();
@@ -85,7 +104,13 @@ internal sealed record LocalArchive(HttpClient Http, int HttpPort, int DicomPort
     public static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln"))) return dir.FullName;
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
         throw new InvalidOperationException("Cluster.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -75,7 +75,9 @@ public sealed class OhifSessionRecorderTests(ArchiveFixture archive)
         page.Request += (_, r) =>
         {
             if (new Uri(r.Url).AbsolutePath.StartsWith(DicomWebRoot, StringComparison.Ordinal))
+            {
                 requests.Enqueue((r, Volatile.Read(ref afterUserAction), clock.Elapsed.TotalMilliseconds));
+            }
         };
         page.RequestFinished += (_, r) => ended.TryAdd(r, clock.Elapsed.TotalMilliseconds);
         var cancelled = new ConcurrentDictionary<IRequest, bool>();
@@ -84,7 +86,10 @@ public sealed class OhifSessionRecorderTests(ArchiveFixture archive)
             ended.TryAdd(r, clock.Elapsed.TotalMilliseconds);
             // net::ERR_ABORTED is the page's own cancellation (the study list's previews when the viewer opens, prefetches
             // overtaken), not a failure of the server.
-            if (r.Failure == "net::ERR_ABORTED") cancelled.TryAdd(r, true);
+            if (r.Failure == "net::ERR_ABORTED")
+            {
+                cancelled.TryAdd(r, true);
+            }
         };
         var firstSeriesSops = first.Instances.Select(i => i.Dataset.GetString(DicomTag.SOPInstanceUID)!).ToList();
 
@@ -98,7 +103,10 @@ public sealed class OhifSessionRecorderTests(ArchiveFixture archive)
         // OHIF shows the first image, then fetches the rest of the stack: the reader moves on once all of it is loaded.
         var loadedBy = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (DateTime.UtcNow < loadedBy && !firstSeriesSops.All(sop => ended.Keys.Any(r => r.Url.Contains($"/instances/{sop}/frames/", StringComparison.Ordinal))))
+        {
             await Task.Delay(250);
+        }
+
         await SettleAsync(page);
 
         // The reader looks at the other series: a double click on its thumbnail loads it into the viewport.
@@ -115,8 +123,16 @@ public sealed class OhifSessionRecorderTests(ArchiveFixture archive)
         foreach (var (request, after, issued) in requests)
         {
             var abstracted = SessionRecording.Abstract(new Uri(request.Url), DicomWebRoot, first.StudyInstanceUid, first.PatientId, seriesUids, instanceUids);
-            if (abstracted is not { } a) continue;
-            if (cancelled.ContainsKey(request)) cancelledSequences.Add(recorded.Count + 1);
+            if (abstracted is not { } a)
+            {
+                continue;
+            }
+
+            if (cancelled.ContainsKey(request))
+            {
+                cancelledSequences.Add(recorded.Count + 1);
+            }
+
             var response = await request.ResponseAsync();
             var status = response?.Status ?? 0;
             long bytes = 0;
@@ -125,7 +141,11 @@ public sealed class OhifSessionRecorderTests(ArchiveFixture archive)
                 try { bytes = (await request.SizesAsync()).ResponseBodySize; }
                 catch (PlaywrightException) { /* cancelled by the page before its body came */ }
             }
-            if (double.IsNaN(t0)) t0 = issued;
+            if (double.IsNaN(t0))
+            {
+                t0 = issued;
+            }
+
             var start = issued - t0;
             var end = ended.TryGetValue(request, out var e) ? e - t0 : start;
             var duration = end - start;
@@ -134,14 +154,21 @@ public sealed class OhifSessionRecorderTests(ArchiveFixture archive)
             int? series = null;
             if (seriesUid is not null && seriesUids.Contains(seriesUid))
             {
-                if (!seriesOrder.Contains(seriesUid)) seriesOrder.Add(seriesUid);
+                if (!seriesOrder.Contains(seriesUid))
+                {
+                    seriesOrder.Add(seriesUid);
+                }
+
                 series = seriesOrder.IndexOf(seriesUid);
             }
             int? instance = null;
             if (UidAfter(uri, "instances") is { } sop)
             {
                 var position = first.Instances.Concat(second.Instances).ToList().FindIndex(i => i.Dataset.GetString(DicomTag.SOPInstanceUID) == sop);
-                if (position >= 0) instance = position < first.Instances.Count ? position : position - first.Instances.Count;
+                if (position >= 0)
+                {
+                    instance = position < first.Instances.Count ? position : position - first.Instances.Count;
+                }
             }
             // Issued and not yet ended when this one was issued: what the page asks for at once (the browser puts at
             // most 6 of them on connections to one host, HTTP/1.1; the rest wait in its queue).
@@ -159,7 +186,10 @@ public sealed class OhifSessionRecorderTests(ArchiveFixture archive)
             DateTime.UtcNow, DicomWebRoot, 6, counts, recorded);
         var json = recording.ToJson();
         await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "ohif-session.json"), json);
-        if (Environment.GetEnvironmentVariable("PACS_OHIF_RECORDING") is { Length: > 0 } target) await File.WriteAllTextAsync(target, json);
+        if (Environment.GetEnvironmentVariable("PACS_OHIF_RECORDING") is { Length: > 0 } target)
+        {
+            await File.WriteAllTextAsync(target, json);
+        }
 
         // What the load generator needs from a session: it parses, and it holds every step of opening a study.
         var parsed = SessionRecording.Parse(json);

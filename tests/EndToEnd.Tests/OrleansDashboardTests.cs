@@ -78,7 +78,9 @@ public sealed class OrleansDashboardTests(OrleansDashboardArchiveFixture archive
             Assert.Equal("application/problem+json", state.Content.Headers.ContentType?.MediaType);
         }
         using (var trace = await GetAsync("/admin/orleans/Trace", admin))
+        {
             Assert.Equal(HttpStatusCode.Forbidden, trace.StatusCode);
+        }
 
         // Unknown paths under /admin: problem details, never the viewer's index.html.
         foreach (var path in new[] { "/admin/orleans/no-such-thing", "/admin/other" })

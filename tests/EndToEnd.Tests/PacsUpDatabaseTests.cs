@@ -161,7 +161,11 @@ public sealed class PacsUpDatabaseTests(ITestOutputHelper output) : IAsyncLifeti
     {
         var bin = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         var ports = new HashSet<int>();
-        while (ports.Count < 3) ports.Add(ChildProcess.FreePort());
+        while (ports.Count < 3)
+        {
+            ports.Add(ChildProcess.FreePort());
+        }
+
         var health = ports.ElementAt(0).ToString(CultureInfo.InvariantCulture);
         using var silo = new ChildProcess("dotnet", [Path.Combine(RepoRoot(), "Silo", "bin", bin, "net10.0", "Pacs.Silo.dll"),
             "--database", superuser, "--silo-name", "older-silo", "--silo-port", ports.ElementAt(1).ToString(CultureInfo.InvariantCulture),
@@ -172,12 +176,23 @@ public sealed class PacsUpDatabaseTests(ITestOutputHelper output) : IAsyncLifeti
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (true)
         {
-            if (silo.HasExited) throw new InvalidOperationException($"the silo exited with {silo.ExitCode}:\n{silo.Output}");
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the silo was not ready within 120 s:\n{silo.Output}");
+            if (silo.HasExited)
+            {
+                throw new InvalidOperationException($"the silo exited with {silo.ExitCode}:\n{silo.Output}");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the silo was not ready within 120 s:\n{silo.Output}");
+            }
+
             try
             {
                 using var response = await client.GetAsync($"http://127.0.0.1:{health}/health/ready");
-                if (response.IsSuccessStatusCode) break;
+                if (response.IsSuccessStatusCode)
+                {
+                    break;
+                }
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
@@ -192,7 +207,11 @@ public sealed class PacsUpDatabaseTests(ITestOutputHelper output) : IAsyncLifeti
     private async Task<Ports> UpAsync(string data, int pgPort, params string[] extra)
     {
         var ports = new HashSet<int> { pgPort };
-        while (ports.Count < 6) ports.Add(ChildProcess.FreePort());
+        while (ports.Count < 6)
+        {
+            ports.Add(ChildProcess.FreePort());
+        }
+
         var (http, dicom, silo, siloGateway, siloHttp) = (ports.ElementAt(1), ports.ElementAt(2), ports.ElementAt(3), ports.ElementAt(4), ports.ElementAt(5));
         string Text(int port) => port.ToString(CultureInfo.InvariantCulture);
         _upFolders.Add(data);
@@ -228,7 +247,13 @@ public sealed class PacsUpDatabaseTests(ITestOutputHelper output) : IAsyncLifeti
     private static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln"))) return dir.FullName;
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
         throw new InvalidOperationException("Cluster.sln not found above " + AppContext.BaseDirectory);
     }
 
@@ -240,13 +265,19 @@ public sealed class PacsUpDatabaseTests(ITestOutputHelper output) : IAsyncLifeti
             await down.WaitAsync(TimeSpan.FromSeconds(120));
             output.WriteLine($"$ ./pacs down --data {data}\n{down.Output}");
         }
-        if (_postgres is not null) await _postgres.DisposeAsync();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
         foreach (var link in Directory.Exists(_work) ? Directory.GetDirectories(_work) : [])
         {
             // A private folder's PostgreSQL files live under /var/tmp/clinton-pacs (./pacs pg_place): remove them too.
             var pg = new DirectoryInfo(Path.Combine(link, "pg"));
             if (pg.LinkTarget is { } target && target.StartsWith("/var/tmp/clinton-pacs/", StringComparison.Ordinal))
+            {
                 try { Directory.Delete(target, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
         }
         try { Directory.Delete(_work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

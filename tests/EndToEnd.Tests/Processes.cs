@@ -20,20 +20,31 @@ public sealed class ChildProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
         // Debian's dcmtk leaves Nagle's algorithm on unless TCP_NODELAY=1 is set (nagle: true leaves it on).
-        if (!nagle) psi.Environment["TCP_NODELAY"] = "1";
+        if (!nagle)
+        {
+            psi.Environment["TCP_NODELAY"] = "1";
+        }
+
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
+
         _process = new Process { StartInfo = psi };
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (_output) { _output.AppendLine(e.Data); } } };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (_output) { _output.AppendLine(e.Data); } } };
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
 
-    public string Output { get { lock (_output) return _output.ToString(); } }
+    public string Output { get { lock (_output) { return _output.ToString(); } } }
     public bool HasExited => _process.HasExited;
     public int Id => _process.Id;
     public int ExitCode => _process.ExitCode;
@@ -57,7 +68,11 @@ public sealed class ChildProcess : IDisposable
     /// <summary>SIGKILL, no goodbye: what a crashed node or an OOM kill looks like to the rest of the cluster.</summary>
     public void KillHard()
     {
-        if (_process.HasExited) return;
+        if (_process.HasExited)
+        {
+            return;
+        }
+
         _process.Kill(entireProcessTree: false);
         _process.WaitForExit(10_000);
     }

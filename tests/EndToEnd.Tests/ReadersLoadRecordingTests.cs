@@ -12,7 +12,13 @@ public sealed class ReadersLoadRecordingTests
     private static string RecordingPath()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln"))) return Path.Combine(dir.FullName, "loadtests", "ReadersLoad", "ohif-3.13-session.json");
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
+            {
+                return Path.Combine(dir.FullName, "loadtests", "ReadersLoad", "ohif-3.13-session.json");
+            }
+        }
+
         throw new InvalidOperationException("Cluster.sln not found above " + AppContext.BaseDirectory);
     }
 
@@ -86,7 +92,9 @@ public sealed class ReadersLoadRecordingTests
         Assert.Equal(347, frames.Count);
         Assert.Equal(347, frames.Select(f => f.Path).Distinct().Count());
         foreach (var (series, index) in study.Series.Select((s, i) => (s, i)))
+        {
             Assert.All(series.Instances, i => Assert.Single(frames, f => f.Series == index && f.Path.Contains($"/instances/{i.SopInstanceUid}/frames/1", StringComparison.Ordinal)));
+        }
         // The first series' frames come first, in the recorded order scaled to 300 slices; the third series (which the
         // recording did not have) is read like the second, after the reader's click.
         var recordedFirst = recording.Requests.First(r => r.Kind == RequestKind.Frame && r.Series == 0).Instance!.Value;

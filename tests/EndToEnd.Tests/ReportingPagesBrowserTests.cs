@@ -77,7 +77,11 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
             var reportUrl = $"{archive.BaseUrl}/api/studies/{study.StudyInstanceUid}/report";
             var doctorToken = await archive.AccessTokenAsync(doctorName, doctorPassword);
             string etag;
-            using (var current = await archive.Http.GetAsync(reportUrl)) etag = current.Headers.ETag!.ToString();
+            using (var current = await archive.Http.GetAsync(reportUrl))
+            {
+                etag = current.Headers.ETag!.ToString();
+            }
+
             using (var put = archive.Request(HttpMethod.Put, $"/api/studies/{study.StudyInstanceUid}/report", doctorToken))
             {
                 put.Content = System.Net.Http.Json.JsonContent.Create(new { language = "en", findings = "Changed by the second reader.", impression = "Other." });
@@ -130,9 +134,15 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
         Assert.Equal("final", await opPage.Locator("body").GetAttributeAsync("data-report-status"));
         Assert.EndsWith("left basal ganglia.", await opPage.Locator("#findings").InputValueAsync(), StringComparison.Ordinal);
         foreach (var field in new[] { "#technique", "#comparison", "#findings", "#impression" })
+        {
             Assert.True(await opPage.Locator(field).GetAttributeAsync("readonly") is not null, $"{field} is editable for an operator");
+        }
+
         foreach (var control in new[] { "#sign", "#amend", "#sign-amendment", "#template-row", "#pdf", "#next-unreported" })
+        {
             Assert.False(await opPage.Locator(control).IsVisibleAsync(), $"{control} is shown to an operator");
+        }
+
         Assert.Contains(doctorName, await opPage.Locator("#report-editor-info").InnerTextAsync(), StringComparison.Ordinal);
         var worklist = await opPage.GotoAsync("/worklist");
         Assert.Equal(403, worklist!.Status);
@@ -186,16 +196,26 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
         Assert.Equal("other", await b.Page.Locator("body").GetAttributeAsync("data-lock"));
         Assert.Equal("Doctor A's findings.", await b.Page.Locator("#findings").InputValueAsync());
         foreach (var field in new[] { "#clinicalInformation", "#technique", "#comparison", "#findings", "#impression", "#recommendations" })
+        {
             Assert.True(await b.Page.Locator(field).GetAttributeAsync("readonly") is not null, $"{field} is editable for the second doctor");
+        }
+
         foreach (var control in new[] { "#sign", "#preliminary", "#take-over" })
+        {
             Assert.False(await b.Page.Locator(control).IsVisibleAsync(), $"{control} is shown to the second doctor");
+        }
+
         Assert.False(await a.Page.Locator("#lock-banner").IsVisibleAsync(), "the holder sees the lock banner");
 
         // B through the API, with the current ETag: 409 naming A, and A's text stays.
         var tokenB = await archive.AccessTokenAsync(nameB, passwordB);
         var path = $"/api/studies/{study.StudyInstanceUid}/report";
         string etag;
-        using (var current = await archive.Anonymous.SendAsync(archive.Request(HttpMethod.Get, path, tokenB))) etag = current.Headers.ETag!.ToString();
+        using (var current = await archive.Anonymous.SendAsync(archive.Request(HttpMethod.Get, path, tokenB)))
+        {
+            etag = current.Headers.ETag!.ToString();
+        }
+
         using (var put = archive.Request(HttpMethod.Put, path, tokenB))
         {
             put.Content = System.Net.Http.Json.JsonContent.Create(new { language = "en", findings = "Doctor B overwrites." });
@@ -287,7 +307,11 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
             using var response = await archive.Http.GetAsync($"{archive.BaseUrl}/api/studies/{study}/report");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             report = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-            if (done(report)) return report;
+            if (done(report))
+            {
+                return report;
+            }
+
             await Task.Delay(250);
         }
         while (DateTime.UtcNow < deadline);

@@ -166,11 +166,15 @@ public sealed partial class ReportsEndToEndTests(ArchiveFixture archive)
             Assert.Contains("Очаговых изменений не выявлено.", text);
             // Hand-written, but not loosely: no property the R4 model does not know (the strict parser would fail on it).
             using (var raw = JsonDocument.Parse(finalJson))
+            {
                 Assert.Equal(["resourceType", "id", "language", "identifier", "status", "category", "code", "subject", "effectiveDateTime", "issued", "performer", "resultsInterpreter", "imagingStudy", "conclusion", "presentedForm"],
                     raw.RootElement.EnumerateObject().Select(p => p.Name));
+            }
             // (Attachment.Size read through the SDK's R4 model throws an InvalidCastException in 6.8.0: read it raw.)
             using (var raw = JsonDocument.Parse(finalJson))
+            {
                 Assert.Equal(form.Data!.LongLength, raw.RootElement.GetProperty("presentedForm")[0].GetProperty("size").GetInt64());
+            }
 
             // Operators read reports but do not export them (the PDF rides along); an unknown study is 404.
             Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Get, path + "/fhir", op)).Status);
@@ -237,7 +241,11 @@ public sealed partial class ReportsEndToEndTests(ArchiveFixture archive)
             // of the missing copy, not from anything the failed gateway kept.
             using var sweeper = await archive.StartGatewayAsync("--Pacs:Reports:Archive:RetryInterval", "00:00:01");
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while ((await ReportInstancesAsync(study)).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(500);
+            while ((await ReportInstancesAsync(study)).Count == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+
             var sop = Assert.Single(await ReportInstancesAsync(study));
             await AssertArchivedAsync(study, sop);
             // Marked archived: later sweeps leave it alone (still exactly one instance, no kept conflict copy).
@@ -258,7 +266,11 @@ public sealed partial class ReportsEndToEndTests(ArchiveFixture archive)
     {
         using var qido = await archive.Http.GetAsync($"{archive.BaseUrl}/dicom-web/studies/{study}/instances?SOPClassUID=1.2.840.10008.5.1.4.1.1.104.1");
         var text = await qido.Content.ReadAsStringAsync();
-        if (qido.StatusCode == HttpStatusCode.NoContent || text.Length == 0) return [];
+        if (qido.StatusCode == HttpStatusCode.NoContent || text.Length == 0)
+        {
+            return [];
+        }
+
         Assert.Equal(HttpStatusCode.OK, qido.StatusCode);
         using var found = JsonDocument.Parse(text);
         return [.. found.RootElement.EnumerateArray().Select(i => i.GetProperty("00080018").GetProperty("Value")[0].GetString()!)];
@@ -269,8 +281,16 @@ public sealed partial class ReportsEndToEndTests(ArchiveFixture archive)
     {
         using var request = new HttpRequestMessage(method, url);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        if (json is not null) request.Content = JsonContent.Create(json);
-        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        if (json is not null)
+        {
+            request.Content = JsonContent.Create(json);
+        }
+
+        if (ifMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+
         using var response = await archive.Anonymous.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode < 400, $"{method} {url}: {(int)response.StatusCode} {text}");
@@ -308,12 +328,23 @@ public sealed partial class ReportsEndToEndTests(ArchiveFixture archive)
     private async Task<(HttpStatusCode Status, JsonElement Body, string? ETag)> SendAsync(HttpMethod method, string path, string token, object? json = null, string? ifMatch = null)
     {
         using var request = archive.Request(method, path, token);
-        if (json is not null) request.Content = JsonContent.Create(json);
-        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        if (json is not null)
+        {
+            request.Content = JsonContent.Create(json);
+        }
+
+        if (ifMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+
         using var response = await archive.Anonymous.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         if ((int)response.StatusCode >= 400)
+        {
             Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", $"{method} {path}: {(int)response.StatusCode} {text}");
+        }
+
         var body = text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonDocument.Parse(text).RootElement.Clone() : default;
         return (response.StatusCode, body, response.Headers.ETag?.ToString());
     }
@@ -328,7 +359,11 @@ public sealed partial class ReportsEndToEndTests(ArchiveFixture archive)
         var file = Path.Combine(archive.WorkDirectory, $"report-{name}.pdf");
         await File.WriteAllBytesAsync(file, await response.Content.ReadAsByteArrayAsync());
         // PACS_REPORT_PDF_DIR keeps a copy to look at (pdftoppm -png -r 60).
-        if (Environment.GetEnvironmentVariable("PACS_REPORT_PDF_DIR") is { Length: > 0 } keep) File.Copy(file, Path.Combine(keep, $"report-{name}.pdf"), true);
+        if (Environment.GetEnvironmentVariable("PACS_REPORT_PDF_DIR") is { Length: > 0 } keep)
+        {
+            File.Copy(file, Path.Combine(keep, $"report-{name}.pdf"), true);
+        }
+
         var (textExit, text) = await ChildProcess.RunAsync("pdftotext", ["-enc", "UTF-8", file, "-"]);
         Assert.Equal(0, textExit);
         var (fontsExit, fonts) = await ChildProcess.RunAsync("pdffonts", [file]);
@@ -363,7 +398,11 @@ public sealed partial class ReportsEndToEndTests(ArchiveFixture archive)
         Assert.Contains("Signature Validation: Signature is Valid.", signature);
         var path = Path.Combine(archive.WorkDirectory, "report.dcm");
         await File.WriteAllBytesAsync(path, bytes);
-        if (Environment.GetEnvironmentVariable("PACS_REPORT_PDF_DIR") is { Length: > 0 } keep) File.Copy(path, Path.Combine(keep, "report.dcm"), true);
+        if (Environment.GetEnvironmentVariable("PACS_REPORT_PDF_DIR") is { Length: > 0 } keep)
+        {
+            File.Copy(path, Path.Combine(keep, "report.dcm"), true);
+        }
+
         var (_, output) = await ChildProcess.RunAsync("dciodvfy", [path]);
         // dciodvfy names the IOD it checked against and prints "Error - ..." lines for every violation.
         Assert.Contains("EncapsulatedPDF", output);

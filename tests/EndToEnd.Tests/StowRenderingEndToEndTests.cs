@@ -45,7 +45,11 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
     {
         var content = new MultipartContent("related", "stow-" + Guid.NewGuid().ToString("N"));
         content.Headers.ContentType!.Parameters.Add(new NameValueHeaderValue("type", quoteType ? "\"application/dicom\"" : "application/dicom"));
-        foreach (var p in parts) content.Add(p);
+        foreach (var p in parts)
+        {
+            content.Add(p);
+        }
+
         return content;
     }
 
@@ -70,9 +74,17 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
         await StoreOnce.WaitAsync();
         try
         {
-            if (_corpus is { } done) return done;
+            if (_corpus is { } done)
+            {
+                return done;
+            }
+
             var parts = new List<HttpContent>();
-            foreach (var f in CorpusFiles) parts.Add(Part(await File.ReadAllBytesAsync(CorpusPath(archive.RepoRoot, f))));
+            foreach (var f in CorpusFiles)
+            {
+                parts.Add(Part(await File.ReadAllBytesAsync(CorpusPath(archive.RepoRoot, f))));
+            }
+
             var (status, response, _) = await StowAsync(Multipart(parts, quoteType: false));
             _corpus = (status, response);
             return _corpus.Value;
@@ -88,7 +100,11 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
     {
         var ds = new DicomDataset();
         ds.SetString(DicomTag.SOPClassUID, DicomVR.UI, "1.2.840.10008.5.1.4.1.1.7");
-        if (withSopInstance) ds.SetString(DicomTag.SOPInstanceUID, DicomVR.UI, DicomUidGenerator.Generate());
+        if (withSopInstance)
+        {
+            ds.SetString(DicomTag.SOPInstanceUID, DicomVR.UI, DicomUidGenerator.Generate());
+        }
+
         ds.SetString(DicomTag.Modality, DicomVR.CS, "OT");
         ds.SetString(DicomTag.PatientName, DicomVR.PN, "Stow^Test");
         ds.SetString(DicomTag.PatientID, DicomVR.LO, "STOW-E2E");
@@ -133,7 +149,11 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
             Assert.True(code == 0, output);
             var list = new List<DicomDataset>();
             Assert.DoesNotContain("Failed", output, StringComparison.OrdinalIgnoreCase);
-            foreach (var f in Directory.GetFiles(dir)) list.Add(DicomFile.Open(await File.ReadAllBytesAsync(f)).Dataset);
+            foreach (var f in Directory.GetFiles(dir))
+            {
+                list.Add(DicomFile.Open(await File.ReadAllBytesAsync(f)).Dataset);
+            }
+
             return list;
         }
         finally
@@ -312,7 +332,9 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
             if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
                 return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
         }
 
         throw new InvalidOperationException("VmHWM not found");
@@ -354,9 +376,15 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
         {
             await stream.WriteAsync(_head);
             var chunk = new byte[1 << 20];
-            for (var i = 0; i < chunk.Length; i++) chunk[i] = (byte)(i * 31 + (i >> 9));
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                chunk[i] = (byte)(i * 31 + (i >> 9));
+            }
+
             for (long sent = 0; sent < _pixelLength; sent += chunk.Length)
+            {
                 await stream.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, _pixelLength - sent)));
+            }
         }
 
         protected override bool TryComputeLength(out long length)
@@ -371,7 +399,11 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
     private async Task<(HttpStatusCode Status, string Type, byte[] Body)> GetAsync(string path, string? accept = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Base + path);
-        if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
         using var response = await archive.Http.SendAsync(request);
         return (response.StatusCode, response.Content.Headers.ContentType?.MediaType ?? "", await response.Content.ReadAsByteArrayAsync());
     }
@@ -394,7 +426,11 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
         var intercept = double.Parse(ds.GetStrings(DicomTag.RescaleIntercept).FirstOrDefault() ?? "0", CultureInfo.InvariantCulture);
         var centers = ds.GetStrings(DicomTag.WindowCenter);
         var values = new double[span.Length / 2];
-        for (var i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadInt16LittleEndian(span[(i * 2)..]) * slope + intercept;
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = BinaryPrimitives.ReadInt16LittleEndian(span[(i * 2)..]) * slope + intercept;
+        }
+
         double c, w;
         if (centers.Length > 0)
         {
@@ -461,8 +497,13 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
         var interleaved = new byte[count * 3];
         var planar = ds.GetInt32(DicomTag.PlanarConfiguration) == 1;
         for (var i = 0; i < count; i++)
+        {
             for (var c = 0; c < 3; c++)
+            {
                 interleaved[i * 3 + c] = planar ? source[c * count + i] : source[i * 3 + c];
+            }
+        }
+
         Assert.Equal(interleaved, decoded.Pixels);
 
         var jpeg = await ImageDecoder.DecodeAsync((await GetAsync(InstancePath(ds) + "/rendered")).Body);
@@ -518,7 +559,11 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
     {
         var pdf = new byte[100_001];
         "%PDF-1.4\n"u8.CopyTo(pdf);
-        for (var i = 9; i < pdf.Length; i++) pdf[i] = (byte)('a' + i % 26);
+        for (var i = 9; i < pdf.Length; i++)
+        {
+            pdf[i] = (byte)('a' + i % 26);
+        }
+
         var ds = new DicomDataset();
         ds.SetString(DicomTag.SOPClassUID, DicomVR.UI, "1.2.840.10008.5.1.4.1.1.104.1");
         ds.SetString(DicomTag.SOPInstanceUID, DicomVR.UI, DicomUidGenerator.Generate());

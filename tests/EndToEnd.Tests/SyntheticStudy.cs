@@ -98,9 +98,13 @@ internal sealed record SyntheticStudy(string StudyInstanceUid, string SeriesInst
                 var dy = (y - Size / 2.0) / (Size / 2.0);
                 var r = Math.Sqrt(dx * dx + dy * dy);
                 // Body: 150..450 above the window's floor, rings that shift with the slice; air outside r = 0.95.
-                double value = r < 0.95 ? 250 + 150 * Math.Cos(10 * r - 6 * phase) + 50 * dx : -500;
+                var value = r < 0.95 ? 250 + 150 * Math.Cos(10 * r - 6 * phase) + 50 * dx : -500;
                 // The slice marker: a dark bar along the top whose position tells the slice (outside the central half).
-                if (y is >= 6 and < 14 && x >= 8 + slice * 5 && x < 12 + slice * 5) value = -500;
+                if (y is >= 6 and < 14 && x >= 8 + slice * 5 && x < 12 + slice * 5)
+                {
+                    value = -500;
+                }
+
                 var stored = (int)Math.Round(baseValue + value);
                 BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan((y * Size + x) * 2), (ushort)(short)stored);
             }

@@ -37,7 +37,11 @@ public sealed class TlsArchiveFixture : ArchiveFixture
             {
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                 {
-                    if (certificate is null) return false;
+                    if (certificate is null)
+                    {
+                        return false;
+                    }
+
                     LastServerSubject = certificate.Subject;
                     using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
                     using var chain = new X509Chain();

@@ -103,7 +103,10 @@ public sealed class TotpEnrolmentTests(ArchiveFixture archive)
                     Parameters = { new() { Value = action }, new() { Value = actor }, new() { Value = (object?)path ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text } },
                 };
                 await using var reader = await command.ExecuteReaderAsync();
-                while (await reader.ReadAsync()) outcomes.Add(reader.GetString(0));
+                while (await reader.ReadAsync())
+                {
+                    outcomes.Add(reader.GetString(0));
+                }
             }
 
             if (outcomes.Count >= expected || DateTime.UtcNow > deadline)
@@ -118,7 +121,11 @@ public sealed class TotpEnrolmentTests(ArchiveFixture archive)
     private async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string? token, string path, object? body)
     {
         using var request = archive.Request(method, path, token);
-        if (body is not null) request.Content = JsonContent.Create(body);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
         using var response = await archive.Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());

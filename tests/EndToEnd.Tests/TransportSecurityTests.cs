@@ -125,14 +125,21 @@ public sealed class TransportSecurityTests(TlsArchiveFixture archive)
         }
         finally
         {
-            foreach (var socket in silent) socket.Dispose();
+            foreach (var socket in silent)
+            {
+                socket.Dispose();
+            }
         }
     }
 
     [Fact]
     public async Task Https_CertificateFilesRotated_NewCertificatePresentedWithoutRestart()
     {
-        using (var before = await archive.Https.GetAsync("/health/live")) Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        using (var before = await archive.Https.GetAsync("/health/live"))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
         Assert.Equal("CN=127.0.0.1", archive.LastServerSubject);
         archive.Certificates.RotateServer("rotated.pacs.test");
         try

@@ -26,7 +26,11 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
         await StoreLock.WaitAsync();
         try
         {
-            if (_stored is { } done) return done;
+            if (_stored is { } done)
+            {
+                return done;
+            }
+
             var ct = SyntheticStudy.Create("CT", "VIEWER^CT PHANTOM", slices: 20);
             var mr = SyntheticStudy.Create("MR", "VIEWER^MR PHANTOM", slices: 12);
             await archive.StoreScuAsync(Path.Combine(archive.WorkDirectory, "viewer-studies"), ct.Instances.Concat(mr.Instances));
@@ -147,14 +151,19 @@ public sealed class ViewerBrowserTests(ArchiveFixture archive)
         // proposed in their own syntax (-xt JPEG-LS lossless, -xv JPEG 2000 lossless), so that they are stored compressed.
         string[] propose = ["", "-xt", "-xv"];
         for (var i = 0; i < stored.Count; i++)
+        {
             await archive.StoreScuAsync(Path.Combine(archive.WorkDirectory, "viewer-compressed"), [stored[i]], propose[i] == "" ? [] : [propose[i]]);
+        }
 
         await using var session = await BrowserSession.StartAsync(archive.HttpPort);
         var page = session.Page;
         await session.GotoAsync("/");
         await page.Locator("tr", new() { HasText = description }).ClickAsync(new() { Timeout = 30_000 });
         foreach (var name in series)
+        {
             await page.Locator("[data-cy=\"study-browser-thumbnail\"]", new() { HasText = name }).WaitForAsync(new() { Timeout = 30_000 });
+        }
+
         await page.WaitForFunctionAsync("""
             () => [...document.querySelectorAll('[data-cy="study-browser-thumbnail"] img')].filter(img => img.complete && img.naturalWidth > 0).length >= 3
             """, null, new() { Timeout = 30_000, PollingInterval = 250 });

@@ -28,7 +28,10 @@ public sealed class ViewerCorpusBrowserTests(ArchiveFixture archive)
                 if (file.Dataset.GetString(DicomTag.StudyInstanceUID) is { Length: > 0 } study)
                 {
                     if (!descriptions.TryGetValue(study, out var description))
+                    {
                         descriptions[study] = description = "CORPUS STUDY " + (descriptions.Count + 1).ToString("D2", CultureInfo.InvariantCulture);
+                    }
+
                     file.Dataset.SetString(DicomTag.StudyDescription, DicomVR.LO, description);
                     bytes = file.ToBytes();
                 }
@@ -46,7 +49,9 @@ public sealed class ViewerCorpusBrowserTests(ArchiveFixture archive)
         {
             using var qido = await archive.Http.GetAsync($"{archive.BaseUrl}/dicom-web/studies?StudyInstanceUID={study}");
             if (qido.StatusCode == HttpStatusCode.OK && (await qido.Content.ReadAsStringAsync()).Contains(study, StringComparison.Ordinal))
+            {
                 expected.Add(description);
+            }
         }
         Assert.True(expected.Count >= 15, $"only {expected.Count} of {descriptions.Count} corpus studies were stored");
         var noName = descriptions[DicomFile.Open(await File.ReadAllBytesAsync(Path.Combine(dir, "image_dfl.dcm"))).Dataset.GetString(DicomTag.StudyInstanceUID)!];
@@ -72,7 +77,10 @@ public sealed class ViewerCorpusBrowserTests(ArchiveFixture archive)
             var cells = (await row.First.Locator("td").AllInnerTextsAsync()).Select(t => t.Trim()).ToList();
             Assert.DoesNotContain(",", cells);
             // image_dfl.dcm's Patient's Name is "^^^^": no name, not ",".
-            if (description == noName) Assert.True(cells.Count > 0 && !cells[0].Contains(',', StringComparison.Ordinal), $"the nameless patient's row: {string.Join(" | ", cells)}");
+            if (description == noName)
+            {
+                Assert.True(cells.Count > 0 && !cells[0].Contains(',', StringComparison.Ordinal), $"the nameless patient's row: {string.Join(" | ", cells)}");
+            }
         }
         await page.ScreenshotAsync(new() { Path = Path.Combine(ViewerBrowserTests.ScreenshotDirectory, "study-list-corpus.png"), FullPage = true });
         Assert.True(missing.Count == 0, $"the study list misses {missing.Count} of {expected.Count} studies: {string.Join(", ", missing)}");

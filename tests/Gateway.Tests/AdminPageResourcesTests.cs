@@ -26,7 +26,9 @@ public sealed partial class AdminPageResourcesTests
         Assert.All(english, pair =>
         {
             for (var i = 0; pair.Value.Contains($"{{{i}}}", StringComparison.Ordinal); i++)
+            {
                 Assert.True(translated[pair.Key].Contains($"{{{i}}}", StringComparison.Ordinal), $"{language}: {pair.Key} lacks {{{i}}}");
+            }
         });
     }
 

@@ -21,7 +21,10 @@ public sealed class DimseScpTests
     {
         var status = StoreScp.ToDimseStatus(new IngestResult(outcome, ErrorComment: "why", Warnings: ["kept as is"]));
         Assert.Equal(expected, status.Code);
-        if (expected != 0) Assert.Equal("why", status.ErrorComment);
+        if (expected != 0)
+        {
+            Assert.Equal("why", status.ErrorComment);
+        }
     }
 
     [Fact]

@@ -23,8 +23,15 @@ public sealed class IndexDatabaseFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (DataSource is not null) await DataSource.DisposeAsync();
-        if (_server is not null) await _server.DisposeAsync();
+        if (DataSource is not null)
+        {
+            await DataSource.DisposeAsync();
+        }
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
     }
 }
 

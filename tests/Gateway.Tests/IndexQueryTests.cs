@@ -1,8 +1,8 @@
 using Npgsql;
 using Pacs.Dicom;
 using Pacs.Dicom.Query;
-using Pacs.Index.Read;
 using Pacs.Grains;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.Tests;
 
@@ -24,7 +24,11 @@ public sealed class IndexQueryTests(IndexDatabaseFixture fixture)
         ds.SetString(DicomTag.QueryRetrieveLevel, DicomVR.CS, level);
         QueryLevels.TryParse(level, out var l);
         var unique = UniqueKeys[(int)l];
-        if (!ds.Contains(unique)) ds.SetString(unique, unique == DicomTag.PatientID ? DicomVR.LO : DicomVR.UI, "");
+        if (!ds.Contains(unique))
+        {
+            ds.SetString(unique, unique == DicomTag.PatientID ? DicomVR.LO : DicomVR.UI, "");
+        }
+
         return ds;
     }
 
@@ -41,7 +45,10 @@ public sealed class IndexQueryTests(IndexDatabaseFixture fixture)
         var unique = QueryAttributes.UniqueKey(query.Level);
         var sql = new List<string>();
         await foreach (var match in new IndexReader(fixture.DataSource).FindAsync(query, CancellationToken.None))
+        {
             sql.Add(match.Candidate.GetString(unique)!);
+        }
+
         var expected = fixture.Data.Candidates(query.Level).Where(c => InMemoryMatcher.Matches(query, c.Candidate)).Select(c => c.Key).ToList();
         return (sql.Order(StringComparer.Ordinal).ToList(), expected.Order(StringComparer.Ordinal).ToList());
     }
@@ -195,7 +202,11 @@ public sealed class IndexQueryTests(IndexDatabaseFixture fixture)
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> source)
     {
         var list = new List<T>();
-        await foreach (var x in source) list.Add(x);
+        await foreach (var x in source)
+        {
+            list.Add(x);
+        }
+
         return list;
     }
 }

@@ -33,8 +33,16 @@ public sealed class IndexTestData
     {
         var ds = new DicomDataset();
         // Unicode values: declared so that the data set encodes them in UTF-8 (as the JSON reader does).
-        if (elements.Any(e => e.Value.Any(c => c > 0x7F))) ds.SetString(DicomTag.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
-        foreach (var (tag, vr, value) in elements) ds.SetString(tag, vr, value);
+        if (elements.Any(e => e.Value.Any(c => c > 0x7F)))
+        {
+            ds.SetString(DicomTag.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
+        }
+
+        foreach (var (tag, vr, value) in elements)
+        {
+            ds.SetString(tag, vr, value);
+        }
+
         return ds;
     }
 
@@ -109,10 +117,22 @@ public sealed class IndexTestData
     private static DicomDataset Merge(params DicomDataset[] parts)
     {
         var merged = new DicomDataset();
-        if (parts.Any(p => p.Contains(DicomTag.SpecificCharacterSet))) merged.SetString(DicomTag.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
+        if (parts.Any(p => p.Contains(DicomTag.SpecificCharacterSet)))
+        {
+            merged.SetString(DicomTag.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
+        }
+
         foreach (var p in parts)
+        {
             foreach (var e in p)
-                if (e.Tag != DicomTag.SpecificCharacterSet) merged.Set(e);
+            {
+                if (e.Tag != DicomTag.SpecificCharacterSet)
+                {
+                    merged.Set(e);
+                }
+            }
+        }
+
         return merged;
     }
 
@@ -158,7 +178,10 @@ public sealed class IndexTestData
                 break;
             default:
                 foreach (var i in Instances)
+                {
                     yield return (i.Attributes.GetString(DicomTag.SOPInstanceUID)!, Merge(i.Series.Study.Patient.Attributes, i.Series.Study.Attributes, i.Series.Attributes, i.Attributes));
+                }
+
                 break;
         }
     }

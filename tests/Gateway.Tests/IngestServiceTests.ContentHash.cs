@@ -1,9 +1,9 @@
 using System.Reflection;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.Runtime;
 using Pacs.Dicom;
 using Pacs.Dicom.IO;
-using Orleans.Runtime;
 using Pacs.Gateway.Ingest;
 using Pacs.Gateway.Tests.Cluster;
 

@@ -229,7 +229,7 @@ public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFix
         Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM pacs_instances WHERE sop_instance_uid = $1", sop));
 
         // Pooled connections of the old server die on first use; a sender retries, and so does this test, briefly.
-        IngestResult up = down;
+        var up = down;
         for (var attempt = 0; attempt < 5 && !up.IsSuccess; attempt++)
         {
             up = await _ingest.StoreAsync(Part10, new MemoryStream(file), CancellationToken.None);

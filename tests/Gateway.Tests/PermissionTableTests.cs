@@ -32,7 +32,11 @@ public sealed class PermissionTableTests
     private static ClaimsPrincipal User(string role, bool mustChangePassword = false)
     {
         var claims = new List<Claim> { new(PacsClaims.Username, "tester"), new(PacsClaims.Role, role) };
-        if (mustChangePassword) claims.Add(new Claim(PacsClaims.PasswordChangeRequired, "1"));
+        if (mustChangePassword)
+        {
+            claims.Add(new Claim(PacsClaims.PasswordChangeRequired, "1"));
+        }
+
         return new ClaimsPrincipal(new ClaimsIdentity(claims, "test", PacsClaims.Username, PacsClaims.Role));
     }
 
@@ -46,7 +50,10 @@ public sealed class PermissionTableTests
             foreach (var service in DimseRoles.Services)
             {
                 var expected = allowed.Contains(service);
-                if (DimseRoles.Allows(user, service) != expected) failures.Add($"{role} {service}: expected {(expected ? "allowed" : "refused")}");
+                if (DimseRoles.Allows(user, service) != expected)
+                {
+                    failures.Add($"{role} {service}: expected {(expected ? "allowed" : "refused")}");
+                }
                 // The service's answer is the permission table's, not a second table.
                 Assert.Equal(RolePermissions.Of(role).HasFlag(DimseRoles.PermissionOf(service)) && DimseRoles.PermissionOf(service) != Permission.None,
                     DimseRoles.Allows(user, service));
@@ -73,7 +80,9 @@ public sealed class PermissionTableTests
             var user = User(role);
             Assert.True(DimseRoles.AllowsContext(user, CEchoRequest.VerificationSopClassUid), $"{role}: verification refused");
             foreach (var (sopClass, service) in contexts)
+            {
                 Assert.True(allowed.Contains(service) == DimseRoles.AllowsContext(user, sopClass), $"{role} {sopClass}");
+            }
             // Storage contexts carry C-STORE and also C-GET's instances back to the requestor (PS3.4 C.4.3.1).
             var storage = allowed.Contains(DimseRoles.Store) || allowed.Contains(DimseRoles.Get);
             Assert.True(storage == DimseRoles.AllowsContext(user, CtImageStorage), $"{role} storage context");

@@ -1,6 +1,6 @@
 using Pacs.Gateway.Reports;
-using Pacs.Index.Reports;
 using Pacs.Grains.Accounts;
+using Pacs.Index.Reports;
 
 namespace Pacs.Gateway.Tests;
 
@@ -26,7 +26,9 @@ public sealed class ReportingPageResourcesTests
         Assert.All(english, pair =>
         {
             for (var i = 0; pair.Value.Contains($"{{{i}}}", StringComparison.Ordinal); i++)
+            {
                 Assert.True(translated[pair.Key].Contains($"{{{i}}}", StringComparison.Ordinal), $"{language}: {pair.Key} lacks {{{i}}}");
+            }
         });
     }
 

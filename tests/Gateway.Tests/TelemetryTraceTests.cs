@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Pacs.Dicom.Network;
 using Pacs.Dicom.Network.Dimse;
@@ -62,8 +62,16 @@ public sealed class TelemetryTraceTests : IClassFixture<ArchiveClusterFixture>, 
     public async Task DisposeAsync()
     {
         _listener.Dispose();
-        if (_server is not null) await _server.DisposeAsync();
-        if (_dataSource is not null) await _dataSource.DisposeAsync();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        if (_dataSource is not null)
+        {
+            await _dataSource.DisposeAsync();
+        }
+
         Directory.Delete(_root, recursive: true);
     }
 
@@ -118,12 +126,19 @@ public sealed class TelemetryTraceTests : IClassFixture<ArchiveClusterFixture>, 
         using var meters = new MeterListener();
         meters.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name is GatewayTelemetry.Name or DimseTelemetry.Name) listener.EnableMeasurementEvents(instrument);
+            if (instrument.Meter.Name is GatewayTelemetry.Name or DimseTelemetry.Name)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
         };
         void Note(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
             var key = instrument.Name;
-            foreach (var tag in tags) key += $"|{tag.Key}={tag.Value}";
+            foreach (var tag in tags)
+            {
+                key += $"|{tag.Key}={tag.Value}";
+            }
+
             measured.AddOrUpdate(key, value, (_, sum) => sum + value);
         }
         meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Note(instrument, value, tags));
@@ -168,7 +183,11 @@ public sealed class TelemetryTraceTests : IClassFixture<ArchiveClusterFixture>, 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (DateTime.UtcNow < deadline)
         {
-            if (find() is { } found) return found;
+            if (find() is { } found)
+            {
+                return found;
+            }
+
             await Task.Delay(50);
         }
 
@@ -179,7 +198,10 @@ public sealed class TelemetryTraceTests : IClassFixture<ArchiveClusterFixture>, 
     {
         for (var parent = span.Parent; parent is not null; parent = parent.Parent)
         {
-            if (parent.Source.Name.StartsWith(sourcePrefix, StringComparison.Ordinal) && parent.Kind == kind) return true;
+            if (parent.Source.Name.StartsWith(sourcePrefix, StringComparison.Ordinal) && parent.Kind == kind)
+            {
+                return true;
+            }
         }
 
         return false;
@@ -190,8 +212,16 @@ public sealed class TelemetryTraceTests : IClassFixture<ArchiveClusterFixture>, 
         var parent = span.ParentSpanId;
         for (var hops = 0; hops < 64; hops++)
         {
-            if (parent == root) return true;
-            if (!byId.TryGetValue(parent, out var next)) return false;
+            if (parent == root)
+            {
+                return true;
+            }
+
+            if (!byId.TryGetValue(parent, out var next))
+            {
+                return false;
+            }
+
             parent = next.ParentSpanId;
         }
 

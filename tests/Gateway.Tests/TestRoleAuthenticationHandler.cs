@@ -21,7 +21,11 @@ internal sealed class TestRoleAuthenticationHandler(IOptionsMonitor<Authenticati
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var role = Request.Headers[Header].ToString();
-        if (role.Length == 0) return Task.FromResult(AuthenticateResult.NoResult());
+        if (role.Length == 0)
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
         var identity = new ClaimsIdentity([new Claim(PacsClaims.Username, "tester"), new Claim(PacsClaims.Role, role)], SchemeName, PacsClaims.Username, PacsClaims.Role);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }

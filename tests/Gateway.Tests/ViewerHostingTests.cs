@@ -50,7 +50,10 @@ public sealed class ViewerHostingFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http.Dispose();
-        if (_app is not null) await _app.DisposeAsync();
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
     }
 }
 
@@ -68,15 +71,15 @@ public sealed class ViewerHostingTests(ViewerHostingFixture fixture) : IClassFix
         response.Headers.TryGetValues(header, out var values) ? values.Single() : "";
 
     private static async Task<string> IndexHtmlAsync() =>
-        await File.ReadAllTextAsync(fixtureFiles.IndexPath);
+        await File.ReadAllTextAsync(FixtureFiles.IndexPath);
 
-    private static readonly ViewerFiles fixtureFiles = new(ViewerFiles.ResolveRoot(new ViewerOptions()));
+    private static readonly ViewerFiles FixtureFiles = new(ViewerFiles.ResolveRoot(new ViewerOptions()));
 
     [Fact]
     public void ViewerFiles_BuildTree_HoldsTheInstalledOhifDist()
     {
-        Assert.True(fixtureFiles.Installed, $"OHIF is not installed under {fixtureFiles.Root}: ./pacs test installs it first");
-        Assert.EndsWith(Path.Combine("@ohif", "app", "dist"), fixtureFiles.Root);
+        Assert.True(FixtureFiles.Installed, $"OHIF is not installed under {FixtureFiles.Root}: ./pacs test installs it first");
+        Assert.EndsWith(Path.Combine("@ohif", "app", "dist"), FixtureFiles.Root);
     }
 
     [Fact]
@@ -138,25 +141,25 @@ public sealed class ViewerHostingTests(ViewerHostingFixture fixture) : IClassFix
         var body = await response.Content.ReadAsStringAsync();
         Assert.Contains("qidoRoot: \"/dicom-web\"", body);
         Assert.DoesNotContain("cloudfront", body);
-        Assert.NotEqual(await File.ReadAllTextAsync(Path.Combine(fixtureFiles.Root, "app-config.js")), body);
+        Assert.NotEqual(await File.ReadAllTextAsync(Path.Combine(FixtureFiles.Root, "app-config.js")), body);
     }
 
     [Fact]
     public async Task HashedChunk_Get_ImmutableJavaScript()
     {
-        var bundle = Path.GetFileName(Directory.GetFiles(fixtureFiles.Root, "app.bundle.*.js").Single());
+        var bundle = Path.GetFileName(Directory.GetFiles(FixtureFiles.Root, "app.bundle.*.js").Single());
         using var response = await Http.GetAsync("/" + bundle);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/javascript", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(ViewerFiles.ImmutableCaching, response.Headers.CacheControl?.ToString());
-        Assert.Equal(new FileInfo(Path.Combine(fixtureFiles.Root, bundle)).Length, response.Content.Headers.ContentLength);
+        Assert.Equal(new FileInfo(Path.Combine(FixtureFiles.Root, bundle)).Length, response.Content.Headers.ContentLength);
         AssertIsolated(response);
     }
 
     [Fact]
     public async Task Wasm_Get_ServedAsApplicationWasm()
     {
-        var wasm = Directory.GetFiles(fixtureFiles.Root, "*.wasm").First();
+        var wasm = Directory.GetFiles(FixtureFiles.Root, "*.wasm").First();
         using var response = await Http.GetAsync("/" + Path.GetFileName(wasm));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/wasm", response.Content.Headers.ContentType?.MediaType);
@@ -254,9 +257,9 @@ public sealed class ViewerHostingTests(ViewerHostingFixture fixture) : IClassFix
     [InlineData("assets//favicon.ico")]
     [InlineData("assets")]
     public void TryMap_PathLeavingOrNotNamingAFile_IsNull(string path) =>
-        Assert.Null(fixtureFiles.TryMap(path));
+        Assert.Null(FixtureFiles.TryMap(path));
 
     [Fact]
     public void TryMap_NestedFile_IsThatFile() =>
-        Assert.Equal(Path.Combine(fixtureFiles.Root, "assets", "favicon.ico"), fixtureFiles.TryMap("/assets/favicon.ico"));
+        Assert.Equal(Path.Combine(FixtureFiles.Root, "assets", "favicon.ico"), FixtureFiles.TryMap("/assets/favicon.ico"));
 }

@@ -16,7 +16,11 @@ public sealed class SeriesMetadataBudgetTests
             budget.Keep(key, series);
         }
 
-        foreach (var key in new[] { "a", "b", "c", "d" }) Keep(key);
+        foreach (var key in new[] { "a", "b", "c", "d" })
+        {
+            Keep(key);
+        }
+
         Assert.Equal(18_000, budget.Bytes);
         budget.Touch("a"); // b is now the least recently used
         Keep("e");

@@ -23,7 +23,11 @@ public sealed record CStoreRequest(
         DimseCommand.SetUInt16(ds, CommandTags.Priority, (ushort)Priority);
         DimseCommand.SetString(ds, CommandTags.AffectedSopInstanceUid, AffectedSopInstanceUid);
         DimseCommand.SetString(ds, CommandTags.MoveOriginatorApplicationEntityTitle, MoveOriginatorAeTitle);
-        if (MoveOriginatorMessageId is { } id) DimseCommand.SetUInt16(ds, CommandTags.MoveOriginatorMessageId, id);
+        if (MoveOriginatorMessageId is { } id)
+        {
+            DimseCommand.SetUInt16(ds, CommandTags.MoveOriginatorMessageId, id);
+        }
+
         return ds;
     }
 

@@ -43,7 +43,11 @@ internal static class DimseCommand
     /// <summary>UI values are padded with NUL, AE and LO with space, to even length (PS3.5 6.2).</summary>
     public static void SetString(DicomDataset ds, DicomTag tag, string? value)
     {
-        if (value is null) return;
+        if (value is null)
+        {
+            return;
+        }
+
         var vr = CommandTags.VROf(tag);
         var bytes = Encoding.ASCII.GetBytes(value);
         if ((bytes.Length & 1) == 1)
@@ -75,7 +79,9 @@ internal static class DimseCommand
             ds.Set(CommandTags.OffendingElement, DicomVR.AT, b);
         }
         if (status.ErrorComment is { } comment)
+        {
             SetString(ds, CommandTags.ErrorComment, DimseStatus.TruncateErrorComment(comment));
+        }
     }
 
     public static DicomFormatException Missing(DicomTag tag) => new("command lacks a required element", 0, tag);

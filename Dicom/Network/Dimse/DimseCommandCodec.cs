@@ -15,12 +15,23 @@ internal static class DimseCommandCodec
 
     public static DicomDataset Decode(ReadOnlyMemory<byte> bytes)
     {
-        if (bytes.Length > MaxCommandLength) throw new DicomFormatException($"command set of {bytes.Length} bytes exceeds {MaxCommandLength}", 0);
+        if (bytes.Length > MaxCommandLength)
+        {
+            throw new DicomFormatException($"command set of {bytes.Length} bytes exceeds {MaxCommandLength}", 0);
+        }
+
         var command = DicomReader.ReadDataset(bytes, DicomTransferSyntax.ImplicitVRLittleEndian).Dataset;
         foreach (var e in command)
         {
-            if (e.Tag.Group != 0x0000) throw new DicomFormatException("command set holds an element outside group 0000", 0, e.Tag);
-            if (e.Payload is not null) throw new DicomFormatException("command element with a sequence or undefined length", 0, e.Tag);
+            if (e.Tag.Group != 0x0000)
+            {
+                throw new DicomFormatException("command set holds an element outside group 0000", 0, e.Tag);
+            }
+
+            if (e.Payload is not null)
+            {
+                throw new DicomFormatException("command element with a sequence or undefined length", 0, e.Tag);
+            }
         }
         return command;
     }

@@ -27,7 +27,11 @@ public readonly record struct SubOperationCounts(ushort? Remaining, ushort Compl
 {
     internal void WriteTo(DicomDataset ds)
     {
-        if (Remaining is { } r) DimseCommand.SetUInt16(ds, CommandTags.NumberOfRemainingSuboperations, r);
+        if (Remaining is { } r)
+        {
+            DimseCommand.SetUInt16(ds, CommandTags.NumberOfRemainingSuboperations, r);
+        }
+
         DimseCommand.SetUInt16(ds, CommandTags.NumberOfCompletedSuboperations, Completed);
         DimseCommand.SetUInt16(ds, CommandTags.NumberOfFailedSuboperations, Failed);
         DimseCommand.SetUInt16(ds, CommandTags.NumberOfWarningSuboperations, Warning);
@@ -39,7 +43,11 @@ public readonly record struct SubOperationCounts(ushort? Remaining, ushort Compl
         var failed = DimseCommand.GetUInt16(ds, CommandTags.NumberOfFailedSuboperations);
         var warning = DimseCommand.GetUInt16(ds, CommandTags.NumberOfWarningSuboperations);
         var remaining = DimseCommand.GetUInt16(ds, CommandTags.NumberOfRemainingSuboperations);
-        if (completed is null && failed is null && warning is null && remaining is null) return null;
+        if (completed is null && failed is null && warning is null && remaining is null)
+        {
+            return null;
+        }
+
         return new SubOperationCounts(remaining, completed ?? 0, failed ?? 0, warning ?? 0);
     }
 }

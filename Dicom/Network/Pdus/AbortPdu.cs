@@ -27,7 +27,11 @@ public readonly record struct AbortPdu(AbortSource Source, AbortReason Reason)
     {
         pdu = default;
         var origin = reader.Consumed;
-        if (!PduHeader.TryReadBody(ref reader, PduType.Abort, PduLimits.Default, out var body)) return false;
+        if (!PduHeader.TryReadBody(ref reader, PduType.Abort, PduLimits.Default, out var body))
+        {
+            return false;
+        }
+
         var r = new SequenceReader<byte>(body);
         PduBinary.Skip(ref r, 2, origin);
         pdu = new AbortPdu((AbortSource)PduBinary.ReadByte(ref r, origin), (AbortReason)PduBinary.ReadByte(ref r, origin));

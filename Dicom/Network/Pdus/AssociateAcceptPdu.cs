@@ -18,7 +18,11 @@ public sealed record AssociateAcceptPdu(
     {
         pdu = null!;
         var origin = reader.Consumed;
-        if (!PduHeader.TryReadBody(ref reader, PduType.AssociateAccept, limits, out var body)) return false;
+        if (!PduHeader.TryReadBody(ref reader, PduType.AssociateAccept, limits, out var body))
+        {
+            return false;
+        }
+
         var f = AssociatePduFields.Read(body, origin + PduHeader.Size, request: false);
         pdu = new AssociateAcceptPdu(f.CalledAe, f.CallingAe, f.Results!, f.UserInformation, f.ApplicationContext, f.ProtocolVersion);
         return true;
@@ -30,7 +34,11 @@ public sealed record AssociateAcceptPdu(
             + PresentationContexts.Sum(p => 4 + p.BodyLength) + 4 + UserInformation.BodyLength;
         PduHeader.Write(writer, PduType.AssociateAccept, (uint)length);
         AssociatePduFields.WriteFixed(writer, ProtocolVersion, CalledAeTitle, CallingAeTitle, ApplicationContextName);
-        foreach (var p in PresentationContexts) p.Write(writer);
+        foreach (var p in PresentationContexts)
+        {
+            p.Write(writer);
+        }
+
         UserInformation.Write(writer);
     }
 }

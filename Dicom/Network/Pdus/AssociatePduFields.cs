@@ -58,7 +58,11 @@ internal readonly record struct AssociatePduFields(
                 default: break; // PS3.8 9.3.1: items of unknown type are ignored
             }
         }
-        if (applicationContext is null) throw new DicomFormatException("association PDU without application context item", origin);
+        if (applicationContext is null)
+        {
+            throw new DicomFormatException("association PDU without application context item", origin);
+        }
+
         return new AssociatePduFields(version, called, calling, applicationContext, proposals, results, userInformation ?? new UserInformation());
     }
 }

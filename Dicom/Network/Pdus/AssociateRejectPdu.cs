@@ -44,7 +44,11 @@ public readonly record struct AssociateRejectPdu(AssociateRejectResult Result, A
     {
         pdu = default;
         var origin = reader.Consumed;
-        if (!PduHeader.TryReadBody(ref reader, PduType.AssociateReject, PduLimits.Default, out var body)) return false;
+        if (!PduHeader.TryReadBody(ref reader, PduType.AssociateReject, PduLimits.Default, out var body))
+        {
+            return false;
+        }
+
         var r = new SequenceReader<byte>(body);
         PduBinary.Skip(ref r, 1, origin);
         pdu = new AssociateRejectPdu((AssociateRejectResult)PduBinary.ReadByte(ref r, origin),

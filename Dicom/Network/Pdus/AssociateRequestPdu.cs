@@ -21,7 +21,11 @@ public sealed record AssociateRequestPdu(
     {
         pdu = null!;
         var origin = reader.Consumed;
-        if (!PduHeader.TryReadBody(ref reader, PduType.AssociateRequest, limits, out var body)) return false;
+        if (!PduHeader.TryReadBody(ref reader, PduType.AssociateRequest, limits, out var body))
+        {
+            return false;
+        }
+
         var f = AssociatePduFields.Read(body, origin + PduHeader.Size, request: true);
         pdu = new AssociateRequestPdu(f.CalledAe, f.CallingAe, f.Proposals!, f.UserInformation, f.ApplicationContext, f.ProtocolVersion);
         return true;
@@ -33,7 +37,11 @@ public sealed record AssociateRequestPdu(
             + PresentationContexts.Sum(p => 4 + p.BodyLength) + 4 + UserInformation.BodyLength;
         PduHeader.Write(writer, PduType.AssociateRequest, (uint)length);
         AssociatePduFields.WriteFixed(writer, ProtocolVersion, CalledAeTitle, CallingAeTitle, ApplicationContextName);
-        foreach (var p in PresentationContexts) p.Write(writer);
+        foreach (var p in PresentationContexts)
+        {
+            p.Write(writer);
+        }
+
         UserInformation.Write(writer);
     }
 }

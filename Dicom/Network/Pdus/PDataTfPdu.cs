@@ -29,7 +29,11 @@ public readonly record struct PDataTfPdu(IReadOnlyList<PresentationDataValue> Va
     {
         pdu = default;
         var origin = reader.Consumed;
-        if (!PduHeader.TryReadBody(ref reader, PduType.PDataTransfer, limits, out var body)) return false;
+        if (!PduHeader.TryReadBody(ref reader, PduType.PDataTransfer, limits, out var body))
+        {
+            return false;
+        }
+
         var r = new SequenceReader<byte>(body);
         var values = new List<PresentationDataValue>(1);
         while (r.Remaining > 0)
@@ -38,14 +42,24 @@ public readonly record struct PDataTfPdu(IReadOnlyList<PresentationDataValue> Va
             var length = PduBinary.ReadUInt32(ref r, itemOrigin);
             // PS3.8 9.3.5.1: the item length counts the context ID and control header, so it is at least 2.
             if (length < 2 || length > r.Remaining)
+            {
                 throw new DicomFormatException($"PDV item length {length} is invalid for the remaining {r.Remaining} bytes", itemOrigin);
+            }
+
             var id = PduBinary.ReadByte(ref r, itemOrigin);
             var control = PduBinary.ReadByte(ref r, itemOrigin);
             if ((control & 0xFC) != 0)
+            {
                 throw new DicomFormatException($"PDV message control header 0x{control:X2} has reserved bits set", itemOrigin + 5);
+            }
+
             values.Add(new PresentationDataValue(id, control, PduBinary.ReadSlice(ref r, length - 2, itemOrigin)));
         }
-        if (values.Count == 0) throw new DicomFormatException("P-DATA-TF PDU without presentation data value", origin);
+        if (values.Count == 0)
+        {
+            throw new DicomFormatException("P-DATA-TF PDU without presentation data value", origin);
+        }
+
         pdu = new PDataTfPdu(values);
         return true;
     }
@@ -53,12 +67,19 @@ public readonly record struct PDataTfPdu(IReadOnlyList<PresentationDataValue> Va
     public void Write(IBufferWriter<byte> writer)
     {
         long length = 0;
-        foreach (var v in Values) length += PdvHeaderSize + v.Data.Length;
+        foreach (var v in Values)
+        {
+            length += PdvHeaderSize + v.Data.Length;
+        }
+
         PduHeader.Write(writer, PduType.PDataTransfer, checked((uint)length));
         foreach (var v in Values)
         {
             WritePdvHeader(writer, v.PresentationContextId, v.MessageControlHeader, (int)v.Data.Length);
-            foreach (var segment in v.Data) PduBinary.WriteBytes(writer, segment.Span);
+            foreach (var segment in v.Data)
+            {
+                PduBinary.WriteBytes(writer, segment.Span);
+            }
         }
     }
 

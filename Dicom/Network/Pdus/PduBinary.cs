@@ -9,31 +9,51 @@ internal static class PduBinary
 {
     public static byte ReadByte(ref SequenceReader<byte> r, long origin)
     {
-        if (!r.TryRead(out var b)) throw Truncated(r, origin);
+        if (!r.TryRead(out var b))
+        {
+            throw Truncated(r, origin);
+        }
+
         return b;
     }
 
     public static ushort ReadUInt16(ref SequenceReader<byte> r, long origin)
     {
-        if (!r.TryReadBigEndian(out short v)) throw Truncated(r, origin);
+        if (!r.TryReadBigEndian(out short v))
+        {
+            throw Truncated(r, origin);
+        }
+
         return (ushort)v;
     }
 
     public static uint ReadUInt32(ref SequenceReader<byte> r, long origin)
     {
-        if (!r.TryReadBigEndian(out int v)) throw Truncated(r, origin);
+        if (!r.TryReadBigEndian(out int v))
+        {
+            throw Truncated(r, origin);
+        }
+
         return (uint)v;
     }
 
     public static void Skip(ref SequenceReader<byte> r, long count, long origin)
     {
-        if (r.Remaining < count) throw Truncated(r, origin);
+        if (r.Remaining < count)
+        {
+            throw Truncated(r, origin);
+        }
+
         r.Advance(count);
     }
 
     public static ReadOnlySequence<byte> ReadSlice(ref SequenceReader<byte> r, long count, long origin)
     {
-        if (count < 0 || r.Remaining < count) throw Truncated(r, origin);
+        if (count < 0 || r.Remaining < count)
+        {
+            throw Truncated(r, origin);
+        }
+
         var slice = r.UnreadSequence.Slice(0, count);
         r.Advance(count);
         return slice;
@@ -108,7 +128,11 @@ internal static class PduBinary
     /// <summary>Writes an item header: type, reserved (or sub-item version), 16-bit length (PS3.8 9.3.2.x).</summary>
     public static void WriteItemHeader(IBufferWriter<byte> w, byte type, int length, byte second = 0)
     {
-        if (length > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(length), $"item 0x{type:X2} longer than 65535 bytes");
+        if (length > ushort.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"item 0x{type:X2} longer than 65535 bytes");
+        }
+
         var span = w.GetSpan(4);
         span[0] = type;
         span[1] = second;
@@ -123,7 +147,10 @@ internal static class PduBinary
         var second = ReadByte(ref r, origin);
         var length = ReadUInt16(ref r, origin);
         if (r.Remaining < length)
+        {
             throw new DicomFormatException($"item 0x{type:X2} length {length} runs past its PDU", origin + r.Consumed);
+        }
+
         return (type, second, length);
     }
 }

@@ -16,16 +16,29 @@ public readonly record struct PduHeader(PduType Type, uint Length)
     {
         header = default;
         Span<byte> b = stackalloc byte[Size];
-        if (!reader.TryCopyTo(b)) return false;
+        if (!reader.TryCopyTo(b))
+        {
+            return false;
+        }
+
         var type = (PduType)b[0];
         if (type is < PduType.AssociateRequest or > PduType.Abort)
+        {
             throw new DicomFormatException($"unknown PDU type 0x{b[0]:X2}", reader.Consumed);
+        }
+
         var length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b[2..]);
         var max = limits.For(type);
         if (length > max)
+        {
             throw new DicomFormatException($"{type} PDU length {length} exceeds the limit {max}", reader.Consumed);
+        }
+
         if (type is not PduType.PDataTransfer and not PduType.AssociateRequest and not PduType.AssociateAccept && length != 4)
+        {
             throw new DicomFormatException($"{type} PDU length must be 4, is {length}", reader.Consumed);
+        }
+
         header = new PduHeader(type, length);
         return true;
     }
@@ -37,10 +50,21 @@ public readonly record struct PduHeader(PduType Type, uint Length)
     internal static bool TryReadBody(ref SequenceReader<byte> reader, PduType expected, PduLimits limits, out ReadOnlySequence<byte> body)
     {
         body = default;
-        if (!TryPeek(reader, limits, out var header)) return false;
+        if (!TryPeek(reader, limits, out var header))
+        {
+            return false;
+        }
+
         if (header.Type != expected)
+        {
             throw new DicomFormatException($"expected {expected} PDU, found {header.Type}", reader.Consumed);
-        if (reader.Remaining < Size + header.Length) return false;
+        }
+
+        if (reader.Remaining < Size + header.Length)
+        {
+            return false;
+        }
+
         reader.Advance(Size);
         body = reader.UnreadSequence.Slice(0, header.Length);
         reader.Advance(header.Length);

@@ -47,7 +47,10 @@ public sealed record PresentationContextProposal(byte Id, string AbstractSyntax,
             }
         }
         if (abstractSyntax is null)
+        {
             throw new DicomFormatException($"presentation context {id} has no abstract syntax sub-item", origin);
+        }
+
         return new PresentationContextProposal(id, abstractSyntax, transferSyntaxes);
     }
 }

@@ -47,10 +47,20 @@ public sealed record PresentationContextResult(byte Id, PresentationContextResul
         while (r.Remaining > 0)
         {
             var (type, _, length) = PduBinary.ReadItemHeader(ref r, origin);
-            if (type == PresentationContextProposal.TransferSyntaxItemType) ts = PduBinary.ReadAscii(ref r, length, origin);
-            else PduBinary.Skip(ref r, length, origin);
+            if (type == PresentationContextProposal.TransferSyntaxItemType)
+            {
+                ts = PduBinary.ReadAscii(ref r, length, origin);
+            }
+            else
+            {
+                PduBinary.Skip(ref r, length, origin);
+            }
         }
-        if (result > 4) throw new DicomFormatException($"presentation context {id} has invalid result {result}", origin);
+        if (result > 4)
+        {
+            throw new DicomFormatException($"presentation context {id} has invalid result {result}", origin);
+        }
+
         return new PresentationContextResult(id, (PresentationContextResultReason)result, ts);
     }
 }

@@ -65,7 +65,9 @@ public sealed record SopClassCommonExtendedNegotiation(string SopClassUid, strin
             var relatedLength = PduBinary.ReadUInt16(ref r, origin);
             var rr = new SequenceReader<byte>(PduBinary.ReadSlice(ref r, relatedLength, origin));
             while (rr.Remaining > 0)
+            {
                 related.Add(PduBinary.ReadAscii(ref rr, PduBinary.ReadUInt16(ref rr, origin), origin));
+            }
         }
         return new SopClassCommonExtendedNegotiation(sop, service, related);
     }

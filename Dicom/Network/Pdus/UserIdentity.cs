@@ -44,7 +44,11 @@ public sealed record UserIdentityRequest(UserIdentityType Type, bool PositiveRes
     internal static UserIdentityRequest Read(ref SequenceReader<byte> r, long origin)
     {
         var type = PduBinary.ReadByte(ref r, origin);
-        if (type is < 1 or > 5) throw new DicomFormatException($"unknown user identity type {type}", origin + r.Consumed);
+        if (type is < 1 or > 5)
+        {
+            throw new DicomFormatException($"unknown user identity type {type}", origin + r.Consumed);
+        }
+
         var positive = PduBinary.ReadByte(ref r, origin) != 0;
         var primary = PduBinary.ReadBytes(ref r, PduBinary.ReadUInt16(ref r, origin), origin);
         // The secondary-field-length is present for every type; it is non-zero only for type 2.

@@ -30,14 +30,46 @@ public sealed record UserInformation
         get
         {
             var n = 4 + 4;
-            if (ImplementationClassUid is not null) n += 4 + PduBinary.AsciiLength(ImplementationClassUid);
-            if (AsynchronousOperationsWindow is not null) n += 4 + 4;
-            foreach (var r in RoleSelections) n += 4 + r.BodyLength;
-            if (ImplementationVersionName is not null) n += 4 + PduBinary.AsciiLength(ImplementationVersionName);
-            foreach (var e in ExtendedNegotiations) n += 4 + e.BodyLength;
-            foreach (var e in CommonExtendedNegotiations) n += 4 + e.BodyLength;
-            if (UserIdentityRequest is not null) n += 4 + UserIdentityRequest.BodyLength;
-            if (UserIdentityResponse is not null) n += 4 + 2 + UserIdentityResponse.ServerResponse.Length;
+            if (ImplementationClassUid is not null)
+            {
+                n += 4 + PduBinary.AsciiLength(ImplementationClassUid);
+            }
+
+            if (AsynchronousOperationsWindow is not null)
+            {
+                n += 4 + 4;
+            }
+
+            foreach (var r in RoleSelections)
+            {
+                n += 4 + r.BodyLength;
+            }
+
+            if (ImplementationVersionName is not null)
+            {
+                n += 4 + PduBinary.AsciiLength(ImplementationVersionName);
+            }
+
+            foreach (var e in ExtendedNegotiations)
+            {
+                n += 4 + e.BodyLength;
+            }
+
+            foreach (var e in CommonExtendedNegotiations)
+            {
+                n += 4 + e.BodyLength;
+            }
+
+            if (UserIdentityRequest is not null)
+            {
+                n += 4 + UserIdentityRequest.BodyLength;
+            }
+
+            if (UserIdentityResponse is not null)
+            {
+                n += 4 + 2 + UserIdentityResponse.ServerResponse.Length;
+            }
+
             return n;
         }
     }
@@ -59,14 +91,26 @@ public sealed record UserInformation
             PduBinary.WriteUInt16(w, window.MaxOperationsInvoked);
             PduBinary.WriteUInt16(w, window.MaxOperationsPerformed);
         }
-        foreach (var r in RoleSelections) r.Write(w);
+        foreach (var r in RoleSelections)
+        {
+            r.Write(w);
+        }
+
         if (ImplementationVersionName is not null)
         {
             PduBinary.WriteItemHeader(w, ImplementationVersionNameItemType, PduBinary.AsciiLength(ImplementationVersionName));
             PduBinary.WriteAscii(w, ImplementationVersionName);
         }
-        foreach (var e in ExtendedNegotiations) e.Write(w);
-        foreach (var e in CommonExtendedNegotiations) e.Write(w);
+        foreach (var e in ExtendedNegotiations)
+        {
+            e.Write(w);
+        }
+
+        foreach (var e in CommonExtendedNegotiations)
+        {
+            e.Write(w);
+        }
+
         UserIdentityRequest?.Write(w);
         UserIdentityResponse?.Write(w);
     }

@@ -278,7 +278,11 @@ internal static class AdminPages
     private static string LanguageOf(HttpContext http)
     {
         var requested = http.Request.Query["lang"].ToString();
-        if (Languages.IsValid(requested)) return requested;
+        if (Languages.IsValid(requested))
+        {
+            return requested;
+        }
+
         var preferred = http.User.FindFirstValue(PacsClaims.Language);
         return Languages.IsValid(preferred) ? preferred! : LoginPage.ChooseLanguage(http.Request);
     }

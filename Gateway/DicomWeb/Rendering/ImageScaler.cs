@@ -9,7 +9,11 @@ internal static class ImageScaler
     /// <summary>The largest size with the image's aspect ratio that fits in width × height (0 = unconstrained).</summary>
     public static (int Width, int Height) Fit(int sourceWidth, int sourceHeight, int viewportWidth, int viewportHeight)
     {
-        if (viewportWidth <= 0 && viewportHeight <= 0) return (sourceWidth, sourceHeight);
+        if (viewportWidth <= 0 && viewportHeight <= 0)
+        {
+            return (sourceWidth, sourceHeight);
+        }
+
         var scaleX = viewportWidth > 0 ? (double)viewportWidth / sourceWidth : double.MaxValue;
         var scaleY = viewportHeight > 0 ? (double)viewportHeight / sourceHeight : double.MaxValue;
         var scale = Math.Min(scaleX, scaleY);
@@ -18,7 +22,11 @@ internal static class ImageScaler
 
     public static RenderedImage Resize(RenderedImage source, int width, int height)
     {
-        if (width == source.Width && height == source.Height) return source;
+        if (width == source.Width && height == source.Height)
+        {
+            return source;
+        }
+
         return width <= source.Width && height <= source.Height ? AreaAverage(source, width, height) : Bilinear(source, width, height);
     }
 
@@ -44,20 +52,35 @@ internal static class ImageScaler
                 for (var py = (int)y0; py < Math.Min(source.Height, (int)Math.Ceiling(y1)); py++)
                 {
                     var wy = Math.Min(y1, py + 1) - Math.Max(y0, py);
-                    if (wy <= 0) continue;
+                    if (wy <= 0)
+                    {
+                        continue;
+                    }
+
                     for (var px = (int)x0; px < Math.Min(source.Width, (int)Math.Ceiling(x1)); px++)
                     {
                         var wx = Math.Min(x1, px + 1) - Math.Max(x0, px);
-                        if (wx <= 0) continue;
+                        if (wx <= 0)
+                        {
+                            continue;
+                        }
+
                         var weight = wx * wy;
                         var p = (py * source.Width + px) * channels;
-                        for (var c = 0; c < channels; c++) sum[c] += src[p + c] * weight;
+                        for (var c = 0; c < channels; c++)
+                        {
+                            sum[c] += src[p + c] * weight;
+                        }
+
                         area += weight;
                     }
                 }
 
                 var o = (y * width + x) * channels;
-                for (var c = 0; c < channels; c++) output[o + c] = (byte)Math.Clamp((int)Math.Round(sum[c] / area), 0, 255);
+                for (var c = 0; c < channels; c++)
+                {
+                    output[o + c] = (byte)Math.Clamp((int)Math.Round(sum[c] / area), 0, 255);
+                }
             }
         }
 

@@ -85,7 +85,11 @@ internal static class JpegEncoder
         WriteMarker(output, 0xD8); // SOI
         WriteJfif(output);
         WriteQuantization(output, 0, lumaTable);
-        if (color) WriteQuantization(output, 1, chromaTable);
+        if (color)
+        {
+            WriteQuantization(output, 1, chromaTable);
+        }
+
         WriteFrameHeader(output, image.Width, image.Height, color);
         WriteHuffman(output, 0x00, DcLuminanceBits, DcLuminanceValues);
         WriteHuffman(output, 0x10, AcLuminanceBits, AcLuminanceValues);
@@ -169,7 +173,10 @@ internal static class JpegEncoder
         var diff = coefficients[0] - previousDc;
         var size = Magnitude(diff);
         bits.Write(dc.Codes[size], dc.Lengths[size]);
-        if (size > 0) bits.Write(AdditionalBits(diff, size), size);
+        if (size > 0)
+        {
+            bits.Write(AdditionalBits(diff, size), size);
+        }
 
         // AC: runs of zeros and magnitudes (T.81 F.1.2.2).
         var run = 0;
@@ -195,7 +202,11 @@ internal static class JpegEncoder
             run = 0;
         }
 
-        if (run > 0) bits.Write(ac.Codes[0x00], ac.Lengths[0x00]); // EOB
+        if (run > 0)
+        {
+            bits.Write(ac.Codes[0x00], ac.Lengths[0x00]); // EOB
+        }
+
         return coefficients[0];
     }
 
@@ -209,7 +220,11 @@ internal static class JpegEncoder
             for (var u = 0; u < 8; u++)
             {
                 var s = 0f;
-                for (var x = 0; x < 8; x++) s += m[u * 8 + x] * block[y * 8 + x];
+                for (var x = 0; x < 8; x++)
+                {
+                    s += m[u * 8 + x] * block[y * 8 + x];
+                }
+
                 temp[y * 8 + u] = s;
             }
         }
@@ -219,7 +234,11 @@ internal static class JpegEncoder
             for (var v = 0; v < 8; v++)
             {
                 var s = 0f;
-                for (var y = 0; y < 8; y++) s += m[v * 8 + y] * temp[y * 8 + u];
+                for (var y = 0; y < 8; y++)
+                {
+                    s += m[v * 8 + y] * temp[y * 8 + u];
+                }
+
                 output[v * 8 + u] = s;
             }
         }
@@ -231,7 +250,10 @@ internal static class JpegEncoder
         for (var u = 0; u < 8; u++)
         {
             var c = u == 0 ? 1 / Math.Sqrt(2) : 1.0;
-            for (var x = 0; x < 8; x++) m[u * 8 + x] = (float)(c / 2 * Math.Cos((2 * x + 1) * u * Math.PI / 16));
+            for (var x = 0; x < 8; x++)
+            {
+                m[u * 8 + x] = (float)(c / 2 * Math.Cos((2 * x + 1) * u * Math.PI / 16));
+            }
         }
 
         return m;
@@ -252,7 +274,11 @@ internal static class JpegEncoder
     {
         var scale = quality < 50 ? 5000 / quality : 200 - 2 * quality;
         var scaled = new byte[64];
-        for (var i = 0; i < 64; i++) scaled[i] = (byte)Math.Clamp((table[i] * scale + 50) / 100, 1, 255);
+        for (var i = 0; i < 64; i++)
+        {
+            scaled[i] = (byte)Math.Clamp((table[i] * scale + 50) / 100, 1, 255);
+        }
+
         return scaled;
     }
 
@@ -280,7 +306,10 @@ internal static class JpegEncoder
     {
         WriteSegmentHeader(output, 0xDB, 2 + 65);
         output.WriteByte((byte)id); // 8-bit precision
-        for (var k = 0; k < 64; k++) output.WriteByte(table[ZigZag[k]]);
+        for (var k = 0; k < 64; k++)
+        {
+            output.WriteByte(table[ZigZag[k]]);
+        }
     }
 
     private static void WriteFrameHeader(Stream output, int width, int height, bool color)
@@ -355,14 +384,22 @@ internal static class JpegEncoder
 
         public void Write(int value, int length)
         {
-            if (length == 0) return;
+            if (length == 0)
+            {
+                return;
+            }
+
             _buffer = (_buffer << length) | ((uint)value & ((1u << length) - 1));
             _count += length;
             while (_count >= 8)
             {
                 var b = (byte)(_buffer >> (_count - 8));
                 output.WriteByte(b);
-                if (b == 0xFF) output.WriteByte(0x00);
+                if (b == 0xFF)
+                {
+                    output.WriteByte(0x00);
+                }
+
                 _count -= 8;
             }
         }
@@ -370,7 +407,10 @@ internal static class JpegEncoder
         /// <summary>Pads the last byte with 1-bits (T.81 F.1.2.3).</summary>
         public void Flush()
         {
-            if (_count > 0) Write((1 << (8 - _count)) - 1, 8 - _count);
+            if (_count > 0)
+            {
+                Write((1 << (8 - _count)) - 1, 8 - _count);
+            }
         }
     }
 }

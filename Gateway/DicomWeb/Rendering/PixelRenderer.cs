@@ -46,9 +46,20 @@ internal sealed record PixelDescription(
         var samples = ds.GetInt32(DicomTag.SamplesPerPixel) ?? 1;
         var bitsStored = ds.GetInt32(DicomTag.BitsStored) ?? bitsAllocated;
         var photometric = (ds.GetString(DicomTag.PhotometricInterpretation) ?? (samples == 3 ? "RGB" : "MONOCHROME2")).Trim().ToUpperInvariant();
-        if (rows <= 0 || columns <= 0) throw new RenderingException("Empty image");
-        if (bitsAllocated is not (8 or 16 or 32)) throw new RenderingException($"Bits Allocated {bitsAllocated} is not rendered");
-        if (bitsStored <= 0 || bitsStored > bitsAllocated) bitsStored = bitsAllocated;
+        if (rows <= 0 || columns <= 0)
+        {
+            throw new RenderingException("Empty image");
+        }
+
+        if (bitsAllocated is not (8 or 16 or 32))
+        {
+            throw new RenderingException($"Bits Allocated {bitsAllocated} is not rendered");
+        }
+
+        if (bitsStored <= 0 || bitsStored > bitsAllocated)
+        {
+            bitsStored = bitsAllocated;
+        }
 
         VoiWindow? window = null;
         var centers = ds.GetStrings(DicomTag.WindowCenter);
@@ -78,7 +89,11 @@ internal static class PixelRenderer
 {
     public static RenderedImage Render(PixelDescription d, ReadOnlySpan<byte> frame, VoiWindow? requestWindow, bool bigEndian = false)
     {
-        if (frame.Length < d.FrameLength) throw new RenderingException("Pixel Data shorter than its frames");
+        if (frame.Length < d.FrameLength)
+        {
+            throw new RenderingException("Pixel Data shorter than its frames");
+        }
+
         return d.Photometric switch
         {
             "MONOCHROME1" or "MONOCHROME2" when d.SamplesPerPixel == 1 => RenderMonochrome(d, frame, requestWindow, bigEndian),
@@ -107,11 +122,22 @@ internal static class PixelRenderer
 
             // Bits Stored within Bits Allocated at High Bit (PS3.5 8.1.1); the bits outside may hold overlays or noise.
             raw = (raw >> shift) & ((1L << bits) - 1);
-            if (d.Signed && (raw & (1L << (bits - 1))) != 0) raw -= 1L << bits;
+            if (d.Signed && (raw & (1L << (bits - 1))) != 0)
+            {
+                raw -= 1L << bits;
+            }
+
             var v = raw * d.RescaleSlope + d.RescaleIntercept;
             values[i] = v;
-            if (v < min) min = v;
-            if (v > max) max = v;
+            if (v < min)
+            {
+                min = v;
+            }
+
+            if (v > max)
+            {
+                max = v;
+            }
         }
 
         var window = requestWindow ?? d.Window ?? new VoiWindow((min + max) / 2, Math.Max(1, max - min + 1));
@@ -124,7 +150,7 @@ internal static class PixelRenderer
         for (var i = 0; i < count; i++)
         {
             var x = values[i];
-            double y = x <= low ? 0 : x > high ? 255 : w <= 0 ? 255 : ((x - c) / w + 0.5) * 255;
+            var y = x <= low ? 0 : x > high ? 255 : w <= 0 ? 255 : ((x - c) / w + 0.5) * 255;
             var b = (byte)Math.Clamp((int)Math.Round(y), 0, 255);
             output[i] = invert ? (byte)(255 - b) : b;
         }
@@ -154,7 +180,10 @@ internal static class PixelRenderer
 
         if (d.Photometric == "YBR_FULL")
         {
-            for (var i = 0; i < count; i++) YbrToRgb(output, i * 3, output[i * 3], output[i * 3 + 1], output[i * 3 + 2]);
+            for (var i = 0; i < count; i++)
+            {
+                YbrToRgb(output, i * 3, output[i * 3], output[i * 3 + 1], output[i * 3 + 2]);
+            }
         }
 
         return new RenderedImage(d.Columns, d.Rows, 3, output);
@@ -173,7 +202,10 @@ internal static class PixelRenderer
                 var cb = frame[p + 2];
                 var cr = frame[p + 3];
                 YbrToRgb(output, (y * d.Columns + x) * 3, frame[p], cb, cr);
-                if (x + 1 < d.Columns) YbrToRgb(output, (y * d.Columns + x + 1) * 3, frame[p + 1], cb, cr);
+                if (x + 1 < d.Columns)
+                {
+                    YbrToRgb(output, (y * d.Columns + x + 1) * 3, frame[p + 1], cb, cr);
+                }
             }
         }
 

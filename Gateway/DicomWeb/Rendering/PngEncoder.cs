@@ -46,7 +46,10 @@ internal static class PngEncoder
                     {
                         row[0] = 2; // Up: byte minus the byte above, modulo 256
                         var above = pixels.AsSpan((y - 1) * stride, stride);
-                        for (var x = 0; x < stride; x++) row[x + 1] = (byte)(current[x] - above[x]);
+                        for (var x = 0; x < stride; x++)
+                        {
+                            row[x + 1] = (byte)(current[x] - above[x]);
+                        }
                     }
 
                     zlib.Write(row);
@@ -85,7 +88,11 @@ internal static class Crc32
     public static uint Append(uint crc, ReadOnlySpan<byte> data)
     {
         var table = Table;
-        foreach (var b in data) crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        foreach (var b in data)
+        {
+            crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        }
+
         return crc;
     }
 
@@ -99,7 +106,11 @@ internal static class Crc32
         for (uint n = 0; n < 256; n++)
         {
             var c = n;
-            for (var k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            for (var k = 0; k < 8; k++)
+            {
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+
             table[n] = c;
         }
 

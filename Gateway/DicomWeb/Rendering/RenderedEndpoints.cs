@@ -3,8 +3,8 @@ using Pacs.Dicom;
 using Pacs.Dicom.Codecs;
 using Pacs.Dicom.IO;
 using Pacs.Gateway.Auth;
-using Pacs.Index.Read;
 using Pacs.Gateway.Storage;
+using Pacs.Index.Read;
 
 namespace Pacs.Gateway.DicomWeb.Rendering;
 
@@ -96,7 +96,11 @@ internal static partial class RenderedEndpoints
         // Encapsulated documents (PS3.3 C.24.2): PDF, CDA, STL, ... returned in their own media type.
         if (header.TryGetElement(DicomTag.EncapsulatedDocument, out var document))
         {
-            if (options.Thumbnail) return Icon(options);
+            if (options.Thumbnail)
+            {
+                return Icon(options);
+            }
+
             var mime = header.GetString(DicomTag.MIMETypeOfEncapsulatedDocument) is { Length: > 0 } m ? m : "application/pdf";
             // The value is padded to even length; Encapsulated Document Length (0042,0015) gives the document's own.
             var length = header.GetUInt32(DicomTag.EncapsulatedDocumentLength) is { } l and > 0 ? l : document.Length;
@@ -198,7 +202,10 @@ internal static partial class RenderedEndpoints
             {
                 var edge = y == top || y == bottom || x == left || x == right;
                 var line = y > top + size / 8 && (y - top) % Math.Max(3, size / 12) == 0 && x > left + size / 16 && x < right - size / 16;
-                if (edge || line) pixels[y * size + x] = 0xC0;
+                if (edge || line)
+                {
+                    pixels[y * size + x] = 0xC0;
+                }
             }
         }
 
@@ -220,10 +227,18 @@ internal static partial class RenderedEndpoints
     internal static bool TryParseWindow(string? text, out VoiWindow? window)
     {
         window = null;
-        if (string.IsNullOrEmpty(text)) return true;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
         // PS3.18 8.3.5.1.4: center, width, and a VOI LUT function (linear, linear-exact, sigmoid); linear is applied.
-        if (parts.Length is < 2 or > 3 || !PixelDescription.TryParse(parts[0], out var c) || !PixelDescription.TryParse(parts[1], out var w) || w < 1) return false;
+        if (parts.Length is < 2 or > 3 || !PixelDescription.TryParse(parts[0], out var c) || !PixelDescription.TryParse(parts[1], out var w) || w < 1)
+        {
+            return false;
+        }
+
         window = new VoiWindow(c, w);
         return true;
     }
@@ -231,24 +246,40 @@ internal static partial class RenderedEndpoints
     internal static bool TryParseViewport(string? text, out int width, out int height)
     {
         width = height = 0;
-        if (string.IsNullOrEmpty(text)) return true;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
         // PS3.18 8.3.5.1.3: vw,vh then an optional source region (sx,sy,sw,sh), which is not applied.
-        if (parts.Length < 2) return false;
+        if (parts.Length < 2)
+        {
+            return false;
+        }
+
         return TryDimension(parts[0], out width) && TryDimension(parts[1], out height) && (width > 0 || height > 0);
     }
 
     internal static bool TryDimension(string s, out int value)
     {
         value = 0;
-        if (s.Length == 0) return true;
+        if (s.Length == 0)
+        {
+            return true;
+        }
+
         return int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value is > 0 and <= 8192;
     }
 
     internal static bool TryParseQuality(string? text, out int quality)
     {
         quality = DefaultQuality;
-        if (string.IsNullOrEmpty(text)) return true;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out quality) && quality is >= 1 and <= 100;
     }
 
@@ -304,11 +335,19 @@ internal sealed record StoredPixels(IBlobStore Blobs, string BlobKey, DicomTrans
         if (Layout is null)
         {
             var value = Header.TryGetElement(DicomTag.PixelData, out var e) ? e.Value : default;
-            if (start + length > value.Length) throw new RenderingException("Pixel Data shorter than its frames");
+            if (start + length > value.Length)
+            {
+                throw new RenderingException("Pixel Data shorter than its frames");
+            }
+
             return value.Slice((int)start, (int)length).ToArray();
         }
 
-        if (start + length > Layout.Value.Length) throw new RenderingException("Pixel Data shorter than its frames");
+        if (start + length > Layout.Value.Length)
+        {
+            throw new RenderingException("Pixel Data shorter than its frames");
+        }
+
         return await BlobCopy.ReadRangeAsync(Blobs, BlobKey, new BlobRange(Layout.Value.Offset + start, length), 1, cancellationToken).ConfigureAwait(false);
     }
 
@@ -317,10 +356,18 @@ internal sealed record StoredPixels(IBlobStore Blobs, string BlobKey, DicomTrans
     {
         var decoder = FrameDecoders.Find(Syntax) ?? throw new RenderingException($"Pixel data in {Syntax.Name} cannot be decoded");
         var geometry = FrameGeometry.FromDataset(Header) ?? throw new RenderingException("Image Pixel module incomplete");
-        if (Layout is not { Encapsulated: true } layout) throw new RenderingException("Encapsulated Pixel Data not found");
+        if (Layout is not { Encapsulated: true } layout)
+        {
+            throw new RenderingException("Encapsulated Pixel Data not found");
+        }
+
         var groups = await EncapsulatedFrames.GroupsAsync(Blobs, BlobKey, layout, cancellationToken).ConfigureAwait(false)
             ?? throw new RenderingException($"The fragments cannot be assigned to frames ({layout.Fragments.Count} fragments for {layout.NumberOfFrames} frames)");
-        if (frame > groups.Count) throw new RenderingException($"Frame {frame} not found");
+        if (frame > groups.Count)
+        {
+            throw new RenderingException($"Frame {frame} not found");
+        }
+
         return await EncapsulatedFrames.DecodeAsync(Blobs, BlobKey, layout, groups, frame - 1, decoder, geometry, cancellationToken).ConfigureAwait(false);
     }
 

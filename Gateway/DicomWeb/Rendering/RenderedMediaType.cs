@@ -23,12 +23,23 @@ internal static class RenderedMediaType
     {
         format = RenderedFormat.Jpeg;
         var sent = string.IsNullOrWhiteSpace(acceptQuery) ? acceptHeaders.Where(h => !string.IsNullOrWhiteSpace(h)).ToList() : [acceptQuery];
-        if (sent.Count == 0) return true;
+        if (sent.Count == 0)
+        {
+            return true;
+        }
         // A rendered resource is one image, never a multipart body.
         var ranges = AcceptHeader.Parse(sent).Where(r => !r.IsMultipart).ToList();
         // Ranges that all were refused (q=0) or multipart accept nothing offered here, not anything.
-        if (ranges.Count == 0) return false;
-        if (AcceptHeader.Negotiate(ranges, Offers, Jpeg, null, multipartByDefault: false) is not { } negotiated) return false;
+        if (ranges.Count == 0)
+        {
+            return false;
+        }
+
+        if (AcceptHeader.Negotiate(ranges, Offers, Jpeg, null, multipartByDefault: false) is not { } negotiated)
+        {
+            return false;
+        }
+
         format = negotiated.Representation.MediaType == Png ? RenderedFormat.Png : RenderedFormat.Jpeg;
         return true;
     }

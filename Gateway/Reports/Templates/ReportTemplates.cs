@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Pacs.Index.Reports;
 using Pacs.Grains.Accounts;
+using Pacs.Index.Reports;
 
 namespace Pacs.Gateway.Reports;
 

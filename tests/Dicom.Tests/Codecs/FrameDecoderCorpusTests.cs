@@ -92,7 +92,10 @@ public sealed class FrameDecoderCorpusTests
         Assert.Contains(pixels, b => b != 0);
         if (!g.Signed && g.BitsAllocated == 16)
         {
-            for (var i = 0; i < pixels.Length; i += 2) Assert.True((pixels[i] | pixels[i + 1] << 8) < 1 << g.BitsStored);
+            for (var i = 0; i < pixels.Length; i += 2)
+            {
+                Assert.True((pixels[i] | pixels[i + 1] << 8) < 1 << g.BitsStored);
+            }
         }
     }
 
@@ -119,7 +122,11 @@ public sealed class FrameDecoderCorpusTests
         for (var round = 0; round < 20; round++)
         {
             var damaged = frame.ToArray();
-            for (var k = 0; k < 8; k++) damaged[rng.Next(damaged.Length)] = (byte)rng.Next(256);
+            for (var k = 0; k < 8; k++)
+            {
+                damaged[rng.Next(damaged.Length)] = (byte)rng.Next(256);
+            }
+
             Check(() => decoder.Decode(damaged, geometry), geometry);
         }
 
@@ -163,7 +170,11 @@ public sealed class FrameDecoderCorpusTests
         var decoder = FrameDecoders.Find(syntax) ?? throw new InvalidOperationException($"no decoder for {syntax.Uid}");
         var geometry = FrameGeometry.FromDataset(ds)!.Value;
         using var all = new MemoryStream();
-        foreach (var frame in Frames(ds)) all.Write(decoder.Decode(frame, geometry));
+        foreach (var frame in Frames(ds))
+        {
+            all.Write(decoder.Decode(frame, geometry));
+        }
+
         return (all.ToArray(), syntax);
     }
 
@@ -173,7 +184,11 @@ public sealed class FrameDecoderCorpusTests
         Assert.True(ds.TryGetElement(DicomTag.PixelData, out var pixelData));
         var fragments = pixelData.Fragments!.Items;
         var frames = Math.Max(1, ds.GetInt32(DicomTag.NumberOfFrames) ?? 1);
-        if (fragments.Count == frames) return fragments.Select(f => f.Data.ToArray()).ToList();
+        if (fragments.Count == frames)
+        {
+            return fragments.Select(f => f.Data.ToArray()).ToList();
+        }
+
         Assert.Equal(1, frames);
         return [fragments.SelectMany(f => f.Data.ToArray()).ToArray()];
     }

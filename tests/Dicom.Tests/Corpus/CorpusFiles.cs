@@ -23,7 +23,10 @@ internal static class CorpusFiles
         foreach (var f in TestFiles())
         {
             var name = Path.GetFileName(f);
-            if (includeBroken || !Broken.Contains(name)) data.Add(name);
+            if (includeBroken || !Broken.Contains(name))
+            {
+                data.Add(name);
+            }
         }
         return data;
     }

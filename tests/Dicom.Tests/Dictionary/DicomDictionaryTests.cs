@@ -199,10 +199,17 @@ public sealed class DicomDictionaryTests
             new(0x0029, 0x0010), new(0x0029, 0x1010), new(0x0010, 0xFFF0), new(0x5010, 0x3000), DicomTag.Item,
         ];
         var sink = 0;
-        for (var i = 0; i < 1000; i++) sink += DicomDictionary.GetDefaultVR(tags[i % tags.Length]).Code;
+        for (var i = 0; i < 1000; i++)
+        {
+            sink += DicomDictionary.GetDefaultVR(tags[i % tags.Length]).Code;
+        }
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10_000; i++) sink += DicomDictionary.GetDefaultVR(tags[i % tags.Length]).Code;
+        for (var i = 0; i < 10_000; i++)
+        {
+            sink += DicomDictionary.GetDefaultVR(tags[i % tags.Length]).Code;
+        }
+
         var after = GC.GetAllocatedBytesForCurrentThread();
 
         Assert.Equal(0, after - before);
@@ -280,7 +287,10 @@ public sealed class DictionaryGeneratorTests
     public void Generator_RunTwice_ReproducesCheckedInFilesByteForByte()
     {
         var dictionaryDir = Path.Combine(FindRepositoryRoot(), "Dicom", "Dictionary");
-        foreach (var file in GeneratedFiles) Assert.True(File.Exists(Path.Combine(dictionaryDir, file)), file);
+        foreach (var file in GeneratedFiles)
+        {
+            Assert.True(File.Exists(Path.Combine(dictionaryDir, file)), file);
+        }
 
         var first = Directory.CreateTempSubdirectory("dict-gen-");
         var second = Directory.CreateTempSubdirectory("dict-gen-");
@@ -339,7 +349,10 @@ public sealed class DictionaryGeneratorTests
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "Dicom", "Dictionary", "generate.py"))) return dir.FullName;
+            if (File.Exists(Path.Combine(dir.FullName, "Dicom", "Dictionary", "generate.py")))
+            {
+                return dir.FullName;
+            }
         }
         throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
     }

@@ -12,7 +12,11 @@ public sealed class DicomDirectoryTests
         {
             var record = new DicomDataset();
             record.SetString(DicomTag.DirectoryRecordType, DicomVR.CS, type);
-            if (fileId.Length > 0) record.SetStrings(DicomTag.ReferencedFileID, DicomVR.CS, fileId);
+            if (fileId.Length > 0)
+            {
+                record.SetStrings(DicomTag.ReferencedFileID, DicomVR.CS, fileId);
+            }
+
             return record;
         }
 

@@ -16,7 +16,10 @@ public sealed partial class DicomDumpTests
     {
         var data = new TheoryData<string>();
         foreach (var f in Directory.EnumerateFiles(CorpusFiles.Directory("dcmdump"), "*.txt").Order(StringComparer.Ordinal))
+        {
             data.Add(Path.GetFileNameWithoutExtension(f));
+        }
+
         return data;
     }
 
@@ -34,7 +37,11 @@ public sealed partial class DicomDumpTests
     {
         // When dcmtk is installed, the checked-in expectations must still be what dcmdump prints.
         var dcmdump = Environment.GetEnvironmentVariable("PATH")!.Split(':').Select(p => Path.Combine(p, "dcmdump")).FirstOrDefault(File.Exists);
-        if (dcmdump is null) return;
+        if (dcmdump is null)
+        {
+            return;
+        }
+
         var file = CorpusFiles.PathOf("CT_small.dcm");
         var psi = new System.Diagnostics.ProcessStartInfo(dcmdump, ["-q", "-Un", "+L", "-M", file]) { RedirectStandardOutput = true, StandardOutputEncoding = Encoding.Latin1 };
         using var process = System.Diagnostics.Process.Start(psi)!;
@@ -57,16 +64,30 @@ public sealed partial class DicomDumpTests
         var joined = new List<string>();
         foreach (var raw in text.Split('\n'))
         {
-            if (TagStart().IsMatch(raw) || joined.Count == 0 || raw.StartsWith('#') || raw.Length == 0) joined.Add(raw);
-            else joined[^1] += "\n" + raw;
+            if (TagStart().IsMatch(raw) || joined.Count == 0 || raw.StartsWith('#') || raw.Length == 0)
+            {
+                joined.Add(raw);
+            }
+            else
+            {
+                joined[^1] += "\n" + raw;
+            }
         }
         var lines = new List<Line>();
         foreach (var raw in joined)
         {
             var m = DcmdumpLine().Match(raw);
-            if (!m.Success) continue;
+            if (!m.Success)
+            {
+                continue;
+            }
+
             var tag = m.Groups["g"].Value + "," + m.Groups["e"].Value;
-            if (tag is "fffe,e00d" or "fffe,e0dd") continue;
+            if (tag is "fffe,e00d" or "fffe,e0dd")
+            {
+                continue;
+            }
+
             var vr = m.Groups["vr"].Value == "??" ? "UN" : m.Groups["vr"].Value;
             lines.Add(new Line(m.Groups["indent"].Value.Length / 2, tag, vr, m.Groups["value"].Value, m.Groups["len"].Value));
         }
@@ -88,8 +109,16 @@ public sealed partial class DicomDumpTests
             // dcmtk pads an odd-length value while loading it; we keep the bytes as they are (and pad when writing).
             var oddPadded = int.TryParse(y.Length, out var ours) && (ours & 1) == 1 && x.Length == (ours + 1).ToString(CultureInfo.InvariantCulture);
             Assert.True(x.Length == y.Length || oddPadded, $"{where}: length {x.Length} vs {y.Length}");
-            if (x.Value == "(not loaded)" || y.Value == "(not loaded)") continue;
-            if (oddPadded && (x.Value == y.Value + "\\00" || x.Value == y.Value + "\\20")) continue;
+            if (x.Value == "(not loaded)" || y.Value == "(not loaded)")
+            {
+                continue;
+            }
+
+            if (oddPadded && (x.Value == y.Value + "\\00" || x.Value == y.Value + "\\20"))
+            {
+                continue;
+            }
+
             if (x.VR is "FL" or "FD" or "OF" or "OD" && x.Value != y.Value)
             {
                 var xs = x.Value.Split('\\');

@@ -29,7 +29,13 @@ public sealed class DicomReaderAllocationTests
         foreach (var e in ds)
         {
             n++;
-            if (e.Sequence is { } s) foreach (var item in s.Items) n += CountElements(item);
+            if (e.Sequence is { } s)
+            {
+                foreach (var item in s.Items)
+                {
+                    n += CountElements(item);
+                }
+            }
         }
         return n;
     }
@@ -41,14 +47,23 @@ public sealed class DicomReaderAllocationTests
         for (var capacity = 4; ; capacity *= 2)
         {
             cost += 24 + capacity * 32L;
-            if (capacity >= ds.Count) break;
+            if (capacity >= ds.Count)
+            {
+                break;
+            }
         }
         foreach (var e in ds)
+        {
             if (e.Sequence is { } s)
             {
                 cost += 200;
-                foreach (var item in s.Items) cost += ListCost(item);
+                foreach (var item in s.Items)
+                {
+                    cost += ListCost(item);
+                }
             }
+        }
+
         return cost;
     }
 }

@@ -16,7 +16,10 @@ public sealed class DicomReaderCorpusTests
         var bytes = File.ReadAllBytes(CorpusFiles.PathOf(name));
         var result = DicomReader.ReadFile(bytes);
         Assert.True(result.Dataset.Count > 0, $"{name}: no elements");
-        if (!result.TransferSyntax.IsDeflated) Assert.Equal(bytes.Length, result.EndOffset);
+        if (!result.TransferSyntax.IsDeflated)
+        {
+            Assert.Equal(bytes.Length, result.EndOffset);
+        }
     }
 
     [Theory]

@@ -95,7 +95,11 @@ public sealed class DicomReaderFuzzTests
     private static int StableSeed(string name)
     {
         var h = 20261128;
-        foreach (var c in name) h = unchecked(h * 31 + c);
+        foreach (var c in name)
+        {
+            h = unchecked(h * 31 + c);
+        }
+
         return h & 0x7FFFFFFF;
     }
 
@@ -109,8 +113,12 @@ public sealed class DicomReaderFuzzTests
             {
                 var copy = (byte[])original.Clone();
                 var flips = 1 + random.Next(8);
-                for (var k = 0; k < flips; k++) copy[random.Next(copy.Length)] ^= (byte)(1 + random.Next(255));
-                return copy;
+                for (var k = 0; k < flips; k++)
+                    {
+                        copy[random.Next(copy.Length)] ^= (byte)(1 + random.Next(255));
+                    }
+
+                    return copy;
             }
             case 2: // forge a 32-bit value (often a length) with a huge or odd number
             {

@@ -90,7 +90,10 @@ public sealed class DicomJsonCorpusTests
     {
         var data = new TheoryData<string>();
         foreach (var f in Directory.EnumerateFiles(CorpusFiles.Directory("json_expected"), "*.json").Order(StringComparer.Ordinal))
+        {
             data.Add(Path.GetFileNameWithoutExtension(f));
+        }
+
         return data;
     }
 
@@ -141,20 +144,35 @@ public sealed class DicomJsonCorpusTests
                 var at = path + "/" + p.Name;
                 if (!ours.TryGetProperty(p.Name, out var o))
                 {
-                    if (p.Name.EndsWith("0000", StringComparison.Ordinal)) Note(Difference.GroupLengthOmitted);
-                    else Failures.Add($"{at}: missing in ours, pydicom has {p.Value}");
+                    if (p.Name.EndsWith("0000", StringComparison.Ordinal))
+                    {
+                        Note(Difference.GroupLengthOmitted);
+                    }
+                    else
+                    {
+                        Failures.Add($"{at}: missing in ours, pydicom has {p.Value}");
+                    }
+
                     continue;
                 }
                 Attribute(o, p.Value, at);
             }
             foreach (var p in ours.EnumerateObject())
             {
-                if (theirs.TryGetProperty(p.Name, out _)) continue;
+                if (theirs.TryGetProperty(p.Name, out _))
+                {
+                    continue;
+                }
                 // pydicom (suppress_invalid_tags) drops an IS/DS it cannot convert; we keep it as a string.
                 if (p.Value.GetProperty("vr").GetString() is "IS" or "DS" && p.Value.TryGetProperty("Value", out var v)
                     && v.EnumerateArray().Any(x => x.ValueKind == JsonValueKind.String))
+                {
                     Note(Difference.InvalidNumberAsString);
-                else Failures.Add($"{path}/{p.Name}: only in ours: {p.Value}");
+                }
+                else
+                {
+                    Failures.Add($"{path}/{p.Name}: only in ours: {p.Value}");
+                }
             }
         }
 
@@ -164,10 +182,19 @@ public sealed class DicomJsonCorpusTests
             var tvr = theirs.GetProperty("vr").GetString();
             if (ovr != tvr)
             {
-                if (ovr == "UN") Note(Difference.UnknownVRKeptAsUN);
+                if (ovr == "UN")
+                {
+                    Note(Difference.UnknownVRKeptAsUN);
+                }
                 else if (ovr == "OB" && tvr == "OW" && Kind(ours) == "BulkDataURI" && at.EndsWith("7FE00010", StringComparison.Ordinal))
+                {
                     Note(Difference.EncapsulatedIsOB);
-                else Failures.Add($"{at}: vr {ovr} vs pydicom {tvr}");
+                }
+                else
+                {
+                    Failures.Add($"{at}: vr {ovr} vs pydicom {tvr}");
+                }
+
                 return;
             }
             var oKind = Kind(ours);
@@ -179,8 +206,15 @@ public sealed class DicomJsonCorpusTests
             }
             if (tKind == "Value" && oKind is null && theirs.GetProperty("Value").GetArrayLength() == 0)
             {
-                if (ovr == "SQ") Note(Difference.EmptySequenceWithoutValue);
-                else Equal++;
+                if (ovr == "SQ")
+                {
+                    Note(Difference.EmptySequenceWithoutValue);
+                }
+                else
+                {
+                    Equal++;
+                }
+
                 return;
             }
             if (ovr == "PN" && oKind is null && tKind == "Value" && theirs.GetProperty("Value").EnumerateArray().All(IsDelimitersOnly))
@@ -202,10 +236,19 @@ public sealed class DicomJsonCorpusTests
             var t = theirs.GetProperty(tKind!);
             if (oKind != "Value")
             {
-                if (o.GetString() == t.GetString()) Equal++;
+                if (o.GetString() == t.GetString())
+                {
+                    Equal++;
+                }
                 else if (oKind == "InlineBinary" && ovr is "OW" && Swapped(o.GetBytesFromBase64(), t.GetBytesFromBase64()))
+                {
                     Note(Difference.LittleEndianBinary);
-                else Failures.Add($"{at}: {oKind} differs");
+                }
+                else
+                {
+                    Failures.Add($"{at}: {oKind} differs");
+                }
+
                 return;
             }
             if (ovr == "SQ")
@@ -215,7 +258,11 @@ public sealed class DicomJsonCorpusTests
                     Failures.Add($"{at}: {o.GetArrayLength()} items vs pydicom {t.GetArrayLength()}");
                     return;
                 }
-                for (var i = 0; i < o.GetArrayLength(); i++) Dataset(o[i], t[i], at + "/" + i);
+                for (var i = 0; i < o.GetArrayLength(); i++)
+                {
+                    Dataset(o[i], t[i], at + "/" + i);
+                }
+
                 return;
             }
             if (o.GetArrayLength() != t.GetArrayLength())
@@ -223,23 +270,46 @@ public sealed class DicomJsonCorpusTests
                 Failures.Add($"{at}: {o.GetArrayLength()} values {o} vs pydicom {t.GetArrayLength()} {t}");
                 return;
             }
-            for (var i = 0; i < o.GetArrayLength(); i++) Value(o[i], t[i], ovr!, $"{at}[{i}]");
+            for (var i = 0; i < o.GetArrayLength(); i++)
+            {
+                Value(o[i], t[i], ovr!, $"{at}[{i}]");
+            }
         }
 
         private void Value(JsonElement o, JsonElement t, string vr, string at)
         {
             if (o.ValueKind == JsonValueKind.Null)
             {
-                if (t.ValueKind == JsonValueKind.Null) Equal++;
-                else if (IsEmpty(t)) Note(Difference.EmptyValueIsNull);
-                else if (vr == "PN" && IsDelimitersOnly(t)) Note(Difference.DelimiterOnlyPersonNameIsEmpty);
-                else Failures.Add($"{at}: null vs pydicom {t}");
+                if (t.ValueKind == JsonValueKind.Null)
+                {
+                    Equal++;
+                }
+                else if (IsEmpty(t))
+                {
+                    Note(Difference.EmptyValueIsNull);
+                }
+                else if (vr == "PN" && IsDelimitersOnly(t))
+                {
+                    Note(Difference.DelimiterOnlyPersonNameIsEmpty);
+                }
+                else
+                {
+                    Failures.Add($"{at}: null vs pydicom {t}");
+                }
+
                 return;
             }
             if (o.ValueKind == JsonValueKind.Number && t.ValueKind == JsonValueKind.Number)
             {
-                if (o.GetDouble() == t.GetDouble() || (vr is "FL" && (float)o.GetDouble() == (float)t.GetDouble())) Equal++;
-                else Failures.Add($"{at}: {o} vs pydicom {t}");
+                if (o.GetDouble() == t.GetDouble() || (vr is "FL" && (float)o.GetDouble() == (float)t.GetDouble()))
+                {
+                    Equal++;
+                }
+                else
+                {
+                    Failures.Add($"{at}: {o} vs pydicom {t}");
+                }
+
                 return;
             }
             if (o.ValueKind == JsonValueKind.String && vr is "DS" or "IS" && t.ValueKind != JsonValueKind.String)
@@ -253,19 +323,39 @@ public sealed class DicomJsonCorpusTests
                 var ourGroups = o.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
                 if (theirGroups.Count == ourGroups.Count && theirGroups.All(g => ourGroups.GetValueOrDefault(g.Key) == g.Value))
                 {
-                    if (theirGroups.Count == t.EnumerateObject().Count()) Equal++;
-                    else Note(Difference.EmptyPersonNameGroupOmitted);
+                    if (theirGroups.Count == t.EnumerateObject().Count())
+                    {
+                        Equal++;
+                    }
+                    else
+                    {
+                        Note(Difference.EmptyPersonNameGroupOmitted);
+                    }
                 }
-                else Failures.Add($"{at}: {o} vs pydicom {t}");
+                else
+                {
+                    Failures.Add($"{at}: {o} vs pydicom {t}");
+                }
+
                 return;
             }
             if (o.ValueKind == JsonValueKind.String && t.ValueKind == JsonValueKind.String)
             {
                 var os = o.GetString()!;
                 var ts = t.GetString()!;
-                if (os == ts) Equal++;
-                else if (os == DicomDataset.TrimValue(ts, DicomVR.Parse(vr))) Note(Difference.InsignificantSpacesTrimmed);
-                else Failures.Add($"{at}: \"{os}\" vs pydicom \"{ts}\"");
+                if (os == ts)
+                {
+                    Equal++;
+                }
+                else if (os == DicomDataset.TrimValue(ts, DicomVR.Parse(vr)))
+                {
+                    Note(Difference.InsignificantSpacesTrimmed);
+                }
+                else
+                {
+                    Failures.Add($"{at}: \"{os}\" vs pydicom \"{ts}\"");
+                }
+
                 return;
             }
             Failures.Add($"{at}: {o} vs pydicom {t}");
@@ -273,9 +363,19 @@ public sealed class DicomJsonCorpusTests
 
         private static bool Swapped(byte[] ours, byte[] theirs)
         {
-            if (ours.Length != theirs.Length || (ours.Length & 1) != 0) return false;
+            if (ours.Length != theirs.Length || (ours.Length & 1) != 0)
+            {
+                return false;
+            }
+
             for (var i = 0; i < ours.Length; i += 2)
-                if (ours[i] != theirs[i + 1] || ours[i + 1] != theirs[i]) return false;
+            {
+                if (ours[i] != theirs[i + 1] || ours[i + 1] != theirs[i])
+                {
+                    return false;
+                }
+            }
+
             return true;
         }
 

@@ -107,7 +107,10 @@ public sealed class DicomJsonMetadataRewriterTests
         using var document = JsonDocument.Parse(header);
         var output = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
             document.WriteTo(writer);
+        }
+
         return output.WrittenSpan.ToArray();
     }
 
@@ -136,12 +139,22 @@ public sealed class DicomJsonMetadataRewriterTests
         {
             if (e.Sequence is { } sq)
             {
-                foreach (var item in sq.Items) MarkOmittedValues(item);
+                foreach (var item in sq.Items)
+                {
+                    MarkOmittedValues(item);
+                }
+
                 continue;
             }
             var binary = e.VR == DicomVR.OB || e.VR == DicomVR.OW || e.VR == DicomVR.OD || e.VR == DicomVR.OF || e.VR == DicomVR.OL || e.VR == DicomVR.OV || e.VR == DicomVR.UN;
-            if (binary && e.Payload is null && e.Value.IsEmpty) marked.Add(new DicomElement(e.Tag, e.VR, new BulkDataReference(0, 0)));
+            if (binary && e.Payload is null && e.Value.IsEmpty)
+            {
+                marked.Add(new DicomElement(e.Tag, e.VR, new BulkDataReference(0, 0)));
+            }
         }
-        foreach (var m in marked) dataset.Set(m);
+        foreach (var m in marked)
+        {
+            dataset.Set(m);
+        }
     }
 }

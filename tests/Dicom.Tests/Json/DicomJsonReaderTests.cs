@@ -28,9 +28,18 @@ public class DicomJsonReaderTests
                 Assert.Equal("1.2.3.4", a.Sequence.Items[0].GetString(T(0x00081155)));
                 Assert.Equal(6, a.Sequence.Items[0].GetElementLength(0x00081150)); // "1.2.3" + NUL pad
             }
-            else if (e.Tag == T(0x00200013)) Assert.Equal("12", Text(actual, 0x00200013)); // "+12 " is 12 in JSON
-            else if (e.Tag == T(0x00200032)) Assert.Equal("-1.5\\0.25\\3\\1e3\\0.5 ", Text(actual, 0x00200032));
-            else Assert.Equal(e.Value.ToArray(), a.Value.ToArray());
+            else if (e.Tag == T(0x00200013))
+            {
+                Assert.Equal("12", Text(actual, 0x00200013)); // "+12 " is 12 in JSON
+            }
+            else if (e.Tag == T(0x00200032))
+            {
+                Assert.Equal("-1.5\\0.25\\3\\1e3\\0.5 ", Text(actual, 0x00200032));
+            }
+            else
+            {
+                Assert.Equal(e.Value.ToArray(), a.Value.ToArray());
+            }
         }
     }
 
@@ -238,7 +247,11 @@ public class DicomJsonReaderTests
     {
         var ds = Read(Nested(30));
         var depth = 0;
-        for (var d = ds; d.GetSequence(T(0x00081199)) is { } sq; d = sq.Items[0]) depth++;
+        for (var d = ds; d.GetSequence(T(0x00081199)) is { } sq; d = sq.Items[0])
+        {
+            depth++;
+        }
+
         Assert.Equal(30, depth);
     }
 
@@ -250,7 +263,11 @@ public class DicomJsonReaderTests
         var arrays = """{"00100020":{"vr":"LO","x":""" + new string('[', depth) + new string(']', depth) + "}}";
         Assert.Throws<DicomFormatException>(() => Read(arrays));
         var objects = new StringBuilder("{\"00081199\":{\"vr\":\"SQ\",\"zz\":");
-        for (var i = 0; i < depth; i++) objects.Append("{\"a\":");
+        for (var i = 0; i < depth; i++)
+        {
+            objects.Append("{\"a\":");
+        }
+
         objects.Append('1').Append('}', depth).Append("}}");
         Assert.Throws<DicomFormatException>(() => Read(objects.ToString()));
     }
@@ -266,7 +283,11 @@ public class DicomJsonReaderTests
             var bytes = (byte[])valid.Clone();
             const string alphabet = "{}[]\",:0aZ\\ \u00ff";
             var edits = random.Next(1, 4);
-            for (var k = 0; k < edits; k++) bytes[random.Next(bytes.Length)] = (byte)alphabet[random.Next(alphabet.Length)];
+            for (var k = 0; k < edits; k++)
+            {
+                bytes[random.Next(bytes.Length)] = (byte)alphabet[random.Next(alphabet.Length)];
+            }
+
             var cut = random.Next(2) == 0 ? bytes : bytes[..random.Next(bytes.Length)];
             try { DicomJsonReader.Read(cut); }
             catch (DicomFormatException) { failures++; }
@@ -277,9 +298,17 @@ public class DicomJsonReaderTests
     private static string Nested(int levels)
     {
         var sb = new StringBuilder();
-        for (var i = 0; i < levels; i++) sb.Append("{\"00081199\":{\"vr\":\"SQ\",\"Value\":[");
+        for (var i = 0; i < levels; i++)
+        {
+            sb.Append("{\"00081199\":{\"vr\":\"SQ\",\"Value\":[");
+        }
+
         sb.Append("{}");
-        for (var i = 0; i < levels; i++) sb.Append("]}}");
+        for (var i = 0; i < levels; i++)
+        {
+            sb.Append("]}}");
+        }
+
         return sb.ToString();
     }
 }

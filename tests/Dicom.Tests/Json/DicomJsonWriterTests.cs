@@ -36,7 +36,10 @@ public class DicomJsonWriterTests
         var ds = EveryVR();
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
             DicomJsonWriter.Write(w, ds, DicomJsonOptions.Default);
+        }
+
         Assert.Equal(DicomJsonWriter.ToUtf8Bytes(ds), buffer.WrittenSpan.ToArray());
     }
 

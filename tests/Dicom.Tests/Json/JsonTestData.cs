@@ -15,35 +15,55 @@ internal static class JsonTestData
     public static void Floats(this DicomDataset ds, uint tag, params float[] values)
     {
         var b = new byte[values.Length * 4];
-        for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(b.AsSpan(i * 4), values[i]);
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(b.AsSpan(i * 4), values[i]);
+        }
+
         ds.Set(T(tag), DicomVR.FL, b);
     }
 
     public static void Doubles(this DicomDataset ds, uint tag, DicomVR vr, params double[] values)
     {
         var b = new byte[values.Length * 8];
-        for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(b.AsSpan(i * 8), values[i]);
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(b.AsSpan(i * 8), values[i]);
+        }
+
         ds.Set(T(tag), vr, b);
     }
 
     public static void Int16s(this DicomDataset ds, uint tag, params short[] values)
     {
         var b = new byte[values.Length * 2];
-        for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(i * 2), values[i]);
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(i * 2), values[i]);
+        }
+
         ds.Set(T(tag), DicomVR.SS, b);
     }
 
     public static void Int32s(this DicomDataset ds, uint tag, DicomVR vr, params int[] values)
     {
         var b = new byte[values.Length * 4];
-        for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(i * 4), values[i]);
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(i * 4), values[i]);
+        }
+
         ds.Set(T(tag), vr, b);
     }
 
     public static void Int64s(this DicomDataset ds, uint tag, DicomVR vr, params long[] values)
     {
         var b = new byte[values.Length * 8];
-        for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(i * 8), values[i]);
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(i * 8), values[i]);
+        }
+
         ds.Set(T(tag), vr, b);
     }
 

@@ -58,7 +58,10 @@ public sealed class AssociationQuotaTests
     {
         await using var server = Server(perAddress: 3);
         var held = new List<DicomClient>();
-        for (var i = 0; i < 3; i++) held.Add(await ConnectFromAsync("127.0.0.2", server.Port));
+        for (var i = 0; i < 3; i++)
+        {
+            held.Add(await ConnectFromAsync("127.0.0.2", server.Port));
+        }
 
         await AssertRejectedAsync(() => ConnectFromAsync("127.0.0.2", server.Port));
         await using (var other = await ConnectFromAsync("127.0.0.3", server.Port))
@@ -94,7 +97,10 @@ public sealed class AssociationQuotaTests
         await AssertRejectedAsync(() => ConnectFromAsync("127.0.0.4", server.Port, "MODALITY1"));
         await using var c = await ConnectFromAsync("127.0.0.4", server.Port, "MODALITY2");
         Assert.Equal(DimseStatus.Success, await c.EchoAsync());
-        foreach (var client in new[] { a, b, c }) await client.ReleaseAsync();
+        foreach (var client in new[] { a, b, c })
+        {
+            await client.ReleaseAsync();
+        }
     }
 
     [Fact]
@@ -128,7 +134,10 @@ public sealed class AssociationQuotaTests
         }
         finally
         {
-            foreach (var s in flood) s.Dispose();
+            foreach (var s in flood)
+            {
+                s.Dispose();
+            }
         }
     }
 

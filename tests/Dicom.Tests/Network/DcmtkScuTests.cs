@@ -65,7 +65,11 @@ public sealed class DcmtkScuTests
         var dir = TempDir();
         try
         {
-            foreach (var f in new[] { "CT_small.dcm", "MR_small.dcm", "MR_small_implicit.dcm" }) File.Copy(CorpusFile(f), Path.Combine(dir, f));
+            foreach (var f in new[] { "CT_small.dcm", "MR_small.dcm", "MR_small_implicit.dcm" })
+            {
+                File.Copy(CorpusFile(f), Path.Combine(dir, f));
+            }
+
             var r = await RunAsync("storescu", ["+sd", "-aec", "ARCHIVE", "127.0.0.1", P(server), dir]);
             Assert.True(r.ExitCode == 0, r.Output);
             Assert.Equal(3, store.Instances.Count);

@@ -133,7 +133,10 @@ public sealed class DicomClientTests
         await foreach (var m in client.FindAsync(StudyRootFind, query))
         {
             names.Add(m.GetString(DicomTag.PatientName));
-            if (names.Count == 3) break; // the provider stalls after 3: only C-CANCEL ends it
+            if (names.Count == 3)
+            {
+                break; // the provider stalls after 3: only C-CANCEL ends it
+            }
         }
         await find.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(["PATIENT^1", "PATIENT^2", "PATIENT^3"], names);
@@ -148,7 +151,11 @@ public sealed class DicomClientTests
         await using var server = StartServer(new DicomServiceProviders { Find = find });
         await using var client = await DicomClient.ConnectAsync(Options(server.Port, new PresentationContextRequest(StudyRootFind, [DicomTransferSyntax.ImplicitVRLittleEndian.Uid])));
         var results = new List<DicomDataset>();
-        await foreach (var m in client.FindAsync(StudyRootFind, new DicomDataset())) results.Add(m);
+        await foreach (var m in client.FindAsync(StudyRootFind, new DicomDataset()))
+        {
+            results.Add(m);
+        }
+
         Assert.Equal(2, results.Count);
         Assert.Equal("1.2.3.2", results[1].GetString(DicomTag.StudyInstanceUID));
         await client.ReleaseAsync();
@@ -263,7 +270,11 @@ public sealed class DicomClientTests
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline) Assert.Fail("condition not reached in time");
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("condition not reached in time");
+            }
+
             await Task.Delay(20);
         }
     }

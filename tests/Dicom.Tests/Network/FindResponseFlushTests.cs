@@ -87,7 +87,11 @@ public sealed class FindResponseFlushTests
         {
             for (var i = 0; i < matches.Count; i++)
             {
-                if (i == 1) await gate.WaitAsync(cancellationToken);
+                if (i == 1)
+                {
+                    await gate.WaitAsync(cancellationToken);
+                }
+
                 yield return matches[i];
             }
         }
@@ -132,7 +136,11 @@ public sealed class FindResponseFlushTests
         public async Task<List<DicomDataset>> FindAllAsync()
         {
             var list = new List<DicomDataset>();
-            await foreach (var match in Client.FindAsync(StudyRootFind, Identifier(), _stop.Token)) list.Add(match);
+            await foreach (var match in Client.FindAsync(StudyRootFind, Identifier(), _stop.Token))
+            {
+                list.Add(match);
+            }
+
             return list;
         }
 

@@ -64,8 +64,16 @@ public sealed class FindScuMatchingTests
             var uniqueTag = QueryAttributes.UniqueKey(QueryLevels.TryParse(level, out var l) ? l : throw new ArgumentException(level));
             var args = new List<string> { model, "-X", "-od", dir, "-aec", "ARCHIVE", "127.0.0.1", server.Port.ToString(CultureInfo.InvariantCulture),
                 "-k", "QueryRetrieveLevel=" + level };
-            foreach (var k in keys.Split('|')) args.AddRange(["-k", k]);
-            if (!keys.Split('|').Any(k => k.Split('=')[0] == KeywordOf(uniqueTag))) args.AddRange(["-k", KeywordOf(uniqueTag)]);
+            foreach (var k in keys.Split('|'))
+            {
+                args.AddRange(["-k", k]);
+            }
+
+            if (!keys.Split('|').Any(k => k.Split('=')[0] == KeywordOf(uniqueTag)))
+            {
+                args.AddRange(["-k", KeywordOf(uniqueTag)]);
+            }
+
             var r = await RunAsync("findscu", args);
             Assert.True(r.ExitCode == 0, r.Output);
             Assert.Empty(find.Errors);
@@ -84,7 +92,11 @@ public sealed class FindScuMatchingTests
                 Assert.Equal(requested.Order(StringComparer.Ordinal), response.Where(e => !e.Tag.IsGroupLength).Select(e => KeywordOf(e.Tag)).Order(StringComparer.Ordinal));
                 foreach (var e in response)
                 {
-                    if (e.Tag == QueryTags.QueryRetrieveLevel || e.Tag.IsGroupLength) continue;
+                    if (e.Tag == QueryTags.QueryRetrieveLevel || e.Tag.IsGroupLength)
+                    {
+                        continue;
+                    }
+
                     Assert.True((entity.GetString(e.Tag) ?? "") == (response.GetString(e.Tag) ?? ""),
                         $"{KeywordOf(e.Tag)}: '{response.GetString(e.Tag)}' returned, '{entity.GetString(e.Tag)}' held");
                 }
@@ -113,7 +125,11 @@ public sealed class FindScuMatchingTests
         try
         {
             var args = new List<string> { model, "-d", "-X", "-od", dir, "-aec", "ARCHIVE", "127.0.0.1", server.Port.ToString(CultureInfo.InvariantCulture) };
-            foreach (var k in keys.Split('|')) args.AddRange(["-k", k]);
+            foreach (var k in keys.Split('|'))
+            {
+                args.AddRange(["-k", k]);
+            }
+
             var r = await RunAsync("findscu", args);
             Assert.Empty(Directory.GetFiles(dir, "rsp*.dcm"));
             // findscu -d dumps the final response's command set: status, Error Comment and, where a key is at fault,
@@ -121,7 +137,10 @@ public sealed class FindScuMatchingTests
             Assert.True(r.Output.Contains($"DIMSE Status                  : 0x{status}: ", StringComparison.Ordinal), r.Output);
             Assert.Contains("ErrorComment", r.Output, StringComparison.Ordinal);
             if (keys.Contains('=', StringComparison.Ordinal) && !keys.EndsWith("Modality=CT", StringComparison.Ordinal))
+            {
                 Assert.Contains("OffendingElement", r.Output, StringComparison.Ordinal);
+            }
+
             Assert.Single(find.Errors);
         }
         finally
@@ -222,7 +241,13 @@ internal sealed class KnownDataFindProvider : ICFindProvider
         {
             var entity = new DicomDataset();
             foreach (var e in group.First())
-                if (QueryAttributes.LevelOf(e.Tag) is { } l && l <= level) entity.Set(e);
+            {
+                if (QueryAttributes.LevelOf(e.Tag) is { } l && l <= level)
+                {
+                    entity.Set(e);
+                }
+            }
+
             yield return entity;
         }
     }
@@ -241,7 +266,11 @@ internal sealed class KnownDataFindProvider : ICFindProvider
         var query = parsed.Query;
         foreach (var entity in Entities(query.Level))
         {
-            if (!InMemoryMatcher.Matches(query, entity)) continue;
+            if (!InMemoryMatcher.Matches(query, entity))
+            {
+                continue;
+            }
+
             var response = InMemoryMatcher.Project(query, entity);
             // PS3.4 C.4.1.1.3.2: the response carries the Query/Retrieve Level; Project leaves it to the caller.
             response.SetString(QueryTags.QueryRetrieveLevel, DicomVR.CS, query.Level.ToCode());

@@ -37,7 +37,11 @@ public sealed class HostilePeerTests
             while (true)
             {
                 var n = await s.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-                if (n == 0) return all.ToArray();
+                if (n == 0)
+                {
+                    return all.ToArray();
+                }
+
                 all.AddRange(buffer.AsSpan(0, n).ToArray());
             }
         }
@@ -198,7 +202,11 @@ public sealed class HostilePeerTests
             ],
         });
         var n = 0;
-        await foreach (var _ in client.FindAsync(StudyRootFind, new DicomDataset())) n++;
+        await foreach (var _ in client.FindAsync(StudyRootFind, new DicomDataset()))
+        {
+            n++;
+        }
+
         Assert.Equal(1, n);
         await Task.Delay(1500);
         Assert.Equal(DimseStatus.Success, await client.EchoAsync());

@@ -48,7 +48,7 @@ public sealed class LargeInstanceTests(ITestOutputHelper output)
             // collected, garbage included, so its maximum bounds the live managed memory from above; it is immune to
             // what the OS does with file pages (which the working set is not) and, as this collection runs alone, it
             // measures the server. Were the data set buffered anywhere, it would exceed 300 MB.
-            long peakHeap = baselineHeap;
+            var peakHeap = baselineHeap;
             using var sampling = new CancellationTokenSource();
             var sampler = Task.Run(async () =>
             {
@@ -128,7 +128,11 @@ public sealed class LargeInstanceTests(ITestOutputHelper output)
             {
                 // A pattern that differs per chunk, so that a dropped or repeated chunk changes the hash.
                 var seed = (uint)(n * 2654435761);
-                for (var i = 0; i < chunk.Length; i += 4) BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(i), seed + (uint)i);
+                for (var i = 0; i < chunk.Length; i += 4)
+                {
+                    BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(i), seed + (uint)i);
+                }
+
                 var take = (int)Math.Min(chunk.Length, length - written);
                 await fs.WriteAsync(chunk.AsMemory(0, take));
                 written += take;
@@ -154,7 +158,10 @@ public sealed class LargeInstanceTests(ITestOutputHelper output)
         {
             var path = Path.Combine(dir, request.AffectedSopInstanceUid + ".received");
             await using (var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
+            {
                 await dataSet.CopyToAsync(fs, 64 * 1024, cancellationToken);
+            }
+
             Files.Enqueue(new Stored(path, transferSyntax));
             return DimseStatus.Success;
         }

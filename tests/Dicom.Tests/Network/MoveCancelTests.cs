@@ -18,7 +18,11 @@ public sealed class MoveCancelTests
         await using var destination = StartServer(new DicomServiceProviders { Store = destinationStore });
         var files = new[] { "CT_small.dcm", "MR_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "rtplan.dcm", "rtdose.dcm" };
         var instances = new List<InstanceToSend>();
-        foreach (var f in files) instances.Add(await InstanceFromFileAsync(CorpusFile(f)));
+        foreach (var f in files)
+        {
+            instances.Add(await InstanceFromFileAsync(CorpusFile(f)));
+        }
+
         var retrieve = new FixedRetrieveProvider(instances, new Dictionary<string, DicomPeer> { ["DEST"] = new("DEST", "127.0.0.1", destination.Port) });
         await using var server = StartServer(new DicomServiceProviders { Move = retrieve });
 
@@ -38,7 +42,10 @@ public sealed class MoveCancelTests
         var progress = new Callback<CMoveResponse>(r =>
         {
             pendings.Add(r);
-            if (pendings.Count == 1) cancel.CancelAfter(StoreDelay / 2);
+            if (pendings.Count == 1)
+            {
+                cancel.CancelAfter(StoreDelay / 2);
+            }
         });
         var final = await client.MoveAsync(StudyRootMove, "DEST", identifier, progress, cancel.Token).WaitAsync(TimeSpan.FromSeconds(20));
 
@@ -65,12 +72,19 @@ public sealed class MoveCancelTests
     {
         var files = new[] { "CT_small.dcm", "MR_small.dcm", "rtplan.dcm", "rtdose.dcm" };
         var instances = new List<InstanceToSend>();
-        foreach (var f in files) instances.Add(await InstanceFromFileAsync(CorpusFile(f)));
+        foreach (var f in files)
+        {
+            instances.Add(await InstanceFromFileAsync(CorpusFile(f)));
+        }
+
         await using var server = StartServer(new DicomServiceProviders { Get = new FixedRetrieveProvider(instances, new Dictionary<string, DicomPeer>()) });
         var store = new SlowStoreProvider(StoreDelay);
         var contexts = new List<PresentationContextRequest> { new(StudyRootGet, DicomClientOptions.NativeTransferSyntaxes) };
         foreach (var sop in instances.Select(i => i.SopClassUid).Distinct())
+        {
             contexts.Add(new PresentationContextRequest(sop, DicomClientOptions.NativeTransferSyntaxes, ProposeScpRole: true));
+        }
+
         await using var client = await DicomClient.ConnectAsync(new DicomClientOptions
         {
             Port = server.Port,
@@ -84,7 +98,7 @@ public sealed class MoveCancelTests
         identifier.SetString(new DicomTag(0x00080052), DicomVR.CS, "STUDY");
         identifier.SetString(DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3");
         var pendings = 0;
-        var progress = new Callback<CGetResponse>(_ => { if (++pendings == 1) cancel.CancelAfter(StoreDelay / 2); });
+        var progress = new Callback<CGetResponse>(_ => { if (++pendings == 1) { cancel.CancelAfter(StoreDelay / 2); } });
         var final = await client.GetAsync(StudyRootGet, identifier, progress, cancel.Token).WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.Equal(DimseStatus.Cancel.Code, final.Status.Code);

@@ -55,7 +55,11 @@ internal static class NetworkTestKit
     public static DicomServer StartServer(DicomServiceProviders providers, Func<DicomServerOptions, DicomServerOptions>? configure = null, IAssociationPolicy? policy = null)
     {
         var options = new DicomServerOptions { Port = 0, Association = new DicomAssociationOptions { ArtimTimeout = TimeSpan.FromSeconds(5), DimseTimeout = TimeSpan.FromSeconds(10) } };
-        if (configure is not null) options = configure(options);
+        if (configure is not null)
+        {
+            options = configure(options);
+        }
+
         var server = new DicomServer(options, policy ?? Policy(), providers);
         server.Start();
         return server;
@@ -84,7 +88,10 @@ internal static class NetworkTestKit
     public static Process Start(string tool, IEnumerable<string> args, out System.Text.StringBuilder output, bool nagle = false)
     {
         var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
         // Debian's dcmtk 3.6.7 leaves Nagle's algorithm on unless TCP_NODELAY=1 is set (nagle: true leaves it on).
         if (!nagle)
         {
@@ -93,8 +100,8 @@ internal static class NetworkTestKit
 
         var sb = new System.Text.StringBuilder();
         var process = new Process { StartInfo = psi };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (sb) sb.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (sb) sb.AppendLine(e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (sb) { sb.AppendLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (sb) { sb.AppendLine(e.Data); } } };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -139,7 +146,11 @@ internal static class NetworkTestKit
 
         public void Dispose()
         {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
             _process.WaitForExit(5000);
             _process.Dispose();
             try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { }
@@ -174,7 +185,11 @@ internal sealed class CollectingStoreProvider : ICStoreProvider
     {
         try
         {
-            if (BeforeRead is not null) await BeforeRead(request, dataSet);
+            if (BeforeRead is not null)
+            {
+                await BeforeRead(request, dataSet);
+            }
+
             var ms = KeepBytes ? new MemoryStream() : null;
             var buffer = new byte[64 * 1024];
             int n;
@@ -207,7 +222,11 @@ internal sealed class FixedFindProvider(IReadOnlyList<DicomDataset> matches, int
         var i = 0;
         foreach (var m in matches)
         {
-            if (i++ == stallAfter) await Task.Delay(Timeout.Infinite, cancellationToken);
+            if (i++ == stallAfter)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
             yield return m;
         }
     }

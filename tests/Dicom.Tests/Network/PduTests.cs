@@ -1,7 +1,7 @@
-using Xunit;
 using System.Buffers;
 using System.Text;
 using Pacs.Dicom.Network.Pdus;
+using Xunit;
 
 namespace Pacs.Dicom.Tests.Network;
 

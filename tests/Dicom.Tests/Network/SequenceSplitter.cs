@@ -1,5 +1,5 @@
-using Xunit;
 using System.Buffers;
+using Xunit;
 
 namespace Pacs.Dicom.Tests.Network;
 

@@ -78,7 +78,9 @@ public sealed partial class StoreScuCorpusTests(Xunit.Abstractions.ITestOutputHe
                 .Where(c => c.IsAccepted && c.AbstractSyntax == got.Request.AffectedSopClassUid).Select(c => c.TransferSyntax!.Uid).ToHashSet();
             Assert.Contains(got.TransferSyntax.Uid, accepted);
             if (file.TransferSyntax.Uid != got.TransferSyntax.Uid)
+            {
                 Assert.True(file.TransferSyntax.IsNative && got.TransferSyntax.IsNative, $"{name}: {file.TransferSyntax.Name} arrived as {got.TransferSyntax.Name}");
+            }
 
             var read = DicomReader.ReadDataset(got.Bytes, got.TransferSyntax);
             // VRs are compared only when neither side went through implicit VR (dcmtk's private dictionary may
@@ -96,7 +98,11 @@ public sealed partial class StoreScuCorpusTests(Xunit.Abstractions.ITestOutputHe
             if (arrivedIn.TryGetValue(name, out var arrived))
             {
                 // Every corpus file in the option's preferred syntax that storescu sends arrives in it, unchanged.
-                if (syntax.Uid == preferredSyntax) Assert.True(arrived == preferredSyntax, $"{name} arrived in {arrived}, not {syntax.Name}");
+                if (syntax.Uid == preferredSyntax)
+                {
+                    Assert.True(arrived == preferredSyntax, $"{name} arrived in {arrived}, not {syntax.Name}");
+                }
+
                 continue;
             }
             // What storescu did not send, it refused itself, for one of three reasons.
@@ -121,7 +127,11 @@ public sealed partial class StoreScuCorpusTests(Xunit.Abstractions.ITestOutputHe
         }
         output.WriteLine($"storescu {option}: {sent.Count} of {files.Count} sent; arrived as "
             + string.Join(", ", arrivedIn.Values.GroupBy(v => v).Select(g => $"{DicomTransferSyntax.Find(g.Key)?.Name} x{g.Count()}")));
-        foreach (var line in refused) output.WriteLine("  refused by storescu: " + line);
+        foreach (var line in refused)
+        {
+            output.WriteLine("  refused by storescu: " + line);
+        }
+
         Assert.Contains(preferredSyntax, arrivedIn.Values);
     }
 
@@ -134,7 +144,11 @@ public sealed partial class StoreScuCorpusTests(Xunit.Abstractions.ITestOutputHe
         var result = new DicomDataset(ds.Count) { InheritedCharacterSet = ds.CharacterSet };
         foreach (var e in ds)
         {
-            if (e.Tag == new DicomTag(0xFFFCFFFC)) continue;
+            if (e.Tag == new DicomTag(0xFFFCFFFC))
+            {
+                continue;
+            }
+
             if (e.Sequence is { } sq)
             {
                 result.Set(new DicomElement(e.Tag, new DicomSequence(sq.Items.Select(Normalized).ToList())));
@@ -144,7 +158,11 @@ public sealed partial class StoreScuCorpusTests(Xunit.Abstractions.ITestOutputHe
             {
                 var v = e.Value.Span;
                 var n = v.Length;
-                while (n > 0 && (v[n - 1] == (byte)' ' || v[n - 1] == 0)) n--;
+                while (n > 0 && (v[n - 1] == (byte)' ' || v[n - 1] == 0))
+                {
+                    n--;
+                }
+
                 result.Set(new DicomElement(e.Tag, e.VR, e.Value[..n]));
                 continue;
             }
@@ -173,12 +191,20 @@ public sealed partial class StoreScuCorpusTests(Xunit.Abstractions.ITestOutputHe
             var m = SendingFile().Match(line);
             if (m.Success || line.Contains("Releasing Association", StringComparison.Ordinal))
             {
-                if (current is not null) outcomes.Add(new Outcome(current, false, log.ToString()));
+                if (current is not null)
+                {
+                    outcomes.Add(new Outcome(current, false, log.ToString()));
+                }
+
                 current = m.Success ? m.Groups[1].Value.Trim() : null;
                 log.Clear();
                 continue;
             }
-            if (current is null) continue;
+            if (current is null)
+            {
+                continue;
+            }
+
             log.AppendLine(line);
             if (line.Contains("Received Store Response", StringComparison.Ordinal))
             {
@@ -186,7 +212,11 @@ public sealed partial class StoreScuCorpusTests(Xunit.Abstractions.ITestOutputHe
                 current = null;
             }
         }
-        if (current is not null) outcomes.Add(new Outcome(current, false, log.ToString()));
+        if (current is not null)
+        {
+            outcomes.Add(new Outcome(current, false, log.ToString()));
+        }
+
         return outcomes;
     }
 

@@ -1,5 +1,5 @@
-using Xunit;
 using Pacs.Dicom.Query;
+using Xunit;
 using static Pacs.Dicom.Tests.Query.QueryTestData;
 
 namespace Pacs.Dicom.Tests.Query;
@@ -93,7 +93,9 @@ public sealed class QidoParameterParsingTests
     {
         var q = Study();
         foreach (var t in new uint[] { StudyDate, StudyTime, AccessionNumber, ModalitiesInStudy, PatientName, PatientID, StudyInstanceUID, NumberOfStudyRelatedInstances })
+        {
             Assert.Contains(q.ReturnKeys, r => r.Tag == new DicomTag(t));
+        }
     }
 
     [Fact]

@@ -1,5 +1,5 @@
-using Xunit;
 using Pacs.Dicom.Query;
+using Xunit;
 
 namespace Pacs.Dicom.Tests.Query;
 
@@ -9,7 +9,11 @@ internal static class QueryTestData
     public static DicomDataset Dataset(params (uint Tag, string VR, string Value)[] elements)
     {
         var ds = new DicomDataset();
-        foreach (var (tag, vr, value) in elements) ds.SetString(new DicomTag(tag), DicomVR.Parse(vr), value);
+        foreach (var (tag, vr, value) in elements)
+        {
+            ds.SetString(new DicomTag(tag), DicomVR.Parse(vr), value);
+        }
+
         return ds;
     }
 

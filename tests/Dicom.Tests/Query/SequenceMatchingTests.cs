@@ -1,5 +1,5 @@
-using Xunit;
 using Pacs.Dicom.Query;
+using Xunit;
 using static Pacs.Dicom.Tests.Query.QueryTestData;
 
 namespace Pacs.Dicom.Tests.Query;
@@ -10,7 +10,11 @@ public sealed class SequenceMatchingTests
     {
         var ds = Dataset((PatientID, "LO", "P1"));
         var sq = new DicomSequence();
-        foreach (var (c, i) in items) sq.Items.Add(Dataset((ReferencedSOPClassUID, "UI", c), (ReferencedSOPInstanceUID, "UI", i)));
+        foreach (var (c, i) in items)
+        {
+            sq.Items.Add(Dataset((ReferencedSOPClassUID, "UI", c), (ReferencedSOPInstanceUID, "UI", i)));
+        }
+
         ds.Set(new DicomTag(ReferencedStudySequence), sq);
         return ds;
     }

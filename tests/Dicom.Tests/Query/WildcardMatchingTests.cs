@@ -1,5 +1,5 @@
-using Xunit;
 using Pacs.Dicom.Query;
+using Xunit;
 using static Pacs.Dicom.Tests.Query.QueryTestData;
 
 namespace Pacs.Dicom.Tests.Query;

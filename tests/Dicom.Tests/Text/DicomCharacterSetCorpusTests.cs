@@ -22,7 +22,11 @@ public sealed class DicomCharacterSetCorpusTests
     public static TheoryData<string> Files()
     {
         var data = new TheoryData<string>();
-        foreach (var f in All.Select(e => e.File).Distinct().Order(StringComparer.Ordinal)) data.Add(f);
+        foreach (var f in All.Select(e => e.File).Distinct().Order(StringComparer.Ordinal))
+        {
+            data.Add(f);
+        }
+
         return data;
     }
 
@@ -38,7 +42,11 @@ public sealed class DicomCharacterSetCorpusTests
             var owner = Navigate(dataset, e.Path);
             var tag = new DicomTag(uint.Parse(e.Tag, NumberStyles.HexNumber, CultureInfo.InvariantCulture));
             var actual = owner.GetStrings(tag);
-            if (e.Vr == "PN") actual = [.. actual.Select(v => PersonName.Parse(v).ToString())];
+            if (e.Vr == "PN")
+            {
+                actual = [.. actual.Select(v => PersonName.Parse(v).ToString())];
+            }
+
             Assert.True(e.Values.SequenceEqual(actual),
                 $"{file} {e.Tag}: expected [{string.Join(" | ", e.Values)}], got [{string.Join(" | ", actual)}]");
         }

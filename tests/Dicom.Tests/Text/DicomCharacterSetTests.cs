@@ -15,8 +15,14 @@ public sealed class DicomCharacterSetTests
         var list = new List<byte>();
         foreach (var p in parts)
         {
-            if (p is string s) list.AddRange(Encoding.ASCII.GetBytes(s.Replace("\\e", "\u001B", StringComparison.Ordinal)));
-            else list.Add(Convert.ToByte(p, System.Globalization.CultureInfo.InvariantCulture));
+            if (p is string s)
+            {
+                list.AddRange(Encoding.ASCII.GetBytes(s.Replace("\\e", "\u001B", StringComparison.Ordinal)));
+            }
+            else
+            {
+                list.Add(Convert.ToByte(p, System.Globalization.CultureInfo.InvariantCulture));
+            }
         }
         return [.. list];
     }
@@ -67,7 +73,11 @@ public sealed class DicomCharacterSetTests
         var all = Enumerable.Range(0, 256).Select(b => (byte)b).ToArray();
         var text = cs.Decode(all, DicomVR.LT);
         Assert.Equal(256, text.Length);
-        for (var b = 0; b < 0x80; b++) Assert.Equal((char)b, text[b]);   // G0 is ASCII (Romaji read as ASCII)
+        for (var b = 0; b < 0x80; b++)
+        {
+            Assert.Equal((char)b, text[b]);   // G0 is ASCII (Romaji read as ASCII)
+        }
+
         var assigned = all.Where(b => text[b] != '\uFFFD').ToArray();
         Assert.True(assigned.Length > 128 + 40, $"{term}: only {assigned.Length} assigned bytes");
         var again = cs.Encode(cs.Decode(assigned, DicomVR.LT), DicomVR.LT);
@@ -256,7 +266,11 @@ public sealed class DicomCharacterSetTests
             {
                 random.NextBytes(bytes);
                 // Bias toward escapes and their tails to reach the ISO 2022 paths.
-                for (var k = 0; k < 10; k++) bytes[random.Next(bytes.Length)] = (byte)Tails[random.Next(Tails.Length)];
+                for (var k = 0; k < 10; k++)
+                {
+                    bytes[random.Next(bytes.Length)] = (byte)Tails[random.Next(Tails.Length)];
+                }
+
                 var len = random.Next(bytes.Length);
                 foreach (var vr in new[] { DicomVR.PN, DicomVR.LO, DicomVR.LT })
                 {

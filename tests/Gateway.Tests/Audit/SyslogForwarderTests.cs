@@ -40,7 +40,11 @@ public sealed partial class SyslogForwarderTests
             {
                 var stream = first.GetStream();
                 var messages = new List<(int Pri, string MsgId, XElement Xml)>();
-                for (var i = 0; i < 3; i++) messages.Add(Parse(await ReadFrameAsync(stream, timeout.Token)));
+                for (var i = 0; i < 3; i++)
+                {
+                    messages.Add(Parse(await ReadFrameAsync(stream, timeout.Token)));
+                }
+
                 Assert.Equal(["actor-2", "actor-3", "actor-4"], messages.Select(m => Requestor(m.Xml)));
                 // PS3.15 A.6: facility 10, severity 5 (notice), 4 (warning) for a refused action; MSGID DICOM+RFC3881.
                 Assert.Equal([85, 85, 84], messages.Select(m => m.Pri));
@@ -82,7 +86,11 @@ public sealed partial class SyslogForwarderTests
         while (true)
         {
             await stream.ReadExactlyAsync(one, cancellationToken);
-            if (one[0] == (byte)' ') break;
+            if (one[0] == (byte)' ')
+            {
+                break;
+            }
+
             Assert.InRange(one[0], (byte)'0', (byte)'9');
             length = checked(length * 10 + (one[0] - '0'));
             Assert.InRange(length, 1, 1 << 20);

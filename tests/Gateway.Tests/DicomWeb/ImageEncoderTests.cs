@@ -18,7 +18,11 @@ public sealed class ImageEncoderTests
                 for (var c = 0; c < channels; c++)
                 {
                     var v = inside ? 230 - 40 * c : (x * 255 / Math.Max(1, width - 1) + y * (c + 1) * 3) % 256;
-                    if (y == height * 3 / 4) v = 20;
+                    if (y == height * 3 / 4)
+                    {
+                        v = 20;
+                    }
+
                     pixels[(y * width + x) * channels + c] = (byte)v;
                 }
             }

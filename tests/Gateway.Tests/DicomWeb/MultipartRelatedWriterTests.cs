@@ -27,7 +27,11 @@ public sealed class MultipartRelatedWriterTests
         var boundary = MultipartRelatedWriter.NewBoundary();
         var writer = new MultipartRelatedWriter(body, boundary);
         var payloads = new[] { new byte[] { 1, 2, 3 }, Encoding.ASCII.GetBytes("--" + "x\r\n"), new byte[70_000] };
-        foreach (var p in payloads) await writer.WritePartAsync("application/dicom", "1.2.840.10008.1.2", p);
+        foreach (var p in payloads)
+        {
+            await writer.WritePartAsync("application/dicom", "1.2.840.10008.1.2", p);
+        }
+
         await writer.CompleteAsync();
         body.Position = 0;
         var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, body);

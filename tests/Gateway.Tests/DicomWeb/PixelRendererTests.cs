@@ -15,7 +15,11 @@ public sealed class PixelRendererTests
     private static byte[] Int16(params short[] values)
     {
         var bytes = new byte[values.Length * 2];
-        for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(i * 2), values[i]);
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(i * 2), values[i]);
+        }
+
         return bytes;
     }
 
@@ -55,7 +59,10 @@ public sealed class PixelRendererTests
     {
         var two = PixelRenderer.Render(Mono(8, signed: false), [0, 255, 0, 255], null);
         var one = PixelRenderer.Render(Mono(8, signed: false, "MONOCHROME1"), [0, 255, 0, 255], null);
-        for (var i = 0; i < 4; i++) Assert.Equal(255 - two.Pixels[i], one.Pixels[i]);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(255 - two.Pixels[i], one.Pixels[i]);
+        }
     }
 
     [Fact]

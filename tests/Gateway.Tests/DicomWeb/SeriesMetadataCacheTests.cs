@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Pacs.Gateway.Cluster;
 using Pacs.Gateway.DicomWeb;
 using Pacs.Gateway.Tests.Cluster;
@@ -21,15 +21,27 @@ public sealed class SeriesMetadataCacheTests
 
         public async Task<SeriesMetadata?> GetSeriesMetadataAsync(string seriesInstanceUid, string? knownVersion, CancellationToken cancellationToken)
         {
-            if (Hung) await Task.Delay(Timeout.Infinite, cancellationToken);
-            if (Refused) throw new SiloUnavailableException("test: connection refused");
+            if (Hung)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            if (Refused)
+            {
+                throw new SiloUnavailableException("test: connection refused");
+            }
+
             return await Answer(seriesInstanceUid, knownVersion);
         }
 
         private Task<SeriesMetadata?> Answer(string seriesInstanceUid, string? knownVersion)
         {
             var version = "v-" + seriesInstanceUid;
-            if (knownVersion == version) return Task.FromResult<SeriesMetadata?>(new SeriesMetadata { Version = version });
+            if (knownVersion == version)
+            {
+                return Task.FromResult<SeriesMetadata?>(new SeriesMetadata { Version = version });
+            }
+
             BytesServed += jsonBytes;
             var json = new byte[jsonBytes];
             Array.Fill(json, (byte)' ');
@@ -53,10 +65,16 @@ public sealed class SeriesMetadataCacheTests
         var cache = NewCache(16);
         var grain = new SeriesSource(3 * mib);
 
-        for (var i = 0; i < 4; i++) await cache.GetAsync(grain, "s", "series" + i, "http://x/dicom-web");
+        for (var i = 0; i < 4; i++)
+        {
+            await cache.GetAsync(grain, "s", "series" + i, "http://x/dicom-web");
+        }
         // series0 used again: the least recently used is now series1.
         await cache.GetAsync(grain, "s", "series0", "http://x/dicom-web");
-        for (var i = 4; i < 10; i++) await cache.GetAsync(grain, "s", "series" + i, "http://x/dicom-web");
+        for (var i = 4; i < 10; i++)
+        {
+            await cache.GetAsync(grain, "s", "series" + i, "http://x/dicom-web");
+        }
 
         Assert.True(cache.Bytes <= 16L * mib, $"cache holds {cache.Bytes} bytes");
         Assert.InRange(cache.Count, 2, 5);

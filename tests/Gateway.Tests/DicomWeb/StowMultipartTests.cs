@@ -60,7 +60,11 @@ public sealed class StowMultipartTests
     {
         var sb = new MemoryStream();
         void Ascii(string s) => sb.Write(Encoding.ASCII.GetBytes(s));
-        if (preamble) Ascii("This is a preamble, ignored (RFC 2046 5.1.1).\r\n");
+        if (preamble)
+        {
+            Ascii("This is a preamble, ignored (RFC 2046 5.1.1).\r\n");
+        }
+
         for (var i = 0; i < Bodies.Length; i++)
         {
             Ascii($"--{Boundary}\r\nContent-Type: {(i == 1 ? "application/dicom+json" : "application/dicom")}\r\nContent-Length: {Bodies[i].Length}\r\n\r\n");
@@ -100,7 +104,11 @@ public sealed class StowMultipartTests
     {
         var parts = await ReadAllAsync(new ChunkedStream(Body(), _ => chunk));
         Assert.Equal(Bodies.Length, parts.Count);
-        for (var i = 0; i < Bodies.Length; i++) Assert.Equal(Bodies[i], parts[i].Body);
+        for (var i = 0; i < Bodies.Length; i++)
+        {
+            Assert.Equal(Bodies[i], parts[i].Body);
+        }
+
         Assert.Equal("application/dicom+json", parts[1].ContentType);
         Assert.Equal("application/dicom", parts[2].ContentType);
     }
@@ -212,9 +220,19 @@ public sealed class StowMultipartTests
             var n = 0;
             while (n < buffer.Length && _position < Length)
             {
-                if (_position < head.Length) buffer[n] = head[_position];
-                else if (_position < head.Length + size) buffer[n] = (byte)('A' + (_position % 23));
-                else buffer[n] = tail[_position - head.Length - size];
+                if (_position < head.Length)
+                {
+                    buffer[n] = head[_position];
+                }
+                else if (_position < head.Length + size)
+                {
+                    buffer[n] = (byte)('A' + (_position % 23));
+                }
+                else
+                {
+                    buffer[n] = tail[_position - head.Length - size];
+                }
+
                 n++;
                 _position++;
             }
