@@ -13,9 +13,9 @@ internal static class ApiFallbackEndpoints
     {
         foreach (var prefix in new[] { "/api", "/auth", "/admin", "/dicom-web", "/wado", "/metrics", "/health" })
         {
-            if (prefix != "/wado")
+            if (prefix is not "/wado" and not "/admin")
             {
-                // GET /wado itself is WADO-URI.
+                // GET /wado itself is WADO-URI, GET /admin the admin page: a fallback on the bare prefix would tie with them.
                 app.MapMethods(prefix, Methods, NotFound).AllowAnonymous();
             }
 

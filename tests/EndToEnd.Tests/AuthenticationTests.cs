@@ -249,11 +249,28 @@ public sealed class AuthenticationTests(ArchiveFixture archive)
     // The Orleans dashboard's path on a gateway where it is off (OrleansDashboardTests has it on).
     [InlineData("/admin/orleans/")]
     [InlineData("/admin/orleans")]
+    [InlineData("/admin/nothing")]
     public async Task UnknownApiPath_Anonymous_404ProblemNotIndexHtml(string path)
     {
         using var response = await archive.Anonymous.GetAsync(archive.BaseUrl + path);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>The admin page shares its path with the /admin fallback prefix: once that tie answered every GET /admin with 500.</summary>
+    [Fact]
+    public async Task AdminPage_Admin_Served_Anonymous_NotServed()
+    {
+        using (var page = await archive.Http.GetAsync(archive.BaseUrl + "/admin?lang=en"))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        }
+
+        using var anonymous = await archive.Anonymous.GetAsync(archive.BaseUrl + "/admin");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var post = await archive.Anonymous.PostAsync(archive.BaseUrl + "/admin", new StringContent(""));
+        Assert.Equal(HttpStatusCode.NotFound, post.StatusCode);
     }
 
     [Fact]

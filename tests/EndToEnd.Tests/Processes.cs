@@ -99,12 +99,5 @@ public sealed class ChildProcess : IDisposable
         return (code, p.Output);
     }
 
-    public static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    public static int FreePort() => Pacs.Testing.TestPorts.Next();
 }

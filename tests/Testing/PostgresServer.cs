@@ -438,12 +438,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
             $"PostgreSQL binaries (initdb, postgres) were not found on PATH or under /usr/lib/postgresql; install them or set {ExternalConnectionVariable}.");
     }
 
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreeLoopbackPort() => TestPorts.Next();
 
     private static string SafeName(string name)
     {
