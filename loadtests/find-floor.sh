@@ -12,7 +12,7 @@
 #                release included, as the harness counts them)
 #   marginal     (T(--repeat 50) - T(--repeat 1)) / 49: one more query on an open association
 # Knobs: ROUNDS (5), REPEAT (50), SMALL (/tmp/bench-data/small), OUT (/var/tmp/cfind-floor), FLOOR_PORT (11414),
-# DCMQR_PORT (11416), NO_FLOORS=1 (only the targets given), FLOOR_DLL (loadtests/FindFloorScp's Release build).
+# DCMQR_PORT (11416), NO_DCMQR=1 (no dcmqrscp), NO_FLOORS=1 (only the targets given), FLOOR_DLL (loadtests/FindFloorScp's Release build).
 set -euo pipefail
 ROUNDS=${ROUNDS:-5}
 REPEAT=${REPEAT:-50}
@@ -44,7 +44,9 @@ if [[ -z "${NO_FLOORS:-}" ]]; then
   dotnet "$FLOOR_DLL" --port "$FLOOR_PORT" --ae FLOOR "${from[@]}" > "$OUT/floor-ours.log" 2>&1 & PIDS+=($!)
   TARGETS=("floor-ours=FLOOR@$FLOOR_PORT" "${TARGETS[@]}")
 
-  # dcmqrscp over the matching studies only (their files listed from the harness' manifest).
+  # dcmqrscp over the matching studies only (their files listed from the harness' manifest). NO_DCMQR=1 leaves it out:
+  # Debian's dcmqrscp 3.6.7 crashed (segmentation fault) on this query in --single-process mode on 2026-12-06.
+  if [[ -z "${NO_DCMQR:-}" ]]; then
   Q="$OUT/dcmqr"; rm -rf "$Q" && mkdir -p "$Q/db"
   /usr/bin/python3 - "$SMALL" > "$Q/files.txt" <<'PY'
 import json, os, sys
@@ -71,6 +73,7 @@ EOF
   xargs dcmqridx "$Q/db" < "$Q/files.txt"
   dcmqrscp --single-process -c "$Q/dcmqrscp.cfg" > "$OUT/floor-dcmtk.log" 2>&1 & PIDS+=($!)
   TARGETS+=("floor-dcmtk=FLOORQR@$DCMQR_PORT")
+  fi
   sleep 3
 fi
 
