@@ -781,8 +781,9 @@ internal sealed class DicomAssociation : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends a message, its command and data set each fragmented to the peer's maximum PDU length; the command and the
-    /// data set leave in one flush (one send, one wake-up of the peer).
+    /// Sends a message: as one PDU (command PDV, data set PDV) when both fit the peer's maximum PDU length, else its
+    /// command and data set each fragmented to it; the command and the data set leave in one flush (one send, one
+    /// wake-up of the peer).
     /// </summary>
     internal ValueTask SendAsync(byte contextId, IDimseMessage message, DicomDataset? dataSet, CancellationToken cancellationToken) =>
         WriteMessageAsync(contextId, message, dataSet, flush: true, cancellationToken);
@@ -803,10 +804,24 @@ internal sealed class DicomAssociation : IAsyncDisposable
         try
         {
             ThrowIfClosed();
-            await WriteFragmentsAsync(contextId, command, true, cancellationToken).ConfigureAwait(false);
-            if (data is not null)
+            if (data is not null && command.Length + data.Length + PDataTfPdu.PdvHeaderSize <= MaxPdvDataLength)
             {
-                await WriteFragmentsAsync(contextId, data, false, cancellationToken).ConfigureAwait(false);
+                // A message that fits one PDU leaves as one: a command PDV and a data set PDV (a C-FIND's pending
+                // responses: the peer reads and parses one PDU per match instead of two).
+                PDataTfPdu.WriteCommandAndData(_output, contextId, command, data);
+                _unflushed += PduHeader.Size + 2 * PDataTfPdu.PdvHeaderSize + command.Length + data.Length;
+                if (_unflushed >= FlushThreshold)
+                {
+                    await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                await WriteFragmentsAsync(contextId, command, true, cancellationToken).ConfigureAwait(false);
+                if (data is not null)
+                {
+                    await WriteFragmentsAsync(contextId, data, false, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             if (flush && _unflushed > 0)

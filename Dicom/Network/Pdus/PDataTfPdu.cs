@@ -91,6 +91,20 @@ public readonly record struct PDataTfPdu(IReadOnlyList<PresentationDataValue> Va
         PduBinary.WriteBytes(writer, data);
     }
 
+    /// <summary>
+    /// Writes one P-DATA-TF holding a whole message: its command in one PDV and its data set in a second (PS3.8
+    /// 9.3.5.1: a PDU carries one or more PDV items; each PDV's control header says command or data set, and last
+    /// fragment, PS3.8 E.2). The peer reads one PDU where it would read two.
+    /// </summary>
+    public static void WriteCommandAndData(IBufferWriter<byte> writer, byte presentationContextId, ReadOnlySpan<byte> command, ReadOnlySpan<byte> data)
+    {
+        PduHeader.Write(writer, PduType.PDataTransfer, (uint)(2 * PdvHeaderSize + command.Length + data.Length));
+        WritePdvHeader(writer, presentationContextId, PresentationDataValue.ControlHeader(command: true, last: true), command.Length);
+        PduBinary.WriteBytes(writer, command);
+        WritePdvHeader(writer, presentationContextId, PresentationDataValue.ControlHeader(command: false, last: true), data.Length);
+        PduBinary.WriteBytes(writer, data);
+    }
+
     internal static void WritePdvHeader(IBufferWriter<byte> writer, byte id, byte control, int dataLength)
     {
         PduBinary.WriteUInt32(writer, (uint)(dataLength + 2));

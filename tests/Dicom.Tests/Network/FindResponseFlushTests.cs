@@ -1,7 +1,11 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Pacs.Dicom.Network;
 using Pacs.Dicom.Network.Dimse;
+using Pacs.Dicom.Network.Pdus;
 using Xunit;
 using static Pacs.Dicom.Tests.Network.NetworkTestKit;
 
@@ -25,6 +29,43 @@ public sealed class FindResponseFlushTests
 
         Assert.Equal(matches.Select(m => m.GetString(DicomTag.StudyInstanceUID)), received.Select(m => m.GetString(DicomTag.StudyInstanceUID)));
         Assert.Equal(1, link.Output.Flushes - before);
+    }
+
+    [Fact]
+    public async Task Find_MatchThatFitsOnePdu_LeavesAsOnePduOfCommandAndDataSet()
+    {
+        var matches = Enumerable.Range(1, 20).Select(i => FixedFindProvider.Study($"DOE^{i}", $"1.2.826.0.1.3680043.10.998.{i}")).ToList();
+        await using var link = await Link.StartAsync(new FixedFindProvider(matches));
+
+        var before = link.Tap.PDataPdus.Count;
+        var received = await link.FindAllAsync();
+
+        Assert.Equal(matches.Select(m => m.GetString(DicomTag.StudyInstanceUID)), received.Select(m => m.GetString(DicomTag.StudyInstanceUID)));
+        var pdus = link.Tap.PDataPdus.Skip(before).ToList();
+        // Each pending response: one PDU, its command PDV (03h: command, last) then its data set PDV (02h: data set,
+        // last); the final response has no data set (PS3.4 C.4.1.1.4): one PDV.
+        Assert.Equal(21, pdus.Count);
+        Assert.All(pdus.Take(20), controls => Assert.Equal(new byte[] { 0x03, 0x02 }, controls));
+        Assert.Equal(new byte[] { 0x03 }, pdus[20]);
+    }
+
+    [Fact]
+    public async Task Find_MatchLargerThanThePeersPdu_CommandAndDataSetFragmentsInPdusOfTheirOwn()
+    {
+        var match = FixedFindProvider.Study("DOE^LONG", "1.2.826.0.1.3680043.10.998.1");
+        match.SetString(DicomTag.StudyDescription, DicomVR.LO, new string('X', 10_000));
+        await using var link = await Link.StartAsync(new FixedFindProvider([match]), clientMaxPduLength: 4096);
+
+        var before = link.Tap.PDataPdus.Count;
+        var received = Assert.Single(await link.FindAllAsync());
+
+        Assert.Equal(10_000, received.GetString(DicomTag.StudyDescription)!.Length);
+        var pdus = link.Tap.PDataPdus.Skip(before).ToList();
+        // PS3.8 9.3.1 / D.1: no PDU longer than the peer's maximum; a data set that does not fit is fragmented, the
+        // command going alone: command; data set 4090, 4090 and the rest (last); the final response's command.
+        byte[][] expected = [[0x03], [0x00], [0x00], [0x02], [0x03]];
+        Assert.Equal(expected, pdus);
+        Assert.All(link.Tap.PDataLengths.Skip(before), length => Assert.True(length <= 4096, $"a PDU of {length} bytes"));
     }
 
     [Fact]
@@ -103,10 +144,11 @@ public sealed class FindResponseFlushTests
         private readonly Task _server;
         private readonly CancellationTokenSource _stop;
 
-        private Link(DicomClient client, CountingPipeWriter output, Task server, CancellationTokenSource stop)
+        private Link(DicomClient client, CountingPipeWriter output, PduTap tap, Task server, CancellationTokenSource stop)
         {
             Client = client;
             Output = output;
+            Tap = tap;
             _server = server;
             _stop = stop;
         }
@@ -115,12 +157,17 @@ public sealed class FindResponseFlushTests
 
         public CountingPipeWriter Output { get; }
 
-        public static async Task<Link> StartAsync(ICFindProvider provider)
+        /// <summary>The PDUs the acceptor sent, as the client received them.</summary>
+        public PduTap Tap { get; }
+
+        public static async Task<Link> StartAsync(ICFindProvider provider, uint? clientMaxPduLength = null)
         {
             var toServer = new Pipe();
+            var toTap = new Pipe();
             var toClient = new Pipe();
-            var output = new CountingPipeWriter(toClient.Writer);
+            var output = new CountingPipeWriter(toTap.Writer);
             var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var tap = PduTap.Start(toTap.Reader, toClient.Writer, stop.Token);
             var options = new DicomAssociationOptions { ArtimTimeout = TimeSpan.FromSeconds(5), DimseTimeout = TimeSpan.FromSeconds(10) };
             var acceptor = new DicomAcceptor(options, Policy(), new DicomServiceProviders { Find = provider });
             var server = acceptor.RunAsync(new Duplex(toServer.Reader, output), null, stop.Token);
@@ -128,9 +175,9 @@ public sealed class FindResponseFlushTests
             {
                 CalledAeTitle = "ARCHIVE",
                 PresentationContexts = [new PresentationContextRequest(StudyRootFind, [DicomTransferSyntax.ExplicitVRLittleEndian.Uid])],
-                Association = options,
+                Association = clientMaxPduLength is { } max ? options with { MaxReceivePduLength = max } : options,
             }, stop.Token);
-            return new Link(client, output, server, stop);
+            return new Link(client, output, tap, server, stop);
         }
 
         public async Task<List<DicomDataset>> FindAllAsync()
@@ -150,6 +197,72 @@ public sealed class FindResponseFlushTests
             await Client.DisposeAsync();
             await _server.WaitAsync(_stop.Token);
             _stop.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Copies whole PDUs from one pipe to another and records, for each P-DATA-TF, the message control headers of its
+    /// PDVs in order (PS3.8 9.3.5.1, E.2) and its length (the PDU-length field).
+    /// </summary>
+    private sealed class PduTap
+    {
+        private readonly ConcurrentQueue<byte[]> _pdataPdus = new();
+        private readonly ConcurrentQueue<long> _pdataLengths = new();
+
+        public IReadOnlyList<byte[]> PDataPdus => [.. _pdataPdus];
+
+        public IReadOnlyList<long> PDataLengths => [.. _pdataLengths];
+
+        public static PduTap Start(PipeReader from, PipeWriter to, CancellationToken cancellationToken)
+        {
+            var tap = new PduTap();
+            _ = tap.PumpAsync(from, to, cancellationToken);
+            return tap;
+        }
+
+        private async Task PumpAsync(PipeReader from, PipeWriter to, CancellationToken cancellationToken)
+        {
+            try
+            {
+                while (true)
+                {
+                    var result = await from.ReadAsync(cancellationToken);
+                    var buffer = result.Buffer;
+                    while (buffer.Length >= PduHeader.Size)
+                    {
+                        var length = PduHeader.Size + BinaryPrimitives.ReadUInt32BigEndian(buffer.Slice(2, 4).ToArray());
+                        if (buffer.Length < length)
+                        {
+                            break;
+                        }
+
+                        var pdu = buffer.Slice(0, length).ToArray();
+                        if (pdu[0] == (byte)PduType.PDataTransfer)
+                        {
+                            _pdataLengths.Enqueue(length - PduHeader.Size);
+                            var controls = new List<byte>();
+                            for (var at = PduHeader.Size; at < pdu.Length; at += 4 + (int)BinaryPrimitives.ReadUInt32BigEndian(pdu.AsSpan(at)))
+                            {
+                                controls.Add(pdu[at + 5]);
+                            }
+
+                            _pdataPdus.Enqueue([.. controls]);
+                        }
+                        await to.WriteAsync(pdu, cancellationToken);
+                        buffer = buffer.Slice(length);
+                    }
+                    from.AdvanceTo(buffer.Start, buffer.End);
+                    if (result.IsCompleted)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            await to.CompleteAsync();
+            await from.CompleteAsync();
         }
     }
 

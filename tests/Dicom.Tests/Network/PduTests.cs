@@ -147,6 +147,26 @@ public sealed class PduTests
     }
 
     [Fact]
+    public void PDataTf_CommandAndData_OnePduWithACommandPdvThenADataPdv()
+    {
+        var bytes = SequenceSplitter.Write(w => PDataTfPdu.WriteCommandAndData(w, 3, new byte[] { 1, 2, 3 }, new byte[] { 4, 5, 6, 7, 8 }));
+
+        // PDU length: two PDV items of 4 (item length) + 1 (context) + 1 (control header) + their data (PS3.8 9.3.5).
+        Assert.Equal(PduHeader.Size + 2 * PDataTfPdu.PdvHeaderSize + 8, bytes.Length);
+        SequenceSplitter.AssertEverySplit<PDataTfPdu>(bytes, PDataTfPdu.TryRead, p =>
+        {
+            Assert.Equal(2, p.Values.Count);
+            Assert.All(p.Values, v => Assert.Equal(3, v.PresentationContextId));
+            Assert.True(p.Values[0].IsCommand);
+            Assert.True(p.Values[0].IsLastFragment);
+            Assert.Equal(new byte[] { 1, 2, 3 }, p.Values[0].Data.ToArray());
+            Assert.False(p.Values[1].IsCommand);
+            Assert.True(p.Values[1].IsLastFragment);
+            Assert.Equal(new byte[] { 4, 5, 6, 7, 8 }, p.Values[1].Data.ToArray());
+        });
+    }
+
+    [Fact]
     public void PduHeader_LengthBeyondLimit_ThrowsBeforeBodyArrives()
     {
         // Only the 6-byte header of a P-DATA-TF announcing 4 GiB - 1: refused at once, nothing waited for.
