@@ -50,7 +50,7 @@ import_set() {
   # The job's own clock (its first file to its last) is the rate to compare; the command's adds login and its polling.
   job=$(sed -nE 's/^import done in ([0-9.]+) s.*/\1/p' <<< "$out")
   awk -v n="$n" -v s="$seconds" -v j="${job:-0}" \
-    'BEGIN { printf "  import: %d instances, job %.2f s = %.0f instances/s (command %.1f s)\n", n, j, j > 0 ? n / j : 0, s }'
+    'BEGIN { printf "  import: %d instances, job %.2f s = %.0f instances/s (command %.1f s)\n", n, j, (j > 0 ? n / j : 0), s }'
   spent "$before" "$(cpu)"
 }
 
