@@ -18,6 +18,16 @@ public interface IStudyGrain : IGrainWithStringKey
     Task<CommitResult> CommitAsync(InstanceRecord instance, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// <see cref="CommitAsync"/> of each of <paramref name="instances"/> (all of this study), in their order: copies of
+    /// one SOP Instance are decided one after the other, the rest join the same batch transactions. One call for many
+    /// instances (the index rebuild: a chunk of a study folder), so that the call's own cost is paid once. An instance
+    /// the index could not take is answered <see cref="CommitOutcome.Failed"/> with the reason, as
+    /// <see cref="CommitAsync"/> would have thrown it; the others are answered as they were decided.
+    /// </summary>
+    [Alias("CommitMany")]
+    Task<IReadOnlyList<CommitResult>> CommitManyAsync(IReadOnlyList<InstanceRecord> instances, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Nothing but the activation (the study's instance list read from the index), answered by no one: the ingest
     /// funnel sends it when a study's first header arrives, so that the activation overlaps the blob's write instead
     /// of adding to the commit's wait.

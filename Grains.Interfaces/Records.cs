@@ -108,11 +108,20 @@ public enum CommitOutcome
     /// asks again with <see cref="InstanceRecord.Sha256"/> of its bytes.
     /// </summary>
     Sha256Needed = 5,
+    /// <summary>
+    /// Not committed (only from <see cref="IStudyGrain.CommitManyAsync"/>): <see cref="CommitResult.Error"/> is the
+    /// message of the <see cref="ArchiveIndexException"/> that <see cref="IStudyGrain.CommitAsync"/> would have thrown.
+    /// </summary>
+    Failed = 6,
 }
 
 [GenerateSerializer, Immutable]
 [Alias("pacs.CommitResult")]
-public sealed record CommitResult([property: Id(0)] CommitOutcome Outcome, [property: Id(1)] string? ObsoleteBlobKey = null);
+public sealed record CommitResult([property: Id(0)] CommitOutcome Outcome, [property: Id(1)] string? ObsoleteBlobKey = null)
+{
+    /// <summary>Why it was not committed, with <see cref="CommitOutcome.Failed"/>.</summary>
+    [Id(2)] public string? Error { get; init; }
+}
 
 [GenerateSerializer, Immutable]
 [Alias("pacs.PatientSummary")]

@@ -135,6 +135,33 @@ internal sealed partial class StudyGrain(StudyIndex index, IOptions<ArchiveGrain
         return await pending.Completion.Task;
     }
 
+    // Each commit is started before any is awaited: they all join the queue before the flush loop's first yield, so
+    // a chunk of new instances is written in one transaction (up to ArchiveGrainOptions.MaxBatchSize).
+    public async Task<IReadOnlyList<CommitResult>> CommitManyAsync(IReadOnlyList<InstanceRecord> instances, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instances);
+        var commits = new Task<CommitResult>[instances.Count];
+        for (var i = 0; i < instances.Count; i++)
+        {
+            commits[i] = CommitAsync(instances[i], cancellationToken);
+        }
+
+        var results = new CommitResult[instances.Count];
+        for (var i = 0; i < commits.Length; i++)
+        {
+            try
+            {
+                results[i] = await commits[i];
+            }
+            catch (ArchiveIndexException e)
+            {
+                results[i] = new CommitResult(CommitOutcome.Failed) { Error = e.Message };
+            }
+        }
+
+        return results;
+    }
+
     public Task PrepareAsync() => Task.CompletedTask;
 
     /// <summary>Keep-first: the stored instance stays; the different copy is kept aside, with its audit event.</summary>

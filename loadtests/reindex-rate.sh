@@ -4,10 +4,12 @@
 # in STUDIES studies) imported with `./pacs import`, the index rows deleted and the cluster restarted (no study grain
 # remembers them), then `./pacs reindex` timed; VERIFY=1 times `./pacs reindex --restart --verify` (every blob read
 # whole and hashed) after it. Prints each rate with the load average; the hosts are used as last built (Release).
+# PACS_ROOT=DIR runs the hosts and ./pacs of another built tree (an A/B pair against a copy of an older commit); the
+# generated set is kept in WORK/set and used again by the next run with the same N and STUDIES.
 #   loadtests/reindex-rate.sh              # N=2000 STUDIES=20 PARALLELISM=4
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-N="${N:-2000}" STUDIES="${STUDIES:-20}" PARALLELISM="${PARALLELISM:-4}" VERIFY="${VERIFY:-0}"
+ROOT="${PACS_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}"
+N="${N:-2000}" STUDIES="${STUDIES:-20}" PARALLELISM="${PARALLELISM:-4}" VERIFY="${VERIFY:-0}" PERF="${PERF:-}"
 WORK="${WORK:-/tmp/pacs-reindex-rate}"
 HTTP="${BENCH_HTTP_PORT:-18580}" DICOM="${BENCH_DICOM_PORT:-14612}" PG="${BENCH_PG_PORT:-55492}"
 export PACS_SILO_PORT_BASE="${PACS_SILO_PORT_BASE:-21400}" PACS_SILO_GATEWAY_PORT_BASE="${PACS_SILO_GATEWAY_PORT_BASE:-31400}"
@@ -37,9 +39,11 @@ spent() {  # spent BEFORE AFTER: CPU seconds each between two cpu readings
 }
 
 "$ROOT/pacs" down --data "$DATA" > /dev/null 2>&1 || true
-rm -rf "$WORK" && mkdir -p "$SET"
-echo "generating $N instances in $STUDIES studies into $SET"
-/usr/bin/python3 - "$ROOT/tests/Dicom.Tests/Corpus/test_files/CT_small.dcm" "$SET" "$N" "$STUDIES" <<'PY'
+rm -rf "$DATA"
+generate() {
+  rm -rf "$WORK" && mkdir -p "$SET"
+  echo "generating $N instances in $STUDIES studies into $SET"
+  /usr/bin/python3 - "$ROOT/tests/Dicom.Tests/Corpus/test_files/CT_small.dcm" "$SET" "$N" "$STUDIES" <<'PY'
 import sys
 import pydicom
 from pydicom.uid import generate_uid
@@ -55,11 +59,21 @@ for i in range(n):
     ds.InstanceNumber = i % per + 1
     ds.save_as(f"{out}/{i:05d}.dcm")
 PY
+  echo "$N $STUDIES" > "$WORK/set.made"
+}
+if [[ "$(cat "$WORK/set.made" 2> /dev/null)" == "$N $STUDIES" ]]; then
+  echo "using the $N instances in $STUDIES studies of $SET"
+else
+  generate
+fi
 chmod -R a+rX "$WORK"
+echo "hosts of $ROOT (commit $(git -C "$ROOT" rev-parse --short HEAD 2> /dev/null || cat "$ROOT/.commit" 2> /dev/null || echo unknown))"
 
 up
 echo "import (load average $(load)):"
+before=$(cpu)
 "$ROOT/pacs" import "$SET" --url "$URL" --parallelism "$PARALLELISM" | grep -E '^import (done|failed|stopped)'
+spent "$before" "$(cpu)"
 
 # The disaster: the index rows are gone; the hosts restart so that no study grain remembers them.
 PGPASSWORD="$(cat "$DATA/pg-pacs-password")" psql -h 127.0.0.1 -p "$PG" -U pacs -d pacs -qtA -v ON_ERROR_STOP=1 \
@@ -71,12 +85,31 @@ for _ in $(seq 30); do
   sleep 1
 done
 up
+# Seconds PostgreSQL's backends spent executing statements in the pacs database (pg_stat_database.active_time, PG 14+;
+# a backend reports it when idle, within 10 s: the caller waits that long first).
+sql_seconds() {
+  PGPASSWORD="$(cat "$DATA/pg-pacs-password")" psql -h 127.0.0.1 -p "$PG" -U pacs -d pacs -qtA \
+    -c "SELECT round((active_time / 1000)::numeric, 2) FROM pg_stat_database WHERE datname = 'pacs'"
+}
 rebuild() {  # rebuild [ARGS]: one ./pacs reindex, with the load average and the CPU it cost
+  sleep 11
+  local sql; sql=$(sql_seconds)
   echo "reindex $* (load average $(load) before):"
-  local before; before=$(cpu)
-  "$ROOT/pacs" reindex --url "$URL" --parallelism "$PARALLELISM" "$@" | grep -E '^reindex (done|failed|stopped)'
+  local before perf=""; before=$(cpu)
+  if [[ -n "$PERF" && $# -eq 0 ]]; then
+    # PERF=DIR: samples of the gateway and the silo during the rebuild (with DOTNET_PerfMapEnabled=1 in the environment
+    # for managed names), then `perf report -i DIR/perf.data --sort comm,dso,sym`.
+    mkdir -p "$PERF"
+    perf record -F 199 -g -o "$PERF/perf.data" -p "$(cat "$DATA"/run/gateway-*.pid | head -1),$(cat "$DATA"/run/silo-*.pid | head -1)" \
+      > "$PERF/perf.log" 2>&1 &
+    perf=$!
+  fi
+  "$ROOT/pacs" reindex --url "$URL" --parallelism "$PARALLELISM" "$@" | grep -E '^reindex (done|failed|stopped)|^  time '
   spent "$before" "$(cpu)"
+  if [[ -n "$perf" ]]; then kill -INT "$perf"; wait "$perf" || true; fi
   echo "load average after: $(load)"
+  sleep 11
+  echo "SQL: PostgreSQL backends active $(awk -v a="$sql" -v b="$(sql_seconds)" 'BEGIN { printf "%.1f", b - a }') s"
 }
 rebuild
 [[ "$VERIFY" == 1 ]] && rebuild --restart --verify

@@ -93,6 +93,10 @@ def reindex_summary(p):
     print(f"  already indexed  {p['alreadyIndexed']}")
     print(f"  kept aside       {p['keptAside']}")
     print(f"  refused          {p['refused']}")
+    stages = p.get("stages")
+    if stages:
+        print(f"  time (summed over concurrent work): reads {stages['readSeconds']} s, records {stages['recordSeconds']} s, "
+              f"intents {stages['intentSeconds']} s, grain commits {stages['commitSeconds']} s")
     for r in p["refusedBlobs"]:
         print(f"    {r['key']}: {r['reason']}")
 

@@ -26,4 +26,7 @@ public sealed record ReindexProgress(
     IReadOnlyList<RefusedBlob> RefusedBlobs)
 {
     public long HeaderOnly { get; init; }
+
+    /// <summary>Where the time went (summed over concurrent work).</summary>
+    public ReindexStages? Stages { get; init; }
 }

@@ -22,8 +22,9 @@ namespace Pacs.Gateway.Ingest;
 /// and every blob when <c>verify</c> is asked, is read whole and hashed instead (and with <c>verify</c>, a hash that
 /// differs from the recorded one is reported). Records are committed through the study grain, whose batch write
 /// (derived study and series attributes, patient rows, access groups) is the one every stored instance goes through:
-/// a study folder's blobs in chunks, their intents recorded and forgotten in one statement each and their commits in
-/// flight together, so that the grain writes each chunk in few transactions. The blob holds the bare data set: its
+/// a study folder's blobs in chunks, their intents recorded and forgotten in one statement each and each chunk in one
+/// grain call (<see cref="IStudyGrain.CommitManyAsync"/>), which the grain writes in one transaction; the next chunk's
+/// headers are read while one is committed. The blob holds the bare data set: its
 /// transfer syntax is recovered from its bytes (<see cref="TransferSyntaxProbe"/>). Resumable: each study folder
 /// finished is appended to <c>.reindex/studies-done</c> under the storage root, and a rerun skips those folders.
 /// Nothing is ever deleted: a blob that is not indexed (corrupt, truncated, named against its header) is listed with
@@ -62,6 +63,9 @@ internal sealed partial class Reindexer(
     private readonly BackgroundJob _job = new("Reindex",
         "run reindex again to resume (within the reconciler's grace period, Pacs:Reconciler:GracePeriod).", lifetime, logger);
     private long _total, _skipped, _done, _indexed, _already, _kept, _refused, _headerOnly;
+    // Stopwatch ticks spent, summed over what ran at once: reading blobs (open, hash attribute, header, Pixel Data
+    // extent), building records (of that, the header as DICOM JSON), recording and forgetting intents, grain commits.
+    private long _readTicks, _recordTicks, _intentTicks, _commitTicks;
     private int _folders, _foldersDone;
 
     /// <summary>The running (or last) rebuild; completes when it ends.</summary>
@@ -79,6 +83,7 @@ internal sealed partial class Reindexer(
                 {
                     _listed.Clear();
                     _total = _skipped = _done = _indexed = _already = _kept = _refused = _headerOnly = 0;
+                    _readTicks = _recordTicks = _intentTicks = _commitTicks = 0;
                     _folders = _foldersDone = 0;
                 }
             },
@@ -98,9 +103,16 @@ internal sealed partial class Reindexer(
                 status.Error, [.. _listed])
             {
                 HeaderOnly = Interlocked.Read(ref _headerOnly),
+                Stages = new ReindexStages(
+                    Seconds(Interlocked.Read(ref _readTicks) - Interlocked.Read(ref _recordTicks)),
+                    Seconds(Interlocked.Read(ref _recordTicks)),
+                    Seconds(Interlocked.Read(ref _intentTicks)),
+                    Seconds(Interlocked.Read(ref _commitTicks))),
             };
         }
     }
+
+    private static double Seconds(long ticks) => Math.Round((double)ticks / Stopwatch.Frequency, 2);
 
     private async Task RunAsync(bool restart, int parallelism, bool verify, CancellationToken cancellationToken)
     {
@@ -175,35 +187,63 @@ internal sealed partial class Reindexer(
 
     /// <summary>
     /// One study folder, in chunks of blobs in the order they were written: a replacement or a held conflict is a later
-    /// blob of the same instance, and the duplicate policy then decides as it did at ingest.
+    /// blob of the same instance, and the duplicate policy then decides as it did at ingest. The next chunk's headers
+    /// are read while the chunk before is committed; commits stay in order (one at a time per folder).
     /// </summary>
     private async Task<List<RefusedBlob>> ReindexStudyFolderAsync(string study, bool verify, CancellationToken cancellationToken)
     {
         var refused = new List<RefusedBlob>();
         var ordered = blobs.BlobsUnder(study).OrderBy(b => b.LastWriteTimeUtc).ThenBy(b => b.Key, StringComparer.Ordinal).Select(b => b.Key).ToList();
-        foreach (var chunk in ordered.Chunk(ChunkSize))
+        Task<List<RefusedBlob>>? committing = null;
+        try
         {
-            var reads = new BlobRead[chunk.Length];
-            await Parallel.ForEachAsync(Enumerable.Range(0, chunk.Length),
-                new ParallelOptions { MaxDegreeOfParallelism = ReadersPerFolder, CancellationToken = cancellationToken },
-                async (i, token) => reads[i] = await ReadAsync(chunk[i], verify, token).ConfigureAwait(false)).ConfigureAwait(false);
-
-            var records = new List<InstanceRecord>(chunk.Length);
-            for (var i = 0; i < chunk.Length; i++)
+            foreach (var chunk in ordered.Chunk(ChunkSize))
             {
-                if (reads[i].Problem is { } problem)
+                var reads = new BlobRead[chunk.Length];
+                await Parallel.ForEachAsync(Enumerable.Range(0, chunk.Length),
+                    new ParallelOptions { MaxDegreeOfParallelism = ReadersPerFolder, CancellationToken = cancellationToken },
+                    async (i, token) =>
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        reads[i] = await ReadAsync(chunk[i], verify, token).ConfigureAwait(false);
+                        Interlocked.Add(ref _readTicks, Stopwatch.GetTimestamp() - started);
+                    }).ConfigureAwait(false);
+
+                var records = new List<InstanceRecord>(chunk.Length);
+                for (var i = 0; i < chunk.Length; i++)
                 {
-                    LogRefused(logger, chunk[i], problem);
-                    refused.Add(Refuse(new RefusedBlob(chunk[i], problem)));
-                    Interlocked.Increment(ref _done);
+                    if (reads[i].Problem is { } problem)
+                    {
+                        LogRefused(logger, chunk[i], problem);
+                        refused.Add(Refuse(new RefusedBlob(chunk[i], problem)));
+                        Interlocked.Increment(ref _done);
+                    }
+                    else
+                    {
+                        records.Add(reads[i].Record!);
+                    }
                 }
-                else
+
+                if (committing is not null)
                 {
-                    records.Add(reads[i].Record!);
+                    refused.AddRange(await committing.ConfigureAwait(false));
                 }
+
+                committing = CommitAsync(records, cancellationToken);
             }
 
-            refused.AddRange(await CommitAsync(records, cancellationToken).ConfigureAwait(false));
+            if (committing is not null)
+            {
+                refused.AddRange(await committing.ConfigureAwait(false));
+            }
+        }
+        finally
+        {
+            if (committing is { IsCompleted: false })
+            {
+                // Reading the next chunk failed: the commit in flight ends (and forgets its intents) before the job does.
+                await Task.WhenAny(committing).ConfigureAwait(false);
+            }
         }
 
         return refused;
@@ -212,7 +252,8 @@ internal sealed partial class Reindexer(
     /// <summary>
     /// Commits a chunk's records through their study grain: the intents first, in one statement (the grain claims each
     /// in the transaction that indexes it, so that the reconciler never takes one of ours for an abandoned upload);
-    /// every SOP Instance's copies one after the other, different instances at once; then, in one statement, the
+    /// then the records of each study in one call (<see cref="IStudyGrain.CommitManyAsync"/>: copies of one SOP
+    /// Instance decided in their order, the rest in the grain's batch transactions); then, in one statement, the
     /// intents of the blobs the index did not take (already indexed, kept aside, refused), whatever happened.
     /// </summary>
     private async Task<List<RefusedBlob>> CommitAsync(List<InstanceRecord> records, CancellationToken cancellationToken)
@@ -223,54 +264,69 @@ internal sealed partial class Reindexer(
             return refused;
         }
 
+        var started = Stopwatch.GetTimestamp();
         await intents.RecordManyAsync(records.Select(r => r.BlobKey).ToList(), cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _intentTicks, Stopwatch.GetTimestamp() - started);
         var taken = new HashSet<string>(StringComparer.Ordinal);
         try
         {
-            await Task.WhenAll(records.GroupBy(r => r.SopInstanceUid, StringComparer.Ordinal).Select(async copies =>
+            foreach (var study in records.GroupBy(r => r.StudyInstanceUid, StringComparer.Ordinal))
             {
-                foreach (var record in copies)
+                var batch = study.ToList();
+                var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study.Key));
+                started = Stopwatch.GetTimestamp();
+                var results = await calls.RunAsync("CommitMany", token => grain.CommitManyAsync(batch, token), cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref _commitTicks, Stopwatch.GetTimestamp() - started);
+                for (var i = 0; i < batch.Count; i++)
                 {
-                    var (took, refusal) = await CommitOneAsync(record, cancellationToken).ConfigureAwait(false);
-                    lock (refused)
+                    var result = results[i];
+                    if (result.Outcome == CommitOutcome.Sha256Needed)
                     {
-                        if (took)
-                        {
-                            taken.Add(record.BlobKey);
-                        }
-                        else if (refusal is not null)
-                        {
-                            refused.Add(refusal);
-                        }
+                        // The stored copy was indexed before BLAKE3 (a rebuild over a live index): the one-by-one path hashes the blob.
+                        result = await CommitOneAsync(batch[i], cancellationToken).ConfigureAwait(false);
+                    }
+
+                    var (took, refusal) = Decide(batch[i], result);
+                    if (took)
+                    {
+                        taken.Add(batch[i].BlobKey);
+                    }
+                    else if (refusal is not null)
+                    {
+                        refused.Add(refusal);
                     }
 
                     Interlocked.Increment(ref _done);
                 }
-            })).ConfigureAwait(false);
+            }
         }
         finally
         {
+            started = Stopwatch.GetTimestamp();
             await ForgetQuietlyAsync(records.Select(r => r.BlobKey).Where(k => !taken.Contains(k)).ToList()).ConfigureAwait(false);
+            Interlocked.Add(ref _intentTicks, Stopwatch.GetTimestamp() - started);
         }
 
         return refused;
     }
 
-    /// <summary>Whether the index took the blob (its intent claimed), and why not when it refused it. Throws when the cluster or database fails.</summary>
-    private async Task<(bool Taken, RefusedBlob? Refused)> CommitOneAsync(InstanceRecord record, CancellationToken cancellationToken)
+    /// <summary>The study grain's answer for one record (<see cref="ContentHash.CommitAsync"/>), a refusal by the index as <see cref="CommitOutcome.Failed"/>.</summary>
+    private async Task<CommitResult> CommitOneAsync(InstanceRecord record, CancellationToken cancellationToken)
     {
-        CommitResult commit;
         try
         {
             var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(record.StudyInstanceUid));
-            commit = await ContentHash.CommitAsync(calls, grain, record, blobs, cancellationToken).ConfigureAwait(false);
+            return await ContentHash.CommitAsync(calls, grain, record, blobs, cancellationToken).ConfigureAwait(false);
         }
-        catch (ArchiveIndexException e) when (!e.Message.StartsWith("Index ", StringComparison.Ordinal))
+        catch (ArchiveIndexException e)
         {
-            // Refused by the index (e.g. this SOP Instance UID is indexed under another study), not unavailable.
-            return (false, Refuse(new RefusedBlob(record.BlobKey, e.Message)));
+            return new CommitResult(CommitOutcome.Failed) { Error = e.Message };
         }
+    }
 
+    /// <summary>Whether the index took the blob (its intent claimed), and why not when it refused it. Throws when the database failed.</summary>
+    private (bool Taken, RefusedBlob? Refused) Decide(InstanceRecord record, CommitResult commit)
+    {
         switch (commit.Outcome)
         {
             case CommitOutcome.Stored:
@@ -286,6 +342,12 @@ internal sealed partial class Reindexer(
                 // forget that follows finds nothing, or removes the intent of a copy kept before.
                 Interlocked.Increment(ref _kept);
                 return (false, null);
+            case CommitOutcome.Failed when commit.Error is { } error && !error.StartsWith("Index ", StringComparison.Ordinal):
+                // Refused by the index (e.g. this SOP Instance UID is indexed under another study), not unavailable.
+                return (false, Refuse(new RefusedBlob(record.BlobKey, error)));
+            case CommitOutcome.Failed:
+                // The index is unavailable or its write failed: the run stops, a rerun resumes (the folder is not checkpointed).
+                throw new ArchiveIndexException(commit.Error ?? "Index write failed");
             default:
                 return (false, Refuse(new RefusedBlob(record.BlobKey, "A different instance with this SOP Instance UID is indexed (duplicate policy Reject).")));
         }
@@ -499,10 +561,12 @@ internal sealed partial class Reindexer(
             return new BlobRead(null, problem);
         }
 
+        var started = Stopwatch.GetTimestamp();
         var record = IngestService.BuildRecord(dataset, study, series, sop, sopClass, syntax, key, size, sha256, Source) with
         {
             AccessGroups = accessGroups.For(Source, dataset),
         };
+        Interlocked.Add(ref _recordTicks, Stopwatch.GetTimestamp() - started);
         return new BlobRead(record, null);
     }
 

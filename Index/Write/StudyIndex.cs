@@ -116,10 +116,7 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
             commands.BatchCommands.Add(retain);
         }
 
-        foreach (var write in batch.Writes)
-        {
-            commands.BatchCommands.Add(InstanceUpsert(write.Record));
-        }
+        commands.BatchCommands.Add(InstanceUpserts(batch.Writes));
 
         foreach (var write in batch.Writes.Where(w => w.ObsoleteBlobKey is not null))
         {
@@ -424,38 +421,84 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         return command;
     }
 
-    private static NpgsqlBatchCommand InstanceUpsert(InstanceRecord r)
+    /// <summary>
+    /// Every instance row of the batch in one statement (arrays unnested into rows): PostgreSQL parses and plans it
+    /// once, where a statement per instance was planned per instance. The grain never puts two copies of one SOP
+    /// Instance UID in a batch (ON CONFLICT could not update a row twice).
+    /// </summary>
+    private static NpgsqlBatchCommand InstanceUpserts(IReadOnlyList<IndexedWrite> writes)
     {
         // ON CONFLICT ... WHERE same study: a SOP Instance UID stored under another study is left alone, and the
-        // check fails the batch (PC002).
+        // check fails the batch (PC002) naming the first such SOP Instance UID.
         var command = Command("""
-            WITH landed AS (
-            INSERT INTO pacs_instances (sop_instance_uid, series_key, study_key, sop_class_uid, instance_number, transfer_syntax_uid,
-                number_of_frames, rows, columns, blob_key, blob_size, content_sha256, header, content_hash_algorithm)
-            VALUES ($1, (SELECT series_key FROM pacs_series WHERE series_instance_uid = $2), (SELECT study_key FROM pacs_studies WHERE study_instance_uid = $3),
-                $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-            ON CONFLICT (sop_instance_uid) DO UPDATE SET
-                series_key = excluded.series_key, sop_class_uid = excluded.sop_class_uid, instance_number = excluded.instance_number,
-                transfer_syntax_uid = excluded.transfer_syntax_uid, number_of_frames = excluded.number_of_frames, rows = excluded.rows,
-                columns = excluded.columns, blob_key = excluded.blob_key, blob_size = excluded.blob_size,
-                content_sha256 = excluded.content_sha256, content_hash_algorithm = excluded.content_hash_algorithm,
-                header = excluded.header, created_at = now()
-            WHERE pacs_instances.study_key = excluded.study_key
-            RETURNING 1)
-            SELECT pacs_require(EXISTS (SELECT 1 FROM landed), 'PC002', $1)
-            """, r.SopInstanceUid, r.SeriesInstanceUid, r.StudyInstanceUid, r.SopClassUid);
-        command.Parameters.Add(Int(r.InstanceNumber));
-        command.Parameters.Add(new NpgsqlParameter { Value = r.TransferSyntaxUid });
-        command.Parameters.Add(Int(r.NumberOfFrames));
-        command.Parameters.Add(Int(r.Rows));
-        command.Parameters.Add(Int(r.Columns));
-        command.Parameters.Add(new NpgsqlParameter { Value = r.BlobKey });
-        command.Parameters.Add(new NpgsqlParameter { Value = r.BlobSize });
-        command.Parameters.Add(new NpgsqlParameter { Value = r.ContentHash, NpgsqlDbType = NpgsqlDbType.Bytea });
-        command.Parameters.Add(Json(r.HeaderJson));
-        command.Parameters.Add(new NpgsqlParameter { Value = r.ContentHashAlgorithm });
+            WITH incoming AS (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::integer[], $8::integer[],
+                    $9::integer[], $10::text[], $11::bigint[], $12::bytea[], $13::jsonb[], $14::text[])
+                AS u (sop_instance_uid, series_instance_uid, study_instance_uid, sop_class_uid, instance_number, transfer_syntax_uid,
+                    number_of_frames, rows, columns, blob_key, blob_size, content_sha256, header, content_hash_algorithm)),
+            landed AS (
+                INSERT INTO pacs_instances (sop_instance_uid, series_key, study_key, sop_class_uid, instance_number, transfer_syntax_uid,
+                    number_of_frames, rows, columns, blob_key, blob_size, content_sha256, header, content_hash_algorithm)
+                SELECT r.sop_instance_uid, (SELECT series_key FROM pacs_series WHERE series_instance_uid = r.series_instance_uid),
+                    (SELECT study_key FROM pacs_studies WHERE study_instance_uid = r.study_instance_uid),
+                    r.sop_class_uid, r.instance_number, r.transfer_syntax_uid, r.number_of_frames, r.rows, r.columns, r.blob_key,
+                    r.blob_size, r.content_sha256, r.header, r.content_hash_algorithm
+                FROM incoming r
+                ON CONFLICT (sop_instance_uid) DO UPDATE SET
+                    series_key = excluded.series_key, sop_class_uid = excluded.sop_class_uid, instance_number = excluded.instance_number,
+                    transfer_syntax_uid = excluded.transfer_syntax_uid, number_of_frames = excluded.number_of_frames, rows = excluded.rows,
+                    columns = excluded.columns, blob_key = excluded.blob_key, blob_size = excluded.blob_size,
+                    content_sha256 = excluded.content_sha256, content_hash_algorithm = excluded.content_hash_algorithm,
+                    header = excluded.header, created_at = now()
+                WHERE pacs_instances.study_key = excluded.study_key
+                RETURNING sop_instance_uid),
+            refused AS (
+                SELECT (SELECT r.sop_instance_uid FROM incoming r
+                        WHERE NOT EXISTS (SELECT 1 FROM landed l WHERE l.sop_instance_uid = r.sop_instance_uid) LIMIT 1) AS sop_instance_uid)
+            SELECT pacs_require(sop_instance_uid IS NULL, 'PC002', coalesce(sop_instance_uid, '')) FROM refused
+            """);
+        var n = writes.Count;
+        var sops = new string[n];
+        var series = new string[n];
+        var studies = new string[n];
+        var classes = new string[n];
+        var numbers = new int?[n];
+        var syntaxes = new string[n];
+        var frames = new int?[n];
+        var rows = new int?[n];
+        var columns = new int?[n];
+        var keys = new string[n];
+        var sizes = new long[n];
+        var hashes = new byte[n][];
+        var headers = new string[n];
+        var algorithms = new string[n];
+        for (var i = 0; i < n; i++)
+        {
+            var r = writes[i].Record;
+            (sops[i], series[i], studies[i], classes[i]) = (r.SopInstanceUid, r.SeriesInstanceUid, r.StudyInstanceUid, r.SopClassUid);
+            (numbers[i], syntaxes[i], frames[i], rows[i], columns[i]) = (r.InstanceNumber, r.TransferSyntaxUid, r.NumberOfFrames, r.Rows, r.Columns);
+            (keys[i], sizes[i], hashes[i], algorithms[i]) = (r.BlobKey, r.BlobSize, r.ContentHash, r.ContentHashAlgorithm);
+            headers[i] = r.HeaderJson.Length == 0 ? "{}" : Encoding.UTF8.GetString(r.HeaderJson);
+        }
+
+        command.Parameters.Add(TextArray(sops));
+        command.Parameters.Add(TextArray(series));
+        command.Parameters.Add(TextArray(studies));
+        command.Parameters.Add(TextArray(classes));
+        command.Parameters.Add(new NpgsqlParameter { Value = numbers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        command.Parameters.Add(TextArray(syntaxes));
+        command.Parameters.Add(new NpgsqlParameter { Value = frames, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter { Value = columns, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        command.Parameters.Add(TextArray(keys));
+        command.Parameters.Add(new NpgsqlParameter { Value = sizes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = hashes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        command.Parameters.Add(new NpgsqlParameter { Value = headers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        command.Parameters.Add(TextArray(algorithms));
         return command;
     }
+
+    private static NpgsqlParameter TextArray(string[] values) => new() { Value = values, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
 
     /// <summary>
     /// Keeps <paramref name="record"/>'s blob aside as a 'conflict' copy of the stored instance (keep-first policy),

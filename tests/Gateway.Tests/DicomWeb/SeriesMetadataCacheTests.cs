@@ -53,6 +53,10 @@ public sealed class SeriesMetadataCacheTests
         }
 
         public Task<CommitResult> CommitAsync(InstanceRecord instance, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<CommitResult>> CommitManyAsync(IReadOnlyList<InstanceRecord> instances, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
         public Task PrepareAsync() => throw new NotSupportedException();
         public Task<IReadOnlyList<string>> DeleteAsync(string? seriesInstanceUid, string? sopInstanceUid) => throw new NotSupportedException();
         public Task<IReadOnlyList<string>> GetSeriesInstanceUidsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
