@@ -7,8 +7,9 @@ namespace Pacs.Gateway.Audit;
 
 /// <summary>
 /// The gateway's one audit writer. <see cref="Record"/> never waits: it puts the record on a bounded channel and
-/// returns, and a background loop writes whatever has queued in one INSERT per batch (<see cref="AuditTrail"/>), so a
-/// request or a C-STORE pays a queue write, not a database round trip. When the queue is full (the database has been
+/// returns, and a background loop writes whatever has queued in one INSERT per batch (<see cref="AuditTrail"/>), at most
+/// one batch per <see cref="AuditOptions.FlushInterval"/> unless a whole batch is waiting, so a request or a C-STORE
+/// pays a queue write, not a database round trip, and a burst costs the database one transaction per interval. When the queue is full (the database has been
 /// unreachable for a long while, or cannot keep up) the record is dropped rather than stalling patient care: each drop
 /// is counted (<see cref="Dropped"/>) and logged at Warning, once per interval with the count. On a clean shutdown the
 /// queue is closed after the server has finished its requests and everything queued is written before the process
@@ -23,6 +24,7 @@ public sealed partial class AuditWriter : BackgroundService
     private readonly AuditTrail _trail;
     private readonly SyslogForwarder? _forwarder;
     private readonly int _batchSize;
+    private readonly TimeSpan _flushInterval;
     private readonly ILogger<AuditWriter> _logger;
     private long _dropped;
     private long _droppedSinceLogged;
@@ -34,6 +36,7 @@ public sealed partial class AuditWriter : BackgroundService
         _trail = trail;
         _forwarder = forwarder;
         _batchSize = options.Value.BatchSize;
+        _flushInterval = options.Value.FlushInterval;
         _logger = logger;
         _queue = Channel.CreateBounded<AuditRecord>(new BoundedChannelOptions(options.Value.QueueCapacity)
         {
@@ -85,6 +88,13 @@ public sealed partial class AuditWriter : BackgroundService
         // Not the stopping token: the loop ends when the queue is closed and drained.
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
+            // Let the records of a burst gather (every C-STORE is one): one INSERT and one commit per interval, where
+            // writing at once made about one transaction per instance stored under load.
+            if (_flushInterval > TimeSpan.Zero && reader.Count < _batchSize)
+            {
+                await Task.Delay(_flushInterval).ConfigureAwait(false);
+            }
+
             while (batch.Count < _batchSize && reader.TryRead(out var record))
             {
                 batch.Add(record);
