@@ -325,8 +325,9 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
 
         // The macro list: the own /normchest… (not the shared one it hides) and the shared /sinus….
         await Assertions.Expect(page.Locator($"#macro-list li[data-macro=\"{chest}\"]")).ToHaveCountAsync(1);
-        Assert.Contains(OwnChest[..20], await page.Locator($"#macro-list li[data-macro=\"{chest}\"]").InnerTextAsync(), StringComparison.Ordinal);
-        Assert.Contains("(общий)", await page.Locator($"#macro-list li[data-macro=\"{sinus}\"]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains(OwnChest[..20], await page.Locator($"#macro-list li[data-macro=\"{chest}\"]").TextContentAsync() ?? "", StringComparison.Ordinal);
+        Assert.Contains("(общий)", await page.Locator($"#macro-list li[data-macro=\"{sinus}\"]").TextContentAsync() ?? "", StringComparison.Ordinal);
+        Assert.DoesNotContain("ОБЩИЙ", await page.Locator("#macro-list").TextContentAsync() ?? "", StringComparison.Ordinal);
 
         // "/name" and a space expands (the own text); an unknown name stays as typed; "/name" and Enter expands too.
         await page.Locator("#findings").ClickAsync();
