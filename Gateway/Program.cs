@@ -109,6 +109,7 @@ app.MapDicomWeb();
 app.MapReports();
 app.MapWorklist();
 app.MapReportTemplates();
+app.MapReportMacros();
 app.MapReportingPages();
 if (orleansDashboard)
 {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Pacs.Grains.Accounts;
+using Pacs.Grains.Reports;
 using Pacs.Index.Accounts;
 using Pacs.Index.Reports;
 using Pacs.Index.Write;
@@ -20,6 +21,8 @@ public static class ArchiveGrainsSiloBuilderExtensions
         builder.Services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section);
         builder.Services.AddSingleton<AccountStore>();
         builder.Services.AddSingleton<ReportStore>();
+        builder.Services.AddOptions<ReportGrainOptions>().BindConfiguration(ReportGrainOptions.Section)
+            .Validate(o => o.EditingLockLifetime > TimeSpan.Zero, "Pacs:Reports:EditingLockLifetime must be positive.").ValidateOnStart();
         builder.Services.AddSingleton(services => new SeriesMetadataBudget(
             Math.Max(1, services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ArchiveGrainOptions>>().Value.SeriesMetadataMegabytes) * 1024L * 1024));
         return builder;

@@ -204,10 +204,17 @@ internal static class ReportEndpoints
         holderName = held.HolderName,
         since = held.Since,
         expires = held.Expires,
+        remainingMs = RemainingMs(held),
         mine = held.IsHeldBy(Actor(user)),
     };
 
-    /// <summary>409 naming the lock's holder (problem details with holder, holderName, since, expires).</summary>
+    /// <summary>
+    /// Milliseconds until the lock expires by the gateway's clock: the panel times its heartbeat (and a locked-out
+    /// panel its next look) from this, not from its own clock, which may differ from the server's.
+    /// </summary>
+    private static long RemainingMs(ReportLock held) => Math.Max(0, (long)(held.Expires - DateTimeOffset.UtcNow).TotalMilliseconds);
+
+    /// <summary>409 naming the lock's holder (problem details with holder, holderName, since, expires, remainingMs).</summary>
     private static IResult LockedProblem(ReportLock held, string detail) =>
         Results.Problem(title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict, extensions: new Dictionary<string, object?>
         {
@@ -215,6 +222,7 @@ internal static class ReportEndpoints
             ["holderName"] = held.HolderName,
             ["since"] = held.Since,
             ["expires"] = held.Expires,
+            ["remainingMs"] = RemainingMs(held),
         });
 
     private static async Task<IResult> SignAsync(string study, HttpContext http, IClusterClient cluster, ReportStore store, ReportArchive archive)

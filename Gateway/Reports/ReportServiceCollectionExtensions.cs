@@ -5,7 +5,7 @@ namespace Pacs.Gateway.Reports;
 
 internal static class ReportServiceCollectionExtensions
 {
-    /// <summary>The report API's reads (ReportStore), its audit writer (StudyIndex.AuditAsync), the PDF, its signer, the archived copy and its sweep.</summary>
+    /// <summary>The report API's reads (ReportStore), its audit writer (StudyIndex.AuditAsync), the PDF, its signer, the archived copy and its sweep, templates and macros.</summary>
     public static IServiceCollection AddReports(this IServiceCollection services)
     {
         services.AddOptions<ReportOptions>().BindConfiguration(ReportOptions.Section);
@@ -13,6 +13,7 @@ internal static class ReportServiceCollectionExtensions
         services.AddSingleton<ReportSigner>();
         services.AddSingleton<ReportStore>();
         services.AddSingleton<ReportTemplateStore>();
+        services.AddSingleton<ReportMacroStore>();
         services.AddSingleton<StudyIndex>();
         services.AddSingleton<ReportArchive>();
         services.AddOptions<ReportArchiveOptions>().BindConfiguration(ReportArchiveOptions.Section);

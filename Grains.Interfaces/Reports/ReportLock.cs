@@ -2,16 +2,14 @@ namespace Pacs.Grains.Reports;
 
 /// <summary>
 /// The advisory editing lock of a report: who is editing it since when, until <see cref="Expires"/> unless the holder
-/// renews it (the panel does with each autosave and a heartbeat every 30 s). Held in the report grain's memory only:
-/// when the silo holding the grain is lost, the lock is simply gone (it is advice; the ETag still guards every write).
+/// renews it (the panel does with each autosave and a heartbeat; the lifetime is the silo's
+/// Pacs:Reports:EditingLockLifetime, 2 min by default). Held in the report grain's memory only: when the silo holding
+/// the grain is lost, the lock is simply gone (it is advice; the ETag still guards every write).
 /// </summary>
 [GenerateSerializer, Immutable]
 [Alias("pacs.ReportLock")]
 public sealed record ReportLock
 {
-    /// <summary>How long a lock lasts without renewal: four missed heartbeats.</summary>
-    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(2);
-
     /// <summary>The username of the holder.</summary>
     [Id(0)] public required string Holder { get; init; }
     /// <summary>The holder's display name, as the panel shows it ("being edited by Dr X since 10:42").</summary>

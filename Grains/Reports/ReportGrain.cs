@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Pacs.Index.Reports;
 using Pacs.Index.Write;
 
@@ -8,11 +9,14 @@ namespace Pacs.Grains.Reports;
 /// The report of one study (<see cref="IReportGrain"/>): checks the entity tag and the life cycle, writes one version
 /// row per change (the store checks the revision again, so a second activation elsewhere cannot overwrite either) and
 /// records an audit event for every change. The advisory editing lock lives in this activation's memory only (not
-/// persisted: after a silo's loss it is gone, and the ETag still guards every write).
+/// persisted: after a silo's loss it is gone, and the ETag still guards every write); it lasts
+/// <see cref="ReportGrainOptions.EditingLockLifetime"/> unless renewed.
 /// </summary>
 [GrainType("report")]
-internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, ILogger<ReportGrain> logger) : Grain, IReportGrain
+internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, IOptions<ReportGrainOptions> options, ILogger<ReportGrain> logger)
+    : Grain, IReportGrain
 {
+    private readonly TimeSpan _lockLifetime = options.Value.EditingLockLifetime;
     private ReportState _state = new();
     private ReportLock? _lock;
 
@@ -213,7 +217,7 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
 
         var now = DateTimeOffset.UtcNow;
         var renewal = held is not null && held.IsHeldBy(user);
-        _lock = new ReportLock { Holder = user, HolderName = displayName, Since = renewal ? held!.Since : now, Expires = now + ReportLock.Lifetime };
+        _lock = new ReportLock { Holder = user, HolderName = displayName, Since = renewal ? held!.Since : now, Expires = now + _lockLifetime };
         if (!renewal)
         {
             // Heartbeats renew silently; taking the lock, and above all taking it from someone, is audited.
@@ -274,7 +278,7 @@ internal sealed partial class ReportGrain(ReportStore store, StudyIndex index, I
         if (LiveLock is { } mine && mine.IsHeldBy(actor))
         {
             // A save renews the holder's lock; signing ends the editing.
-            _lock = ReportStatus.IsSigned(version.Status) ? null : mine with { Expires = DateTimeOffset.UtcNow + ReportLock.Lifetime };
+            _lock = ReportStatus.IsSigned(version.Status) ? null : mine with { Expires = DateTimeOffset.UtcNow + _lockLifetime };
         }
 
         await index.AuditAsync(auditKind, StudyInstanceUid, null, new Dictionary<string, string>

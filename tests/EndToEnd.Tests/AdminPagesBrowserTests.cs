@@ -5,8 +5,9 @@ namespace Pacs.EndToEnd.Tests;
 /// <summary>
 /// The account and admin pages in Debian's chromium (Playwright) against the live gateway: the admin creates a doctor
 /// on /admin (German, no forced password change), finds the account in the list and its creation on the Audit tab;
-/// the doctor signs in and gets /account in German, changes the display name there, and is refused /admin. No page
-/// breaks its Content-Security-Policy.
+/// the doctor signs in and gets /account in German, changes the display name there, and is refused /admin. The
+/// Templates tab's shared macros: added, changed and deleted, as doctors list them. No page breaks its
+/// Content-Security-Policy.
 /// </summary>
 [Collection(ArchiveCollection.Name)]
 public sealed class AdminPagesBrowserTests(ArchiveFixture archive)
@@ -99,6 +100,55 @@ public sealed class AdminPagesBrowserTests(ArchiveFixture archive)
 
         var refused = await own.GotoAsync("/admin");
         Assert.Equal(403, refused!.Status);
+    }
+
+    [Fact]
+    public async Task AdminPage_TemplatesTab_SharedMacroAddedChangedDeleted_DoctorsSeeIt()
+    {
+        var name = "normabd" + Guid.NewGuid().ToString("N")[..6];
+        var doctorName = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var doctor = await archive.AccessTokenAsync(doctorName, await archive.CreateAccountAsync(doctorName, "doctor"));
+        await using var admin = await BrowserSession.StartAsync(archive.HttpPort);
+        var page = admin.Page;
+        await admin.GotoAsync("/admin?lang=en");
+        await WaitReadyAsync(page);
+        await page.Locator("#tabs a[data-tab=templates]").ClickAsync();
+        await page.Locator("#template-language").SelectOptionAsync("ru");
+
+        // Added in Russian: listed on the tab, offered to every doctor as shared.
+        var form = page.Locator("#macro-form");
+        await form.Locator("input[name=name]").FillAsync(name);
+        await form.Locator("textarea[name=text]").FillAsync("Органы брюшной полости без патологии.");
+        await form.Locator("button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator("#macros-status")).ToHaveTextAsync("Saved.");
+        var row = page.Locator("#macro-table tbody tr", new() { HasText = "/" + name });
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        Assert.Equal("Органы брюшной полости без патологии.", Assert.Single(await SharedMacrosAsync(doctor, name)).GetProperty("text").GetString());
+
+        // Changed: the row selected, the text edited, saved in place (no second macro).
+        await row.ClickAsync();
+        Assert.Equal(name, await form.Locator("input[name=name]").InputValueAsync());
+        await form.Locator("textarea[name=text]").FillAsync("Печень, селезёнка, почки без особенностей.");
+        await form.Locator("button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator("#macros-status")).ToHaveTextAsync("Saved.");
+        Assert.Equal("Печень, селезёнка, почки без особенностей.", Assert.Single(await SharedMacrosAsync(doctor, name)).GetProperty("text").GetString());
+
+        // Deleted.
+        await page.Locator("#macro-table tbody tr", new() { HasText = "/" + name }).ClickAsync();
+        await page.Locator("#macro-delete").ClickAsync();
+        await Assertions.Expect(page.Locator("#macros-status")).ToHaveTextAsync("Deleted.");
+        await Assertions.Expect(page.Locator("#macro-table tbody tr", new() { HasText = "/" + name })).ToHaveCountAsync(0);
+        Assert.Empty(await SharedMacrosAsync(doctor, name));
+        await AssertNoCspViolationsAsync(page);
+    }
+
+    /// <summary>The shared Russian macros of that name, as a doctor lists them.</summary>
+    private async Task<List<System.Text.Json.JsonElement>> SharedMacrosAsync(string token, string name)
+    {
+        using var response = await archive.Anonymous.SendAsync(archive.Request(HttpMethod.Get, "/api/report-macros?lang=ru", token));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var macros = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("macros");
+        return [.. macros.EnumerateArray().Where(m => m.GetProperty("name").GetString() == name && m.GetProperty("shared").GetBoolean()).Select(m => m.Clone())];
     }
 
     private static async Task WaitReadyAsync(IPage page) =>

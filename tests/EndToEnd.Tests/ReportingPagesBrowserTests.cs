@@ -11,7 +11,9 @@ namespace Pacs.EndToEnd.Tests;
 /// signs in, opens the study from /worklist, gets OHIF with the report panel beside it, writes the findings from the
 /// proposed template, the draft is autosaved (and what is typed just before leaving the page too), a second writer's
 /// change shows as a conflict instead of being overwritten silently, signs it (final
-/// through the API, PDF served); an operator sees the signed report read-only.
+/// through the API, PDF served); an operator sees the signed report read-only. Also: a report in Russian from the CT
+/// template with macros, signed and its PDF downloaded while a second doctor is locked out (409); dictation through
+/// the Web Speech API (a fake recogniser: headless Chromium has none).
 /// </summary>
 [Collection(ViewerArchiveCollection.Name)]
 public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
@@ -282,6 +284,173 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
         Assert.True(final.GetProperty("current").GetProperty("critical").GetBoolean());
         Assert.Equal(doctorName, Assert.Single(final.GetProperty("criticalNotifications").EnumerateArray()).GetProperty("recordedBy").GetString());
         await AssertNoCspViolationsAsync(page);
+    }
+
+    [Fact]
+    public async Task Reporting_RussianFromCtTemplateWithMacro_SignedPdfDownloaded_SecondDoctorSeesLockAndGets409()
+    {
+        var study = await StoreStudyAsync();
+        var doctorName = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var doctorPassword = await archive.CreateAccountAsync(doctorName, "doctor");
+        var secondName = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var secondPassword = await archive.CreateAccountAsync(secondName, "doctor");
+        var doctorToken = await archive.AccessTokenAsync(doctorName, doctorPassword);
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var chest = "normchest" + suffix;
+        var sinus = "sinus" + suffix;
+        const string OwnChest = "Лёгкие расправлены, без очаговых и инфильтративных изменений.";
+        const string SinusText = "Придаточные пазухи носа воздушны.";
+        // The doctor's own /normchest…, a shared one of the same name (the own one wins) and a shared /sinus….
+        await AddMacroAsync(doctorToken, new { name = chest, language = "ru", text = OwnChest });
+        await AddMacroAsync(null, new { name = chest, language = "ru", text = "ОБЩИЙ ТЕКСТ, НЕ ДЛЯ ЭТОГО ВРАЧА.", shared = true });
+        await AddMacroAsync(null, new { name = sinus, language = "ru", text = SinusText, shared = true });
+        string templateFindings;
+        using (var templates = await archive.Http.GetAsync($"{archive.BaseUrl}/api/report-templates?lang=ru&modality=CT"))
+        {
+            templateFindings = JsonDocument.Parse(await templates.Content.ReadAsStringAsync()).RootElement.GetProperty("templates").EnumerateArray()
+                .Single(t => t.GetProperty("id").GetString() == "ct-chest").GetProperty("findings").GetString()!;
+        }
+
+        await using var doctor = await BrowserSession.StartAsync(archive.HttpPort, doctorName, doctorPassword);
+        var page = doctor.Page;
+        await doctor.GotoAsync($"/reporting?study={study.StudyInstanceUid}&lang=ru");
+        await WaitReadyAsync(page);
+        Assert.Equal("mine", await page.Locator("body").GetAttributeAsync("data-lock"));
+
+        // The CT chest template, in Russian.
+        await page.Locator("#template").SelectOptionAsync("ct-chest");
+        await page.Locator("#apply-template").ClickAsync();
+        Assert.Equal(templateFindings, await page.Locator("#findings").InputValueAsync());
+        Assert.Equal("ru", await page.Locator("#report-language").InputValueAsync());
+
+        // The macro list: the own /normchest… (not the shared one it hides) and the shared /sinus….
+        await Assertions.Expect(page.Locator($"#macro-list li[data-macro=\"{chest}\"]")).ToHaveCountAsync(1);
+        Assert.Contains(OwnChest[..20], await page.Locator($"#macro-list li[data-macro=\"{chest}\"]").TextContentAsync() ?? "", StringComparison.Ordinal);
+        Assert.Contains("(общий)", await page.Locator($"#macro-list li[data-macro=\"{sinus}\"]").TextContentAsync() ?? "", StringComparison.Ordinal);
+        Assert.DoesNotContain("ОБЩИЙ", await page.Locator("#macro-list").TextContentAsync() ?? "", StringComparison.Ordinal);
+
+        // "/name" and a space expands (the own text); an unknown name stays as typed; "/name" and Enter expands too.
+        await page.Locator("#findings").ClickAsync();
+        await page.Keyboard.PressAsync("Control+End");
+        await page.Locator("#findings").PressSequentiallyAsync($" /{chest} Без динамики.");
+        Assert.Equal($"{templateFindings} {OwnChest} Без динамики.", await page.Locator("#findings").InputValueAsync());
+        await page.Locator("#impression").FillAsync("");
+        await page.Locator("#impression").PressSequentiallyAsync("Норма. /nosuchmacro ");
+        await page.Locator("#impression").PressSequentiallyAsync($"/{sinus}");
+        await page.Keyboard.PressAsync("Enter");
+        await page.Locator("#impression").PressSequentiallyAsync("Итог.");
+        Assert.Equal($"Норма. /nosuchmacro {SinusText}\nИтог.", await page.Locator("#impression").InputValueAsync());
+        var saved = await ServerReportAsync(study.StudyInstanceUid, r => Impression(r).EndsWith("Итог.", StringComparison.Ordinal)
+            && Findings(r).EndsWith("Без динамики.", StringComparison.Ordinal));
+        Assert.Equal("ru", saved.GetProperty("current").GetProperty("language").GetString());
+        Assert.Contains(OwnChest, Findings(saved), StringComparison.Ordinal);
+        Assert.DoesNotContain("ОБЩИЙ", Findings(saved), StringComparison.Ordinal);
+
+        // A second doctor opens the same report meanwhile: the lock banner names the first, nothing is editable, and a
+        // save through the API with the current ETag gets 409 instead of overwriting.
+        var reportPath = $"/api/studies/{study.StudyInstanceUid}/report";
+        await using (var second = await BrowserSession.StartAsync(archive.HttpPort, secondName, secondPassword))
+        {
+            await second.GotoAsync($"/reporting?study={study.StudyInstanceUid}&lang=ru");
+            await WaitReadyAsync(second.Page);
+            await Assertions.Expect(second.Page.Locator("#lock-banner")).ToBeVisibleAsync();
+            Assert.StartsWith("Редактирует ", await second.Page.Locator("#lock-text").InnerTextAsync(), StringComparison.Ordinal);
+            Assert.True(await second.Page.Locator("#findings").GetAttributeAsync("readonly") is not null, "the second doctor can edit");
+            Assert.False(await second.Page.Locator("#macro-box").IsVisibleAsync(), "the second doctor is offered macros on a locked report");
+            var secondToken = await archive.AccessTokenAsync(secondName, secondPassword);
+            string etag;
+            using (var current = await archive.Anonymous.SendAsync(archive.Request(HttpMethod.Get, reportPath, secondToken)))
+            {
+                etag = current.Headers.ETag!.ToString();
+            }
+
+            using var put = archive.Request(HttpMethod.Put, reportPath, secondToken);
+            put.Content = System.Net.Http.Json.JsonContent.Create(new { language = "ru", findings = "Второй врач перезаписывает." });
+            put.Headers.TryAddWithoutValidation("If-Match", etag);
+            using var answer = await archive.Anonymous.SendAsync(put);
+            Assert.Equal(HttpStatusCode.Conflict, answer.StatusCode);
+            Assert.Equal(doctorName, JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.GetProperty("holder").GetString());
+        }
+
+        Assert.EndsWith("Без динамики.", Findings(await ServerReportAsync(study.StudyInstanceUid, _ => true)), StringComparison.Ordinal);
+
+        // Signed, then the PDF downloaded through the panel's link: Russian labels, the macro's text.
+        await page.Locator("#sign").ClickAsync();
+        await page.Locator("body[data-report-status=\"final\"]").WaitForAsync(new() { Timeout = 30_000 });
+        var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("#pdf").ClickAsync());
+        var file = Path.Combine(archive.WorkDirectory, $"report-{suffix}.pdf");
+        await download.SaveAsAsync(file);
+        Assert.Equal("%PDF", System.Text.Encoding.ASCII.GetString((await File.ReadAllBytesAsync(file))[..4]));
+        var (code, text) = await ChildProcess.RunAsync("pdftotext", ["-enc", "UTF-8", file, "-"], 60);
+        Assert.True(code == 0, "pdftotext: " + text);
+        Assert.Contains("Заключение", text, StringComparison.Ordinal);
+        Assert.Contains("Лёгкие расправлены", text, StringComparison.Ordinal);
+        Assert.Contains("Придаточные пазухи", text, StringComparison.Ordinal);
+        await AssertNoCspViolationsAsync(page);
+    }
+
+    /// <summary>
+    /// With ?speech=none the page's browser offers no Web Speech API; otherwise a fake webkitSpeechRecognition (headless
+    /// Chromium has no speech service) hears one sentence when started: a final result, then the end, as Chrome's does.
+    /// The instance is kept on window.__speech so that the test can read the language it was asked for.
+    /// </summary>
+    private const string FakeSpeechRecognition = """
+        (() => {
+          delete window.SpeechRecognition;
+          if (location.search.includes('speech=none')) { delete window.webkitSpeechRecognition; return; }
+          class FakeRecognition {
+            constructor() { this.lang = ''; window.__speech = this; }
+            start() {
+              setTimeout(() => {
+                const result = Object.assign([{ transcript: ' Keine Raumforderung. ', confidence: 0.93 }], { isFinal: true });
+                if (this.onresult) { this.onresult({ resultIndex: 0, results: [result] }); }
+                if (this.onend) { this.onend(); }
+              }, 200);
+            }
+            stop() { if (this.onend) { this.onend(); } }
+            abort() { this.stop(); }
+          }
+          window.webkitSpeechRecognition = FakeRecognition;
+        })();
+        """;
+
+    [Fact]
+    public async Task Reporting_Dictation_ButtonOnlyWithSpeechApi_RecognisedTextAtCursorAutosaved()
+    {
+        var study = await StoreStudyAsync();
+        var doctorName = "doc-" + Guid.NewGuid().ToString("N")[..8];
+        var doctorPassword = await archive.CreateAccountAsync(doctorName, "doctor");
+        await using var doctor = await BrowserSession.StartAsync(archive.HttpPort, doctorName, doctorPassword);
+        var page = doctor.Page;
+        await page.AddInitScriptAsync(FakeSpeechRecognition);
+
+        // No Web Speech API: no dictation button.
+        await doctor.GotoAsync($"/reporting?study={study.StudyInstanceUid}&lang=de&speech=none");
+        await WaitReadyAsync(page);
+        Assert.Equal(0, await page.Locator("button.dictate").CountAsync());
+
+        // With it: a button per section; what is heard goes in at the cursor, in the report's language, and is saved.
+        await doctor.GotoAsync($"/reporting?study={study.StudyInstanceUid}&lang=de");
+        await WaitReadyAsync(page);
+        await Assertions.Expect(page.Locator("button.dictate:visible")).ToHaveCountAsync(6);
+        await page.Locator("#findings").FillAsync("Befund: Ende.");
+        await page.Locator("#findings").EvaluateAsync("area => area.setSelectionRange(8, 8)");
+        await page.Locator("#dictate-findings").ClickAsync();
+        await Assertions.Expect(page.Locator("#findings")).ToHaveValueAsync("Befund: Keine Raumforderung. Ende.");
+        Assert.Equal("de-DE", await page.EvaluateAsync<string>("() => window.__speech.lang"));
+        Assert.Equal("false", await page.Locator("#dictate-findings").GetAttributeAsync("aria-pressed"));
+        var saved = await ServerReportAsync(study.StudyInstanceUid, r => Findings(r) == "Befund: Keine Raumforderung. Ende.");
+        Assert.Equal("de", saved.GetProperty("current").GetProperty("language").GetString());
+        await AssertNoCspViolationsAsync(page);
+    }
+
+    /// <summary>Adds a report macro as <paramref name="token"/>'s account (null: the admin).</summary>
+    private async Task AddMacroAsync(string? token, object macro)
+    {
+        using var request = archive.Request(HttpMethod.Post, "/api/report-macros", token);
+        request.Content = System.Net.Http.Json.JsonContent.Create(macro);
+        using var response = token is null ? await archive.Http.SendAsync(request) : await archive.Anonymous.SendAsync(request);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST /api/report-macros: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
     private static async Task WaitReadyAsync(IPage page) =>

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Pacs.Gateway.Reports;
 using Pacs.Grains.Accounts;
 using Pacs.Index.Reports;
@@ -8,7 +9,7 @@ namespace Pacs.Gateway.Tests;
 /// The worklist page's and report panel's texts and the shipped report templates: one file per language, each with
 /// every key (every template) of the English one, none empty, and translated.
 /// </summary>
-public sealed class ReportingPageResourcesTests
+public sealed partial class ReportingPageResourcesTests
 {
     public static TheoryData<string> OtherLanguages() => [.. Languages.All.Where(l => l != Languages.Default)];
 
@@ -30,6 +31,21 @@ public sealed class ReportingPageResourcesTests
                 Assert.True(translated[pair.Key].Contains($"{{{i}}}", StringComparison.Ordinal), $"{language}: {pair.Key} lacks {{{i}}}");
             }
         });
+    }
+
+    [Theory]
+    [InlineData("reporting.js")]
+    [InlineData("worklist.js")]
+    public void Scripts_EveryKeyTheyAskFor_IsInTheEnglishFile(string script)
+    {
+        using var stream = typeof(ReportingPageStrings).Assembly.GetManifestResourceStream("Pacs.Gateway.Reports.Pages." + script);
+        Assert.NotNull(stream);
+        var source = new StreamReader(stream).ReadToEnd();
+        var english = ReportingPageStrings.Load(Languages.Default);
+        var keys = KeyCall().Matches(source).Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.NotEmpty(keys);
+        var missing = keys.Where(k => !english.ContainsKey(k)).ToList();
+        Assert.True(missing.Count == 0, "keys missing in strings.en.json: " + string.Join(", ", missing));
     }
 
     [Theory]
@@ -55,4 +71,7 @@ public sealed class ReportingPageResourcesTests
         Assert.Contains("КТ", ct[0].Name, StringComparison.Ordinal);
         Assert.Equal(ReportTemplates.Load("en").Count, ReportTemplates.For("en", null).Count());
     }
+
+    [GeneratedRegex(@"\bt\('([a-z_]*[a-z])'")]
+    private static partial Regex KeyCall();
 }

@@ -11,7 +11,7 @@ namespace Pacs.Gateway.Admin;
 
 /// <summary>
 /// The account and admin pages: GET /account (every role: display name, language, password, TOTP, log out
-/// everywhere) and GET /admin (admins: accounts, access groups, DICOM nodes, report templates, audit), with their
+/// everywhere) and GET /admin (admins: accounts, access groups, DICOM nodes, report templates and shared macros, audit), with their
 /// scripts and style under /admin-ui/. Plain HTML and JavaScript calling the existing APIs, no inline script (the
 /// texts of the page's language travel as a JSON data block, which is not executed); state changes are same-origin
 /// fetches, which carry the Origin header the same-origin check wants.
@@ -190,6 +190,15 @@ internal static class AdminPages
             <div><button type="submit">{{E(s["save"])}}</button> <button type="button" id="template-retire">{{E(s["retire"])}}</button> <button type="button" id="template-new">{{E(s["new"])}}</button></div>
             </form>
             <p id="templates-status" role="status"></p>
+            <h2>{{E(s["shared_macros"])}}</h2>
+            <p class="hint">{{E(s["shared_macros_hint"])}}</p>
+            <table id="macro-table" data-detail-column="1"><thead><tr>{{Th("macro_name", "macro_text")}}</tr></thead><tbody></tbody></table>
+            <form id="macro-form" class="grid">
+            <label>{{E(s["macro_name"])}} <input name="name" required maxlength="33"></label>
+            <label class="wide">{{E(s["macro_text"])}} <textarea name="text" rows="3" required></textarea></label>
+            <div><button type="submit">{{E(s["save"])}}</button> <button type="button" id="macro-delete">{{E(s["delete"])}}</button> <button type="button" id="macro-new">{{E(s["new"])}}</button></div>
+            </form>
+            <p id="macros-status" role="status"></p>
             </section>
             <section id="tab-audit" class="tab" role="tabpanel" hidden>
             <form id="audit-filter" class="grid">

@@ -1,6 +1,6 @@
 // The admin page (GET /admin; Gateway/Admin/Pages/AdminPages.cs): tabs for accounts (/api/users), access groups
 // (/api/access-groups, /api/studies/{uid}/access-groups), DICOM nodes (/api/dicom-nodes), report templates
-// (/api/report-templates) and the audit trail (/api/audit, its export and verify). Data is put into the page with
+// (/api/report-templates) with the shared report macros (/api/report-macros?scope=shared) and the audit trail (/api/audit, its export and verify). Data is put into the page with
 // textContent only; every state change is a same-origin fetch (Origin header for the same-origin check).
 (function () {
   'use strict';
@@ -241,8 +241,8 @@
     form.elements.keywords.value = (tpl.keywords || []).join(', ');
     say('templates-status', '');
   }
-  loaders.templates = loadTemplates;
-  $('template-language').addEventListener('change', function () { loadTemplates(); });
+  loaders.templates = function () { return Promise.all([loadTemplates(), loadMacros()]); };
+  $('template-language').addEventListener('change', function () { loadTemplates(); loadMacros(); });
   $('template-form').addEventListener('submit', function (e) {
     e.preventDefault();
     var form = e.target;
@@ -260,6 +260,43 @@
       .catch(fail('templates-status'));
   });
   $('template-new').addEventListener('click', function () { $('template-form').reset(); say('templates-status', ''); });
+
+  // ---------------------------------------------------------------- shared report macros, in the templates' language
+  var selectedMacro = null;
+  function loadMacros() {
+    return api('GET', '/api/report-macros?scope=shared&lang=' + encodeURIComponent(templateLanguage())).then(function (answer) {
+      var table = $('macro-table');
+      clear(table);
+      answer.macros.forEach(function (m) {
+        row(table, ['/' + m.name, m.text], function (r) { select(r); fillMacro(m); });
+      });
+    }).catch(fail('macros-status'));
+  }
+  function fillMacro(m) {
+    selectedMacro = m;
+    $('macro-form').elements.name.value = m.name;
+    $('macro-form').elements.text.value = m.text;
+    say('macros-status', '');
+  }
+  function newMacro() {
+    selectedMacro = null;
+    $('macro-form').reset();
+  }
+  $('macro-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var form = e.target;
+    var language = templateLanguage();
+    var body = { name: form.elements.name.value.trim(), language: language, text: form.elements.text.value, shared: true };
+    var existing = selectedMacro && selectedMacro.language === language ? selectedMacro : null;
+    api(existing ? 'PUT' : 'POST', '/api/report-macros' + (existing ? '/' + existing.id : ''), body)
+      .then(function () { newMacro(); say('macros-status', t('saved')); loadMacros(); }).catch(fail('macros-status'));
+  });
+  $('macro-delete').addEventListener('click', function () {
+    if (!selectedMacro) { return; }
+    api('DELETE', '/api/report-macros/' + selectedMacro.id)
+      .then(function () { newMacro(); say('macros-status', t('deleted')); loadMacros(); }).catch(fail('macros-status'));
+  });
+  $('macro-new').addEventListener('click', function () { newMacro(); say('macros-status', ''); });
 
   // ---------------------------------------------------------------- audit
   var auditNext = null;

@@ -102,6 +102,14 @@ internal static class ReportingPages
             <option value="in-person">{{E(strings["method_in-person"])}}</option><option value="message">{{E(strings["method_message"])}}</option></select></label>
             <label>{{E(strings["notified_at"])}} <input type="datetime-local" id="notified-at"></label>
             <button type="button" id="record-notification">{{E(strings["record_notification"])}}</button></div></section>
+            <details id="macro-box" hidden><summary>{{E(strings["macros"])}}</summary>
+            <p class="hint">{{E(strings["macros_hint"])}}</p>
+            <ul id="macro-list"></ul>
+            <form id="macro-form"><label>{{E(strings["macro_name"])}} <input id="macro-name" maxlength="33" size="12" required></label>
+            <label>{{E(strings["macro_text"])}}<textarea id="macro-text" rows="2" required></textarea></label>
+            <button type="submit" id="macro-save">{{E(strings["macro_save"])}}</button></form>
+            <p id="macro-status" role="status"></p>
+            </details>
             <div id="amend-row" hidden><label>{{E(strings["amend_reason"])}}<textarea id="amend-reason" rows="2"></textarea></label></div>
             <div id="sections">
             <label>{{E(strings["clinicalInformation"])}}<textarea id="clinicalInformation" rows="2"></textarea></label>

@@ -3,9 +3,12 @@
 // gateway does not answer), mark it preliminary (optional), sign it, amend a signed report; operators read the signed
 // report. Every write names the
 // ETag it was made against: a 412 shows who changed the report meanwhile instead of overwriting it. While editing, the
-// panel holds the report's advisory lock (POST …/lock, renewed by every autosave and a heartbeat every 30 s, released
-// when the page is left or the report signed); a second doctor sees "being edited by …" and cannot edit (an admin may
-// take over).
+// panel holds the report's advisory lock (POST …/lock, renewed by every autosave and a heartbeat every quarter of the
+// lock's lifetime, at most 30 s, released when the page is left or the report signed); a second doctor sees "being
+// edited by …" and cannot edit (an admin may take over) until the lock is free: the panel looks again when it would
+// expire, then takes it and shows the report as it is then. Macros: "/name" and a space or Enter in a section expands
+// to the macro's text (the doctor's own before a shared one; GET /api/report-macros). Dictation: where the browser
+// offers the Web Speech API, each section has a button that inserts what was said at the cursor.
 (function () {
   'use strict';
   var strings = JSON.parse(document.getElementById('pacs-strings').textContent);
@@ -17,8 +20,8 @@
   var reportUrl = '/api/studies/' + encodeURIComponent(study) + '/report';
   var fields = ['clinicalInformation', 'technique', 'comparison', 'findings', 'impression', 'recommendations'];
   var autosaveDelayMs = 3000;
-  var lockHeartbeatMs = 30000;
-  var lock = { held: false, timer: 0 };
+  var lockHeartbeatMs = 30000; // at most; a quarter of the lock's remaining lifetime when that is shorter
+  var lock = { held: false, timer: 0, poll: 0 };
   var state = { etag: null, status: 'none', current: null, mode: 'read', edits: 0, savedEdits: 0, saving: null, timer: 0, retry: 0, conflict: false };
   var templates = [];
   var studyInfo = { modalities: [], description: '' };
@@ -55,6 +58,7 @@
     $('report-language').value = version && version.language ? version.language : lang;
     $('priority').value = version && version.priority ? version.priority : 'routine';
     $('critical').checked = !!(version && version.critical);
+    showMacros();
   }
 
   // ---- The advisory editing lock ----
@@ -65,34 +69,64 @@
     $('take-over').hidden = body.dataset.role !== 'admin';
     $('lock-banner').hidden = false;
   }
+  /** Milliseconds until the lock in a server's answer expires (by the server's clock: remainingMs). */
+  function remaining(answer, otherwise) {
+    return answer && typeof answer.remainingMs === 'number' ? answer.remainingMs : otherwise;
+  }
   function lockLost(holder) {
     lock.held = false;
-    clearInterval(lock.timer);
+    clearTimeout(lock.timer);
     body.dataset.lock = 'other';
     showLock(holder);
     if (state.mode === 'edit' || state.mode === 'amend') { setMode('read'); }
+    watchLock(holder);
+  }
+  /**
+   * Locked out: look again when the holder's lock would expire (their panel renews it while it is open). Once it is
+   * free, the report is loaded as it is then and, if it is still a draft, the lock taken.
+   */
+  function watchLock(holder) {
+    clearTimeout(lock.poll);
+    if (!mayEdit) { return; }
+    var delay = Math.max(2000, Math.min(lockHeartbeatMs, remaining(holder, lockHeartbeatMs) + 500));
+    lock.poll = setTimeout(function () {
+      api(reportUrl + '/lock').then(function (r) { return r.ok ? r.json() : null; }).then(function (current) {
+        if (current && current.locked && !current.mine) { showLock(current); watchLock(current); return null; }
+        if (!current) { watchLock(null); return null; }
+        showLock(null);
+        body.dataset.lock = 'free';
+        return loadReport().then(lockIfEditing);
+      }, function () { watchLock(null); });
+    }, delay);
   }
   /** Takes (or renews) the lock; resolves true when this page may edit. */
   function acquireLock(force) {
     return api(reportUrl + '/lock' + (force ? '?force=true' : ''), { method: 'POST' }).then(function (r) {
       if (r.ok) {
-        if (!lock.held) {
+        return r.json().catch(function () { return null; }).then(function (answer) {
           lock.held = true;
-          clearInterval(lock.timer);
-          lock.timer = setInterval(function () { if (lock.held) { acquireLock(false); } }, lockHeartbeatMs);
-        }
-        body.dataset.lock = 'mine';
-        showLock(null);
-        return true;
+          clearTimeout(lock.poll);
+          heartbeat(Math.max(1000, Math.min(lockHeartbeatMs, Math.floor(remaining(answer, 4 * lockHeartbeatMs) / 4))));
+          body.dataset.lock = 'mine';
+          showLock(null);
+          return true;
+        });
       }
       if (r.status === 409) { return r.json().then(function (holder) { lockLost(holder); return false; }); }
-      return true; // the lock is advice: without an answer editing goes on, every save still names its ETag
-    }, function () { return true; });
+      // The lock is advice: without an answer editing goes on (every save still names its ETag), and a holder's
+      // heartbeat tries again soon.
+      if (lock.held) { heartbeat(5000); }
+      return true;
+    }, function () { if (lock.held) { heartbeat(5000); } return true; });
+  }
+  function heartbeat(delay) {
+    clearTimeout(lock.timer);
+    lock.timer = setTimeout(function () { if (lock.held) { acquireLock(false); } }, delay);
   }
   function releaseLock() {
     if (!lock.held) { return; }
     lock.held = false;
-    clearInterval(lock.timer);
+    clearTimeout(lock.timer);
     fetch(reportUrl + '/lock', { method: 'DELETE', keepalive: true, credentials: 'same-origin' }).catch(function () {});
   }
   /** A 409 with the lock's holder (another doctor edits) or a plain conflict (the report changed). */
@@ -184,7 +218,156 @@
     // A template holds some of the sections: the others keep what the doctor wrote.
     fields.forEach(function (f) { if (typeof chosen[f] === 'string') { $(f).value = chosen[f]; } });
     $('report-language').value = lang;
+    showMacros();
     edited();
+  }
+
+  // ---- Macros (GET /api/report-macros): "/name" and a space or Enter in a section expands to the macro's text ----
+  var macros = [];
+  var lastField = 'findings';
+  function writing() { return state.mode === 'edit' || state.mode === 'amend'; }
+  /** The macros of the report's language: the doctor's own first, then the shared ones their own do not hide. */
+  function usableMacros() {
+    var language = $('report-language').value;
+    var mine = macros.filter(function (m) { return !m.shared && m.language === language; });
+    var names = mine.map(function (m) { return m.name; });
+    return mine.concat(macros.filter(function (m) { return m.shared && m.language === language && names.indexOf(m.name) < 0; }));
+  }
+  function macroNamed(name) { return usableMacros().filter(function (m) { return m.name === name; })[0] || null; }
+  /** Puts text into a section in place of [start, end), as if typed there. */
+  function insert(area, text, start, end) {
+    area.setRangeText(text, start, end, 'end');
+    edited();
+  }
+  function expandMacro(e) {
+    if (!writing() || (e.key !== ' ' && e.key !== 'Enter') || e.isComposing || e.ctrlKey || e.altKey || e.metaKey) { return; }
+    var area = e.target;
+    if (area.selectionStart !== area.selectionEnd) { return; }
+    var match = /(^|\s)\/([^\s\/]{1,32})$/.exec(area.value.slice(0, area.selectionStart));
+    var macro = match ? macroNamed(match[2].toLowerCase()) : null;
+    if (!macro) { return; } // an unknown name stays as typed
+    e.preventDefault();
+    insert(area, macro.text + (e.key === 'Enter' ? '\n' : ' '), area.selectionStart - match[2].length - 1, area.selectionStart);
+  }
+  function showMacros() {
+    var list = $('macro-list');
+    list.textContent = '';
+    usableMacros().forEach(function (m) {
+      var item = document.createElement('li');
+      item.dataset.macro = m.name;
+      var use = document.createElement('button');
+      use.type = 'button';
+      use.className = 'macro-insert';
+      use.textContent = '/' + m.name;
+      use.title = t('macro_insert');
+      use.addEventListener('click', function () {
+        var area = $(lastField);
+        if (writing()) { insert(area, m.text, area.selectionStart, area.selectionEnd); area.focus(); }
+      });
+      var text = document.createElement('span');
+      text.className = 'macro-text';
+      text.textContent = m.text.length > 80 ? m.text.slice(0, 79) + '…' : m.text;
+      item.appendChild(use);
+      item.appendChild(document.createTextNode(' '));
+      item.appendChild(text);
+      if (m.shared) {
+        var shared = document.createElement('span');
+        shared.className = 'macro-shared';
+        shared.textContent = ' (' + t('macro_shared') + ')';
+        item.appendChild(shared);
+      } else {
+        var remove = document.createElement('button');
+        remove.type = 'button';
+        remove.className = 'macro-delete';
+        remove.textContent = '×';
+        remove.title = t('macro_delete');
+        remove.setAttribute('aria-label', t('macro_delete') + ' /' + m.name);
+        remove.addEventListener('click', function () {
+          api('/api/report-macros/' + m.id, { method: 'DELETE' }).then(function (r) {
+            return r.ok ? loadMacros() : problem(r).then(function (d) { $('macro-status').textContent = t('macro_failed', d); });
+          });
+        });
+        item.appendChild(document.createTextNode(' '));
+        item.appendChild(remove);
+      }
+      list.appendChild(item);
+    });
+  }
+  function loadMacros() {
+    return api('/api/report-macros').then(function (r) { return r.ok ? r.json() : { macros: [] }; })
+      .then(function (answer) { macros = answer.macros; showMacros(); }, function () {});
+  }
+  $('macro-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var name = $('macro-name').value.trim().replace(/^\//, '').toLowerCase();
+    var language = $('report-language').value;
+    var mine = macros.filter(function (m) { return !m.shared && m.name === name && m.language === language; })[0];
+    var payload = { name: name, language: language, text: $('macro-text').value, shared: false };
+    api('/api/report-macros' + (mine ? '/' + mine.id : ''), {
+      method: mine ? 'PUT' : 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(payload),
+    }).then(function (r) {
+      if (!r.ok) { return problem(r).then(function (d) { $('macro-status').textContent = t('macro_failed', d); }); }
+      $('macro-name').value = '';
+      $('macro-text').value = '';
+      $('macro-status').textContent = t('macro_saved', '/' + name);
+      return loadMacros();
+    });
+  });
+
+  // ---- Dictation: the Web Speech API where the browser offers it (a button per section, else none) ----
+  var Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
+  // Recognition wants a BCP 47 tag with a region for most services.
+  var speechLanguages = { en: 'en-GB', ru: 'ru-RU', es: 'es-ES', fr: 'fr-FR', de: 'de-DE' };
+  var dictation = null;
+  function dictate(field, button) {
+    if (dictation) { dictation.stop(); return; } // a second press ends it
+    var area = $(field);
+    // What is said goes where the cursor was when dictation began, and on from there.
+    var at = { start: area.selectionStart, end: area.selectionEnd };
+    var recognition = new Recognition();
+    recognition.lang = speechLanguages[$('report-language').value] || $('report-language').value;
+    recognition.interimResults = false;
+    recognition.continuous = true;
+    recognition.maxAlternatives = 1;
+    recognition.onresult = function (event) {
+      for (var i = event.resultIndex; i < event.results.length; i++) {
+        var result = event.results[i];
+        var text = result.isFinal && result[0] ? String(result[0].transcript).trim() : '';
+        if (!text || !writing()) { continue; }
+        if (at.start > 0 && !/\s/.test(area.value.charAt(at.start - 1))) { text = ' ' + text; }
+        if (at.end < area.value.length && !/\s/.test(area.value.charAt(at.end))) { text = text + ' '; }
+        insert(area, text, at.start, at.end);
+        at.start = at.end = area.selectionEnd;
+      }
+    };
+    recognition.onerror = function (event) { $('save-status').textContent = t('dictation_failed', event.error || '?'); };
+    recognition.onend = function () {
+      dictation = null;
+      button.setAttribute('aria-pressed', 'false');
+      button.classList.remove('listening');
+    };
+    dictation = recognition;
+    button.setAttribute('aria-pressed', 'true');
+    button.classList.add('listening');
+    try { recognition.start(); } catch (err) { recognition.onend(); $('save-status').textContent = t('dictation_failed', err.message); }
+  }
+  function addDictation() {
+    if (typeof Recognition !== 'function') { return; }
+    fields.forEach(function (f) {
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.id = 'dictate-' + f;
+      button.className = 'dictate';
+      button.hidden = true;
+      button.textContent = t('dictate');
+      button.title = t('dictate_title');
+      button.setAttribute('aria-label', t('dictate') + ': ' + t(f));
+      button.setAttribute('aria-pressed', 'false');
+      button.addEventListener('click', function (e) { e.preventDefault(); dictate(f, button); });
+      $(f).parentNode.insertBefore(button, $(f));
+    });
   }
 
   // ---- Showing the report ----
@@ -197,6 +380,9 @@
     $('critical').disabled = !editing;
     $('priority-row').hidden = !mayEdit;
     $('template-row').hidden = !editing;
+    $('macro-box').hidden = !editing;
+    Array.prototype.forEach.call(document.querySelectorAll('.dictate'), function (b) { b.hidden = !editing; });
+    if (!editing && dictation) { dictation.stop(); }
     $('language-row').hidden = !mayEdit;
     $('sign').hidden = mode !== 'edit';
     $('preliminary').hidden = !(mode === 'edit' && state.status === 'draft');
@@ -354,7 +540,7 @@
     }
     // Signed: the server ended the lock.
     lock.held = false;
-    clearInterval(lock.timer);
+    clearTimeout(lock.timer);
     return r.json().then(function (answer) { $('save-status').textContent = ''; show(answer.report); });
   }
   $('sign').addEventListener('click', function () {
@@ -404,8 +590,12 @@
     });
   });
 
-  fields.forEach(function (f) { $(f).addEventListener('input', edited); });
-  $('report-language').addEventListener('change', edited);
+  fields.forEach(function (f) {
+    $(f).addEventListener('input', edited);
+    $(f).addEventListener('keydown', expandMacro);
+    $(f).addEventListener('focus', function () { lastField = f; });
+  });
+  $('report-language').addEventListener('change', function () { edited(); showMacros(); });
   $('priority').addEventListener('change', edited);
   $('critical').addEventListener('change', function () { edited(); showCritical(); });
   $('record-notification').addEventListener('click', function () {
@@ -432,8 +622,9 @@
   });
   $('apply-template').addEventListener('click', applyTemplate);
   $('next-unreported').hidden = !mayEdit;
+  addDictation();
   setMode('read');
   function lockIfEditing() { return state.mode === 'edit' ? acquireLock(false) : null; }
-  loadStudy().then(function () { return mayEdit ? loadTemplates() : null; }).then(loadReport).then(lockIfEditing)
+  loadStudy().then(function () { return mayEdit ? Promise.all([loadTemplates(), loadMacros()]) : null; }).then(loadReport).then(lockIfEditing)
     .then(function () { body.dataset.ready = 'true'; });
 })();
