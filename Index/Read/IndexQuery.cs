@@ -166,10 +166,10 @@ public sealed class IndexQuery
     /// <summary>
     /// The groups as an SQL array literal, not a parameter. The statements are prepared (Npgsql auto-prepare), and in a
     /// prepared statement's generic plan PostgreSQL cannot know a parameter's value: it takes "access_groups &amp;&amp;
-    /// $n" to select 0.5 % of the studies (its fixed default for array overlap) whatever the groups are, and for a
-    /// doctor of every site (who selects nearly all of them) chose a bitmap scan of the GIN index over every study and a
-    /// sort, where the admin's plan read the studies in key order and stopped at the limit (docs/benchmarks.md, "QIDO
-    /// with access-group filtering"). With the literal the planner uses the column's statistics in every plan. Safe to
+    /// $n" to select 0.5 % of the studies (its fixed default for array overlap) whatever the groups are, which for a
+    /// doctor of every site (who selects nearly all of them) is off 200-fold and can steer the plan to the GIN index
+    /// (the suspect of the 1.8x in docs/benchmarks.md, "QIDO with access-group filtering"; not yet confirmed by EXPLAIN
+    /// on the harness data). With the literal the planner uses the column's statistics in every plan. Safe to
     /// inline: only names of <see cref="AccessGroups.IsValidName"/> (a-z, 0-9, '-', '_', '.') are kept, anything else is
     /// dropped (and matches nothing); sorted and distinct, so an account's statements are the same text every time.
     /// </summary>
