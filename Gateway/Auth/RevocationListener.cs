@@ -113,7 +113,15 @@ internal sealed partial class RevocationListener(
                 LogUnsubscribeFailed(logger, e.GetType().Name);
             }
 
-            cluster.DeleteObjectReference<ISessionRevocationObserver>(this);
+            try
+            {
+                // The reference, not this object (Orleans refuses an object that is not a grain reference).
+                cluster.DeleteObjectReference<ISessionRevocationObserver>(reference);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogUnsubscribeFailed(logger, e.GetType().Name);
+            }
         }
     }
 
