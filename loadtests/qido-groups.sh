@@ -10,6 +10,8 @@
 # keep-alive connection, taking turns query by query, after 20 warm-up queries each. Prints p50 and p95 per account,
 # the p50 ratios to the admin, and checks that the site-0 doctor never got a study of another site.
 #   loadtests/qido-groups.sh              # N=5000 GROUP_COUNT=4 Q=500; NO_BUILD=1 skips the build
+#   KEEP=1 leaves the cluster up afterwards (for EXPLAIN on its data: loadtests/qido-groups-explain.sh); then
+#   `./pacs down --data $WORK/data`. SKIP_STORE=1 with KEEP=1's cluster still up: only the queries, on the data stored.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 N="${N:-5000}" GROUP_COUNT="${GROUP_COUNT:-4}" Q="${Q:-500}"
@@ -23,7 +25,9 @@ export PACS_ADMIN_PASSWORD="Bench-Groups-Passw0rd"
 DOCTOR_PASSWORD="Qido-Filter-Passw0rd-1"
 DIR="$WORK/data"
 mkdir -p "$WORK"
-trap '"$ROOT/pacs" down --data "$DIR" >/dev/null 2>&1 || true' EXIT
+if [[ -z "${KEEP:-}" ]]; then
+  trap '"$ROOT/pacs" down --data "$DIR" >/dev/null 2>&1 || true' EXIT
+fi
 
 if [[ ! -s "$DATA_SET/manifest.json" ]]; then
   echo "qido-groups: generating $N studies into $DATA_SET"
@@ -34,6 +38,7 @@ fi
 for ((i = 0; i < GROUP_COUNT; i++)); do
   export "Pacs__AccessGroups__Rules__${i}__Group=site-$i" "Pacs__AccessGroups__Rules__${i}__CallingAeTitle=SITE$i"
 done
+if [[ -z "${SKIP_STORE:-}" ]]; then
 "$ROOT/pacs" down --data "$DIR" >/dev/null 2>&1 || true
 rm -rf "$DIR"
 "$ROOT/pacs" up --detach ${NO_BUILD:+--no-build} --data "$DIR" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port "$PG" --ae CLINTON >/dev/null
@@ -47,6 +52,7 @@ done
 wait
 end=$(date +%s.%N)
 printf 'qido-groups: stored %d studies over %d sites in %.1f s\n' "$N" "$GROUP_COUNT" "$(echo "$end - $start" | bc -l)"
+fi
 
 /usr/bin/python3 - "$HTTP" "$DATA_SET/manifest.json" "$GROUP_COUNT" "$Q" "$PACS_ADMIN_PASSWORD" "$DOCTOR_PASSWORD" <<'PY'
 import datetime as dt, http.client, json, random, statistics, sys, time

@@ -2,7 +2,8 @@
 # Revocation across gateways (issue 12 goal: p99 <= 1 s; requirement: within 2 s). One `./pacs up --gateways 2`
 # (gateway A on HTTP_PORT, B on HTTP_PORT + 1). Each of N repetitions: log in through A (POST /auth/token: an access
 # token of a new session), then act as a busy viewer on A (GET /auth/me every POLL_MS, a random 0-1.5 s, so that the
-# logout falls anywhere in A's session cache window), log out through B (POST /auth/logout with the token), and keep
+# logout falls anywhere in A's session cache window: what bounds it when the pushed revocation, docs/architecture.md
+# "Session revocation", does not arrive), log out through B (POST /auth/logout with the token), and keep
 # polling A every POLL_MS until it answers 401. Prints p50, p99 and the maximum of the time from sending the logout
 # to B to A's first 401 (and from B's answer to it). With N=50 the p99 (nearest rank) is the 50th of 50: the maximum.
 #   loadtests/revocation.sh               # N=50 POLL_MS=20; NO_BUILD=1 skips the build

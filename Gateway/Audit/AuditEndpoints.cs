@@ -122,16 +122,14 @@ internal static class AuditEndpoints
     private static async Task<IResult> DicomMessageAsync(long eventKey, HttpContext http, AuditTrail trail,
         Microsoft.Extensions.Options.IOptions<GatewayHostOptions> host, CancellationToken cancellationToken)
     {
-        var rows = eventKey < long.MaxValue
-            ? await trail.QueryAsync(new AuditFilter { Before = eventKey + 1, Limit = 1 }, cancellationToken).ConfigureAwait(false)
-            : [];
-        if (rows.Count == 0 || rows[0].EventKey != eventKey)
+        var row = await trail.GetAsync(eventKey, cancellationToken).ConfigureAwait(false);
+        if (row is null)
         {
             return TypedResults.Problem(title: "no such audit event", detail: $"There is no audit event {eventKey}.", statusCode: StatusCodes.Status404NotFound);
         }
 
         NoStore.Apply(http.Response);
-        var xml = AuditMessage.Of(rows[0], host.Value.AeTitle);
+        var xml = AuditMessage.Of(row, host.Value.AeTitle);
         return Results.Text(xml.Declaration + "\n" + xml.Root, "application/xml", System.Text.Encoding.UTF8);
     }
 
@@ -139,7 +137,7 @@ internal static class AuditEndpoints
     internal const int ExportPageSize = 500;
 
     /// <summary>
-    /// The rows of [from, to) in chain order, each as one DICOM Audit Message (PS3.15 A.5.1) inside one
+    /// The rows of [from, to) in time order, each as one DICOM Audit Message (PS3.15 A.5.1) inside one
     /// &lt;AuditMessages&gt; document, written while the pages are read (<see cref="AuditTrail.RangeAsync"/>): memory is
     /// one page whatever the range. Recorded as "audit.export" (Audit Log Used, PS3.15 A.5.3.2) with the range and the
     /// rows sent. A database failure after the first bytes ends the response early (the XML then lacks its end tag).

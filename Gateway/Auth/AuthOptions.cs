@@ -18,10 +18,18 @@ public sealed class AuthOptions
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// How long a gateway trusts a session check before asking the session grain again: the bound on how late a
-    /// revocation reaches this gateway (issue 12: within 2 s).
+    /// How long a gateway trusts a session check before asking the session grain again. Revocations are pushed to
+    /// every gateway at once (<see cref="RevocationListener"/>); this is the bound on how late one reaches a gateway
+    /// that missed the push (issue 12: within 2 s).
     /// </summary>
     public TimeSpan SessionCacheDuration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often a gateway renews its subscription to the revocation hub (the lease it asks for is three times this):
+    /// the longest a gateway can go without pushes after the hub lost its subscribers (its silo failed) and this
+    /// gateway did not notice the loss of a silo connection. Zero turns the push off (only the cache time bounds it).
+    /// </summary>
+    public TimeSpan RevocationRenewInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// While the session grain cannot be reached (a silo failing over), how long the last live answer is still used

@@ -30,6 +30,8 @@ internal static partial class LoginEndpoints
         services.AddSingleton(sp => SigningKeys.FromOptions(sp.GetRequiredService<IOptions<AuthOptions>>().Value, production,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Pacs.Gateway.Auth")));
         services.AddSingleton<SessionValidator>();
+        services.AddSingleton<RevocationListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<RevocationListener>());
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<LoginPageStrings>();
         services.AddAuthentication(PacsAuthenticationHandler.SchemeName)
@@ -180,7 +182,7 @@ internal static partial class LoginEndpoints
         if (http.User.SessionOf() is { } sessionId)
         {
             await cluster.GetGrain<ISessionGrain>(sessionId).RevokeAsync().ConfigureAwait(false);
-            sessions.Forget(sessionId);
+            sessions.Revoked([sessionId]);
         }
 
         http.Response.Cookies.Delete(options.Value.CookieName, CookieOptions(options.Value));

@@ -63,7 +63,8 @@ internal static class OwnAccountEndpoints
         var revoked = await cluster.GetGrain<IUserGrain>(http.User.UsernameOf()!).RevokeSessionsAsync().ConfigureAwait(false);
         if (http.User.SessionOf() is { } sessionId)
         {
-            sessions.Forget(sessionId);
+            // The hub pushes every revoked id to every gateway; this one's own session is refused here without waiting.
+            sessions.Revoked([sessionId]);
         }
 
         http.Response.Cookies.Delete(options.Value.CookieName, LoginEndpoints.CookieOptions(options.Value));

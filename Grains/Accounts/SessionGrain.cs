@@ -124,6 +124,8 @@ internal sealed partial class SessionGrain(AccountStore store, IOptions<AccountO
         {
             _row = row with { RevokedAt = DateTimeOffset.UtcNow };
             await store.RevokeSessionAsync(row.SessionId, CancellationToken.None);
+            // A string[], not a collection expression: the latter would be a compiler-made type Orleans cannot serialize.
+            await RevocationPublisher.PublishAsync(GrainFactory, new[] { row.SessionId }, logger);
         }
     }
 

@@ -339,7 +339,15 @@ internal sealed partial class UserGrain(AccountStore store, IOptions<AccountOpti
     public async Task<int> RevokeSessionsAsync()
     {
         var revoked = await store.RevokeUserSessionsAsync(Username, CancellationToken.None);
-        // The rows say revoked already; the grains drop what they hold in memory so that the next check answers no.
+        if (revoked.Count == 0)
+        {
+            return 0;
+        }
+
+        // The rows say revoked already. Every gateway is told at once (it refuses these sessions from now on, whatever
+        // a session grain still answers); the grains drop what they hold in memory so that the next check answers no.
+        // A session grain that was active publishes its own id again: harmless, a gateway forgets a session once.
+        await RevocationPublisher.PublishAsync(GrainFactory, revoked, logger);
         await Task.WhenAll(revoked.Select(id => GrainFactory.GetGrain<ISessionGrain>(id).RevokeAsync()));
         return revoked.Count;
     }

@@ -11,7 +11,10 @@ public sealed record AuditFilter
     public string? StudyInstanceUid { get; init; }
     public string? Outcome { get; init; }
 
-    /// <summary>Only rows older than this event key (the previous page's last key): newest first, stable under inserts.</summary>
+    /// <summary>
+    /// Only rows after this row (the previous page's last event key) in the order of the answer: newest first by time
+    /// (occurred_at, then event key). New rows are newer than any page already read, so paging is stable under inserts.
+    /// </summary>
     public long? Before { get; init; }
 
     public int Limit { get; init; } = 100;

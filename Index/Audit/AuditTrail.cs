@@ -78,55 +78,102 @@ public sealed class AuditTrail(NpgsqlDataSource dataSource)
             reader.IsDBNull(3) ? null : reader.GetString(3));
     }
 
-    /// <summary>One page, newest first; pass the last row's event key as <see cref="AuditFilter.Before"/> for the next.</summary>
+    private const string Columns = """
+        SELECT event_key, chain_seq, occurred_at, actor, role, client_address, session_id, kind, outcome, patient_id,
+               study_instance_uid, sop_instance_uid, detail::text, encode(row_hash, 'hex')
+        FROM pacs_audit_events
+        """;
+
+    /// <summary>
+    /// One page, newest first by time (occurred_at, then event key); pass the last row's event key as
+    /// <see cref="AuditFilter.Before"/> for the next. Only the given filters are in the statement, so that each
+    /// combination is planned with its own index (pacs_audit_events_time (occurred_at, event_key), or the actor,
+    /// patient or study index): a "$1 IS NULL OR ..." form would leave a prepared statement's generic plan no index.
+    /// </summary>
     public async Task<IReadOnlyList<AuditEvent>> QueryAsync(AuditFilter filter, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT event_key, chain_seq, occurred_at, actor, role, client_address, session_id, kind, outcome, patient_id,
-                   study_instance_uid, sop_instance_uid, detail::text, encode(row_hash, 'hex')
-            FROM pacs_audit_events
-            WHERE ($1::timestamptz IS NULL OR occurred_at >= $1)
-              AND ($2::timestamptz IS NULL OR occurred_at < $2)
-              AND ($3::text IS NULL OR actor = $3)
-              AND ($4::text IS NULL OR kind = $4)
-              AND ($5::text IS NULL OR patient_id = $5)
-              AND ($6::text IS NULL OR study_instance_uid = $6)
-              AND ($7::text IS NULL OR outcome = $7)
-              AND ($8::bigint IS NULL OR event_key < $8)
-            ORDER BY event_key DESC
-            LIMIT $9
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.From ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.To ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        foreach (var text in new[] { filter.Actor, filter.Action, filter.PatientId, filter.StudyInstanceUid, filter.Outcome })
+        var (sql, parameters) = QuerySql(filter);
+        await using var command = dataSource.CreateCommand(sql);
+        foreach (var parameter in parameters)
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)text ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(parameter);
         }
 
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)filter.Before ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-        command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(filter.Limit, 1, MaxPageSize) });
         return await ReadPageAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The statement <see cref="QueryAsync"/> sends for <paramref name="filter"/> (positional parameters).</summary>
+    public static (string Sql, IReadOnlyList<NpgsqlParameter> Parameters) QuerySql(AuditFilter filter)
+    {
+        var where = new List<string>();
+        var parameters = new List<NpgsqlParameter>();
+        string Param(object value, NpgsqlDbType type)
+        {
+            parameters.Add(new NpgsqlParameter { Value = value, NpgsqlDbType = type });
+            return "$" + parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (filter.From is { } from)
+        {
+            where.Add("occurred_at >= " + Param(from, NpgsqlDbType.TimestampTz));
+        }
+
+        if (filter.To is { } to)
+        {
+            where.Add("occurred_at < " + Param(to, NpgsqlDbType.TimestampTz));
+        }
+
+        foreach (var (column, value) in new[] { ("actor", filter.Actor), ("kind", filter.Action), ("patient_id", filter.PatientId),
+                     ("study_instance_uid", filter.StudyInstanceUid), ("outcome", filter.Outcome) })
+        {
+            if (value is not null)
+            {
+                where.Add(column + " = " + Param(value, NpgsqlDbType.Text));
+            }
+        }
+
+        if (filter.Before is { } before)
+        {
+            // Keyset: the rows after the cursor row in (occurred_at, event_key) descending order; a row comparison the
+            // index serves. A key that is no row's (never handed out as "next") matches nothing.
+            var key = Param(before, NpgsqlDbType.Bigint);
+            where.Add($"(occurred_at, event_key) < ((SELECT c.occurred_at FROM pacs_audit_events c WHERE c.event_key = {key}), {key})");
+        }
+
+        var limit = Param(Math.Clamp(filter.Limit, 1, MaxPageSize), NpgsqlDbType.Integer);
+        var sql = Columns + (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY occurred_at DESC, event_key DESC LIMIT " + limit;
+        return (sql, parameters);
+    }
+
+    /// <summary>One row by its event key, or null.</summary>
+    public async Task<AuditEvent?> GetAsync(long eventKey, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(Columns + " WHERE event_key = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = eventKey, NpgsqlDbType = NpgsqlDbType.Bigint });
+        var rows = await ReadPageAsync(command, cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
     /// <summary>
-    /// One page of the rows of [<paramref name="from"/>, <paramref name="to"/>) in chain order, after the event key
-    /// <paramref name="after"/> (0 for the first page; then the last key of the page before): the export's reads,
-    /// one short query per page so that a long export holds neither a transaction nor more than a page in memory.
+    /// One page of the rows of [<paramref name="from"/>, <paramref name="to"/>) in time order (occurred_at, then event
+    /// key), after the row with event key <paramref name="after"/> (0 for the first page; then the last key of the page
+    /// before): the export's reads, one short query per page so that a long export holds neither a transaction nor more
+    /// than a page in memory. Each page is a range scan of pacs_audit_events_time (occurred_at, event_key) from the
+    /// cursor: an export costs what its range holds, not the whole table.
     /// </summary>
     public async Task<IReadOnlyList<AuditEvent>> RangeAsync(DateTimeOffset from, DateTimeOffset to, long after, int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT event_key, chain_seq, occurred_at, actor, role, client_address, session_id, kind, outcome, patient_id,
-                   study_instance_uid, sop_instance_uid, detail::text, encode(row_hash, 'hex')
-            FROM pacs_audit_events
-            WHERE occurred_at >= $1 AND occurred_at < $2 AND event_key > $3
-            ORDER BY event_key
-            LIMIT $4
-            """);
+        var cursor = after <= 0 ? "" : " AND (occurred_at, event_key) > ((SELECT c.occurred_at FROM pacs_audit_events c WHERE c.event_key = $4), $4)";
+        await using var command = dataSource.CreateCommand(Columns + " WHERE occurred_at >= $1 AND occurred_at < $2" + cursor
+            + " ORDER BY occurred_at, event_key LIMIT $3");
         command.Parameters.Add(new NpgsqlParameter { Value = from, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new NpgsqlParameter { Value = to, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter { Value = after, NpgsqlDbType = NpgsqlDbType.Bigint });
-        command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(limit, 1, MaxPageSize) });
+        command.Parameters.Add(new NpgsqlParameter { Value = Math.Clamp(limit, 1, MaxPageSize), NpgsqlDbType = NpgsqlDbType.Integer });
+        if (after > 0)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = after, NpgsqlDbType = NpgsqlDbType.Bigint });
+        }
+
         return await ReadPageAsync(command, cancellationToken).ConfigureAwait(false);
     }
 

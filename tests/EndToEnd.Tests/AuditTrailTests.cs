@@ -280,7 +280,8 @@ public sealed class AuditTrailTests(AuditArchiveFixture archive)
             Assert.True(response.IsSuccessStatusCode, response.StatusCode.ToString());
         });
 
-        Assert.Equal(0, await gateway.StopAsync(TimeSpan.FromSeconds(60)));
+        var exitCode = await gateway.StopAsync(TimeSpan.FromSeconds(60));
+        Assert.True(exitCode == 0, $"the gateway exited with {exitCode}:\n{gateway.Log}");
         // Counted at once, no waiting: the gateway wrote them before it exited.
         Assert.Equal(Requests, await CountAsync("kind = 'query' AND patient_id = $1", patientId));
     }

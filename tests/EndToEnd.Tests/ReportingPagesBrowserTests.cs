@@ -124,7 +124,10 @@ public sealed class ReportingPagesBrowserTests(ArchiveFixture archive)
             await AssertTitleNotCoveredAsync(page);
             await page.ScreenshotAsync(new() { Path = Path.Combine(ViewerBrowserTests.ScreenshotDirectory, "reporting-doctor-ru.png") });
             await doctor.GotoAsync("/worklist?lang=ru");
-            await page.Locator("header nav a").WaitForAsync(new() { Timeout = 30_000 });
+            // The header's links (study list, own account; /admin for admins only), the title still uncovered.
+            await page.Locator("header nav a[href=\"/account\"]").WaitForAsync(new() { Timeout = 30_000 });
+            Assert.Equal("Моя учётная запись", await page.Locator("header nav a[href=\"/account\"]").InnerTextAsync());
+            Assert.Equal(0, await page.Locator("header nav a[href=\"/admin\"]").CountAsync());
             await AssertTitleNotCoveredAsync(page);
         }
 

@@ -44,7 +44,7 @@ internal static class ReportingPages
         var language = LanguageOf(http);
         var strings = ReportingPageStrings.All(language);
         var body = $$"""
-            <header><h1>{{E(strings["worklist_title"])}}</h1><nav><a href="/">{{E(strings["study_list"])}}</a></nav></header>
+            <header><h1>{{E(strings["worklist_title"])}}</h1><nav>{{WorklistNav(http, strings)}}</nav></header>
             <form id="filters">
             <label>{{E(strings["filter_status"])}} <select name="status" id="filter-status">
             <option value="open" selected>{{E(strings["status_open"])}}</option><option value="">{{E(strings["status_all"])}}</option>
@@ -66,6 +66,13 @@ internal static class ReportingPages
             <nav id="pager"><button type="button" id="prev">{{E(strings["prev"])}}</button> <span id="page-info"></span> <button type="button" id="next">{{E(strings["next"])}}</button></nav>
             """;
         return Page(http, language, strings, strings["worklist_title"], "worklist", body, "/ui/worklist.js", new Dictionary<string, string>());
+    }
+
+    /// <summary>The worklist's links, as the admin pages' header has them: the study list, /admin (admins only), /account.</summary>
+    private static string WorklistNav(HttpContext http, IReadOnlyDictionary<string, string> strings)
+    {
+        var admin = http.User.RoleOf() == Roles.Admin ? $"<a href=\"/admin\" id=\"to-admin\">{E(strings["administration"])}</a> " : "";
+        return $"<a href=\"/\">{E(strings["study_list"])}</a> {admin}<a href=\"/account\" id=\"to-account\">{E(strings["my_account"])}</a>";
     }
 
     private static IResult Reporting(HttpContext http)
