@@ -394,32 +394,9 @@ internal static class ReportEndpoints
     }
 
     /// <summary>The JSON body, read with a size limit: (body, null) or (null, the problem to answer).</summary>
-    private static async Task<(ContentBody? Body, IResult? Problem)> ReadAsync(HttpContext http)
-    {
-        if (http.Request.ContentLength > MaximumBodyBytes)
-        {
-            return (null, Problem(StatusCodes.Status413PayloadTooLarge, $"The body may hold at most {MaximumBodyBytes} bytes."));
-        }
-
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaximumBodyBytes;
-        }
-
-        try
-        {
-            var body = await http.Request.ReadFromJsonAsync<ContentBody>(Json, http.RequestAborted).ConfigureAwait(false);
-            return body is null ? (null, Problem(StatusCodes.Status400BadRequest, "A JSON object is required.")) : (body, null);
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, Problem(StatusCodes.Status413PayloadTooLarge, $"The body may hold at most {MaximumBodyBytes} bytes."));
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
-        {
-            return (null, Problem(StatusCodes.Status400BadRequest, "The body must be a JSON object with language, clinicalInformation, technique, comparison, findings, impression, recommendations, priority, critical (and reason to amend)."));
-        }
-    }
+    private static Task<(ContentBody? Body, IResult? Problem)> ReadAsync(HttpContext http) =>
+        JsonBody.ReadAsync<ContentBody>(http, MaximumBodyBytes, Json,
+            "The body must be a JSON object with language, clinicalInformation, technique, comparison, findings, impression, recommendations, priority, critical (and reason to amend).");
 
     private static object View(string study, ReportState state) => new
     {

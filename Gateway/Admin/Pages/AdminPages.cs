@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Net.Http.Headers;
 using Pacs.Gateway.Auth;
+using Pacs.Gateway.Reports;
 using Pacs.Grains.Accounts;
 
 namespace Pacs.Gateway.Admin;
@@ -283,18 +284,7 @@ internal static class AdminPages
         return Results.Bytes(asset.Bytes, asset.ContentType);
     }
 
-    /// <summary>?lang=, else the account's language (of this session's login), else the login page's choice (cookie, Accept-Language, English).</summary>
-    private static string LanguageOf(HttpContext http)
-    {
-        var requested = http.Request.Query["lang"].ToString();
-        if (Languages.IsValid(requested))
-        {
-            return requested;
-        }
-
-        var preferred = http.User.FindFirstValue(PacsClaims.Language);
-        return Languages.IsValid(preferred) ? preferred! : LoginPage.ChooseLanguage(http.Request);
-    }
+    private static string LanguageOf(HttpContext http) => ReportingPages.LanguageOf(http);
 
     private static string E(string text) => HtmlEncoder.Default.Encode(text);
 

@@ -181,32 +181,9 @@ internal static partial class ReportMacroEndpoints
             : null;
     }
 
-    private static async Task<(MacroBody? Body, IResult? Problem)> ReadAsync(HttpContext http)
-    {
-        if (http.Request.ContentLength > MaximumBodyBytes)
-        {
-            return (null, Problem(StatusCodes.Status413PayloadTooLarge, $"The body may hold at most {MaximumBodyBytes} bytes."));
-        }
-
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaximumBodyBytes;
-        }
-
-        try
-        {
-            var body = await http.Request.ReadFromJsonAsync<MacroBody>(Json, http.RequestAborted).ConfigureAwait(false);
-            return body is null ? (null, Problem(StatusCodes.Status400BadRequest, "A JSON object is required.")) : (body, null);
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, Problem(StatusCodes.Status413PayloadTooLarge, $"The body may hold at most {MaximumBodyBytes} bytes."));
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
-        {
-            return (null, Problem(StatusCodes.Status400BadRequest, "The body must be a JSON object with name, language, text (and shared, to add)."));
-        }
-    }
+    private static Task<(MacroBody? Body, IResult? Problem)> ReadAsync(HttpContext http) =>
+        JsonBody.ReadAsync<MacroBody>(http, MaximumBodyBytes, Json,
+            "The body must be a JSON object with name, language, text (and shared, to add).");
 
     private static object View(ReportMacro m) => new
     {
