@@ -53,6 +53,7 @@ TARGET=""
 trap '[[ -n "$TARGET" ]] && "$ROOT/pacs" down --data "$TARGET" >/dev/null 2>&1 || true' EXIT
 
 start_target ingest
+sleep "${SETTLE_SECONDS:-0}" # SETTLE_SECONDS: time the fresh hosts get before the first C-STORE (a gateway is rarely sent to the second it starts)
 DATA_ROOT="$DATA"
 DATA="$TARGET"
 

@@ -13,7 +13,7 @@
 # A_PORTS / B_PORTS ("HTTP DICOM PG SILO SILO_GATEWAY SILO_HTTP METRICS"), A_ENV / B_ENV (extra environment for that
 # side's hosts, e.g. B_ENV="Pacs__Telemetry__Enabled=false"), RESULTS (a file the rows are appended to), PROFILE
 # (strace: syscall counts of gateway and silo during the warm phase, in DATA.strace-*; perf: their stacks, DATA.perf-*,
-# with B_ENV/A_ENV="DOTNET_PerfMapEnabled=1"), IDLE_SECONDS (10: the hosts' CPU while nothing is sent, after the runs).
+# with B_ENV/A_ENV="DOTNET_PerfMapEnabled=1"), ASSOCIATIONS (4: the harness' store-4; 1 for its store-1), IDLE_SECONDS (10: the hosts' CPU while nothing is sent, after the runs).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/loadtests/cpu.sh"
@@ -57,10 +57,11 @@ count() {  # count DATA PGPORT -> rows in pacs_instances
   PGPASSWORD="$pw" psql -h 127.0.0.1 -p "$2" -U "$user" -d pacs -Atc "select count(*) from pacs_instances"
 }
 
-store4() {  # store4 SET DICOMPORT -> seconds; 4 storescu processes over contiguous quarters, as the harness' store-4
+store4() {  # store4 SET DICOMPORT -> seconds; ASSOCIATIONS storescu processes over contiguous parts, as the harness' store-4 (or store-1)
   local list; list=$(mktemp); files_of "$1" > "$list"
   xargs cat < "$list" > /dev/null # in the page cache, as the driver does
-  local n; n=$(wc -l < "$list"); local q=$(( (n + 3) / 4 ))
+  local a=${ASSOCIATIONS:-4}
+  local n; n=$(wc -l < "$list"); local q=$(( (n + a - 1) / a ))
   split -l "$q" -d "$list" "$list."
   local t0; t0=$(date +%s.%N)
   local pids=()

@@ -7,11 +7,13 @@ using Pacs.Grains;
 namespace Pacs.Gateway.Ingest;
 
 /// <summary>
-/// The content hash of what the archive stores (issue 17 §3): BLAKE3, about half SHA-256's CPU per byte, computed as
+/// The content hash of what the archive stores (issue 17 §3): BLAKE3, computed as
 /// the bytes pass to the blob (<see cref="TeeStream"/>); the index row names the algorithm
 /// (<see cref="ContentHashAlgorithms"/>). A stored copy indexed before keeps its SHA-256: when a copy of such an
 /// instance arrives, the study grain asks for the SHA-256 of the new blob (<see cref="CommitOutcome.Sha256Needed"/>),
 /// which <see cref="CommitAsync"/> reads back and hashes, so duplicates are still told from different bytes.
+/// Warm, this BLAKE3 (managed code) hashes about 2.4 GB/s here against 1.8 for OpenSSL's SHA-256; cold it is several
+/// times slower until the JIT promotes it, which <see cref="ContentHashWarmup"/> does at start-up.
 /// </summary>
 internal sealed class ContentHash : IDisposable
 {

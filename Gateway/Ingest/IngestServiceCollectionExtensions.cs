@@ -30,6 +30,7 @@ public static class IngestServiceCollectionExtensions
         services.AddSingleton<FolderImport>();
         services.AddSingleton(sp => new InstanceCopies(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<IBlobStore>().DeleteAsync));
         services.AddHostedService<BlobReconciler>();
+        services.AddHostedService<ContentHashWarmup>();
         return services;
     }
 }
