@@ -6,8 +6,9 @@ namespace Pacs.Index.Reports;
 
 /// <summary>
 /// The SQL of pacs_reports, pacs_report_versions and pacs_report_notifications (0130_reports.sql, 0150_report_sections.sql,
-/// 0151_report_priority.sql): the only code that reads or writes them. The
-/// report grain writes; the gateway reads the worklist and a report's study header here without activating grains.
+/// 0151_report_priority.sql; the worklist's indexes: 0176_worklist_order.sql): the only code that reads or writes them.
+/// The report grain writes; the gateway reads the worklist (<see cref="WorklistStatement"/>) and a report's study header
+/// here without activating grains.
 /// </summary>
 public sealed class ReportStore(NpgsqlDataSource dataSource)
 {
@@ -214,39 +215,22 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Studies with their report status: critical findings first, then stat, urgent, routine (a study without a report
-    /// is routine), then the newest study first. One query, no grain activations.
+    /// is routine), then the newest study first; and how many match, exact up to <see cref="WorklistStatement.CountLimit"/>
+    /// (or the end of the page). Two statements in one round trip (<see cref="WorklistStatement"/> says why this shape),
+    /// no grain activations.
     /// </summary>
     public async Task<WorklistPage> WorklistAsync(WorklistQuery query, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT s.study_instance_uid, s.study_date, s.study_description, s.accession_number, s.modalities_in_study,
-                   p.patient_name, p.patient_id, coalesce(r.status, 'none'), r.version, r.author, r.signer, r.signed_at, r.updated_at,
-                   count(*) OVER (), coalesce(r.priority, 'routine'), coalesce(r.critical, false)
-            FROM pacs_studies s
-            JOIN pacs_patients p ON p.patient_key = s.patient_key
-            LEFT JOIN pacs_reports r ON r.study_instance_uid = s.study_instance_uid
-            WHERE ($1::text IS NULL OR coalesce(r.status, 'none') = $1 OR ($1 = 'open' AND coalesce(r.status, 'none') IN ('none', 'draft', 'preliminary')))
-              AND ($7::text[] IS NULL OR s.access_groups && $7)
-              AND ($2::date IS NULL OR s.study_date >= $2)
-              AND ($3::date IS NULL OR s.study_date <= $3)
-              AND ($4::text IS NULL OR $4 = ANY (s.modalities_in_study))
-              AND ($8::text IS NULL OR coalesce(r.priority, 'routine') = $8)
-            ORDER BY coalesce(r.critical, false) DESC,
-                     CASE coalesce(r.priority, 'routine') WHEN 'stat' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END,
-                     s.study_date DESC NULLS LAST, s.study_key DESC
-            OFFSET $5 LIMIT $6
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.From ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.To ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Modality ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = query.Offset });
-        command.Parameters.Add(new NpgsqlParameter { Value = query.Limit });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.AccessGroups?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Priority ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var statement = WorklistStatement.Build(query);
+        await using var batch = dataSource.CreateBatch();
+        var page = new NpgsqlBatchCommand(statement.PageSql);
+        page.Parameters.AddRange(statement.PageParameters.ToArray());
+        var count = new NpgsqlBatchCommand(statement.CountSql);
+        count.Parameters.AddRange(statement.CountParameters.ToArray());
+        batch.BatchCommands.Add(page);
+        batch.BatchCommands.Add(count);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var items = new List<WorklistItem>();
-        long total = 0;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             items.Add(new WorklistItem
@@ -264,13 +248,17 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
                 Signer = reader.IsDBNull(10) ? null : reader.GetString(10),
                 SignedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
                 ReportUpdatedAt = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
-                Priority = reader.GetString(14),
-                Critical = reader.GetBoolean(15),
+                Priority = reader.GetString(13),
+                Critical = reader.GetBoolean(14),
             });
-            total = reader.GetInt64(13);
         }
 
-        return new WorklistPage(total, items);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var matching = reader.GetInt64(0);
+        return matching > statement.CountBound
+            ? new WorklistPage(statement.CountBound, false, items)
+            : new WorklistPage(matching, true, items);
     }
 
     private static string Prefixed(string prefix) => string.Join(", ", VersionColumns.Split(", ").Select(c => prefix + c));
