@@ -216,50 +216,88 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
     /// <summary>
     /// Studies with their report status: critical findings first, then stat, urgent, routine (a study without a report
     /// is routine), then the newest study first; and how many match, exact up to <see cref="WorklistStatement.CountLimit"/>
-    /// (or the end of the page). Two statements in one round trip (<see cref="WorklistStatement"/> says why this shape),
-    /// no grain activations.
+    /// (or the end of the page). One round trip: the page and, for a page that ends before the count limit, the bounded
+    /// count (<see cref="WorklistStatement"/> says why this shape); no grain activations.
     /// </summary>
     public async Task<WorklistPage> WorklistAsync(WorklistQuery query, CancellationToken cancellationToken)
     {
         var statement = WorklistStatement.Build(query);
-        await using var batch = dataSource.CreateBatch();
-        var page = new NpgsqlBatchCommand(statement.PageSql);
-        page.Parameters.AddRange(statement.PageParameters.ToArray());
-        var count = new NpgsqlBatchCommand(statement.CountSql);
-        count.Parameters.AddRange(statement.CountParameters.ToArray());
-        batch.BatchCommands.Add(page);
-        batch.BatchCommands.Add(count);
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var items = new List<WorklistItem>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        long? counted = null;
+        await using (var batch = dataSource.CreateBatch())
         {
-            items.Add(new WorklistItem
+            var page = new NpgsqlBatchCommand(statement.PageSql);
+            page.Parameters.AddRange(statement.PageParameters.ToArray());
+            batch.BatchCommands.Add(page);
+            if (statement.CountWithPage)
             {
-                StudyInstanceUid = reader.GetString(0),
-                StudyDate = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1),
-                StudyDescription = reader.GetString(2),
-                AccessionNumber = reader.GetString(3),
-                Modalities = reader.GetFieldValue<string[]>(4),
-                PatientName = reader.GetString(5),
-                PatientId = reader.GetString(6),
-                ReportStatus = reader.GetString(7),
-                ReportVersion = reader.IsDBNull(8) ? null : reader.GetInt32(8),
-                Author = reader.IsDBNull(9) ? null : reader.GetString(9),
-                Signer = reader.IsDBNull(10) ? null : reader.GetString(10),
-                SignedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
-                ReportUpdatedAt = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
-                Priority = reader.GetString(13),
-                Critical = reader.GetBoolean(14),
-            });
+                batch.BatchCommands.Add(Count(statement));
+            }
+
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                items.Add(ReadWorklistItem(reader));
+            }
+
+            if (statement.CountWithPage)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                counted = reader.GetInt64(0);
+            }
         }
 
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        var matching = reader.GetInt64(0);
-        return matching > statement.CountBound
+        // The page asked for one row more than it shows: whether more follow.
+        var rows = items.Count;
+        if (rows > query.Limit)
+        {
+            items.RemoveAt(rows - 1);
+        }
+
+        if (counted is null && statement.TotalFromPage(rows, query.Limit) is { } fromPage)
+        {
+            return new WorklistPage(fromPage.Total, fromPage.Exact, items);
+        }
+
+        if (counted is null)
+        {
+            // An empty page past the first: how many there are, in a second round trip (rare: a stale "next").
+            await using var batch = dataSource.CreateBatch();
+            batch.BatchCommands.Add(Count(statement));
+            counted = (long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        return counted > statement.CountBound
             ? new WorklistPage(statement.CountBound, false, items)
-            : new WorklistPage(matching, true, items);
+            : new WorklistPage(counted.Value, true, items);
     }
+
+    private static NpgsqlBatchCommand Count(WorklistStatement statement)
+    {
+        var count = new NpgsqlBatchCommand(statement.CountSql);
+        count.Parameters.AddRange(statement.CountParameters.ToArray());
+        return count;
+    }
+
+    private static WorklistItem ReadWorklistItem(NpgsqlDataReader reader) => new()
+    {
+        StudyInstanceUid = reader.GetString(0),
+        StudyDate = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1),
+        StudyDescription = reader.GetString(2),
+        AccessionNumber = reader.GetString(3),
+        Modalities = reader.GetFieldValue<string[]>(4),
+        PatientName = reader.GetString(5),
+        PatientId = reader.GetString(6),
+        ReportStatus = reader.GetString(7),
+        ReportVersion = reader.IsDBNull(8) ? null : reader.GetInt32(8),
+        Author = reader.IsDBNull(9) ? null : reader.GetString(9),
+        Signer = reader.IsDBNull(10) ? null : reader.GetString(10),
+        SignedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
+        ReportUpdatedAt = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
+        Priority = reader.GetString(13),
+        Critical = reader.GetBoolean(14),
+    };
 
     private static string Prefixed(string prefix) => string.Join(", ", VersionColumns.Split(", ").Select(c => prefix + c));
 

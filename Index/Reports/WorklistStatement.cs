@@ -18,7 +18,7 @@ namespace Pacs.Index.Reports;
 /// (a report flagged critical or not routine: few, read from pacs_reports and sorted), and the rest (no report, or a
 /// routine one without the flag: all of them rank alike, so they follow the study date, and a walk of the index
 /// pacs_studies_worklist (study_date DESC NULLS LAST, study_key DESC, 0176) stops after offset + limit rows). Each
-/// part is cut at offset + limit before the two are merged, and only the page's rows are joined to the patient and
+/// part is cut one row past the page before the two are merged, and only the page's rows are joined to the patient and
 /// report columns.
 /// </para>
 /// <para>
@@ -48,9 +48,12 @@ public sealed class WorklistStatement
     private const string ReportOf = "pacs_reports r WHERE r.study_instance_uid = s.study_instance_uid";
     private const string StudyOrder = "s.study_date DESC NULLS LAST, s.study_key DESC";
 
+    private readonly long _end;
+
     private WorklistStatement(string pageSql, IReadOnlyList<NpgsqlParameter> pageParameters, string countSql,
-        IReadOnlyList<NpgsqlParameter> countParameters, long countBound)
+        IReadOnlyList<NpgsqlParameter> countParameters, long countBound, long end)
     {
+        _end = end;
         PageSql = pageSql;
         PageParameters = pageParameters;
         CountSql = countSql;
@@ -58,6 +61,7 @@ public sealed class WorklistStatement
         CountBound = countBound;
     }
 
+    /// <summary>The page's rows, and one more when more studies follow it (limit + 1 rows at most).</summary>
     public string PageSql { get; }
     public IReadOnlyList<NpgsqlParameter> PageParameters { get; }
     /// <summary>Answers one row: the matching studies, at most <see cref="CountBound"/> + 1.</summary>
@@ -65,6 +69,26 @@ public sealed class WorklistStatement
     public IReadOnlyList<NpgsqlParameter> CountParameters { get; }
     /// <summary>The count is exact up to here; a count above it means "more than this".</summary>
     public long CountBound { get; }
+    /// <summary>
+    /// Whether the count must be asked with the page. A page that ends at or past <see cref="CountLimit"/> (the bound is
+    /// then its end) answers it from its own rows (<see cref="TotalFromPage"/>), unless it is empty.
+    /// </summary>
+    public bool CountWithPage => _end < CountLimit;
+
+    /// <summary>
+    /// The total a page of <paramref name="rows"/> rows (limit + 1 asked) tells by itself, or null when it cannot: the
+    /// count's bound is the page's end only when <see cref="CountWithPage"/> is false; an empty page past the first says
+    /// nothing of how many came before.
+    /// </summary>
+    public (long Total, bool Exact)? TotalFromPage(int rows, int limit)
+    {
+        if (rows > limit)
+        {
+            return CountWithPage ? null : (_end, false);
+        }
+
+        return rows > 0 || _end == limit ? (_end - limit + rows, true) : null;
+    }
 
     public static WorklistStatement Build(WorklistQuery query)
     {
@@ -88,14 +112,15 @@ public sealed class WorklistStatement
         var countBound = Math.Max(CountLimit, end);
         var (pageSql, pageParameters) = Page(query, end);
         var (countSql, countParameters) = Count(query, countBound);
-        return new WorklistStatement(pageSql, pageParameters, countSql, countParameters, countBound);
+        return new WorklistStatement(pageSql, pageParameters, countSql, countParameters, countBound, end);
     }
 
     private static (string Sql, List<NpgsqlParameter> Parameters) Page(WorklistQuery query, long end)
     {
         var parameters = new List<NpgsqlParameter>();
         var studyConditions = StudyConditions(query, parameters);
-        var endParameter = Add(parameters, end, NpgsqlDbType.Bigint);
+        // One row past the page: whether more follow, which answers the count of a page that ends past the count limit.
+        var endParameter = Add(parameters, end + 1, NpgsqlDbType.Bigint);
         var report = ReportCondition(query);
         var parts = new List<string>();
         if (query.Status != ReportStatus.None)
@@ -125,7 +150,7 @@ public sealed class WorklistStatement
         }
 
         var offset = Add(parameters, (long)query.Offset, NpgsqlDbType.Bigint);
-        var limit = Add(parameters, (long)query.Limit, NpgsqlDbType.Bigint);
+        var limit = Add(parameters, (long)query.Limit + 1, NpgsqlDbType.Bigint);
         var sql = $"""
             SELECT s.study_instance_uid, s.study_date, s.study_description, s.accession_number, s.modalities_in_study,
                    p.patient_name, p.patient_id, coalesce(r.status, 'none'), r.version, r.author, r.signer, r.signed_at, r.updated_at,
