@@ -11,7 +11,10 @@ Phases, each after its own warm-up:
      3 s after typing stops). CPU-seconds of the gateway, the silo and PostgreSQL over the phase, per save.
   3. worklist under load: phase 2 again (new text), while the worklist doctor runs the query mix in a loop.
 Prints p50/p95/p99 in ms, saves per second, refused saves (any answer but 200: there must be none), the load average
-before and after each phase, and a JSON line with everything.
+before and after each phase, and a JSON line with everything. The idle worklist's figures are also given per kind of
+query (the six of worklist_queries).
+With --worklist-only, phase 1 alone, once as the doctor and once as the admin (no access-group filter), each with its
+CPU per query: what loadtests/worklist-ab.sh runs against two builds in turn.
 """
 import argparse
 import http.client
@@ -104,6 +107,9 @@ def token(port, user, password):
     return json.loads(body)["access_token"]
 
 
+KINDS = ["default", "all", "modality", "month", "later-page", "drafts"]
+
+
 def worklist_queries(studies, count, seed=7):
     rnd = random.Random(seed)
     dates = sorted(s["StudyDate"] for s in studies)
@@ -112,7 +118,7 @@ def worklist_queries(studies, count, seed=7):
         d = rnd.choice(dates)
         start = f"{d[:4]}-{d[4:6]}-01"
         stop = f"{d[:4]}-{d[4:6]}-28"
-        queries.append([
+        queries.append([  # in the order of KINDS
             "/api/worklist?status=open&limit=50",                              # the page's default
             "/api/worklist?limit=50",                                          # everything
             f"/api/worklist?status=open&modality={['CT', 'MR', 'CR', 'US', 'DX'][i % 5]}&limit=50",
@@ -123,15 +129,19 @@ def worklist_queries(studies, count, seed=7):
     return queries
 
 
-def run_worklist(client, queries, times, stop=None):
-    """The queries once each in order; with stop, round and round until it is set."""
+def run_worklist(client, queries, times, stop=None, by_kind=None):
+    """The queries once each in order; with stop, round and round until it is set. by_kind: times per KINDS entry."""
     n = 0
     while (n < len(queries)) if stop is None else not stop.is_set():
         q = queries[n % len(queries)]
+        kind = KINDS[n % len(queries) % len(KINDS)]
         n += 1
         t0 = time.perf_counter()
         status, _, body = client.call("GET", q)
-        times.append((time.perf_counter() - t0) * 1000)
+        elapsed = (time.perf_counter() - t0) * 1000
+        times.append(elapsed)
+        if by_kind is not None:
+            by_kind.setdefault(kind, []).append(elapsed)
         assert status == 200, (q, status, body[:200])
 
 
@@ -206,6 +216,7 @@ def main():
     parser.add_argument("--gateway-pid", type=int)
     parser.add_argument("--silo-pid", type=int)
     parser.add_argument("--pgdata")
+    parser.add_argument("--worklist-only", action="store_true", help="phase 1 only, as a doctor and as the admin")
     args = parser.parse_args()
 
     studies = json.load(open(args.manifest))["studies"]
@@ -232,22 +243,39 @@ def main():
 
     results = {"studies": len(studies), "editors": args.editors, "saves_per_editor": args.saves}
     queries = worklist_queries(studies, args.queries)
-    run_worklist(reader, queries[:30], [])  # warm-up
-    idle = []
-    load_before = loadavg()
-    before = {name: fn() for name, fn in cpu_pids.items()}
-    run_worklist(reader, queries, idle)
-    after = {name: fn() for name, fn in cpu_pids.items()}
-    results["worklist_idle"] = {**summary(idle), "load_before": load_before, "load_after": loadavg(),
-                                "cpu_ms_per_query": {k: round(1000 * (after[k] - before[k]) / len(idle), 2) for k in cpu_pids}}
+
+    def worklist_idle(client):
+        run_worklist(client, queries[:30], [])  # warm-up
+        idle, by_kind = [], {}
+        load_before = loadavg()
+        before = {name: fn() for name, fn in cpu_pids.items()}
+        run_worklist(client, queries, idle, by_kind=by_kind)
+        after = {name: fn() for name, fn in cpu_pids.items()}
+        return {**summary(idle), "load_before": load_before, "load_after": loadavg(),
+                "cpu_ms_per_query": {k: round(1000 * (after[k] - before[k]) / len(idle), 2) for k in cpu_pids},
+                "by_kind": {k: summary(v) for k, v in by_kind.items()}}
+
+    def print_idle(label, w):
+        print(f"worklist idle{label}: p50 {w['p50']} ms  p95 {w['p95']} ms  p99 {w['p99']} ms  ({w['n']} queries; "
+              f"CPU ms/query {w['cpu_ms_per_query']}; load {w['load_before']} -> {w['load_after']})")
+        print("  per kind (p50 / p95 ms): " + "; ".join(f"{k} {v['p50']} / {v['p95']}" for k, v in w["by_kind"].items()))
+
+    if args.worklist_only:
+        results["worklist_idle"] = worklist_idle(reader)
+        results["worklist_idle_admin"] = worklist_idle(admin)
+        print_idle(" (doctor)", results["worklist_idle"])
+        print_idle(" (admin) ", results["worklist_idle_admin"])
+        print("json: " + json.dumps(results, ensure_ascii=False))
+        return
+
+    results["worklist_idle"] = worklist_idle(reader)
 
     editors_phase(args, tokens, edited, "warm-up", cpu_pids)  # first activations of the report grains, JIT
     results["saves"] = editors_phase(args, tokens, edited, "A", cpu_pids)
     results["saves_with_worklist"] = editors_phase(args, tokens, edited, "B", cpu_pids, reader, queries)
 
     w, s, b = results["worklist_idle"], results["saves"], results["saves_with_worklist"]
-    print(f"worklist idle:        p50 {w['p50']} ms  p95 {w['p95']} ms  p99 {w['p99']} ms  ({w['n']} queries; "
-          f"CPU ms/query {w['cpu_ms_per_query']}; load {w['load_before']} -> {w['load_after']})")
+    print_idle("       ", w)
     print(f"saves, {args.editors} editors:    p50 {s['saves']['p50']} ms  p95 {s['saves']['p95']} ms  p99 {s['saves']['p99']} ms  "
           f"({s['saves']['n']} saves, {s['saves_per_s']}/s, refused {s['refused']}; CPU ms/save {s['cpu_ms_per_save']}; "
           f"load {s['load_before']} -> {s['load_after']})")

@@ -11,6 +11,8 @@ namespace Pacs.Gateway.Reports;
 /// first, then stat, urgent, routine, then newest first, from the index by one SQL query, only the studies of the
 /// caller's access groups. Filters: status (none, draft, preliminary, final, amended; open = none, draft or
 /// preliminary), from / to (study date, YYYY-MM-DD), modality, priority (routine, urgent, stat); offset, limit.
+/// The answer: {total, totalExact, offset, limit, items}; total is exact up to 1,000 matching studies (or the end of the
+/// page asked for, if further); beyond, totalExact is false and total is that bound ("1,000+").
 /// </summary>
 internal static class WorklistEndpoints
 {
@@ -66,7 +68,7 @@ internal static class WorklistEndpoints
                 AccessGroups = request.HttpContext.User.StudyGroupsOf(),
             },
             request.HttpContext.RequestAborted).ConfigureAwait(false);
-        return Results.Json(new { total = page.Total, offset, limit, items = page.Items }, Json);
+        return Results.Json(new { total = page.Total, totalExact = page.TotalExact, offset, limit, items = page.Items }, Json);
     }
 
     private static bool TryDate(string? text, out DateOnly? date)

@@ -6,8 +6,9 @@ namespace Pacs.Index.Reports;
 
 /// <summary>
 /// The SQL of pacs_reports, pacs_report_versions and pacs_report_notifications (0130_reports.sql, 0150_report_sections.sql,
-/// 0151_report_priority.sql): the only code that reads or writes them. The
-/// report grain writes; the gateway reads the worklist and a report's study header here without activating grains.
+/// 0151_report_priority.sql; the worklist's indexes: 0176_worklist_order.sql): the only code that reads or writes them.
+/// The report grain writes; the gateway reads the worklist (<see cref="WorklistStatement"/>) and a report's study header
+/// here without activating grains.
 /// </summary>
 public sealed class ReportStore(NpgsqlDataSource dataSource)
 {
@@ -214,64 +215,89 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Studies with their report status: critical findings first, then stat, urgent, routine (a study without a report
-    /// is routine), then the newest study first. One query, no grain activations.
+    /// is routine), then the newest study first; and how many match, exact up to <see cref="WorklistStatement.CountLimit"/>
+    /// (or the end of the page). One round trip: the page and, for a page that ends before the count limit, the bounded
+    /// count (<see cref="WorklistStatement"/> says why this shape); no grain activations.
     /// </summary>
     public async Task<WorklistPage> WorklistAsync(WorklistQuery query, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT s.study_instance_uid, s.study_date, s.study_description, s.accession_number, s.modalities_in_study,
-                   p.patient_name, p.patient_id, coalesce(r.status, 'none'), r.version, r.author, r.signer, r.signed_at, r.updated_at,
-                   count(*) OVER (), coalesce(r.priority, 'routine'), coalesce(r.critical, false)
-            FROM pacs_studies s
-            JOIN pacs_patients p ON p.patient_key = s.patient_key
-            LEFT JOIN pacs_reports r ON r.study_instance_uid = s.study_instance_uid
-            WHERE ($1::text IS NULL OR coalesce(r.status, 'none') = $1 OR ($1 = 'open' AND coalesce(r.status, 'none') IN ('none', 'draft', 'preliminary')))
-              AND ($7::text[] IS NULL OR s.access_groups && $7)
-              AND ($2::date IS NULL OR s.study_date >= $2)
-              AND ($3::date IS NULL OR s.study_date <= $3)
-              AND ($4::text IS NULL OR $4 = ANY (s.modalities_in_study))
-              AND ($8::text IS NULL OR coalesce(r.priority, 'routine') = $8)
-            ORDER BY coalesce(r.critical, false) DESC,
-                     CASE coalesce(r.priority, 'routine') WHEN 'stat' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END,
-                     s.study_date DESC NULLS LAST, s.study_key DESC
-            OFFSET $5 LIMIT $6
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.From ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.To ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Date });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Modality ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = query.Offset });
-        command.Parameters.Add(new NpgsqlParameter { Value = query.Limit });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.AccessGroups?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Priority ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var statement = WorklistStatement.Build(query);
         var items = new List<WorklistItem>();
-        long total = 0;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        long? counted = null;
+        await using (var batch = dataSource.CreateBatch())
         {
-            items.Add(new WorklistItem
+            var page = new NpgsqlBatchCommand(statement.PageSql);
+            page.Parameters.AddRange(statement.PageParameters.ToArray());
+            batch.BatchCommands.Add(page);
+            if (statement.CountWithPage)
             {
-                StudyInstanceUid = reader.GetString(0),
-                StudyDate = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1),
-                StudyDescription = reader.GetString(2),
-                AccessionNumber = reader.GetString(3),
-                Modalities = reader.GetFieldValue<string[]>(4),
-                PatientName = reader.GetString(5),
-                PatientId = reader.GetString(6),
-                ReportStatus = reader.GetString(7),
-                ReportVersion = reader.IsDBNull(8) ? null : reader.GetInt32(8),
-                Author = reader.IsDBNull(9) ? null : reader.GetString(9),
-                Signer = reader.IsDBNull(10) ? null : reader.GetString(10),
-                SignedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
-                ReportUpdatedAt = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
-                Priority = reader.GetString(14),
-                Critical = reader.GetBoolean(15),
-            });
-            total = reader.GetInt64(13);
+                batch.BatchCommands.Add(Count(statement));
+            }
+
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                items.Add(ReadWorklistItem(reader));
+            }
+
+            if (statement.CountWithPage)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                counted = reader.GetInt64(0);
+            }
         }
 
-        return new WorklistPage(total, items);
+        // The page asked for one row more than it shows: whether more follow.
+        var rows = items.Count;
+        if (rows > query.Limit)
+        {
+            items.RemoveAt(rows - 1);
+        }
+
+        if (counted is null && statement.TotalFromPage(rows, query.Limit) is { } fromPage)
+        {
+            return new WorklistPage(fromPage.Total, fromPage.Exact, items);
+        }
+
+        if (counted is null)
+        {
+            // An empty page past the first: how many there are, in a second round trip (rare: a stale "next").
+            await using var batch = dataSource.CreateBatch();
+            batch.BatchCommands.Add(Count(statement));
+            counted = (long)(await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        return counted > statement.CountBound
+            ? new WorklistPage(statement.CountBound, false, items)
+            : new WorklistPage(counted.Value, true, items);
     }
+
+    private static NpgsqlBatchCommand Count(WorklistStatement statement)
+    {
+        var count = new NpgsqlBatchCommand(statement.CountSql);
+        count.Parameters.AddRange(statement.CountParameters.ToArray());
+        return count;
+    }
+
+    private static WorklistItem ReadWorklistItem(NpgsqlDataReader reader) => new()
+    {
+        StudyInstanceUid = reader.GetString(0),
+        StudyDate = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1),
+        StudyDescription = reader.GetString(2),
+        AccessionNumber = reader.GetString(3),
+        Modalities = reader.GetFieldValue<string[]>(4),
+        PatientName = reader.GetString(5),
+        PatientId = reader.GetString(6),
+        ReportStatus = reader.GetString(7),
+        ReportVersion = reader.IsDBNull(8) ? null : reader.GetInt32(8),
+        Author = reader.IsDBNull(9) ? null : reader.GetString(9),
+        Signer = reader.IsDBNull(10) ? null : reader.GetString(10),
+        SignedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
+        ReportUpdatedAt = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
+        Priority = reader.GetString(13),
+        Critical = reader.GetBoolean(14),
+    };
 
     private static string Prefixed(string prefix) => string.Join(", ", VersionColumns.Split(", ").Select(c => prefix + c));
 

@@ -97,6 +97,9 @@ public sealed partial class ReportsEndToEndTests(ArchiveFixture archive)
             var row = Assert.Single(body.GetProperty("items").EnumerateArray(), i => i.GetProperty("studyInstanceUid").GetString() == study);
             Assert.Equal(2, row.GetProperty("reportVersion").GetInt32());
             Assert.Equal(doctorName, row.GetProperty("signer").GetString());
+            // The total: exact below the count limit (1,000), and at least the rows on the page.
+            Assert.True(body.GetProperty("totalExact").GetBoolean());
+            Assert.True(body.GetProperty("total").GetInt64() >= body.GetProperty("items").GetArrayLength());
             (status, body, _) = await SendAsync(HttpMethod.Get, "/api/worklist?status=none&limit=200", doctor);
             Assert.DoesNotContain(body.GetProperty("items").EnumerateArray(), i => i.GetProperty("studyInstanceUid").GetString() == study);
             Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Get, "/api/worklist", op)).Status);

@@ -6,6 +6,7 @@
   var pageSize = 50;
   var offset = 0;
   var total = 0;
+  var totalExact = true;
   function t(key) {
     var text = strings[key] || key;
     for (var i = 1; i < arguments.length; i++) { text = text.split('{' + (i - 1) + '}').join(String(arguments[i])); }
@@ -38,6 +39,8 @@
     var body = document.querySelector('#worklist tbody');
     body.textContent = '';
     total = page.total;
+    // The server counts up to 1,000 matching studies (or the end of this page): beyond, "1–50 of 1,000+".
+    totalExact = page.totalExact !== false;
     page.items.forEach(function (item) {
       var row = document.createElement('tr');
       row.dataset.study = item.studyInstanceUid;
@@ -63,9 +66,11 @@
       body.appendChild(row);
     });
     document.getElementById('worklist-message').textContent = page.items.length === 0 ? t('empty') : '';
-    document.getElementById('page-info').textContent = total === 0 ? '' : t('page_info', offset + 1, offset + page.items.length, total);
+    var first = offset + 1, last = offset + page.items.length, count = total.toLocaleString(document.documentElement.lang || undefined);
+    document.getElementById('page-info').textContent = page.items.length === 0 ? ''
+      : totalExact ? t('page_info', first, last, count) : t('page_info_more', first, last, count);
     document.getElementById('prev').disabled = offset === 0;
-    document.getElementById('next').disabled = offset + page.items.length >= total;
+    document.getElementById('next').disabled = totalExact ? offset + page.items.length >= total : page.items.length < pageSize;
   }
   function load() {
     var message = document.getElementById('worklist-message');
