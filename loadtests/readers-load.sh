@@ -19,7 +19,7 @@
 # OUT/summary.md holds every figure with the load average around it (loadtests/readers-matrix.py writes it from the
 # JSON reports); OUT/summary.txt the raw lines. The targets are stopped at the end; their data folders stay under OUT.
 # Environment: QUICK, TARGETS, READERS ("1 10 50 100"), DURATION (30), DURING_READERS (50), PAUSE (2), RAMP (5),
-# SEND_STUDIES (4 per association), MOVES (3), CT_STUDIES (5), LONG_STUDIES (1), MR_STUDIES (4), CR_STUDIES (6),
+# SEND_STUDIES (4 per association), MOVES (20), CT_STUDIES (5), LONG_STUDIES (1), MR_STUDIES (4), CR_STUDIES (6),
 # DATA_SET (/var/tmp/readers-data: generated once, reused), ORTHANC_HTTP_COMPRESSION (0: Orthanc's gzip of answers off,
 # its fastest configuration; 1: its default). Ports (defaults clear of the tests' 20000-32000): READERS_HTTP_PORT
 # (18480; gateway i on +i), READERS_DICOM_PORT (12412), READERS_PG_PORT (55442), ORTHANC_HTTP_PORT (18490),
@@ -33,7 +33,7 @@ OUT="${1:-/var/tmp/readers-run-$(date +%Y%m%d-%H%M%S)}"
 QUICK="${QUICK:-0}"
 if [[ "$QUICK" == 1 ]]; then
   READERS="${READERS:-1 10}"; DURATION="${DURATION:-10}"; DURING_READERS="${DURING_READERS:-10}"; SEND_STUDIES="${SEND_STUDIES:-1}"
-  MOVES="${MOVES:-2}"; CT_STUDIES="${CT_STUDIES:-2}"; MR_STUDIES="${MR_STUDIES:-1}"; CR_STUDIES="${CR_STUDIES:-2}"; RAMP="${RAMP:-3}"
+  MOVES="${MOVES:-5}"; CT_STUDIES="${CT_STUDIES:-2}"; MR_STUDIES="${MR_STUDIES:-1}"; CR_STUDIES="${CR_STUDIES:-2}"; RAMP="${RAMP:-3}"
 fi
 READERS="${READERS:-1 10 50 100}"
 DURATION="${DURATION:-30}"
@@ -41,7 +41,7 @@ DURING_READERS="${DURING_READERS:-50}"
 PAUSE="${PAUSE:-2}"
 RAMP="${RAMP:-5}"
 SEND_STUDIES="${SEND_STUDIES:-4}"
-MOVES="${MOVES:-3}"
+MOVES="${MOVES:-20}"
 CT_STUDIES="${CT_STUDIES:-5}"
 LONG_STUDIES="${LONG_STUDIES:-1}"
 MR_STUDIES="${MR_STUDIES:-4}"
