@@ -48,7 +48,7 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
 
     /// <summary>
     /// How long readers started studies: <see cref="LoadSettings.Duration"/>, or less when <c>stopStarting</c> fired
-    /// first (with --studies-per-reader: until the last reader was done).
+    /// first or the last request ended before it (with --studies-per-reader: until the last reader was done).
     /// </summary>
     public TimeSpan Window { get; private set; }
 

@@ -11,7 +11,8 @@ internal sealed record ProcessReport(IReadOnlyList<int> Pids, double CpuSeconds,
 
 /// <summary>
 /// What one run measured: the JSON written with --out, and the one-line summary. <see cref="DurationSeconds"/> is the
-/// time during which readers started studies: the duration asked for, or less when the run was told to stop.
+/// window in which readers started studies: the duration asked for, or less when the run was told to stop or its last
+/// request ended before the duration was over (a reader pausing across the end starts no further study).
 /// </summary>
 internal sealed record RunReport(
     string Label,
