@@ -17,10 +17,11 @@
 #      ingest), then the same readers idle for the same window. Goals (issue 17): readers' p95 time to first image
 #      during <= 1.5x idle, ingest during >= 70 % of alone.
 # OUT/summary.md holds every figure with the load average around it (loadtests/readers-matrix.py writes it from the
-# JSON reports); OUT/summary.txt the raw lines. The targets are stopped at the end; their data folders stay under OUT.
+# JSON reports); OUT/summary.txt the raw lines. Each target is stopped when done, and its stored data deleted unless
+# KEEP_DATA=1 (logs and reports stay under OUT).
 # Environment: QUICK, TARGETS, READERS ("1 10 50 100"), DURATION (30), DURING_READERS (50), PAUSE (2), RAMP (5),
 # SEND_STUDIES (4 per association), MOVES (20), CT_STUDIES (5), LONG_STUDIES (1), MR_STUDIES (4), CR_STUDIES (6),
-# DATA_SET (/var/tmp/readers-data: generated once, reused), ORTHANC_HTTP_COMPRESSION (0: Orthanc's gzip of answers off,
+# DATA_SET (/var/tmp/readers-data: generated once, reused), KEEP_DATA (0), ORTHANC_HTTP_COMPRESSION (0: Orthanc's gzip of answers off,
 # its fastest configuration; 1: its default). Ports (defaults clear of the tests' 20000-32000): READERS_HTTP_PORT
 # (18480; gateway i on +i), READERS_DICOM_PORT (12412), READERS_PG_PORT (55442), ORTHANC_HTTP_PORT (18490),
 # ORTHANC_DICOM_PORT (12490), MOVE_SCP_PORT (12495), and ./pacs's PACS_SILO_PORT_BASE (33400),
@@ -48,6 +49,7 @@ MR_STUDIES="${MR_STUDIES:-4}"
 CR_STUDIES="${CR_STUDIES:-6}"
 TARGETS="${TARGETS:-ours-1x1 ours-2x2 orthanc}"
 DATA_SET="${DATA_SET:-/var/tmp/readers-data}"
+KEEP_DATA="${KEEP_DATA:-0}"
 HTTP="${READERS_HTTP_PORT:-18480}" DICOM="${READERS_DICOM_PORT:-12412}" PG="${READERS_PG_PORT:-55442}"
 O_HTTP="${ORTHANC_HTTP_PORT:-18490}" O_DICOM="${ORTHANC_DICOM_PORT:-12490}" SCP_PORT="${MOVE_SCP_PORT:-12495}"
 export PACS_SILO_PORT_BASE="${PACS_SILO_PORT_BASE:-33400}" PACS_SILO_GATEWAY_PORT_BASE="${PACS_SILO_GATEWAY_PORT_BASE:-34400}"
@@ -250,9 +252,13 @@ for target in $TARGETS; do
   send "$target-ingest-alone" "$SEND_ALONE"
   move "$target-move-alone" "$MOVES"
   during "$target-$DURING_READERS-during" "$DURING_READERS"
+  # Stopped, and its stored data deleted unless KEEP_DATA=1 (2 GB a target by default; the reports stay).
   case "$kind" in
-    ours) "$ROOT/pacs" down --data "$OURS" >/dev/null 2>&1 || true; OURS="" ;;
-    orthanc) kill "$ORTHANC_PID"; wait "$ORTHANC_PID" 2>/dev/null || true; ORTHANC_PID="" ;;
+    ours) "$ROOT/pacs" down --data "$OURS" >/dev/null 2>&1 || true
+          [[ "$KEEP_DATA" == 1 ]] || rm -rf "${OURS:?}/blobs" "${OURS:?}/pg"
+          OURS="" ;;
+    orthanc) kill "$ORTHANC_PID"; wait "$ORTHANC_PID" 2>/dev/null || true; ORTHANC_PID=""
+             [[ "$KEEP_DATA" == 1 ]] || rm -rf "${OUT:?}/orthanc/storage" "${OUT:?}/orthanc/index" ;;
   esac
 done
 "$PY" "$ROOT/loadtests/readers-matrix.py" "$OUT" > "$OUT/summary.md"
