@@ -32,6 +32,40 @@ internal static class Catalogue
     private const string Modality = "00080060";
     private const string PatientId = "00100020";
 
+    /// <summary>
+    /// The studies listed in <paramref name="path"/> when it exists (written by an earlier run), else those the server
+    /// lists now, written there: the runs of one load script read the same studies even after it has sent more.
+    /// </summary>
+    public static async Task<List<CatalogueStudy>> LoadOrDiscoverAsync(string path, HttpClient http, Uri root, int maxStudies, string? modalities,
+        CancellationToken cancellationToken)
+    {
+        if (File.Exists(path))
+        {
+            return Load(await File.ReadAllTextAsync(path, cancellationToken));
+        }
+
+        var studies = await DiscoverAsync(http, root, maxStudies, modalities, cancellationToken);
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(studies, SessionRecording.Json), cancellationToken);
+        return studies;
+    }
+
+    /// <summary>A catalogue written by <see cref="LoadOrDiscoverAsync"/>; refused when a study, series or instance lacks its UID.</summary>
+    public static List<CatalogueStudy> Load(string json)
+    {
+        var studies = JsonSerializer.Deserialize<List<CatalogueStudy>>(json, SessionRecording.Json)
+            ?? throw new InvalidDataException("the catalogue is empty");
+        foreach (var study in studies)
+        {
+            if (string.IsNullOrEmpty(study.StudyInstanceUid) || study.Series is null or { Count: 0 }
+                || study.Series.Any(s => string.IsNullOrEmpty(s.SeriesInstanceUid) || s.Instances is null or { Count: 0 }
+                    || s.Instances.Any(i => string.IsNullOrEmpty(i.SopInstanceUid))))
+            {
+                throw new InvalidDataException($"catalogue study {study.StudyInstanceUid}: a study, series or instance without its UID, or a series without instances");
+            }
+        }
+        return studies;
+    }
+
     public static async Task<List<CatalogueStudy>> DiscoverAsync(HttpClient http, Uri root, int maxStudies, string? modalities, CancellationToken cancellationToken)
     {
         var studies = new List<CatalogueStudy>();

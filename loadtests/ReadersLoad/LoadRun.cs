@@ -37,6 +37,8 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
     private readonly ConcurrentQueue<StudyOutcome> _studies = new();
     private readonly ConcurrentQueue<RequestOutcome> _requests = new();
     private long _lastEnd;
+    private long _deadline;
+    private volatile bool _stopped;
 
     public IReadOnlyCollection<StudyOutcome> Studies => _studies;
     public IReadOnlyCollection<RequestOutcome> Requests => _requests;
@@ -44,7 +46,17 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
     /// <summary>Wall time from the start of the run to the end of its last request.</summary>
     public TimeSpan Elapsed { get; private set; }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// How long readers started studies: <see cref="LoadSettings.Duration"/>, or less when <c>stopStarting</c> fired
+    /// first or the last request ended before it (with --studies-per-reader: until the last reader was done).
+    /// </summary>
+    public TimeSpan Window { get; private set; }
+
+    /// <summary>
+    /// Replays until the duration is over or <paramref name="stopStarting"/> fires (the load script's signal that the
+    /// traffic it measures against has ended), whichever comes first; studies under way then may finish for 60 s.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stopStarting, CancellationToken cancellationToken)
     {
         if (studies.Count == 0)
         {
@@ -55,12 +67,24 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
         // Readers stop starting studies at the deadline; a study under way then is let finish for up to a minute.
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hardStop.CancelAfter(settings.Duration + TimeSpan.FromSeconds(60));
-        var deadline = started + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency);
+        Interlocked.Exchange(ref _deadline, started + (long)(settings.Duration.TotalSeconds * Stopwatch.Frequency));
+        using var stopRegistration = stopStarting.Register(() =>
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (_stopped || (settings.StudiesPerReader is null && now >= Interlocked.Read(ref _deadline)))
+            {
+                return;
+            }
+
+            Interlocked.Exchange(ref _deadline, now);
+            _stopped = true;
+            hardStop.CancelAfter(TimeSpan.FromSeconds(60));
+        });
         var readers = Enumerable.Range(0, settings.Readers).Select(r => Task.Run(async () =>
         {
             var delay = settings.Readers <= 1 ? TimeSpan.Zero : settings.Ramp * r / settings.Readers;
             await Task.Delay(delay, hardStop.Token);
-            await ReadAsync(r, started, deadline, hardStop.Token);
+            await ReadAsync(r, hardStop.Token);
         }, CancellationToken.None)).ToArray();
         try
         {
@@ -70,10 +94,16 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
         {
             // The hard stop: studies still under way are counted incomplete.
         }
-        Elapsed = Stopwatch.GetElapsedTime(started, Math.Max(Interlocked.Read(ref _lastEnd), started + 1));
+        var end = Math.Max(Interlocked.Read(ref _lastEnd), started + 1);
+        Elapsed = Stopwatch.GetElapsedTime(started, end);
+        Window = settings.StudiesPerReader is not null && !_stopped
+            ? Elapsed
+            : Stopwatch.GetElapsedTime(started, Math.Min(end, Interlocked.Read(ref _deadline)));
     }
 
-    private async Task ReadAsync(int reader, long started, long deadline, CancellationToken cancellationToken)
+    private bool PastDeadline => _stopped || (settings.StudiesPerReader is null && Stopwatch.GetTimestamp() >= Interlocked.Read(ref _deadline));
+
+    private async Task ReadAsync(int reader, CancellationToken cancellationToken)
     {
         var gateway = reader % settings.Bases.Count;
         var root = settings.Bases[gateway];
@@ -87,14 +117,14 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
         var tokenSource = tokens(gateway);
         for (var n = 0; settings.StudiesPerReader is not { } max || n < max; n++)
         {
-            if (settings.StudiesPerReader is null && Stopwatch.GetTimestamp() >= deadline)
+            if (PastDeadline)
             {
                 break;
             }
 
             var index = (reader + n) % studies.Count;
             await ReadStudyAsync(reader, gateway, http, root, tokenSource, studies[index], plans[index], cancellationToken);
-            if (settings.StudiesPerReader is null && Stopwatch.GetTimestamp() >= deadline)
+            if (PastDeadline)
             {
                 break;
             }

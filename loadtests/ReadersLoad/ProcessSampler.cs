@@ -3,12 +3,12 @@ using System.Globalization;
 namespace Pacs.Loadtests.ReadersLoad;
 
 /// <summary>
-/// CPU time and resident memory of named processes over a run, from /proc (proc(5)): each name is a process and its
-/// descendants (PostgreSQL's backends are children of the postmaster). CPU is the growth of utime + stime of every
-/// process seen during the run plus the root's reaped children (cutime + cstime); peak RSS is the largest sum of VmRSS
-/// over the samples (shared memory of PostgreSQL's backends is counted in each of them, so its figure is an upper bound).
+/// CPU time and resident memory of named processes over a run, from /proc (proc(5)): each name is one or more processes
+/// and their descendants (PostgreSQL's backends are children of the postmaster; two gateways are one name). CPU is the
+/// growth of utime + stime of every process seen during the run plus the roots' reaped children (cutime + cstime); peak
+/// RSS is the largest sum of VmRSS over the samples (shared memory of PostgreSQL's backends is counted in each of them, so its figure is an upper bound).
 /// </summary>
-internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, TimeSpan interval) : IAsyncDisposable
+internal sealed class ProcessSampler(IReadOnlyDictionary<string, IReadOnlyList<int>> roots, TimeSpan interval) : IAsyncDisposable
 {
     private static readonly double TicksPerSecond = 100; // USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK))
     private readonly Dictionary<string, Dictionary<int, long>> _baseline = [];
@@ -22,9 +22,10 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
 
     public void Start()
     {
+        var children = Children();
         foreach (var (name, root) in roots)
         {
-            var ticks = Tree(root).ToDictionary(p => p, CpuTicks);
+            var ticks = Trees(root, children).ToDictionary(p => p, CpuTicks);
             _baseline[name] = ticks;
             _last[name] = new Dictionary<int, long>(ticks);
             _reapedBaseline[name] = _reapedLast[name] = ReapedTicks(root);
@@ -70,10 +71,12 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
     {
         lock (_lock)
         {
+            // One pass over /proc for all names: each pass reads every process's stat file.
+            var children = Children();
             foreach (var (name, root) in roots)
             {
                 long rss = 0;
-                foreach (var pid in Tree(root))
+                foreach (var pid in Trees(root, children))
                 {
                     var ticks = CpuTicks(pid);
                     if (ticks >= 0)
@@ -94,8 +97,33 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
         }
     }
 
+    /// <summary>The processes and their descendants, each once.</summary>
+    private static IEnumerable<int> Trees(IReadOnlyList<int> roots, Dictionary<int, List<int>> children) =>
+        roots.SelectMany(root => Tree(root, children)).Distinct();
+
     /// <summary>The process and its descendants, from the parent ids in /proc/*/stat.</summary>
-    internal static List<int> Tree(int root)
+    private static List<int> Tree(int root, Dictionary<int, List<int>> children)
+    {
+        var result = new List<int>();
+        if (StatFields(root) is null)
+        {
+            return result;
+        }
+
+        var queue = new Queue<int>([root]);
+        while (queue.TryDequeue(out var pid))
+        {
+            result.Add(pid);
+            foreach (var child in children.GetValueOrDefault(pid) ?? [])
+            {
+                queue.Enqueue(child);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Every process's children, by parent id (field 4 of /proc/PID/stat).</summary>
+    private static Dictionary<int, List<int>> Children()
     {
         var children = new Dictionary<int, List<int>>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -119,22 +147,7 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
 
             list.Add(pid);
         }
-        var result = new List<int>();
-        if (StatFields(root) is null)
-        {
-            return result;
-        }
-
-        var queue = new Queue<int>([root]);
-        while (queue.TryDequeue(out var pid))
-        {
-            result.Add(pid);
-            foreach (var child in children.GetValueOrDefault(pid) ?? [])
-            {
-                queue.Enqueue(child);
-            }
-        }
-        return result;
+        return children;
     }
 
     /// <summary>utime + stime in clock ticks (fields 14 and 15 of /proc/PID/stat), -1 when the process is gone.</summary>
@@ -142,9 +155,21 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
         ? long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)
         : -1;
 
-    private static long ReapedTicks(int pid) => StatFields(pid) is { } f
-        ? long.Parse(f[13], CultureInfo.InvariantCulture) + long.Parse(f[14], CultureInfo.InvariantCulture)
-        : -1;
+    /// <summary>cutime + cstime of every root (fields 16 and 17), -1 when one of them is gone.</summary>
+    private static long ReapedTicks(IReadOnlyList<int> roots)
+    {
+        long sum = 0;
+        foreach (var pid in roots)
+        {
+            if (StatFields(pid) is not { } f)
+            {
+                return -1;
+            }
+
+            sum += long.Parse(f[13], CultureInfo.InvariantCulture) + long.Parse(f[14], CultureInfo.InvariantCulture);
+        }
+        return sum;
+    }
 
     private static long RssKb(int pid)
     {
@@ -190,5 +215,5 @@ internal sealed class ProcessSampler(IReadOnlyDictionary<string, int> roots, Tim
     }
 }
 
-/// <summary>One named process tree's CPU-seconds during the run and its peak resident memory.</summary>
-internal sealed record ProcessUsage(int Pid, double CpuSeconds, double PeakRssMb);
+/// <summary>One name's process trees: their CPU-seconds during the run and their peak resident memory together.</summary>
+internal sealed record ProcessUsage(IReadOnlyList<int> Pids, double CpuSeconds, double PeakRssMb);

@@ -1,16 +1,23 @@
 namespace Pacs.Loadtests.ReadersLoad;
 
-/// <summary>A whole run: log in, find the studies, plan each, sample the processes, replay, report.</summary>
+/// <summary>
+/// A whole run: log in, find the studies (or take them from the catalogue file, see
+/// <see cref="Catalogue.LoadOrDiscoverAsync"/>), plan each, sample the processes, replay until the duration is over or
+/// the stop token fires, report.
+/// </summary>
 internal static class ReadersLoadRunner
 {
     public static async Task<RunReport> RunAsync(string label, LoadSettings settings, SessionRecording recording, int maxStudies, string? modalities,
-        string? user, string? password, Uri? loginUrl, IReadOnlyDictionary<string, int> pids, CancellationToken cancellationToken)
+        string? user, string? password, Uri? loginUrl, IReadOnlyDictionary<string, IReadOnlyList<int>> pids, string? cataloguePath,
+        CancellationToken stopStarting, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(120) };
         loginUrl ??= user is null ? null : new Uri(new Uri(settings.Bases[0].GetLeftPart(UriPartial.Authority)), "/auth/token");
         var tokens = new TokenSource(http, loginUrl, user, password);
         using var catalogueHttp = new HttpClient(new AuthorizingHandler(tokens)) { Timeout = TimeSpan.FromSeconds(120) };
-        var catalogue = await Catalogue.DiscoverAsync(catalogueHttp, settings.Bases[0], maxStudies, modalities, cancellationToken);
+        var catalogue = cataloguePath is null
+            ? await Catalogue.DiscoverAsync(catalogueHttp, settings.Bases[0], maxStudies, modalities, cancellationToken)
+            : await Catalogue.LoadOrDiscoverAsync(cataloguePath, catalogueHttp, settings.Bases[0], maxStudies, modalities, cancellationToken);
         if (catalogue.Count == 0)
         {
             throw new InvalidOperationException($"no study with images at {settings.Bases[0]}");
@@ -22,7 +29,7 @@ internal static class ReadersLoadRunner
         await using var sampler = new ProcessSampler(pids, TimeSpan.FromMilliseconds(250));
         sampler.Start();
         var started = DateTime.UtcNow;
-        await run.RunAsync(cancellationToken);
+        await run.RunAsync(stopStarting, cancellationToken);
         var usage = await sampler.StopAsync();
         return RunReport.From(label, settings, catalogue, started, run, usage);
     }

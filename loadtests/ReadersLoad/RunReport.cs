@@ -6,10 +6,14 @@ namespace Pacs.Loadtests.ReadersLoad;
 /// <summary>Latency and errors of one kind of request.</summary>
 internal sealed record KindReport(int Count, int Errors, Percentiles.Summary Milliseconds, double Megabytes);
 
-/// <summary>A process tree's CPU and memory during the run, and its CPU-seconds per completed reader-study.</summary>
-internal sealed record ProcessReport(int Pid, double CpuSeconds, double PeakRssMb, double? CpuSecondsPerStudy);
+/// <summary>A name's process trees (two gateways are one name): CPU and memory during the run, CPU-seconds per completed reader-study.</summary>
+internal sealed record ProcessReport(IReadOnlyList<int> Pids, double CpuSeconds, double PeakRssMb, double? CpuSecondsPerStudy);
 
-/// <summary>What one run measured: the JSON written with --out, and the one-line summary.</summary>
+/// <summary>
+/// What one run measured: the JSON written with --out, and the one-line summary. <see cref="DurationSeconds"/> is the
+/// window in which readers started studies: the duration asked for, or less when the run was told to stop or its last
+/// request ended before the duration was over (a reader pausing across the end starts no further study).
+/// </summary>
 internal sealed record RunReport(
     string Label,
     IReadOnlyList<string> Bases,
@@ -42,7 +46,7 @@ internal sealed record RunReport(
         var elapsed = Math.Max(run.Elapsed.TotalSeconds, 1e-3);
         var framesOk = requests.Where(r => r.Kind == RequestKind.Frame && r.Error is null).ToList();
         var bytes = requests.Sum(r => r.Bytes);
-        return new RunReport(label, settings.Bases.Select(b => b.ToString()).ToList(), settings.Readers, settings.Duration.TotalSeconds, settings.Pause.TotalSeconds,
+        return new RunReport(label, settings.Bases.Select(b => b.ToString()).ToList(), settings.Readers, Math.Round(run.Window.TotalSeconds, 2), settings.Pause.TotalSeconds,
             catalogue.Count, catalogue.Sum(s => s.Instances), startedUtc, Math.Round(elapsed, 2), completed, studies.Count - completed,
             Percentiles.Summarize(studies.Where(s => s.FirstImageMs is not null).Select(s => s.FirstImageMs!.Value)),
             Percentiles.Summarize(studies.Where(s => s.FirstSeriesMs is not null).Select(s => s.FirstSeriesMs!.Value)),
@@ -52,7 +56,7 @@ internal sealed record RunReport(
             requests.Where(r => r.Error is not null).GroupBy(r => $"{r.Kind} {r.Error}").OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
             requests.GroupBy(r => r.Kind).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(), g => new KindReport(g.Count(), g.Count(r => r.Error is not null),
                 Percentiles.Summarize(g.Select(r => r.Milliseconds)), Math.Round(g.Sum(r => r.Bytes) / 1e6, 2))),
-            usage.ToDictionary(u => u.Key, u => new ProcessReport(u.Value.Pid, u.Value.CpuSeconds, u.Value.PeakRssMb,
+            usage.ToDictionary(u => u.Key, u => new ProcessReport(u.Value.Pids, u.Value.CpuSeconds, u.Value.PeakRssMb,
                 completed == 0 ? null : Math.Round(u.Value.CpuSeconds / completed, 3))));
     }
 

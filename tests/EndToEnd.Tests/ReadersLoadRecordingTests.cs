@@ -4,8 +4,9 @@ namespace Pacs.EndToEnd.Tests;
 
 /// <summary>
 /// The readers load generator (loadtests/ReadersLoad) without a server: the checked-in OHIF recording parses and holds
-/// every step of opening a study, its percentiles are right on known data, and a recorded session becomes the right
-/// requests for a study of another shape.
+/// every step of opening a study, its percentiles are right on known data, a recorded session becomes the right
+/// requests for a study of another shape, its --pid option adds processes up under one name, and a saved catalogue
+/// reads back the same studies.
 /// </summary>
 public sealed class ReadersLoadRecordingTests
 {
@@ -105,5 +106,41 @@ public sealed class ReadersLoadRecordingTests
         Assert.Contains(plan, p => p.Kind == RequestKind.SeriesMetadata && p.Path == "studies/1.2.3/series/1.2.3.3/metadata");
         Assert.DoesNotContain(plan, p => p.Path.Contains('{', StringComparison.Ordinal));
         Assert.Contains(plan, p => p.Path.Contains("00100020=PID-1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void PidOption_TwoGatewaysOneOptionAndARepeatedName_SummedUnderOneNameEachOnce()
+    {
+        var pids = new Dictionary<string, IReadOnlyList<int>>();
+
+        PidOption.Add(pids, "gateway=101,202");
+        PidOption.Add(pids, "silo=303");
+        PidOption.Add(pids, "silo=404");
+        PidOption.Add(pids, "gateway=202");
+
+        Assert.Equal([101, 202], pids["gateway"]);
+        Assert.Equal([303, 404], pids["silo"]);
+        foreach (var bad in new[] { "gateway", "=1", "gateway=", "gateway=1,,2", "gateway=x", "gateway=-3", "gateway=0" })
+        {
+            Assert.Throws<ArgumentException>(() => PidOption.Add(pids, bad));
+        }
+    }
+
+    [Fact]
+    public void Catalogue_SavedThenLoaded_SameStudiesSeriesAndInstancesInOrder_AndOneWithoutUidRefused()
+    {
+        static CatalogueSeries Series(string uid, int number, int count) => new(uid, number, "MR",
+            Enumerable.Range(1, count).Select(i => new CatalogueInstance($"{uid}.{i}", i, i == 2 ? 3 : 1)).ToList());
+        List<CatalogueStudy> studies = [new("1.2.3", "PID-1", [Series("1.2.3.1", 1, 3), Series("1.2.3.2", 2, 2)]), new("1.2.4", "PID-2", [Series("1.2.4.1", 1, 1)])];
+
+        var loaded = Catalogue.Load(System.Text.Json.JsonSerializer.Serialize(studies, SessionRecording.Json));
+
+        Assert.Equal(["1.2.3", "1.2.4"], loaded.Select(s => s.StudyInstanceUid));
+        Assert.Equal(["1.2.3.1.1", "1.2.3.1.2", "1.2.3.1.3", "1.2.3.2.1", "1.2.3.2.2", "1.2.4.1.1"],
+            loaded.SelectMany(s => s.Series).SelectMany(s => s.Instances).Select(i => i.SopInstanceUid));
+        Assert.Equal(3, loaded[0].Series[0].Instances[1].Frames);
+        Assert.Equal(("PID-1", "MR", 2, 5), (loaded[0].PatientId, loaded[0].Series[1].Modality, loaded[0].Series[1].SeriesNumber, loaded[0].Instances));
+        Assert.Throws<InvalidDataException>(() => Catalogue.Load("""[{"studyInstanceUid":"1.2.3","patientId":"P","series":[{"seriesInstanceUid":"1.2.3.1","seriesNumber":1,"modality":"CT","instances":[{"instanceNumber":1,"frames":1}]}]}]"""));
+        Assert.Throws<InvalidDataException>(() => Catalogue.Load("""[{"studyInstanceUid":"1.2.3","patientId":"P","series":[]}]"""));
     }
 }
