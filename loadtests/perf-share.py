@@ -28,7 +28,8 @@ GROUPS = [
     ("kernel", re.compile(r"\[kernel\.kallsyms\]|\(\[kernel")),
 ]
 
-FRAME = re.compile(r"^\s+[0-9a-f]+\s+(?P<sym>.*?)\s+\((?P<dso>[^()]*)\)\s*$")
+# "  7f12ab sym+0x1f (/path/to/dso)"; the dso may hold parentheses itself ("/memfd:doublemapper (deleted)").
+FRAME = re.compile(r"^\s+[0-9a-f]+\s+(?P<sym>.*?)\s+\((?P<dso>[^()]*(?:\([^()]*\))?[^()]*)\)\s*$")
 
 
 def main() -> int:

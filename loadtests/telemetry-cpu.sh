@@ -18,7 +18,8 @@
 # data folders, removed at the end unless KEEP=1), RESULTS (a file the block rows are appended to), IDLE_SECONDS (10),
 # SCRAPES (0: after the blocks, this many /metrics scrapes of A's gateway, CPU per scrape),
 # PROFILE=perf (after the pairs, one more block per side under `perf record -g` of the gateway, with
-# DOTNET_PerfMapEnabled=1 in both clusters; loadtests/perf-share.py's summary in WORK/LABEL.perf-share.txt).
+# DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 in both clusters for the whole run; loadtests/perf-share.py's
+# summary in WORK/LABEL.perf-share.txt).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/loadtests/cpu.sh"
@@ -35,7 +36,8 @@ IDLE_SECONDS=${IDLE_SECONDS:-10}
 PY=/usr/bin/python3
 export PACS_ADMIN_PASSWORD="Tc-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')-Pw"
 if [[ "${PROFILE:-}" == perf ]]; then
-  A_ENV="$A_ENV DOTNET_PerfMapEnabled=1" B_ENV="$B_ENV DOTNET_PerfMapEnabled=1"
+  # W^X off: with it the JIT's code lives in a double-mapped memfd that perf does not symbolize from the perf map.
+  A_ENV="$A_ENV DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" B_ENV="$B_ENV DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0"
 fi
 mkdir -p "$WORK"
 RUN_ID=$(date -u +%Y%m%dT%H%M%S)
@@ -176,6 +178,6 @@ if [[ "${PROFILE:-}" == perf ]]; then
     $PY "$ROOT/loadtests/qido-loop.py" "$(url $side)" "${TOKEN[$side]}" "$Q" "$CONN" > /dev/null
     kill -INT "$prof"; wait "$prof" || true
     perf script -i "$WORK/$label-$RUN_ID.perf" 2> /dev/null | $PY "$ROOT/loadtests/perf-share.py" 30 > "$WORK/$label.perf-share.txt"
-    echo "== $label gateway profile ($WORK/$label.perf-share.txt)"; head -16 "$WORK/$label.perf-share.txt"
+    echo "== $label gateway profile ($WORK/$label.perf-share.txt)"; head -36 "$WORK/$label.perf-share.txt"
   done
 fi

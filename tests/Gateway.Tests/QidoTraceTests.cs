@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -10,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Pacs.Gateway.DicomWeb;
 using Pacs.Grains.Accounts;
@@ -153,6 +155,24 @@ public sealed class QidoTraceTests(IndexDatabaseFixture fixture)
         Assert.Equal(ArchiveDatabase.Name, sql.GetTagItem("db.npgsql.data_source"));
     }
 
+    [Fact]
+    public async Task Qido_DroppedInstruments_NotEnabledWhileRequestDurationIs()
+    {
+        await using var host = await QidoHost.StartAsync(fixture, samplingRatio: 0.1);
+        await host.GetAsync(traceparent: null);
+        // Sees every instrument published, enables none: Enabled says whether the hosts' meter provider listens.
+        var instruments = new ConcurrentDictionary<string, Instrument>();
+        using var meters = new MeterListener { InstrumentPublished = (instrument, _) => instruments[instrument.Name] = instrument };
+        meters.Start();
+
+        Assert.True(instruments["http.server.request.duration"].Enabled);
+        Assert.True(instruments["db.client.operation.duration"].Enabled);
+        Assert.False(instruments["aspnetcore.routing.match_attempts"].Enabled);
+        Assert.False(instruments["aspnetcore.authorization.attempts"].Enabled);
+        Assert.False(instruments["db.client.operation.npgsql.bytes_read"].Enabled);
+        Assert.False(instruments["db.client.operation.npgsql.executing"].Enabled);
+    }
+
     private static bool IsStatement(Activity span) => span.Source.Name == "Npgsql" && span.GetTagItem("db.query.text") is string;
 
     /// <summary>A Kestrel host with the gateway's telemetry and the QIDO study search, its ended spans collected.</summary>
@@ -185,6 +205,8 @@ public sealed class QidoTraceTests(IndexDatabaseFixture fixture)
             builder.AddHostTelemetry("pacs-gateway-test", "qido-trace-test", defaultMetricsPort: 0);
             var spans = new ConcurrentQueue<Activity>();
             builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddProcessor(new Collector(spans)));
+            // A metric reader, as the management port's Prometheus exporter would be (without one nothing is enabled).
+            builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddReader(new PeriodicExportingMetricReader(new NoExporter(), 60_000)));
             // The hosts' own data source (name, tracing filter) on the fixture's database.
             builder.Services.AddArchiveDatabase(fixture.ConnectionString);
             builder.Services.AddSingleton<IndexReader>();
@@ -238,6 +260,12 @@ public sealed class QidoTraceTests(IndexDatabaseFixture fixture)
             _http.Dispose();
             await _app.DisposeAsync();
         }
+    }
+
+    /// <summary>Metrics exported nowhere.</summary>
+    private sealed class NoExporter : BaseExporter<Metric>
+    {
+        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
     }
 
     /// <summary>Every span that ends recorded, as an exporter would receive it.</summary>
