@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
@@ -11,6 +12,13 @@ namespace Pacs.Hosting;
 public static class ArchiveDatabase
 {
     /// <summary>
+    /// The data source's name in telemetry: <c>db.client.connection.pool.name</c> of Npgsql's metrics,
+    /// <c>db.npgsql.data_source</c> of its spans. Unnamed, Npgsql uses the whole connection string (without the
+    /// password): a label that long on every series, and hashed again with every measurement of every statement.
+    /// </summary>
+    public const string Name = "pacs";
+
+    /// <summary>
     /// The data source for the index. Its statements recur with every instance, so Npgsql prepares them per
     /// connection (parsed and planned once) unless the connection string sets Max Auto Prepare itself. PgBouncer in
     /// transaction mode needs 1.21+ for this (docs/operations.md).
@@ -19,11 +27,34 @@ public static class ArchiveDatabase
     /// are transaction-local (set_config(..., true)) and the two session advisory locks (schema migration, blob
     /// reconciler) are released explicitly, or die with a broken session.
     /// </summary>
+    /// <remarks>
+    /// Telemetry (docs/operations.md, "Observability"): named <see cref="Name"/>, and a statement gets a span only
+    /// inside a recorded one (<see cref="Build"/>).
+    /// </remarks>
     public static IServiceCollection AddArchiveDatabase(this IServiceCollection services, string connectionString)
     {
         var tuned = Tune(connectionString);
-        return services.AddSingleton(_ => NpgsqlDataSource.Create(tuned));
+        return services.AddSingleton(_ => Build(tuned));
     }
+
+    /// <summary>
+    /// The data source of a tuned connection string. Npgsql starts a statement's span only when the current span is
+    /// recorded: the decision the hosts' sampler makes anyway (parent-based, and a statement without a parent is never
+    /// recorded, <c>ArchiveSampler</c>), asked before Npgsql starts an activity. So an unrecorded request's statements
+    /// cost no call into the sampler, and a statement without a parent (the audit writer's batches, the blob
+    /// reconciler) no activity object either: OpenTelemetry creates one for every dropped root, for its trace id.
+    /// </summary>
+    internal static NpgsqlDataSource Build(string tunedConnectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(tunedConnectionString) { Name = Name };
+        builder.ConfigureTracing(tracing => tracing
+            .ConfigureCommandFilter(_ => InRecordedSpan)
+            .ConfigureBatchFilter(_ => InRecordedSpan)
+            .ConfigureCopyOperationFilter(_ => InRecordedSpan));
+        return builder.Build();
+    }
+
+    private static bool InRecordedSpan => Activity.Current is { Recorded: true };
 
     /// <summary>
     /// The connection string with the settings above filled in where it does not set them itself. Orleans' ADO.NET

@@ -28,6 +28,24 @@ public static class HostTelemetry
     private static readonly string[] OrleansSources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Storage"];
 
     /// <summary>
+    /// Instruments recorded on every request, statement or socket write that no dashboard, alert or document uses,
+    /// dropped: a dropped instrument is never enabled, so recording it returns at once. Each measurement costs the
+    /// SDK a lookup of its tag set; metrics were the larger half of telemetry's cost per QIDO request in the gateway's
+    /// profile (docs/benchmarks.md, "Where a QIDO request's telemetry cost goes"). What they counted stays visible:
+    /// routing failures and refusals as status codes of <c>http.server.request.duration</c>, refusals in the audit
+    /// trail, statement latency in <c>db.client.operation.duration</c>.
+    /// </summary>
+    private static readonly string[] DroppedInstruments =
+    [
+        "aspnetcore.routing.match_attempts",
+        "aspnetcore.authentication.authenticate.duration",
+        "aspnetcore.authorization.attempts",
+        "db.client.operation.npgsql.executing",
+        "db.client.operation.npgsql.bytes_written",
+        "db.client.operation.npgsql.bytes_read",
+    ];
+
+    /// <summary>
     /// Wires telemetry into <paramref name="builder"/> and returns the management port (0: none). Call
     /// <see cref="UseManagementPort"/> on the built application first thing, so that the port serves nothing else.
     /// </summary>
@@ -74,6 +92,11 @@ public static class HostTelemetry
                     .AddNpgsqlInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddProcessInstrumentation();
+                foreach (var instrument in DroppedInstruments)
+                {
+                    metrics.AddView(instrument, MetricStreamConfiguration.Drop);
+                }
+
                 if (metricsPort > 0)
                 {
                     metrics.AddPrometheusExporter();

@@ -10,12 +10,14 @@ public sealed class IndexDatabaseFixture : IAsyncLifetime
     private PostgresServer? _server;
 
     public NpgsqlDataSource DataSource { get; private set; } = null!;
+    public string ConnectionString { get; private set; } = "";
     public IndexTestData Data { get; } = IndexTestData.Create();
 
     public async Task InitializeAsync()
     {
         _server = await PostgresServer.StartNewAsync();
         var connectionString = await _server.CreateDatabaseAsync("gateway_index");
+        ConnectionString = connectionString;
         await new SchemaMigrator(connectionString).MigrateAsync();
         DataSource = NpgsqlDataSource.Create(connectionString);
         await Data.InsertAsync(DataSource);
