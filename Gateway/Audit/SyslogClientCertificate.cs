@@ -19,7 +19,7 @@ internal sealed class SyslogClientCertificate : IDisposable
 
     private sealed record Loaded(X509Certificate2 Leaf, X509Certificate2Collection Intermediates, SslStreamCertificateContext Context)
     {
-        public void Dispose()
+        public void Release()
         {
             Leaf.Dispose();
             foreach (var certificate in Intermediates)
@@ -68,7 +68,7 @@ internal sealed class SyslogClientCertificate : IDisposable
             try
             {
                 var loaded = Load();
-                _current.Dispose();
+                _current.Release();
                 _current = loaded;
                 _writeTimes = times;
             }
@@ -130,5 +130,5 @@ internal sealed class SyslogClientCertificate : IDisposable
         return new Loaded(leaf, intermediates, SslStreamCertificateContext.Create(leaf, intermediates, offline: true));
     }
 
-    public void Dispose() => _current.Dispose();
+    public void Dispose() => _current.Release();
 }

@@ -26,8 +26,8 @@ public sealed partial class SyslogForwarder : BackgroundService
     private static readonly TimeSpan DrainOnStop = TimeSpan.FromSeconds(5);
 
     // In TLS 1.3 the client's certificate and Finished are the handshake's last flight (RFC 8446 2): the client has
-    // finished before the server checked the certificate, and a refusal comes as an alert just after. Waiting this long for it before the first write keeps records from
-    // being written into a connection the repository is closing.
+    // finished before the server checked the certificate, and a refusal comes as an alert just after. Waiting this
+    // long for it before the first write keeps records from being written into a connection the repository closes.
     private static readonly TimeSpan ClientCertificateVerdictWait = TimeSpan.FromMilliseconds(500);
 
     private readonly Channel<AuditRecord>? _queue;

@@ -247,7 +247,7 @@ public sealed class SyslogForwarderTlsTests : IDisposable
                 {
                     client = await _listener.AcceptTcpClientAsync(_stop.Token);
                 }
-                catch (OperationCanceledException)
+                catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
                 {
                     return;
                 }
