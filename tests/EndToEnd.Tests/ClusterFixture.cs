@@ -127,10 +127,10 @@ public sealed class ClusterFixture : IAsyncLifetime
     public void Kill(Node node) => node.Process?.KillHard();
 
     /// <summary>
-    /// A third gateway of this cluster with <paramref name="arguments"/> added (e.g. another session cache time), ready;
-    /// the caller disposes of it. Not one of <see cref="Gateways"/>: drills do not see it.
+    /// A third gateway of this cluster with <paramref name="arguments"/> added (e.g. another session cache time), ready,
+    /// and its HTTP port; the caller disposes of the process. Not one of <see cref="Gateways"/>: drills do not see it.
     /// </summary>
-    public async Task<ExtraGateway> StartExtraGatewayAsync(params string[] arguments)
+    public async Task<(ChildProcess Process, int HttpPort)> StartExtraGatewayAsync(params string[] arguments)
     {
         var dicomPort = ChildProcess.FreePort();
         var httpPort = ChildProcess.FreePort();
@@ -152,7 +152,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 using var response = await Http.GetAsync($"http://127.0.0.1:{httpPort}/health/ready");
                 if (response.IsSuccessStatusCode)
                 {
-                    return new ExtraGateway(process, dicomPort, httpPort);
+                    return (process, httpPort);
                 }
             }
             catch (HttpRequestException) { }

@@ -85,8 +85,9 @@ public sealed partial class RevocationHubFailoverTests(ClusterFixture cluster, I
     {
         await cluster.EnsureRunningAsync();
         // A third gateway that trusts a checked session for ten minutes: only the push can make it refuse within 2 s.
-        using var longCache = await cluster.StartExtraGatewayAsync("--Pacs:Auth:SessionCacheDuration", "00:10:00");
-        await WaitUntilAsync(() => longCache.Log.Contains("Subscribed to session revocations", StringComparison.Ordinal), () => "the long-cache gateway never subscribed:\n" + longCache.Log);
+        var (longCache, longCachePort) = await cluster.StartExtraGatewayAsync("--Pacs:Auth:SessionCacheDuration", "00:10:00");
+        using var started = longCache;
+        await WaitUntilAsync(() => longCache.Output.Contains("Subscribed to session revocations", StringComparison.Ordinal), () => "the long-cache gateway never subscribed:\n" + longCache.Output);
         var hub = await HubSiloAsync();
         var survivor = cluster.Silos.Single(s => s != hub);
         var activationsBefore = Lines(survivor).Count(l => l.Contains(HubActivated, StringComparison.Ordinal));
@@ -103,11 +104,11 @@ public sealed partial class RevocationHubFailoverTests(ClusterFixture cluster, I
         output.WriteLine($"killed {hub.Name}; hub active on {survivor.Name} with {gatewayCount} subscribers {reestablished.TotalSeconds:0.0} s later");
 
         var token = await AccessTokenAsync(cluster.Gateways[0].HttpPort);
-        Assert.Equal(HttpStatusCode.OK, await StatusAsync(longCache.HttpPort, HttpMethod.Get, "/auth/me", token));
-        Assert.Equal(HttpStatusCode.OK, await StatusAsync(longCache.HttpPort, HttpMethod.Get, "/auth/me", token));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(longCachePort, HttpMethod.Get, "/auth/me", token));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(longCachePort, HttpMethod.Get, "/auth/me", token));
         var (answeredAt, _) = await LogoutAsync(cluster.Gateways[1].HttpPort, token, clock);
 
-        var refused = await RefusedAfterAsync(longCache.HttpPort, token, clock, answeredAt);
+        var refused = await RefusedAfterAsync(longCachePort, token, clock, answeredAt);
         Assert.NotNull(refused);
         output.WriteLine($"long-cache gateway refused the logout {(refused!.Value - answeredAt).TotalMilliseconds:0} ms after its answer");
         Assert.True(refused.Value - answeredAt <= Requirement, $"refused only {(refused.Value - answeredAt).TotalSeconds:0.00} s after the logout's answer");
