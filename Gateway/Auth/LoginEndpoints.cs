@@ -177,11 +177,18 @@ internal static partial class LoginEndpoints
         return Results.Json(Tokens(session, nextSecret, keys, options.Value), Json);
     }
 
-    private static async Task<IResult> LogoutAsync(HttpContext http, IClusterClient cluster, SessionValidator sessions, IOptions<AuthOptions> options)
+    private static async Task<IResult> LogoutAsync(HttpContext http, IClusterClient cluster, GrainCalls calls, SessionValidator sessions, IOptions<AuthOptions> options)
     {
         if (http.User.SessionOf() is { } sessionId)
         {
-            await cluster.GetGrain<ISessionGrain>(sessionId).RevokeAsync().ConfigureAwait(false);
+            // Asked again while a silo is lost (revoking twice is a no-op): a logout during a failover answers once the
+            // session grain is active on a survivor, instead of failing until then (RevocationHubFailoverTests).
+            var session = cluster.GetGrain<ISessionGrain>(sessionId);
+            await calls.RunAsync("logout", async ct =>
+            {
+                await session.RevokeAsync().WaitAsync(ct).ConfigureAwait(false);
+                return true;
+            }, http.RequestAborted).ConfigureAwait(false);
             sessions.Revoked([sessionId]);
         }
 

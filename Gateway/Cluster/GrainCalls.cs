@@ -9,7 +9,8 @@ namespace Pacs.Gateway.Cluster;
 /// while the call is in flight (<see cref="SiloLossSignal"/>), and when the cluster rejects it because the silo that
 /// holds the grain is unreachable (connection refused before the membership table declares it dead, or known dead).
 /// Once the silo is declared dead the next attempt activates the grain on a survivor. Only for calls that may be
-/// repeated: reads, and the ingest commit (a repeated commit of the same instance is answered Duplicate).
+/// repeated: reads, the ingest commit (a repeated commit of the same instance is answered Duplicate), and a logout
+/// (revoking a session twice is a no-op).
 /// </summary>
 internal sealed partial class GrainCalls(SiloLossSignal signal, IOptions<GrainCallOptions> options, ILogger<GrainCalls> logger)
 {

@@ -16,6 +16,14 @@ internal sealed partial class RevocationHubGrain(ILogger<RevocationHubGrain> log
     // Observer references compare by their GrainId (the gateway's client id and the object's id).
     private readonly Dictionary<ISessionRevocationObserver, DateTime> _subscribers = [];
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Which silo holds the hub shows in its log: after that silo is lost the hub starts empty on another one, and
+        // the gateways' subscriptions follow (docs/security.md, sessions; RevocationHubFailoverTests).
+        LogActivated(logger);
+        return Task.CompletedTask;
+    }
+
     public Task SubscribeAsync(ISessionRevocationObserver observer, TimeSpan lease)
     {
         ArgumentNullException.ThrowIfNull(observer);
@@ -76,6 +84,9 @@ internal sealed partial class RevocationHubGrain(ILogger<RevocationHubGrain> log
 
     [LoggerMessage(EventId = 2220, Level = LogLevel.Information, Message = "A gateway subscribed to session revocations ({Subscribers} subscribed)")]
     private static partial void LogSubscribed(ILogger logger, int subscribers);
+
+    [LoggerMessage(EventId = 2223, Level = LogLevel.Information, Message = "Revocation hub activated on this silo (no subscriber until the gateways subscribe)")]
+    private static partial void LogActivated(ILogger logger);
 
     [LoggerMessage(EventId = 2221, Level = LogLevel.Warning, Message = "A revocation could not be sent to a subscribed gateway ({Reason}); dropped until it subscribes again")]
     private static partial void LogNotifyFailed(ILogger logger, string reason);

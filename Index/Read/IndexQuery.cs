@@ -166,10 +166,11 @@ public sealed class IndexQuery
     /// <summary>
     /// The groups as an SQL array literal, not a parameter. The statements are prepared (Npgsql auto-prepare), and in a
     /// prepared statement's generic plan PostgreSQL cannot know a parameter's value: it takes "access_groups &amp;&amp;
-    /// $n" to select 0.5 % of the studies (its fixed default for array overlap) whatever the groups are, which for a
-    /// doctor of every site (who selects nearly all of them) is off 200-fold and can steer the plan to the GIN index
-    /// (the suspect of the 1.8x in docs/benchmarks.md, "QIDO with access-group filtering"; not yet confirmed by EXPLAIN
-    /// on the harness data). With the literal the planner uses the column's statistics in every plan. Safe to
+    /// $n" to select 1 % of the studies (its fixed default for array overlap) whatever the groups are, which for a
+    /// doctor of every site (who selects nearly all of them) is off 100-fold: by patient name the plan starts from the
+    /// GIN index and hashes every study, and with a small limit the generic plan looks cheap enough to be kept (the
+    /// 1.8x in docs/benchmarks.md, "QIDO with access-group filtering"; confirmed there by EXPLAIN on the harness data,
+    /// loadtests/qido-groups-explain.sh). With the literal the planner uses the column's statistics in every plan. Safe to
     /// inline: only names of <see cref="AccessGroups.IsValidName"/> (a-z, 0-9, '-', '_', '.') are kept, anything else is
     /// dropped (and matches nothing); sorted and distinct, so an account's statements are the same text every time.
     /// </summary>

@@ -126,6 +126,59 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>SIGKILL: the node gets no chance to leave the cluster or finish what it was doing.</summary>
     public void Kill(Node node) => node.Process?.KillHard();
 
+    /// <summary>
+    /// A third gateway of this cluster with <paramref name="arguments"/> added (e.g. another session cache time), ready,
+    /// and its HTTP port; the caller disposes of the process. Not one of <see cref="Gateways"/>: drills do not see it.
+    /// </summary>
+    public async Task<(ChildProcess Process, int HttpPort)> StartExtraGatewayAsync(params string[] arguments)
+    {
+        var dicomPort = ChildProcess.FreePort();
+        var httpPort = ChildProcess.FreePort();
+        var process = new ChildProcess("dotnet", [.. GatewayArguments(httpPort, dicomPort), .. arguments],
+            environment: new Dictionary<string, string> { ["Pacs__Auth__SigningKey"] = SigningKey });
+        var deadline = DateTime.UtcNow + ReadyTimeout;
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                var code = await process.WaitAsync(TimeSpan.FromSeconds(10));
+                var output = process.Output;
+                process.Dispose();
+                throw new InvalidOperationException($"the extra gateway exited with {code}:\n{Tail(output, 150)}");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync($"http://127.0.0.1:{httpPort}/health/ready");
+                if (response.IsSuccessStatusCode)
+                {
+                    return (process, httpPort);
+                }
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            if (DateTime.UtcNow > deadline)
+            {
+                var output = process.Output;
+                process.Dispose();
+                throw new TimeoutException($"the extra gateway was not ready within {ReadyTimeout.TotalSeconds:0} s:\n{Tail(output)}");
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    private string[] GatewayArguments(int httpPort, int dicomPort) =>
+        [Path.Combine(RepoRoot, "Gateway", "bin", _configuration, "net10.0", "Pacs.Gateway.dll"),
+            "--urls", $"http://127.0.0.1:{httpPort}",
+            "--Pacs:Database", Database,
+            "--Pacs:DicomPort", dicomPort.ToString(CultureInfo.InvariantCulture),
+            "--Pacs:AeTitle", AeTitle,
+            "--Pacs:StorageRoot", StorageRoot,
+            "--Pacs:Auth:LoginAttemptsPerAddressPerMinute", "100000",
+            "--Pacs:Auth:LoginAttemptsPerAccountPerMinute", "100000",
+            "--Pacs:Telemetry:MetricsPort", "0"];
+
     private void Start(Node node)
     {
         if (node.Process is { } old)
@@ -145,14 +198,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 // No management port: fixed defaults would collide between nodes and with other test runs.
                 "--Pacs:Telemetry:MetricsPort", "0"],
                 environment: new Dictionary<string, string> { ["PACS_ADMIN_PASSWORD"] = AdminPassword })
-            : new ChildProcess("dotnet", [Path.Combine(RepoRoot, "Gateway", "bin", _configuration, "net10.0", "Pacs.Gateway.dll"),
-                "--urls", $"http://127.0.0.1:{node.HttpPort}",
-                "--Pacs:Database", Database,
-                "--Pacs:DicomPort", Port(node.DicomPort),
-                "--Pacs:AeTitle", AeTitle,
-                "--Pacs:StorageRoot", StorageRoot,
-                "--Pacs:Auth:LoginAttemptsPerAddressPerMinute", "100000",
-                "--Pacs:Telemetry:MetricsPort", "0"],
+            : new ChildProcess("dotnet", GatewayArguments(node.HttpPort, node.DicomPort),
                 environment: new Dictionary<string, string> { ["Pacs__Auth__SigningKey"] = SigningKey });
     }
 
