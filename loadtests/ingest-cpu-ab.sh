@@ -13,7 +13,11 @@
 # A_PORTS / B_PORTS ("HTTP DICOM PG SILO SILO_GATEWAY SILO_HTTP METRICS"), A_ENV / B_ENV (extra environment for that
 # side's hosts, e.g. B_ENV="Pacs__Telemetry__Enabled=false"), RESULTS (a file the rows are appended to), PROFILE
 # (strace: syscall counts of gateway and silo during the warm phase, in DATA.strace-*; perf: their stacks, DATA.perf-*,
-# with B_ENV/A_ENV="DOTNET_PerfMapEnabled=1"), ASSOCIATIONS (4: the harness' store-4; 1 for its store-1), IDLE_SECONDS (10: the hosts' CPU while nothing is sent, after the runs).
+# with B_ENV/A_ENV="DOTNET_PerfMapEnabled=1"), ASSOCIATIONS (4: the harness' store-4; 1 for its store-1),
+# IDLE_SECONDS (10: the hosts' CPU while nothing is sent, after the runs),
+# QIDO (0: after the warm phase, that many QIDO-RS requests twice, "qido-cold" then "qido-warm", over one keep-alive
+# connection, a study search, a series search and an instance search in turn; CPU seconds per 1,000 requests),
+# DELETE_DATA (0; 1: each run's data folder deleted once it is down).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/loadtests/cpu.sh"
@@ -77,6 +81,29 @@ store4() {  # store4 SET DICOMPORT -> seconds; ASSOCIATIONS storescu processes o
   echo "$t1 - $t0" | bc
 }
 
+qido() {  # qido HTTP_PORT N: N QIDO-RS requests over one connection (curl's keep-alive), searches of three levels in turn
+  local base="http://127.0.0.1:$1/dicom-web" token study series config
+  token=$(curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"username\":\"admin\",\"password\":\"$PACS_ADMIN_PASSWORD\"}" \
+    "http://127.0.0.1:$1/auth/token" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  study=$(curl -fsS -H "Authorization: Bearer $token" "$base/studies?limit=1" \
+    | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["0020000D"]["Value"][0])')
+  series=$(curl -fsS -H "Authorization: Bearer $token" "$base/studies/$study/series?limit=1" \
+    | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["0020000E"]["Value"][0])')
+  config=$(mktemp)
+  { echo "header = \"Authorization: Bearer $token\""
+    for ((k = 0; k < $2; k++)); do
+      case $((k % 3)) in
+        0) echo "url = \"$base/studies?ModalitiesInStudy=CT&limit=10\"" ;;
+        1) echo "url = \"$base/studies/$study/series\"" ;;
+        2) echo "url = \"$base/studies/$study/series/$series/instances?limit=100\"" ;;
+      esac
+      echo "output = /dev/null"
+    done
+  } > "$config"
+  curl -fsS -K "$config" -w '%{http_code}\n' | grep -vc '^200$' | awk '$1 > 0 { print $1 " QIDO requests failed" > "/dev/stderr" }' || true
+  rm -f "$config"
+}
+
 run_one() {  # run_one LABEL CHECKOUT PORTS ENV INDEX
   local label=$1 dir=$2 index=$5
   read -r http dicom pg silo silogw silohttp metrics <<<"$3"
@@ -116,6 +143,18 @@ run_one() {  # run_one LABEL CHECKOUT PORTS ENV INDEX
       'BEGIN { printf "%s %-4s #%s %-4s n=%4d %6.1f inst/s  CPU s per 1000: silo %5.2f gateway %5.2f pg %5.2f total %5.2f  load %s  env %s\n",
                at, l, i, ph, n, n / t, s * 1000 / n, g * 1000 / n, p * 1000 / n, (s + g + p) * 1000 / n, la, e }' | tee -a "$RESULTS"
   done
+  local phase
+  for phase in qido-cold qido-warm; do
+    [[ ${QIDO:-0} -gt 0 ]] || break
+    local s0 g0 p0 t0 t1; s0=$(proc_cpu "$spid"); g0=$(proc_cpu "$gpid"); p0=$(pg_cpu "$data/pg/data"); t0=$(date +%s.%N)
+    qido "$http" "$QIDO"
+    t1=$(date +%s.%N)
+    awk -v l="$label" -v i="$index" -v ph="$phase" -v n="$QIDO" -v t="$(echo "$t1 - $t0" | bc)" -v s="$(echo "$(proc_cpu "$spid") - $s0" | bc)" \
+        -v g="$(echo "$(proc_cpu "$gpid") - $g0" | bc)" -v p="$(echo "$(pg_cpu "$data/pg/data") - $p0" | bc)" \
+        -v la="$(cut -d' ' -f1-3 /proc/loadavg)" -v at="$(date -u +%H:%M:%S)" -v e="${4:--}" \
+      'BEGIN { printf "%s %-4s #%s %-9s n=%4d %6.1f req/s   CPU s per 1000: silo %5.2f gateway %5.2f pg %5.2f total %5.2f  load %s  env %s\n",
+               at, l, i, ph, n, n / t, s * 1000 / n, g * 1000 / n, p * 1000 / n, (s + g + p) * 1000 / n, la, e }' | tee -a "$RESULTS"
+  done
   # What the hosts spend doing nothing: per 1,000 instances it weighs more the slower the ingest.
   local s0 g0 p0; s0=$(proc_cpu "$spid"); g0=$(proc_cpu "$gpid"); p0=$(pg_cpu "$data/pg/data")
   sleep "${IDLE_SECONDS:-10}"
@@ -123,6 +162,7 @@ run_one() {  # run_one LABEL CHECKOUT PORTS ENV INDEX
       -v p="$(echo "$(pg_cpu "$data/pg/data") - $p0" | bc)" -v d="${IDLE_SECONDS:-10}" -v at="$(date -u +%H:%M:%S)" \
     'BEGIN { printf "%s %-4s #%s idle CPU ms per s: silo %.1f gateway %.1f pg %.1f\n", at, l, i, s * 1000 / d, g * 1000 / d, p * 1000 / d }' | tee -a "$RESULTS"
   $pacs down --data "$data" > /dev/null 2>&1 || true
+  if [[ ${DELETE_DATA:-0} == 1 ]]; then rm -rf "$data"; fi # a disk too small to keep each run's 1 GB
 }
 
 echo "# $(date -u +%FT%TZ) $A_LABEL=$A_DIR ($(git -C "$A_DIR" rev-parse --short HEAD)) $B_LABEL=$B_DIR ($(git -C "$B_DIR" rev-parse --short HEAD)) pairs=$PAIRS" | tee -a "$RESULTS"

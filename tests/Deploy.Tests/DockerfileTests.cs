@@ -85,6 +85,7 @@ public sealed partial class DockerfileTests
             Repository.Run("dotnet", TimeSpan.FromMinutes(5), "publish", $"{host}/{host}.csproj", "-c", "Release", "--no-build", "--disable-build-servers", "-o", published, "-nologo", "-v", "q");
             Assert.True(File.Exists(Path.Combine(published, $"{assemblyName}.dll")), $"dotnet publish produced no {assemblyName}.dll");
             Assert.True(File.Exists(Path.Combine(published, $"{assemblyName}.runtimeconfig.json")));
+            AssertRuntimeTuningPublished(host, Path.Combine(published, $"{assemblyName}.runtimeconfig.json"));
             Assert.True(File.Exists(Path.Combine(published, $"{assemblyName}.deps.json")));
             if (host == "Gateway")
             {
@@ -98,6 +99,33 @@ public sealed partial class DockerfileTests
             {
                 Directory.Delete(published, recursive: true);
             }
+        }
+    }
+
+    // The runtime settings a host project declares (docs/operations.md, "Host tuning"): the image runs the published
+    // runtimeconfig.json, ./pacs the built one, and both must run the hosts alike (no manifest sets them again).
+    private static readonly Dictionary<string, string> RuntimeProperties = new()
+    {
+        ["TieredPGO"] = "System.Runtime.TieredPGO",
+        ["TieredCompilation"] = "System.Runtime.TieredCompilation",
+        ["TieredCompilationQuickJitForLoops"] = "System.Runtime.TieredCompilation.QuickJitForLoops",
+    };
+
+    private static void AssertRuntimeTuningPublished(string host, string runtimeConfigPath)
+    {
+        var project = XDocument.Load(Repository.PathOf($"{host}/{host}.csproj"));
+        var declared = project.Descendants("RuntimeHostConfigurationOption")
+            .Select(o => (Name: (string)o.Attribute("Include")!, Value: (string)o.Attribute("Value")!))
+            .Concat(RuntimeProperties.SelectMany(p => project.Descendants(p.Key).Select(e => (Name: p.Value, e.Value))))
+            .ToList();
+        Assert.Contains(declared, d => d.Name == "System.Runtime.TieredPGO");
+
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(runtimeConfigPath));
+        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        foreach (var (name, value) in declared)
+        {
+            Assert.True(properties.TryGetProperty(name, out var published), $"{host}: {name} is not in the published runtimeconfig.json");
+            Assert.Equal(value.ToLowerInvariant(), published.ToString().ToLowerInvariant());
         }
     }
 

@@ -46,6 +46,26 @@ public sealed partial class ManifestPolicyTests
     }
 
     [Theory, MemberData(nameof(OverlayNames))]
+    public void EveryContainer_LeavesTheHostsJitSettingsToTheirProjects(string name)
+    {
+        // The hosts' JIT settings are measured and set in Silo.csproj and Gateway.csproj (docs/operations.md, "Host
+        // tuning"), which the images carry in their runtimeconfig.json; an environment variable would silently undo them.
+        foreach (var (workload, template) in Overlay.Get(name).PodTemplates())
+        {
+            foreach (var container in template.Spec.Containers)
+            {
+                foreach (var variable in container.Env ?? [])
+                {
+                    Assert.False(variable.Name.StartsWith("DOTNET_Tiered", StringComparison.OrdinalIgnoreCase)
+                        || variable.Name.StartsWith("DOTNET_TC_", StringComparison.OrdinalIgnoreCase)
+                        || variable.Name.StartsWith("DOTNET_ReadyToRun", StringComparison.OrdinalIgnoreCase),
+                        $"{workload}/{container.Name} sets {variable.Name}");
+                }
+            }
+        }
+    }
+
+    [Theory, MemberData(nameof(OverlayNames))]
     public void ArchiveHosts_ProbeLiveAndReadyEndpoints(string name)
     {
         var overlay = Overlay.Get(name);
