@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Net.Http.Json;
+using System.Net;
 using System.Net.Http.Headers;
 using Pacs.Testing;
 
@@ -206,6 +209,36 @@ public class ArchiveFixture : IAsyncLifetime
         }
 
         return request;
+    }
+
+    /// <summary>
+    /// Sends a request with <paramref name="token"/>, <paramref name="json"/> as its body and <paramref name="ifMatch"/>
+    /// when given; returns the status, the JSON object answered (default when the body is not one) and the ETag. With
+    /// <paramref name="problemDetailsOnError"/>, an error status must come as problem details (RFC 9457).
+    /// </summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body, string? ETag)> SendJsonAsync(
+        HttpMethod method, string path, string token, object? json = null, string? ifMatch = null, bool problemDetailsOnError = true)
+    {
+        using var request = Request(method, path, token);
+        if (json is not null)
+        {
+            request.Content = JsonContent.Create(json);
+        }
+
+        if (ifMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+
+        using var response = await Anonymous.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (problemDetailsOnError && (int)response.StatusCode >= 400)
+        {
+            Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", $"{method} {path}: {(int)response.StatusCode} {text}");
+        }
+
+        var body = text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonDocument.Parse(text).RootElement.Clone() : default;
+        return (response.StatusCode, body, response.Headers.ETag?.ToString());
     }
 
     /// <summary>Creates an account through the admin API (no forced password change) and returns its password.</summary>

@@ -138,19 +138,7 @@ public sealed class ReportLockExpiryTests(ShortReportLockArchiveFixture archive)
 
     private async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, string token, object? json = null, string? ifMatch = null)
     {
-        using var request = archive.Request(method, path, token);
-        if (json is not null)
-        {
-            request.Content = JsonContent.Create(json);
-        }
-
-        if (ifMatch is not null)
-        {
-            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
-        }
-
-        using var response = await archive.Anonymous.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonDocument.Parse(text).RootElement.Clone() : default);
+        var (status, body, _) = await archive.SendJsonAsync(method, path, token, json, ifMatch, problemDetailsOnError: false);
+        return (status, body);
     }
 }

@@ -328,29 +328,8 @@ public sealed partial class ReportsEndToEndTests(ArchiveFixture archive)
         return study;
     }
 
-    private async Task<(HttpStatusCode Status, JsonElement Body, string? ETag)> SendAsync(HttpMethod method, string path, string token, object? json = null, string? ifMatch = null)
-    {
-        using var request = archive.Request(method, path, token);
-        if (json is not null)
-        {
-            request.Content = JsonContent.Create(json);
-        }
-
-        if (ifMatch is not null)
-        {
-            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
-        }
-
-        using var response = await archive.Anonymous.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        if ((int)response.StatusCode >= 400)
-        {
-            Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", $"{method} {path}: {(int)response.StatusCode} {text}");
-        }
-
-        var body = text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonDocument.Parse(text).RootElement.Clone() : default;
-        return (response.StatusCode, body, response.Headers.ETag?.ToString());
-    }
+    private Task<(HttpStatusCode Status, JsonElement Body, string? ETag)> SendAsync(HttpMethod method, string path, string token, object? json = null, string? ifMatch = null) =>
+        archive.SendJsonAsync(method, path, token, json, ifMatch);
 
     private async Task<(string Text, string Fonts, string Signature)> PdfTextAsync(string path, string token, string name)
     {
