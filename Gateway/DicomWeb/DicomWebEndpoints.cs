@@ -19,6 +19,7 @@ public static class DicomWebEndpoints
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<DicomWebOptions>().BindConfiguration(DicomWebOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PixelDataLocator>();
+        services.AddSingleton<ReadAdmission>();
         services.AddSingleton<SeriesMetadataCache>();
         // What rendering and WADO-URI need: the index reader, blob store and pixel data locator, bundled.
         services.AddSingleton<RenderingServices>();
@@ -28,7 +29,10 @@ public static class DicomWebEndpoints
     public static IEndpointRouteBuilder MapDicomWeb(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var web = app.MapGroup(DicomWebUris.Root).AddEndpointFilter<DicomWebProblemFilter>().AddEndpointFilter<StudyAccessFilter>();
+        // Reads wait for a slot (ReadAdmission) before anything else is spent on them, the access check included.
+        var web = app.MapGroup(DicomWebUris.Root).AddEndpointFilter<DicomWebProblemFilter>().AddEndpointFilter<ReadAdmissionFilter>()
+            .AddEndpointFilter<StudyAccessFilter>();
+        var bulk = new ReadClassMetadata(ReadClass.Bulk);
 
         var read = web.MapGroup("").RequireAuthorization(Policies.Read);
         // QIDO-RS (PS3.18 10.6)
@@ -39,24 +43,24 @@ public static class DicomWebEndpoints
         read.MapGet("/studies/{study}/instances", QidoResource.SearchStudyInstancesAsync);
         read.MapGet("/studies/{study}/series/{series}/instances", QidoResource.SearchSeriesInstancesAsync);
         // WADO-RS retrieve (PS3.18 10.4)
-        read.MapGet("/studies/{study}", RetrieveResource.RetrieveStudyAsync);
-        read.MapGet("/studies/{study}/series/{series}", RetrieveResource.RetrieveSeriesAsync);
-        read.MapGet("/studies/{study}/series/{series}/instances/{instance}", RetrieveResource.RetrieveInstanceAsync);
+        read.MapGet("/studies/{study}", RetrieveResource.RetrieveStudyAsync).WithMetadata(bulk);
+        read.MapGet("/studies/{study}/series/{series}", RetrieveResource.RetrieveSeriesAsync).WithMetadata(bulk);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}", RetrieveResource.RetrieveInstanceAsync).WithMetadata(bulk);
         // Metadata
         read.MapGet("/studies/{study}/metadata", MetadataResource.StudyMetadataAsync);
         read.MapGet("/studies/{study}/series/{series}/metadata", MetadataResource.SeriesMetadataAsync);
         read.MapGet("/studies/{study}/series/{series}/instances/{instance}/metadata", MetadataResource.InstanceMetadataAsync);
         // Frames and bulk data
-        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", FramesResource.RetrieveFramesAsync);
-        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{**path}", BulkDataResource.RetrieveBulkDataAsync);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", FramesResource.RetrieveFramesAsync).WithMetadata(bulk);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{**path}", BulkDataResource.RetrieveBulkDataAsync).WithMetadata(bulk);
 
         // Rendered resources (PS3.18 10.4.1.1.3) and thumbnails (10.4.1.1.4)
-        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/rendered", RenderedEndpoints.RenderedAsync);
-        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/rendered", RenderedEndpoints.RenderedFrameAsync);
-        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/thumbnail", RenderedEndpoints.ThumbnailAsync);
-        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/thumbnail", RenderedEndpoints.FrameThumbnailAsync);
-        read.MapGet("/studies/{study}/series/{series}/thumbnail", RenderedEndpoints.SeriesThumbnailAsync);
-        read.MapGet("/studies/{study}/thumbnail", RenderedEndpoints.StudyThumbnailAsync);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/rendered", RenderedEndpoints.RenderedAsync).WithMetadata(bulk);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/rendered", RenderedEndpoints.RenderedFrameAsync).WithMetadata(bulk);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/thumbnail", RenderedEndpoints.ThumbnailAsync).WithMetadata(bulk);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/thumbnail", RenderedEndpoints.FrameThumbnailAsync).WithMetadata(bulk);
+        read.MapGet("/studies/{study}/series/{series}/thumbnail", RenderedEndpoints.SeriesThumbnailAsync).WithMetadata(bulk);
+        read.MapGet("/studies/{study}/thumbnail", RenderedEndpoints.StudyThumbnailAsync).WithMetadata(bulk);
 
         // STOW-RS (PS3.18 10.5): the body streams into the ingest funnel
         var write = web.MapGroup("").RequireAuthorization(Policies.Write);
@@ -70,8 +74,8 @@ public static class DicomWebEndpoints
         delete.MapDelete("/studies/{study}/series/{series}/instances/{instance}", DeleteResource.DeleteInstanceAsync);
 
         // WADO-URI (PS3.18 9), outside the DICOMweb root
-        app.MapGet("/wado", WadoUriEndpoints.GetAsync).RequireAuthorization(Policies.Read)
-            .AddEndpointFilter<DicomWebProblemFilter>().AddEndpointFilter<StudyAccessFilter>();
+        app.MapGet("/wado", WadoUriEndpoints.GetAsync).RequireAuthorization(Policies.Read).WithMetadata(bulk)
+            .AddEndpointFilter<DicomWebProblemFilter>().AddEndpointFilter<ReadAdmissionFilter>().AddEndpointFilter<StudyAccessFilter>();
         return app;
     }
 }

@@ -28,4 +28,29 @@ public sealed class DicomWebOptions
     /// <summary>Largest instance (one part of a STOW-RS request) in bytes; a longer one is answered 413.</summary>
     [Range(1, long.MaxValue)]
     public long MaxStowInstanceBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>
+    /// DICOMweb reads this gateway runs at once (<see cref="ReadAdmission"/>); the others wait in its queue, searches,
+    /// metadata and thumbnails first, then round-robin over readers. 0: twice the gateway's cores.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int ReadConcurrency { get; set; }
+
+    /// <summary>
+    /// Reads at once while this gateway receives instances (C-STORE, STOW-RS; within a second of the last one), so that
+    /// readers leave the modalities their share of the cores (issue 17 §1). 0: half the gateway's cores, at least 1.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int ReadConcurrencyDuringIngest { get; set; }
+
+    /// <summary>Reads that may wait for a slot; one more is answered 503 with Retry-After.</summary>
+    [Range(1, 1_000_000)]
+    public int ReadQueueLimit { get; set; } = 4000;
+
+    /// <summary>
+    /// A read that has held its slot this long (a large answer to a slow network, a whole-study retrieve) stops
+    /// counting against <see cref="ReadConcurrency"/>, so slow clients cannot hold back the rest.
+    /// </summary>
+    [Range(1, 600_000)]
+    public int ReadSlotMilliseconds { get; set; } = 250;
 }

@@ -25,8 +25,11 @@ internal sealed partial class IngestService(
     IGrainFactory grains,
     GrainCalls calls,
     AccessGroupRules accessGroups,
-    ILogger<IngestService> logger)
+    ILogger<IngestService> logger,
+    IngestActivity? ingestActivity = null)
 {
+    private readonly IngestActivity _ingestActivity = ingestActivity ?? new IngestActivity();
+
     // The header is parsed into memory; large values (Pixel Data, its fragments) are walked as they stream to the
     // blob but not kept, so memory stays bounded whatever the instance's size.
     internal static readonly DicomReadOptions HeaderOptions = DicomReadOptions.Default with
@@ -55,6 +58,7 @@ internal sealed partial class IngestService(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(source);
+        _ingestActivity.Mark();
         var started = GatewayTelemetry.StageStart();
         using var activity = GatewayTelemetry.StartStage("ingest receive");
         var received = await ReceiveCoreAsync(request, source, cancellationToken).ConfigureAwait(false);
@@ -192,6 +196,7 @@ internal sealed partial class IngestService(
 
         using var activity = GatewayTelemetry.StartStage("ingest commit");
         var result = await CommitCoreAsync(received).ConfigureAwait(false);
+        _ingestActivity.Mark();
         if (!result.IsSuccess)
         {
             GatewayTelemetry.Fail(activity, result.Status);

@@ -25,6 +25,7 @@ public static class IngestServiceCollectionExtensions
         services.AddSingleton(sp => new BlobIntents(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetRequiredService<IBlobStore>().DeleteAsync));
         services.AddOptions<AccessGroupOptions>().BindConfiguration(AccessGroupOptions.Section);
         services.AddSingleton<AccessGroupRules>();
+        services.AddSingleton<IngestActivity>();
         services.AddSingleton<IngestService>();
         services.AddSingleton<Reindexer>();
         services.AddSingleton<FolderImport>();

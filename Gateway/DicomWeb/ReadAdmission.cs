@@ -1,0 +1,261 @@
+using Microsoft.Extensions.Options;
+using Pacs.Gateway.Ingest;
+
+namespace Pacs.Gateway.DicomWeb;
+
+/// <summary>What a DICOMweb read is to the reader, for <see cref="ReadAdmission"/>: what opens a study goes first.</summary>
+public enum ReadClass
+{
+    /// <summary>Searches and metadata: small answers a viewer needs before it can ask for any image.</summary>
+    Interactive = 0,
+
+    /// <summary>
+    /// Frames, thumbnails, rendered images, bulk data, whole instances: one reader's in the order it asked (its
+    /// thumbnails before its stack, as the viewer asks), readers in turn.
+    /// </summary>
+    Bulk = 1,
+}
+
+/// <summary>
+/// Admission of DICOMweb reads on this gateway (issue 17 §1: "reads must not starve modalities, nor modalities
+/// readers"). All requests share one thread pool and the same cores with the ingest of C-STORE and STOW-RS; 50
+/// viewers keep up to 300 requests under way (six connections each), and every step of a C-STORE (a PDU read, the
+/// blob's fsync, the index commit) then waited behind them: ingest fell to 12–18 % of its rate alone. Here at most
+/// <see cref="Limit"/> reads run at once (fewer while the gateway ingests, <see cref="IngestActivity"/>); the others
+/// wait, without a thread, in queues served in this order:
+/// <list type="number">
+/// <item>interactive reads (searches, metadata) before bulk ones (frames, thumbnails), so a study being opened
+/// does not wait behind the stacks others are loading;</item>
+/// <item>within a class, round-robin over readers (the session, else the account, else the address), one request
+/// each in turn, so one reader's 300-frame stack does not hold back another's first frame.</item>
+/// </list>
+/// A read that holds its slot longer than <see cref="DicomWebOptions.ReadSlotMilliseconds"/> (a slow network writing
+/// a large answer, a big retrieve) stops counting against the limit, so a few slow clients cannot hold the rest back;
+/// what they cost is then the network's, not the cores'. A queue longer than <see cref="DicomWebOptions.ReadQueueLimit"/>
+/// answers 503 with Retry-After (RFC 9110 15.6.4) instead of growing without bound.
+/// </summary>
+public sealed class ReadAdmission : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly IngestActivity _ingest;
+    private readonly TimeProvider _time;
+    private readonly int _limit;
+    private readonly int _limitDuringIngest;
+    private readonly int _queueLimit;
+    private readonly long _slotTicks;
+    private readonly ClassQueue[] _classes = [new(), new()];
+    // Slots held, each by the timestamp it was granted at (a few entries: at most the limit, plus slow ones).
+    private readonly List<Lease> _running = [];
+    private readonly ITimer _sweep;
+    private int _queued;
+
+    public ReadAdmission(IOptions<DicomWebOptions> options, IngestActivity ingest, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options.Value;
+        _ingest = ingest;
+        _time = time ?? TimeProvider.System;
+        _limit = o.ReadConcurrency > 0 ? o.ReadConcurrency : Math.Max(2, 2 * Environment.ProcessorCount);
+        _limitDuringIngest = Math.Min(_limit, o.ReadConcurrencyDuringIngest > 0 ? o.ReadConcurrencyDuringIngest : Math.Max(1, Environment.ProcessorCount / 2));
+        _queueLimit = o.ReadQueueLimit;
+        _slotTicks = (long)(o.ReadSlotMilliseconds / 1000.0 * _time.TimestampFrequency);
+        // Slots of slow reads are given back even when no request comes or ends to do it.
+        var period = TimeSpan.FromMilliseconds(Math.Max(10, o.ReadSlotMilliseconds / 2));
+        _sweep = _time.CreateTimer(_ => Dispatch(), null, period, period);
+    }
+
+    /// <summary>Reads admitted at once now: fewer while this gateway ingests.</summary>
+    public int Limit => _ingest.Active ? _limitDuringIngest : _limit;
+
+    /// <summary>Reads waiting now (for telemetry and tests).</summary>
+    public int Queued
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _queued;
+            }
+        }
+    }
+
+    /// <summary>Reads holding a slot that still counts (for telemetry and tests).</summary>
+    public int Running
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return CountingLocked(_time.GetTimestamp());
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for a slot for one read of <paramref name="reader"/>; dispose the lease when the answer is written.
+    /// Null when the queue is full (the caller answers 503). Cancelled with <paramref name="cancellationToken"/>.
+    /// </summary>
+    public ValueTask<Lease?> EnterAsync(ReadClass readClass, string reader, CancellationToken cancellationToken)
+    {
+        Waiter waiter;
+        lock (_gate)
+        {
+            var now = _time.GetTimestamp();
+            if (_queued == 0 && CountingLocked(now) < Limit)
+            {
+                var lease = new Lease(this, now);
+                _running.Add(lease);
+                return ValueTask.FromResult<Lease?>(lease);
+            }
+
+            if (_queued >= _queueLimit)
+            {
+                return ValueTask.FromResult<Lease?>(null);
+            }
+
+            waiter = new Waiter();
+            _classes[(int)readClass].Enqueue(reader, waiter);
+            _queued++;
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            waiter.Registration = cancellationToken.Register(static state => ((Waiter)state!).Completion.TrySetCanceled(), waiter);
+        }
+
+        return new ValueTask<Lease?>(waiter.Completion.Task);
+    }
+
+    public void Dispose() => _sweep.Dispose();
+
+    private void Release(Lease lease)
+    {
+        lock (_gate)
+        {
+            _running.Remove(lease);
+        }
+
+        Dispatch();
+    }
+
+    // Grants slots to waiting reads while the limit allows, in the order the summary gives. Completions run after the
+    // lock is left (the waiters' continuations run asynchronously: TaskCreationOptions below).
+    private void Dispatch()
+    {
+        List<Waiter>? granted = null;
+        lock (_gate)
+        {
+            var now = _time.GetTimestamp();
+            var limit = Limit;
+            var counting = CountingLocked(now);
+            while (_queued > 0 && counting < limit)
+            {
+                var waiter = (_classes[0].Dequeue() ?? _classes[1].Dequeue())!;
+                _queued--;
+                if (waiter.Completion.Task.IsCompleted)
+                {
+                    continue; // cancelled while it waited
+                }
+
+                var lease = new Lease(this, now);
+                waiter.Lease = lease;
+                _running.Add(lease);
+                counting++;
+                (granted ??= []).Add(waiter);
+            }
+        }
+
+        if (granted is null)
+        {
+            return;
+        }
+
+        foreach (var waiter in granted)
+        {
+            waiter.Registration.Dispose();
+            if (!waiter.Completion.TrySetResult(waiter.Lease))
+            {
+                waiter.Lease!.Dispose(); // cancelled between the dequeue and here: the slot goes back
+            }
+        }
+    }
+
+    private int CountingLocked(long now)
+    {
+        var counting = 0;
+        foreach (var lease in _running)
+        {
+            if (now - lease.Granted < _slotTicks)
+            {
+                counting++;
+            }
+        }
+
+        return counting;
+    }
+
+    /// <summary>A granted slot; disposing it gives the slot back (once).</summary>
+    public sealed class Lease : IDisposable
+    {
+        private ReadAdmission? _owner;
+
+        internal Lease(ReadAdmission owner, long granted)
+        {
+            _owner = owner;
+            Granted = granted;
+        }
+
+        internal long Granted { get; }
+
+        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Release(this);
+    }
+
+    private sealed class Waiter
+    {
+        public TaskCompletionSource<Lease?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public Lease? Lease { get; set; }
+    }
+
+    // One class's waiting reads: a FIFO queue per reader, and the readers with something waiting in turn order.
+    private sealed class ClassQueue
+    {
+        private readonly Dictionary<string, Queue<Waiter>> _byReader = new(StringComparer.Ordinal);
+        private readonly Queue<string> _turns = new();
+
+        public void Enqueue(string reader, Waiter waiter)
+        {
+            if (!_byReader.TryGetValue(reader, out var queue))
+            {
+                queue = new Queue<Waiter>();
+                _byReader[reader] = queue;
+                _turns.Enqueue(reader);
+            }
+
+            queue.Enqueue(waiter);
+        }
+
+        public Waiter? Dequeue()
+        {
+            if (!_turns.TryDequeue(out var reader))
+            {
+                return null;
+            }
+
+            var queue = _byReader[reader];
+            var waiter = queue.Dequeue();
+            if (queue.Count > 0)
+            {
+                _turns.Enqueue(reader); // its next request waits for everyone else's turn
+            }
+            else
+            {
+                _byReader.Remove(reader);
+            }
+
+            return waiter;
+        }
+    }
+}

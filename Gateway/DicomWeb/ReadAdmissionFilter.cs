@@ -1,0 +1,48 @@
+using Pacs.Gateway.Auth;
+
+namespace Pacs.Gateway.DicomWeb;
+
+/// <summary>
+/// Runs each DICOMweb read inside a slot of <see cref="ReadAdmission"/>: the handler and the writing of its answer
+/// (an <see cref="IResult"/> the handler returns is executed here, inside the slot, not after it). The class comes
+/// from the endpoint (<see cref="ReadClassMetadata"/>, set where the routes are mapped); the reader is the session,
+/// else the account, else the peer's address.
+/// </summary>
+internal sealed class ReadAdmissionFilter(ReadAdmission admission) : IEndpointFilter
+{
+    private const string RetryAfterSeconds = "1";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method))
+        {
+            return await next(context).ConfigureAwait(false); // STOW-RS is ingest; deletes are few
+        }
+
+        var readClass = http.GetEndpoint()?.Metadata.GetMetadata<ReadClassMetadata>()?.Class ?? ReadClass.Interactive;
+        using var lease = await admission.EnterAsync(readClass, ReaderOf(http), http.RequestAborted).ConfigureAwait(false);
+        if (lease is null)
+        {
+            // RFC 9110 15.6.4: overloaded for now; the viewer asks again.
+            http.Response.Headers.RetryAfter = RetryAfterSeconds;
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable",
+                detail: "Too many reads are waiting on this gateway; try again shortly.");
+        }
+
+        var result = await next(context).ConfigureAwait(false);
+        if (result is IResult answer)
+        {
+            await answer.ExecuteAsync(http).ConfigureAwait(false);
+            return Results.Empty;
+        }
+
+        return result;
+    }
+
+    internal static string ReaderOf(HttpContext http) =>
+        http.User.SessionOf() ?? http.User.UsernameOf() ?? http.Connection.RemoteIpAddress?.ToString() ?? "";
+}
+
+/// <summary>The <see cref="ReadClass"/> of an endpoint, for <see cref="ReadAdmissionFilter"/>.</summary>
+internal sealed record ReadClassMetadata(ReadClass Class);
