@@ -20,6 +20,8 @@ public static class DicomWebEndpoints
         services.AddOptions<DicomWebOptions>().BindConfiguration(DicomWebOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PixelDataLocator>();
         services.AddSingleton<SeriesMetadataCache>();
+        services.AddSingleton<InstanceLookup>();
+        services.AddSingleton<RenderedCache>();
         // What rendering and WADO-URI need: the index reader, blob store and pixel data locator, bundled.
         services.AddSingleton<RenderingServices>();
         return services;
