@@ -10,18 +10,20 @@ namespace Pacs.Gateway.DicomWeb;
 /// </summary>
 internal static partial class DeleteResource
 {
-    public static Task<IResult> DeleteStudyAsync(string study, IGrainFactory grains, IBlobStore blobs, ILoggerFactory logs, CancellationToken cancellationToken) =>
-        DeleteAsync(grains, blobs, logs, study, null, null, cancellationToken);
+    public static Task<IResult> DeleteStudyAsync(string study, IGrainFactory grains, IBlobStore blobs, InstanceLookup instances, ILoggerFactory logs, CancellationToken cancellationToken) =>
+        DeleteAsync(grains, blobs, instances, logs, study, null, null, cancellationToken);
 
-    public static Task<IResult> DeleteSeriesAsync(string study, string series, IGrainFactory grains, IBlobStore blobs, ILoggerFactory logs, CancellationToken cancellationToken) =>
-        DeleteAsync(grains, blobs, logs, study, series, null, cancellationToken);
+    public static Task<IResult> DeleteSeriesAsync(string study, string series, IGrainFactory grains, IBlobStore blobs, InstanceLookup instances, ILoggerFactory logs, CancellationToken cancellationToken) =>
+        DeleteAsync(grains, blobs, instances, logs, study, series, null, cancellationToken);
 
-    public static Task<IResult> DeleteInstanceAsync(string study, string series, string instance, IGrainFactory grains, IBlobStore blobs, ILoggerFactory logs, CancellationToken cancellationToken) =>
-        DeleteAsync(grains, blobs, logs, study, series, instance, cancellationToken);
+    public static Task<IResult> DeleteInstanceAsync(string study, string series, string instance, IGrainFactory grains, IBlobStore blobs, InstanceLookup instances, ILoggerFactory logs, CancellationToken cancellationToken) =>
+        DeleteAsync(grains, blobs, instances, logs, study, series, instance, cancellationToken);
 
-    private static async Task<IResult> DeleteAsync(IGrainFactory grains, IBlobStore blobs, ILoggerFactory logs, string study, string? series, string? sop, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(IGrainFactory grains, IBlobStore blobs, InstanceLookup instances, ILoggerFactory logs, string study, string? series, string? sop, CancellationToken cancellationToken)
     {
         var keys = await grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study)).DeleteAsync(series, sop).ConfigureAwait(false);
+        // This gateway's copy of the study's instance rows goes at once; other gateways' within their lifetime.
+        instances.Forget(study);
         if (keys.Count == 0)
         {
             throw DicomWebException.NotFound(sop is not null ? $"Instance {sop} not found." : series is not null ? $"Series {series} not found." : $"Study {study} not found.");

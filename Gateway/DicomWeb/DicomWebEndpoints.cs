@@ -21,6 +21,8 @@ public static class DicomWebEndpoints
         services.AddSingleton<PixelDataLocator>();
         services.AddSingleton<ReadAdmission>();
         services.AddSingleton<SeriesMetadataCache>();
+        services.AddSingleton<InstanceLookup>();
+        services.AddSingleton<RenderedCache>();
         // What rendering and WADO-URI need: the index reader, blob store and pixel data locator, bundled.
         services.AddSingleton<RenderingServices>();
         return services;

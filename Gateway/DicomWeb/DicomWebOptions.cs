@@ -21,6 +21,22 @@ public sealed class DicomWebOptions
     [Range(0, 1_000_000)]
     public int MetadataCacheMegabytes { get; set; } = 256;
 
+    /// <summary>
+    /// How long, in milliseconds, this gateway uses the rows of a series it read from the index to find the instance a
+    /// frame, rendered or thumbnail URL names (<see cref="InstanceLookup"/>): one query per series instead of one per
+    /// frame. Also the longest an instance deleted or replaced through another gateway can still be found here (its
+    /// blob is then gone: 404). A delete through this gateway takes effect at once. 0 asks the index on every request.
+    /// </summary>
+    [Range(0, 60_000)]
+    public int InstanceLookupMilliseconds { get; set; } = 2000;
+
+    /// <summary>
+    /// Gateway-side cache of encoded rendered images and thumbnails, in MiB (<see cref="Rendering.RenderedCache"/>);
+    /// the least recently used go first. A thumbnail is about 5 KB. 0 turns the cache off.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int RenderedCacheMegabytes { get; set; } = 64;
+
     /// <summary>Largest STOW-RS request body in bytes; a longer one is answered 413 (RFC 9110 15.5.14).</summary>
     [Range(1, long.MaxValue)]
     public long MaxStowRequestBytes { get; set; } = 4L * 1024 * 1024 * 1024;

@@ -14,7 +14,7 @@ namespace Pacs.Gateway.DicomWeb;
 internal static class FramesResource
 {
     public static async Task RetrieveFramesAsync(string study, string series, string instance, string frames, HttpContext http,
-        IndexReader index, IBlobStore blobs, PixelDataLocator locator, CancellationToken cancellationToken)
+        InstanceLookup instances, IBlobStore blobs, PixelDataLocator locator, CancellationToken cancellationToken)
     {
         var numbers = ParseFrameList(frames) ?? throw DicomWebException.BadRequest($"'{Shorten(frames)}' is not a list of frame numbers (1, 2, ...).");
         // A frame listed twice would be sent twice: "1,1,1,..." in one URL made a response thousands of times the
@@ -24,7 +24,37 @@ internal static class FramesResource
             throw DicomWebException.BadRequest($"Frame {repeated} is listed more than once; each frame may be asked for once per request.");
         }
 
-        var found = (await DicomWebUris.InstancesAsync(index, study, series, instance, cancellationToken).ConfigureAwait(false))[0];
+        var found = await instances.FindAsync(study, series, instance, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SendAsync(http, found, numbers, blobs, locator, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && !http.Response.HasStarted)
+        {
+            // The blob went after the look-up (which may be InstanceLookup's copy of the series, up to its lifetime
+            // old): the instance was deleted or replaced meanwhile. The index is asked again: 404 when it was deleted,
+            // its new blob when it was replaced.
+            found = await instances.FindInIndexAsync(study, series, instance, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await SendAsync(http, found, numbers, blobs, locator, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception again) when (again is FileNotFoundException or DirectoryNotFoundException && !http.Response.HasStarted)
+            {
+                throw DicomWebException.NotFound($"Instance {instance} not found.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The frames of one instance. Its blob is opened once, before anything is written, so that a blob deleted since the
+    /// look-up is known while the response can still say so; every frame is then read from that one open file.
+    /// </summary>
+    private static async Task SendAsync(HttpContext http, IndexedInstance found, IReadOnlyList<int> numbers, IBlobStore blobs, PixelDataLocator locator,
+        CancellationToken cancellationToken)
+    {
+        var instance = found.SopInstanceUid;
+        await using var blob = await blobs.OpenReadAsync(found.BlobKey, cancellationToken: cancellationToken).ConfigureAwait(false);
         var stored = DicomTransferSyntax.Resolve(found.TransferSyntaxUid);
         var layout = await locator.LocateAsync(found.BlobKey, stored, cancellationToken).ConfigureAwait(false)
             ?? throw DicomWebException.NotFound($"Instance {instance} has no Pixel Data.");
@@ -63,7 +93,7 @@ internal static class FramesResource
         if (!negotiated.Multipart && numbers.Count == 1)
         {
             response.ContentType = MultipartRelatedWriter.PartContentType(offer.MediaType, offer.TransferSyntaxUid);
-            await WriteFrameAsync(body, layout, fragmentsOfFrames, numbers[0] - 1, found.BlobKey, blobs, cancellationToken).ConfigureAwait(false);
+            await WriteFrameAsync(body, layout, fragmentsOfFrames, numbers[0] - 1, blob, cancellationToken).ConfigureAwait(false);
             return;
         }
         var boundary = MultipartRelatedWriter.NewBoundary();
@@ -72,7 +102,7 @@ internal static class FramesResource
         foreach (var n in numbers)
         {
             await multipart.BeginPartAsync(offer.MediaType, offer.TransferSyntaxUid, FrameLength(layout, fragmentsOfFrames, n - 1), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await WriteFrameAsync(body, layout, fragmentsOfFrames, n - 1, found.BlobKey, blobs, cancellationToken).ConfigureAwait(false);
+            await WriteFrameAsync(body, layout, fragmentsOfFrames, n - 1, blob, cancellationToken).ConfigureAwait(false);
         }
         await multipart.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -113,13 +143,17 @@ internal static class FramesResource
         fragmentsOfFrames is null ? layout.NativeFrame(frame)!.Value.Length : fragmentsOfFrames[frame].Sum(i => layout.Fragments[i].Length);
 
     private static async Task WriteFrameAsync(Stream output, PixelDataLayout layout, IReadOnlyList<int[]>? fragmentsOfFrames, int frame,
-        string blobKey, IBlobStore blobs, CancellationToken cancellationToken)
+        Stream blob, CancellationToken cancellationToken)
     {
         if (fragmentsOfFrames is null)
         {
-            await BlobCopy.CopyRangeAsync(blobs, blobKey, layout.NativeFrame(frame)!.Value, layout.SwapUnit, output, cancellationToken).ConfigureAwait(false);
+            await BlobCopy.CopyRangeAsync(blob, layout.NativeFrame(frame)!.Value, layout.SwapUnit, output, cancellationToken).ConfigureAwait(false);
             return;
         }
-        await BlobCopy.CopyFragmentsAsync(blobs, blobKey, fragmentsOfFrames[frame].Select(i => layout.Fragments[i]), output, cancellationToken).ConfigureAwait(false);
+
+        foreach (var i in fragmentsOfFrames[frame])
+        {
+            await BlobCopy.CopyRangeAsync(blob, layout.Fragments[i], 1, output, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -318,18 +318,37 @@ internal static class BlobCopy
     public static async Task CopyRangeAsync(IBlobStore blobs, string blobKey, BlobRange range, int swapUnit, Stream output, CancellationToken cancellationToken)
     {
         await using var source = await blobs.OpenReadAsync(blobKey, range.Offset, range.Length, cancellationToken).ConfigureAwait(false);
-        if (swapUnit <= 1)
-        {
-            await source.CopyToAsync(output, 128 * 1024, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
+        await CopyAsync(source, range.Length, swapUnit, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A range of a blob the caller has open (seekable; several ranges of one request from one open file): at most
+    /// <see cref="BlobRange.Length"/> bytes from <see cref="BlobRange.Offset"/>, fewer when the blob ends first.
+    /// </summary>
+    public static Task CopyRangeAsync(Stream blob, BlobRange range, int swapUnit, Stream output, CancellationToken cancellationToken)
+    {
+        blob.Seek(range.Offset, SeekOrigin.Begin);
+        return CopyAsync(blob, range.Length, swapUnit, output, cancellationToken);
+    }
+
+    private static async Task CopyAsync(Stream source, long length, int swapUnit, Stream output, CancellationToken cancellationToken)
+    {
+        const int Chunk = 128 * 1024;
+        var buffer = ArrayPool<byte>.Shared.Rent(Chunk);
         try
         {
             var carry = 0;
+            var left = length;
             int n;
-            while ((n = await source.ReadAsync(buffer.AsMemory(carry, 128 * 1024 - carry), cancellationToken).ConfigureAwait(false)) > 0)
+            while (left > 0 && (n = await source.ReadAsync(buffer.AsMemory(carry, (int)Math.Min(Chunk - carry, left)), cancellationToken).ConfigureAwait(false)) > 0)
             {
+                left -= n;
+                if (swapUnit <= 1)
+                {
+                    await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 var available = carry + n;
                 var whole = available - available % swapUnit;
                 PixelDataLayout.SwapInPlace(buffer.AsSpan(0, whole), swapUnit);

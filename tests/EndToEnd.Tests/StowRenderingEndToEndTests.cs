@@ -530,6 +530,55 @@ public sealed class StowRenderingEndToEndTests(ArchiveFixture archive, ITestOutp
     }
 
     [Fact]
+    public async Task ThumbnailAndFrames_CachedOnOneGateway_SameAsFreshAndGoneOnceDeletedThroughAnother()
+    {
+        // The fixture's gateway keeps its defaults (rendered images cached by blob key, a series' instance rows held
+        // for 2 s); the other one has both off, so it renders afresh and asks the index every time.
+        using var fresh = await archive.StartGatewayAsync("--Pacs:DicomWeb:RenderedCacheMegabytes", "0", "--Pacs:DicomWeb:InstanceLookupMilliseconds", "0");
+        var (file, ds) = NewInstance();
+        Assert.Equal(HttpStatusCode.OK, (await StowAsync(Multipart([Part(file)]))).Status);
+        var path = InstancePath(ds);
+
+        var first = await GetAsync(path + "/thumbnail");
+        var again = await GetAsync(path + "/thumbnail");
+        Assert.Equal((HttpStatusCode.OK, "image/jpeg"), (again.Status, again.Type));
+        Assert.Equal(first.Body, again.Body);
+        var other = await GetFromAsync(fresh.HttpPort, path + "/thumbnail");
+        Assert.Equal(HttpStatusCode.OK, other.Status);
+        Assert.Equal(other.Body, again.Body); // the held image is what a fresh rendering gives
+        var decoded = await ImageDecoder.DecodeAsync(again.Body);
+        Assert.Equal((16, 16), (decoded.Width, decoded.Height)); // never enlarged
+        var source = Enumerable.Range(0, 256).Select(i => (double)i).ToArray();
+        Assert.True(ImageDecoder.Correlation(source, decoded.Pixels.Select(p => (double)p).ToArray()) > 0.98);
+        // Other options are other images, not the held one.
+        var small = await ImageDecoder.DecodeAsync((await GetAsync(path + "/thumbnail?viewport=8,8")).Body);
+        Assert.Equal((8, 8), (small.Width, small.Height));
+
+        const string Frames = "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*";
+        var frame = await GetAsync(path + "/frames/1", Frames);
+        Assert.Equal(HttpStatusCode.OK, frame.Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(path + "/frames/1", Frames)).Status);
+
+        // Deleted through the other gateway: this one held the series' rows and the thumbnail, and answers 404 at once
+        // (the blob is gone, so the index is asked again), not a stale image.
+        using (var delete = new HttpRequestMessage(HttpMethod.Delete, $"http://127.0.0.1:{fresh.HttpPort.ToString(CultureInfo.InvariantCulture)}{path}"))
+        {
+            using var deleted = await archive.Http.SendAsync(delete);
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(path + "/thumbnail")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(path + "/frames/1", Frames)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(path + "/rendered")).Status);
+    }
+
+    private async Task<(HttpStatusCode Status, byte[] Body)> GetFromAsync(int httpPort, string path)
+    {
+        using var response = await archive.Http.GetAsync($"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}{path}");
+        return (response.StatusCode, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Rendered_Jpeg2000Image_IsDecoded()
     {
         // 693_J2KI.dcm: lossy JPEG 2000, 512x512, 14 bits stored (CompressedRenderingEndToEndTests covers the rest).

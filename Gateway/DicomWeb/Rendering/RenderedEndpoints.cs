@@ -45,8 +45,25 @@ internal static partial class RenderedEndpoints
     private static async Task<IResult> InstanceAsync(HttpContext http, RenderingServices services, string study, string series, string instance, string? frame,
         bool thumbnail, CancellationToken cancellationToken)
     {
-        var found = (await DicomWebUris.InstancesAsync(services.Index, study, series, instance, cancellationToken).ConfigureAwait(false))[0];
-        return await RespondAsync(http, services, found, frame, thumbnail, cancellationToken).ConfigureAwait(false);
+        var found = await services.Instances.FindAsync(study, series, instance, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RespondAsync(http, services, found, frame, thumbnail, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // The blob went after the look-up (InstanceLookup's copy of the series may be up to its lifetime old): the
+            // instance was deleted or replaced meanwhile. The index decides: 404, or the new blob.
+            found = await services.Instances.FindInIndexAsync(study, series, instance, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await RespondAsync(http, services, found, frame, thumbnail, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception again) when (again is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw DicomWebException.NotFound($"Instance {instance} not found.");
+            }
+        }
     }
 
     private static async Task<IResult> RepresentativeAsync(HttpContext http, RenderingServices services, string study, string? series, CancellationToken cancellationToken)
@@ -90,6 +107,15 @@ internal static partial class RenderedEndpoints
     /// <summary>Renders one instance; shared by DICOMweb and WADO-URI.</summary>
     internal static async Task<IResult> RenderAsync(RenderingServices services, IndexedInstance instance, RenderOptions options, CancellationToken cancellationToken)
     {
+        // Drawn before by this gateway from the same blob with the same options (RenderedCache: a blob key never names
+        // other bytes, so the image cannot be stale). The blob must still be there: the row may be InstanceLookup's
+        // copy of the series, and a deleted instance's blob is gone once its delete has answered.
+        if (services.Rendered.TryGet(instance.BlobKey, options, out var drawn)
+            && await services.Blobs.ExistsAsync(instance.BlobKey, cancellationToken).ConfigureAwait(false))
+        {
+            return Results.Bytes(drawn.Bytes, drawn.ContentType);
+        }
+
         var stored = await StoredPixels.OpenAsync(services, instance, cancellationToken).ConfigureAwait(false);
         var header = stored.Header;
 
@@ -159,16 +185,24 @@ internal static partial class RenderedEndpoints
                 frameBytes = await stored.ReadNativeFrameAsync(pixels, options.Frame, cancellationToken).ConfigureAwait(false);
             }
 
-            var image = PixelRenderer.Render(pixels, frameBytes, options.Window, stored.Syntax.IsBigEndian && !stored.Syntax.IsEncapsulated);
-            var (w, h) = ImageScaler.Fit(image.Width, image.Height, options.ViewportWidth, options.ViewportHeight);
+            var (w, h) = ImageScaler.Fit(pixels.Columns, pixels.Rows, options.ViewportWidth, options.ViewportHeight);
             if (options.Thumbnail)
             {
                 // A thumbnail never enlarges.
-                (w, h) = w > image.Width ? (image.Width, image.Height) : (w, h);
+                (w, h) = w > pixels.Columns ? (pixels.Columns, pixels.Rows) : (w, h);
             }
 
+            // Far smaller than the frame (a thumbnail of a large image): every n-th pixel is enough to average from.
+            if (PixelSampling.TrySample(pixels, frameBytes, PixelSampling.Step(pixels.Columns, pixels.Rows, w, h), out var sampled, out var sampledBytes))
+            {
+                (pixels, frameBytes) = (sampled, sampledBytes);
+            }
+
+            var image = PixelRenderer.Render(pixels, frameBytes, options.Window, stored.Syntax.IsBigEndian && !stored.Syntax.IsEncapsulated);
             image = ImageScaler.Resize(image, w, h);
-            return Encoded(image, options);
+            var (bytes, contentType) = Encode(image, options);
+            services.Rendered.Add(instance.BlobKey, options, bytes, contentType);
+            return Results.Bytes(bytes, contentType);
         }
         catch (RenderingException e)
         {
@@ -185,9 +219,15 @@ internal static partial class RenderedEndpoints
         }
     }
 
-    private static IResult Encoded(RenderedImage image, RenderOptions options) => options.Format == RenderedFormat.Png
-        ? Results.Bytes(PngEncoder.Encode(image), RenderedMediaType.Png)
-        : Results.Bytes(JpegEncoder.Encode(image, options.Quality), RenderedMediaType.Jpeg);
+    private static (byte[] Bytes, string ContentType) Encode(RenderedImage image, RenderOptions options) => options.Format == RenderedFormat.Png
+        ? (PngEncoder.Encode(image), RenderedMediaType.Png)
+        : (JpegEncoder.Encode(image, options.Quality), RenderedMediaType.Jpeg);
+
+    private static IResult Encoded(RenderedImage image, RenderOptions options)
+    {
+        var (bytes, contentType) = Encode(image, options);
+        return Results.Bytes(bytes, contentType);
+    }
 
     /// <summary>The representative icon of a thumbnail for what cannot be drawn: a page outline on grey.</summary>
     private static IResult Icon(RenderOptions options)
@@ -298,11 +338,13 @@ internal static partial class RenderedEndpoints
 }
 
 /// <summary>What the rendering endpoints need, resolved once.</summary>
-internal sealed class RenderingServices(IndexReader index, IBlobStore blobs, PixelDataLocator locator)
+internal sealed class RenderingServices(IndexReader index, IBlobStore blobs, PixelDataLocator locator, RenderedCache rendered, InstanceLookup instances)
 {
     public IndexReader Index => index;
     public IBlobStore Blobs => blobs;
     public PixelDataLocator Locator => locator;
+    public RenderedCache Rendered => rendered;
+    public InstanceLookup Instances => instances;
 }
 
 /// <summary>
