@@ -413,24 +413,24 @@ public sealed class FileBlobStore : IBlobStore
             }
 
             _preparedKey = key;
-            List<string> made;
-            TaskCompletionSource? synced;
-            try
+            var directory = Path.GetDirectoryName(store.PathFor(key))!;
+            if (Directory.Exists(directory))
             {
-                (made, synced) = store.CreateDirectoriesTracked(Path.GetDirectoryName(store.PathFor(key))!);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return; // the commit makes them, and reports what goes wrong then
+                return; // a known series: the commit fsyncs the one folder that gains the name
             }
 
-            if (synced is not null)
+            // A new study's folder is a new name in the root, a new series' folder one in the study's folder: they are
+            // made, and each parent fsynced (deepest first), on a pool thread while the bytes still arrive; every commit
+            // into them waits for those fsyncs (WaitForFolderSyncsAsync).
+            _foldersSynced = Task.Run(() =>
             {
-                _preparedFolders = made;
-                // A new study's folder is a new name in the root, a new series' folder one in the study's folder: each
-                // parent is fsynced (deepest first) while the bytes still arrive; every commit into them waits for it.
-                _foldersSynced = Task.Run(() => SyncParents(store, made, synced));
-            }
+                var (made, synced) = store.CreateDirectoriesTracked(directory);
+                if (synced is not null)
+                {
+                    _preparedFolders = made;
+                    SyncParents(store, made, synced);
+                }
+            });
         }
 
         public void RecordContentHash(ReadOnlySpan<byte> sha256)
