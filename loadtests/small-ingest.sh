@@ -59,7 +59,8 @@ if [[ "${STRACE:-0}" == 1 ]]; then
   strace -f -T -tt -e trace=fsync,fdatasync,openat,mkdir,rename,renameat,renameat2,sync_file_range -p "$MAIN" -o "$OUT/$LABEL-strace-T.txt" & S1=$!
   S2=
   if [[ -f "$PGDATA/postmaster.pid" ]]; then
-    strace -c -f -e trace=fsync,fdatasync,sync_file_range,pwrite64,sendto -p "$(head -1 "$PGDATA/postmaster.pid")" -o "$OUT/$LABEL-pg-strace-c.txt" & S2=$!
+    pm=$(head -1 "$PGDATA/postmaster.pid")   # the postmaster and every backend already running (-f follows only new ones)
+    strace -c -f -e trace=fsync,fdatasync,sync_file_range,pwrite64,sendto $(for p in $pm $(pgrep -P "$pm"); do printf -- '-p %s ' "$p"; done) -o "$OUT/$LABEL-pg-strace-c.txt" & S2=$!
   fi
   sleep 1
   t0=$(date +%s.%N); send $(cat "$OUT/$LABEL.trace.list") > "$OUT/$LABEL-trace-store.log" 2>&1 || true; t1=$(date +%s.%N)
