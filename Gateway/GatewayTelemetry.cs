@@ -24,7 +24,10 @@ internal static class GatewayTelemetry
     /// <summary>Bytes of the instances stored (the blob's size; failures count none).</summary>
     private static readonly Counter<long> Bytes = Meter.CreateCounter<long>("pacs.ingest.bytes", "By", "Bytes of the instances stored");
 
-    /// <summary>Latency of each stage of the funnel: receive (bytes in and header parsed), blob_flush (fsync), index_commit (study grain).</summary>
+    /// <summary>
+    /// Latency of each stage of the funnel: receive (bytes in and header parsed), blob_flush (the blob durable and
+    /// visible: its fsync, the intent's wait, the rename, the folders' fsyncs), index_commit (study grain).
+    /// </summary>
     private static readonly Histogram<double> StageDuration = Meter.CreateHistogram<double>("pacs.ingest.stage.duration", "s",
         "Latency of each ingest stage");
 

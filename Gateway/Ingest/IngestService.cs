@@ -127,6 +127,8 @@ internal sealed partial class IngestService(
                 key = $"{identity.Study}/{identity.Series}/{identity.Sop}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.dcm";
                 intent = intents.RecordAsync(key, CancellationToken.None);
                 PrepareStudy(identity.Study);
+                // A new study's or series' folders are made now and their names fsynced while the rest arrives.
+                write.Prepare(key);
 
                 // The rest (Pixel Data and what follows) is parsed as it streams to the blob, not re-read: a data set
                 // that ends before its declared lengths throws here (DicomFormatException, "cannot understand"), and
@@ -215,43 +217,38 @@ internal sealed partial class IngestService(
         var warnings = received.Warnings;
         var blobKey = record.BlobKey;
 
-        // The staged bytes are made durable first, while the intent may still be on its way (for a small instance
-        // its round trip is otherwise the whole wait): nothing is visible yet, so the order does not matter.
+        // The staged bytes' fsync starts now, while the intent may still be on its way (for a small instance its round
+        // trip is otherwise the whole wait); the commit below renames the blob while that fsync runs and fsyncs its
+        // folder beside it, and returns once both are on disk: the index row that points at the blob is written only
+        // after that, and the sender answered only after the index commits.
         var flushStarted = GatewayTelemetry.StageStart();
-        try
+        using (GatewayTelemetry.StartStage("blob flush"))
         {
-            using var flush = GatewayTelemetry.StartStage("blob flush");
-            await write.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            GatewayTelemetry.StageDone("blob_flush", flushStarted);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            LogStorageFailed(logger, e);
-            await AbandonIntentAsync(received.Intent, blobKey).ConfigureAwait(false);
-            return Result(IngestStatus.OutOfResources, identity, "Storage commit failed", warnings);
-        }
+            _ = write.FlushAsync(CancellationToken.None);
 
-        // The intent is in before the blob becomes visible: from here on a crash leaves a row the reconciler
-        // follows to our blob.
-        try
-        {
-            await received.Intent!.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            LogDatabaseFailed(logger, e, identity.Study);
-            return Result(IngestStatus.OutOfResources, identity, "Database unavailable", warnings);
-        }
+            // The intent is in before the blob becomes visible: from here on a crash leaves a row the reconciler
+            // follows to our blob.
+            try
+            {
+                await received.Intent!.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                LogDatabaseFailed(logger, e, identity.Study);
+                return Result(IngestStatus.OutOfResources, identity, "Database unavailable", warnings);
+            }
 
-        try
-        {
-            await write.CommitAsync(blobKey, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            LogStorageFailed(logger, e);
-            await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
-            return Result(IngestStatus.OutOfResources, identity, "Storage commit failed", warnings);
+            try
+            {
+                await write.CommitAsync(blobKey, CancellationToken.None).ConfigureAwait(false);
+                GatewayTelemetry.StageDone("blob_flush", flushStarted);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogStorageFailed(logger, e);
+                await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
+                return Result(IngestStatus.OutOfResources, identity, "Storage commit failed", warnings);
+            }
         }
 
         CommitResult commit;

@@ -3,9 +3,10 @@ namespace Pacs.Gateway.Storage;
 /// <summary>
 /// Blobs as files under one root folder shared by every gateway. A write goes to a temporary file in the root's
 /// staging folder (same filesystem, so the final rename is atomic; O_DIRECT where the filesystem allows it, see
-/// <see cref="DirectWriteStream"/>), is fsynced, renamed to the key's path, and every directory that gained a name is
-/// fsynced (the destination, and the parent of each directory the commit had to create): POSIX keeps a name in its
-/// directory, not in the file. Commit returns only when all are on disk.
+/// <see cref="DirectWriteStream"/>), is renamed to the key's path and fsynced, and every directory that gained a name
+/// is fsynced (the destination, and the parent of each directory made for the key): POSIX keeps a name in its
+/// directory, not in the file. These fsyncs run side by side (a new study's folders as soon as its key is known,
+/// <see cref="IBlobWrite.Prepare"/>); commit returns only when all are on disk.
 /// </summary>
 public sealed class FileBlobStore : IBlobStore
 {
@@ -17,6 +18,13 @@ public sealed class FileBlobStore : IBlobStore
     private readonly string _root;
     private readonly string _staging;
     private volatile bool _directIo;
+
+    // Folders made by this process whose names are not yet known durable in their parents (their parents' fsyncs are
+    // under way, or failed): a writer that finds such a folder already there waits for (or redoes) that fsync before its
+    // own blob in it counts as durable. Made and registered under one lock, so no writer sees a folder made and not
+    // registered.
+    private readonly Lock _foldersLock = new();
+    private readonly Dictionary<string, Task> _foldersSyncing = new(StringComparer.Ordinal);
 
     /// <param name="root">The folder every gateway shares.</param>
     /// <param name="directIo">
@@ -33,6 +41,15 @@ public sealed class FileBlobStore : IBlobStore
     }
 
     public string Root => _root;
+
+    /// <summary>Called with each folder just before it is fsynced (tests: which folders, in what order, and a slow disk).</summary>
+    internal Action<string>? BeforeFolderFsync { get; set; }
+
+    private void FsyncFolder(string folder)
+    {
+        BeforeFolderFsync?.Invoke(folder);
+        DirectorySync.Fsync(folder);
+    }
 
     /// <summary>
     /// The first-level folders of committed blobs (the ingest funnel's study folders), in ordinal order; the staging
@@ -203,6 +220,92 @@ public sealed class FileBlobStore : IBlobStore
         return missing;
     }
 
+    /// <summary>
+    /// As <see cref="CreateDirectories"/>, registering the folders made as not yet durable in their parents until
+    /// <see cref="FoldersSynced"/> is told (null when none was made).
+    /// </summary>
+    internal (List<string> Made, TaskCompletionSource? Synced) CreateDirectoriesTracked(string directory)
+    {
+        lock (_foldersLock)
+        {
+            var made = CreateDirectories(directory);
+            if (made.Count == 0)
+            {
+                return (made, null);
+            }
+
+            var synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            foreach (var folder in made)
+            {
+                _foldersSyncing[folder] = synced.Task;
+            }
+
+            return (made, synced);
+        }
+    }
+
+    /// <summary>
+    /// The parents of <paramref name="made"/> were fsynced (their names are durable), or that failed: then the folders
+    /// stay registered with the failure, and the next writer into one of them fsyncs its parent itself.
+    /// </summary>
+    internal void FoldersSynced(List<string> made, TaskCompletionSource synced, Exception? error)
+    {
+        if (error is null)
+        {
+            lock (_foldersLock)
+            {
+                foreach (var folder in made)
+                {
+                    if (_foldersSyncing.TryGetValue(folder, out var task) && task == synced.Task)
+                    {
+                        _foldersSyncing.Remove(folder);
+                    }
+                }
+            }
+
+            synced.SetResult();
+        }
+        else
+        {
+            synced.SetException(error);
+        }
+    }
+
+    /// <summary>Waits until the name of <paramref name="directory"/> and of each parent below the root made by this process is durable.</summary>
+    internal async ValueTask WaitForFolderSyncsAsync(string directory)
+    {
+        for (var d = directory; d.Length > _root.Length; d = Path.GetDirectoryName(d)!)
+        {
+            Task? pending;
+            lock (_foldersLock)
+            {
+                _foldersSyncing.TryGetValue(d, out pending);
+            }
+
+            if (pending is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                await pending.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Its maker's fsync failed: try it here (throws again if the disk still refuses), then it is durable.
+                FsyncFolder(Path.GetDirectoryName(d)!);
+                lock (_foldersLock)
+                {
+                    if (_foldersSyncing.TryGetValue(d, out var same) && same == pending)
+                    {
+                        _foldersSyncing.Remove(d);
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>Temporary files older than <paramref name="age"/> (writers that died mid-write); the reconciler removes them.</summary>
     internal int DeleteStaleStagingFiles(TimeSpan age)
     {
@@ -271,8 +374,14 @@ public sealed class FileBlobStore : IBlobStore
     private sealed class FileBlobWrite(FileBlobStore store, string? key, string? path, string temp, StagingStream stream) : IBlobWrite
     {
         private bool _committed;
-        private bool _flushed;
         private string? _key = key;
+        // The staged bytes' fsync, once started (FlushAsync or the commit); on a pool thread, so that it runs while the
+        // caller does what it must in between (the intent's round trip, the rename and the folder's fsync).
+        private Task? _flushing;
+        // The folders Prepare made for the key, their names made durable in their parents, in the background.
+        private Task? _foldersSynced;
+        private string? _preparedKey;
+        private List<string>? _preparedFolders;
 
         public string Key => _key ?? "";
 
@@ -295,6 +404,35 @@ public sealed class FileBlobStore : IBlobStore
             return CommitToAsync(target, cancellationToken);
         }
 
+        public void Prepare(string key)
+        {
+            ObjectDisposedException.ThrowIf(_committed, this);
+            if (_preparedKey is not null || (_key is not null && !string.Equals(_key, key, StringComparison.Ordinal)))
+            {
+                return;
+            }
+
+            _preparedKey = key;
+            var directory = Path.GetDirectoryName(store.PathFor(key))!;
+            if (Directory.Exists(directory))
+            {
+                return; // a known series: the commit fsyncs the one folder that gains the name
+            }
+
+            // A new study's folder is a new name in the root, a new series' folder one in the study's folder: they are
+            // made, and each parent fsynced (deepest first), on a pool thread while the bytes still arrive; every commit
+            // into them waits for those fsyncs (WaitForFolderSyncsAsync).
+            _foldersSynced = Task.Run(() =>
+            {
+                var (made, synced) = store.CreateDirectoriesTracked(directory);
+                if (synced is not null)
+                {
+                    _preparedFolders = made;
+                    SyncParents(store, made, synced);
+                }
+            });
+        }
+
         public void RecordContentHash(ReadOnlySpan<byte> sha256)
         {
             ObjectDisposedException.ThrowIf(_committed, this);
@@ -310,55 +448,68 @@ public sealed class FileBlobStore : IBlobStore
         {
             ObjectDisposedException.ThrowIf(_committed, this);
             cancellationToken.ThrowIfCancellationRequested();
-            EnsureFlushed();
-            return ValueTask.CompletedTask;
+            return new ValueTask(StartFlush());
         }
 
-        private void EnsureFlushed()
-        {
-            if (!_flushed)
-            {
-                stream.FlushToDisk();
-                _flushed = true;
-            }
-        }
+        private Task StartFlush() => _flushing ??= Task.Run(stream.FlushToDisk);
 
-        private ValueTask CommitToAsync(string target, CancellationToken cancellationToken)
+        private async ValueTask CommitToAsync(string target, CancellationToken cancellationToken)
         {
             ObjectDisposedException.ThrowIf(_committed, this);
             cancellationToken.ThrowIfCancellationRequested();
-            // fsync: the bytes are on disk before the name points at them. (Overlapping this fsync with the
-            // directory's on a second thread was measured here: no faster, and more CPU in thread switches.)
-            EnsureFlushed();
-            stream.Dispose();
+            // Every write the blob needs to survive a power cut runs at once and is awaited before this returns: the
+            // bytes' fsync (started by FlushAsync, or here), the name's folder's fsync after the rename, and the parents
+            // of any folder made for it (Prepare, or here). The name may reach the disk before the bytes do; nothing
+            // points at it until the index commits, which the caller does only after this returns, and a crash in
+            // between leaves a blob with an intent row and no index row, which the reconciler deletes.
+            var flushing = StartFlush();
             var directory = Path.GetDirectoryName(target)!;
-            var created = new List<string>();
-            for (var attempt = 1; ; attempt++)
+            var created = new List<(List<string> Made, TaskCompletionSource Synced)>();
+            try
             {
-                try
+                for (var attempt = 1; ; attempt++)
                 {
-                    created.AddRange(store.CreateDirectories(directory));
-                    File.Move(temp, target, overwrite: true);
-                    break;
+                    try
+                    {
+                        if (store.CreateDirectoriesTracked(directory) is (var made, { } synced))
+                        {
+                            created.Add((made, synced));
+                        }
+
+                        File.Move(temp, target, overwrite: true);
+                        break;
+                    }
+                    catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException && attempt < 10 && File.Exists(temp))
+                    {
+                        // A delete in the same folder removed it, empty, between our check and our rename, or removed a
+                        // parent while Directory.CreateDirectory was making the child (FileNotFoundException): make it again.
+                    }
                 }
-                catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException && attempt < 10 && File.Exists(temp))
+
+                _committed = true;
+                store.FsyncFolder(directory);
+                // A directory made for this blob here (not by Prepare, or removed since) is itself a name in its parent:
+                // without the parent's fsync a power cut can lose the directory, and the acknowledged blob in it, on
+                // filesystems that do not journal metadata in order.
+                foreach (var (made, synced) in created)
                 {
-                    // A delete in the same folder removed it, empty, between our check and our rename, or removed a
-                    // parent while Directory.CreateDirectory was making the child (FileNotFoundException): make it again.
+                    SyncParents(store, made, synced);
+                }
+
+                await flushing.ConfigureAwait(false);
+                // Folders made by Prepare, or by another writer a moment ago, whose parents' fsyncs may still run.
+                await store.WaitForFolderSyncsAsync(directory).ConfigureAwait(false);
+            }
+            finally
+            {
+                // The fd stays open until its fsync is over, whatever failed.
+                await WaitQuietlyAsync(flushing).ConfigureAwait(false);
+                await WaitQuietlyAsync(_foldersSynced).ConfigureAwait(false);
+                if (_committed)
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
                 }
             }
-
-            _committed = true;
-            DirectorySync.Fsync(directory);
-            // A directory made for this blob (a new study or series) is itself a name in its parent: without the
-            // parent's fsync a power cut can lose the directory, and the acknowledged blob in it, on filesystems
-            // that do not journal metadata in order. Deepest first, so each fsync covers a name already durable below.
-            foreach (var made in created)
-            {
-                DirectorySync.Fsync(Path.GetDirectoryName(made)!);
-            }
-
-            return ValueTask.CompletedTask;
         }
 
         public async ValueTask DisposeAsync()
@@ -368,6 +519,8 @@ public sealed class FileBlobStore : IBlobStore
                 return;
             }
 
+            await WaitQuietlyAsync(_flushing).ConfigureAwait(false);
+            await WaitQuietlyAsync(_foldersSynced).ConfigureAwait(false);
             await stream.DisposeAsync().ConfigureAwait(false);
             try
             {
@@ -376,6 +529,49 @@ public sealed class FileBlobStore : IBlobStore
             catch (IOException)
             {
                 // Left for the reconciler's staging sweep.
+            }
+
+            if (_preparedFolders is [var deepest, ..])
+            {
+                // A refused instance leaves no empty folder behind (rmdir removes only an empty one: a concurrent
+                // writer's blob keeps it, and a writer that finds it gone makes it again, see CommitToAsync).
+                store.RemoveEmptyDirectories(deepest);
+            }
+        }
+
+        /// <summary>Deepest first, so that each fsync covers a name already durable below it; the store is told either way.</summary>
+        private static void SyncParents(FileBlobStore store, List<string> made, TaskCompletionSource synced)
+        {
+            try
+            {
+                foreach (var folder in made)
+                {
+                    store.FsyncFolder(Path.GetDirectoryName(folder)!);
+                }
+            }
+            catch (Exception e)
+            {
+                store.FoldersSynced(made, synced, e);
+                throw;
+            }
+
+            store.FoldersSynced(made, synced, null);
+        }
+
+        private static async ValueTask WaitQuietlyAsync(Task? task)
+        {
+            if (task is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await task.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                // Reported by whoever awaited it for the outcome.
             }
         }
     }

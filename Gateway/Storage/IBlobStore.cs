@@ -42,12 +42,23 @@ public interface IBlobWrite : IAsyncDisposable
     void RecordContentHash(ReadOnlySpan<byte> hash);
 
     /// <summary>
-    /// Makes the bytes written so far durable (fsync) without making them visible; nothing may be written after it.
-    /// Optional: <see cref="CommitAsync(CancellationToken)"/> does it when it was not done.
+    /// The key the write will be committed under is known (the header has arrived): the store may make ready, in the
+    /// background, what committing under it needs (the file store: the key's folders, their names made durable), so
+    /// that the commit need not wait for it. Nothing becomes visible. Optional; the commit does whatever was not done.
+    /// </summary>
+    void Prepare(string key);
+
+    /// <summary>
+    /// Starts making the bytes written so far durable (fsync) without making them visible, and completes when they are;
+    /// nothing may be written after it. Optional: <see cref="CommitAsync(CancellationToken)"/> does it when it was not
+    /// done, and waits for it when it was started.
     /// </summary>
     ValueTask FlushAsync(CancellationToken cancellationToken);
 
-    /// <summary>Makes the bytes durable (fsync), then visible under the key (atomic rename, directory fsync).</summary>
+    /// <summary>
+    /// Makes the blob visible under the key (atomic rename) and durable: the bytes and every folder entry that leads to
+    /// them are on disk when it returns (fsyncs of the bytes and of the folders, side by side).
+    /// </summary>
     ValueTask CommitAsync(CancellationToken cancellationToken);
 
     /// <summary>As <see cref="CommitAsync(CancellationToken)"/>, under <paramref name="key"/> (for writes begun without a key).</summary>

@@ -26,6 +26,138 @@ public sealed class FileBlobStoreTests : IDisposable
         Assert.True(Directory.Exists(series));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Commit_NewStudyFolders_EveryNameOnTheWayFsyncedAfterItExistsAndBeforeCommitReturns(bool prepare)
+    {
+        // The durability rule for a new study: the blob's name in its series folder, the series folder's name in the
+        // study folder and the study folder's name in the root each reach the disk (their folder fsynced after the name
+        // is in it) before the commit returns; with Prepare the last two run while the bytes still arrive.
+        var synced = new List<(string Folder, bool BlobThere, bool ChildThere)>();
+        var key = "1.2.840.1/1.2.840.2/1.2.840.3.abc.dcm";
+        var series = Path.Combine(_root, "1.2.840.1", "1.2.840.2");
+        var study = Path.Combine(_root, "1.2.840.1");
+        _store.BeforeFolderFsync = folder =>
+        {
+            lock (synced)
+            {
+                synced.Add((folder, File.Exists(Path.Combine(_root, key)), folder == _root ? Directory.Exists(study) : Directory.Exists(series)));
+            }
+        };
+        await using (var write = await _store.BeginWriteAsync(CancellationToken.None))
+        {
+            await write.Stream.WriteAsync(new byte[5_000]);
+            if (prepare)
+            {
+                write.Prepare(key);
+                Assert.False(await _store.ExistsAsync(key, CancellationToken.None));
+            }
+
+            _ = write.FlushAsync(CancellationToken.None);
+            await write.CommitAsync(key, CancellationToken.None);
+            lock (synced)
+            {
+                Assert.Contains(synced, s => s.Folder == series && s.BlobThere);
+                Assert.Contains(synced, s => s.Folder == study && s.ChildThere);
+                Assert.Contains(synced, s => s.Folder == _root && s.ChildThere);
+            }
+        }
+
+        Assert.True(await _store.ExistsAsync(key, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Commit_IntoFoldersAnotherWriterJustMade_WaitsUntilTheirNamesAreDurable()
+    {
+        // Writer A made a new study's folders (Prepare) and its fsync of the root is slow; writer B finds the folders
+        // there and commits into them: B's blob is not durable until the study folder's name is, so B waits for A's fsync.
+        var rootFsync = new TaskCompletionSource();
+        var release = new ManualResetEventSlim();
+        _store.BeforeFolderFsync = folder =>
+        {
+            if (folder == _root)
+            {
+                rootFsync.TrySetResult();
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+        };
+        await using var a = await _store.BeginWriteAsync(CancellationToken.None);
+        await a.Stream.WriteAsync(new byte[100]);
+        a.Prepare("9.1/9.2/9.3.a.dcm");
+        await rootFsync.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await using var b = await _store.BeginWriteAsync(CancellationToken.None);
+        await b.Stream.WriteAsync(new byte[100]);
+        var commitB = b.CommitAsync("9.1/9.2/9.4.b.dcm", CancellationToken.None).AsTask();
+        await Task.WhenAny(commitB, Task.Delay(300));
+        Assert.False(commitB.IsCompleted, "B's commit returned before the study folder's name was durable");
+
+        release.Set();
+        await commitB.WaitAsync(TimeSpan.FromSeconds(30));
+        await a.CommitAsync("9.1/9.2/9.3.a.dcm", CancellationToken.None);
+        Assert.True(await _store.ExistsAsync("9.1/9.2/9.4.b.dcm", CancellationToken.None));
+        Assert.True(await _store.ExistsAsync("9.1/9.2/9.3.a.dcm", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Dispose_PreparedButNeverCommitted_LeavesNoEmptyFolder()
+    {
+        // An instance refused after its header (truncated, pixel data too short) made its study's folders at Prepare.
+        await using (var write = await _store.BeginWriteAsync(CancellationToken.None))
+        {
+            await write.Stream.WriteAsync(new byte[100]);
+            write.Prepare("7.1/7.2/7.3.x.dcm");
+            for (var i = 0; i < 300 && !Directory.Exists(Path.Combine(_root, "7.1", "7.2")); i++)
+            {
+                await Task.Delay(10); // made on a pool thread
+            }
+
+            Assert.True(Directory.Exists(Path.Combine(_root, "7.1", "7.2")));
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_root, "7.1")));
+        Assert.Equal([FileBlobStore.StagingFolder], Directory.GetDirectories(_root).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Prepare_FolderRemovedBeforeCommit_CommitMakesItAgainAndFsyncsItsParent()
+    {
+        // A delete of the study's last blob removed the (empty) prepared folders between Prepare and commit.
+        var synced = new List<string>();
+        _store.BeforeFolderFsync = folder =>
+        {
+            lock (synced)
+            {
+                synced.Add(folder);
+            }
+        };
+        await using var write = await _store.BeginWriteAsync(CancellationToken.None);
+        await write.Stream.WriteAsync(new byte[100]);
+        write.Prepare("6.1/6.2/6.3.x.dcm");
+        for (var i = 0; i < 300 && !synced.Contains(_root); i++)
+        {
+            await Task.Delay(10); // Prepare's fsyncs, in the background, done
+        }
+
+        _store.RemoveEmptyDirectories(Path.Combine(_root, "6.1", "6.2"));
+        Assert.False(Directory.Exists(Path.Combine(_root, "6.1")));
+        lock (synced)
+        {
+            synced.Clear();
+        }
+
+        await write.CommitAsync("6.1/6.2/6.3.x.dcm", CancellationToken.None);
+
+        Assert.True(await _store.ExistsAsync("6.1/6.2/6.3.x.dcm", CancellationToken.None));
+        lock (synced)
+        {
+            Assert.Contains(Path.Combine(_root, "6.1", "6.2"), synced);
+            Assert.Contains(Path.Combine(_root, "6.1"), synced);
+            Assert.Contains(_root, synced);
+        }
+    }
+
     [Fact]
     public async Task Commit_WrittenBlob_BecomesVisibleWithItsBytes()
     {
