@@ -3,6 +3,7 @@ using Pacs.Dicom;
 using Pacs.Dicom.Network;
 using Pacs.Dicom.Query;
 using Pacs.Gateway.Auth;
+using Pacs.Gateway.DicomWeb;
 using Pacs.Gateway.Storage;
 using Pacs.Index.Read;
 
@@ -10,9 +11,11 @@ namespace Pacs.Gateway.Dimse;
 
 /// <summary>
 /// What C-MOVE and C-GET share: the identifier's unique keys (PS3.4 C.4.2.2.1) select instances from the index, and
-/// each is opened from the blob store only when its sub-operation starts.
+/// each is opened from the blob store only when its sub-operation starts. A workstation pulling priors is a reader:
+/// each sub-operation waits for a slot of <see cref="ReadAdmission"/> as a bulk read of the calling AE, so that
+/// retrieves take their turn with the viewers' frames and leave modalities their share (issue 17 §1).
 /// </summary>
-internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, DimseAudit audit)
+internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, DimseAudit audit, ReadAdmission admission)
 {
     /// <summary>The selection, with one audit record for the request (<paramref name="service"/> "C-MOVE" or "C-GET").</summary>
     public async ValueTask<IReadOnlyList<InstanceToSend>> SelectAsync(DicomDataset identifier, string sopClassUid, AssociationInfo association,
@@ -37,18 +40,36 @@ internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, Dim
         }
 
         detail["instances"] = rows.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var reader = "dimse:" + association.CallingAeTitle.Trim();
         Record("success");
         var list = new List<InstanceToSend>(rows.Count);
         foreach (var row in rows)
         {
             var ts = DicomTransferSyntax.Find(row.TransferSyntaxUid) ?? DicomTransferSyntax.Resolve(row.TransferSyntaxUid);
             var key = row.BlobKey;
-            list.Add(new InstanceToSend(row.SopClassUid, row.SopInstanceUid, ts, ct => OpenDataSetAsync(blobs, key, ct)));
+            list.Add(new InstanceToSend(row.SopClassUid, row.SopInstanceUid, ts, ct => OpenAdmittedAsync(key, reader, ct)));
         }
         return list;
 
         // The identifier's unique keys name the study (PS3.4 C.4.2.2.1).
         void Record(string outcome) => audit.Record(association, "retrieve", outcome, identifier, detail: detail);
+    }
+
+    // The slot is held while the sub-operation sends the instance: the stream's disposal gives it back. A full queue
+    // does not fail the retrieve (a 503 has no DIMSE counterpart here): the sub-operation then runs unadmitted.
+    private async ValueTask<Stream> OpenAdmittedAsync(string key, string reader, CancellationToken cancellationToken)
+    {
+        var lease = await admission.EnterAsync(ReadClass.Bulk, reader, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var stream = await OpenDataSetAsync(blobs, key, cancellationToken).ConfigureAwait(false);
+            return lease is null ? stream : new LeasedStream(stream, lease);
+        }
+        catch
+        {
+            lease?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -81,6 +102,69 @@ internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, Dim
         {
             await stream.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>A read-only view of a blob stream that gives its admission slot back when disposed.</summary>
+    private sealed class LeasedStream(Stream inner, ReadAdmission.Lease lease) : Stream
+    {
+        public override bool CanRead => inner.CanRead;
+
+        public override bool CanSeek => inner.CanSeek;
+
+        public override bool CanWrite => false;
+
+        public override long Length => inner.Length;
+
+        public override long Position
+        {
+            get => inner.Position;
+            set => inner.Position = value;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            inner.ReadAsync(buffer, cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+
+        public override void Flush()
+        {
+        }
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await inner.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                lease.Dispose();
+            }
+
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                lease.Dispose();
+            }
+
+            base.Dispose(disposing);
         }
     }
 }
