@@ -110,6 +110,9 @@ public class ArchiveFixture : IAsyncLifetime
             "--Pacs:Auth:LoginAttemptsPerAddressPerMinute", "100000",
             // Small enough that the DICOMweb tests see QIDO truncation and its Warning header.
             "--Pacs:DicomWeb:MaxQidoResults", MaxQidoResults.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Read admission (ReadAdmissionEndToEndTests test it on gateways of their own): the tests store and read at
+            // once, and on a 2-core CI machine the default would run one read at a time for a second after every store.
+            "--Pacs:DicomWeb:ReadConcurrencyDuringIngest", "8",
             "--Pacs:Reports:Signing:CertificatePath", ReportSigningCertificate,
             "--Pacs:Reports:Signing:KeyPath", ReportSigningKey,
             .. extraArguments ?? []],
