@@ -16,22 +16,22 @@ public sealed class LongestFirstCollectionOrderer : ITestCollectionOrderer
     private static readonly Dictionary<string, int> Seconds = new(StringComparer.Ordinal)
     {
         [ViewerArchiveCollection.Name] = 115,
-        [OwnCollection<DataHandlingTests>()] = 85,
-        [OwnCollection<PacsUpDatabaseTests>()] = 78,
+        [OwnCollection(nameof(DataHandlingTests))] = 85,
+        [OwnCollection(nameof(PacsUpDatabaseTests))] = 78,
         [DicomWebArchiveCollection.Name] = 55,
-        [OwnCollection<BackupRestoreDrillTests>()] = 51,
+        [OwnCollection(nameof(BackupRestoreDrillTests))] = 51,
         [ReadersArchiveCollection.Name] = 50,
         [StowArchiveCollection.Name] = 36,
         [AuditArchiveCollection.Name] = 30,
-        [OwnCollection<ReportLockExpiryTests>()] = 22,
+        [OwnCollection(nameof(ReportLockExpiryTests))] = 22,
         [TlsArchiveCollection.Name] = 20,
         [ViewerCorpusCollection.Name] = 17,
-        [OwnCollection<OrleansDashboardTests>()] = 10,
+        [OwnCollection(nameof(OrleansDashboardTests))] = 10,
     };
 
     public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections) =>
         testCollections.OrderByDescending(c => Seconds.GetValueOrDefault(c.DisplayName));
 
-    // The name xUnit gives the collection of a class without a [Collection] of its own.
-    private static string OwnCollection<T>() => "Test collection for " + typeof(T).FullName;
+    // The name xUnit gives the collection of a class of this namespace without a [Collection] of its own.
+    private static string OwnCollection(string className) => $"Test collection for {typeof(LongestFirstCollectionOrderer).Namespace}.{className}";
 }
