@@ -81,9 +81,10 @@ public class ArchiveFixture : IAsyncLifetime
             "--Pacs:Telemetry:MetricsPort", SiloMetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Pacs:Telemetry:MetricsBindAddress", "127.0.0.1",
             .. ExtraSiloArguments()],
             environment: new Dictionary<string, string> { ["PACS_ADMIN_PASSWORD"] = AdminPassword });
-        await WaitReadyAsync(_silo, $"http://127.0.0.1:{siloHttp}/health/ready", "silo");
-
+        // The gateway starts beside the silo, as ./pacs up starts them: it retries the cluster until the silo is up
+        // (ClusterDrillTests tests that), and the two start-ups overlap instead of following each other.
         _gateway = StartGateway(HttpPort, DicomPort, GatewayMetricsPort, new Dictionary<string, string>(), GatewayUrls, ExtraGatewayArguments());
+        await WaitReadyAsync(_silo, $"http://127.0.0.1:{siloHttp}/health/ready", "silo");
         await WaitReadyAsync(_gateway, $"http://127.0.0.1:{HttpPort}/health/ready", "gateway");
     }
 
@@ -180,7 +181,7 @@ public class ArchiveFixture : IAsyncLifetime
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
-            await Task.Delay(500);
+            await Task.Delay(100);
         }
         throw new TimeoutException($"{name} not ready within 120 s:\n{process.Output}");
     }
@@ -351,7 +352,11 @@ public sealed class DicomWebArchiveCollection : ICollectionFixture<ArchiveFixtur
     public const string Name = "dicomweb-archive";
 }
 
-[CollectionDefinition(Name)]
+/// <summary>
+/// Not beside other collections (xunit.runner.json runs two at once): its tests bound times to a second or two
+/// (echo during an association flood, Nagle against TCP_NODELAY, revocation within 2 s).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ArchiveCollection : ICollectionFixture<ArchiveFixture>
 {
     public const string Name = "archive";

@@ -27,7 +27,9 @@ public sealed class DimseUserIdentityTests(ArchiveFixture archive)
     {
         using var gateway = await archive.StartGatewayAsync(
             "--Pacs:AccessGroups:Rules:0:Group", "site-a", "--Pacs:AccessGroups:Rules:0:InstitutionName", "Hospital A",
-            "--Pacs:AccessGroups:Rules:1:Group", "site-b", "--Pacs:AccessGroups:Rules:1:InstitutionName", "Hospital B");
+            "--Pacs:AccessGroups:Rules:1:Group", "site-b", "--Pacs:AccessGroups:Rules:1:InstitutionName", "Hospital B",
+            // Its node cache (default 5 s) holds what it read of a node registered through the shared gateway below.
+            "--Pacs:Dimse:NodeCacheSeconds", "1");
         var port = gateway.DicomPort.ToString(CultureInfo.InvariantCulture);
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var a = SyntheticStudy.Create("CT", "UID^ALPHA", slices: 1);
@@ -114,7 +116,7 @@ public sealed class DimseUserIdentityTests(ArchiveFixture archive)
                 Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
                 Assert.Contains("\"requireUserIdentity\":true", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             }
-            await Task.Delay(TimeSpan.FromSeconds(6)); // the extra gateway's node cache (Pacs:Dimse:NodeCacheSeconds, 5 s)
+            await Task.Delay(TimeSpan.FromSeconds(1.5)); // the extra gateway's node cache (Pacs:Dimse:NodeCacheSeconds, 1 s here)
             (code, output) = await ChildProcess.RunAsync("echoscu", ["-aet", requiring, "-aec", ArchiveFixture.AeTitle, "127.0.0.1", port]);
             Assert.NotEqual(0, code);
             Assert.Contains("Association Rejected", output, StringComparison.OrdinalIgnoreCase);

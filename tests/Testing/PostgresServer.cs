@@ -163,7 +163,11 @@ public sealed partial class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>Stops the private server (fast shutdown: sessions are disconnected), keeping its data.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
+    public Task StopAsync(CancellationToken cancellationToken = default) => StopAsync("fast", cancellationToken);
+
+    // "fast" writes a shutdown checkpoint (every dirty page, fsynced) so that the data can be started again;
+    // "immediate" skips it, for a server whose folder is deleted next (DisposeAsync).
+    private async Task StopAsync(string mode, CancellationToken cancellationToken)
     {
         ThrowIfExternal();
         var process = _process;
@@ -173,8 +177,8 @@ public sealed partial class PostgresServer : IAsyncDisposable
         }
 
         _stopping = true;
-        // pg_ctl (as the service user when we are root) signals the postmaster: "fast" disconnects sessions.
-        await RunToolAsync("pg_ctl", ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "30"], cancellationToken, throwOnError: false)
+        // pg_ctl (as the service user when we are root) signals the postmaster: both modes disconnect sessions.
+        await RunToolAsync("pg_ctl", ["stop", "-D", DataDirectory, "-m", mode, "-w", "-t", "30"], cancellationToken, throwOnError: false)
             .ConfigureAwait(false);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -229,7 +233,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
         {
             try
             {
-                await StopAsync(CancellationToken.None).ConfigureAwait(false);
+                await StopAsync("immediate", CancellationToken.None).ConfigureAwait(false);
             }
             finally
             {
@@ -262,7 +266,10 @@ public sealed partial class PostgresServer : IAsyncDisposable
             await RunProcessAsync("chown", ["-R", $"{ServiceUser}:", _root!], cancellationToken, throwOnError: true).ConfigureAwait(false);
         }
 
-        await RunToolAsync("initdb", ["-D", DataDirectory, "-U", ServiceUser, "-A", "trust", "-E", "UTF8", "--no-locale", "--no-instructions"], cancellationToken, throwOnError: true)
+        await RunToolAsync("initdb", ["-D", DataDirectory, "-U", ServiceUser, "-A", "trust", "-E", "UTF8", "--no-locale", "--no-instructions",
+            // The new cluster's files are not fsynced before the server starts (the server itself runs with fsync=on);
+            // a test server does not outlive the machine's page cache.
+            "--no-sync"], cancellationToken, throwOnError: true)
             .ConfigureAwait(false);
     }
 

@@ -3,8 +3,6 @@ using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using Pacs.Index.Audit;
-using Pacs.Index.Schema;
-using Pacs.Testing;
 
 namespace Pacs.Gateway.Tests.Audit;
 
@@ -15,52 +13,18 @@ namespace Pacs.Gateway.Tests.Audit;
 /// plan; paging returns exactly the rows of the range, each once, in order; and the hash chain and the append-only
 /// triggers are as before.
 /// </summary>
-public sealed class AuditTimeRangeTests : IAsyncLifetime
+public sealed class AuditTimeRangeTests(AuditTimeRangeFixture data) : IClassFixture<AuditTimeRangeFixture>
 {
-    private const int Rows = 30_000;
-    private static readonly DateTimeOffset First = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private static readonly TimeSpan Step = TimeSpan.FromDays(60) / Rows;
+    private const int Rows = AuditTimeRangeFixture.Rows;
+    private static readonly DateTimeOffset First = AuditTimeRangeFixture.First;
+    private static readonly TimeSpan Step = AuditTimeRangeFixture.Step;
 
-    private PostgresServer? _server;
-    private NpgsqlDataSource _dataSource = null!;
-    private AuditTrail _trail = null!;
+    private readonly NpgsqlDataSource _dataSource = data.DataSource;
+    private readonly AuditTrail _trail = data.Trail;
 
     // One day in the middle of the 60: 500 rows.
     private static DateTimeOffset From => First.AddDays(30);
     private static DateTimeOffset To => First.AddDays(31);
-
-    public async Task InitializeAsync()
-    {
-        _server = await PostgresServer.StartNewAsync();
-        var connectionString = await _server.CreateDatabaseAsync("audit_time");
-        await new SchemaMigrator(connectionString).MigrateAsync();
-        _dataSource = NpgsqlDataSource.Create(connectionString);
-        _trail = new AuditTrail(_dataSource);
-        for (var start = 0; start < Rows; start += 5_000)
-        {
-            var batch = Enumerable.Range(start, 5_000).Select(i => new AuditRecord
-            {
-                Time = First + (Step * i),
-                Actor = i % 3 == 0 ? "dr-a" : "dr-b",
-                Action = i % 2 == 0 ? "query" : "retrieve",
-                Outcome = "success",
-                StudyInstanceUid = "1.2.3." + (i % 97).ToString(CultureInfo.InvariantCulture),
-            }).ToList();
-            await _trail.AppendAsync(batch, CancellationToken.None);
-        }
-
-        await using var analyze = _dataSource.CreateCommand("ANALYZE pacs_audit_events");
-        await analyze.ExecuteNonQueryAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _dataSource.DisposeAsync();
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
 
     public static TheoryData<string> Filters() => ["range", "range+before", "from", "range+action"];
 
