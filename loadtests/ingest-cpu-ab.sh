@@ -13,7 +13,7 @@
 # A_PORTS / B_PORTS ("HTTP DICOM PG SILO SILO_GATEWAY SILO_HTTP METRICS"), A_ENV / B_ENV (extra environment for that
 # side's hosts, e.g. B_ENV="Pacs__Telemetry__Enabled=false"), RESULTS (a file the rows are appended to), PROFILE
 # (strace: syscall counts of gateway and silo during the warm phase, in DATA.strace-*; perf: their stacks, DATA.perf-*,
-# with B_ENV/A_ENV="DOTNET_PerfMapEnabled=1"), ASSOCIATIONS (4: the harness' store-4; 1 for its store-1),
+# with B_ENV/A_ENV="DOTNET_PerfMapEnabled=1"; perf-all: the whole machine, DATA.perf-all), ASSOCIATIONS (4: the harness' store-4; 1 for its store-1),
 # IDLE_SECONDS (10: the hosts' CPU while nothing is sent, after the runs),
 # QIDO (0: after the warm phase, that many QIDO-RS requests twice, "qido-cold" then "qido-warm", over one keep-alive
 # connection, a study search, a series search and an instance search in turn; CPU seconds per 1,000 requests),
@@ -127,6 +127,8 @@ run_one() {  # run_one LABEL CHECKOUT PORTS ENV INDEX
                 strace -c -f -o "$data.strace-silo" -p "$spid" & prof="$prof $!" ;;
         perf) perf record -F 499 -g -o "$data.perf-gateway" -p "$gpid" > /dev/null 2>&1 & prof=$!
               perf record -F 499 -g -o "$data.perf-silo" -p "$spid" > /dev/null 2>&1 & prof="$prof $!" ;;
+        # the whole machine (PostgreSQL's backends, storescu, the hosts): perf report --sort comm,dso,sym
+        perf-all) perf record -F 499 -g -a -o "$data.perf-all" > /dev/null 2>&1 & prof=$! ;;
       esac
       sleep 2
     fi
