@@ -18,6 +18,8 @@
 # QIDO (0: after the warm phase, that many QIDO-RS requests twice, "qido-cold" then "qido-warm", over one keep-alive
 # connection, a study search, a series search and an instance search in turn; CPU seconds per 1,000 requests),
 # DELETE_DATA (0; 1: each run's data folder deleted once it is down).
+# Each run also leaves DATA.stages: the gateway's ingest stage histograms (receive, blob_flush, index_commit) and its
+# C-STORE duration, sums and counts over both phases, scraped from its metrics port before it stops.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/loadtests/cpu.sh"
@@ -163,6 +165,8 @@ run_one() {  # run_one LABEL CHECKOUT PORTS ENV INDEX
   awk -v l="$label" -v i="$index" -v s="$(echo "$(proc_cpu "$spid") - $s0" | bc)" -v g="$(echo "$(proc_cpu "$gpid") - $g0" | bc)" \
       -v p="$(echo "$(pg_cpu "$data/pg/data") - $p0" | bc)" -v d="${IDLE_SECONDS:-10}" -v at="$(date -u +%H:%M:%S)" \
     'BEGIN { printf "%s %-4s #%s idle CPU ms per s: silo %.1f gateway %.1f pg %.1f\n", at, l, i, s * 1000 / d, g * 1000 / d, p * 1000 / d }' | tee -a "$RESULTS"
+  # Where an instance's time went (both phases): the funnel's stage histograms, as Prometheus scrapes them.
+  curl -fsS "http://127.0.0.1:$metrics/metrics" 2>/dev/null | grep -E '^pacs_ingest_stage_duration_seconds_(sum|count)|^pacs_dimse_operation_duration_seconds_(sum|count).*C-STORE' > "$data.stages" || true
   $pacs down --data "$data" > /dev/null 2>&1 || true
   if [[ ${DELETE_DATA:-0} == 1 ]]; then rm -rf "$data"; fi # a disk too small to keep each run's 1 GB
 }

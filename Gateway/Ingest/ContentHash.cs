@@ -17,11 +17,11 @@ namespace Pacs.Gateway.Ingest;
 /// </summary>
 internal sealed class ContentHash : IDisposable
 {
-    // BLAKE3 hashes 1 KiB chunks eight at a time (AVX2), but the hasher keeps the last chunk of every update back (it
-    // may be the final one) and hashes it, and any other chunks short of a group of eight, one block at a time, and
-    // each update has a fixed cost of its own. Fed in the pieces the ingest path reads (what one socket read brought,
-    // 16-64 KiB), a 525 KB CT instance hashed at 0.75 GB/s here; in pieces of 129 chunks (16 groups of 8 and the one
-    // kept back) at 1.36, nearly the 1.44 of one update for the whole (docs/benchmarks.md, "store-4 at 2x Orthanc").
+    // BLAKE3 hashes 1 KiB chunks eight at a time here (AVX2); by the profile, what an update leaves short of a group of
+    // eight (and the chunk the hasher keeps back, which may be the last) goes through its one-chunk path, and each
+    // update has a fixed cost. Fed in the pieces the ingest path reads (what one socket read brought, 16-64 KiB), a
+    // 525 KB CT instance hashed at 0.75 GB/s (in 16 KiB pieces); in pieces of 129 chunks (16 groups of 8 and the one
+    // kept back) at 1.36, nearly the 1.44 of one update for the whole (docs/benchmarks.md, "store-4 at 2× Orthanc").
     internal const int PieceSize = 129 * 1024;
 
     private Hasher _hasher = Hasher.New();

@@ -121,7 +121,7 @@ public static class HostTelemetry
     /// The share of new traces recorded: <see cref="TelemetryOptions.SamplingRatio"/>, else OTEL_TRACES_SAMPLER_ARG, else
     /// 1 when the traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT) and 0 when they are not. A recorded span that no
     /// exporter takes is work for nothing (about 10 spans per C-STORE, a tenth of the hosts' CPU per stored instance:
-    /// docs/benchmarks.md, "store-4 at 2x Orthanc"); an unrecorded one still carries its trace id to the log lines.
+    /// docs/benchmarks.md, "store-4 at 2× Orthanc"); an unrecorded one still carries its trace id to the log lines.
     /// </summary>
     public static double SamplingRatio(TelemetryOptions options, IConfiguration configuration)
     {

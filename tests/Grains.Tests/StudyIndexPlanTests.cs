@@ -6,7 +6,7 @@ namespace Pacs.Grains.Tests;
 
 /// <summary>
 /// A study batch's statements run on generic plans once prepared: planned once per connection, not on every
-/// execution (docs/benchmarks.md, "store-4 at 2x Orthanc": re-planning was a quarter of PostgreSQL's CPU per instance).
+/// execution (docs/benchmarks.md, "store-4 at 2× Orthanc": re-planning was a quarter of PostgreSQL's CPU per instance).
 /// </summary>
 public sealed class StudyIndexPlanTests(ArchiveClusterFixture fixture) : IClassFixture<ArchiveClusterFixture>
 {
