@@ -51,6 +51,11 @@ ENVF
   local n; n=$(PGPASSWORD="$(cat "$data/pg-pacs-password")" psql -h 127.0.0.1 -p "$PG" -U pacs -d pacs -Atc "select count(*) from pacs_instances")
   awk -v l="$label" -v n="$n" -v s="$(echo "$s1 - $s0" | bc)" -v g="$(echo "$g1 - $g0" | bc)" -v p="$(echo "$p1 - $p0" | bc)" \
     'BEGIN { printf "%s: CPU s per 1000 over the 3 runs (%d instances, first run on fresh hosts): silo %.2f gateway %.2f pg %.2f total %.2f\n", l, n, s*1000/n, g*1000/n, p*1000/n, (s+g+p)*1000/n }' | tee -a "$OUT/session.log"
+  # Where a C-STORE's time went: the gateway's stage histograms and the silo's PostgreSQL statement durations.
+  curl -fsS "http://127.0.0.1:${PACS_METRICS_PORT_BASE:-14400}/metrics" 2>/dev/null \
+    | grep -E '^pacs_ingest_stage_duration_seconds_(sum|count)|^pacs_dimse_operation_duration_seconds_(sum|count).*C-STORE' > "$OUT/$label.gateway-stages" || true
+  curl -fsS "http://127.0.0.1:$(( ${PACS_METRICS_PORT_BASE:-14400} + 1 ))/metrics" 2>/dev/null \
+    | grep -E '^db_client_operation_duration_seconds_(sum|count)|^pacs_study_commit' > "$OUT/$label.silo-db" || true
   "$dir/pacs" down --data "$data" > /dev/null 2>&1
   sleep 3
 }
