@@ -13,11 +13,13 @@
 # A_PORTS / B_PORTS ("HTTP DICOM PG SILO SILO_GATEWAY SILO_HTTP METRICS"), A_ENV / B_ENV (extra environment for that
 # side's hosts, e.g. B_ENV="Pacs__Telemetry__Enabled=false"), RESULTS (a file the rows are appended to), PROFILE
 # (strace: syscall counts of gateway and silo during the warm phase, in DATA.strace-*; perf: their stacks, DATA.perf-*,
-# with B_ENV/A_ENV="DOTNET_PerfMapEnabled=1"), ASSOCIATIONS (4: the harness' store-4; 1 for its store-1),
+# with B_ENV/A_ENV="DOTNET_PerfMapEnabled=1"; perf-all: the whole machine, DATA.perf-all), ASSOCIATIONS (4: the harness' store-4; 1 for its store-1),
 # IDLE_SECONDS (10: the hosts' CPU while nothing is sent, after the runs),
 # QIDO (0: after the warm phase, that many QIDO-RS requests twice, "qido-cold" then "qido-warm", over one keep-alive
 # connection, a study search, a series search and an instance search in turn; CPU seconds per 1,000 requests),
 # DELETE_DATA (0; 1: each run's data folder deleted once it is down).
+# Each run also leaves DATA.stages: the gateway's ingest stage histograms (receive, blob_flush, index_commit) and its
+# C-STORE duration, sums and counts over both phases, scraped from its metrics port before it stops.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/loadtests/cpu.sh"
@@ -127,6 +129,8 @@ run_one() {  # run_one LABEL CHECKOUT PORTS ENV INDEX
                 strace -c -f -o "$data.strace-silo" -p "$spid" & prof="$prof $!" ;;
         perf) perf record -F 499 -g -o "$data.perf-gateway" -p "$gpid" > /dev/null 2>&1 & prof=$!
               perf record -F 499 -g -o "$data.perf-silo" -p "$spid" > /dev/null 2>&1 & prof="$prof $!" ;;
+        # the whole machine (PostgreSQL's backends, storescu, the hosts): perf report --sort comm,dso,sym
+        perf-all) perf record -F 499 -g -a -o "$data.perf-all" > /dev/null 2>&1 & prof=$! ;;
       esac
       sleep 2
     fi
@@ -161,6 +165,8 @@ run_one() {  # run_one LABEL CHECKOUT PORTS ENV INDEX
   awk -v l="$label" -v i="$index" -v s="$(echo "$(proc_cpu "$spid") - $s0" | bc)" -v g="$(echo "$(proc_cpu "$gpid") - $g0" | bc)" \
       -v p="$(echo "$(pg_cpu "$data/pg/data") - $p0" | bc)" -v d="${IDLE_SECONDS:-10}" -v at="$(date -u +%H:%M:%S)" \
     'BEGIN { printf "%s %-4s #%s idle CPU ms per s: silo %.1f gateway %.1f pg %.1f\n", at, l, i, s * 1000 / d, g * 1000 / d, p * 1000 / d }' | tee -a "$RESULTS"
+  # Where an instance's time went (both phases): the funnel's stage histograms, as Prometheus scrapes them.
+  curl -fsS "http://127.0.0.1:$metrics/metrics" 2>/dev/null | grep -E '^pacs_ingest_stage_duration_seconds_(sum|count)|^pacs_dimse_operation_duration_seconds_(sum|count).*C-STORE' > "$data.stages" || true
   $pacs down --data "$data" > /dev/null 2>&1 || true
   if [[ ${DELETE_DATA:-0} == 1 ]]; then rm -rf "$data"; fi # a disk too small to keep each run's 1 GB
 }

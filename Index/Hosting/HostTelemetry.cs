@@ -61,8 +61,7 @@ public static class HostTelemetry
             return 0;
         }
 
-        var ratio = options.SamplingRatio
-            ?? (double.TryParse(builder.Configuration["OTEL_TRACES_SAMPLER_ARG"], NumberStyles.Float, CultureInfo.InvariantCulture, out var arg) ? arg : 1.0);
+        var ratio = SamplingRatio(options, builder.Configuration);
         if (ratio is < 0 or > 1 or double.NaN)
         {
             throw new InvalidOperationException($"{TelemetryOptions.Section}:SamplingRatio must lie between 0 and 1, not {ratio}.");
@@ -103,7 +102,7 @@ public static class HostTelemetry
                 }
             });
 
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (ExportsTraces(builder.Configuration))
         {
             // Traces, metrics and logs, over gRPC or HTTP as OTEL_EXPORTER_OTLP_PROTOCOL says.
             telemetry.UseOtlpExporter();
@@ -117,6 +116,23 @@ public static class HostTelemetry
 
         return metricsPort;
     }
+
+    /// <summary>
+    /// The share of new traces recorded: <see cref="TelemetryOptions.SamplingRatio"/>, else OTEL_TRACES_SAMPLER_ARG, else
+    /// 1 when the traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT) and 0 when they are not. A recorded span that no
+    /// exporter takes is work for nothing (about 10 spans per C-STORE, a tenth of the hosts' CPU per stored instance:
+    /// docs/benchmarks.md, "store-4 at 2× Orthanc"); an unrecorded one still carries its trace id to the log lines.
+    /// </summary>
+    public static double SamplingRatio(TelemetryOptions options, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return options.SamplingRatio
+            ?? (double.TryParse(configuration["OTEL_TRACES_SAMPLER_ARG"], NumberStyles.Float, CultureInfo.InvariantCulture, out var arg) ? arg
+                : ExportsTraces(configuration) ? 1.0 : 0.0);
+    }
+
+    private static bool ExportsTraces(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     /// <summary>
     /// The management port answers <c>/metrics</c> (Prometheus text format) and 404 to everything else; the public

@@ -10,7 +10,8 @@ public sealed class TelemetryOptions
 
     /// <summary>
     /// The share of new traces recorded (0 to 1), parent-based: a span whose caller's trace was sampled is recorded, one
-    /// whose caller's was not is not, whatever this ratio. OTEL_TRACES_SAMPLER_ARG sets it when this is not set.
+    /// whose caller's was not is not, whatever this ratio. OTEL_TRACES_SAMPLER_ARG sets it when this is not set; when
+    /// neither is, 1 if traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT) and 0 if not (<see cref="HostTelemetry.SamplingRatio"/>).
     /// </summary>
     public double? SamplingRatio { get; set; }
 
