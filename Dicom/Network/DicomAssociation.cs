@@ -614,11 +614,6 @@ internal sealed class DicomAssociation : IAsyncDisposable
             resumeWriterThreshold: _options.StoreStreamBufferBytes / 2,
             // Large segments: a 1 MiB window in 4 KiB segments outruns the shared array pool and allocates per PDU.
             minimumSegmentSize: 64 * 1024,
-            // The provider's read continues on the read loop's thread, inside its flush, rather than being queued to
-            // the thread pool: one thread hand-off (a futex wake and a context switch on a busy host) less per
-            // P-DATA value. The read loop would only wait for it anyway (backpressure, then the provider's status).
-            // The provider itself still starts off the read loop's stack (RunStoreProviderAsync).
-            readerScheduler: PipeScheduler.Inline,
             useSynchronizationContext: false));
         var provider = RunStoreProviderAsync(pc, request, pipe);
         return new IncomingStore(pipe, provider, request);
