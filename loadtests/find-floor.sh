@@ -11,7 +11,9 @@
 #   per-query    wall time of `findscu --repeat 50` / 50: the harness' figure (process start, association and
 #                release included, as the harness counts them)
 #   marginal     (T(--repeat 50) - T(--repeat 1)) / 49: one more query on an open association
-# Knobs: ROUNDS (5), REPEAT (50), SMALL (/tmp/bench-data/small), OUT (/var/tmp/cfind-floor), FLOOR_PORT (11414),
+# MODES="default -sr" measures every target twice a round: as the harness runs findscu (each response printed to its
+# logger) and with -sr (--hide-responses: the client's own formatting out of the figure); -sr rows are labelled LABEL-sr.
+# Knobs: ROUNDS (5), REPEAT (50), MODES (default), SMALL (/tmp/bench-data/small), OUT (/var/tmp/cfind-floor), FLOOR_PORT (11414),
 # DCMQR_PORT (11416), NO_DCMQR=1 (no dcmqrscp), NO_FLOORS=1 (only the targets given), FLOOR_DLL (loadtests/FindFloorScp's Release build).
 set -euo pipefail
 ROUNDS=${ROUNDS:-5}
@@ -77,10 +79,11 @@ EOF
   sleep 3
 fi
 
-timed() { # AET PORT N: seconds for one findscu --repeat N
+MODES=${MODES:-default}
+timed() { # AET PORT N [findscu option]: seconds for one findscu --repeat N
   local s e
   s=$(date +%s.%N)
-  findscu -S -aet BENCHSCU -aec "$1" --repeat "$3" "${KEYS[@]}" 127.0.0.1 "$2" > /dev/null 2>&1
+  findscu -S -aet BENCHSCU -aec "$1" --repeat "$3" ${4:+"$4"} "${KEYS[@]}" 127.0.0.1 "$2" > /dev/null 2>&1
   e=$(date +%s.%N)
   echo "$e - $s" | bc -l
 }
@@ -98,13 +101,17 @@ for ((r = 0; r < ROUNDS; r++)); do
   count=${#TARGETS[@]}
   for ((k = 0; k < count; k++)); do
     t=${TARGETS[$(((k + r) % count))]}
-    label=${t%%=*}; a=${t#*=}; aet=${a%@*}; port=${a#*@}
+    a=${t#*=}; aet=${a%@*}; port=${a#*@}
+    for mode in $MODES; do
+    label=${t%%=*}; opt=""
+    if [[ $mode != default ]]; then label="$label$mode"; opt=$mode; fi
     load=$(cut -d' ' -f1 /proc/loadavg)
-    t1=$(timed "$aet" "$port" 1)
-    tn=$(timed "$aet" "$port" "$REPEAT")
+    t1=$(timed "$aet" "$port" 1 "$opt")
+    tn=$(timed "$aet" "$port" "$REPEAT" "$opt")
     per=$(echo "1000 * $tn / $REPEAT" | bc -l)
     marg=$(echo "1000 * ($tn - $t1) / ($REPEAT - 1)" | bc -l)
     printf '%d %s %.2f %.2f %s\n' "$((r + 1))" "$label" "$per" "$marg" "$load" | tee -a "$RESULTS"
+    done
   done
 done
 

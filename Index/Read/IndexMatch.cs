@@ -11,6 +11,8 @@ namespace Pacs.Index.Read;
 
 /// <summary>
 /// One entity that matched a query: its attributes and those of its parents as one flat data set (what
-/// <see cref="InMemoryMatcher"/> calls the candidate), with the index's derived attributes filled in.
+/// <see cref="InMemoryMatcher"/> calls the candidate), with the index's derived attributes filled in. Below IMAGE level
+/// and without includefield=all the candidate holds only what the query needs (<see cref="IndexQuery.Projection"/>):
+/// its return keys, the keys checked on it, and the unique keys of its level.
 /// </summary>
 public sealed record IndexMatch(QueryLevel Level, DicomDataset Candidate, string? StudyInstanceUid, string? SeriesInstanceUid, string? SopInstanceUid);

@@ -18,8 +18,9 @@ namespace Pacs.Index.Read;
 public sealed class IndexQuery
 {
     private IndexQuery(DicomQuery query, IndexQueryShape shape, string sql, IReadOnlyList<NpgsqlParameter> parameters,
-        IReadOnlyList<QueryKey> postFilterKeys, IReadOnlyList<QueryKey> ignoredKeys, bool pagedInSql)
+        IReadOnlyList<QueryKey> postFilterKeys, IReadOnlyList<QueryKey> ignoredKeys, bool pagedInSql, IReadOnlyList<DicomTag>? projection)
     {
+        Projection = projection;
         Query = query;
         Shape = shape;
         Sql = sql;
@@ -45,6 +46,22 @@ public sealed class IndexQuery
 
     /// <summary>True when limit/offset were applied in SQL; otherwise the caller pages after post-filtering.</summary>
     public bool PagedInSql { get; }
+
+    /// <summary>
+    /// The attributes a Candidates row carries, one column each after the level's derived columns (from
+    /// <see cref="ProjectionOrdinal"/> on, in this order), each the attribute's DICOM JSON or null; null when the
+    /// row carries the whole merged JSON in column <see cref="JsonOrdinal"/> instead (IMAGE level, includefield=all).
+    /// </summary>
+    public IReadOnlyList<DicomTag>? Projection { get; }
+
+    /// <summary>The first projected column of a Candidates row (<see cref="Projection"/>).</summary>
+    internal int ProjectionOrdinal => Query.Level switch
+    {
+        QueryLevel.Patient => 5,
+        QueryLevel.Study => 7,
+        QueryLevel.Series => 5,
+        _ => throw new InvalidOperationException("IMAGE rows carry the whole JSON"),
+    };
 
     /// <summary>A query with only <see cref="PostFilterKeys"/>, for <see cref="InMemoryMatcher.Matches"/>.</summary>
     public DicomQuery? PostFilter => PostFilterKeys.Count == 0 ? null : new DicomQuery
@@ -159,8 +176,52 @@ public sealed class IndexQuery
         }
 
         var pagedInSql = post.Count == 0;
-        var sql = builder.Compose(shape, pagedInSql ? query.Limit : null, pagedInSql ? query.Offset : 0, withJson: shape == IndexQueryShape.Candidates || post.Count > 0);
-        return new IndexQuery(query, shape, sql, builder.Parameters, post, ignored, pagedInSql);
+        var projection = shape == IndexQueryShape.Candidates ? ProjectedTags(query, post) : null;
+        var sql = builder.Compose(shape, pagedInSql ? query.Limit : null, pagedInSql ? query.Offset : 0, withJson: shape == IndexQueryShape.Candidates || post.Count > 0, projection);
+        return new IndexQuery(query, shape, sql, builder.Parameters, post, ignored, pagedInSql, projection);
+    }
+
+    /// <summary>
+    /// What a candidate must hold: the return keys (a C-FIND response carries the requested keys only, PS3.4
+    /// C.4.1.1.3.2; QIDO its defaults, match keys and includefield, PS3.18 10.6.3.3), the keys checked on it, and the
+    /// Timezone Offset From UTC those checks read. Read from the JSON one attribute each rather than the merged
+    /// documents whole: a study's row then costs the few values asked for, not every attribute of patient and study
+    /// built, sent and parsed back. Null (the whole JSON) for includefield=all, and at IMAGE level, where the header
+    /// is large and stored compressed: each attribute read would decompress it again.
+    /// </summary>
+    private static List<DicomTag>? ProjectedTags(DicomQuery query, List<QueryKey> post)
+    {
+        if (query.IncludeAll || query.Level == QueryLevel.Image)
+        {
+            return null;
+        }
+
+        var tags = new List<DicomTag>(query.ReturnKeys.Count + post.Count + 1);
+        void Add(DicomTag tag)
+        {
+            // The merged JSON never carried (0008,0005) either: every value in the index is Unicode.
+            if (tag != DicomTag.SpecificCharacterSet && !tags.Contains(tag))
+            {
+                tags.Add(tag);
+            }
+        }
+
+        foreach (var rk in query.ReturnKeys)
+        {
+            Add(rk.Tag);
+        }
+
+        if (post.Count > 0)
+        {
+            foreach (var key in post)
+            {
+                Add(key.Tag);
+            }
+
+            Add(DicomTag.TimezoneOffsetFromUTC);
+        }
+
+        return tags;
     }
 
     /// <summary>
@@ -178,6 +239,47 @@ public sealed class IndexQuery
     {
         var names = accessGroups.Where(AccessGroups.IsValidName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return names.Count == 0 ? "'{}'::text[]" : "array[" + string.Join(",", names.Select(n => "'" + n + "'")) + "]::text[]";
+    }
+
+    /// <summary>
+    /// The strings that start with the literal prefix of a wildcard pattern (before its first '*' or '?') as
+    /// [low, high): high is the prefix with its last code point raised by one (UTF-8 byte order is code point
+    /// order), null when no string is above them all. None when the pattern starts with a wildcard.
+    /// </summary>
+    internal static (string Low, string? High)? PrefixRange(string pattern)
+    {
+        var end = pattern.AsSpan().IndexOfAny('*', '?');
+        var prefix = end < 0 ? pattern : pattern[..end];
+        if (prefix.Length == 0)
+        {
+            return null;
+        }
+
+        var runes = new List<Rune>();
+        foreach (var r in prefix.EnumerateRunes())
+        {
+            runes.Add(r);
+        }
+
+        while (runes.Count > 0 && runes[^1].Value == 0x10FFFF)
+        {
+            runes.RemoveAt(runes.Count - 1);
+        }
+
+        if (runes.Count == 0)
+        {
+            return (prefix, null);
+        }
+
+        var last = runes[^1].Value + 1;
+        runes[^1] = new Rune(last == 0xD800 ? 0xE000 : last); // the surrogates are no code points of their own
+        var high = new StringBuilder(prefix.Length + 1);
+        foreach (var r in runes)
+        {
+            high.Append(r.ToString());
+        }
+
+        return (prefix, high.ToString());
     }
 
     private static QueryLevel TableLevel(QueryKey key, DicomQuery query) =>
@@ -310,9 +412,24 @@ public sealed class IndexQuery
                     return PerComponent(col, w.Pattern, q => Param(new WildcardMatching(PersonNameSearch.Normalize(q)).ToSqlLikePattern()), "like");
                 case WildcardMatching w:
                     {
-                        // Without component delimiters the pattern is matched against each whole group.
-                        var p = Param(new WildcardMatching(PersonNameSearch.Normalize(w.Pattern)).ToSqlLikePattern());
-                        return $"({col} like {p} or split_part({col}, '=', 2) like {p} or split_part({col}, '=', 3) like {p})";
+                        // Without component delimiters the pattern is matched against each whole group (PS3.5 6.2).
+                        var normalized = PersonNameSearch.Normalize(w.Pattern);
+                        var p = Param(new WildcardMatching(normalized).ToSqlLikePattern());
+                        if (PrefixRange(normalized) is not ({ } low, var high))
+                        {
+                            return $"({col} like {p} or split_part({col}, '=', 2) like {p} or split_part({col}, '=', 3) like {p})";
+                        }
+
+                        // A literal prefix: each group is also bounded by the range of strings starting with it, which
+                        // the prefix indexes of 0100 and 0180 serve (~>=~ and ~<~ compare bytes, as text_pattern_ops
+                        // orders them). Parameters, not a pattern the planner must see: the statement is prepared and
+                        // its generic plan still scans the three ranges. LIKE stays the exact test.
+                        var lo = Param(low);
+                        var hi = high is null ? null : Param(high);
+                        string Group(string g) => hi is null
+                            ? $"({g} ~>=~ {lo} and {g} like {p})"
+                            : $"({g} ~>=~ {lo} and {g} ~<~ {hi} and {g} like {p})";
+                        return $"({Group(col)} or {Group($"split_part({col}, '=', 2)")} or {Group($"split_part({col}, '=', 3)")})";
                     }
                 case FuzzyPersonNameMatching f:
                     {
@@ -463,7 +580,7 @@ public sealed class IndexQuery
             }
         }
 
-        public string Compose(IndexQueryShape shape, int? limit, int offset, bool withJson)
+        public string Compose(IndexQueryShape shape, int? limit, int offset, bool withJson, IReadOnlyList<DicomTag>? projection)
         {
             // Character sets: every level's JSON is Unicode; dropping the declared (0008,0005) makes the reader keep
             // the merged values in UTF-8 (ISO_IR 192), whatever sets the instances were received in.
@@ -494,25 +611,28 @@ public sealed class IndexQuery
                 switch (level)
                 {
                     case QueryLevel.Patient:
-                        sb.Append("p.patient_key, ").Append(P)
+                        sb.Append("p.patient_key, ").Append(projection is null ? P : "null::jsonb")
                             .Append(", (select count(*) from pacs_studies s2 where s2.patient_key = p.patient_key)")
                             .Append(", (select count(*) from pacs_studies s2 join pacs_series se2 on se2.study_key = s2.study_key where s2.patient_key = p.patient_key)")
-                            .Append(", (select coalesce(sum(s2.number_of_instances), 0) from pacs_studies s2 where s2.patient_key = p.patient_key)")
-                            .Append(" from pacs_patients p");
+                            .Append(", (select coalesce(sum(s2.number_of_instances), 0) from pacs_studies s2 where s2.patient_key = p.patient_key)");
+                        AppendProjection(sb, projection, "p");
+                        sb.Append(" from pacs_patients p");
                         AppendWhere(sb);
                         sb.Append(" order by p.patient_key");
                         break;
                     case QueryLevel.Study:
-                        sb.Append("s.study_key, ").Append(P).Append(" || ").Append(S)
-                            .Append(", s.modalities_in_study, s.sop_classes_in_study, s.number_of_series, s.number_of_instances, s.study_instance_uid")
-                            .Append(" from pacs_studies s join pacs_patients p on p.patient_key = s.patient_key");
+                        sb.Append("s.study_key, ").Append(projection is null ? P + " || " + S : "null::jsonb")
+                            .Append(", s.modalities_in_study, s.sop_classes_in_study, s.number_of_series, s.number_of_instances, s.study_instance_uid");
+                        AppendProjection(sb, projection, "s", "p");
+                        sb.Append(" from pacs_studies s join pacs_patients p on p.patient_key = s.patient_key");
                         AppendWhere(sb);
                         sb.Append(" order by s.study_key");
                         break;
                     case QueryLevel.Series:
-                        sb.Append("se.series_key, ").Append(P).Append(" || ").Append(S).Append(" || ").Append(Se)
-                            .Append(", se.number_of_instances, s.study_instance_uid, se.series_instance_uid")
-                            .Append(" from pacs_series se join pacs_studies s on s.study_key = se.study_key join pacs_patients p on p.patient_key = s.patient_key");
+                        sb.Append("se.series_key, ").Append(projection is null ? P + " || " + S + " || " + Se : "null::jsonb")
+                            .Append(", se.number_of_instances, s.study_instance_uid, se.series_instance_uid");
+                        AppendProjection(sb, projection, "se", "s", "p");
+                        sb.Append(" from pacs_series se join pacs_studies s on s.study_key = se.study_key join pacs_patients p on p.patient_key = s.patient_key");
                         AppendWhere(sb);
                         sb.Append(" order by s.study_key, se.series_number nulls last, se.series_key");
                         break;
@@ -535,6 +655,38 @@ public sealed class IndexQuery
             }
 
             return sb.ToString();
+        }
+
+        /// <summary>
+        /// One column per projected attribute: its JSON from the lowest level that has it, as the merged documents
+        /// (patient || study || series, the right one wins) would have held it. The keys are eight hexadecimal digits,
+        /// written here, never taken from the request's text.
+        /// </summary>
+        private static void AppendProjection(StringBuilder sb, IReadOnlyList<DicomTag>? projection, params string[] aliasesLowestFirst)
+        {
+            if (projection is null)
+            {
+                return;
+            }
+
+            foreach (var tag in projection)
+            {
+                var key = tag.Value.ToString("X8", CultureInfo.InvariantCulture);
+                sb.Append(", ");
+                if (aliasesLowestFirst.Length == 1)
+                {
+                    sb.Append(aliasesLowestFirst[0]).Append(".attributes -> '").Append(key).Append('\'');
+                    continue;
+                }
+
+                sb.Append("coalesce(");
+                for (var i = 0; i < aliasesLowestFirst.Length; i++)
+                {
+                    sb.Append(i == 0 ? "" : ", ").Append(aliasesLowestFirst[i]).Append(".attributes -> '").Append(key).Append('\'');
+                }
+
+                sb.Append(')');
+            }
         }
 
         private void AppendWhere(StringBuilder sb)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -37,7 +38,7 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
         await using var reader = await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
         while (await ReadAsync(reader, cancellationToken).ConfigureAwait(false))
         {
-            var match = ReadMatch(query.Level, reader);
+            var match = ReadMatch(query.Level, reader, plan);
             if (postFilter is not null && !InMemoryMatcher.Matches(postFilter, match.Candidate))
             {
                 continue;
@@ -146,9 +147,49 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
         return DicomJsonReader.Read(Encoding.UTF8.GetBytes(json));
     }
 
-    private static IndexMatch ReadMatch(QueryLevel level, NpgsqlDataReader reader)
+    /// <summary>
+    /// The projected attributes of a Candidates row (<see cref="IndexQuery.Projection"/>) as one data set: their JSON
+    /// values put together as one DICOM JSON object and read as the merged documents were, so that values, VRs and
+    /// the Unicode character set come out the same.
+    /// </summary>
+    private static DicomDataset ReadProjection(NpgsqlDataReader reader, IReadOnlyList<DicomTag> projection, int first)
     {
-        var candidate = ReadJson(reader, IndexQuery.JsonOrdinal);
+        var json = new ArrayBufferWriter<byte>(64 * (projection.Count + 1));
+        Span<byte> key = stackalloc byte[12];
+        key[0] = (byte)'"';
+        key[9] = (byte)'"';
+        key[10] = (byte)':';
+        var any = false;
+        json.Write("{"u8);
+        for (var i = 0; i < projection.Count; i++)
+        {
+            if (reader.IsDBNull(first + i))
+            {
+                continue;
+            }
+
+            if (any)
+            {
+                json.Write(","u8);
+            }
+
+            any = true;
+            projection[i].Value.TryFormat(key[1..9], out _, "X8", CultureInfo.InvariantCulture);
+            json.Write(key[..11]);
+            var value = reader.GetString(first + i);
+            var span = json.GetSpan(Encoding.UTF8.GetMaxByteCount(value.Length));
+            json.Advance(Encoding.UTF8.GetBytes(value, span));
+        }
+
+        json.Write("}"u8);
+        return any ? DicomJsonReader.Read(json.WrittenSpan) : new DicomDataset();
+    }
+
+    private static IndexMatch ReadMatch(QueryLevel level, NpgsqlDataReader reader, IndexQuery plan)
+    {
+        var candidate = plan.Projection is { } projection
+            ? ReadProjection(reader, projection, plan.ProjectionOrdinal)
+            : ReadJson(reader, IndexQuery.JsonOrdinal);
         switch (level)
         {
             case QueryLevel.Patient:

@@ -61,6 +61,18 @@ public sealed class IndexQueryTests(IndexDatabaseFixture fixture)
         { "patient name given name only", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "^jane")], ["P3"] },
         { "patient name ideographic group", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "山田*")], ["P4"] },
         { "patient name component wildcard", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "D?E^J*")], ["P1", "P3"] },
+        // Prefix patterns are bounded per group by the prefix indexes (0180); the rest of the pattern is LIKE's.
+        { "patient name prefix, second group", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "田中*")], ["P5"] },
+        { "patient name prefix, third group", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "たな*")], ["P5"] },
+        { "patient name prefix, lower case and accent folded", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "mü*")], ["P2"] },
+        { "patient name prefix then ?", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "yamad?*")], ["P4"] },
+        { "patient name prefix, ? inside", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "TA?AKA*")], ["P5"] },
+        { "patient name prefix of a whole group", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "TANAKA*")], ["P5"] },
+        { "patient name prefix matches no group", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "ICHIROU*")], [] },
+        { "patient name leading wildcard (no prefix)", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "*ADA*")], ["P4"] },
+        { "patient name leading ? (no prefix)", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "?OE*")], ["P1", "P3"] },
+        { "patient name empty value", PatientRoot, [(DicomTag.PatientName, DicomVR.PN, "\"\"")], [] },
+        { "patient name prefix at study level", StudyRoot, [(DicomTag.PatientName, DicomVR.PN, "doe*")], ["1.2.3.1", "1.2.3.2", "1.2.3.4"] },
         { "patient id single", PatientRoot, [(DicomTag.PatientID, DicomVR.LO, "P2")], ["P2"] },
         { "issuer of patient id", PatientRoot, [(DicomTag.IssuerOfPatientID, DicomVR.LO, "HOSP")], ["P3"] },
         { "birth date range (legacy spelling post-filtered)", PatientRoot, [(DicomTag.PatientBirthDate, DicomVR.DA, "19800101-19991231")], ["P2", "P4"] },
@@ -115,7 +127,8 @@ public sealed class IndexQueryTests(IndexDatabaseFixture fixture)
     public async Task Find_StudyLevel_ReturnsDerivedCountsAndModalities()
     {
         var query = Parse(Identifier("STUDY", (DicomTag.StudyInstanceUID, DicomVR.UI, "1.2.3.2"), (DicomTag.ModalitiesInStudy, DicomVR.CS, ""),
-            (DicomTag.NumberOfStudyRelatedSeries, DicomVR.IS, ""), (DicomTag.NumberOfStudyRelatedInstances, DicomVR.IS, "")), StudyRoot);
+            (DicomTag.NumberOfStudyRelatedSeries, DicomVR.IS, ""), (DicomTag.NumberOfStudyRelatedInstances, DicomVR.IS, ""),
+            (DicomTag.StudyDescription, DicomVR.LO, ""), (DicomTag.PatientName, DicomVR.PN, "")), StudyRoot);
         var matches = await ToListAsync(new IndexReader(fixture.DataSource).FindAsync(query, CancellationToken.None));
         var c = Assert.Single(matches).Candidate;
         Assert.Equal(["CT", "SR"], c.GetStrings(DicomTag.ModalitiesInStudy));
@@ -144,6 +157,98 @@ public sealed class IndexQueryTests(IndexDatabaseFixture fixture)
         Assert.True(plan.PagedInSql);
         Assert.Contains("s.study_date >=", plan.Sql, StringComparison.Ordinal);
         Assert.Contains("like", plan.Sql, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("smith*", "SMITH", "SMITI")]
+    [InlineData("Mü?ler*", "MU", "MV")]
+    [InlineData("山田*", "山田", "山由")]
+    [InlineData("A\U0010FFFF*", "A\U0010FFFF", "B")] // the last code point cannot be raised: the one before it is
+    [InlineData("\uD7FF*", "\uD7FF", "\uE000")] // past the surrogates
+    public void Build_PersonNamePrefix_BoundsEveryGroupByTheRangeOfThePrefix(string pattern, string low, string high)
+    {
+        var query = Parse(Identifier("PATIENT", (DicomTag.PatientName, DicomVR.PN, pattern)), PatientRoot);
+        var plan = IndexQuery.Build(query);
+        Assert.Equal([low, high], plan.Parameters.Skip(1).Select(p => (string)p.Value!));
+        Assert.Equal(3, plan.Sql.Split("~>=~").Length - 1);
+        Assert.Equal(3, plan.Sql.Split("~<~").Length - 1);
+        Assert.Empty(plan.PostFilterKeys);
+    }
+
+    [Fact]
+    public void Build_PersonNamePrefixOfOnlyTheHighestCodePoint_HasNoUpperBound()
+    {
+        var query = Parse(Identifier("PATIENT", (DicomTag.PatientName, DicomVR.PN, "\U0010FFFF*")), PatientRoot);
+        var plan = IndexQuery.Build(query);
+        Assert.Equal(["\U0010FFFF"], plan.Parameters.Skip(1).Select(p => (string)p.Value!));
+        Assert.DoesNotContain("~<~", plan.Sql, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Find_PersonNamePrefix_ServedByThePrefixIndexes()
+    {
+        // The statement as prepared (parameters, a generic plan): every group's range is an index condition, so no
+        // patient row is read that does not start with the prefix in some group.
+        var query = Parse(Identifier("STUDY", (DicomTag.PatientName, DicomVR.PN, "SMITH*")), StudyRoot);
+        var plan = IndexQuery.Build(query);
+        var sql = plan.Sql;
+        for (var i = plan.Parameters.Count - 1; i >= 0; i--)
+        {
+            sql = sql.Replace("@" + plan.Parameters[i].ParameterName, "$" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        }
+
+        var values = string.Join(", ", plan.Parameters.Select(p => "'" + (string)p.Value! + "'"));
+        var types = string.Join(", ", plan.Parameters.Select(_ => "text"));
+        await using var connection = await fixture.DataSource.OpenConnectionAsync();
+        await using (var prepare = new NpgsqlCommand($"set enable_seqscan = off; set plan_cache_mode = force_generic_plan; prepare find_prefix({types}) as {sql}", connection))
+        {
+            await prepare.ExecuteNonQueryAsync();
+        }
+
+        var lines = new List<string>();
+        await using (var explain = new NpgsqlCommand($"explain execute find_prefix({values})", connection))
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                lines.Add(reader.GetString(0));
+            }
+        }
+
+        await using (var reset = new NpgsqlCommand("deallocate find_prefix; reset enable_seqscan; reset plan_cache_mode", connection))
+        {
+            await reset.ExecuteNonQueryAsync();
+        }
+
+        var text = string.Join("\n", lines);
+        Assert.DoesNotContain("Seq Scan on pacs_patients", text, StringComparison.Ordinal);
+        Assert.Contains("pacs_patients_name_group2_prefix", text, StringComparison.Ordinal);
+        Assert.Contains("pacs_patients_name_group3_prefix", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Find_StudyLevel_CandidateHoldsTheRequestedKeysOnly()
+    {
+        // PS3.4 C.4.1.1.3.2: the response carries the requested keys; the candidate is read for those, not whole.
+        var query = Parse(Identifier("STUDY", (DicomTag.PatientName, DicomVR.PN, "MÜLLER*"), (DicomTag.StudyDate, DicomVR.DA, "")), StudyRoot);
+        var c = Assert.Single(await ToListAsync(new IndexReader(fixture.DataSource).FindAsync(query, CancellationToken.None))).Candidate;
+        Assert.Equal("Müller^Hans", c.GetString(DicomTag.PatientName));
+        Assert.Equal("20201231", c.GetString(DicomTag.StudyDate));
+        Assert.Equal("1.2.3.3", c.GetString(DicomTag.StudyInstanceUID));
+        Assert.Equal("ISO_IR 192", c.GetString(DicomTag.SpecificCharacterSet)); // the values are Unicode
+        Assert.False(c.Contains(DicomTag.StudyDescription));
+        Assert.False(c.Contains(DicomTag.PatientSex));
+    }
+
+    [Fact]
+    public async Task Find_IncludeAll_CandidateHoldsEveryAttribute()
+    {
+        var parsed = DicomQuery.FromQido(QueryLevel.Study, [new("StudyInstanceUID", "1.2.3.3"), new("includefield", "all")]);
+        Assert.True(parsed.IsSuccess);
+        var c = Assert.Single(await ToListAsync(new IndexReader(fixture.DataSource).FindAsync(parsed.Query!, CancellationToken.None))).Candidate;
+        Assert.Equal("Knee", c.GetString(DicomTag.StudyDescription));
+        Assert.Equal("M", c.GetString(DicomTag.PatientSex));
+        Assert.Equal("19851231", c.GetString(DicomTag.PatientBirthDate));
     }
 
     [Fact]

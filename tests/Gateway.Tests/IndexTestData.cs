@@ -53,6 +53,8 @@ public sealed class IndexTestData
         var p2 = d.AddPatient("P2", "", "Müller^Hans", "19851231", "M");
         var p3 = d.AddPatient("P3", "HOSP", "DOE^JANE^^^", "", "F");
         var p4 = d.AddPatient("P4", "", "Yamada^Tarou=山田^太郎", "1990.05.05", "M");
+        // All three component groups (PS3.5 6.2: alphabetic, ideographic, phonetic); no studies.
+        d.AddPatient("P5", "", "Tanaka^Ichirou=田中^一郎=たなか^いちろう", "", "O");
 
         var s1 = d.AddStudy(p1, "1.2.3.1", "20200115", "101500", "A100", "S1", "Brain MRI 100%", "Smith^John");
         var s2 = d.AddStudy(p1, "1.2.3.2", "20210301", "153000", "A101", "S2", "Chest_CT", "Jones^Ann");
