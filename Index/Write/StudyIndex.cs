@@ -83,7 +83,7 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         // of a parameter looks cheaper than the generic one, though both are the same index look-ups, so the planner
         // never switched. That planning was a quarter of PostgreSQL's CPU per stored instance (docs/benchmarks.md,
         // "store-4 at 2× Orthanc"). set_config(..., true) is SET LOCAL in a form that is itself prepared.
-        commands.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"));
+        commands.BatchCommands.Add(Command("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"));
 
         // Claim the blob intents first: a row the reconciler already removed means the blob may be gone, and the
         // row lock keeps the reconciler from removing it while this transaction runs.
