@@ -21,7 +21,9 @@
 # KEEP_DATA=1 (logs and reports stay under OUT).
 # Environment: QUICK, TARGETS, READERS ("1 10 50 100"), DURATION (30), DURING_READERS (50), PAUSE (2), RAMP (5),
 # SEND_STUDIES (4 per association), MOVES (20), CT_STUDIES (5), LONG_STUDIES (1), MR_STUDIES (4), CR_STUDIES (6),
-# DATA_SET (/var/tmp/readers-data: generated once, reused), KEEP_DATA (0), ORTHANC_HTTP_COMPRESSION (0: Orthanc's gzip of answers off,
+# DATA_SET (/var/tmp/readers-data: generated once, reused), KEEP_DATA (0), READERS_ONLY (1: only the readers' runs,
+# no ingest, C-MOVE or pair), THROTTLE (CORES: after each readers run of ours, the same run with the target and the
+# generator held to CORES cores by a CPU cgroup; root and cgroup v1 needed), ORTHANC_HTTP_COMPRESSION (0: Orthanc's gzip of answers off,
 # its fastest configuration; 1: its default). Ports (defaults clear of the tests' 20000-32000): READERS_HTTP_PORT
 # (18480; gateway i on +i), READERS_DICOM_PORT (12412), READERS_PG_PORT (55442), ORTHANC_HTTP_PORT (18490),
 # ORTHANC_DICOM_PORT (12490), MOVE_SCP_PORT (12495), and ./pacs's PACS_SILO_PORT_BASE (33400),
@@ -50,6 +52,8 @@ CR_STUDIES="${CR_STUDIES:-6}"
 TARGETS="${TARGETS:-ours-1x1 ours-2x2 orthanc}"
 DATA_SET="${DATA_SET:-/var/tmp/readers-data}"
 KEEP_DATA="${KEEP_DATA:-0}"
+READERS_ONLY="${READERS_ONLY:-0}"
+THROTTLE="${THROTTLE:-}"
 HTTP="${READERS_HTTP_PORT:-18480}" DICOM="${READERS_DICOM_PORT:-12412}" PG="${READERS_PG_PORT:-55442}"
 O_HTTP="${ORTHANC_HTTP_PORT:-18490}" O_DICOM="${ORTHANC_DICOM_PORT:-12490}" SCP_PORT="${MOVE_SCP_PORT:-12495}"
 export PACS_SILO_PORT_BASE="${PACS_SILO_PORT_BASE:-33400}" PACS_SILO_GATEWAY_PORT_BASE="${PACS_SILO_GATEWAY_PORT_BASE:-34400}"
@@ -80,8 +84,8 @@ gen "$MR_DIR" "$PY" "$ROOT/loadtests/data/readers-data.py" mr --out "$MR_DIR" --
 gen "$CR_DIR" "$PY" "$ROOT/loadtests/data/readers-data.py" cr --out "$CR_DIR" --studies "$CR_STUDIES" --views 2 --seed 22
 # Fresh UIDs for each send (variants 1 and 2 of seed 19): the same files twice would be duplicates, not new studies.
 # Each target is a new archive, so the two sets serve every target.
-gen "$SEND_ALONE" "$PY" "$BENCH/gen_dataset.py" ct --out "$SEND_ALONE" --studies $((4 * SEND_STUDIES)) --instances 100 --seed 19 --variant 1 --quiet
-gen "$SEND_DURING" "$PY" "$BENCH/gen_dataset.py" ct --out "$SEND_DURING" --studies $((4 * SEND_STUDIES)) --instances 100 --seed 19 --variant 2 --quiet
+[[ "$READERS_ONLY" == 1 ]] || gen "$SEND_ALONE" "$PY" "$BENCH/gen_dataset.py" ct --out "$SEND_ALONE" --studies $((4 * SEND_STUDIES)) --instances 100 --seed 19 --variant 1 --quiet
+[[ "$READERS_ONLY" == 1 ]] || gen "$SEND_DURING" "$PY" "$BENCH/gen_dataset.py" ct --out "$SEND_DURING" --studies $((4 * SEND_STUDIES)) --instances 100 --seed 19 --variant 2 --quiet
 files() { find "$@" -name '*.dcm' | sort; }
 # The priors the workstation pulls: the 100-slice CT studies, one after the other.
 mapfile -t PRIORS < <("$PY" -c 'import json,sys; [print(s["StudyInstanceUID"]) for s in json.load(open(sys.argv[1]))["studies"]]' "$CT_DIR/manifest.json")
@@ -182,6 +186,24 @@ readers() {
   mark "$1" end
 }
 
+# throttled LABEL N DURATION CORES: the same readers with the target's processes (gateways, silos, PostgreSQL's
+# postmaster and backends) and the generator held to CORES cores together (a CPU cgroup, v1, with a CFS quota): what
+# readers get when ingest takes the rest of the machine, without ingest's other effects (disk, locks, admission).
+throttled() {
+  local cg=/sys/fs/cgroup/cpu/pacs-readers-$$ p
+  mkdir -p "$cg"
+  echo 100000 > "$cg/cpu.cfs_period_us"
+  awk -v c="$4" 'BEGIN { printf "%d\n", c * 100000 }' > "$cg/cpu.cfs_quota_us"
+  for p in $(pids_of gateway | tr , ' ') $(pids_of silo | tr , ' ') $(pg_pids); do echo "$p" > "$cg/cgroup.procs" 2>/dev/null || true; done
+  readers_args "$1" "$2" "$3"
+  mark "$1" start
+  sh -c 'echo $$ > "$0/cgroup.procs"; exec "$@"' "$cg" dotnet "$LOAD" "${ARGS[@]}" | tee -a "$OUT/summary.txt"
+  mark "$1" end
+  for p in $(cat "$cg/cgroup.procs"); do echo "$p" > /sys/fs/cgroup/cpu/cgroup.procs 2>/dev/null || true; done
+  rmdir "$cg"
+}
+pg_pids() { local pm; pm=$(head -1 "$OURS/pg/data/postmaster.pid"); echo "$pm"; pgrep -P "$pm" || true; }
+
 # during LABEL N: N readers while the senders send SEND_DURING and the workstation pulls priors; the readers stop
 # starting studies once the senders are done, then the same readers idle for the same window (LABEL-idle).
 during() {
@@ -249,9 +271,14 @@ for target in $TARGETS; do
   mark "$target-load" end
   say "$target: $(files "$CT_DIR" "$LONG_DIR" "$MR_DIR" "$CR_DIR" | wc -l) instances stored (CT ${CT_STUDIES}x100 + ${LONG_STUDIES}x300, MR ${MR_STUDIES}x2x30, CR ${CR_STUDIES}x2); runs of $DURATION s, pause $PAUSE s, ramp $RAMP s; load average $(loadavg)"
   for n in $READERS; do readers "$target-$n" "$n" "$DURATION"; done
-  send "$target-ingest-alone" "$SEND_ALONE"
-  move "$target-move-alone" "$MOVES"
-  during "$target-$DURING_READERS-during" "$DURING_READERS"
+  if [[ -n "$THROTTLE" && "$kind" == ours ]]; then
+    for n in $READERS; do throttled "$target-$n-on-$THROTTLE-cores" "$n" "$DURATION" "$THROTTLE"; done
+  fi
+  if [[ "$READERS_ONLY" != 1 ]]; then
+    send "$target-ingest-alone" "$SEND_ALONE"
+    move "$target-move-alone" "$MOVES"
+    during "$target-$DURING_READERS-during" "$DURING_READERS"
+  fi
   # Stopped, and its stored data deleted unless KEEP_DATA=1 (2 GB a target by default; the reports stay).
   case "$kind" in
     ours) "$ROOT/pacs" down --data "$OURS" >/dev/null 2>&1 || true
