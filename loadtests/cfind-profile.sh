@@ -56,5 +56,5 @@ if [[ $PERF == 1 ]]; then
   cp "/tmp/perf-$gw.map" "$OUT/perf-gw.map"; rm -f "/tmp/perf-$gw.map" "/tmp/perfinfo-$gw.map"
   down
   /usr/bin/python3 "$HERE/perf-jit-symbols.py" "$OUT/gw.perf" "$OUT/perf-gw.map" self 80 > "$OUT/self.txt"
-  /usr/bin/python3 "$HERE/perf-jit-symbols.py" "$OUT/gw.perf" "$OUT/perf-gw.map" incl 200 > "$OUT/incl.txt"
+  /usr/bin/python3 "$HERE/perf-jit-symbols.py" "$OUT/gw.perf" "$OUT/perf-gw.map" incl 5000 > "$OUT/incl.txt"
 fi
