@@ -32,7 +32,8 @@ if [[ ! -f $DATA/.loaded ]]; then
   storescu -aet BENCHSCU -aec CLINTON -to 10 -ta 30 -td 300 127.0.0.1 "$DICOM_PORT" $(find "$SMALL" -name '*.dcm' | sort) > "$OUT/load.log" 2>&1 || true
   touch "$DATA/.loaded"; echo "loaded in $(echo "$(date +%s.%N) - $s" | bc) s" | tee -a "$OUT/load.txt"
 fi
-gw=$(cat "$DATA/run/gateway-0.pid")
+gw=$(cat "$DATA/run/gateway-0.pid"); silo=$(cat "$DATA/run/silo-0.pid")
+trap 'down; rm -f "/tmp/perf-$gw.map" "/tmp/perfinfo-$gw.map" "/tmp/perf-$silo.map" "/tmp/perfinfo-$silo.map"; echo "end $(date -u +%T) load $(cat /proc/loadavg)" | tee -a "$OUT/load.txt"' EXIT
 find50() { findscu -S -aet BENCHSCU -aec CLINTON --repeat 50 -sr "${KEYS[@]}" 127.0.0.1 "$DICOM_PORT" > /dev/null 2>&1; }
 n=$(findscu -S -aet BENCHSCU -aec CLINTON "${KEYS[@]}" 127.0.0.1 "$DICOM_PORT" 2>&1 | grep -c "Find Response:.*Pending" || true)
 echo "matches per query: $n" | tee -a "$OUT/load.txt"
