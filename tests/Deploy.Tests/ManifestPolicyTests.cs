@@ -78,6 +78,34 @@ public sealed partial class ManifestPolicyTests
         }
     }
 
+    /// <summary>
+    /// A host records spans only where something exports them (HostTelemetry.SamplingRatio: unset and no OTLP endpoint
+    /// means none); a ratio set without an endpoint would build spans nobody takes. components/otlp-export sets both,
+    /// with a tenth of new traces, because recording every trace costs store-4 7-12 % (docs/benchmarks.md).
+    /// </summary>
+    [Theory, MemberData(nameof(OverlayNames))]
+    public void ArchiveHosts_RecordTracesOnlyWhereTheyExportThem(string name)
+    {
+        var overlay = Overlay.Get(name);
+        foreach (var deployment in new[] { overlay.Silos, overlay.Gateways })
+        {
+            var env = Assert.Single(deployment.Spec.Template.Spec.Containers).Env.ToDictionary(e => e.Name);
+            var exports = env.TryGetValue("OTEL_EXPORTER_OTLP_ENDPOINT", out var endpoint);
+            Assert.Equal(name == "production-otlp", exports);
+            if (env.TryGetValue("Pacs__Telemetry__SamplingRatio", out var ratio))
+            {
+                Assert.True(exports, $"{deployment.Metadata.Name} in {name} records traces that nothing exports");
+                var share = double.Parse(ratio.Value, System.Globalization.CultureInfo.InvariantCulture);
+                Assert.InRange(share, 0.01, 0.5);
+            }
+            if (exports)
+            {
+                Assert.True(Uri.TryCreate(endpoint!.Value, UriKind.Absolute, out _), endpoint.Value);
+                Assert.True(env.ContainsKey("Pacs__Telemetry__SamplingRatio"), $"{deployment.Metadata.Name} in {name} would record every trace");
+            }
+        }
+    }
+
     [Theory, MemberData(nameof(OverlayNames))]
     public void EveryContainer_RunsNonRootReadOnlyWithoutPrivilegesOrCapabilities(string name)
     {

@@ -10,8 +10,11 @@ namespace Pacs.Deploy.Tests;
 /// </summary>
 internal sealed class Overlay
 {
-    /// <summary>Every overlay; production-custom-metrics is production with components/gateway-custom-metrics.</summary>
-    public static readonly IReadOnlyList<string> Names = ["dev", "production", "production-custom-metrics"];
+    /// <summary>
+    /// Every overlay; production-custom-metrics is production with components/gateway-custom-metrics, production-otlp
+    /// production with components/otlp-export.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Names = ["dev", "production", "production-custom-metrics", "production-otlp"];
 
     private static readonly ConcurrentDictionary<string, Lazy<Overlay>> Built = new();
 

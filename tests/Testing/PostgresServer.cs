@@ -35,6 +35,11 @@ public sealed partial class PostgresServer : IAsyncDisposable
     private bool _stopping;
     private bool _disposed;
 
+    // Databases made on a PACS_TEST_DB server: their names carry a token of this server object, so fixtures of other
+    // test classes or processes sharing that server never drop each other's; they are dropped on dispose.
+    private readonly string _externalSuffix = "_" + Guid.NewGuid().ToString("N")[..8];
+    private readonly List<string> _externalDatabases = [];
+
     private PostgresServer(NpgsqlConnectionStringBuilder admin, string? root, string? binDirectory)
     {
         _admin = admin;
@@ -64,10 +69,7 @@ public sealed partial class PostgresServer : IAsyncDisposable
         var external = Environment.GetEnvironmentVariable(ExternalConnectionVariable);
         if (!string.IsNullOrWhiteSpace(external))
         {
-            var builder = new NpgsqlConnectionStringBuilder(external);
-            var server = new PostgresServer(builder, root: null, binDirectory: null);
-            await server.WaitUntilAcceptingAsync(cancellationToken).ConfigureAwait(false);
-            return server;
+            return await ConnectAsync(external, cancellationToken).ConfigureAwait(false);
         }
 
         var bin = FindBinDirectory();
@@ -98,14 +100,23 @@ public sealed partial class PostgresServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Wraps a server that is not ours (what <c>PACS_TEST_DB</c> names): never stopped, its databases suffixed.</summary>
+    public static async Task<PostgresServer> ConnectAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        var server = new PostgresServer(new NpgsqlConnectionStringBuilder(connectionString), root: null, binDirectory: null);
+        await server.WaitUntilAcceptingAsync(cancellationToken).ConfigureAwait(false);
+        return server;
+    }
+
     /// <summary>
     /// Creates (or re-creates, dropping any leftover of that name) a database and returns its
-    /// connection string. Names are lower-cased and reduced to [a-z0-9_].
+    /// connection string. Names are lower-cased and reduced to [a-z0-9_]; on a <c>PACS_TEST_DB</c> server they also
+    /// carry this object's own suffix (<see cref="DatabaseName"/>).
     /// </summary>
     public async Task<string> CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         EnsureRunning();
-        var database = SafeName(name);
+        var database = DatabaseName(name);
         await using (var connection = new NpgsqlConnection(AdminConnectionString))
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -122,7 +133,22 @@ public sealed partial class PostgresServer : IAsyncDisposable
             }
         }
 
+        if (IsExternal)
+        {
+            lock (_externalDatabases)
+            {
+                _externalDatabases.Add(database);
+            }
+        }
+
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = database }.ConnectionString;
+    }
+
+    /// <summary>The database <see cref="CreateDatabaseAsync"/> makes for <paramref name="name"/> on this server.</summary>
+    public string DatabaseName(string name)
+    {
+        var safe = SafeName(name);
+        return IsExternal ? safe[..Math.Min(safe.Length, 63 - _externalSuffix.Length)] + _externalSuffix : safe;
     }
 
     /// <summary>Starts the private server (again) on its data directory and port; waits until it accepts connections.</summary>
@@ -253,7 +279,37 @@ public sealed partial class PostgresServer : IAsyncDisposable
             }
         }
 
+        else
+        {
+            await DropExternalDatabasesAsync().ConfigureAwait(false);
+        }
+
         _disposed = true;
+    }
+
+    private async Task DropExternalDatabasesAsync()
+    {
+        string[] databases;
+        lock (_externalDatabases)
+        {
+            databases = [.. _externalDatabases];
+            _externalDatabases.Clear();
+        }
+
+        try
+        {
+            await using var connection = new NpgsqlConnection(AdminConnectionString);
+            await connection.OpenAsync().ConfigureAwait(false);
+            foreach (var database in databases)
+            {
+                await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection);
+                await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException)
+        {
+            // A database left on a shared server is not worth failing a test run for.
+        }
     }
 
     private string DataDirectory => Path.Combine(_root!, "data");
