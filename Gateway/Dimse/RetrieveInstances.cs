@@ -63,7 +63,7 @@ internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, Dim
         try
         {
             var stream = await OpenDataSetAsync(blobs, key, cancellationToken).ConfigureAwait(false);
-            return lease is null ? stream : new LeasedStream(stream, lease);
+            return new SubOperationStream(stream, lease);
         }
         catch
         {
@@ -81,8 +81,9 @@ internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, Dim
         var stream = await blobs.OpenReadAsync(key, 0, null, cancellationToken).ConfigureAwait(false);
         try
         {
+            // Read synchronously, as the rest of the blob is (SubOperationStream): fills the stream's buffer, one pread.
             var head = new byte[144];
-            var n = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            var n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
             long offset = 0;
             if (n == head.Length && head[128] == 'D' && head[129] == 'I' && head[130] == 'C' && head[131] == 'M'
                 && BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(132)) == 0x00000002u)
@@ -105,8 +106,15 @@ internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, Dim
         }
     }
 
-    /// <summary>A read-only view of a blob stream that gives its admission slot back when disposed.</summary>
-    private sealed class LeasedStream(Stream inner, ReadAdmission.Lease lease) : Stream
+    /// <summary>
+    /// A read-only view of a blob stream for one sub-operation: it gives its admission slot (if any) back when disposed,
+    /// and reads synchronously. On Linux .NET runs every asynchronous file read as a thread-pool work item (a hop, a
+    /// futex wake-up and a context switch per read, 9 per CT instance); a sub-operation reads its blob in order and
+    /// sends each piece before the next read, so nothing overlaps the hop, and a read of a blob in the page cache costs
+    /// less than the hop. A blob not in the page cache blocks the pool thread for the disk read, as the ingest's
+    /// synchronous staging writes and fsyncs do (the gateway's thread-pool minimum is sized for that).
+    /// </summary>
+    internal sealed class SubOperationStream(Stream inner, ReadAdmission.Lease? lease) : Stream
     {
         public override bool CanRead => inner.CanRead;
 
@@ -126,11 +134,17 @@ internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, Dim
 
         public override int Read(Span<byte> buffer) => inner.Read(buffer);
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            inner.ReadAsync(buffer, offset, count, cancellationToken);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return Task.FromResult(inner.Read(buffer, offset, count));
+        }
 
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            inner.ReadAsync(buffer, cancellationToken);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return ValueTask.FromResult(inner.Read(buffer.Span));
+        }
 
         public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
 
@@ -150,7 +164,7 @@ internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, Dim
             }
             finally
             {
-                lease.Dispose();
+                lease?.Dispose();
             }
 
             await base.DisposeAsync().ConfigureAwait(false);
@@ -161,7 +175,7 @@ internal sealed class RetrieveInstances(IndexReader index, IBlobStore blobs, Dim
             if (disposing)
             {
                 inner.Dispose();
-                lease.Dispose();
+                lease?.Dispose();
             }
 
             base.Dispose(disposing);
