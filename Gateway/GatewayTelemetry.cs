@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Pacs.Gateway.DicomWeb;
 using Pacs.Gateway.Ingest;
 
 namespace Pacs.Gateway;
@@ -34,6 +35,26 @@ internal static class GatewayTelemetry
     /// <summary>DICOM associations (TCP connections holding a slot) under way on this gateway.</summary>
     private static readonly UpDownCounter<long> ActiveAssociations = Meter.CreateUpDownCounter<long>("pacs.dimse.associations.active", "{association}",
         "DICOM associations under way");
+
+    /// <summary>
+    /// How long each read waited for a slot of <see cref="ReadAdmission"/> (0 when one was free), by class: where a
+    /// reader's first image waits while modalities send (issue 17 §1).
+    /// </summary>
+    private static readonly Histogram<double> ReadWait = Meter.CreateHistogram<double>("pacs.dicomweb.read_admission.wait", "s",
+        "Time a read waited for an admission slot, by class");
+
+    public static void ReadAdmitted(ReadClass readClass, double seconds)
+    {
+        if (ReadWait.Enabled)
+        {
+            ReadWait.Record(seconds, new KeyValuePair<string, object?>("class", readClass switch
+            {
+                ReadClass.Interactive => "interactive",
+                ReadClass.Opening => "opening",
+                _ => "bulk",
+            }));
+        }
+    }
 
     public static void AssociationStarted() => ActiveAssociations.Add(1);
 

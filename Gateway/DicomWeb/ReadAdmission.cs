@@ -10,10 +10,17 @@ public enum ReadClass
     Interactive = 0,
 
     /// <summary>
-    /// Frames, thumbnails, rendered images, bulk data, whole instances: one reader's in the order it asked (its
-    /// thumbnails before its stack, as the viewer asks), readers in turn.
+    /// The frame that opens a series for a reader: its first frame or rendered image of a series it has not been sent
+    /// one of for <see cref="ReadAdmission.OpeningWindow"/> (<see cref="ReadAdmission.ClassOfSeriesRead"/>). The image
+    /// a viewer shows first, so it goes before the stacks, thumbnails and retrieve sub-operations under way.
     /// </summary>
-    Bulk = 1,
+    Opening = 1,
+
+    /// <summary>
+    /// Frames, thumbnails, rendered images, bulk data, whole instances, C-MOVE and C-GET sub-operations: one reader's
+    /// in the order it asked (its thumbnails before its stack, as the viewer asks), readers in turn.
+    /// </summary>
+    Bulk = 2,
 }
 
 /// <summary>
@@ -24,8 +31,9 @@ public enum ReadClass
 /// <see cref="Limit"/> reads run at once (fewer while the gateway ingests, <see cref="IngestActivity"/>); the others
 /// wait, without a thread, in queues served in this order:
 /// <list type="number">
-/// <item>interactive reads (searches, metadata) before bulk ones (frames, thumbnails), so a study being opened
-/// does not wait behind the stacks others are loading;</item>
+/// <item>interactive reads (searches, metadata), then the reads that open a series (a reader's first frame of it,
+/// <see cref="ReadClass.Opening"/>), then bulk ones (the rest of the frames, thumbnails, retrieves), so a study being
+/// opened does not wait behind the stacks others are loading, nor its first image behind its own thumbnails;</item>
 /// <item>within a class, round-robin over readers (the session, else the account, else the address), one request
 /// each in turn, so one reader's 300-frame stack does not hold back another's first frame.</item>
 /// </list>
@@ -43,11 +51,25 @@ public sealed class ReadAdmission : IDisposable
     private readonly int _limitDuringIngest;
     private readonly int _queueLimit;
     private readonly long _slotTicks;
-    private readonly ClassQueue[] _classes = [new(), new()];
+    private readonly ClassQueue[] _classes = [new(), new(), new()];
     // Slots held, each by the timestamp it was granted at (a few entries: at most the limit, plus slow ones).
     private readonly List<Lease> _running = [];
     private readonly ITimer _sweep;
     private int _queued;
+
+    // When each (reader, series) was last sent a frame, for ClassOfSeriesRead: at most OpenSeriesLimit entries.
+    private readonly object _openedGate = new();
+    private readonly Dictionary<(string Reader, string Series), long> _opened = [];
+    private readonly long _openingTicks;
+
+    /// <summary>
+    /// How long after a reader's last frame of a series its next one is still part of a series it has open: a viewer
+    /// loads a stack in seconds; a reader who comes back to the series later opens it again.
+    /// </summary>
+    public static readonly TimeSpan OpeningWindow = TimeSpan.FromSeconds(30);
+
+    /// <summary>Series open at once across all readers that <see cref="ClassOfSeriesRead"/> remembers (bounded memory).</summary>
+    public const int OpenSeriesLimit = 4096;
 
     public ReadAdmission(IOptions<DicomWebOptions> options, IngestActivity ingest, TimeProvider? time = null)
     {
@@ -59,6 +81,7 @@ public sealed class ReadAdmission : IDisposable
         _limitDuringIngest = Math.Min(_limit, o.ReadConcurrencyDuringIngest > 0 ? o.ReadConcurrencyDuringIngest : Math.Max(1, Environment.ProcessorCount / 2));
         _queueLimit = o.ReadQueueLimit;
         _slotTicks = (long)(o.ReadSlotMilliseconds / 1000.0 * _time.TimestampFrequency);
+        _openingTicks = (long)(OpeningWindow.TotalSeconds * _time.TimestampFrequency);
         // Slots of slow reads are given back even when no request comes or ends to do it.
         var period = TimeSpan.FromMilliseconds(Math.Max(10, o.ReadSlotMilliseconds / 2));
         _sweep = _time.CreateTimer(_ => Dispatch(), null, period, period);
@@ -105,6 +128,7 @@ public sealed class ReadAdmission : IDisposable
             {
                 var lease = new Lease(this, now);
                 _running.Add(lease);
+                GatewayTelemetry.ReadAdmitted(readClass, 0);
                 return ValueTask.FromResult<Lease?>(lease);
             }
 
@@ -113,7 +137,7 @@ public sealed class ReadAdmission : IDisposable
                 return ValueTask.FromResult<Lease?>(null);
             }
 
-            waiter = new Waiter();
+            waiter = new Waiter(readClass, now);
             _classes[(int)readClass].Enqueue(reader, waiter);
             _queued++;
         }
@@ -126,7 +150,54 @@ public sealed class ReadAdmission : IDisposable
         return new ValueTask<Lease?>(waiter.Completion.Task);
     }
 
+    /// <summary>(reader, series) pairs <see cref="ClassOfSeriesRead"/> remembers now (for tests).</summary>
+    internal int OpenSeriesRemembered
+    {
+        get
+        {
+            lock (_openedGate)
+            {
+                return _opened.Count;
+            }
+        }
+    }
+
     public void Dispose() => _sweep.Dispose();
+
+    /// <summary>
+    /// The class of a frame (or rendered image) of <paramref name="series"/> for <paramref name="reader"/>:
+    /// <see cref="ReadClass.Opening"/> when the reader has asked for none of that series within
+    /// <see cref="OpeningWindow"/>, else <see cref="ReadClass.Bulk"/>; either way the series counts as open from now.
+    /// At most <see cref="OpenSeriesLimit"/> are remembered: past that the expired ones are dropped, and if none has
+    /// expired all are forgotten (a few reads more are then classed as opening; nothing grows).
+    /// </summary>
+    public ReadClass ClassOfSeriesRead(string reader, string series)
+    {
+        var key = (reader, series);
+        lock (_openedGate)
+        {
+            var now = _time.GetTimestamp();
+            var open = _opened.TryGetValue(key, out var last) && now - last < _openingTicks;
+            if (!open && _opened.Count >= OpenSeriesLimit)
+            {
+                foreach (var (k, at) in _opened)
+                {
+                    if (now - at >= _openingTicks)
+                    {
+                        _opened.Remove(k);
+                    }
+                }
+
+                if (_opened.Count >= OpenSeriesLimit)
+                {
+                    _opened.Clear();
+                }
+            }
+
+            _opened[key] = now;
+            return open ? ReadClass.Bulk : ReadClass.Opening;
+        }
+    }
 
     private void Release(Lease lease)
     {
@@ -150,7 +221,7 @@ public sealed class ReadAdmission : IDisposable
             var counting = CountingLocked(now);
             while (_queued > 0 && counting < limit)
             {
-                var waiter = (_classes[0].Dequeue() ?? _classes[1].Dequeue())!;
+                var waiter = (_classes[0].Dequeue() ?? _classes[1].Dequeue() ?? _classes[2].Dequeue())!;
                 _queued--;
                 if (waiter.Completion.Task.IsCompleted)
                 {
@@ -170,8 +241,10 @@ public sealed class ReadAdmission : IDisposable
             return;
         }
 
+        var granting = _time.GetTimestamp();
         foreach (var waiter in granted)
         {
+            GatewayTelemetry.ReadAdmitted(waiter.Class, _time.GetElapsedTime(waiter.Enqueued, granting).TotalSeconds);
             waiter.Registration.Dispose();
             if (!waiter.Completion.TrySetResult(waiter.Lease))
             {
@@ -210,8 +283,12 @@ public sealed class ReadAdmission : IDisposable
         public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Release(this);
     }
 
-    private sealed class Waiter
+    private sealed class Waiter(ReadClass readClass, long enqueued)
     {
+        public ReadClass Class { get; } = readClass;
+
+        public long Enqueued { get; } = enqueued;
+
         public TaskCompletionSource<Lease?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public CancellationTokenRegistration Registration { get; set; }

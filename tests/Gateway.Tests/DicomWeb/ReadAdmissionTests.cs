@@ -143,6 +143,90 @@ public sealed class ReadAdmissionTests : IDisposable
         Assert.All(waits.Skip(1), w => Assert.False(w.IsCompleted));
     }
 
+    [Fact]
+    public async Task A_readers_first_frame_of_a_series_goes_before_bulk_reads_that_waited_longer()
+    {
+        using var a = await _admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        var b = await _admission.EnterAsync(ReadClass.Bulk, "b", CancellationToken.None);
+        var thumbnail = _admission.EnterAsync(ReadClass.Bulk, "c", CancellationToken.None).AsTask();
+        var subOperation = _admission.EnterAsync(ReadClass.Bulk, "dimse:WORKSTATION", CancellationToken.None).AsTask();
+        var firstFrame = _admission.EnterAsync(_admission.ClassOfSeriesRead("c", "1.2.3.1"), "c", CancellationToken.None).AsTask();
+
+        b!.Dispose();
+        var granted = await firstFrame.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.NotNull(granted);
+        Assert.False(thumbnail.IsCompleted);
+        Assert.False(subOperation.IsCompleted);
+
+        // Then the bulk reads, in their turn: c's thumbnail, then the workstation's sub-operation.
+        granted!.Dispose();
+        using var next = await thumbnail.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(subOperation.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Searches_and_metadata_go_before_a_readers_first_frame()
+    {
+        using var a = await _admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        var b = await _admission.EnterAsync(ReadClass.Bulk, "b", CancellationToken.None);
+        var firstFrame = _admission.EnterAsync(ReadClass.Opening, "c", CancellationToken.None).AsTask();
+        var metadata = _admission.EnterAsync(ReadClass.Interactive, "d", CancellationToken.None).AsTask();
+
+        b!.Dispose();
+        using var granted = await metadata.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(firstFrame.IsCompleted);
+    }
+
+    [Fact]
+    public void The_first_frame_of_a_series_opens_it_until_the_reader_has_asked_for_none_of_it_for_the_window()
+    {
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("a", "1.2.3.1"));
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.2.3.1"));
+        // Another reader of the same series, and the same reader's next series, open theirs.
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("b", "1.2.3.1"));
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("a", "1.2.3.2"));
+
+        // Each frame keeps the series open: a stack loaded over more than the window stays bulk.
+        _clock.Advance(ReadAdmission.OpeningWindow - TimeSpan.FromSeconds(1));
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.2.3.1"));
+        _clock.Advance(ReadAdmission.OpeningWindow - TimeSpan.FromSeconds(1));
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.2.3.1"));
+
+        // A reader back after the window opens the series again.
+        _clock.Advance(ReadAdmission.OpeningWindow);
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("a", "1.2.3.1"));
+    }
+
+    [Fact]
+    public void The_series_remembered_are_bounded()
+    {
+        for (var i = 0; i < ReadAdmission.OpenSeriesLimit; i++)
+        {
+            Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("a", $"1.2.{i}"));
+        }
+
+        Assert.Equal(ReadAdmission.OpenSeriesLimit, _admission.OpenSeriesRemembered);
+
+        // Full, none expired: all are forgotten and the new one remembered.
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("a", "1.3"));
+        Assert.Equal(1, _admission.OpenSeriesRemembered);
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.3"));
+
+        // Full again with all but one expired: the expired ones go, the open one stays open.
+        for (var i = 1; i < ReadAdmission.OpenSeriesLimit; i++)
+        {
+            _admission.ClassOfSeriesRead("b", $"1.2.{i}");
+        }
+
+        _clock.Advance(ReadAdmission.OpeningWindow - TimeSpan.FromSeconds(1));
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.3")); // still open, and kept open
+        Assert.Equal(ReadAdmission.OpenSeriesLimit, _admission.OpenSeriesRemembered);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("c", "1.4"));
+        Assert.Equal(2, _admission.OpenSeriesRemembered);
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.3"));
+    }
+
     private ReadAdmission Create(DicomWebOptions options) => new(Options.Create(options), _ingest, _clock);
 
     private sealed class ManualClock : TimeProvider
