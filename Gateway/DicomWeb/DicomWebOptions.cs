@@ -46,8 +46,8 @@ public sealed class DicomWebOptions
     public long MaxStowInstanceBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
     /// <summary>
-    /// DICOMweb reads this gateway runs at once (<see cref="ReadAdmission"/>); the others wait in its queue, searches,
-    /// metadata and thumbnails first, then round-robin over readers. 0: twice the gateway's cores.
+    /// DICOMweb reads this gateway runs at once (<see cref="ReadAdmission"/>); the others wait in its queue, searches and
+    /// metadata first, then a series' first image, then the rest, each round-robin over readers. 0: twice the cores.
     /// </summary>
     [Range(0, 10_000)]
     public int ReadConcurrency { get; set; }
@@ -58,6 +58,14 @@ public sealed class DicomWebOptions
     /// </summary>
     [Range(0, 10_000)]
     public int ReadConcurrencyDuringIngest { get; set; }
+
+    /// <summary>
+    /// While this gateway receives instances, the share of the time bulk reads (frames past a series' first, thumbnails,
+    /// retrieves, C-MOVE/C-GET sub-operations) may hold its read slots: after each, the next waits (1 − share) / share
+    /// times as long as it held its slot. Searches, metadata and a series' first frame are not held back. 1: no pause.
+    /// </summary>
+    [Range(0.01, 1.0)]
+    public double ReadBulkShareDuringIngest { get; set; } = 0.5;
 
     /// <summary>Reads that may wait for a slot; one more is answered 503 with Retry-After.</summary>
     [Range(1, 1_000_000)]

@@ -39,7 +39,10 @@ public enum ReadClass
 /// </list>
 /// A read that holds its slot longer than <see cref="DicomWebOptions.ReadSlotMilliseconds"/> (a slow network writing
 /// a large answer, a big retrieve) stops counting against the limit, so a few slow clients cannot hold the rest back;
-/// what they cost is then the network's, not the cores'. A queue longer than <see cref="DicomWebOptions.ReadQueueLimit"/>
+/// what they cost is then the network's, not the cores'. While the gateway ingests, bulk reads hold slots at most
+/// <see cref="DicomWebOptions.ReadBulkShareDuringIngest"/> of the time (a pause after each, as long as it held its slot
+/// times (1 − share) / share), so that the stacks under way leave the modalities their cores while searches and the
+/// reads that open a series still go at once. A queue longer than <see cref="DicomWebOptions.ReadQueueLimit"/>
 /// answers 503 with Retry-After (RFC 9110 15.6.4) instead of growing without bound.
 /// </summary>
 public sealed class ReadAdmission : IDisposable
@@ -51,11 +54,15 @@ public sealed class ReadAdmission : IDisposable
     private readonly int _limitDuringIngest;
     private readonly int _queueLimit;
     private readonly long _slotTicks;
+    private readonly double _bulkShare;
     private readonly ClassQueue[] _classes = [new(), new(), new()];
     // Slots held, each by the timestamp it was granted at (a few entries: at most the limit, plus slow ones).
     private readonly List<Lease> _running = [];
     private readonly ITimer _sweep;
+    private readonly ITimer _resume;
     private int _queued;
+    // While the gateway ingests, no bulk read starts before this timestamp (ReadBulkShareDuringIngest).
+    private long _bulkResumesAt;
 
     // When each (reader, series) was last sent a frame, for ClassOfSeriesRead: at most OpenSeriesLimit entries.
     private readonly object _openedGate = new();
@@ -85,6 +92,8 @@ public sealed class ReadAdmission : IDisposable
         // Slots of slow reads are given back even when no request comes or ends to do it.
         var period = TimeSpan.FromMilliseconds(Math.Max(10, o.ReadSlotMilliseconds / 2));
         _sweep = _time.CreateTimer(_ => Dispatch(), null, period, period);
+        _bulkShare = o.ReadBulkShareDuringIngest;
+        _resume = _time.CreateTimer(_ => Dispatch(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Reads admitted at once now: fewer while this gateway ingests.</summary>
@@ -121,12 +130,13 @@ public sealed class ReadAdmission : IDisposable
     public ValueTask<Lease?> EnterAsync(ReadClass readClass, string reader, CancellationToken cancellationToken)
     {
         Waiter waiter;
+        bool slotFree;
         lock (_gate)
         {
             var now = _time.GetTimestamp();
-            if (_queued == 0 && CountingLocked(now) < Limit)
+            if (_queued == 0 && CountingLocked(now) < Limit && (readClass != ReadClass.Bulk || !BulkPausedLocked(now)))
             {
-                var lease = new Lease(this, now);
+                var lease = new Lease(this, now, readClass);
                 _running.Add(lease);
                 GatewayTelemetry.ReadAdmitted(readClass, 0);
                 return ValueTask.FromResult<Lease?>(lease);
@@ -140,11 +150,18 @@ public sealed class ReadAdmission : IDisposable
             waiter = new Waiter(readClass, now);
             _classes[(int)readClass].Enqueue(reader, waiter);
             _queued++;
+            // A slot is free while bulk reads wait out their pause: this read may go before them.
+            slotFree = CountingLocked(now) < Limit;
         }
 
         if (cancellationToken.CanBeCanceled)
         {
             waiter.Registration = cancellationToken.Register(static state => ((Waiter)state!).Completion.TrySetCanceled(), waiter);
+        }
+
+        if (slotFree)
+        {
+            Dispatch();
         }
 
         return new ValueTask<Lease?>(waiter.Completion.Task);
@@ -162,7 +179,11 @@ public sealed class ReadAdmission : IDisposable
         }
     }
 
-    public void Dispose() => _sweep.Dispose();
+    public void Dispose()
+    {
+        _sweep.Dispose();
+        _resume.Dispose();
+    }
 
     /// <summary>
     /// The class of a frame (or rendered image) of <paramref name="series"/> for <paramref name="reader"/>:
@@ -204,6 +225,14 @@ public sealed class ReadAdmission : IDisposable
         lock (_gate)
         {
             _running.Remove(lease);
+            if (lease.Class == ReadClass.Bulk && _bulkShare < 1 && _ingest.Active)
+            {
+                // Bulk reads hold the slots at most this share of the time while the gateway ingests: after one
+                // held a slot for t (the slot time at most), the next starts (1 - share) / share × t later.
+                var now = _time.GetTimestamp();
+                var held = Math.Min(now - lease.Granted, _slotTicks);
+                _bulkResumesAt = Math.Max(_bulkResumesAt, now) + (long)(held * (1 - _bulkShare) / _bulkShare);
+            }
         }
 
         Dispatch();
@@ -214,6 +243,7 @@ public sealed class ReadAdmission : IDisposable
     private void Dispatch()
     {
         List<Waiter>? granted = null;
+        long resumeAt = 0;
         lock (_gate)
         {
             var now = _time.GetTimestamp();
@@ -221,19 +251,35 @@ public sealed class ReadAdmission : IDisposable
             var counting = CountingLocked(now);
             while (_queued > 0 && counting < limit)
             {
-                var waiter = (_classes[0].Dequeue() ?? _classes[1].Dequeue() ?? _classes[2].Dequeue())!;
+                var waiter = _classes[0].Dequeue() ?? _classes[1].Dequeue();
+                if (waiter is null)
+                {
+                    if (BulkPausedLocked(now))
+                    {
+                        resumeAt = _bulkResumesAt; // only bulk reads wait, and their pause is not over
+                        break;
+                    }
+
+                    waiter = _classes[2].Dequeue()!;
+                }
+
                 _queued--;
                 if (waiter.Completion.Task.IsCompleted)
                 {
                     continue; // cancelled while it waited
                 }
 
-                var lease = new Lease(this, now);
+                var lease = new Lease(this, now, waiter.Class);
                 waiter.Lease = lease;
                 _running.Add(lease);
                 counting++;
                 (granted ??= []).Add(waiter);
             }
+        }
+
+        if (resumeAt != 0)
+        {
+            _resume.Change(_time.GetElapsedTime(_time.GetTimestamp(), resumeAt) + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
         }
 
         if (granted is null)
@@ -252,6 +298,8 @@ public sealed class ReadAdmission : IDisposable
             }
         }
     }
+
+    private bool BulkPausedLocked(long now) => now < _bulkResumesAt && _ingest.Active;
 
     private int CountingLocked(long now)
     {
@@ -272,13 +320,16 @@ public sealed class ReadAdmission : IDisposable
     {
         private ReadAdmission? _owner;
 
-        internal Lease(ReadAdmission owner, long granted)
+        internal Lease(ReadAdmission owner, long granted, ReadClass readClass)
         {
             _owner = owner;
             Granted = granted;
+            Class = readClass;
         }
 
         internal long Granted { get; }
+
+        internal ReadClass Class { get; }
 
         public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Release(this);
     }

@@ -227,6 +227,48 @@ public sealed class ReadAdmissionTests : IDisposable
         Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.3"));
     }
 
+    [Fact]
+    public async Task While_the_gateway_ingests_bulk_reads_pause_for_their_share_and_the_others_go_meanwhile()
+    {
+        using var admission = Create(new DicomWebOptions { ReadConcurrency = 2, ReadConcurrencyDuringIngest = 1, ReadBulkShareDuringIngest = 0.5 });
+        _ingest.Mark();
+        var frame = await admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMilliseconds(20));
+        frame!.Dispose(); // held its slot 20 ms: at a share of 0.5 bulk reads wait 20 ms more
+
+        var nextFrame = admission.EnterAsync(ReadClass.Bulk, "b", CancellationToken.None).AsTask();
+        using (var opened = await admission.EnterAsync(ReadClass.Opening, "c", CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            Assert.NotNull(opened);
+            Assert.False(nextFrame.IsCompleted);
+        }
+
+        using (var search = await admission.EnterAsync(ReadClass.Interactive, "d", CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            Assert.NotNull(search);
+        }
+
+        await Task.Delay(300); // the sweep and the resume timer run: the pause is not over
+        Assert.False(nextFrame.IsCompleted);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(20));
+        using var granted = await nextFrame.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.NotNull(granted);
+    }
+
+    [Fact]
+    public async Task Bulk_reads_do_not_pause_when_the_gateway_does_not_ingest()
+    {
+        using var admission = Create(new DicomWebOptions { ReadConcurrency = 1, ReadBulkShareDuringIngest = 0.1 });
+        var frame = await admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMilliseconds(100));
+        frame!.Dispose();
+
+        var next = admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        Assert.True(next.IsCompletedSuccessfully);
+        (await next)!.Dispose();
+    }
+
     private ReadAdmission Create(DicomWebOptions options) => new(Options.Create(options), _ingest, _clock);
 
     private sealed class ManualClock : TimeProvider
