@@ -25,7 +25,11 @@ internal static class ReadersLoadRunner
 
         var plans = catalogue.Select(s => (IReadOnlyList<PlannedRequest>)ReplayPlan.For(recording, s)).ToList();
 
-        var run = new LoadRun(settings, catalogue, plans, _ => tokens);
+        // One session per reader, as 50 viewers signed in are 50 sessions (the gateway's read admission takes turns over
+        // sessions; with one token shared, all readers were one reader to it). Each logs in at its first request.
+        var sessions = new TokenSource[settings.Readers];
+        var run = new LoadRun(settings, catalogue, plans, reader =>
+            LazyInitializer.EnsureInitialized(ref sessions[reader], () => new TokenSource(http, loginUrl, user, password)));
         await using var sampler = new ProcessSampler(pids, TimeSpan.FromMilliseconds(250));
         sampler.Start();
         var started = DateTime.UtcNow;
