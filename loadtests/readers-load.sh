@@ -215,8 +215,9 @@ during() {
   readers_args "$label" "$n" 3600
   mark "$label" start
   dotnet "$LOAD" "${ARGS[@]}" >"$OUT/$label.line" 2>"$OUT/$label.err" & r=$!; BG=("$r")
-  # The senders and the workstation begin once the readers are all reading (the generator's start, then its ramp).
-  sleep $((RAMP + 2))
+  # The senders and the workstation begin once the readers are all reading (the generator's start, its readers'
+  # logins, one Argon2id hash each: LOGIN_WAIT, then its ramp).
+  sleep $((RAMP + 2 + ${LOGIN_WAIT:-5}))
   rm -f "$OUT/$label.stop"
   move "$label-move" "$OUT/$label.stop" & m=$!; BG+=("$m")
   send "$label-ingest" "$SEND_DURING"
