@@ -41,6 +41,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
     private DicomDataset? _command;
     private byte _messageContextId;
     private ArrayBufferWriter<byte>? _dataBytes;
+
+    // Outgoing data sets are encoded here, under the write lock (WriteMessageAsync).
+    private const int InitialDataSetBuffer = 1024;
+    private const int MaxKeptDataSetBuffer = 256 * 1024;
+    private ArrayBufferWriter<byte> _dataSetBuffer = new(InitialDataSetBuffer);
     private IncomingStore? _store;
 
     private sealed record IncomingStore(Pipe Pipe, Task<DimseStatus> Provider, CStoreRequest Request);
@@ -796,19 +801,40 @@ internal sealed class DicomAssociation : IAsyncDisposable
     internal ValueTask SendWithoutFlushAsync(byte contextId, IDimseMessage message, DicomDataset? dataSet, CancellationToken cancellationToken) =>
         WriteMessageAsync(contextId, message, dataSet, flush: false, cancellationToken);
 
-    private async ValueTask WriteMessageAsync(byte contextId, IDimseMessage message, DicomDataset? dataSet, bool flush, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes like <see cref="SendWithoutFlushAsync"/> a message whose command is already encoded
+    /// (<see cref="DimseCommandCodec.Encode"/>): a C-FIND's pending responses differ only in their identifier, so
+    /// their command is encoded once per request (PS3.7 9.3.2.2: Message ID Being Responded To, Affected SOP Class
+    /// UID, Status and Command Data Set Type are the same for every pending response of one request).
+    /// </summary>
+    internal ValueTask SendWithoutFlushAsync(byte contextId, ReadOnlyMemory<byte> encodedCommand, DicomDataset dataSet, CancellationToken cancellationToken) =>
+        WriteMessageAsync(contextId, encodedCommand, dataSet, flush: false, cancellationToken);
+
+    private ValueTask WriteMessageAsync(byte contextId, IDimseMessage message, DicomDataset? dataSet, bool flush, CancellationToken cancellationToken) =>
+        WriteMessageAsync(contextId, DimseCommandCodec.Encode(message.ToCommand()), dataSet, flush, cancellationToken);
+
+    private async ValueTask WriteMessageAsync(byte contextId, ReadOnlyMemory<byte> command, DicomDataset? dataSet, bool flush, CancellationToken cancellationToken)
     {
-        var command = DimseCommandCodec.Encode(message.ToCommand());
-        var data = dataSet is null ? null : DicomWriter.ToBytes(dataSet, _contexts[contextId].TransferSyntax!);
+        var syntax = dataSet is null ? null : _contexts[contextId].TransferSyntax!;
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ThrowIfClosed();
-            if (data is not null && command.Length + data.Length + PDataTfPdu.PdvHeaderSize <= MaxPdvDataLength)
+            // The data set is encoded under the write lock into one buffer the association keeps (one copy, into the
+            // transport, instead of a new array per message).
+            ReadOnlyMemory<byte> data = default;
+            if (dataSet is not null)
+            {
+                _dataSetBuffer.ResetWrittenCount();
+                DicomWriter.WriteDataset(_dataSetBuffer, dataSet, syntax!);
+                data = _dataSetBuffer.WrittenMemory;
+            }
+
+            if (dataSet is not null && command.Length + data.Length + PDataTfPdu.PdvHeaderSize <= MaxPdvDataLength)
             {
                 // A message that fits one PDU leaves as one: a command PDV and a data set PDV (a C-FIND's pending
                 // responses: the peer reads and parses one PDU per match instead of two).
-                PDataTfPdu.WriteCommandAndData(_output, contextId, command, data);
+                PDataTfPdu.WriteCommandAndData(_output, contextId, command.Span, data.Span);
                 _unflushed += PduHeader.Size + 2 * PDataTfPdu.PdvHeaderSize + command.Length + data.Length;
                 if (_unflushed >= FlushThreshold)
                 {
@@ -818,7 +844,7 @@ internal sealed class DicomAssociation : IAsyncDisposable
             else
             {
                 await WriteFragmentsAsync(contextId, command, true, cancellationToken).ConfigureAwait(false);
-                if (data is not null)
+                if (dataSet is not null)
                 {
                     await WriteFragmentsAsync(contextId, data, false, cancellationToken).ConfigureAwait(false);
                 }
@@ -831,6 +857,11 @@ internal sealed class DicomAssociation : IAsyncDisposable
         }
         finally
         {
+            if (_dataSetBuffer.Capacity > MaxKeptDataSetBuffer)
+            {
+                _dataSetBuffer = new ArrayBufferWriter<byte>(InitialDataSetBuffer); // a large one-off is not kept for the association's life
+            }
+
             _writeLock.Release();
         }
     }

@@ -21,6 +21,7 @@ internal static class DimseServices
             try
             {
                 var matches = provider.OnCFindAsync(request, association.Info, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                ReadOnlyMemory<byte> pending = default; // the pending responses' command, encoded for the first and sent with every one
                 try
                 {
                     while (true)
@@ -48,7 +49,12 @@ internal static class DimseServices
 
                         var match = matches.Current;
                         // C-CANCEL stops the stream between responses, never inside one (a half-sent message would end the association).
-                        await association.SendWithoutFlushAsync(pc.Id, new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match), match, association.Lifetime).ConfigureAwait(false);
+                        if (pending.IsEmpty)
+                        {
+                            pending = DimseCommandCodec.Encode(((IDimseMessage)new CFindResponse(request.MessageId, DimseStatus.Pending, request.AffectedSopClassUid, match)).ToCommand());
+                        }
+
+                        await association.SendWithoutFlushAsync(pc.Id, pending, match, association.Lifetime).ConfigureAwait(false);
                     }
                 }
                 finally

@@ -24,11 +24,12 @@ internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> ho
         try
         {
             var query = QueryFromIdentifier(request.Identifier, request.AffectedSopClassUid, association.RelationalQueriesAgreed(request.AffectedSopClassUid));
+            var constant = ConstantKeys(query, host.Value.AeTitle);
             // The account of a user identity sees its access groups' studies only, as QIDO-RS (PS3.7 D.3.3.7; issue 12).
             await foreach (var match in index.FindAsync(query, association.User?.StudyGroupsOf(), cancellationToken).ConfigureAwait(false))
             {
                 matches++;
-                yield return Response(query, match.Candidate, host.Value.AeTitle);
+                yield return Response(query, match.Candidate, constant);
             }
 
             outcome = "success";
@@ -67,17 +68,30 @@ internal sealed class FindScp(IndexReader index, IOptions<GatewayHostOptions> ho
     /// Retrieve AE Title (where the match can be retrieved from: this archive), and Specific Character Set
     /// "ISO_IR 192" when any value is not ASCII (the index keeps every value in Unicode).
     /// </summary>
-    public static DicomDataset Response(DicomQuery query, DicomDataset candidate, string aeTitle)
+    public static DicomDataset Response(DicomQuery query, DicomDataset candidate, string aeTitle) => Response(query, candidate, ConstantKeys(query, aeTitle));
+
+    private static DicomDataset Response(DicomQuery query, DicomDataset candidate, (DicomElement Level, DicomElement RetrieveAe) constant)
     {
         var response = InMemoryMatcher.Project(query, candidate);
-        response.SetString(DicomTag.QueryRetrieveLevel, DicomVR.CS, query.Level.ToCode());
-        response.SetString(DicomTag.RetrieveAETitle, DicomVR.AE, aeTitle);
+        response.Set(constant.Level);
+        response.Set(constant.RetrieveAe);
         if (HasNonAscii(response))
         {
             response.SetString(DicomTag.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
         }
 
         return response;
+    }
+
+    /// <summary>Query/Retrieve Level and Retrieve AE Title, the same in every response to one request: encoded once.</summary>
+    private static (DicomElement Level, DicomElement RetrieveAe) ConstantKeys(DicomQuery query, string aeTitle)
+    {
+        var keys = new DicomDataset(2);
+        keys.SetString(DicomTag.QueryRetrieveLevel, DicomVR.CS, query.Level.ToCode());
+        keys.SetString(DicomTag.RetrieveAETitle, DicomVR.AE, aeTitle);
+        keys.TryGetElement(DicomTag.QueryRetrieveLevel, out var level);
+        keys.TryGetElement(DicomTag.RetrieveAETitle, out var retrieveAe);
+        return (level, retrieveAe);
     }
 
     private static bool HasNonAscii(DicomDataset ds)

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Npgsql;
 using Pacs.Dicom;
 using Pacs.Dicom.Json;
@@ -34,11 +33,13 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
             yield break;
         }
 
+        // One buffer for every row's projected JSON (the data set read from it owns copies of its values).
+        var json = plan.Projection is { } p ? new ArrayBufferWriter<byte>(64 * (p.Count + 1)) : null;
         await using var command = Command(plan.Sql, plan.Parameters);
         await using var reader = await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
         while (await ReadAsync(reader, cancellationToken).ConfigureAwait(false))
         {
-            var match = ReadMatch(query.Level, reader, plan);
+            var match = ReadMatch(query.Level, reader, plan, json);
             if (postFilter is not null && !InMemoryMatcher.Matches(postFilter, match.Candidate))
             {
                 continue;
@@ -143,8 +144,9 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
             return new DicomDataset();
         }
 
-        var json = reader.GetString(ordinal);
-        return DicomJsonReader.Read(Encoding.UTF8.GetBytes(json));
+        // jsonb's text as the UTF-8 PostgreSQL sent it (after the binary format's version byte): no detour through a
+        // UTF-16 string and back.
+        return DicomJsonReader.Read(reader.GetFieldValue<byte[]>(ordinal));
     }
 
     /// <summary>
@@ -152,9 +154,9 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
     /// values put together as one DICOM JSON object and read as the merged documents were, so that values, VRs and
     /// the Unicode character set come out the same.
     /// </summary>
-    private static DicomDataset ReadProjection(NpgsqlDataReader reader, IReadOnlyList<DicomTag> projection, int first)
+    private static DicomDataset ReadProjection(NpgsqlDataReader reader, IReadOnlyList<DicomTag> projection, int first, ArrayBufferWriter<byte> json)
     {
-        var json = new ArrayBufferWriter<byte>(64 * (projection.Count + 1));
+        json.ResetWrittenCount();
         Span<byte> key = stackalloc byte[12];
         key[0] = (byte)'"';
         key[9] = (byte)'"';
@@ -176,19 +178,17 @@ public sealed class IndexReader(NpgsqlDataSource dataSource)
             any = true;
             projection[i].Value.TryFormat(key[1..9], out _, "X8", CultureInfo.InvariantCulture);
             json.Write(key[..11]);
-            var value = reader.GetString(first + i);
-            var span = json.GetSpan(Encoding.UTF8.GetMaxByteCount(value.Length));
-            json.Advance(Encoding.UTF8.GetBytes(value, span));
+            json.Write(reader.GetFieldValue<byte[]>(first + i)); // the value's UTF-8 JSON as sent (see ReadJson)
         }
 
         json.Write("}"u8);
         return any ? DicomJsonReader.Read(json.WrittenSpan) : new DicomDataset();
     }
 
-    private static IndexMatch ReadMatch(QueryLevel level, NpgsqlDataReader reader, IndexQuery plan)
+    private static IndexMatch ReadMatch(QueryLevel level, NpgsqlDataReader reader, IndexQuery plan, ArrayBufferWriter<byte>? json)
     {
-        var candidate = plan.Projection is { } projection
-            ? ReadProjection(reader, projection, plan.ProjectionOrdinal)
+        var candidate = plan.Projection is { } projection && json is not null
+            ? ReadProjection(reader, projection, plan.ProjectionOrdinal, json)
             : ReadJson(reader, IndexQuery.JsonOrdinal);
         switch (level)
         {

@@ -4,21 +4,19 @@ using Pacs.Gateway.Ingest;
 namespace Pacs.Gateway.Tests;
 
 /// <summary>
-/// The content hash is fed whatever each read of the ingest stream brought: the hash must not depend on how the bytes
-/// arrived (BLAKE3's one-chunk and eight-chunk paths, and the chunk it keeps back, must agree).
+/// The content hash gathers what it is fed into pieces of its own size before hashing (ContentHash.PieceSize): the
+/// hash must not depend on how the bytes arrived.
 /// </summary>
 public sealed class ContentHashTests
 {
-    private const int Piece = 129 * 1024; // 129 BLAKE3 chunks: sizes around it cross the hasher's group boundaries
-
     public static TheoryData<int> PieceSizes() =>
-        [1, 7, 1024, 16_384, 65_536, Piece - 1, Piece, Piece + 1, 2 * Piece + 5, int.MaxValue];
+        [1, 7, 1024, 16_384, 65_536, ContentHash.PieceSize - 1, ContentHash.PieceSize, ContentHash.PieceSize + 1, 2 * ContentHash.PieceSize + 5, int.MaxValue];
 
     [Theory]
     [MemberData(nameof(PieceSizes))]
     public void Append_AnyPieceSize_HashOfTheWholeAtOnce(int pieceSize)
     {
-        var data = new byte[3 * Piece + 777];
+        var data = new byte[3 * ContentHash.PieceSize + 777];
         new Random(pieceSize % 1000).NextBytes(data);
         var expected = Hasher.Hash(data).AsSpan().ToArray();
 
@@ -34,12 +32,12 @@ public sealed class ContentHashTests
     [Fact]
     public void Append_MixedPieceSizes_HashOfTheWholeAtOnce()
     {
-        var data = new byte[5 * Piece + 3];
+        var data = new byte[5 * ContentHash.PieceSize + 3];
         new Random(5).NextBytes(data);
         var expected = Hasher.Hash(data).AsSpan().ToArray();
 
         using var hash = new ContentHash();
-        int[] sizes = [333, Piece * 2, 16_384, 1, Piece - 334, 70_000];
+        int[] sizes = [333, ContentHash.PieceSize * 2, 16_384, 1, ContentHash.PieceSize - 334, 70_000];
         var offset = 0;
         for (var i = 0; offset < data.Length; i++)
         {

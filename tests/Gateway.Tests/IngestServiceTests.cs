@@ -338,7 +338,8 @@ public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFix
         seen = [];
         var factory = DispatchProxy.Create<IGrainFactory, LosingGrainFactory>();
         ((LosingGrainFactory)(object)factory).Configure(_fixture.Cluster.Client, when, seen);
-        return new IngestService(_blobs, _intents, factory, GrainCallsForTests.Create(), AccessGroupRules.Default, NullLogger<IngestService>.Instance);
+        // Every attempt fails, so the call is asked again until the budget runs out: a short one.
+        return new IngestService(_blobs, _intents, factory, GrainCallsForTests.Create(retryFor: TimeSpan.FromMilliseconds(500)), AccessGroupRules.Default, NullLogger<IngestService>.Instance);
     }
 
     internal enum LostAnswer

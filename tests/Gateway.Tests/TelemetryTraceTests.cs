@@ -47,8 +47,7 @@ public sealed class TelemetryTraceTests : IClassFixture<ArchiveClusterFixture>, 
     {
         var blobs = new FileBlobStore(_root);
         _dataSource = NpgsqlDataSource.Create(_fixture.ConnectionString);
-        // A cold cluster activates the study grain in more than the half second GrainCallsForTests allows by default.
-        var ingest = new IngestService(blobs, new BlobIntents(_dataSource, blobs.DeleteAsync), _fixture.Cluster.Client, GrainCallsForTests.Create(retryFor: TimeSpan.FromSeconds(20)),
+        var ingest = new IngestService(blobs, new BlobIntents(_dataSource, blobs.DeleteAsync), _fixture.Cluster.Client, GrainCallsForTests.Create(),
             AccessGroupRules.Default, NullLogger<IngestService>.Instance);
         var nodes = new NodeAccess(new Pacs.Index.NodeRegistry(_dataSource), Options.Create(new DimseOptions()), Options.Create(new GatewayHostOptions()));
         // Records are queued, never written: the writer's loop is not started here.

@@ -69,6 +69,39 @@ public sealed class FindResponseFlushTests
     }
 
     [Fact]
+    public async Task Find_PendingResponsesOfMixedSizes_EachDataSetArrivesWhole()
+    {
+        // The pending responses share one encoded command and one data set buffer (encoded once per request, reused
+        // per response): a long match, fragmented past the peer's maximum PDU (PS3.8 9.3.1), then short ones and a
+        // match past the buffer size the association keeps must each arrive as it was, none carrying bytes of another.
+        var sizes = new[] { 9_000, 3, 1_000, 300_000, 0, 5, 9_000, 1 };
+        var text = new DicomTag(0x0040A160); // Text Value, UT: a 32-bit length (PS3.5 7.1.2), room for 300,000 characters
+        var matches = sizes.Select((n, i) =>
+        {
+            var ds = FixedFindProvider.Study($"DOE^{i}", $"1.2.826.0.1.3680043.10.998.{i}");
+            ds.SetString(text, DicomVR.UT, new string((char)('A' + i), n));
+            return ds;
+        }).ToList();
+        await using var link = await Link.StartAsync(new FixedFindProvider(matches), clientMaxPduLength: 4096);
+
+        var before = link.Tap.PDataLengths.Count;
+        var first = await link.FindAllAsync();
+        var second = await link.FindAllAsync(); // a second request on the association: its own Message ID, its own command
+
+        foreach (var received in new[] { first, second })
+        {
+            Assert.Equal(sizes.Length, received.Count);
+            for (var i = 0; i < sizes.Length; i++)
+            {
+                Assert.Equal($"1.2.826.0.1.3680043.10.998.{i}", received[i].GetString(DicomTag.StudyInstanceUID));
+                Assert.Equal($"DOE^{i}", received[i].GetString(DicomTag.PatientName));
+                Assert.Equal(new string((char)('A' + i), sizes[i]), received[i].GetString(text) ?? "");
+            }
+        }
+        Assert.All(link.Tap.PDataLengths.Skip(before), length => Assert.True(length <= 4096, $"a PDU of {length} bytes"));
+    }
+
+    [Fact]
     public async Task Find_LongAnswer_StreamsInFlushesOfAboutFlushThreshold()
     {
         var description = new string('X', 200);
