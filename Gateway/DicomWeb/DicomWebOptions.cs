@@ -53,8 +53,10 @@ public sealed class DicomWebOptions
     public int ReadConcurrency { get; set; }
 
     /// <summary>
-    /// Reads at once while this gateway receives instances (C-STORE, STOW-RS; within a second of the last one), so that
-    /// readers leave the modalities their share of the cores (issue 17 §1). 0: half the gateway's cores, at least 1.
+    /// While this gateway receives instances (C-STORE, STOW-RS; within a second of the last one), a bulk read starts only
+    /// while fewer reads than this run, so that readers leave the modalities their share of the cores (issue 17 §1);
+    /// searches, metadata and a series' first image still start up to <see cref="ReadConcurrency"/>. 0: half the
+    /// gateway's cores, at least 1.
     /// </summary>
     [Range(0, 10_000)]
     public int ReadConcurrencyDuringIngest { get; set; }
@@ -65,7 +67,7 @@ public sealed class DicomWebOptions
     /// times as long as it held its slot. Searches, metadata and a series' first frame are not held back. 1: no pause.
     /// </summary>
     [Range(0.01, 1.0)]
-    public double ReadBulkShareDuringIngest { get; set; } = 0.5;
+    public double ReadBulkShareDuringIngest { get; set; } = 0.3;
 
     /// <summary>Reads that may wait for a slot; one more is answered 503 with Retry-After.</summary>
     [Range(1, 1_000_000)]

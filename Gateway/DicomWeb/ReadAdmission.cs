@@ -28,8 +28,10 @@ public enum ReadClass
 /// readers"). All requests share one thread pool and the same cores with the ingest of C-STORE and STOW-RS; 50
 /// viewers keep up to 300 requests under way (six connections each), and every step of a C-STORE (a PDU read, the
 /// blob's fsync, the index commit) then waited behind them: ingest fell to 12–18 % of its rate alone. Here at most
-/// <see cref="Limit"/> reads run at once (fewer while the gateway ingests, <see cref="IngestActivity"/>); the others
-/// wait, without a thread, in queues served in this order:
+/// <see cref="DicomWebOptions.ReadConcurrency"/> reads run at once; while the gateway ingests
+/// (<see cref="IngestActivity"/>) bulk reads start only while fewer than <see cref="Limit"/> run, so that searches,
+/// metadata and the reads that open a series keep the rest of the slots and do not wait behind the one bulk read
+/// under way. The others wait, without a thread, in queues served in this order:
 /// <list type="number">
 /// <item>interactive reads (searches, metadata), then the reads that open a series (a reader's first frame of it,
 /// <see cref="ReadClass.Opening"/>), then bulk ones (the rest of the frames, thumbnails, retrieves), so a study being
@@ -96,8 +98,13 @@ public sealed class ReadAdmission : IDisposable
         _resume = _time.CreateTimer(_ => Dispatch(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Reads admitted at once now: fewer while this gateway ingests.</summary>
+    /// <summary>
+    /// Reads running at once below which a bulk read may start now: fewer while this gateway ingests. Searches, metadata
+    /// and the reads that open a series start while fewer than <see cref="DicomWebOptions.ReadConcurrency"/> run.
+    /// </summary>
     public int Limit => _ingest.Active ? _limitDuringIngest : _limit;
+
+    private int LimitFor(ReadClass readClass) => readClass == ReadClass.Bulk ? Limit : _limit;
 
     /// <summary>Reads waiting now (for telemetry and tests).</summary>
     public int Queued
@@ -134,7 +141,7 @@ public sealed class ReadAdmission : IDisposable
         lock (_gate)
         {
             var now = _time.GetTimestamp();
-            if (_queued == 0 && CountingLocked(now) < Limit && (readClass != ReadClass.Bulk || !BulkPausedLocked(now)))
+            if (_queued == 0 && CountingLocked(now) < LimitFor(readClass) && (readClass != ReadClass.Bulk || !BulkPausedLocked(now)))
             {
                 var lease = new Lease(this, now, readClass);
                 _running.Add(lease);
@@ -151,7 +158,7 @@ public sealed class ReadAdmission : IDisposable
             _classes[(int)readClass].Enqueue(reader, waiter);
             _queued++;
             // A slot is free while bulk reads wait out their pause: this read may go before them.
-            slotFree = CountingLocked(now) < Limit;
+            slotFree = CountingLocked(now) < LimitFor(readClass);
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -247,20 +254,29 @@ public sealed class ReadAdmission : IDisposable
         lock (_gate)
         {
             var now = _time.GetTimestamp();
-            var limit = Limit;
+            var bulkLimit = Limit;
             var counting = CountingLocked(now);
-            while (_queued > 0 && counting < limit)
+            while (_queued > 0 && counting < _limit)
             {
                 var waiter = _classes[0].Dequeue() ?? _classes[1].Dequeue();
                 if (waiter is null)
                 {
+                    if (counting >= bulkLimit)
+                    {
+                        break; // only bulk reads wait, and the gateway ingests: they keep to the lower limit
+                    }
+
                     if (BulkPausedLocked(now))
                     {
                         resumeAt = _bulkResumesAt; // only bulk reads wait, and their pause is not over
                         break;
                     }
 
-                    waiter = _classes[2].Dequeue()!;
+                    waiter = _classes[2].Dequeue();
+                    if (waiter is null)
+                    {
+                        break;
+                    }
                 }
 
                 _queued--;

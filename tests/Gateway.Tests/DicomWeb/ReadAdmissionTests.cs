@@ -103,6 +103,28 @@ public sealed class ReadAdmissionTests : IDisposable
     }
 
     [Fact]
+    public async Task While_the_gateway_ingests_searches_and_first_images_do_not_wait_behind_the_bulk_read_under_way()
+    {
+        _ingest.Mark();
+        using var frame = await _admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        var nextFrame = _admission.EnterAsync(ReadClass.Bulk, "b", CancellationToken.None).AsTask();
+        Assert.False(nextFrame.IsCompleted); // bulk reads: one at a time while the gateway ingests
+
+        // A search starts beside the bulk read, up to ReadConcurrency (2): the next reader's first image waits for it.
+        var search = _admission.EnterAsync(ReadClass.Interactive, "c", CancellationToken.None).AsTask();
+        var search2 = await search.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.NotNull(search2);
+        var firstImage = _admission.EnterAsync(ReadClass.Opening, "d", CancellationToken.None).AsTask();
+        Assert.False(firstImage.IsCompleted);
+
+        search2!.Dispose();
+        using var opened = await firstImage.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.NotNull(opened);
+        Assert.False(nextFrame.IsCompleted); // two run, the bulk one among them: still above the bulk limit
+        Assert.Equal(2, _admission.Running);
+    }
+
+    [Fact]
     public async Task A_read_holding_its_slot_past_the_slot_time_stops_counting()
     {
         using var slow1 = await _admission.EnterAsync(ReadClass.Bulk, "slow", CancellationToken.None);
