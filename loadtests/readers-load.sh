@@ -30,6 +30,10 @@
 # PACS_SILO_GATEWAY_PORT_BASE (34400), PACS_SILO_HTTP_PORT_BASE (35400), PACS_METRICS_PORT_BASE (0: off).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# The archive measured: this checkout's, or CLUSTER_ROOT's (an A/B with this checkout's generator and scripts).
+PACS="${CLUSTER_ROOT:-$ROOT}/pacs"
+# Each reader signs in with a session of its own (loadtests/ReadersLoad): 50 logins from one address in a minute.
+export Pacs__Auth__LoginAttemptsPerAddressPerMinute="${Pacs__Auth__LoginAttemptsPerAddressPerMinute:-1000}"
 BENCH="${BENCH:-$ROOT/../shared/bench}"
 PY=/usr/bin/python3   # Debian's, with pydicom (the first python3 on PATH may lack it)
 OUT="${1:-/var/tmp/readers-run-$(date +%Y%m%d-%H%M%S)}"
@@ -98,7 +102,7 @@ cleanup() {
   for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; done
   [[ -z "$ORTHANC_PID" ]] || { kill "$ORTHANC_PID" 2>/dev/null || true; wait "$ORTHANC_PID" 2>/dev/null || true; }
   [[ -z "$SCP_PID" ]] || { kill "$SCP_PID" 2>/dev/null || true; wait "$SCP_PID" 2>/dev/null || true; }
-  [[ -z "$OURS" ]] || "$ROOT/pacs" down --data "$OURS" >/dev/null 2>&1 || true
+  [[ -z "$OURS" ]] || "$PACS" down --data "$OURS" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -211,8 +215,9 @@ during() {
   readers_args "$label" "$n" 3600
   mark "$label" start
   dotnet "$LOAD" "${ARGS[@]}" >"$OUT/$label.line" 2>"$OUT/$label.err" & r=$!; BG=("$r")
-  # The senders and the workstation begin once the readers are all reading (the generator's start, then its ramp).
-  sleep $((RAMP + 2))
+  # The senders and the workstation begin once the readers are all reading (the generator's start, its readers'
+  # logins, one Argon2id hash each: LOGIN_WAIT, then its ramp).
+  sleep $((RAMP + 2 + ${LOGIN_WAIT:-5}))
   rm -f "$OUT/$label.stop"
   move "$label-move" "$OUT/$label.stop" & m=$!; BG+=("$m")
   send "$label-ingest" "$SEND_DURING"
@@ -234,7 +239,7 @@ for target in $TARGETS; do
       kind=ours; silos=${target#ours-}; silos=${silos%x*}; gateways=${target##*x}
       OURS="$OUT/$target"
       mark "$target-up" start
-      "$ROOT/pacs" up --data "$OURS" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port "$PG" --silos "$silos" --gateways "$gateways" \
+      "$PACS" up --data "$OURS" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port "$PG" --silos "$silos" --gateways "$gateways" \
         --detach "${BUILD[@]}" >"$OUT/$target-up.log" 2>&1 || { tail -20 "$OUT/$target-up.log" >&2; exit 1; }
       BUILD=(--no-build)
       mark "$target-up" end
@@ -281,7 +286,7 @@ for target in $TARGETS; do
   fi
   # Stopped, and its stored data deleted unless KEEP_DATA=1 (2 GB a target by default; the reports stay).
   case "$kind" in
-    ours) "$ROOT/pacs" down --data "$OURS" >/dev/null 2>&1 || true
+    ours) "$PACS" down --data "$OURS" >/dev/null 2>&1 || true
           [[ "$KEEP_DATA" == 1 ]] || rm -rf "${OURS:?}/blobs" "${OURS:?}/pg"
           OURS="" ;;
     orthanc) kill "$ORTHANC_PID"; wait "$ORTHANC_PID" 2>/dev/null || true; ORTHANC_PID=""

@@ -5,6 +5,7 @@
 #   loadtests/readers-pair.sh OUT                  # this checkout
 #   READERS=50 loadtests/readers-pair.sh OUT       # also a 30 s run of 50 readers idle, before the pair
 #   ROOT=/path/to/other/checkout loadtests/readers-pair.sh OUT   # the same against another build (A/B)
+#   CLUSTER_ROOT=/path/to/other/checkout loadtests/readers-pair.sh OUT   # another build's archive, this generator
 # Settings reach the gateway from the environment, e.g. Pacs__DicomWeb__ReadConcurrencyDuringIngest=2.
 set -euo pipefail
 ROOT="${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}"

@@ -19,9 +19,15 @@ public static class DimseTelemetry
 
     private static readonly Meter Meter = new(Name);
 
+    /// <summary>Bucket bounds in seconds (the SDK's defaults, 0, 5, 10 ... 10,000, are meant for milliseconds).</summary>
+    internal static readonly InstrumentAdvice<double> SecondsBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    };
+
     /// <summary>Wall time of a DIMSE operation as the SCP sees it (C-FIND: the query's latency), by command and outcome.</summary>
     private static readonly Histogram<double> OperationDuration = Meter.CreateHistogram<double>("pacs.dimse.operation.duration", "s",
-        "DIMSE operations served, from request to final response");
+        "DIMSE operations served, from request to final response", advice: SecondsBuckets);
 
     /// <summary>Associations refused, by reason: negotiation (A-ASSOCIATE-RJ, PS3.8 9.3.4) or a host's quota before it.</summary>
     private static readonly Counter<long> RefusedAssociations = Meter.CreateCounter<long>("pacs.dimse.associations.refused", "{association}",

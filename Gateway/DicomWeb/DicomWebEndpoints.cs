@@ -35,6 +35,8 @@ public static class DicomWebEndpoints
         var web = app.MapGroup(DicomWebUris.Root).AddEndpointFilter<DicomWebProblemFilter>().AddEndpointFilter<ReadAdmissionFilter>()
             .AddEndpointFilter<StudyAccessFilter>();
         var bulk = new ReadClassMetadata(ReadClass.Bulk);
+        // A reader's first image of a series goes before the bulk reads under way (ReadClass.Opening).
+        var image = new ReadClassMetadata(ReadClass.Bulk, OpensSeries: true);
 
         var read = web.MapGroup("").RequireAuthorization(Policies.Read);
         // QIDO-RS (PS3.18 10.6)
@@ -53,12 +55,12 @@ public static class DicomWebEndpoints
         read.MapGet("/studies/{study}/series/{series}/metadata", MetadataResource.SeriesMetadataAsync);
         read.MapGet("/studies/{study}/series/{series}/instances/{instance}/metadata", MetadataResource.InstanceMetadataAsync);
         // Frames and bulk data
-        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", FramesResource.RetrieveFramesAsync).WithMetadata(bulk);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", FramesResource.RetrieveFramesAsync).WithMetadata(image);
         read.MapGet("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{**path}", BulkDataResource.RetrieveBulkDataAsync).WithMetadata(bulk);
 
         // Rendered resources (PS3.18 10.4.1.1.3) and thumbnails (10.4.1.1.4)
-        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/rendered", RenderedEndpoints.RenderedAsync).WithMetadata(bulk);
-        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/rendered", RenderedEndpoints.RenderedFrameAsync).WithMetadata(bulk);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/rendered", RenderedEndpoints.RenderedAsync).WithMetadata(image);
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/rendered", RenderedEndpoints.RenderedFrameAsync).WithMetadata(image);
         read.MapGet("/studies/{study}/series/{series}/instances/{instance}/thumbnail", RenderedEndpoints.ThumbnailAsync).WithMetadata(bulk);
         read.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frame}/thumbnail", RenderedEndpoints.FrameThumbnailAsync).WithMetadata(bulk);
         read.MapGet("/studies/{study}/series/{series}/thumbnail", RenderedEndpoints.SeriesThumbnailAsync).WithMetadata(bulk);

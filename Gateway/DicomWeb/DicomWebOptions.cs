@@ -46,18 +46,28 @@ public sealed class DicomWebOptions
     public long MaxStowInstanceBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
     /// <summary>
-    /// DICOMweb reads this gateway runs at once (<see cref="ReadAdmission"/>); the others wait in its queue, searches,
-    /// metadata and thumbnails first, then round-robin over readers. 0: twice the gateway's cores.
+    /// DICOMweb reads this gateway runs at once (<see cref="ReadAdmission"/>); the others wait in its queue, searches and
+    /// metadata first, then a series' first image, then the rest, each round-robin over readers. 0: twice the cores.
     /// </summary>
     [Range(0, 10_000)]
     public int ReadConcurrency { get; set; }
 
     /// <summary>
-    /// Reads at once while this gateway receives instances (C-STORE, STOW-RS; within a second of the last one), so that
-    /// readers leave the modalities their share of the cores (issue 17 §1). 0: half the gateway's cores, at least 1.
+    /// While this gateway receives instances (C-STORE, STOW-RS; within a second of the last one), a bulk read starts only
+    /// while fewer reads than this run, so that readers leave the modalities their share of the cores (issue 17 §1);
+    /// searches, metadata and a series' first image still start up to <see cref="ReadConcurrency"/>. 0: half the
+    /// gateway's cores, at least 1.
     /// </summary>
     [Range(0, 10_000)]
     public int ReadConcurrencyDuringIngest { get; set; }
+
+    /// <summary>
+    /// While this gateway receives instances, the share of the time bulk reads (frames past a series' first, thumbnails,
+    /// retrieves, C-MOVE/C-GET sub-operations) may hold its read slots: after each, the next waits (1 − share) / share
+    /// times as long as it held its slot. Searches, metadata and a series' first frame are not held back. 1: no pause.
+    /// </summary>
+    [Range(0.01, 1.0)]
+    public double ReadBulkShareDuringIngest { get; set; } = 0.3;
 
     /// <summary>Reads that may wait for a slot; one more is answered 503 with Retry-After.</summary>
     [Range(1, 1_000_000)]

@@ -32,7 +32,7 @@ internal readonly record struct RequestOutcome(RequestKind Kind, double Millisec
 /// after the series query, a series' frames after its metadata, what followed the reader's click after all before it),
 /// a pause between studies, readers spread round-robin over the gateways and started spread over the ramp.
 /// </summary>
-internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStudy> studies, IReadOnlyList<IReadOnlyList<PlannedRequest>> plans, Func<int, TokenSource> tokens)
+internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStudy> studies, IReadOnlyList<IReadOnlyList<PlannedRequest>> plans, Func<int, TokenSource> tokens) // tokens: by reader
 {
     private readonly ConcurrentQueue<StudyOutcome> _studies = new();
     private readonly ConcurrentQueue<RequestOutcome> _requests = new();
@@ -114,7 +114,7 @@ internal sealed class LoadRun(LoadSettings settings, IReadOnlyList<CatalogueStud
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
         };
         using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan, DefaultRequestVersion = HttpVersion.Version11 };
-        var tokenSource = tokens(gateway);
+        var tokenSource = tokens(reader);
         for (var n = 0; settings.StudiesPerReader is not { } max || n < max; n++)
         {
             if (PastDeadline)

@@ -25,7 +25,17 @@ internal static class ReadersLoadRunner
 
         var plans = catalogue.Select(s => (IReadOnlyList<PlannedRequest>)ReplayPlan.For(recording, s)).ToList();
 
-        var run = new LoadRun(settings, catalogue, plans, _ => tokens);
+        // One session per reader, as 50 viewers signed in are 50 sessions (the gateway's read admission takes turns over
+        // sessions; with one token shared, all readers were one reader to it). All sign in before the clock starts: a
+        // login (Argon2id) is not part of opening a study.
+        var sessions = new TokenSource[settings.Readers];
+        for (var r = 0; r < sessions.Length; r++)
+        {
+            sessions[r] = new TokenSource(http, loginUrl, user, password);
+            await sessions[r].HeaderAsync(cancellationToken);
+        }
+
+        var run = new LoadRun(settings, catalogue, plans, reader => sessions[reader]);
         await using var sampler = new ProcessSampler(pids, TimeSpan.FromMilliseconds(250));
         sampler.Start();
         var started = DateTime.UtcNow;

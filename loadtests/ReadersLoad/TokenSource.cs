@@ -6,7 +6,7 @@ namespace Pacs.Loadtests.ReadersLoad;
 
 /// <summary>
 /// A bearer token from the gateway's login (POST /auth/token with username and password, docs/security.md), renewed
-/// at half its lifetime; shared by all readers (every gateway of a cluster accepts every gateway's tokens). Null
+/// at half its lifetime; one per reader (every gateway of a cluster accepts every gateway's tokens). Null
 /// credentials: no Authorization header (Orthanc's DICOMweb plugin as configured by the benchmark scripts).
 /// </summary>
 internal sealed class TokenSource(HttpClient http, Uri? loginUrl, string? username, string? password)

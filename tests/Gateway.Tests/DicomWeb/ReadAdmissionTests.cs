@@ -103,6 +103,28 @@ public sealed class ReadAdmissionTests : IDisposable
     }
 
     [Fact]
+    public async Task While_the_gateway_ingests_searches_and_first_images_do_not_wait_behind_the_bulk_read_under_way()
+    {
+        _ingest.Mark();
+        using var frame = await _admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        var nextFrame = _admission.EnterAsync(ReadClass.Bulk, "b", CancellationToken.None).AsTask();
+        Assert.False(nextFrame.IsCompleted); // bulk reads: one at a time while the gateway ingests
+
+        // A search starts beside the bulk read, up to ReadConcurrency (2): the next reader's first image waits for it.
+        var search = _admission.EnterAsync(ReadClass.Interactive, "c", CancellationToken.None).AsTask();
+        var search2 = await search.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.NotNull(search2);
+        var firstImage = _admission.EnterAsync(ReadClass.Opening, "d", CancellationToken.None).AsTask();
+        Assert.False(firstImage.IsCompleted);
+
+        search2!.Dispose();
+        using var opened = await firstImage.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.NotNull(opened);
+        Assert.False(nextFrame.IsCompleted); // two run, the bulk one among them: still above the bulk limit
+        Assert.Equal(2, _admission.Running);
+    }
+
+    [Fact]
     public async Task A_read_holding_its_slot_past_the_slot_time_stops_counting()
     {
         using var slow1 = await _admission.EnterAsync(ReadClass.Bulk, "slow", CancellationToken.None);
@@ -141,6 +163,132 @@ public sealed class ReadAdmissionTests : IDisposable
         using var next = await waits[0].WaitAsync(TimeSpan.FromSeconds(5));
         Assert.NotNull(next);
         Assert.All(waits.Skip(1), w => Assert.False(w.IsCompleted));
+    }
+
+    [Fact]
+    public async Task A_readers_first_frame_of_a_series_goes_before_bulk_reads_that_waited_longer()
+    {
+        using var a = await _admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        var b = await _admission.EnterAsync(ReadClass.Bulk, "b", CancellationToken.None);
+        var thumbnail = _admission.EnterAsync(ReadClass.Bulk, "c", CancellationToken.None).AsTask();
+        var subOperation = _admission.EnterAsync(ReadClass.Bulk, "dimse:WORKSTATION", CancellationToken.None).AsTask();
+        var firstFrame = _admission.EnterAsync(_admission.ClassOfSeriesRead("c", "1.2.3.1"), "c", CancellationToken.None).AsTask();
+
+        b!.Dispose();
+        var granted = await firstFrame.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.NotNull(granted);
+        Assert.False(thumbnail.IsCompleted);
+        Assert.False(subOperation.IsCompleted);
+
+        // Then the bulk reads, in their turn: c's thumbnail, then the workstation's sub-operation.
+        granted!.Dispose();
+        using var next = await thumbnail.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(subOperation.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Searches_and_metadata_go_before_a_readers_first_frame()
+    {
+        using var a = await _admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        var b = await _admission.EnterAsync(ReadClass.Bulk, "b", CancellationToken.None);
+        var firstFrame = _admission.EnterAsync(ReadClass.Opening, "c", CancellationToken.None).AsTask();
+        var metadata = _admission.EnterAsync(ReadClass.Interactive, "d", CancellationToken.None).AsTask();
+
+        b!.Dispose();
+        using var granted = await metadata.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(firstFrame.IsCompleted);
+    }
+
+    [Fact]
+    public void The_first_frame_of_a_series_opens_it_until_the_reader_has_asked_for_none_of_it_for_the_window()
+    {
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("a", "1.2.3.1"));
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.2.3.1"));
+        // Another reader of the same series, and the same reader's next series, open theirs.
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("b", "1.2.3.1"));
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("a", "1.2.3.2"));
+
+        // Each frame keeps the series open: a stack loaded over more than the window stays bulk.
+        _clock.Advance(ReadAdmission.OpeningWindow - TimeSpan.FromSeconds(1));
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.2.3.1"));
+        _clock.Advance(ReadAdmission.OpeningWindow - TimeSpan.FromSeconds(1));
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.2.3.1"));
+
+        // A reader back after the window opens the series again.
+        _clock.Advance(ReadAdmission.OpeningWindow);
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("a", "1.2.3.1"));
+    }
+
+    [Fact]
+    public void The_series_remembered_are_bounded()
+    {
+        for (var i = 0; i < ReadAdmission.OpenSeriesLimit; i++)
+        {
+            Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("a", $"1.2.{i}"));
+        }
+
+        Assert.Equal(ReadAdmission.OpenSeriesLimit, _admission.OpenSeriesRemembered);
+
+        // Full, none expired: all are forgotten and the new one remembered.
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("a", "1.3"));
+        Assert.Equal(1, _admission.OpenSeriesRemembered);
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.3"));
+
+        // Full again with all but one expired: the expired ones go, the open one stays open.
+        for (var i = 1; i < ReadAdmission.OpenSeriesLimit; i++)
+        {
+            _admission.ClassOfSeriesRead("b", $"1.2.{i}");
+        }
+
+        _clock.Advance(ReadAdmission.OpeningWindow - TimeSpan.FromSeconds(1));
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.3")); // still open, and kept open
+        Assert.Equal(ReadAdmission.OpenSeriesLimit, _admission.OpenSeriesRemembered);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(ReadClass.Opening, _admission.ClassOfSeriesRead("c", "1.4"));
+        Assert.Equal(2, _admission.OpenSeriesRemembered);
+        Assert.Equal(ReadClass.Bulk, _admission.ClassOfSeriesRead("a", "1.3"));
+    }
+
+    [Fact]
+    public async Task While_the_gateway_ingests_bulk_reads_pause_for_their_share_and_the_others_go_meanwhile()
+    {
+        using var admission = Create(new DicomWebOptions { ReadConcurrency = 2, ReadConcurrencyDuringIngest = 1, ReadBulkShareDuringIngest = 0.5 });
+        _ingest.Mark();
+        var frame = await admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMilliseconds(20));
+        frame!.Dispose(); // held its slot 20 ms: at a share of 0.5 bulk reads wait 20 ms more
+
+        var nextFrame = admission.EnterAsync(ReadClass.Bulk, "b", CancellationToken.None).AsTask();
+        using (var opened = await admission.EnterAsync(ReadClass.Opening, "c", CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            Assert.NotNull(opened);
+            Assert.False(nextFrame.IsCompleted);
+        }
+
+        using (var search = await admission.EnterAsync(ReadClass.Interactive, "d", CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            Assert.NotNull(search);
+        }
+
+        await Task.Delay(300); // the sweep and the resume timer run: the pause is not over
+        Assert.False(nextFrame.IsCompleted);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(20));
+        using var granted = await nextFrame.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.NotNull(granted);
+    }
+
+    [Fact]
+    public async Task Bulk_reads_do_not_pause_when_the_gateway_does_not_ingest()
+    {
+        using var admission = Create(new DicomWebOptions { ReadConcurrency = 1, ReadBulkShareDuringIngest = 0.1 });
+        var frame = await admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMilliseconds(100));
+        frame!.Dispose();
+
+        var next = admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+        Assert.True(next.IsCompletedSuccessfully);
+        (await next)!.Dispose();
     }
 
     private ReadAdmission Create(DicomWebOptions options) => new(Options.Create(options), _ingest, _clock);
