@@ -22,10 +22,10 @@ public sealed class FindResponseFlushTests
     public async Task Find_MatchesReadyTogether_PendingAndFinalLeaveInOneFlush()
     {
         var matches = Enumerable.Range(1, 20).Select(i => FixedFindProvider.Study($"DOE^{i}", $"1.2.826.0.1.3680043.10.998.{i}")).ToList();
-        await using var link = await Link.StartAsync(new FixedFindProvider(matches));
+        await using var link = await StartAsync(new FixedFindProvider(matches));
 
         var before = link.Output.Flushes;
-        var received = await link.FindAllAsync();
+        var received = await FindAllAsync(link);
 
         Assert.Equal(matches.Select(m => m.GetString(DicomTag.StudyInstanceUID)), received.Select(m => m.GetString(DicomTag.StudyInstanceUID)));
         Assert.Equal(1, link.Output.Flushes - before);
@@ -35,10 +35,10 @@ public sealed class FindResponseFlushTests
     public async Task Find_MatchThatFitsOnePdu_LeavesAsOnePduOfCommandAndDataSet()
     {
         var matches = Enumerable.Range(1, 20).Select(i => FixedFindProvider.Study($"DOE^{i}", $"1.2.826.0.1.3680043.10.998.{i}")).ToList();
-        await using var link = await Link.StartAsync(new FixedFindProvider(matches));
+        await using var link = await StartAsync(new FixedFindProvider(matches));
 
         var before = link.Tap.PDataPdus.Count;
-        var received = await link.FindAllAsync();
+        var received = await FindAllAsync(link);
 
         Assert.Equal(matches.Select(m => m.GetString(DicomTag.StudyInstanceUID)), received.Select(m => m.GetString(DicomTag.StudyInstanceUID)));
         var pdus = link.Tap.PDataPdus.Skip(before).ToList();
@@ -54,10 +54,10 @@ public sealed class FindResponseFlushTests
     {
         var match = FixedFindProvider.Study("DOE^LONG", "1.2.826.0.1.3680043.10.998.1");
         match.SetString(DicomTag.StudyDescription, DicomVR.LO, new string('X', 10_000));
-        await using var link = await Link.StartAsync(new FixedFindProvider([match]), clientMaxPduLength: 4096);
+        await using var link = await StartAsync(new FixedFindProvider([match]), clientMaxPduLength: 4096);
 
         var before = link.Tap.PDataPdus.Count;
-        var received = Assert.Single(await link.FindAllAsync());
+        var received = Assert.Single(await FindAllAsync(link));
 
         Assert.Equal(10_000, received.GetString(DicomTag.StudyDescription)!.Length);
         var pdus = link.Tap.PDataPdus.Skip(before).ToList();
@@ -82,11 +82,11 @@ public sealed class FindResponseFlushTests
             ds.SetString(text, DicomVR.UT, new string((char)('A' + i), n));
             return ds;
         }).ToList();
-        await using var link = await Link.StartAsync(new FixedFindProvider(matches), clientMaxPduLength: 4096);
+        await using var link = await StartAsync(new FixedFindProvider(matches), clientMaxPduLength: 4096);
 
         var before = link.Tap.PDataLengths.Count;
-        var first = await link.FindAllAsync();
-        var second = await link.FindAllAsync(); // a second request on the association: its own Message ID, its own command
+        var first = await FindAllAsync(link);
+        var second = await FindAllAsync(link); // a second request on the association: its own Message ID, its own command
 
         foreach (var received in new[] { first, second })
         {
@@ -111,11 +111,11 @@ public sealed class FindResponseFlushTests
             ds.SetString(DicomTag.StudyDescription, DicomVR.LO, description);
             return ds;
         }).ToList();
-        await using var link = await Link.StartAsync(new FixedFindProvider(matches));
+        await using var link = await StartAsync(new FixedFindProvider(matches));
 
         var before = link.Output.Flushes;
         var bytesBefore = link.Output.Bytes;
-        var received = await link.FindAllAsync();
+        var received = await FindAllAsync(link);
 
         Assert.Equal(3000, received.Count);
         var flushes = link.Output.Flushes - before;
@@ -132,7 +132,7 @@ public sealed class FindResponseFlushTests
         var provider = new GatedFindProvider(
             [FixedFindProvider.Study("DOE^A", "1.2.826.0.1.3680043.10.998.1"), FixedFindProvider.Study("DOE^B", "1.2.826.0.1.3680043.10.998.2")],
             gate.Task);
-        await using var link = await Link.StartAsync(provider);
+        await using var link = await StartAsync(provider);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
 
         await using var responses = link.Client.FindAsync(StudyRootFind, Identifier(), timeout.Token).GetAsyncEnumerator(timeout.Token);
@@ -171,67 +171,19 @@ public sealed class FindResponseFlushTests
         }
     }
 
-    /// <summary>An acceptor and a client joined by two in-memory pipes; the acceptor's output counts its flushes.</summary>
-    private sealed class Link : IAsyncDisposable
+    /// <summary>An acceptor and a client on in-memory pipes; the acceptor's output counts its flushes and its PDUs are recorded.</summary>
+    private static Task<TappedLink> StartAsync(ICFindProvider provider, uint? clientMaxPduLength = null) =>
+        TappedLink.StartAsync(TappedLink.Side.Acceptor, new DicomServiceProviders { Find = provider },
+            new PresentationContextRequest(StudyRootFind, [DicomTransferSyntax.ExplicitVRLittleEndian.Uid]), clientMaxPdu: clientMaxPduLength);
+
+    private static async Task<List<DicomDataset>> FindAllAsync(TappedLink link)
     {
-        private readonly Task _server;
-        private readonly CancellationTokenSource _stop;
-
-        private Link(DicomClient client, CountingPipeWriter output, PduTap tap, Task server, CancellationTokenSource stop)
+        var list = new List<DicomDataset>();
+        await foreach (var match in link.Client.FindAsync(StudyRootFind, Identifier(), link.Token))
         {
-            Client = client;
-            Output = output;
-            Tap = tap;
-            _server = server;
-            _stop = stop;
+            list.Add(match);
         }
 
-        public DicomClient Client { get; }
-
-        public CountingPipeWriter Output { get; }
-
-        /// <summary>The PDUs the acceptor sent, as the client received them.</summary>
-        public PduTap Tap { get; }
-
-        public static async Task<Link> StartAsync(ICFindProvider provider, uint? clientMaxPduLength = null)
-        {
-            var toServer = new Pipe();
-            var toTap = new Pipe();
-            var toClient = new Pipe();
-            var output = new CountingPipeWriter(toTap.Writer);
-            var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var tap = PduTap.Start(toTap.Reader, toClient.Writer, stop.Token);
-            var options = new DicomAssociationOptions { ArtimTimeout = TimeSpan.FromSeconds(5), DimseTimeout = TimeSpan.FromSeconds(10) };
-            var acceptor = new DicomAcceptor(options, Policy(), new DicomServiceProviders { Find = provider });
-            var server = acceptor.RunAsync(new Duplex(toServer.Reader, output), null, stop.Token);
-            var client = await DicomClient.ConnectAsync(new Duplex(toClient.Reader, toServer.Writer), null, new DicomClientOptions
-            {
-                CalledAeTitle = "ARCHIVE",
-                PresentationContexts = [new PresentationContextRequest(StudyRootFind, [DicomTransferSyntax.ExplicitVRLittleEndian.Uid])],
-                Association = clientMaxPduLength is { } max ? options with { MaxReceivePduLength = max } : options,
-            }, stop.Token);
-            return new Link(client, output, tap, server, stop);
-        }
-
-        public async Task<List<DicomDataset>> FindAllAsync()
-        {
-            var list = new List<DicomDataset>();
-            await foreach (var match in Client.FindAsync(StudyRootFind, Identifier(), _stop.Token))
-            {
-                list.Add(match);
-            }
-
-            return list;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Client.ReleaseAsync(_stop.Token);
-            await Client.DisposeAsync();
-            await _server.WaitAsync(_stop.Token);
-            _stop.Dispose();
-        }
+        return list;
     }
-
-    private sealed record Duplex(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 }

@@ -24,7 +24,7 @@ public sealed class StoreSendTests
     {
         var bytes = DataSet(pixelBytes);
         var received = new CollectingStoreProvider();
-        await using var link = await StoreLink.StartAsync(received, peerMaxPdu);
+        await using var link = await StartAsync(received, peerMaxPdu);
 
         var flushesBefore = link.Output.Flushes;
         var pdusBefore = link.Tap.PDataPdus.Count;
@@ -62,54 +62,7 @@ public sealed class StoreSendTests
     }
 
     /// <summary>A client whose PDUs to the acceptor go through a <see cref="PduTap"/>, its output counting flushes.</summary>
-    private sealed class StoreLink : IAsyncDisposable
-    {
-        private readonly Task _server;
-        private readonly CancellationTokenSource _stop;
-
-        private StoreLink(DicomClient client, CountingPipeWriter output, PduTap tap, Task server, CancellationTokenSource stop)
-        {
-            Client = client;
-            Output = output;
-            Tap = tap;
-            _server = server;
-            _stop = stop;
-        }
-
-        public DicomClient Client { get; }
-
-        public CountingPipeWriter Output { get; }
-
-        public PduTap Tap { get; }
-
-        public static async Task<StoreLink> StartAsync(ICStoreProvider provider, uint serverMaxPdu)
-        {
-            var toTap = new Pipe();
-            var toServer = new Pipe();
-            var toClient = new Pipe();
-            var output = new CountingPipeWriter(toTap.Writer);
-            var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var tap = PduTap.Start(toTap.Reader, toServer.Writer, stop.Token);
-            var options = new DicomAssociationOptions { ArtimTimeout = TimeSpan.FromSeconds(5), DimseTimeout = TimeSpan.FromSeconds(10) };
-            var acceptor = new DicomAcceptor(options with { MaxReceivePduLength = serverMaxPdu }, Policy(), new DicomServiceProviders { Store = provider });
-            var server = acceptor.RunAsync(new Duplex(toServer.Reader, toClient.Writer), null, stop.Token);
-            var client = await DicomClient.ConnectAsync(new Duplex(toClient.Reader, output), null, new DicomClientOptions
-            {
-                CalledAeTitle = "ARCHIVE",
-                PresentationContexts = [new PresentationContextRequest(CTImageStorage, [DicomTransferSyntax.ExplicitVRLittleEndian.Uid])],
-                Association = options,
-            }, stop.Token);
-            return new StoreLink(client, output, tap, server, stop);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Client.ReleaseAsync(_stop.Token);
-            await Client.DisposeAsync();
-            await _server.WaitAsync(_stop.Token);
-            _stop.Dispose();
-        }
-    }
-
-    private sealed record Duplex(PipeReader Input, PipeWriter Output) : IDuplexPipe;
+    private static Task<TappedLink> StartAsync(ICStoreProvider provider, uint acceptorMaxPdu) =>
+        TappedLink.StartAsync(TappedLink.Side.Client, new DicomServiceProviders { Store = provider },
+            new PresentationContextRequest(CTImageStorage, [DicomTransferSyntax.ExplicitVRLittleEndian.Uid]), acceptorMaxPdu: acceptorMaxPdu);
 }
