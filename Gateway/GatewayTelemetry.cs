@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Pacs.Dicom.Network;
 using Pacs.Gateway.DicomWeb;
 using Pacs.Gateway.Ingest;
 
@@ -18,15 +19,6 @@ internal static class GatewayTelemetry
 
     private static readonly Meter Meter = new(Name);
 
-    /// <summary>
-    /// Bucket bounds in seconds for the latency histograms: the SDK's default bounds (0, 5, 10, 25 ... 10,000) are meant
-    /// for milliseconds, and put every wait and stage of ours in one bucket. 0 counts the reads that did not wait.
-    /// </summary>
-    internal static readonly InstrumentAdvice<double> SecondsBuckets = new()
-    {
-        HistogramBucketBoundaries = [0, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    };
-
     /// <summary>Instances through the ingest funnel (C-STORE, STOW-RS, an administrator's accept), by outcome.</summary>
     private static readonly Counter<long> Instances = Meter.CreateCounter<long>("pacs.ingest.instances", "{instance}",
         "Instances through the ingest funnel, by outcome");
@@ -39,7 +31,7 @@ internal static class GatewayTelemetry
     /// visible: its fsync, the intent's wait, the rename, the folders' fsyncs), index_commit (study grain).
     /// </summary>
     private static readonly Histogram<double> StageDuration = Meter.CreateHistogram<double>("pacs.ingest.stage.duration", "s",
-        "Latency of each ingest stage", advice: SecondsBuckets);
+        "Latency of each ingest stage", advice: DimseTelemetry.SecondsBuckets);
 
     /// <summary>DICOM associations (TCP connections holding a slot) under way on this gateway.</summary>
     private static readonly UpDownCounter<long> ActiveAssociations = Meter.CreateUpDownCounter<long>("pacs.dimse.associations.active", "{association}",
@@ -50,7 +42,7 @@ internal static class GatewayTelemetry
     /// reader's first image waits while modalities send (issue 17 §1).
     /// </summary>
     private static readonly Histogram<double> ReadWait = Meter.CreateHistogram<double>("pacs.dicomweb.read_admission.wait", "s",
-        "Time a read waited for an admission slot, by class", advice: SecondsBuckets);
+        "Time a read waited for an admission slot, by class", advice: DimseTelemetry.SecondsBuckets);
 
     public static void ReadAdmitted(ReadClass readClass, double seconds)
     {

@@ -19,10 +19,14 @@ public static class DimseTelemetry
 
     private static readonly Meter Meter = new(Name);
 
-    /// <summary>Bucket bounds in seconds (the SDK's defaults, 0, 5, 10 ... 10,000, are meant for milliseconds).</summary>
-    internal static readonly InstrumentAdvice<double> SecondsBuckets = new()
+    /// <summary>
+    /// Bucket bounds for every latency histogram of ours in seconds (this one, and the gateway's ingest stages and read
+    /// admission waits): the SDK's defaults (0, 5, 10 ... 10,000) are meant for milliseconds and put every value in one
+    /// bucket. 0 counts what did not wait at all; 30 s is a slow C-MOVE.
+    /// </summary>
+    public static readonly InstrumentAdvice<double> SecondsBuckets = new()
     {
-        HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        HistogramBucketBoundaries = [0, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     };
 
     /// <summary>Wall time of a DIMSE operation as the SCP sees it (C-FIND: the query's latency), by command and outcome.</summary>
