@@ -295,7 +295,10 @@ public sealed class ReadAdmission : IDisposable
 
         if (resumeAt != 0)
         {
-            _resume.Change(_time.GetElapsedTime(_time.GetTimestamp(), resumeAt) + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+            // The clock is read again out here: on busy cores the pause may have ended since the lock was left, and a
+            // negative due time would throw from a timer callback and end the process (seen in a pair run, 2026-12-07).
+            var due = _time.GetElapsedTime(_time.GetTimestamp(), resumeAt) + TimeSpan.FromMilliseconds(1);
+            _resume.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
 
         if (granted is null)

@@ -291,13 +291,49 @@ public sealed class ReadAdmissionTests : IDisposable
         (await next)!.Dispose();
     }
 
+    [Fact]
+    public async Task A_pause_that_ends_while_the_dispatcher_is_off_its_core_resumes_the_bulk_reads()
+    {
+        // The dispatcher reads the clock under its lock, then again to set the resume timer. A gateway on busy cores
+        // once lost its core in between, past the pause's end, and the timer refused the negative due time (the
+        // process ended). Here every clock reading advances by a step: at 8 or 9 ms the pause ends between the two.
+        for (var stepMs = 1; stepMs <= 30; stepMs++)
+        {
+            var clock = new ManualClock();
+            var ingest = new IngestActivity(clock);
+            using var admission = new ReadAdmission(Options.Create(new DicomWebOptions
+            {
+                ReadConcurrency = 2, ReadConcurrencyDuringIngest = 1, ReadBulkShareDuringIngest = 0.5,
+            }), ingest, clock);
+            ingest.Mark();
+            var frame = await admission.EnterAsync(ReadClass.Bulk, "a", CancellationToken.None);
+            clock.Advance(TimeSpan.FromMilliseconds(20));
+            frame!.Dispose(); // held 20 ms: bulk reads pause 20 ms
+
+            clock.Step = TimeSpan.FromMilliseconds(stepMs);
+            var next = admission.EnterAsync(ReadClass.Bulk, "b", CancellationToken.None).AsTask();
+            clock.Step = TimeSpan.Zero;
+            clock.Advance(TimeSpan.FromMilliseconds(30));
+            using var granted = await next.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.NotNull(granted);
+        }
+    }
+
     private ReadAdmission Create(DicomWebOptions options) => new(Options.Create(options), _ingest, _clock);
 
     private sealed class ManualClock : TimeProvider
     {
         private long _now = 1_000_000_000;
 
-        public override long GetTimestamp() => Interlocked.Read(ref _now);
+        private long _step;
+
+        /// <summary>How far each reading of the clock moves it first (0: it stands still between Advance calls).</summary>
+        public TimeSpan Step
+        {
+            set => Interlocked.Exchange(ref _step, (long)(value.TotalSeconds * TimestampFrequency));
+        }
+
+        public override long GetTimestamp() => Interlocked.Add(ref _now, Interlocked.Read(ref _step));
 
         public void Advance(TimeSpan by) => Interlocked.Add(ref _now, (long)(by.TotalSeconds * TimestampFrequency));
     }
