@@ -36,9 +36,12 @@ def rows(dirs):
           " | frame p95 during ms | C-MOVEs during | errors | load avg |")
     print("|---|---|---|---|---|---:|---|---:|---|---:|---:|---|---|")
     for d in dirs:
-        j = lambda f: load(os.path.join(d, f))
-        alone, du, di = j("ours-1x1-50.json"), j("ours-1x1-50-during.json"), j("ours-1x1-50-during-idle.json")
-        ia, idu, mv = j("ours-1x1-ingest-alone.json"), j("ours-1x1-50-during-ingest.json"), j("ours-1x1-50-during-move.json")
+        # The target's files: ours-1x1 (readers-pair.sh's default) or whichever TARGETS ran (ours-2x2 ...).
+        during = sorted(glob.glob(os.path.join(d, "*-50-during.json")))
+        target = os.path.basename(during[0])[: -len("-50-during.json")] if during else "ours-1x1"
+        j = lambda f: load(os.path.join(d, f"{target}-{f}"))
+        alone, du, di = j("50.json"), j("50-during.json"), j("50-during-idle.json")
+        ia, idu, mv = j("ingest-alone.json"), j("50-during-ingest.json"), j("50-during-move.json")
         rate = lambda x: x["instances"] / x["seconds"]
         t = lambda x, k: x["timeToFirstImageMs"][k]
         with open(os.path.join(d, "loadavg.tsv"), encoding="utf-8") as f:
