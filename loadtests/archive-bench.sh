@@ -7,6 +7,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/loadtests/cpu.sh"
+. "$ROOT/loadtests/harness.sh"
 BENCH="${BENCH:-$ROOT/../shared/bench}"
 DATA="${PACS_BENCH_DATA:-/tmp/pacs-bench-archive}"
 RESULTS="${RESULTS_DIR:-/tmp/pacs-bench-results}"
@@ -35,19 +36,9 @@ start_target() {  # start_target FOLDER -> writes $ENV for it
     -d '{"host":"127.0.0.1","port":14243,"description":"bench move destination"}' \
     "http://127.0.0.1:$HTTP/api/dicom-nodes/BENCHSCP" >/dev/null
   ENV="$RESULTS/clinton.env"
-  cat >"$ENV" <<ENVF
-TARGET_NAME=clinton-pacs
-TARGET_INFO=Clinton PACS $(git -C "$ROOT" rev-parse --short HEAD): 1 silo, 1 gateway, PostgreSQL index, filesystem blobs, fsync per instance
-DICOM_HOST=127.0.0.1
-DICOM_PORT=$DICOM
-CALLED_AET=CLINTON
-CALLING_AET=BENCHSCU
-DICOMWEB_BASE=http://127.0.0.1:$HTTP/dicom-web
-BEARER_TOKEN=$TOKEN
-MOVE_DEST_AET=BENCHSCP
-MOVE_DEST_PORT=14243
-TARGET_DISK_CMD=du -sb $dir/blobs $dir/pg/data
-ENVF
+  harness_target "$ENV" clinton-pacs \
+    "Clinton PACS $(git -C "$ROOT" rev-parse --short HEAD): 1 silo, 1 gateway, PostgreSQL index, filesystem blobs, fsync per instance" \
+    "$HTTP" "$DICOM" "$TOKEN" MOVE_DEST_AET=BENCHSCP MOVE_DEST_PORT=14243 "TARGET_DISK_CMD=du -sb $dir/blobs $dir/pg/data"
 }
 TARGET=""
 trap '[[ -n "$TARGET" ]] && "$ROOT/pacs" down --data "$TARGET" >/dev/null 2>&1 || true' EXIT

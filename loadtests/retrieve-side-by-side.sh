@@ -20,6 +20,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/loadtests/cpu.sh"
+. "$ROOT/loadtests/harness.sh"
 BENCH="${BENCH:-$ROOT/../shared/bench}"
 export DATA_DIR="${DATA_DIR:-/tmp/bench-data}" RUNS="${RUNS:-3}"
 export FRAMES_C1="${FRAMES_C1:-30}" FRAMES_C8="${FRAMES_C8:-80}"
@@ -88,18 +89,8 @@ start_ours() {  # start_ours LABEL CHECKOUT ROUND -> ENV
     || curl -fsS -X PUT -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "$node" \
       "http://127.0.0.1:$HTTP/api/admin/nodes/BENCHSCP" >/dev/null
   ENV="$RESULTS/$1-$3.env"
-  cat >"$ENV" <<ENVF
-TARGET_NAME=clinton-$1
-TARGET_INFO=Clinton PACS $1 $(git -C "$2" rev-parse --short HEAD): 1 silo, 1 gateway, round $3
-DICOM_HOST=127.0.0.1
-DICOM_PORT=$DICOM
-CALLED_AET=CLINTON
-CALLING_AET=BENCHSCU
-DICOMWEB_BASE=http://127.0.0.1:$HTTP/dicom-web
-BEARER_TOKEN=$token
-MOVE_DEST_AET=BENCHSCP
-MOVE_DEST_PORT=14243
-ENVF
+  harness_target "$ENV" "clinton-$1" "Clinton PACS $1 $(git -C "$2" rev-parse --short HEAD): 1 silo, 1 gateway, round $3" \
+    "$HTTP" "$DICOM" "$token" MOVE_DEST_AET=BENCHSCP MOVE_DEST_PORT=14243
 }
 
 start_orthanc() {

@@ -16,6 +16,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 . loadtests/cpu.sh
+. loadtests/harness.sh
 OUT=${1:?usage: store4-per-instance.sh OUT}
 mkdir -p "$OUT"
 BENCH=${BENCH:-$ROOT/../shared/bench}
@@ -31,16 +32,7 @@ env ${UP_ENV:-} ./pacs up --no-build --detach --data "$data" --http-port "$HTTP"
 [[ -n "${KEEP:-}" ]] || trap './pacs down --data "$data" > /dev/null 2>&1' EXIT
 token=$(curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"username\":\"admin\",\"password\":\"$PACS_ADMIN_PASSWORD\"}" \
   "http://127.0.0.1:$HTTP/auth/token" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-cat > "$OUT/target.env" <<ENVF
-TARGET_NAME=clinton-pacs
-TARGET_INFO=Clinton PACS $(git rev-parse --short HEAD) ${UP_ENV:-}: 1 silo, 1 gateway
-DICOM_HOST=127.0.0.1
-DICOM_PORT=$DICOM
-CALLED_AET=CLINTON
-CALLING_AET=BENCHSCU
-DICOMWEB_BASE=http://127.0.0.1:$HTTP/dicom-web
-BEARER_TOKEN=$token
-ENVF
+harness_target "$OUT/target.env" clinton-pacs "Clinton PACS $(git rev-parse --short HEAD) ${UP_ENV:-}: 1 silo, 1 gateway" "$HTTP" "$DICOM" "$token"
 export PGPASSWORD; PGPASSWORD="$(cat "$data/pg-pacs-password")"
 psql_() { psql -h 127.0.0.1 -p "$PG" -U pacs -d pacs -At "$@"; }
 snapshot() {

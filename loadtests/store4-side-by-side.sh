@@ -9,6 +9,7 @@ set -u
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 . loadtests/cpu.sh
+. loadtests/harness.sh
 A_DIR=${A_DIR:-/work/main}
 HTTP=${HTTP:-18600} DICOM=${DICOM:-12600} PG=${PG:-55600}
 OUT=${OUT:-/var/tmp/store4-cmp/$(date -u +%H%M%S)}
@@ -32,16 +33,8 @@ archive() {  # archive LABEL CHECKOUT [ENV...]
     "$dir/pacs" up --no-build --detach --data "$data" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port "$PG" --ae CLINTON > "$OUT/$label.up.log" 2>&1 || { tail "$OUT/$label.up.log"; return; }
   local token; token=$(curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"username\":\"admin\",\"password\":\"$PACS_ADMIN_PASSWORD\"}" \
     "http://127.0.0.1:$HTTP/auth/token" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  cat > "$OUT/$label.env" <<ENVF
-TARGET_NAME=$label
-TARGET_INFO=Clinton PACS $label $(git -C "$dir" rev-parse --short HEAD) $*: 1 silo, 1 gateway, fsync + commit per instance
-DICOM_HOST=127.0.0.1
-DICOM_PORT=$DICOM
-CALLED_AET=CLINTON
-CALLING_AET=BENCHSCU
-DICOMWEB_BASE=http://127.0.0.1:$HTTP/dicom-web
-BEARER_TOKEN=$token
-ENVF
+  harness_target "$OUT/$label.env" "$label" \
+    "Clinton PACS $label $(git -C "$dir" rev-parse --short HEAD) $*: 1 silo, 1 gateway, fsync + commit per instance" "$HTTP" "$DICOM" "$token"
   local s0 g0 p0 s1 g1 p1 spid gpid
   spid=$(cat "$data/run/silo-0.pid"); gpid=$(cat "$data/run/gateway-0.pid")
   s0=$(proc_cpu "$spid"); g0=$(proc_cpu "$gpid"); p0=$(pg_cpu "$data/pg/data")
