@@ -23,6 +23,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 . "$ROOT/loadtests/cpu.sh"
+. "$ROOT/loadtests/harness.sh"
 A_LABEL=$1 A_DIR=$(cd "$2" && pwd) B_LABEL=$3 B_DIR=$(cd "$4" && pwd) PAIRS=${5:-2}
 DATA_DIR=${DATA_DIR:-/tmp/bench-data}
 WORK=${WORK:-/var/tmp/ingest-ab}
@@ -36,15 +37,6 @@ for set in ct ct-v1; do
   [[ -f "$DATA_DIR/$set/manifest.json" ]] || { echo "missing $DATA_DIR/$set: /usr/bin/python3 ../shared/bench/gen_dataset.py all --out $DATA_DIR" >&2; exit 2; }
 done
 
-pacs_of() {  # pacs_of CHECKOUT -> the ./pacs to start it with and the option that skips the build, if it has one
-  if grep -q -- '--no-build) NO_BUILD=1' "$1/pacs"; then
-    echo "$1/pacs --no-build"
-  else
-    sed 's/^\( *\)dotnet build /\1true /' "$1/pacs" > "$1/.pacs-nobuild"
-    chmod +x "$1/.pacs-nobuild"
-    echo "$1/.pacs-nobuild"
-  fi
-}
 
 files_of() {  # files_of SET -> the set's files in manifest order (as the harness' driver lists them)
   /usr/bin/python3 - "$DATA_DIR/$1/manifest.json" <<'EOF'

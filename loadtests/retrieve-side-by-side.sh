@@ -40,16 +40,6 @@ log() { echo "== $(date +%T) $*  (load $(cut -d' ' -f1-3 /proc/loadavg))" | tee 
 STUDY=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["studies"][0]["StudyInstanceUID"])' "$DATA_DIR/ct/manifest.json")
 NSUB=$(/usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["studies"][0]; print(sum(len(se["instances"]) for se in s["series"]))' "$DATA_DIR/ct/manifest.json")
 
-pacs_of() {  # pacs_of CHECKOUT -> its ./pacs started without building
-  if grep -q -- '--no-build) NO_BUILD=1' "$1/pacs"; then
-    echo "$1/pacs up --no-build"
-  else
-    sed 's/^\( *\)dotnet build /\1true /' "$1/pacs" >"$1/.pacs-nobuild"
-    chmod +x "$1/.pacs-nobuild"
-    echo "$1/.pacs-nobuild up"
-  fi
-}
-
 CURRENT=""  # the data folder of the cluster that is up, or "orthanc"
 stop_current() {
   if [[ "$CURRENT" == orthanc ]]; then
@@ -72,10 +62,10 @@ target_cpu() {  # target_cpu -> CPU-seconds of the running target's processes, t
 }
 
 start_ours() {  # start_ours LABEL CHECKOUT ROUND -> ENV
-  local dir="$WORK/data-$1-$3" pacs; pacs=$(pacs_of "$2")
+  local dir="$WORK/data-$1-$3" pacs nobuild; read -r pacs nobuild <<<"$(pacs_of "$2")"
   rm -rf "$dir"
   # shellcheck disable=SC2086
-  env ${TARGET_ENV:-} $pacs --detach --data "$dir" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port "$PG" --ae CLINTON \
+  env ${TARGET_ENV:-} $pacs up $nobuild --detach --data "$dir" --http-port "$HTTP" --dicom-port "$DICOM" --pg-port "$PG" --ae CLINTON \
     >>"$RESULTS/session.log" 2>&1
   CURRENT="$dir"
   # An account's token; code from before accounts (November) takes the static Pacs__AdminToken instead.
