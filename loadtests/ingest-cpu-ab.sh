@@ -17,7 +17,8 @@
 # IDLE_SECONDS (10: the hosts' CPU while nothing is sent, after the runs),
 # QIDO (0: after the warm phase, that many QIDO-RS requests twice, "qido-cold" then "qido-warm", over one keep-alive
 # connection, a study search, a series search and an instance search in turn; CPU seconds per 1,000 requests),
-# DELETE_DATA (0; 1: each run's data folder deleted once it is down).
+# DELETE_DATA (0; 1: each run's data folder deleted once it is down), PHASES ("cold:ct warm:ct-v1": NAME:SET pairs stored
+# one after another on the same hosts, e.g. add "w3:ct-v2 w4:ct-v3" for the warm-up curve; PROFILE applies to "warm").
 # Each run also leaves DATA.stages: the gateway's ingest stage histograms (receive, blob_flush, index_commit) and its
 # C-STORE duration, sums and counts over both phases, scraped from its metrics port before it stops.
 set -euo pipefail
@@ -109,7 +110,7 @@ run_one() {  # run_one LABEL CHECKOUT PORTS ENV INDEX
     || { tail -20 "$data.up.log" >&2; return 1; }
   local spid gpid; spid=$(cat "$data/run/silo-0.pid"); gpid=$(cat "$data/run/gateway-0.pid")
   sleep 5 # start-up work settles (migrations, first membership rounds)
-  for phase in cold:ct warm:ct-v1; do
+  for phase in ${PHASES:-cold:ct warm:ct-v1}; do
     local name=${phase%%:*} set=${phase#*:}
     local n0 s0 g0 p0 n1 s1 g1 p1 secs load
     n0=$(count "$data" "$pg"); s0=$(proc_cpu "$spid"); g0=$(proc_cpu "$gpid"); p0=$(pg_cpu "$data/pg/data")
