@@ -4,6 +4,7 @@
 # (../shared/bench/run.sh, WORKLOADS=store-4), each archive a fresh ./pacs up --no-build (both built in Release), with
 # the CPU-seconds of silo, gateway and PostgreSQL per 1,000 instances over its three runs (the first on fresh hosts).
 #   OUT=/var/tmp/cmp A_DIR=/work/main loadtests/store4-side-by-side.sh
+#   OUT=/var/tmp/cmp ARCHIVES="LABEL=CHECKOUT[,VAR=VALUE...] ..." loadtests/store4-side-by-side.sh   # other archives (below)
 # Ports: HTTP, DICOM, PG (18600 12600 55600) and PACS_*_PORT_BASE (14100 14200 14300 14400) as env; Orthanc's are the harness'.
 set -u
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -52,8 +53,18 @@ archive() {  # archive LABEL CHECKOUT [ENV...]
   "$dir/pacs" down --data "$data" > /dev/null 2>&1
   sleep 3
 }
-archive main "$A_DIR"
-archive store4 "$ROOT"
+if [[ -n "${ARCHIVES:-}" ]]; then
+  # ARCHIVES="LABEL=CHECKOUT[,VAR=VALUE...] ...": these archives in turn instead, e.g. one build with and without a
+  # variable: ARCHIVES="on=/work/wt off=/work/wt,SOME_SWITCH=0"
+  for spec in $ARCHIVES; do
+    label=${spec%%=*} rest=${spec#*=}
+    IFS=, read -r -a parts <<<"$rest"
+    archive "$label" "${parts[0]}" "${parts[@]:1}"
+  done
+else
+  archive main "$A_DIR"
+  archive store4 "$ROOT"
+fi
 log "orthanc again"
 "$BENCH/start-orthanc.sh" sqlite >> "$OUT/session.log" 2>&1
 WORKLOADS=store-4 RESULTS_DIR="$OUT" "$BENCH/run.sh" /tmp/bench-orthanc/orthanc-sqlite.env >> "$OUT/session.log" 2>&1
