@@ -3,83 +3,15 @@ using Npgsql;
 namespace Pacs.Index;
 
 /// <summary>
-/// pacs_blob_intents: a blob key is recorded before its blob becomes visible, and removed by the study grain in the
-/// transaction that indexes it. A key that is neither indexed nor claimed is an orphan. Reclaiming holds the intent
-/// row's lock while it deletes the file, so that a writer re-using the key (its upsert waits on that lock) and the
-/// grain (which claims intents first and fails instances whose intent is gone) can never lose a blob the index uses.
+/// The blob store's to-do lists in the index. pacs_blob_intents: blobs the index stopped using (a replaced or deleted
+/// instance's), deleted by the caller or, failing that, by the reconciler when the index does not use them. A new blob from the ingest funnel has no intent: its marker in the blob store stands for it, and
+/// <see cref="DiscardAsync"/> and <see cref="SettleAsync"/> decide its fate behind the fence of
+/// <see cref="BlobTombstones"/> (0190_blob_tombstones.sql). Reclaiming an intent holds its row's lock while it deletes
+/// the file, so that a writer re-using the key (its upsert waits on that lock) can never lose a blob the index uses.
 /// The blob store stays the gateway's: this class is given only its delete operation.
 /// </summary>
 public sealed class BlobIntents(NpgsqlDataSource dataSource, Func<string, CancellationToken, ValueTask> deleteBlob)
 {
-    /// <summary>Records (or refreshes) the intent to make <paramref name="key"/> visible.</summary>
-    public async Task RecordAsync(string key, CancellationToken cancellationToken)
-    {
-        // Asynchronous commit: the row is visible at once (the grain's claim finds it), and it becomes durable no
-        // later than the grain's synchronous COMMIT, which flushes the WAL past it. Waiting for a WAL flush of its
-        // own would add a disk round trip to every instance; the only thing a database crash in between can lose is
-        // the intent of a blob whose instance was never acknowledged (a storage leak, never a lost image).
-        try
-        {
-            await InsertIntentAsync(key, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NpgsqlException e) when (e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" }
-            || (e is not PostgresException && e.InnerException is IOException or System.Net.Sockets.SocketException or EndOfStreamException))
-        {
-            // A pooled connection from before a PostgreSQL restart: nothing ran; clear the pool and insert again.
-            dataSource.Clear();
-            await InsertIntentAsync(key, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task InsertIntentAsync(string key, CancellationToken cancellationToken)
-    {
-        await using var batch = dataSource.CreateBatch();
-        // set_config(..., true) is SET LOCAL in a form PostgreSQL can prepare (a SET statement is parsed every time).
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT set_config('synchronous_commit', 'off', true)"));
-        var insert = new NpgsqlBatchCommand("INSERT INTO pacs_blob_intents (blob_key) VALUES ($1) ON CONFLICT (blob_key) DO UPDATE SET created_at = now()");
-        insert.Parameters.Add(new NpgsqlParameter { Value = key });
-        batch.BatchCommands.Add(insert);
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Records the intents of blobs already in the store, in one statement (the index rebuild: a study folder's blobs
-    /// at once). Synchronous commit, unlike <see cref="RecordAsync"/>: these blobs are visible already, and the grain
-    /// that claims them may run on another connection at once.
-    /// </summary>
-    public async Task RecordManyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(keys);
-        if (keys.Count == 0)
-        {
-            return;
-        }
-
-        await using var command = dataSource.CreateCommand("""
-            INSERT INTO pacs_blob_intents (blob_key) SELECT unnest($1::text[])
-            ON CONFLICT (blob_key) DO UPDATE SET created_at = now()
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = keys.ToArray() });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Removes the intents of <paramref name="keys"/> and nothing else: the blobs stay. For blobs that were already in the
-    /// store before their intents were recorded (the index rebuild) and that the index turned out not to need.
-    /// </summary>
-    public async Task ForgetAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(keys);
-        if (keys.Count == 0)
-        {
-            return;
-        }
-
-        await using var command = dataSource.CreateCommand("DELETE FROM pacs_blob_intents WHERE blob_key = ANY($1)");
-        command.Parameters.Add(new NpgsqlParameter { Value = keys.ToArray() });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// Deletes the blobs of the given intents that the index does not use, and the intents themselves (also those
     /// of blobs the index does use: they are done). Returns the keys whose blobs were deleted.
@@ -88,56 +20,95 @@ public sealed class BlobIntents(NpgsqlDataSource dataSource, Func<string, Cancel
         ReclaimCoreAsync(keys.ToArray(), olderThan: null, limit: keys.Count, cancellationToken);
 
     /// <summary>
+    /// Deletes the new blob <paramref name="key"/> unless the index uses it (an instance or a kept-aside copy), and
+    /// fences it off first: a tombstone is committed under the exclusive lock of its study folder before the file goes,
+    /// so a commit of the key still in flight either landed before (the blob stays) or is refused after. Returns true
+    /// when the blob was deleted. Throws when the database cannot decide (the blob stays; its marker lets the reconciler
+    /// try again).
+    /// </summary>
+    public async Task<bool> DiscardAsync(string key, CancellationToken cancellationToken)
+    {
+        var used = await FenceAsync(key, sopInstanceUid: null, contentHash: null, cancellationToken).ConfigureAwait(false);
+        if (!used)
+        {
+            await deleteBlob(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        return !used;
+    }
+
+    /// <summary>
     /// Decides a commit whose grain call failed without a definite answer (the silo died after COMMIT, the answer was
     /// lost, the call timed out): true when the index holds <paramref name="sopInstanceUid"/> with OUR blob and hash,
-    /// false when it does not, in which case our blob and intent are gone when this returns. Waiting for the intent
-    /// row's lock (no SKIP LOCKED) lets a commit still in flight on PostgreSQL finish or roll back first; once it is
-    /// released and the row deleted, a late commit of the same key is refused by the grain (its intent claim finds
-    /// nothing), so the answer given here stays true. Throws when the database cannot decide (the caller then reports
-    /// a failure and leaves the intent to the reconciler).
+    /// false when it does not, in which case our blob is gone when this returns and a late commit of it is refused (its
+    /// key has a tombstone). Waiting for the study folder's lock lets a commit still in flight on PostgreSQL finish or
+    /// roll back first. Throws when the database cannot decide (the caller then reports a failure and leaves the blob's
+    /// marker to the reconciler).
     /// </summary>
     public async Task<bool> SettleAsync(string key, string sopInstanceUid, byte[] contentHash, CancellationToken cancellationToken)
+    {
+        var indexed = await FenceAsync(key, sopInstanceUid, contentHash, cancellationToken).ConfigureAwait(false);
+        if (!indexed)
+        {
+            await deleteBlob(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        return indexed;
+    }
+
+    /// <summary>
+    /// Under the exclusive lock of the key's study folder: whether the index uses the key (with the SOP Instance UID and
+    /// hash given, as our instance); if not, a tombstone for it, committed before this returns.
+    /// </summary>
+    private async Task<bool> FenceAsync(string key, string? sopInstanceUid, byte[]? contentHash, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var bound = new NpgsqlCommand("SET LOCAL lock_timeout = '10s'", connection, transaction))
         {
-            // A commit wedged on a half-open connection must not hold this sender for ever.
+            // A commit wedged on a half-open connection must not hold this caller for ever.
             await bound.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        bool intentHeld;
-        await using (var lockIntent = new NpgsqlCommand("SELECT 1 FROM pacs_blob_intents WHERE blob_key = $1 FOR UPDATE", connection, transaction))
+        await using (var fence = new NpgsqlCommand(BlobTombstones.LockFolderExclusive, connection, transaction))
         {
-            lockIntent.Parameters.Add(new NpgsqlParameter { Value = key });
-            intentHeld = await lockIntent.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+            fence.Parameters.Add(new NpgsqlParameter { Value = key });
+            await fence.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        bool indexed;
-        await using (var check = new NpgsqlCommand(
-            "SELECT EXISTS (SELECT 1 FROM pacs_instances WHERE sop_instance_uid = $1 AND blob_key = $2 AND content_sha256 = $3)", connection, transaction))
+        bool used;
+        await using (var check = new NpgsqlCommand(sopInstanceUid is null
+            ? "SELECT EXISTS (SELECT 1 FROM pacs_instances WHERE blob_key = $1) OR EXISTS (SELECT 1 FROM pacs_instance_copies WHERE blob_key = $1)"
+            : "SELECT EXISTS (SELECT 1 FROM pacs_instances WHERE sop_instance_uid = $2 AND blob_key = $1 AND content_sha256 = $3)",
+            connection, transaction))
         {
-            check.Parameters.Add(new NpgsqlParameter { Value = sopInstanceUid });
             check.Parameters.Add(new NpgsqlParameter { Value = key });
-            check.Parameters.Add(new NpgsqlParameter { Value = contentHash });
-            indexed = (bool)(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            if (sopInstanceUid is not null)
+            {
+                check.Parameters.Add(new NpgsqlParameter { Value = sopInstanceUid });
+                check.Parameters.Add(new NpgsqlParameter { Value = contentHash! });
+            }
+
+            used = (bool)(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
 
-        if (!indexed && intentHeld)
+        if (!used)
         {
-            // Under the lock: no commit can claim this key any more once the row is gone.
-            await deleteBlob(key, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (intentHeld)
-        {
-            await using var delete = new NpgsqlCommand("DELETE FROM pacs_blob_intents WHERE blob_key = $1", connection, transaction);
-            delete.Parameters.Add(new NpgsqlParameter { Value = key });
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using var tombstone = new NpgsqlCommand("INSERT INTO pacs_blob_tombstones (blob_key) VALUES ($1) ON CONFLICT (blob_key) DO NOTHING", connection, transaction);
+            tombstone.Parameters.Add(new NpgsqlParameter { Value = key });
+            await tombstone.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return indexed;
+        return used;
+    }
+
+    /// <summary>Removes tombstones older than <paramref name="olderThan"/>: no commit of their keys can still arrive.</summary>
+    public async Task<int> PruneTombstonesAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM pacs_blob_tombstones WHERE created_at < $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = olderThan });
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The reconciler's pass: orphan intents older than <paramref name="olderThan"/>, at most <paramref name="limit"/>.</summary>

@@ -96,7 +96,7 @@ def reindex_summary(p):
     stages = p.get("stages")
     if stages:
         print(f"  time (summed over concurrent work): reads {stages['readSeconds']} s, records {stages['recordSeconds']} s, "
-              f"intents {stages['intentSeconds']} s, grain commits {stages['commitSeconds']} s")
+              f"grain commits {stages['commitSeconds']} s")
     for r in p["refusedBlobs"]:
         print(f"    {r['key']}: {r['reason']}")
 

@@ -6,10 +6,12 @@ using Pacs.Index;
 namespace Pacs.Gateway.Ingest;
 
 /// <summary>
-/// Removes orphan blobs: at start-up and every <see cref="BlobReconcilerOptions.Interval"/>, intents older than the
-/// grace period whose blob the index does not use (a gateway died between writing and committing, or a reclaim
-/// failed) lose their blob and their row; replaced copies past their retention go with their blobs; stale staging
-/// files go too. One gateway at a time (advisory lock).
+/// Removes orphan blobs: at start-up and every <see cref="BlobReconcilerOptions.Interval"/>, new blobs whose marker is
+/// older than the grace period and which the index does not use (a gateway died between writing and committing, or a
+/// discard failed) are discarded (<see cref="BlobIntents.DiscardAsync"/>); intents older than the grace period whose
+/// blob the index does not use (a replaced or deleted instance's whose reclaim failed) lose their blob and their row;
+/// replaced copies past their retention go with their blobs; stale staging files and old tombstones go too. One gateway
+/// at a time (advisory lock).
 /// </summary>
 internal sealed partial class BlobReconciler(
     NpgsqlDataSource dataSource,
@@ -21,6 +23,8 @@ internal sealed partial class BlobReconciler(
 {
     // pg_advisory_lock key: "PACSBLOB" as a 64-bit number, shared by every gateway.
     private const long LockKey = 0x50414353424C4F42;
+
+    internal static readonly TimeSpan TombstoneRetention = TimeSpan.FromDays(7);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -99,8 +103,28 @@ internal sealed partial class BlobReconciler(
 
             if (blobs is FileBlobStore files)
             {
+                foreach (var key in files.PendingKeys(options.Value.GracePeriod))
+                {
+                    try
+                    {
+                        if (await intents.DiscardAsync(key, cancellationToken).ConfigureAwait(false))
+                        {
+                            total++;
+                        }
+
+                        blobs.Settled(key);
+                    }
+                    catch (Exception e) when (e is IOException or ArgumentException)
+                    {
+                        // The marker stays: the next pass tries again (or, not a key, it is left alone).
+                    }
+                }
+
                 files.DeleteStaleStagingFiles(options.Value.GracePeriod);
             }
+
+            // No commit of a discarded key can still arrive after this long (the gateway gave up on it within minutes).
+            await intents.PruneTombstonesAsync(DateTimeOffset.UtcNow - TombstoneRetention, cancellationToken).ConfigureAwait(false);
 
             return total;
         }

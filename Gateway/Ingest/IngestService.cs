@@ -17,7 +17,7 @@ namespace Pacs.Gateway.Ingest;
 /// store while the header is parsed, the blob is made durable, the study grain indexes it, and only then is the
 /// sender answered. The blob holds the bare data set in its transfer syntax (a Part 10 file's meta header is not
 /// kept; it is rebuilt when Part 10 is served). Any failure: a failure status, nothing visible in the index, and our
-/// blob deleted at once or, failing that, by the reconciler through its intent row.
+/// blob discarded at once or, failing that, by the reconciler through the marker its commit left.
 /// </summary>
 internal sealed partial class IngestService(
     IBlobStore blobs,
@@ -51,7 +51,7 @@ internal sealed partial class IngestService(
 
     /// <summary>
     /// The first half of the funnel: the bytes are read to the end of the instance, into a staging blob, with the
-    /// header parsed and the blob intent recorded. Nothing is durable or visible yet. A caller with more instances
+    /// header parsed. Nothing is durable or visible yet. A caller with more instances
     /// on the same stream (STOW-RS) reads the next one while <see cref="CommitAsync"/> finishes this one.
     /// </summary>
     public async Task<ReceivedInstance> ReceiveAsync(IngestRequest request, Stream source, CancellationToken cancellationToken)
@@ -96,8 +96,7 @@ internal sealed partial class IngestService(
             DicomReadResult header;
             DicomTransferSyntax syntax;
             Identity identity = default;
-            string? key = null;
-            Task? intent = null;
+            string key;
             try
             {
                 var dataSource = source;
@@ -122,10 +121,8 @@ internal sealed partial class IngestService(
                     return ReceivedInstance.Failed(failure);
                 }
 
-                // The key is unique per write (not derived from the content), so it is known as soon as the header
-                // is: the intent row is recorded while the bulk data is still arriving, off the sender's critical path.
+                // The key is unique per write (not derived from the content), so it is known as soon as the header is.
                 key = $"{identity.Study}/{identity.Series}/{identity.Sop}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.dcm";
-                intent = intents.RecordAsync(key, CancellationToken.None);
                 PrepareStudy(identity.Study);
                 // A new study's or series' folders are made now and their names fsynced while the rest arrives.
                 write.Prepare(key);
@@ -137,13 +134,11 @@ internal sealed partial class IngestService(
                 await tee.DrainAsync(cancellationToken).ConfigureAwait(false);
                 if (PixelDataConsistency.FindProblem(header.Dataset, pixelData, syntax) is { } problem)
                 {
-                    await AbandonIntentAsync(intent, key).ConfigureAwait(false);
                     return ReceivedInstance.Failed(Result(IngestStatus.DataSetDoesNotMatch, identity, DimseStatus.TruncateErrorComment(problem), null));
                 }
             }
             catch (DicomFormatException e) when (tee is not { SourceFailed: true } && tee is not { SinkFailed: true })
             {
-                await AbandonIntentAsync(intent, key).ConfigureAwait(false);
                 await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
                 return ReceivedInstance.Failed(new IngestResult(IngestStatus.CannotUnderstand, SopInstanceUid: request.ExpectedSopInstanceUid,
                     SopClassUid: request.ExpectedSopClassUid, ErrorComment: DimseStatus.TruncateErrorComment(e.Message)));
@@ -151,21 +146,19 @@ internal sealed partial class IngestService(
             catch (Exception e) when (tee is { SinkFailed: true })
             {
                 LogStorageFailed(logger, e);
-                await AbandonIntentAsync(intent, key).ConfigureAwait(false);
                 await DrainQuietlyAsync(source, cancellationToken).ConfigureAwait(false);
                 return ReceivedInstance.Failed(new IngestResult(IngestStatus.OutOfResources, ErrorComment: "Storage write failed"));
             }
             catch (Exception e) when (e is IOException or OperationCanceledException || tee is { SourceFailed: true })
             {
                 LogAborted(logger, e, request.Source);
-                await AbandonIntentAsync(intent, key).ConfigureAwait(false);
                 return ReceivedInstance.Failed(new IngestResult(IngestStatus.Aborted, SopInstanceUid: request.ExpectedSopInstanceUid));
             }
 
             var digest = hash.Finish();
             // Kept with the blob, so that an index rebuild need not read it whole (Reindexer).
             write.RecordContentHash(digest);
-            var record = BuildRecord(header.Dataset, identity, syntax, key!, tee!.BytesRead, digest, request.Source) with
+            var record = BuildRecord(header.Dataset, identity, syntax, key, tee!.BytesRead, digest, request.Source) with
             {
                 Supersede = request.Supersede,
                 // An admin's accept keeps the study's groups; anything received gets those of this gateway's rules.
@@ -173,7 +166,7 @@ internal sealed partial class IngestService(
             };
             var warnings = header.Warnings.Count == 0 ? null : header.Warnings.Select(w => w.ToString()).ToList();
             handedOver = true;
-            return new ReceivedInstance(null, write, intent!, record, warnings);
+            return new ReceivedInstance(null, write, record, warnings);
         }
         finally
         {
@@ -217,27 +210,13 @@ internal sealed partial class IngestService(
         var warnings = received.Warnings;
         var blobKey = record.BlobKey;
 
-        // The staged bytes' fsync starts now, while the intent may still be on its way (for a small instance its round
-        // trip is otherwise the whole wait); the commit below renames the blob while that fsync runs and fsyncs its
-        // folder beside it, and returns once both are on disk: the index row that points at the blob is written only
-        // after that, and the sender answered only after the index commits.
+        // The commit leaves a marker for the key, renames the blob into its folder while the staged bytes' fsync runs,
+        // fsyncs the folder beside it, and returns once both are on disk: the index row that points at the blob is
+        // written only after that, and the sender answered only after the index commits. From the rename on, a crash
+        // leaves the marker, which the reconciler follows to our blob.
         var flushStarted = GatewayTelemetry.StageStart();
         using (GatewayTelemetry.StartStage("blob flush"))
         {
-            _ = write.FlushAsync(CancellationToken.None);
-
-            // The intent is in before the blob becomes visible: from here on a crash leaves a row the reconciler
-            // follows to our blob.
-            try
-            {
-                await received.Intent!.ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                LogDatabaseFailed(logger, e, identity.Study);
-                return Result(IngestStatus.OutOfResources, identity, "Database unavailable", warnings);
-            }
-
             try
             {
                 await write.CommitAsync(blobKey, CancellationToken.None).ConfigureAwait(false);
@@ -246,7 +225,7 @@ internal sealed partial class IngestService(
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 LogStorageFailed(logger, e);
-                await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
+                await DiscardQuietlyAsync(blobKey).ConfigureAwait(false);
                 return Result(IngestStatus.OutOfResources, identity, "Storage commit failed", warnings);
             }
         }
@@ -270,6 +249,7 @@ internal sealed partial class IngestService(
             if (await SettleQuietlyAsync(blobKey, identity.Sop, record.ContentHash).ConfigureAwait(false))
             {
                 LogCommitLanded(logger, identity.Study);
+                blobs.Settled(blobKey);
                 return Result(IngestStatus.Stored, identity, null, warnings);
             }
 
@@ -279,12 +259,14 @@ internal sealed partial class IngestService(
         switch (commit.Outcome)
         {
             case CommitOutcome.Stored:
+                blobs.Settled(blobKey);
                 return Result(IngestStatus.Stored, identity, null, warnings);
             case CommitOutcome.Duplicate:
-                // Same bytes already indexed under another key: our copy and its intent go.
-                await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
+                // Same bytes already indexed under another key: our copy goes (or stays, if a repeated call indexed it).
+                await DiscardQuietlyAsync(blobKey).ConfigureAwait(false);
                 return Result(IngestStatus.Duplicate, identity, null, warnings);
             case CommitOutcome.Replaced:
+                blobs.Settled(blobKey);
                 if (commit.ObsoleteBlobKey is { } obsolete)
                 {
                     await ReclaimQuietlyAsync(obsolete).ConfigureAwait(false);
@@ -292,12 +274,12 @@ internal sealed partial class IngestService(
 
                 return Result(IngestStatus.Replaced, identity, null, warnings);
             case CommitOutcome.Conflict:
-                // Kept aside: the grain claimed its intent, so this reclaim finds nothing to do; or the same bytes were
-                // kept aside already (a retry), and our copy and its intent go.
-                await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
+                // Kept aside: the discard finds our blob used and keeps it; or the same bytes were kept aside already
+                // (a retry), and our copy goes.
+                await DiscardQuietlyAsync(blobKey).ConfigureAwait(false);
                 return Result(IngestStatus.Conflict, identity, "Differs from the stored instance; held for review", warnings);
             default:
-                await ReclaimQuietlyAsync(blobKey).ConfigureAwait(false);
+                await DiscardQuietlyAsync(blobKey).ConfigureAwait(false);
                 return Result(IngestStatus.RejectedDuplicate, identity, "A different instance with this SOP Instance UID is stored", warnings);
         }
     }
@@ -464,28 +446,22 @@ internal sealed partial class IngestService(
         }
     }
 
-    /// <summary>A write that failed after its intent was started: the intent (and nothing else) goes.</summary>
-    private async Task AbandonIntentAsync(Task? intent, string? key)
+    /// <summary>Our new blob, which the index did not take: deleted unless the index uses it after all, and fenced off.</summary>
+    private async Task DiscardQuietlyAsync(string key)
     {
-        if (intent is null || key is null)
-        {
-            return;
-        }
-
         try
         {
-            await intent.ConfigureAwait(false);
+            await intents.DiscardAsync(key, CancellationToken.None).ConfigureAwait(false);
+            blobs.Settled(key);
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidOperationException)
         {
-            // Never recorded: nothing to undo.
-            return;
+            // The marker stays; the reconciler finishes the job.
+            LogReclaimDeferred(logger, e);
         }
-
-        await ReclaimQuietlyAsync(key).ConfigureAwait(false);
     }
 
-    /// <summary>True only when the index holds our instance; false also when the database cannot tell (the intent stays).</summary>
+    /// <summary>True only when the index holds our instance; false also when the database cannot tell (the marker stays).</summary>
     private async Task<bool> SettleQuietlyAsync(string key, string sopInstanceUid, byte[] contentHash)
     {
         try
@@ -513,9 +489,6 @@ internal sealed partial class IngestService(
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Ingest: blob storage failed")]
     private static partial void LogStorageFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Ingest: database unavailable for study {StudyInstanceUid}")]
-    private static partial void LogDatabaseFailed(ILogger logger, Exception exception, string studyInstanceUid);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Ingest: index commit failed for study {StudyInstanceUid}")]
     private static partial void LogIndexFailed(ILogger logger, Exception exception, string studyInstanceUid);

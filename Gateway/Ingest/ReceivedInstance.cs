@@ -8,11 +8,10 @@ namespace Pacs.Gateway.Ingest;
 /// </summary>
 public sealed class ReceivedInstance
 {
-    internal ReceivedInstance(IngestResult? result, Storage.IBlobWrite? write, Task? intent, Grains.InstanceRecord? record, IReadOnlyList<string>? warnings)
+    internal ReceivedInstance(IngestResult? result, Storage.IBlobWrite? write, Grains.InstanceRecord? record, IReadOnlyList<string>? warnings)
     {
         Result = result;
         Write = write;
-        Intent = intent;
         Record = record;
         Warnings = warnings;
     }
@@ -22,11 +21,9 @@ public sealed class ReceivedInstance
 
     internal Storage.IBlobWrite? Write { get; }
 
-    internal Task? Intent { get; }
-
     internal Grains.InstanceRecord? Record { get; }
 
     internal IReadOnlyList<string>? Warnings { get; }
 
-    internal static ReceivedInstance Failed(IngestResult result) => new(result, null, null, null, null);
+    internal static ReceivedInstance Failed(IngestResult result) => new(result, null, null, null);
 }

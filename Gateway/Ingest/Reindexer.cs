@@ -22,8 +22,7 @@ namespace Pacs.Gateway.Ingest;
 /// and every blob when <c>verify</c> is asked, is read whole and hashed instead (and with <c>verify</c>, a hash that
 /// differs from the recorded one is reported). Records are committed through the study grain, whose batch write
 /// (derived study and series attributes, patient rows, access groups) is the one every stored instance goes through:
-/// a study folder's blobs in chunks, their intents recorded and forgotten in one statement each and each chunk in one
-/// grain call (<see cref="IStudyGrain.CommitManyAsync"/>), which the grain writes in one transaction; the next chunk's
+/// a study folder's blobs in chunks, each chunk in one grain call (<see cref="IStudyGrain.CommitManyAsync"/>), which the grain writes in one transaction; the next chunk's
 /// headers are read while one is committed. The blob holds the bare data set: its
 /// transfer syntax is recovered from its bytes (<see cref="TransferSyntaxProbe"/>). Resumable: each study folder
 /// finished is appended to <c>.reindex/studies-done</c> under the storage root, and a rerun skips those folders.
@@ -32,7 +31,6 @@ namespace Pacs.Gateway.Ingest;
 /// </summary>
 internal sealed partial class Reindexer(
     FileBlobStore blobs,
-    BlobIntents intents,
     IGrainFactory grains,
     GrainCalls calls,
     AccessGroupRules accessGroups,
@@ -61,11 +59,11 @@ internal sealed partial class Reindexer(
     private readonly Lock _lock = new();
     private readonly List<RefusedBlob> _listed = [];
     private readonly BackgroundJob _job = new("Reindex",
-        "run reindex again to resume (within the reconciler's grace period, Pacs:Reconciler:GracePeriod).", lifetime, logger);
+        "run reindex again to resume.", lifetime, logger);
     private long _total, _skipped, _done, _indexed, _already, _kept, _refused, _headerOnly;
     // Stopwatch ticks spent, summed over what ran at once: reading blobs (open, hash attribute, header, Pixel Data
-    // extent), building records (of that, the header as DICOM JSON), recording and forgetting intents, grain commits.
-    private long _readTicks, _recordTicks, _intentTicks, _commitTicks;
+    // extent), building records (of that, the header as DICOM JSON), grain commits.
+    private long _readTicks, _recordTicks, _commitTicks;
     private int _folders, _foldersDone;
 
     /// <summary>The running (or last) rebuild; completes when it ends.</summary>
@@ -83,7 +81,7 @@ internal sealed partial class Reindexer(
                 {
                     _listed.Clear();
                     _total = _skipped = _done = _indexed = _already = _kept = _refused = _headerOnly = 0;
-                    _readTicks = _recordTicks = _intentTicks = _commitTicks = 0;
+                    _readTicks = _recordTicks = _commitTicks = 0;
                     _folders = _foldersDone = 0;
                 }
             },
@@ -106,7 +104,6 @@ internal sealed partial class Reindexer(
                 Stages = new ReindexStages(
                     Seconds(Interlocked.Read(ref _readTicks) - Interlocked.Read(ref _recordTicks)),
                     Seconds(Interlocked.Read(ref _recordTicks)),
-                    Seconds(Interlocked.Read(ref _intentTicks)),
                     Seconds(Interlocked.Read(ref _commitTicks))),
             };
         }
@@ -241,7 +238,7 @@ internal sealed partial class Reindexer(
         {
             if (committing is { IsCompleted: false })
             {
-                // Reading the next chunk failed: the commit in flight ends (and forgets its intents) before the job does.
+                // Reading the next chunk failed: the commit in flight ends before the job does.
                 await Task.WhenAny(committing).ConfigureAwait(false);
             }
         }
@@ -250,11 +247,10 @@ internal sealed partial class Reindexer(
     }
 
     /// <summary>
-    /// Commits a chunk's records through their study grain: the intents first, in one statement (the grain claims each
-    /// in the transaction that indexes it, so that the reconciler never takes one of ours for an abandoned upload);
-    /// then the records of each study in one call (<see cref="IStudyGrain.CommitManyAsync"/>: copies of one SOP
-    /// Instance decided in their order, the rest in the grain's batch transactions); then, in one statement, the
-    /// intents of the blobs the index did not take (already indexed, kept aside, refused), whatever happened.
+    /// Commits a chunk's records through their study grain, the records of each study in one call
+    /// (<see cref="IStudyGrain.CommitManyAsync"/>: copies of one SOP Instance decided in their order, the rest in the
+    /// grain's batch transactions). The blobs were in the store before: they need no intent or marker, and nothing here
+    /// deletes one, whatever the index answers.
     /// </summary>
     private async Task<List<RefusedBlob>> CommitAsync(List<InstanceRecord> records, CancellationToken cancellationToken)
     {
@@ -264,47 +260,29 @@ internal sealed partial class Reindexer(
             return refused;
         }
 
-        var started = Stopwatch.GetTimestamp();
-        await intents.RecordManyAsync(records.Select(r => r.BlobKey).ToList(), cancellationToken).ConfigureAwait(false);
-        Interlocked.Add(ref _intentTicks, Stopwatch.GetTimestamp() - started);
-        var taken = new HashSet<string>(StringComparer.Ordinal);
-        try
+        foreach (var study in records.GroupBy(r => r.StudyInstanceUid, StringComparer.Ordinal))
         {
-            foreach (var study in records.GroupBy(r => r.StudyInstanceUid, StringComparer.Ordinal))
+            var batch = study.ToList();
+            var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study.Key));
+            var started = Stopwatch.GetTimestamp();
+            var results = await calls.RunAsync("CommitMany", token => grain.CommitManyAsync(batch, token), cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _commitTicks, Stopwatch.GetTimestamp() - started);
+            for (var i = 0; i < batch.Count; i++)
             {
-                var batch = study.ToList();
-                var grain = grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study.Key));
-                started = Stopwatch.GetTimestamp();
-                var results = await calls.RunAsync("CommitMany", token => grain.CommitManyAsync(batch, token), cancellationToken).ConfigureAwait(false);
-                Interlocked.Add(ref _commitTicks, Stopwatch.GetTimestamp() - started);
-                for (var i = 0; i < batch.Count; i++)
+                var result = results[i];
+                if (result.Outcome == CommitOutcome.Sha256Needed)
                 {
-                    var result = results[i];
-                    if (result.Outcome == CommitOutcome.Sha256Needed)
-                    {
-                        // The stored copy was indexed before BLAKE3 (a rebuild over a live index): the one-by-one path hashes the blob.
-                        result = await CommitOneAsync(batch[i], cancellationToken).ConfigureAwait(false);
-                    }
-
-                    var (took, refusal) = Decide(batch[i], result);
-                    if (took)
-                    {
-                        taken.Add(batch[i].BlobKey);
-                    }
-                    else if (refusal is not null)
-                    {
-                        refused.Add(refusal);
-                    }
-
-                    Interlocked.Increment(ref _done);
+                    // The stored copy was indexed before BLAKE3 (a rebuild over a live index): the one-by-one path hashes the blob.
+                    result = await CommitOneAsync(batch[i], cancellationToken).ConfigureAwait(false);
                 }
+
+                if (Decide(batch[i], result) is { } refusal)
+                {
+                    refused.Add(refusal);
+                }
+
+                Interlocked.Increment(ref _done);
             }
-        }
-        finally
-        {
-            started = Stopwatch.GetTimestamp();
-            await ForgetQuietlyAsync(records.Select(r => r.BlobKey).Where(k => !taken.Contains(k)).ToList()).ConfigureAwait(false);
-            Interlocked.Add(ref _intentTicks, Stopwatch.GetTimestamp() - started);
         }
 
         return refused;
@@ -324,8 +302,8 @@ internal sealed partial class Reindexer(
         }
     }
 
-    /// <summary>Whether the index took the blob (its intent claimed), and why not when it refused it. Throws when the database failed.</summary>
-    private (bool Taken, RefusedBlob? Refused) Decide(InstanceRecord record, CommitResult commit)
+    /// <summary>Why the index refused the blob, or null when it took it, had it already or kept it aside. Throws when the database failed.</summary>
+    private RefusedBlob? Decide(InstanceRecord record, CommitResult commit)
     {
         switch (commit.Outcome)
         {
@@ -333,23 +311,22 @@ internal sealed partial class Reindexer(
             case CommitOutcome.Replaced:
                 // Replaced: an earlier blob of the instance; it became a 'replaced' copy (Pacs:ReplacedRetention).
                 Interlocked.Increment(ref _indexed);
-                return (true, null);
+                return null;
             case CommitOutcome.Duplicate:
                 Interlocked.Increment(ref _already);
-                return (false, null);
+                return null;
             case CommitOutcome.Conflict:
-                // Kept aside as a 'conflict' copy (the grain claimed the intent), or already kept aside before: the
-                // forget that follows finds nothing, or removes the intent of a copy kept before.
+                // Kept aside as a 'conflict' copy, or already kept aside before.
                 Interlocked.Increment(ref _kept);
-                return (false, null);
+                return null;
             case CommitOutcome.Failed when commit.Error is { } error && !error.StartsWith("Index ", StringComparison.Ordinal):
                 // Refused by the index (e.g. this SOP Instance UID is indexed under another study), not unavailable.
-                return (false, Refuse(new RefusedBlob(record.BlobKey, error)));
+                return Refuse(new RefusedBlob(record.BlobKey, error));
             case CommitOutcome.Failed:
                 // The index is unavailable or its write failed: the run stops, a rerun resumes (the folder is not checkpointed).
                 throw new ArchiveIndexException(commit.Error ?? "Index write failed");
             default:
-                return (false, Refuse(new RefusedBlob(record.BlobKey, "A different instance with this SOP Instance UID is indexed (duplicate policy Reject).")));
+                return Refuse(new RefusedBlob(record.BlobKey, "A different instance with this SOP Instance UID is indexed (duplicate policy Reject)."));
         }
     }
 
@@ -367,18 +344,6 @@ internal sealed partial class Reindexer(
         return refused;
     }
 
-    private async Task ForgetQuietlyAsync(List<string> keys)
-    {
-        try
-        {
-            await intents.ForgetAsync(keys, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            // The reconciler may delete these blobs after its grace period unless a rerun indexes them first (docs/operations.md).
-            LogForgetFailed(logger, e, keys.Count);
-        }
-    }
 
     private readonly record struct BlobRead(InstanceRecord? Record, string? Problem);
 
@@ -594,7 +559,4 @@ internal sealed partial class Reindexer(
 
     [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "Reindex: blob {BlobKey} not indexed: {Reason}")]
     private static partial void LogRefused(ILogger logger, string blobKey, string reason);
-
-    [LoggerMessage(EventId = 3205, Level = LogLevel.Warning, Message = "Reindex: the intents of {Count} blob(s) could not be removed; run reindex again within the reconciler's grace period")]
-    private static partial void LogForgetFailed(ILogger logger, Exception exception, int count);
 }

@@ -12,11 +12,19 @@ public sealed class FileBlobStore : IBlobStore
 {
     internal const string StagingFolder = ".staging";
 
+    /// <summary>
+    /// Inside the staging folder: an empty marker per new blob, made before the blob's rename and removed once the index
+    /// has decided about it (<see cref="IBlobStore.Settled"/>); the reconciler discards the blobs of old ones
+    /// (<see cref="PendingKeys"/>). The marker's name is the key with '/' as '+', a character keys never hold.
+    /// </summary>
+    internal const string PendingFolder = "pending";
+
     /// <summary>The extended attribute holding the content hash (BLAKE3) of a blob's bytes (<see cref="IBlobWrite.RecordContentHash"/>).</summary>
     internal const string ContentHashAttribute = "user.pacs.blake3";
 
     private readonly string _root;
     private readonly string _staging;
+    private readonly string _pending;
     private volatile bool _directIo;
 
     // Folders made by this process whose names are not yet known durable in their parents (their parents' fsyncs are
@@ -37,7 +45,8 @@ public sealed class FileBlobStore : IBlobStore
         _directIo = directIo;
         _root = Path.GetFullPath(root);
         _staging = Path.Combine(_root, StagingFolder);
-        Directory.CreateDirectory(_staging);
+        _pending = Path.Combine(_staging, PendingFolder);
+        Directory.CreateDirectory(_pending);
     }
 
     public string Root => _root;
@@ -175,7 +184,62 @@ public sealed class FileBlobStore : IBlobStore
             RemoveEmptyDirectories(Path.GetDirectoryName(path)!);
         }
 
+        // The blob is gone: so is the to-do its marker stood for (after the blob, so a marker never outlives nothing).
+        Settled(key);
         return ValueTask.CompletedTask;
+    }
+
+    public void Settled(string key)
+    {
+        try
+        {
+            File.Delete(MarkerPath(key));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Left behind: the reconciler finds the key used (or discards it) and removes the marker then.
+        }
+    }
+
+    /// <summary>The keys of markers older than <paramref name="age"/>: new blobs the index has not decided about in time.</summary>
+    internal List<string> PendingKeys(TimeSpan age)
+    {
+        var cutoff = DateTime.UtcNow - age;
+        var keys = new List<string>();
+        foreach (var marker in new DirectoryInfo(_pending).EnumerateFiles("*" + MarkerSuffix))
+        {
+            if (marker.LastWriteTimeUtc < cutoff)
+            {
+                keys.Add(marker.Name[..^MarkerSuffix.Length].Replace('+', '/'));
+            }
+        }
+
+        return keys;
+    }
+
+    private const string MarkerSuffix = ".pending";
+
+    private void WriteMarker(string key)
+    {
+        var marker = MarkerPath(key);
+        try
+        {
+            File.WriteAllBytes(marker, []);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Someone removed the staging folders: made again, as at start-up.
+            Directory.CreateDirectory(_pending);
+            File.WriteAllBytes(marker, []);
+        }
+    }
+
+    private string MarkerPath(string key)
+    {
+        ValidateKey(key);
+        var name = key.Replace('/', '+') + MarkerSuffix;
+        // The ingest funnel's keys (three UIDs of at most 64 characters, 16 hex digits) make names of at most 223.
+        return name.Length <= 255 ? Path.Combine(_pending, name) : throw new ArgumentException($"Blob key '{key}' is too long for a marker.", nameof(key));
     }
 
     /// <summary>
@@ -467,6 +531,11 @@ public sealed class FileBlobStore : IBlobStore
             var created = new List<(List<string> Made, TaskCompletionSource Synced)>();
             try
             {
+                // The marker first: from the rename on, a blob the index may never take exists, and its marker is how
+                // the reconciler finds it (a gateway dying here leaves both). Not fsynced: a power cut that loses it
+                // while the renamed blob survives leaks that blob, as an intent committed asynchronously could before;
+                // nothing acknowledged depends on it.
+                store.WriteMarker(_key!);
                 for (var attempt = 1; ; attempt++)
                 {
                     try

@@ -22,8 +22,14 @@ public interface IBlobStore
 
     ValueTask<bool> ExistsAsync(string key, CancellationToken cancellationToken);
 
-    /// <summary>Deletes a blob; a missing blob is not an error.</summary>
+    /// <summary>Deletes a blob (and its marker); a missing blob is not an error.</summary>
     ValueTask DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The index has decided about the new blob <paramref name="key"/> (it uses it, or it was discarded): the marker
+    /// the commit left for the reconciler goes. Best effort; a marker left behind is only work for the reconciler.
+    /// </summary>
+    void Settled(string key);
 }
 
 /// <summary>A blob being written. Dispose without commit discards it.</summary>
@@ -57,7 +63,8 @@ public interface IBlobWrite : IAsyncDisposable
 
     /// <summary>
     /// Makes the blob visible under the key (atomic rename) and durable: the bytes and every folder entry that leads to
-    /// them are on disk when it returns (fsyncs of the bytes and of the folders, side by side).
+    /// them are on disk when it returns (fsyncs of the bytes and of the folders, side by side). Leaves a marker for the
+    /// key, which <see cref="IBlobStore.Settled"/> removes once the index has decided about the blob.
     /// </summary>
     ValueTask CommitAsync(CancellationToken cancellationToken);
 

@@ -85,15 +85,12 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         // "store-4 at 2× Orthanc"). set_config(..., true) is SET LOCAL in a form that is itself prepared.
         commands.BatchCommands.Add(Command("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"));
 
-        // Claim the blob intents first: a row the reconciler already removed means the blob may be gone, and the
-        // row lock keeps the reconciler from removing it while this transaction runs.
+        // The blobs' fence first (BlobTombstones): the study folders' advisory lock, shared, then, in a statement of its
+        // own (READ COMMITTED: its snapshot is taken once the lock is held), no key discarded. A discard waiting for the
+        // lock finds the rows this transaction commits and keeps the blob; one that got there first left a tombstone.
         var keys = batch.Writes.Select(w => w.Record.BlobKey).ToArray();
-        var claim = Command("""
-            WITH claimed AS (DELETE FROM pacs_blob_intents WHERE blob_key = ANY($1) RETURNING 1)
-            SELECT pacs_require((SELECT count(*) FROM claimed) = $2, 'PC001', 'blob intent missing')
-            """, new object[] { keys });
-        claim.Parameters.Add(new NpgsqlParameter { Value = (long)keys.Length });
-        commands.BatchCommands.Add(claim);
+        commands.BatchCommands.Add(Command(BlobTombstones.LockFoldersShared, new object[] { keys }));
+        commands.BatchCommands.Add(Command(BlobTombstones.RequireNone, new object[] { keys }));
         foreach (var patient in batch.PatientUpserts)
         {
             commands.BatchCommands.Add(PatientUpsert(patient));
@@ -149,8 +146,8 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         }
         catch (PostgresException e) when (e.SqlState == "PC001")
         {
-            // Rare (an intent outlived its grace period): find out which, on the same connection, outside the batch.
-            throw new IndexRefusedException(await MissingIntentsAsync(connection, batch, cancellationToken).ConfigureAwait(false));
+            // Rare (a commit that came after its blob was discarded): find out which, on the same connection.
+            throw new IndexRefusedException(await DiscardedAsync(connection, batch, cancellationToken).ConfigureAwait(false));
         }
         catch (PostgresException e) when (e.SqlState == "PC002")
         {
@@ -162,23 +159,24 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
         }
     }
 
-    private static async Task<IReadOnlyDictionary<string, string>> MissingIntentsAsync(NpgsqlConnection connection, StudyBatch batch, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyDictionary<string, string>> DiscardedAsync(NpgsqlConnection connection, StudyBatch batch, CancellationToken cancellationToken)
     {
-        var present = new HashSet<string>(StringComparer.Ordinal);
-        await using (var query = new NpgsqlCommand("SELECT blob_key FROM pacs_blob_intents WHERE blob_key = ANY($1)", connection))
+        var discarded = new HashSet<string>(StringComparer.Ordinal);
+        await using (var query = new NpgsqlCommand("SELECT blob_key FROM pacs_blob_tombstones WHERE blob_key = ANY($1)", connection))
         {
             query.Parameters.Add(new NpgsqlParameter { Value = batch.Writes.Select(w => w.Record.BlobKey).ToArray() });
             await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                present.Add(reader.GetString(0));
+                discarded.Add(reader.GetString(0));
             }
         }
 
         var refused = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var write in batch.Writes.Where(w => !present.Contains(w.Record.BlobKey)))
+        // None found (a tombstone pruned in between): the whole batch is refused rather than retried for ever.
+        foreach (var write in batch.Writes.Where(w => discarded.Count == 0 || discarded.Contains(w.Record.BlobKey)))
         {
-            refused[write.Record.SopInstanceUid] = "The blob intent expired before the commit; send the instance again.";
+            refused[write.Record.SopInstanceUid] = "The blob was discarded before the commit; send the instance again.";
         }
 
         return refused;
@@ -509,14 +507,18 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Keeps <paramref name="record"/>'s blob aside as a 'conflict' copy of the stored instance (keep-first policy),
-    /// with its audit event, claiming its blob intent in the same statement. False when the same bytes are already
-    /// kept aside (a sender's retry): nothing is written and the caller's reclaim deletes the new blob. Throws
-    /// <see cref="IndexRefusedException"/> when the intent is gone (the reconciler may have deleted the blob).
+    /// with its audit event, behind the blobs' fence (<see cref="BlobTombstones"/>) in the same transaction. False when
+    /// the same bytes are already kept aside (a sender's retry): nothing is written and the caller's discard deletes the
+    /// new blob. Throws <see cref="IndexRefusedException"/> when the blob was discarded already.
     /// </summary>
     public async Task<bool> KeepConflictAsync(InstanceRecord record, string storedBlobKey, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("""
+        // One implicit transaction, as the study batch: the fence's two statements, then the copy.
+        await using var commands = new NpgsqlBatch(connection);
+        commands.BatchCommands.Add(Command(BlobTombstones.LockFoldersShared, new object[] { new[] { record.BlobKey } }));
+        commands.BatchCommands.Add(Command(BlobTombstones.RequireNone, new object[] { new[] { record.BlobKey } }));
+        var keep = Command("""
             WITH kept AS (
                 INSERT INTO pacs_instance_copies (kind, study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid,
                     transfer_syntax_uid, blob_key, blob_size, content_sha256, source, content_hash_algorithm)
@@ -524,8 +526,6 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
                 WHERE NOT EXISTS (SELECT 1 FROM pacs_instance_copies
                                   WHERE sop_instance_uid = $3 AND content_sha256 = $8 AND content_hash_algorithm = $11 AND kind = 'conflict')
                 RETURNING copy_id
-            ), claimed AS (
-                DELETE FROM pacs_blob_intents WHERE blob_key = $6 AND EXISTS (SELECT 1 FROM kept) RETURNING 1
             ), audited AS (
                 INSERT INTO pacs_audit_events (kind, study_instance_uid, sop_instance_uid, detail)
                 SELECT 'instance.conflict', $1, $3,
@@ -533,31 +533,26 @@ public sealed class StudyIndex(NpgsqlDataSource dataSource)
                 FROM kept
                 RETURNING 1
             )
-            SELECT pacs_require((SELECT count(*) FROM claimed) = (SELECT count(*) FROM kept), 'PC001', 'blob intent missing'),
-                   (SELECT count(*) FROM kept) + 0 * (SELECT count(*) FROM audited)
-            """, connection);
-        foreach (var value in new object[]
-        {
+            SELECT (SELECT count(*) FROM kept) + 0 * (SELECT count(*) FROM audited)
+            """,
             record.StudyInstanceUid, record.SeriesInstanceUid, record.SopInstanceUid, record.SopClassUid, record.TransferSyntaxUid,
-            record.BlobKey, record.BlobSize,
-        })
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        }
-
-        command.Parameters.Add(new NpgsqlParameter { Value = record.ContentHash, NpgsqlDbType = NpgsqlDbType.Bytea });
-        command.Parameters.Add(new NpgsqlParameter { Value = record.Source });
-        command.Parameters.Add(new NpgsqlParameter { Value = storedBlobKey });
-        command.Parameters.Add(new NpgsqlParameter { Value = record.ContentHashAlgorithm });
+            record.BlobKey, record.BlobSize);
+        keep.Parameters.Add(new NpgsqlParameter { Value = record.ContentHash, NpgsqlDbType = NpgsqlDbType.Bytea });
+        keep.Parameters.Add(new NpgsqlParameter { Value = record.Source });
+        keep.Parameters.Add(new NpgsqlParameter { Value = storedBlobKey });
+        keep.Parameters.Add(new NpgsqlParameter { Value = record.ContentHashAlgorithm });
+        commands.BatchCommands.Add(keep);
         try
         {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var reader = await commands.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            return reader.GetInt64(1) > 0;
+            return reader.GetInt64(0) > 0;
         }
         catch (PostgresException e) when (e.SqlState == "PC001")
         {
-            throw new IndexRefusedException(new Dictionary<string, string>(StringComparer.Ordinal) { [record.SopInstanceUid] = "blob intent missing" });
+            throw new IndexRefusedException(new Dictionary<string, string>(StringComparer.Ordinal) { [record.SopInstanceUid] = "blob discarded" });
         }
     }
 

@@ -225,8 +225,16 @@ public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFix
         }
 
         Assert.Equal(IngestStatus.OutOfResources, down.Status);
-        AssertNoBlobs();
         Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM pacs_instances WHERE sop_instance_uid = $1", sop));
+        // The blob was made durable before the index was asked, and nothing could decide about it then: its marker is
+        // the reconciler's to-do. Once past the grace period, a pass discards it.
+        var left = Assert.Single(_blobs.PendingKeys(TimeSpan.Zero));
+        Assert.True(await _blobs.ExistsAsync(left, CancellationToken.None));
+        AgeMarkers(TimeSpan.FromHours(2));
+        _dataSource.Clear();
+        Assert.Equal(1, await Reconciler().ReconcileOnceAsync(CancellationToken.None));
+        AssertNoBlobs();
+        Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM pacs_blob_tombstones WHERE blob_key = $1", left));
 
         // Pooled connections of the old server die on first use; a sender retries, and so does this test, briefly.
         var up = down;
@@ -267,6 +275,93 @@ public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFix
         Assert.True(await _blobs.ExistsAsync(indexedKey, CancellationToken.None));
         Assert.Equal(["young/1.dcm"], await ListAsync("SELECT blob_key FROM pacs_blob_intents"));
         await ExecuteAsync("DELETE FROM pacs_blob_intents");
+    }
+
+    [Fact]
+    public async Task Reconciler_OldMarker_DiscardsItsBlobButNeverAnIndexedOne()
+    {
+        var (file, sop) = await FreshFileAsync("CT_small.dcm");
+        var stored = await _ingest.StoreAsync(Part10, new MemoryStream(file), CancellationToken.None);
+        Assert.Equal(IngestStatus.Stored, stored.Status);
+        var indexedKey = await ScalarAsync<string>("SELECT blob_key FROM pacs_instances WHERE sop_instance_uid = $1", sop);
+        Assert.Empty(_blobs.PendingKeys(TimeSpan.Zero));
+        // A gateway that died after the rename: its blob and marker stay. And a marker left beside an indexed blob (its
+        // removal failed after the commit).
+        const string orphanKey = "1.2.826.0.1.3680043.99/1.2.826.0.1.3680043.99.1/1.2.826.0.1.3680043.99.2.00aa.dcm";
+        await using (var orphan = await _blobs.BeginWriteAsync(CancellationToken.None))
+        {
+            await orphan.Stream.WriteAsync(new byte[10]);
+            await orphan.CommitAsync(orphanKey, CancellationToken.None);
+        }
+
+        // The same marker an indexed blob's commit made, left behind.
+        await File.WriteAllBytesAsync(Path.Combine(_root, FileBlobStore.StagingFolder, FileBlobStore.PendingFolder, indexedKey.Replace('/', '+') + ".pending"), []);
+
+        Assert.Equal(2, _blobs.PendingKeys(TimeSpan.Zero).Count);
+        Assert.Empty(_blobs.PendingKeys(TimeSpan.FromHours(1)));
+        AgeMarkers(TimeSpan.FromHours(2));
+
+        var removed = await Reconciler().ReconcileOnceAsync(CancellationToken.None);
+
+        Assert.Equal(1, removed);
+        Assert.False(await _blobs.ExistsAsync(orphanKey, CancellationToken.None));
+        Assert.True(await _blobs.ExistsAsync(indexedKey, CancellationToken.None));
+        Assert.Empty(_blobs.PendingKeys(TimeSpan.Zero));
+        Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM pacs_blob_tombstones WHERE blob_key = $1", orphanKey));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM pacs_blob_tombstones WHERE blob_key = $1", indexedKey));
+    }
+
+    [Fact]
+    public async Task Discard_WaitsForACommitOfItsStudyInFlight_AndKeepsTheBlobThatCommitUses()
+    {
+        const string key = "1.2.826.0.1.3680043.98/1.2.826.0.1.3680043.98.1/1.2.826.0.1.3680043.98.2.00bb.dcm";
+        await using (var write = await _blobs.BeginWriteAsync(CancellationToken.None))
+        {
+            await write.Stream.WriteAsync(new byte[10]);
+            await write.CommitAsync(key, CancellationToken.None);
+        }
+
+        // A study batch in flight: it holds its folders' lock shared (the fence's first statement) and writes a row
+        // that uses the key (here a kept-aside copy, the shortest such row).
+        await using var batch = await _dataSource.OpenConnectionAsync();
+        await using var transaction = await batch.BeginTransactionAsync();
+        await using (var fence = new NpgsqlCommand(BlobTombstones.LockFoldersShared, batch, transaction))
+        {
+            fence.Parameters.Add(new NpgsqlParameter { Value = new[] { key } });
+            await fence.ExecuteScalarAsync();
+        }
+
+        await using (var use = new NpgsqlCommand("""
+            INSERT INTO pacs_instance_copies (kind, study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid, transfer_syntax_uid, blob_key, blob_size, content_sha256)
+            VALUES ('conflict', '1.2.826.0.1.3680043.98', '1.2.826.0.1.3680043.98.1', '1.2.826.0.1.3680043.98.2', '1.2.840.10008.5.1.4.1.1.7', '1.2.840.10008.1.2.1', $1, 10, '\x00')
+            """, batch, transaction))
+        {
+            use.Parameters.Add(new NpgsqlParameter { Value = key });
+            await use.ExecuteNonQueryAsync();
+        }
+
+        var discard = _intents.DiscardAsync(key, CancellationToken.None);
+        await Task.Delay(500);
+        Assert.False(discard.IsCompleted, "the discard did not wait for the commit in flight");
+        await transaction.CommitAsync();
+
+        Assert.False(await discard);
+        Assert.True(await _blobs.ExistsAsync(key, CancellationToken.None));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM pacs_blob_tombstones WHERE blob_key = $1", key));
+        await ExecuteAsync("DELETE FROM pacs_instance_copies WHERE blob_key = $1", key);
+        await _blobs.DeleteAsync(key, CancellationToken.None);
+    }
+
+    private BlobReconciler Reconciler() =>
+        new(_dataSource, _intents, new InstanceCopies(_dataSource, _blobs.DeleteAsync), _blobs, Options.Create(new BlobReconcilerOptions()), NullLogger<BlobReconciler>.Instance);
+
+    /// <summary>Every marker of this class' store written <paramref name="age"/> ago, as if its gateway had died then.</summary>
+    private void AgeMarkers(TimeSpan age)
+    {
+        foreach (var marker in Directory.GetFiles(Path.Combine(_root, FileBlobStore.StagingFolder, FileBlobStore.PendingFolder)))
+        {
+            File.SetLastWriteTimeUtc(marker, DateTime.UtcNow - age);
+        }
     }
 
     [Fact]

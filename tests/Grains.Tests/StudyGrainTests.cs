@@ -10,7 +10,7 @@ public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixtu
     private string Db => fixture.ConnectionString;
 
     [Fact]
-    public async Task Commit_NewInstance_IsIndexedAndItsIntentClaimed()
+    public async Task Commit_NewInstance_IsIndexedAndLeavesNoIntent()
     {
         var record = Record(Uid(), Uid());
 
@@ -84,26 +84,27 @@ public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task Commit_WithoutBlobIntent_FailsAndIndexesNothing()
+    public async Task Commit_OfADiscardedBlob_FailsAndIndexesNothing()
     {
         var record = Record(Uid(), Uid());
+        // What a discard leaves (BlobIntents.DiscardAsync) before it deletes the blob.
+        await ExecuteAsync(Db, "INSERT INTO pacs_blob_tombstones (blob_key) VALUES ($1)", record.BlobKey);
 
-        await Assert.ThrowsAnyAsync<Exception>(() => Grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(record.StudyInstanceUid)).CommitAsync(record));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => Grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(record.StudyInstanceUid)).CommitAsync(record));
+
+        Assert.Contains("discarded", error.Message, StringComparison.Ordinal);
 
         Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_instances WHERE sop_instance_uid = $1", record.SopInstanceUid));
     }
 
     [Fact]
-    public async Task Commit_BatchWithOneMissingIntent_FailsOnlyThatOneAndIndexesTheRest()
+    public async Task Commit_BatchWithOneDiscardedBlob_FailsOnlyThatOneAndIndexesTheRest()
     {
         var study = Uid();
         var series = Uid();
         var records = Enumerable.Range(0, 20).Select(_ => Record(study, series)).ToList();
         var orphan = records[7];
-        foreach (var record in records.Where(r => r != orphan))
-        {
-            await ExecuteAsync(Db, "INSERT INTO pacs_blob_intents (blob_key) VALUES ($1)", record.BlobKey);
-        }
+        await ExecuteAsync(Db, "INSERT INTO pacs_blob_tombstones (blob_key) VALUES ($1)", orphan.BlobKey);
 
         var grain = Grains.GetGrain<IStudyGrain>(IStudyGrain.KeyFor(study));
         var calls = records.Select(r => (Record: r, Call: Task.Run(() => grain.CommitAsync(r)))).ToList();
@@ -113,7 +114,7 @@ public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixtu
             if (record == orphan)
             {
                 var error = await Assert.ThrowsAnyAsync<Exception>(() => call);
-                Assert.Contains("intent expired", error.Message, StringComparison.Ordinal);
+                Assert.Contains("discarded before the commit", error.Message, StringComparison.Ordinal);
             }
             else
             {
@@ -124,6 +125,7 @@ public sealed class StudyGrainTests(ArchiveClusterFixture fixture) : IClassFixtu
         Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_instances WHERE sop_instance_uid = $1", orphan.SopInstanceUid));
         Assert.Equal(19, await ScalarAsync<int>(Db, "SELECT number_of_instances FROM pacs_studies WHERE study_instance_uid = $1", study));
         Assert.Equal(0L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_blob_intents WHERE blob_key = ANY($1)", new object[] { records.Select(r => r.BlobKey).ToArray() }));
+        Assert.Equal(1L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_blob_tombstones WHERE blob_key = $1", orphan.BlobKey));
     }
 
     [Fact]
@@ -419,8 +421,9 @@ public sealed class StudyGrainKeepFirstPolicyTests(KeepFirstPolicyClusterFixture
 
         Assert.Equal(CommitOutcome.Conflict, result.Outcome);
         Assert.Equal(1L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_instance_copies WHERE sop_instance_uid = $1", first.SopInstanceUid));
-        // Its intent stays: the caller's reclaim (or the reconciler) deletes the retry's blob.
-        Assert.Equal(1L, await ScalarAsync<long>(Db, "SELECT count(*) FROM pacs_blob_intents WHERE blob_key = $1", retry.BlobKey));
+        // Nothing uses the retry's blob: the caller's discard (or the reconciler, by its marker) deletes it.
+        Assert.Equal(0L, await ScalarAsync<long>(Db,
+            "SELECT (SELECT count(*) FROM pacs_instance_copies WHERE blob_key = $1) + (SELECT count(*) FROM pacs_instances WHERE blob_key = $1)", retry.BlobKey));
     }
 
     [Fact]
