@@ -26,16 +26,8 @@ public sealed class BlobIntents(NpgsqlDataSource dataSource, Func<string, Cancel
     /// when the blob was deleted. Throws when the database cannot decide (the blob stays; its marker lets the reconciler
     /// try again).
     /// </summary>
-    public async Task<bool> DiscardAsync(string key, CancellationToken cancellationToken)
-    {
-        var used = await FenceAsync(key, sopInstanceUid: null, contentHash: null, cancellationToken).ConfigureAwait(false);
-        if (!used)
-        {
-            await deleteBlob(key, cancellationToken).ConfigureAwait(false);
-        }
-
-        return !used;
-    }
+    public async Task<bool> DiscardAsync(string key, CancellationToken cancellationToken) =>
+        !await FenceAsync(key, sopInstanceUid: null, contentHash: null, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Decides a commit whose grain call failed without a definite answer (the silo died after COMMIT, the answer was
@@ -45,20 +37,12 @@ public sealed class BlobIntents(NpgsqlDataSource dataSource, Func<string, Cancel
     /// roll back first. Throws when the database cannot decide (the caller then reports a failure and leaves the blob's
     /// marker to the reconciler).
     /// </summary>
-    public async Task<bool> SettleAsync(string key, string sopInstanceUid, byte[] contentHash, CancellationToken cancellationToken)
-    {
-        var indexed = await FenceAsync(key, sopInstanceUid, contentHash, cancellationToken).ConfigureAwait(false);
-        if (!indexed)
-        {
-            await deleteBlob(key, cancellationToken).ConfigureAwait(false);
-        }
-
-        return indexed;
-    }
+    public Task<bool> SettleAsync(string key, string sopInstanceUid, byte[] contentHash, CancellationToken cancellationToken) =>
+        FenceAsync(key, sopInstanceUid, contentHash, cancellationToken);
 
     /// <summary>
     /// Under the exclusive lock of the key's study folder: whether the index uses the key (with the SOP Instance UID and
-    /// hash given, as our instance); if not, a tombstone for it, committed before this returns.
+    /// hash given, as our instance); if not, a tombstone for it, committed, and then the blob deleted.
     /// </summary>
     private async Task<bool> FenceAsync(string key, string? sopInstanceUid, byte[]? contentHash, CancellationToken cancellationToken)
     {
@@ -100,6 +84,11 @@ public sealed class BlobIntents(NpgsqlDataSource dataSource, Func<string, Cancel
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        if (!used)
+        {
+            await deleteBlob(key, cancellationToken).ConfigureAwait(false);
+        }
+
         return used;
     }
 

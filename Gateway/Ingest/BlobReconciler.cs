@@ -109,10 +109,12 @@ internal sealed partial class BlobReconciler(
                     {
                         if (await intents.DiscardAsync(key, cancellationToken).ConfigureAwait(false))
                         {
-                            total++;
+                            total++; // its marker went with it (IBlobStore.DeleteAsync)
                         }
-
-                        blobs.Settled(key);
+                        else
+                        {
+                            blobs.Settled(key);
+                        }
                     }
                     catch (Exception e) when (e is IOException or ArgumentException)
                     {

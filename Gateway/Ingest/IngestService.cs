@@ -451,8 +451,10 @@ internal sealed partial class IngestService(
     {
         try
         {
-            await intents.DiscardAsync(key, CancellationToken.None).ConfigureAwait(false);
-            blobs.Settled(key);
+            if (!await intents.DiscardAsync(key, CancellationToken.None).ConfigureAwait(false))
+            {
+                blobs.Settled(key); // kept (the index uses it); a deleted blob's marker went with it
+            }
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidOperationException)
         {

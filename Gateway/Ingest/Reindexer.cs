@@ -255,11 +255,6 @@ internal sealed partial class Reindexer(
     private async Task<List<RefusedBlob>> CommitAsync(List<InstanceRecord> records, CancellationToken cancellationToken)
     {
         var refused = new List<RefusedBlob>();
-        if (records.Count == 0)
-        {
-            return refused;
-        }
-
         foreach (var study in records.GroupBy(r => r.StudyInstanceUid, StringComparer.Ordinal))
         {
             var batch = study.ToList();

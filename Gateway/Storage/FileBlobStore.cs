@@ -234,7 +234,7 @@ public sealed class FileBlobStore : IBlobStore
         }
     }
 
-    private string MarkerPath(string key)
+    internal string MarkerPath(string key)
     {
         ValidateKey(key);
         var name = key.Replace('/', '+') + MarkerSuffix;

@@ -266,9 +266,7 @@ public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFix
         }
 
         await ExecuteAsync("INSERT INTO pacs_blob_intents (blob_key) VALUES ('young/1.dcm')");
-        var reconciler = new BlobReconciler(_dataSource, _intents, new InstanceCopies(_dataSource, _blobs.DeleteAsync), _blobs, Options.Create(new BlobReconcilerOptions()), NullLogger<BlobReconciler>.Instance);
-
-        var removed = await reconciler.ReconcileOnceAsync(CancellationToken.None);
+        var removed = await Reconciler().ReconcileOnceAsync(CancellationToken.None);
 
         Assert.Equal(1, removed);
         Assert.False(await _blobs.ExistsAsync("orphan/1.2.3.dcm", CancellationToken.None));
@@ -295,7 +293,7 @@ public sealed partial class IngestServiceTests : IClassFixture<ArchiveClusterFix
         }
 
         // The same marker an indexed blob's commit made, left behind.
-        await File.WriteAllBytesAsync(Path.Combine(_root, FileBlobStore.StagingFolder, FileBlobStore.PendingFolder, indexedKey.Replace('/', '+') + ".pending"), []);
+        await File.WriteAllBytesAsync(_blobs.MarkerPath(indexedKey), []);
 
         Assert.Equal(2, _blobs.PendingKeys(TimeSpan.Zero).Count);
         Assert.Empty(_blobs.PendingKeys(TimeSpan.FromHours(1)));
