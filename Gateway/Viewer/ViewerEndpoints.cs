@@ -70,6 +70,12 @@ internal static partial class ViewerEndpoints
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
+        if (IsViewerWithoutStudy(http.Request))
+        {
+            // OHIF's viewer route with no study to open renders an empty page; the study list is where a reader starts.
+            return Results.Redirect("/");
+        }
+
         var file = files.TryMap(path);
         string caching;
         if (file is null || file == files.IndexPath)
@@ -93,6 +99,22 @@ internal static partial class ViewerEndpoints
         return caching == ViewerFiles.NoStore
             ? Results.File(file, contentType)
             : Results.File(file, contentType, lastModified: lastModified, entityTag: etag, enableRangeProcessing: true);
+    }
+
+    /// <summary>
+    /// /viewer, /viewer/ or /viewer/DATASOURCE (OHIF's viewer routes) without a StudyInstanceUIDs parameter (OHIF reads
+    /// its query keys in any case).
+    /// </summary>
+    internal static bool IsViewerWithoutStudy(HttpRequest request)
+    {
+        var segments = (request.Path.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments.Length is 0 or > 2 || !segments[0].Equals("viewer", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return !request.Query.Any(q => q.Key.Equals("StudyInstanceUIDs", StringComparison.OrdinalIgnoreCase)
+            && q.Value.Any(v => !string.IsNullOrWhiteSpace(v)));
     }
 
     /// <summary>

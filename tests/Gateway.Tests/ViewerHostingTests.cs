@@ -109,6 +109,29 @@ public sealed class ViewerHostingTests(ViewerHostingFixture fixture) : IClassFix
     }
 
     [Theory]
+    [InlineData("/viewer")]
+    [InlineData("/viewer/")]
+    [InlineData("/viewer/dicomweb")]
+    [InlineData("/Viewer/?StudyInstanceUIDs=")]
+    [InlineData("/viewer?SeriesInstanceUIDs=1.2.3.4")]
+    public async Task ViewerRoute_WithoutStudy_RedirectsToTheStudyList(string path)
+    {
+        using var response = await Http.GetAsync(path);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/", response.Headers.Location?.OriginalString);
+    }
+
+    [Theory]
+    [InlineData("/viewer/?StudyInstanceUIDs=1.2.3")]
+    [InlineData("/viewer?studyinstanceuids=1.2.3")]
+    public async Task ViewerRoute_WithStudy_ServesIndexHtml(string path)
+    {
+        using var response = await Http.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(await IndexHtmlAsync(), await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
     [InlineData("/dicom-web")]
     [InlineData("/dicom-web/nothing-here")]
     [InlineData("/DICOM-WEB/studies/1.2.3/unknown")]
