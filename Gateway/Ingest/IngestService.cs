@@ -75,7 +75,6 @@ internal sealed partial class IngestService(
 
     private async Task<ReceivedInstance> ReceiveCoreAsync(IngestRequest request, Stream source, CancellationToken cancellationToken)
     {
-
         IBlobWrite write;
         try
         {
@@ -203,7 +202,6 @@ internal sealed partial class IngestService(
 
     private async Task<IngestResult> CommitCoreAsync(ReceivedInstance received)
     {
-
         await using var write = received.Write!;
         var record = received.Record!;
         var identity = new Identity(record.StudyInstanceUid, record.SeriesInstanceUid, record.SopInstanceUid, record.SopClassUid);

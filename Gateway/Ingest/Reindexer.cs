@@ -339,7 +339,6 @@ internal sealed partial class Reindexer(
         return refused;
     }
 
-
     private readonly record struct BlobRead(InstanceRecord? Record, string? Problem);
 
     /// <summary>

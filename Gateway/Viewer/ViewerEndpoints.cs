@@ -107,8 +107,9 @@ internal static partial class ViewerEndpoints
     /// </summary>
     internal static bool IsViewerWithoutStudy(HttpRequest request)
     {
-        var segments = (request.Path.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (segments.Length is 0 or > 2 || !segments[0].Equals("viewer", StringComparison.OrdinalIgnoreCase))
+        // At most one segment after /viewer (every GET of a file passes here: no allocation).
+        if (!request.Path.StartsWithSegments("/viewer", StringComparison.OrdinalIgnoreCase, out var rest)
+            || (rest.Value ?? "").AsSpan().Trim('/').Contains('/'))
         {
             return false;
         }
