@@ -17,11 +17,12 @@ namespace Pacs.Gateway.Ingest;
 /// </summary>
 internal sealed class ContentHash : IDisposable
 {
-    // BLAKE3 hashes 1 KiB chunks eight at a time here (AVX2); by the profile, what an update leaves short of a group of
-    // eight (and the chunk the hasher keeps back, which may be the last) goes through its one-chunk path, and each
-    // update has a fixed cost. Fed in the pieces the ingest path reads (what one socket read brought, 16-64 KiB), a
-    // 525 KB CT instance hashed at 0.75 GB/s (in 16 KiB pieces); in pieces of 129 chunks (16 groups of 8 and the one
-    // kept back) at 1.36, nearly the 1.44 of one update for the whole (docs/benchmarks.md, "store-4 at 2× Orthanc").
+    // BLAKE3 hashes 1 KiB chunks eight at a time with AVX2 and sixteen with AVX-512; by the profile, what an update
+    // leaves short of a group (and the chunk the hasher keeps back, which may be the last) goes through its one-chunk
+    // path, and each update has a fixed cost. Fed in the pieces the ingest path reads (what one socket read brought,
+    // 16-64 KiB), a 525 KB CT instance hashed at 0.75 GB/s (AVX2, 16 KiB pieces); in pieces of 129 chunks (whole
+    // groups of 8 or 16 and the one kept back) at 1.36, nearly the 1.44 of one update for the whole; with AVX-512, 3.0
+    // against 0.97 GB/s (docs/benchmarks.md, "store-4 at 2× Orthanc" and "one flush per socket read").
     internal const int PieceSize = 129 * 1024;
 
     private Hasher _hasher = Hasher.New();
