@@ -108,6 +108,7 @@ public sealed partial class DockerfileTests
     {
         ["TieredPGO"] = "System.Runtime.TieredPGO",
         ["TieredCompilation"] = "System.Runtime.TieredCompilation",
+        ["TieredCompilationQuickJit"] = "System.Runtime.TieredCompilation.QuickJit",
         ["TieredCompilationQuickJitForLoops"] = "System.Runtime.TieredCompilation.QuickJitForLoops",
     };
 
@@ -119,6 +120,7 @@ public sealed partial class DockerfileTests
             .Concat(RuntimeProperties.SelectMany(p => project.Descendants(p.Key).Select(e => (Name: p.Value, e.Value))))
             .ToList();
         Assert.Contains(declared, d => d.Name == "System.Runtime.TieredPGO");
+        Assert.Contains(declared, d => d.Name == "System.Runtime.TieredCompilation.QuickJit");
 
         using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(runtimeConfigPath));
         var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
